@@ -1,0 +1,96 @@
+package dev.hicache.api;
+
+import java.util.HexFormat;
+
+/**
+ * The key of one full page: a 32-byte SHA-256 digest of SGLang's page hash chain (spec §4.1).
+ *
+ * <p>Held as four longs so that keys are cheap to compare and hash in maps; the text form is the
+ * lowercase 64-character hex that SGLang and Mooncake use as object keys.
+ */
+public final class PageKey implements Comparable<PageKey> {
+  public static final int BYTES = 32;
+  private static final HexFormat HEX = HexFormat.of();
+
+  private final long w0, w1, w2, w3;
+
+  private PageKey(long w0, long w1, long w2, long w3) {
+    this.w0 = w0; this.w1 = w1; this.w2 = w2; this.w3 = w3;
+  }
+
+  /** A key from the 32 raw digest bytes (big-endian words, as the bytes stand). */
+  public static PageKey ofDigest(byte[] digest) {
+    if (digest == null || digest.length != BYTES) {
+      throw new IllegalArgumentException("a page key is 32 bytes, got "
+          + (digest == null ? "null" : digest.length + " bytes"));
+    }
+    return new PageKey(word(digest, 0), word(digest, 8), word(digest, 16), word(digest, 24));
+  }
+
+  /** A key from its 64-character hex form; upper case is accepted, the key prints lower case. */
+  public static PageKey fromHex(String hex) {
+    if (hex == null || hex.length() != 2 * BYTES) {
+      throw new IllegalArgumentException("a page key is 64 hex characters, got "
+          + (hex == null ? "null" : "'" + hex + "' (" + hex.length() + " characters)"));
+    }
+    try {
+      return ofDigest(HEX.parseHex(hex));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("not a hex page key: '" + hex + "'", e);
+    }
+  }
+
+  private static long word(byte[] b, int off) {
+    long v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | (b[off + i] & 0xFFL);
+    return v;
+  }
+
+  /** The 32 raw digest bytes (a fresh copy). */
+  public byte[] bytes() {
+    byte[] out = new byte[BYTES];
+    writeTo(out, 0);
+    return out;
+  }
+
+  /** Writes the 32 raw digest bytes into {@code dst} at {@code off}. */
+  public void writeTo(byte[] dst, int off) {
+    put(dst, off, w0); put(dst, off + 8, w1); put(dst, off + 16, w2); put(dst, off + 24, w3);
+  }
+
+  private static void put(byte[] b, int off, long v) {
+    for (int i = 7; i >= 0; i--) { b[off + i] = (byte) v; v >>>= 8; }
+  }
+
+  /** Lowercase hex, 64 characters: the form SGLang's backends use in object keys. */
+  public String toHex() {
+    return HEX.toHexDigits(w0) + HEX.toHexDigits(w1) + HEX.toHexDigits(w2) + HEX.toHexDigits(w3);
+  }
+
+  /** SGLang's {@code hash_str_to_int64}: the first 16 hex characters as a signed 64-bit value. */
+  public long toInt64() {
+    return w0;
+  }
+
+  @Override public boolean equals(Object o) {
+    return o instanceof PageKey k && k.w0 == w0 && k.w1 == w1 && k.w2 == w2 && k.w3 == w3;
+  }
+
+  @Override public int hashCode() {
+    // The digest is uniformly distributed: any 32 bits of it make a good hash.
+    return (int) (w1 ^ (w1 >>> 32));
+  }
+
+  @Override public int compareTo(PageKey o) {
+    int c = Long.compareUnsigned(w0, o.w0);
+    if (c != 0) return c;
+    c = Long.compareUnsigned(w1, o.w1);
+    if (c != 0) return c;
+    c = Long.compareUnsigned(w2, o.w2);
+    return c != 0 ? c : Long.compareUnsigned(w3, o.w3);
+  }
+
+  @Override public String toString() {
+    return toHex();
+  }
+}

@@ -1,0 +1,24 @@
+package dev.hicache.api.config;
+
+/** {@code --hicache-io-backend} (spec §5.7): how pages move between device and host. */
+public enum IoBackend {
+  /** Plain asynchronous memcpy of contiguous runs. */
+  DIRECT("direct"),
+  /** Gather/scatter copy kernels. */
+  KERNEL("kernel");
+
+  private final String flag;
+
+  IoBackend(String flag) {
+    this.flag = flag;
+  }
+
+  public String flagName() {
+    return flag;
+  }
+
+  public static IoBackend parse(String s) {
+    for (IoBackend b : values()) if (b.flag.equals(s)) return b;
+    throw new IllegalArgumentException("--hicache-io-backend: unknown backend '" + s + "' (expected direct or kernel)");
+  }
+}

@@ -1,0 +1,79 @@
+package dev.hicache.api.spi;
+
+import dev.hicache.api.PageKey;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * The L3 page store SPI (spec §8): Mooncake Store, the embedded store, or a user's own backend.
+ *
+ * <p>A page is stored under its {@link PageKey} as one or more parts (K and V for an MHA page in a
+ * page-first layout, one latent part for MLA, one part per layer and K/V for layer_first). All
+ * parts of a page succeed or fail together (spec §13, lesson 20). Batches hold at most {@link
+ * #MAX_BATCH_PAGES} pages.
+ *
+ * <p>Errors: a backend that cannot serve a call throws {@link L3Exception} with a cause; callers
+ * (the engine's IO loop) treat it as a miss or a skipped write, never as a failed request.
+ * Thread-safety: every method may be called from several threads at once.
+ */
+public interface L3Store extends AutoCloseable {
+  /** SGLang's {@code STORAGE_BATCH_SIZE}. */
+  int MAX_BATCH_PAGES = 128;
+
+  /** What a backend can do. */
+  record Capabilities(boolean zeroCopy, boolean sharedAcrossProcesses, boolean persistent) {}
+
+  /** The backend's name: "local", "mooncake", ... */
+  String name();
+
+  Capabilities capabilities();
+
+  /** The number of leading keys, from the first, whose pages are all present (spec §8.2). */
+  int batchExists(List<PageKey> keys);
+
+  /**
+   * Reads each page into its target parts (for a zero-copy backend, straight into registered host
+   * memory). Each page's parts must have the sizes the page was stored with; a page whose bytes do
+   * not verify (size or checksum) is reported as absent, never copied half.
+   *
+   * @return per page, whether it was read completely and verified
+   */
+  boolean[] batchGet(List<PageKey> keys, List<MemorySegment[]> targets);
+
+  /**
+   * Stores each page from its source parts, skipping pages already present (spec §6.5: the backend
+   * deduplicates).
+   *
+   * @return per page, whether it is now stored (already present counts as stored)
+   */
+  boolean[] batchSet(List<PageKey> keys, List<MemorySegment[]> sources);
+
+  /** Removes a page; returns whether it was present. */
+  boolean remove(PageKey key);
+
+  /** Drops every page ({@code /clear_hicache_storage_backend}). */
+  void clear();
+
+  @Override void close();
+
+  /** Checks a batch's arguments the same way for every backend. */
+  static void checkBatch(List<PageKey> keys, List<MemorySegment[]> buffers) {
+    if (keys == null) throw new IllegalArgumentException("keys must not be null");
+    if (keys.size() > MAX_BATCH_PAGES) {
+      throw new IllegalArgumentException("a batch holds at most " + MAX_BATCH_PAGES + " pages, got " + keys.size());
+    }
+    if (buffers != null && buffers.size() != keys.size()) {
+      throw new IllegalArgumentException(keys.size() + " keys but " + buffers.size() + " page buffers");
+    }
+    for (int i = 0; i < keys.size(); i++) {
+      if (keys.get(i) == null) throw new IllegalArgumentException("key " + i + " is null");
+      if (buffers != null) {
+        MemorySegment[] parts = buffers.get(i);
+        if (parts == null || parts.length == 0) throw new IllegalArgumentException("page " + i + " has no parts");
+        for (MemorySegment p : parts) {
+          if (p == null) throw new IllegalArgumentException("page " + i + " has a null part");
+        }
+      }
+    }
+  }
+}
