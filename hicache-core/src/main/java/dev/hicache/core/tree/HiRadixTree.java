@@ -1,0 +1,844 @@
+package dev.hicache.core.tree;
+
+import dev.hicache.api.PageHasher;
+import dev.hicache.api.PageKey;
+import dev.hicache.api.spi.Clock;
+import dev.hicache.api.spi.EvictionPolicy;
+import dev.hicache.api.spi.WritePolicy;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/**
+ * SGLang's HiRadixCache tree (spec §3): a page-granular prefix tree whose nodes hold device (L1)
+ * and host (L2) page ids, with per-tier protection counts and the eviction order of a pluggable
+ * {@link EvictionPolicy}.
+ *
+ * <p>The tree is metadata only: it does no I/O, starts no threads and reads time only from the
+ * {@link Clock} it is handed. It is single-threaded (the scheduler thread owns it).
+ *
+ * <p>Eviction candidates live in two ordered indexes kept up to date at every change instead of a
+ * heap rebuilt per pass (SGLang collects all leaves each time): the unlocked device leaves and the
+ * unprotected host-only leaves, both sorted by the policy's order. A node is taken out of its index
+ * before a field the order reads changes and put back after, so an eviction pass costs
+ * O(evicted · log leaves).
+ */
+public final class HiRadixTree {
+  private final int pageSize;
+  private final EvictionPolicy policy;
+  private final Clock clock;
+  private final WritePolicy writePolicy;
+  private final PageHasher hasher;
+  private final PageKey namespaceSeed;
+  private final int[] pageHashMultipliers;
+  private final TreeNode root;
+  private final TreeSet<TreeNode> deviceIndex;
+  private final TreeSet<TreeNode> hostIndex;
+
+  private long nextId;
+  private int devicePageCount;
+  private int protectedDevicePages;
+  private int hostPageCount;
+  private int pendingWriteBackPages;
+  private int nodeCount;
+  private TreeNode[] path = new TreeNode[64];
+
+  /**
+   * @param hasherOrNull        null keeps no hash values (no L3); otherwise every new node gets its
+   *                            page keys chained from its parent's last key (spec §4.2)
+   * @param namespaceSeedOrNull the prior of a chain that starts at the root (spec §4.3), or null
+   */
+  public HiRadixTree(int pageSize, EvictionPolicy policy, Clock clock, WritePolicy writePolicy,
+                     PageHasher hasherOrNull, PageKey namespaceSeedOrNull) {
+    if (pageSize < 1) throw new IllegalArgumentException("--page-size must be >= 1, got " + pageSize);
+    this.pageSize = pageSize;
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.writePolicy = Objects.requireNonNull(writePolicy, "writePolicy");
+    if (hasherOrNull != null && hasherOrNull.pageSize() != pageSize) {
+      throw new IllegalArgumentException("the page hasher's page size " + hasherOrNull.pageSize()
+          + " differs from the tree's " + pageSize);
+    }
+    this.hasher = hasherOrNull;
+    this.namespaceSeed = namespaceSeedOrNull;
+    this.pageHashMultipliers = new int[pageSize];
+    long s = 0x9E3779B97F4A7C15L;
+    for (int i = 0; i < pageSize; i++) {
+      s += 0x9E3779B97F4A7C15L;
+      long z = (s ^ (s >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      pageHashMultipliers[i] = (int) (z ^ (z >>> 31)) | 1;
+    }
+    this.deviceIndex = new TreeSet<>(policy.order());
+    this.hostIndex = new TreeSet<>(policy.order());
+    this.root = new TreeNode(nextId++, clock.nanos());
+    root.key = new int[0];
+    root.value = new int[0];
+    root.hostValue = new int[0];
+    root.hashValue = new PageKey[0];
+    root.lockRef = 1;
+    root.priority = Integer.MIN_VALUE;
+  }
+
+  public int pageSize() { return pageSize; }
+
+  public TreeNode root() { return root; }
+
+  public EvictionPolicy policy() { return policy; }
+
+  public WritePolicy writePolicy() { return writePolicy; }
+
+  // ------------------------------------------------------------------------------------------
+  // match
+
+  /**
+   * Spec §3.3: matches the first {@code floor(length / page_size)} pages of {@code tokens}. A match
+   * that ends inside a node splits it; every traversed node is touched; no data moves.
+   */
+  public MatchResult matchPrefix(int[] tokens, int length) {
+    if (length < 0 || length > tokens.length) {
+      throw new IllegalArgumentException("match length " + length + " outside the " + tokens.length + " tokens given");
+    }
+    int end = length / pageSize * pageSize;
+    long now = clock.nanos();
+    root.lastAccessTime = now;
+    TreeNode node = root;
+    int depth = 0;
+    int pos = 0;
+    while (pos < end) {
+      TreeNode child = node.findChild(tokens, pos, pageHash(tokens, pos), pageSize);
+      if (child == null) break;
+      touch(child, now);
+      int matched = matchedTokens(child.key, tokens, pos, end);
+      boolean partial = matched < child.key.length;
+      if (partial) child = split(child, matched / pageSize, now);
+      if (depth == path.length) path = Arrays.copyOf(path, depth * 2);
+      path[depth++] = child;
+      node = child;
+      pos += matched;
+      if (partial) break;
+    }
+    // Device residency is ancestor-closed, so the device nodes are a prefix of the path.
+    int devicePrefix = 0;
+    int deviceNodes = 0;
+    while (deviceNodes < depth && path[deviceNodes].value != null) devicePrefix += path[deviceNodes++].value.length;
+    int[] device = new int[devicePrefix];
+    int at = 0;
+    for (int i = 0; i < deviceNodes; i++) {
+      int[] v = path[i].value;
+      System.arraycopy(v, 0, device, at, v.length);
+      at += v.length;
+      path[i] = null;
+    }
+    for (int i = deviceNodes; i < depth; i++) path[i] = null;
+    int hostHit = 0;
+    TreeNode lastDevice = node;
+    while (lastDevice.value == null) {
+      hostHit += lastDevice.hostValue.length;
+      lastDevice = lastDevice.parent;
+    }
+    TreeNode lastHost = node;
+    while (lastHost.hostValue == null) lastHost = lastHost.parent;
+    return new MatchResult(device, lastDevice, lastHost, hostHit);
+  }
+
+  /** Tokens of {@code key} equal to {@code tokens[pos..end)}, rounded down to whole pages. */
+  private int matchedTokens(int[] key, int[] tokens, int pos, int end) {
+    int n = Math.min(key.length, end - pos);
+    int mm = Arrays.mismatch(key, 0, n, tokens, pos, pos + n);
+    return mm < 0 ? n : mm / pageSize * pageSize;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // insert
+
+  /**
+   * Spec §3.5: inserts the page-aligned {@code tokens[0..length)} with one device page per page.
+   * Evicted nodes on the path adopt the given device pages (not counted in the returned prefix);
+   * device-resident ones count as the prefix whose duplicates the caller frees.
+   *
+   * @param priority raises the priority of every node on the path to at least this
+   * @param chunked  an intermediate chunked-prefill insert: no hit counts
+   */
+  public InsertResult insert(int[] tokens, int length, int[] devicePages, int priority, boolean chunked) {
+    if (length < 0 || length > tokens.length || length % pageSize != 0) {
+      throw new IllegalArgumentException("insert length " + length + " must be a multiple of the page size "
+          + pageSize + " within the " + tokens.length + " tokens given");
+    }
+    if (devicePages.length != length / pageSize) {
+      throw new IllegalArgumentException("insert of " + length / pageSize + " pages got "
+          + devicePages.length + " device pages");
+    }
+    long now = clock.nanos();
+    root.lastAccessTime = now;
+    TreeNode node = root;
+    int pos = 0;
+    int prefixPages = 0;
+    List<TreeNode> needBackup = null;
+    int hash = 0;
+    while (pos < length) {
+      hash = pageHash(tokens, pos);
+      TreeNode child = node.findChild(tokens, pos, hash, pageSize);
+      if (child == null) break;
+      touch(child, now);
+      raisePriority(child, priority);
+      int matched = matchedTokens(child.key, tokens, pos, length);
+      if (matched < child.key.length) child = split(child, matched / pageSize, now);
+      int firstPage = pos / pageSize;
+      if (child.value == null) {
+        // Recomputation of a host-only span: adopt the fresh device KV, keep the host copy.
+        attachValue(child, Arrays.copyOfRange(devicePages, firstPage, firstPage + matched / pageSize));
+      } else {
+        prefixPages += matched / pageSize;
+        needBackup = incHitCount(child, chunked, needBackup);
+      }
+      node = child;
+      pos += matched;
+    }
+    if (pos < length) {
+      TreeNode leaf = new TreeNode(nextId++, now);
+      leaf.parent = node;
+      leaf.key = Arrays.copyOfRange(tokens, pos, length);
+      leaf.value = Arrays.copyOfRange(devicePages, pos / pageSize, length / pageSize);
+      leaf.priority = priority;
+      leaf.childKeyHash = hash;
+      if (hasher != null) leaf.hashValue = chainHashes(node, leaf.key);
+      node.addChild(leaf);
+      nodeCount++;
+      devicePageCount += leaf.value.length;
+      deviceGain(node);
+      if (!writePolicy.writeBack()) needBackup = incHitCount(leaf, chunked, needBackup);
+      reindex(leaf);
+    }
+    return new InsertResult(prefixPages, needBackup == null ? List.of() : needBackup);
+  }
+
+  private PageKey[] chainHashes(TreeNode parent, int[] key) {
+    PageKey prior;
+    if (parent.isRoot()) {
+      prior = namespaceSeed;
+    } else {
+      if (parent.hashValue == null) throw new IllegalStateException("node " + parent.id + " has no hash values");
+      prior = parent.lastHashValue();
+    }
+    PageKey[] out = new PageKey[key.length / pageSize];
+    for (int p = 0; p < out.length; p++) {
+      prior = hasher.hashPage(prior, key, p * pageSize);
+      out[p] = prior;
+    }
+    return out;
+  }
+
+  private List<TreeNode> incHitCount(TreeNode node, boolean chunked, List<TreeNode> needBackup) {
+    if (writePolicy.writeBack() || chunked) return needBackup;
+    boolean d = unindex(node);
+    node.hitCount++;
+    reindexAfter(node, d);
+    if (node.hostValue == null && node.hitCount >= writePolicy.writeThroughThreshold()) {
+      if (needBackup == null) needBackup = new ArrayList<>(4);
+      needBackup.add(node);
+    }
+    return needBackup;
+  }
+
+  /**
+   * Spec §7.4 step 3 ({@code _insert_helper_host}): below {@code anchor}, inserts {@code
+   * tokens[from..from+length)} as host-only nodes with one host page and one page key per page.
+   * Where the tree already holds a prefix of it, walks (and splits) past it; those pages are the
+   * {@link HostInsertResult#matchedPages() duplicates} the caller frees.
+   *
+   * @param hashes the span's page keys (kept when the tree keeps hashes; may be null otherwise)
+   */
+  public HostInsertResult insertHostOnly(TreeNode anchor, int[] tokens, int from, int length,
+                                         int[] hostPages, PageKey[] hashes) {
+    requireLive(anchor, "insertHostOnly");
+    if (from < 0 || length < 0 || from + length > tokens.length || length % pageSize != 0) {
+      throw new IllegalArgumentException("host insert of tokens [" + from + ", " + (from + length)
+          + ") must be page-aligned (page size " + pageSize + ") within the " + tokens.length + " tokens given");
+    }
+    int pages = length / pageSize;
+    if (hostPages.length != pages) {
+      throw new IllegalArgumentException("host insert of " + pages + " pages got " + hostPages.length + " host pages");
+    }
+    if (hasher != null && (hashes == null || hashes.length != pages)) {
+      throw new IllegalArgumentException("host insert of " + pages + " pages got "
+          + (hashes == null ? "no" : hashes.length) + " page keys");
+    }
+    long now = clock.nanos();
+    touch(anchor, now);
+    TreeNode node = anchor;
+    int pos = from;
+    int end = from + length;
+    int matchedPages = 0;
+    int hash = 0;
+    while (pos < end) {
+      hash = pageHash(tokens, pos);
+      TreeNode child = node.findChild(tokens, pos, hash, pageSize);
+      if (child == null) break;
+      touch(child, now);
+      int matched = matchedTokens(child.key, tokens, pos, end);
+      if (matched < child.key.length) child = split(child, matched / pageSize, now);
+      matchedPages += matched / pageSize;
+      pos += matched;
+      node = child;
+    }
+    if (pos == end) return new HostInsertResult(matchedPages, node);
+    TreeNode leaf = new TreeNode(nextId++, now);
+    leaf.parent = node;
+    leaf.key = Arrays.copyOfRange(tokens, pos, end);
+    int firstPage = (pos - from) / pageSize;
+    leaf.hostValue = Arrays.copyOfRange(hostPages, firstPage, pages);
+    if (hasher != null) leaf.hashValue = Arrays.copyOfRange(hashes, firstPage, pages);
+    leaf.childKeyHash = hash;
+    node.addChild(leaf);
+    nodeCount++;
+    hostPageCount += leaf.hostValue.length;
+    reindex(node);
+    reindex(leaf);
+    return new HostInsertResult(matchedPages, leaf);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // split
+
+  /**
+   * Spec §3.4: a new node takes the first {@code splitPages} pages of {@code child} and its place
+   * under the parent; the child keeps the rest (and its identity) below it. Hashes are split, never
+   * recomputed.
+   */
+  private TreeNode split(TreeNode child, int splitPages, long now) {
+    int splitTokens = splitPages * pageSize;
+    int len = child.key.length;
+    TreeNode parent = child.parent;
+    TreeNode upper = new TreeNode(nextId++, now);
+    upper.parent = parent;
+    upper.key = Arrays.copyOfRange(child.key, 0, splitTokens);
+    upper.childKeyHash = child.childKeyHash;
+    upper.lockRef = child.lockRef;
+    upper.hitCount = child.hitCount;
+    upper.priority = child.priority;
+    if (child.value != null) {
+      upper.value = Arrays.copyOfRange(child.value, 0, splitPages);
+      child.value = Arrays.copyOfRange(child.value, splitPages, child.value.length);
+      // The upper part of a pending write-back is not pending: it keeps a device child.
+      if (child.writeBackPending) pendingWriteBackPages -= splitPages;
+    }
+    if (child.hostValue != null) {
+      upper.hostValue = Arrays.copyOfRange(child.hostValue, 0, splitPages);
+      child.hostValue = Arrays.copyOfRange(child.hostValue, splitPages, child.hostValue.length);
+    }
+    if (child.hashValue != null) {
+      upper.hashValue = Arrays.copyOfRange(child.hashValue, 0, splitPages);
+      child.hashValue = Arrays.copyOfRange(child.hashValue, splitPages, child.hashValue.length);
+    }
+    child.key = Arrays.copyOfRange(child.key, splitTokens, len);
+    parent.replaceChild(child, upper);
+    child.parent = upper;
+    child.childKeyHash = pageHash(child.key, 0);
+    upper.addChild(child);
+    upper.deviceChildCount = child.value != null ? 1 : 0;
+    nodeCount++;
+    // The child's order fields are unchanged, so its index position stays valid; the upper node
+    // has a child, so it is no leaf in either index.
+    return upper;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // locks and protection
+
+  /**
+   * Spec §3.7 {@code inc_lock_ref}: locks {@code node} and its ancestors (root excluded). Device
+   * pages of nodes going 0 -> 1 move from evictable to protected.
+   *
+   * @return minus the pages newly protected
+   */
+  public int incLockRef(TreeNode node) {
+    requireLive(node, "incLockRef");
+    int delta = 0;
+    for (TreeNode n = node; n.parent != null; n = n.parent) {
+      if (n.lockRef == 0) {
+        if (n.value != null) {
+          protectedDevicePages += n.value.length;
+          delta -= n.value.length;
+        }
+        // A request now uses the node: its write-back eviction is called off.
+        if (n.writeBackPending) cancelWriteBack(n);
+      }
+      n.lockRef++;
+      reindex(n);
+    }
+    return delta;
+  }
+
+  /**
+   * Spec §3.7 {@code dec_lock_ref}: the inverse of {@link #incLockRef}.
+   *
+   * @return the pages that became evictable (>= 0)
+   * @throws IllegalStateException if a lock count on the path is already 0 (nothing changes)
+   */
+  public int decLockRef(TreeNode node) {
+    requireLive(node, "decLockRef");
+    for (TreeNode n = node; n.parent != null; n = n.parent) {
+      if (n.lockRef <= 0) {
+        throw new IllegalStateException("decLockRef: node " + n.id + " on the path of node " + node.id
+            + " has lock_ref " + n.lockRef + "; a lock was released twice");
+      }
+    }
+    int delta = 0;
+    for (TreeNode n = node; n.parent != null; n = n.parent) {
+      n.lockRef--;
+      if (n.lockRef == 0 && n.value != null) {
+        protectedDevicePages -= n.value.length;
+        delta += n.value.length;
+      }
+      reindex(n);
+    }
+    return delta;
+  }
+
+  /** {@code protect_host}: the node's host copy may not be evicted until released. */
+  public void protectHost(TreeNode node) {
+    requireLive(node, "protectHost");
+    node.hostRefCounter++;
+    reindex(node);
+  }
+
+  /** {@code release_host}; releasing a node that is not protected is an error. */
+  public void releaseHost(TreeNode node) {
+    requireLive(node, "releaseHost");
+    if (node.hostRefCounter <= 0) {
+      throw new IllegalStateException("releaseHost: node " + node.id + " has host_ref_counter "
+          + node.hostRefCounter + "; it was released more often than protected");
+    }
+    node.hostRefCounter--;
+    reindex(node);
+  }
+
+  /**
+   * Spec §3.5 {@code write_backup} step 3: the node counts as backuped from now on (SGLang sets
+   * {@code host_value} when the device-to-host copy is issued).
+   */
+  public void setBackuped(TreeNode node, int[] hostPages) {
+    requireLive(node, "setBackuped");
+    if (node.isRoot()) throw new IllegalArgumentException("setBackuped: the root holds no pages");
+    if (node.hostValue != null) throw new IllegalStateException("setBackuped: node " + node.id + " is already backuped");
+    if (hostPages.length != node.pages()) {
+      throw new IllegalArgumentException("setBackuped: node " + node.id + " has " + node.pages()
+          + " pages, got " + hostPages.length + " host pages");
+    }
+    node.hostValue = hostPages.clone();
+    hostPageCount += node.hostValue.length;
+    reindex(node);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // eviction
+
+  /**
+   * Spec §3.8: evicts at least {@code pages} device pages (or as many as possible) in policy order
+   * among the unlocked device leaves. Backuped nodes become host-only with their subtree kept;
+   * under write_back a node that is not backuped is handed to {@link
+   * DeviceEvictionHandler#startWriteBack}; every other node is deleted.
+   *
+   * @return pages evicted, write-back-pending pages included
+   */
+  public int evictDevice(int pages, DeviceEvictionHandler handler) {
+    Objects.requireNonNull(handler, "handler");
+    int evicted = 0;
+    List<TreeNode> skipped = null;
+    while (evicted < pages) {
+      TreeNode x = deviceIndex.pollFirst();
+      if (x == null) break;
+      x.inDeviceIndex = false;
+      int n = x.value.length;
+      if (x.hostValue == null && writePolicy.writeBack()) {
+        boolean started = handler.startWriteBack(x);
+        // The handler may have called back (setBackuped re-indexes the node): take it out again.
+        unindex(x);
+        if (started) {
+          x.writeBackPending = true;
+          pendingWriteBackPages += n;
+          evicted += n;
+          continue;
+        }
+      }
+      if (x.hostValue != null) {
+        evictBackupedNow(x, handler);
+        evicted += n;
+      } else if (x.childCount > 0) {
+        // Deleting it would orphan host-only children (and leak their host pages): keep it.
+        if (skipped == null) skipped = new ArrayList<>();
+        skipped.add(x);
+      } else {
+        evictRegular(x, handler);
+        evicted += n;
+      }
+    }
+    if (skipped != null) for (TreeNode s : skipped) reindex(s);
+    return evicted;
+  }
+
+  /**
+   * write_back completion: applies {@code _evict_backuped} to a node whose copy is acknowledged.
+   *
+   * @return true when the node left the device; false when its eviction was called off meanwhile
+   *     (it was locked or gained a device child), in which case it stays on the device
+   * @throws IllegalStateException if the node is pending but not backuped
+   */
+  public boolean evictBackuped(TreeNode node, DeviceEvictionHandler handler) {
+    requireLive(node, "evictBackuped");
+    if (!node.writeBackPending) return false;
+    if (node.hostValue == null) {
+      throw new IllegalStateException("evictBackuped: node " + node.id
+          + " is not backuped; call setBackuped when its copy is issued");
+    }
+    evictBackupedNow(node, handler);
+    return true;
+  }
+
+  /** {@code _evict_backuped}: the node stays, host-only. */
+  private void evictBackupedNow(TreeNode x, DeviceEvictionHandler handler) {
+    unindex(x);
+    int[] v = x.value;
+    x.value = null;
+    devicePageCount -= v.length;
+    if (x.writeBackPending) {
+      x.writeBackPending = false;
+      pendingWriteBackPages -= v.length;
+    }
+    TreeNode p = x.parent;
+    p.deviceChildCount--;
+    reindex(p);
+    reindex(x);
+    handler.freeDevicePages(v);
+  }
+
+  /** {@code _evict_regular}: frees the device pages and deletes the childless node. */
+  private void evictRegular(TreeNode x, DeviceEvictionHandler handler) {
+    unindex(x);
+    int[] v = x.value;
+    TreeNode p = x.parent;
+    p.removeChild(x);
+    p.deviceChildCount--;
+    x.removed = true;
+    nodeCount--;
+    devicePageCount -= v.length;
+    reindex(p);
+    handler.freeDevicePages(v);
+  }
+
+  /**
+   * Spec §3.9: removes host-only leaves that nothing protects, in policy order, until {@code pages}
+   * host pages are freed (or none is left).
+   *
+   * @return host pages freed
+   */
+  public int evictHost(int pages, Consumer<int[]> freeHostPages) {
+    Objects.requireNonNull(freeHostPages, "freeHostPages");
+    int freed = 0;
+    while (freed < pages) {
+      TreeNode x = hostIndex.pollFirst();
+      if (x == null) break;
+      x.inHostIndex = false;
+      int[] hv = x.hostValue;
+      TreeNode p = x.parent;
+      p.removeChild(x);
+      x.removed = true;
+      nodeCount--;
+      hostPageCount -= hv.length;
+      reindex(p);
+      freed += hv.length;
+      freeHostPages.accept(hv);
+    }
+    return freed;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // load back
+
+  /**
+   * Spec §3.10 step 1: the evicted nodes from {@code node} up to the first device-resident
+   * ancestor, top-down; empty when {@code node} is on the device.
+   */
+  public List<TreeNode> evictedChain(TreeNode node) {
+    requireLive(node, "evictedChain");
+    if (node.value != null) return List.of();
+    ArrayList<TreeNode> chain = new ArrayList<>();
+    for (TreeNode n = node; n.value == null; n = n.parent) chain.add(n);
+    Collections.reverse(chain);
+    return chain;
+  }
+
+  /**
+   * Spec §3.10 step 6: gives the chain (top-down, as {@link #evictedChain} returned it) the loaded
+   * device pages in order; its nodes become device+host and evictable.
+   */
+  public void attachDevicePages(List<TreeNode> chain, int[] devicePages) {
+    int total = 0;
+    TreeNode expectedParent = null;
+    for (TreeNode n : chain) {
+      requireLive(n, "attachDevicePages");
+      if (n.value != null) throw new IllegalArgumentException("attachDevicePages: node " + n.id + " is on the device");
+      if (expectedParent == null) {
+        if (n.parent.value == null) {
+          throw new IllegalArgumentException("attachDevicePages: the chain's top node " + n.id
+              + " has an evicted parent; pass evictedChain(node)");
+        }
+      } else if (n.parent != expectedParent) {
+        throw new IllegalArgumentException("attachDevicePages: node " + n.id + " is not the child of node "
+            + expectedParent.id + "; pass the chain top-down");
+      }
+      expectedParent = n;
+      total += n.hostValue.length;
+    }
+    if (total != devicePages.length) {
+      throw new IllegalArgumentException("attachDevicePages: the chain holds " + total + " pages, got "
+          + devicePages.length + " device pages");
+    }
+    int at = 0;
+    for (TreeNode n : chain) {
+      int len = n.hostValue.length;
+      attachValue(n, Arrays.copyOfRange(devicePages, at, at + len));
+      at += len;
+    }
+  }
+
+  /** An evicted node gets device pages again; its parent is device-resident. */
+  private void attachValue(TreeNode n, int[] pages) {
+    n.value = pages;
+    devicePageCount += pages.length;
+    if (n.lockRef > 0) protectedDevicePages += pages.length;
+    deviceGain(n.parent);
+    reindex(n);
+  }
+
+  private void deviceGain(TreeNode parent) {
+    parent.deviceChildCount++;
+    // A pending write-back whose node gains a device child must stay: device residency is
+    // ancestor-closed.
+    if (parent.writeBackPending) cancelWriteBack(parent);
+    reindex(parent);
+  }
+
+  private void cancelWriteBack(TreeNode n) {
+    n.writeBackPending = false;
+    pendingWriteBackPages -= n.value.length;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // ordered eviction indexes
+
+  private boolean deviceCandidate(TreeNode n) {
+    return n.parent != null && !n.removed && n.value != null && !n.writeBackPending && n.lockRef == 0
+        && n.deviceChildCount == 0;
+  }
+
+  private boolean hostCandidate(TreeNode n) {
+    return n.parent != null && !n.removed && n.value == null && n.childCount == 0 && n.hostRefCounter == 0
+        && n.lockRef == 0;
+  }
+
+  /** Puts the node into (or takes it out of) the indexes its current state calls for. */
+  private void reindex(TreeNode n) {
+    boolean d = deviceCandidate(n);
+    if (d != n.inDeviceIndex) {
+      if (d) deviceIndex.add(n); else deviceIndex.remove(n);
+      n.inDeviceIndex = d;
+    }
+    boolean h = hostCandidate(n);
+    if (h != n.inHostIndex) {
+      if (h) hostIndex.add(n); else hostIndex.remove(n);
+      n.inHostIndex = h;
+    }
+  }
+
+  /** Takes the node out of both indexes before a field their order reads changes. */
+  private boolean unindex(TreeNode n) {
+    boolean was = n.inDeviceIndex || n.inHostIndex;
+    if (n.inDeviceIndex) {
+      deviceIndex.remove(n);
+      n.inDeviceIndex = false;
+    }
+    if (n.inHostIndex) {
+      hostIndex.remove(n);
+      n.inHostIndex = false;
+    }
+    return was;
+  }
+
+  private void reindexAfter(TreeNode n, boolean wasIndexed) {
+    if (wasIndexed) reindex(n);
+  }
+
+  private void touch(TreeNode n, long now) {
+    if (n.lastAccessTime == now) return;
+    boolean d = unindex(n);
+    n.lastAccessTime = now;
+    reindexAfter(n, d);
+  }
+
+  private void raisePriority(TreeNode n, int priority) {
+    if (priority <= n.priority) return;
+    boolean d = unindex(n);
+    n.priority = priority;
+    reindexAfter(n, d);
+  }
+
+  /** The child key: a hash of one page of tokens, verified in full on lookup. */
+  int pageHash(int[] tokens, int from) {
+    int[] m = pageHashMultipliers;
+    int h = 0;
+    for (int i = 0; i < m.length; i++) h += tokens[from + i] * m[i];
+    h *= 0x9E3779B9;
+    return h ^ (h >>> 15);
+  }
+
+  private static void requireLive(TreeNode node, String op) {
+    Objects.requireNonNull(node, op + ": node");
+    if (node.removed) throw new IllegalStateException(op + ": node " + node.id + " was evicted from the tree");
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // accounting
+
+  /** Pages on the device (value != null), root excluded; write-back-pending pages included. */
+  public int devicePages() { return devicePageCount; }
+
+  /** Device pages in nodes with lock_ref == 0. */
+  public int evictableDevicePages() { return devicePageCount - protectedDevicePages; }
+
+  /** Device pages in nodes with lock_ref > 0. */
+  public int protectedDevicePages() { return protectedDevicePages; }
+
+  /** Pages with a host copy (host_value != null), root excluded. */
+  public int hostPages() { return hostPageCount; }
+
+  /** Device pages already counted as evicted, waiting for their write-back copy. */
+  public int pendingWriteBackPages() { return pendingWriteBackPages; }
+
+  /** Nodes, root excluded. */
+  public int nodeCount() { return nodeCount; }
+
+  /** Device leaves an eviction could take now (unlocked, not pending). */
+  public int evictableDeviceLeaves() { return deviceIndex.size(); }
+
+  /** Host-only leaves a host eviction could take now (nothing protects them). */
+  public int evictableHostLeaves() { return hostIndex.size(); }
+
+  /** Pages from the root to the end of {@code node}'s span. */
+  public int prefixPages(TreeNode node) {
+    int pages = 0;
+    for (TreeNode n = node; n.parent != null; n = n.parent) pages += n.key.length / pageSize;
+    return pages;
+  }
+
+  /** {@code get_prefix_hash_values}: the page keys from the root to the end of {@code node}. */
+  public List<PageKey> prefixHashValues(TreeNode node) {
+    ArrayList<PageKey[]> parts = new ArrayList<>();
+    int total = 0;
+    for (TreeNode n = node; n.parent != null; n = n.parent) {
+      if (n.hashValue == null) throw new IllegalStateException("node " + n.id + " has no hash values");
+      parts.add(n.hashValue);
+      total += n.hashValue.length;
+    }
+    ArrayList<PageKey> out = new ArrayList<>(total);
+    for (int i = parts.size() - 1; i >= 0; i--) out.addAll(Arrays.asList(parts.get(i)));
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // invariants
+
+  /**
+   * Checks every structural invariant in O(nodes); for tests. Throws {@link
+   * IllegalStateException} describing the first broken one.
+   */
+  public void checkInvariants() {
+    if (root.parent != null || root.value == null || root.value.length != 0 || root.hostValue == null
+        || root.hostValue.length != 0 || root.lockRef != 1 || root.key.length != 0) {
+      fail("root", root, "the root must have an empty key, empty value and host value, and lock_ref 1");
+    }
+    int dev = 0, prot = 0, host = 0, pending = 0, nodes = 0, devLeaves = 0, hostLeaves = 0;
+    ArrayDeque<TreeNode> stack = new ArrayDeque<>();
+    stack.push(root);
+    while (!stack.isEmpty()) {
+      TreeNode n = stack.pop();
+      int childCount = 0, deviceChildren = 0;
+      long childLocks = 0;
+      for (TreeNode c : n.childSlots) {
+        if (c == null) continue;
+        childCount++;
+        if (c.parent != n) fail("parent link", c, "its parent is not node " + n.id);
+        if (c.value != null) deviceChildren++;
+        childLocks += c.lockRef;
+        stack.push(c);
+      }
+      if (childCount != n.childCount) fail("child count", n, "counts " + n.childCount + " children, has " + childCount);
+      if (deviceChildren != n.deviceChildCount) {
+        fail("device child count", n, "counts " + n.deviceChildCount + " device children, has " + deviceChildren);
+      }
+      if (n.parent != null && n.lockRef < childLocks) {
+        fail("lock counts", n, "lock_ref " + n.lockRef + " is below its children's total " + childLocks);
+      }
+      if (n.removed) fail("removed", n, "is still reachable");
+      if (n == root) continue;
+      nodes++;
+      int pages = n.key.length / pageSize;
+      if (pages < 1 || n.key.length % pageSize != 0) fail("page alignment", n, "has " + n.key.length + " tokens");
+      if (n.value == null && n.hostValue == null) fail("residency", n, "has neither device nor host pages");
+      if (n.value != null && n.value.length != pages) fail("value length", n, n.value.length + " device pages");
+      if (n.hostValue != null && n.hostValue.length != pages) fail("host value length", n, n.hostValue.length + " host pages");
+      if (n.value != null && n.parent.value == null) fail("device residency", n, "is on the device below an evicted parent");
+      if (n.lockRef < 0 || n.hostRefCounter < 0) fail("lock counts", n, "has a negative count");
+      if (n.childKeyHash != pageHash(n.key, 0)) fail("child key", n, "has a stale child key hash");
+      if (n.parent.findChild(n.key, 0, n.childKeyHash, pageSize) != n) fail("child key", n, "is not found under its parent by its first page");
+      if (n.writeBackPending && (n.value == null || n.lockRef > 0 || n.deviceChildCount > 0)) {
+        fail("write-back", n, "is pending but off the device, locked or has device children");
+      }
+      if (hasher != null) {
+        if (n.hashValue == null || n.hashValue.length != pages) fail("hash values", n, "has no page key per page");
+        PageKey prior = n.parent.isRoot() ? namespaceSeed : n.parent.lastHashValue();
+        for (int p = 0; p < pages; p++) {
+          prior = hasher.hashPage(prior, n.key, p * pageSize);
+          if (!prior.equals(n.hashValue[p])) fail("hash chain", n, "page " + p + " key is not chained from its parent");
+        }
+      }
+      if (n.value != null) {
+        dev += pages;
+        if (n.lockRef > 0) prot += pages;
+        if (n.writeBackPending) pending += pages;
+      }
+      if (n.hostValue != null) host += pages;
+      if (n.inDeviceIndex != deviceCandidate(n)) fail("device index", n, "membership " + n.inDeviceIndex + " is wrong");
+      if (n.inHostIndex != hostCandidate(n)) fail("host index", n, "membership " + n.inHostIndex + " is wrong");
+      if (n.inDeviceIndex) {
+        devLeaves++;
+        if (!deviceIndex.contains(n)) fail("device index", n, "is flagged but not found in order (a key field changed in place)");
+      }
+      if (n.inHostIndex) {
+        hostLeaves++;
+        if (!hostIndex.contains(n)) fail("host index", n, "is flagged but not found in order (a key field changed in place)");
+      }
+    }
+    check(dev == devicePageCount, "device pages counted " + devicePageCount + ", tree holds " + dev);
+    check(prot == protectedDevicePages, "protected pages counted " + protectedDevicePages + ", tree holds " + prot);
+    check(host == hostPageCount, "host pages counted " + hostPageCount + ", tree holds " + host);
+    check(pending == pendingWriteBackPages, "pending write-back pages counted " + pendingWriteBackPages + ", tree holds " + pending);
+    check(nodes == nodeCount, "node count " + nodeCount + ", tree holds " + nodes);
+    check(devLeaves == deviceIndex.size(), "device index holds " + deviceIndex.size() + " nodes, " + devLeaves + " flagged");
+    check(hostLeaves == hostIndex.size(), "host index holds " + hostIndex.size() + " nodes, " + hostLeaves + " flagged");
+  }
+
+  private static void fail(String what, TreeNode n, String detail) {
+    throw new IllegalStateException("invariant '" + what + "' broken: node " + n.id + " " + detail);
+  }
+
+  private static void check(boolean ok, String detail) {
+    if (!ok) throw new IllegalStateException("invariant 'accounting' broken: " + detail);
+  }
+}
