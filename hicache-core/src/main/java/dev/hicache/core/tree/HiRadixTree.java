@@ -35,6 +35,7 @@ public final class HiRadixTree {
   private final WritePolicy writePolicy;
   private final PageHasher hasher;
   private final PageKey namespaceSeed;
+  private final MatchTouch matchTouch;
   private final int[] pageHashMultipliers;
   private final TreeNode root;
   private final TreeSet<TreeNode> deviceIndex;
@@ -55,6 +56,16 @@ public final class HiRadixTree {
    */
   public HiRadixTree(int pageSize, EvictionPolicy policy, Clock clock, WritePolicy writePolicy,
                      PageHasher hasherOrNull, PageKey namespaceSeedOrNull) {
+    this(pageSize, policy, clock, writePolicy, hasherOrNull, namespaceSeedOrNull, MatchTouch.TRAVERSED);
+  }
+
+  /**
+   * As {@link #HiRadixTree(int, EvictionPolicy, Clock, WritePolicy, PageHasher, PageKey)}, choosing
+   * whether a match touches the unmatched remainder of a node it splits ({@link MatchTouch}).
+   */
+  public HiRadixTree(int pageSize, EvictionPolicy policy, Clock clock, WritePolicy writePolicy,
+                     PageHasher hasherOrNull, PageKey namespaceSeedOrNull, MatchTouch matchTouch) {
+    this.matchTouch = Objects.requireNonNull(matchTouch, "matchTouch");
     if (pageSize < 1) throw new IllegalArgumentException("--page-size must be >= 1, got " + pageSize);
     this.pageSize = pageSize;
     this.policy = Objects.requireNonNull(policy, "policy");
@@ -93,6 +104,8 @@ public final class HiRadixTree {
 
   public WritePolicy writePolicy() { return writePolicy; }
 
+  public MatchTouch matchTouch() { return matchTouch; }
+
   // ------------------------------------------------------------------------------------------
   // match
 
@@ -113,9 +126,10 @@ public final class HiRadixTree {
     while (pos < end) {
       TreeNode child = node.findChild(tokens, pos, pageHash(tokens, pos), pageSize);
       if (child == null) break;
-      touch(child, now);
       int matched = matchedTokens(child.key, tokens, pos, end);
       boolean partial = matched < child.key.length;
+      // The upper part of a split is a new node created at `now`; the remainder keeps the child.
+      if (!partial || matchTouch == MatchTouch.TRAVERSED) touch(child, now);
       if (partial) child = split(child, matched / pageSize, now);
       if (depth == path.length) path = Arrays.copyOf(path, depth * 2);
       path[depth++] = child;
