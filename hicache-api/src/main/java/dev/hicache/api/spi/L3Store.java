@@ -2,6 +2,7 @@ package dev.hicache.api.spi;
 
 import dev.hicache.api.PageKey;
 import java.lang.foreign.MemorySegment;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -55,6 +56,39 @@ public interface L3Store extends AutoCloseable {
   void clear();
 
   @Override void close();
+
+  /** Whether one page is present: {@code batchExists(List.of(key)) == 1}. */
+  default boolean exists(PageKey key) {
+    checkKey(key);
+    return batchExists(List.of(key)) == 1;
+  }
+
+  /** Reads one page into its target parts; see {@link #batchGet}. */
+  default boolean get(PageKey key, MemorySegment... targets) {
+    checkKey(key);
+    return batchGet(List.of(key), Collections.singletonList(targets))[0];
+  }
+
+  /** Stores one page from its source parts; see {@link #batchSet}. */
+  default boolean set(PageKey key, MemorySegment... sources) {
+    checkKey(key);
+    return batchSet(List.of(key), Collections.singletonList(sources))[0];
+  }
+
+  /** Rejects a null key with the same error every backend gives. */
+  static void checkKey(PageKey key) {
+    if (key == null) throw new IllegalArgumentException("key is null");
+  }
+
+  /**
+   * Checks a {@link #batchGet} or {@link #batchSet} batch: {@link #checkBatch} with the page
+   * buffers required. Backends call it before touching anything, so that a bad batch leaves
+   * nothing half written.
+   */
+  static void checkPageBatch(List<PageKey> keys, List<MemorySegment[]> pages) {
+    if (pages == null) throw new IllegalArgumentException("page buffers must not be null");
+    checkBatch(keys, pages);
+  }
 
   /** Checks a batch's arguments the same way for every backend. */
   static void checkBatch(List<PageKey> keys, List<MemorySegment[]> buffers) {
