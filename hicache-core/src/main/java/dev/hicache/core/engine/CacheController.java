@@ -1,0 +1,631 @@
+package dev.hicache.core.engine;
+
+import dev.hicache.api.PageKey;
+import dev.hicache.api.Tier;
+import dev.hicache.api.Tokens;
+import dev.hicache.api.spi.MetricsSink;
+import dev.hicache.api.spi.Transfer;
+import dev.hicache.api.spi.WritePolicy;
+import dev.hicache.core.tree.DeviceEvictionHandler;
+import dev.hicache.core.tree.HiRadixTree;
+import dev.hicache.core.tree.InsertResult;
+import dev.hicache.core.tree.MatchResult;
+import dev.hicache.core.tree.TreeNode;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * SGLang's HiCacheController and the request hooks of HiRadixCache (spec §3.5–3.10, §6.3, §6.4) as
+ * a deterministic, single-threaded state machine: it mutates the tree, issues copy commands to a
+ * {@link TransferPort} and consumes their completions as events, in issue order (FIFO acks). It
+ * never blocks and never reads a clock: where SGLang blocks (write_back eviction waits for its
+ * copies), the eviction stays pending and the acknowledgement event completes it.
+ *
+ * <p>Integrity: every host page is recorded with the key of the page it holds and, once its backup
+ * is acknowledged, the checksum of its bytes under that key. A load-back verifies both before any
+ * byte moves; a page that does not verify is a miss, and the request recomputes it.
+ */
+final class CacheController implements DeviceEvictionHandler {
+  static final String CACHED_TOKENS = "cached_tokens";
+  static final String PROMPT_TOKENS = "prompt_tokens";
+  static final String BACKUPED_TOKENS = "backuped_tokens";
+  static final String BACKUP_BYTES = "hicache_backup_bytes";
+  static final String BACKUP_FAILED_TOKENS = "hicache_backup_failed_tokens";
+  static final String BACKUP_SKIPPED_TOKENS = "hicache_backup_skipped_tokens";
+  static final String LOAD_BACK_TOKENS = "load_back_tokens";
+  static final String LOAD_BACK_BYTES = "load_back_bytes";
+  static final String LOAD_BACK_FAILED_TOKENS = "load_back_failed_tokens";
+  static final String LOAD_BACK_VERIFY_FAILED = "load_back_verify_failed_pages";
+  static final String EVICTED_TOKENS = "evicted_tokens";
+  static final String WRITE_BACK_LOST_TOKENS = "write_back_lost_tokens";
+  static final String BACKUP_QUEUE = "hicache_backup_queue_depth";
+  static final String LOAD_QUEUE = "hicache_load_queue_depth";
+  static final String HOST_USED = "hicache_host_used_tokens";
+  static final String HOST_TOTAL = "hicache_host_total_tokens";
+  static final String DEVICE_USED = "device_used_tokens";
+
+  /** Host page states: free; being written by a backup; acknowledged; failed; released by the tree while still being written. */
+  private static final byte H_FREE = 0, H_PENDING = 1, H_VALID = 2, H_INVALID = 3, H_PENDING_FREED = 4;
+  /** A load that keeps failing after this many tries is reported to the request as failed. */
+  static final int LOAD_ATTEMPTS = 3;
+
+  private final HiRadixTree tree;
+  private final int ps;
+  private final int layers;
+  private final long bytesPerPage;
+  private final WritePolicy writePolicy;
+  private final PageAllocator device;
+  private final PageAllocator host; // null: no host tier (L1 only)
+  private final TransferPort port;
+  private final MetricsSink metrics;
+  private final int loadBackThreshold;
+  private final LoadTicket.Driver driver;
+
+  private final PageKey[] hostKey;
+  private final long[] hostSum;
+  private final byte[] hostState;
+  private int hostUsed;
+  /** Per device page: the id of the in-flight load filling it, or 0. */
+  private final long[] deviceLoadOp;
+  /**
+   * Per device page: in-flight backups reading it. A page the tree frees while a backup still reads
+   * it (a write-back node split and evicted mid-copy) returns to the pool only at the ack, so no
+   * request can overwrite bytes that are being copied down.
+   */
+  private final byte[] deviceReaders;
+  private final java.util.BitSet deviceFreeDeferred;
+  private int deferredDevicePages;
+  private int deferredHostPages;
+
+  private final ArrayDeque<BackupOp> backups = new ArrayDeque<>();
+  private final ArrayDeque<LoadOp> loads = new ArrayDeque<>();
+  private final Map<Long, Object> inflight = new HashMap<>();
+  private long nextOp = 1;
+  private int ownedDevicePages;
+  private int pendingWriteBackPages;
+  private final Set<CacheRequest> live = Collections.newSetFromMap(new IdentityHashMap<>());
+
+  private static final class BackupOp {
+    final long id;
+    final TreeNode node;
+    final int[] hostPages;
+    final int[] devicePages;
+    final PageKey[] keys;
+    final boolean writeBack;
+    boolean done;
+    long[] checksums;
+    Throwable failure;
+
+    BackupOp(long id, TreeNode node, int[] hostPages, int[] devicePages, PageKey[] keys, boolean writeBack) {
+      this.id = id; this.node = node; this.hostPages = hostPages; this.devicePages = devicePages; this.keys = keys;
+      this.writeBack = writeBack;
+    }
+  }
+
+  private static final class LoadOp {
+    final long id;
+    final TreeNode lastNode;
+    final int[] hostPages;
+    final int[] devicePages;
+    final LoadTicket ticket;
+    int attempts = 1;
+    boolean done;
+    Throwable failure;
+
+    LoadOp(long id, TreeNode lastNode, int[] hostPages, int[] devicePages, LoadTicket ticket) {
+      this.id = id; this.lastNode = lastNode; this.hostPages = hostPages; this.devicePages = devicePages; this.ticket = ticket;
+    }
+  }
+
+  CacheController(HiRadixTree tree, int layers, long bytesPerPage, WritePolicy writePolicy, PageAllocator device,
+                  PageAllocator host, TransferPort port, MetricsSink metrics, int loadBackThreshold,
+                  LoadTicket.Driver driver) {
+    this.tree = tree;
+    this.ps = tree.pageSize();
+    this.layers = layers;
+    this.bytesPerPage = bytesPerPage;
+    this.writePolicy = writePolicy;
+    this.device = device;
+    this.host = host;
+    this.port = port;
+    this.metrics = metrics;
+    this.loadBackThreshold = loadBackThreshold;
+    this.driver = driver;
+    int hp = host == null ? 0 : host.capacity();
+    this.hostKey = new PageKey[hp];
+    this.hostSum = new long[hp];
+    this.hostState = new byte[hp];
+    this.deviceLoadOp = new long[device.capacity()];
+    this.deviceReaders = new byte[device.capacity()];
+    this.deviceFreeDeferred = new java.util.BitSet(device.capacity());
+    metrics.gauge(HOST_TOTAL, null, (long) hp * ps);
+  }
+
+  HiRadixTree tree() { return tree; }
+
+  // ---------------------------------------------------------------- request hooks (spec §3.6, §3.10)
+
+  /**
+   * Matches the prompt, loads back its host-resident continuation (if at least the load-back
+   * threshold) and locks the request's last node. At most {@code length - 1} tokens are matched, so
+   * the request computes at least one token (SGLang's {@code max_prefix_len}).
+   */
+  CacheRequest admit(int[] tokens, int priority) {
+    if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("a request needs at least one token");
+    CacheRequest r = new CacheRequest(tokens.clone(), priority);
+    r.pageSize = ps;
+    MatchResult m = tree.matchPrefix(r.tokens, Tokens.pageAligned(tokens.length - 1, ps));
+    int[] devicePages = m.devicePages();
+    r.appendPages(devicePages);
+    r.deviceHitTokens = devicePages.length * ps;
+    r.lastNode = m.lastDeviceNode();
+    List<LoadTicket> waits = new ArrayList<>();
+    for (int p : devicePages) {
+      long op = deviceLoadOp[p];
+      if (op != 0) {
+        LoadTicket t = ((LoadOp) inflight.get(op)).ticket;
+        if (!waits.contains(t)) waits.add(t);
+      }
+    }
+    if (host != null && m.hostHitPages() > 0 && (long) m.hostHitPages() * ps >= loadBackThreshold) {
+      LoadOp op = loadBack(m);
+      if (op != null) {
+        r.appendPages(op.devicePages);
+        r.hostHitTokens = op.devicePages.length * ps;
+        r.lastNode = op.lastNode;
+        waits.add(op.ticket);
+      }
+    }
+    r.treePages = r.pageCount;
+    tree.incLockRef(r.lastNode);
+    r.load = new RequestLoad(layers, waits);
+    live.add(r);
+    metrics.count(PROMPT_TOKENS, null, tokens.length);
+    metrics.count(CACHED_TOKENS, Tier.DEVICE.sglangName(), r.deviceHitTokens);
+    metrics.count(CACHED_TOKENS, Tier.HOST.sglangName(), r.hostHitTokens);
+    return r;
+  }
+
+  /** §3.10 load_back: verify, allocate, attach, lock, and issue the H→D copy; null when skipped. */
+  private LoadOp loadBack(MatchResult m) {
+    List<TreeNode> chain = tree.evictedChain(m.lastHostNode());
+    int keep = verifiedNodes(chain);
+    if (keep == 0) return null;
+    chain = new ArrayList<>(chain.subList(0, keep));
+    int total = 0;
+    for (TreeNode n : chain) total += n.pages();
+    if ((long) total * ps < loadBackThreshold) return null;
+    TreeNode ancestor = m.lastDeviceNode();
+    TreeNode last = chain.getLast();
+    tree.incLockRef(ancestor);
+    tree.protectHost(last); // a write_back eviction below must not take the chain from the host
+    int[] dp;
+    try {
+      dp = allocDevice(total);
+    } finally {
+      tree.releaseHost(last);
+      tree.decLockRef(ancestor);
+    }
+    if (dp == null) return null;
+    int[] hp = new int[total];
+    int i = 0;
+    for (TreeNode n : chain) {
+      System.arraycopy(n.hostValue(), 0, hp, i, n.pages());
+      i += n.pages();
+    }
+    tree.attachDevicePages(chain, dp);
+    tree.incLockRef(last);
+    long id = nextOp++;
+    LoadOp op = new LoadOp(id, last, hp, dp, new LoadTicket(id, layers, total * bytesPerPage, driver));
+    for (int p : dp) deviceLoadOp[p] = id;
+    loads.add(op);
+    inflight.put(id, op);
+    metrics.gauge(LOAD_QUEUE, null, loads.size());
+    port.load(id, hp.clone(), dp.clone(), op.ticket);
+    return op;
+  }
+
+  /** The number of leading chain nodes whose every host page holds its key's bytes. */
+  private int verifiedNodes(List<TreeNode> chain) {
+    for (int n = 0; n < chain.size(); n++) {
+      TreeNode node = chain.get(n);
+      int[] hv = node.hostValue();
+      PageKey[] keys = node.hashValue();
+      for (int i = 0; i < hv.length; i++) {
+        int hp = hv[i];
+        boolean ok = hostState[hp] == H_VALID && keys[i].equals(hostKey[hp])
+            && (!port.movesBytes() || port.checksum(hp, keys[i]) == hostSum[hp]);
+        if (!ok) {
+          metrics.count(LOAD_BACK_VERIFY_FAILED, null, 1);
+          return n;
+        }
+      }
+    }
+    return chain.size();
+  }
+
+  /**
+   * Gives the request device pages for token positions [0, tokens), evicting per policy. False
+   * when the device cannot hold them now (everything else is locked, or write_back copies are still
+   * pending: poll and retry).
+   */
+  boolean extend(CacheRequest r, int tokens) {
+    checkLive(r);
+    int need = (tokens + ps - 1) / ps - r.pageCount;
+    if (need <= 0) return true;
+    int[] p = allocDevice(need);
+    if (p == null) return false;
+    r.appendPages(p);
+    ownedDevicePages += need;
+    metrics.gauge(DEVICE_USED, null, (long) (device.capacity() - device.available()) * ps);
+    return true;
+  }
+
+  /** cache_unfinished_req (chunked prefill): insert what is computed, adopt the tree's pages, move the lock. */
+  void cacheUnfinished(CacheRequest r, int[] tokens, int kvTokens) {
+    checkLive(r);
+    int aligned = insertComputed(r, tokens, kvTokens, true);
+    MatchResult m = tree.matchPrefix(tokens, aligned);
+    int[] canonical = m.devicePages();
+    if (canonical.length != aligned / ps) {
+      throw new IllegalStateException("re-match after insert found " + canonical.length + " pages, expected " + aligned / ps);
+    }
+    System.arraycopy(canonical, 0, r.pages, 0, canonical.length);
+    r.treePages = canonical.length;
+    TreeNode old = r.lastNode;
+    r.lastNode = m.lastDeviceNode();
+    tree.incLockRef(r.lastNode);
+    tree.decLockRef(old);
+  }
+
+  /** cache_finished_req: insert, free duplicates and the unaligned tail, unlock. */
+  void finish(CacheRequest r, int[] tokens, int kvTokens) {
+    checkLive(r);
+    int aligned = insertComputed(r, tokens, kvTokens, false);
+    int tail = r.pageCount - aligned / ps;
+    if (tail > 0) {
+      int[] t = Arrays.copyOfRange(r.pages, aligned / ps, r.pageCount);
+      device.free(t);
+      ownedDevicePages -= tail;
+      r.pageCount = aligned / ps;
+    }
+    release(r);
+  }
+
+  /** Ends a request without caching what it computed (abort). */
+  void abort(CacheRequest r) {
+    checkLive(r);
+    int owned = r.pageCount - r.treePages;
+    if (owned > 0) {
+      device.free(Arrays.copyOfRange(r.pages, r.treePages, r.pageCount));
+      ownedDevicePages -= owned;
+      r.pageCount = r.treePages;
+    }
+    release(r);
+  }
+
+  private void release(CacheRequest r) {
+    tree.decLockRef(r.lastNode);
+    r.done = true;
+    live.remove(r);
+    metrics.gauge(DEVICE_USED, null, (long) (device.capacity() - device.available()) * ps);
+  }
+
+  /**
+   * Inserts tokens[0, aligned) with the request's pages, frees the request's duplicates of pages the
+   * tree already held (spec §3.6), and starts the backups the write policy asks for.
+   */
+  private int insertComputed(CacheRequest r, int[] tokens, int kvTokens, boolean chunked) {
+    if (tokens.length < r.tokens.length || !Arrays.equals(tokens, 0, r.tokens.length, r.tokens, 0, r.tokens.length)) {
+      throw new IllegalArgumentException("tokens must start with the request's prompt");
+    }
+    if (kvTokens < 0 || kvTokens > tokens.length || kvTokens > r.capacityTokens()) {
+      throw new IllegalArgumentException("kv tokens " + kvTokens + " outside 0.." + Math.min(tokens.length, r.capacityTokens()));
+    }
+    int aligned = Tokens.pageAligned(kvTokens, ps);
+    int alignedPages = aligned / ps;
+    if (alignedPages < r.treePages) {
+      throw new IllegalArgumentException("kv tokens " + kvTokens + " are fewer than the cached prefix " + r.treePages * ps);
+    }
+    InsertResult ir = tree.insert(tokens, aligned, Arrays.copyOf(r.pages, alignedPages), r.priority, chunked);
+    int prefix = ir.devicePrefixPages();
+    if (prefix < r.treePages) {
+      throw new IllegalStateException("insert found " + prefix + " device pages, fewer than the locked prefix " + r.treePages);
+    }
+    if (prefix > r.treePages) {
+      // Pages the tree already held: free the request's duplicates and take the tree's.
+      device.free(Arrays.copyOfRange(r.pages, r.treePages, prefix));
+    }
+    // [treePages, prefix) were duplicates and are freed; [prefix, alignedPages) now belong to the tree.
+    ownedDevicePages -= alignedPages - r.treePages;
+    r.treePages = alignedPages;
+    for (TreeNode n : ir.needBackup()) writeBackup(n);
+    return aligned;
+  }
+
+  private void checkLive(CacheRequest r) {
+    if (r == null || r.done || !live.contains(r)) throw new IllegalStateException("request is finished or unknown: " + r);
+  }
+
+  // ---------------------------------------------------------------- memory (spec §3.8, §3.9)
+
+  /** n device pages, evicting per policy once; null if they cannot be had now. */
+  private int[] allocDevice(int n) {
+    int[] p = device.alloc(n);
+    if (p != null) return p;
+    int need = n - device.available() - tree.pendingWriteBackPages();
+    if (need > 0) {
+      if (host != null && writePolicy.writeBack() && host.available() < need) {
+        tree.evictHost(need - host.available(), this::freeHostPages);
+      }
+      tree.evictDevice(need, this);
+    }
+    return device.alloc(n);
+  }
+
+  @Override public void freeDevicePages(int[] pages) {
+    int deferred = 0;
+    for (int p : pages) {
+      if (deviceLoadOp[p] != 0) throw new IllegalStateException("device page " + p + " evicted while a load fills it");
+      if (deviceReaders[p] > 0) {
+        deviceFreeDeferred.set(p);
+        deferred++;
+      }
+    }
+    if (deferred == 0) {
+      device.free(pages);
+    } else {
+      int[] now = new int[pages.length - deferred];
+      int i = 0;
+      for (int p : pages) if (!deviceFreeDeferred.get(p)) now[i++] = p;
+      if (now.length > 0) device.free(now);
+      deferredDevicePages += deferred;
+    }
+    metrics.count(EVICTED_TOKENS, Tier.DEVICE.sglangName(), (long) pages.length * ps);
+  }
+
+  private void freeHostPages(int[] pages) {
+    int freed = 0;
+    int[] now = new int[pages.length];
+    for (int p : pages) {
+      if (hostState[p] == H_FREE || hostState[p] == H_PENDING_FREED) {
+        throw new IllegalStateException("host page " + p + " freed in state " + hostState[p]);
+      }
+      hostKey[p] = null;
+      if (hostState[p] == H_PENDING) {
+        // A backup still writes it: it returns to the pool at the ack.
+        hostState[p] = H_PENDING_FREED;
+        deferredHostPages++;
+      } else {
+        hostState[p] = H_FREE;
+        hostUsed--;
+        now[freed++] = p;
+      }
+    }
+    if (freed > 0) host.free(Arrays.copyOf(now, freed));
+    metrics.count(EVICTED_TOKENS, Tier.HOST.sglangName(), (long) pages.length * ps);
+    metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
+  }
+
+  private int[] allocHost(int n, boolean mayEvict) {
+    int[] hp = host.alloc(n);
+    if (hp == null && mayEvict) {
+      tree.evictHost(n - host.available(), this::freeHostPages);
+      hp = host.alloc(n);
+    }
+    return hp;
+  }
+
+  /** write_back: the tree evicts a node that is not backuped; copy it down first (spec §3.8 step 3). */
+  @Override public boolean startWriteBack(TreeNode node) {
+    if (host == null || !writePolicy.writeBack()) return false;
+    // Room was made before evictDevice; if the node is larger, evict host-only leaves now (the tree
+    // allows it: evictHost touches no device leaf).
+    int[] hp = allocHost(node.pages(), true);
+    if (hp == null) {
+      metrics.count(WRITE_BACK_LOST_TOKENS, null, (long) node.pages() * ps);
+      return false;
+    }
+    pendingWriteBackPages += node.pages();
+    issueBackup(node, hp, true);
+    return true;
+  }
+
+  /** write_through / write_through_selective: §3.5 write_backup. */
+  private void writeBackup(TreeNode node) {
+    if (host == null || node.backuped() || node.evicted()) return;
+    int[] hp = allocHost(node.pages(), true);
+    if (hp == null) {
+      metrics.count(BACKUP_SKIPPED_TOKENS, null, (long) node.pages() * ps);
+      return;
+    }
+    tree.incLockRef(node); // its device pages must stay while the copy reads them
+    issueBackup(node, hp, false);
+  }
+
+  private void issueBackup(TreeNode node, int[] hp, boolean writeBack) {
+    PageKey[] keys = node.hashValue().clone();
+    int[] dp = node.value().clone();
+    for (int p : dp) deviceReaders[p]++;
+    tree.setBackuped(node, hp);
+    for (int i = 0; i < hp.length; i++) {
+      if (hostState[hp[i]] != H_FREE) throw new IllegalStateException("host page " + hp[i] + " allocated twice");
+      hostState[hp[i]] = H_PENDING;
+      hostKey[hp[i]] = keys[i];
+    }
+    hostUsed += hp.length;
+    long id = nextOp++;
+    BackupOp op = new BackupOp(id, node, hp.clone(), dp, keys, writeBack);
+    backups.add(op);
+    inflight.put(id, op);
+    metrics.gauge(BACKUP_QUEUE, null, backups.size());
+    metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
+    port.backup(id, dp.clone(), hp.clone(), keys.clone());
+  }
+
+  // ---------------------------------------------------------------- completions (spec §6.3 step 4, §6.4 step 4)
+
+  /** A backup finished; acks are applied in issue order (writing_check). */
+  void backupDone(long id, long[] checksums, Throwable failure) {
+    if (!(inflight.get(id) instanceof BackupOp op) || op.done) throw new IllegalStateException("unknown backup op " + id);
+    op.done = true;
+    op.checksums = checksums;
+    op.failure = failure;
+    while (!backups.isEmpty() && backups.peek().done) applyBackup(backups.poll());
+    metrics.gauge(BACKUP_QUEUE, null, backups.size());
+  }
+
+  private void applyBackup(BackupOp op) {
+    inflight.remove(op.id);
+    for (int p : op.devicePages) {
+      if (--deviceReaders[p] == 0 && deviceFreeDeferred.get(p)) {
+        deviceFreeDeferred.clear(p);
+        deferredDevicePages--;
+        device.free(new int[] {p});
+      }
+    }
+    for (int i = 0; i < op.hostPages.length; i++) {
+      int hp = op.hostPages[i];
+      if (hostState[hp] == H_PENDING_FREED) {
+        hostState[hp] = H_FREE;
+        hostUsed--;
+        deferredHostPages--;
+        host.free(new int[] {hp});
+        continue;
+      }
+      if (hostState[hp] != H_PENDING) throw new IllegalStateException("host page " + hp + " not pending at its ack");
+      if (op.failure != null) {
+        hostState[hp] = H_INVALID;
+      } else {
+        hostState[hp] = H_VALID;
+        hostSum[hp] = op.checksums == null ? 0 : op.checksums[i];
+      }
+    }
+    long tokens = (long) op.hostPages.length * ps;
+    if (op.failure != null) {
+      metrics.count(BACKUP_FAILED_TOKENS, null, tokens);
+    } else {
+      metrics.count(BACKUPED_TOKENS, Tier.HOST.sglangName(), tokens);
+      metrics.count(BACKUP_BYTES, null, op.hostPages.length * bytesPerPage);
+    }
+    if (op.writeBack) {
+      pendingWriteBackPages -= op.hostPages.length;
+      tree.evictBackuped(op.node, this);
+    } else {
+      tree.decLockRef(op.node);
+    }
+  }
+
+  /** A load finished (all layers landed, or it failed); acks are applied in issue order (loading_check). */
+  void loadDone(long id, Throwable failure) {
+    if (!(inflight.get(id) instanceof LoadOp op) || op.done) throw new IllegalStateException("unknown load op " + id);
+    if (failure != null && op.attempts < LOAD_ATTEMPTS) {
+      // The host copy is still verified and the device pages are still locked: try again.
+      op.attempts++;
+      port.load(id, op.hostPages.clone(), op.devicePages.clone(), op.ticket);
+      return;
+    }
+    op.done = true;
+    op.failure = failure;
+    if (failure != null) op.ticket.progress.fail(failure);
+    while (!loads.isEmpty() && loads.peek().done) applyLoad(loads.poll());
+    metrics.gauge(LOAD_QUEUE, null, loads.size());
+  }
+
+  private void applyLoad(LoadOp op) {
+    inflight.remove(op.id);
+    for (int p : op.devicePages) deviceLoadOp[p] = 0;
+    long tokens = (long) op.devicePages.length * ps;
+    if (op.failure != null) {
+      // The device pages hold no valid KV; the tree must not serve them. Evicting the chain needs the
+      // tree's help (it is locked by the request that waits on it); until then, fail loudly.
+      metrics.count(LOAD_BACK_FAILED_TOKENS, null, tokens);
+      tree.decLockRef(op.lastNode);
+      throw new IllegalStateException("load-back of " + tokens + " tokens failed " + LOAD_ATTEMPTS + " times", op.failure);
+    }
+    metrics.count(LOAD_BACK_TOKENS, null, tokens);
+    metrics.count(LOAD_BACK_BYTES, null, op.devicePages.length * bytesPerPage);
+    tree.decLockRef(op.lastNode);
+  }
+
+  // ---------------------------------------------------------------- introspection
+
+  int inFlightBackups() { return backups.size(); }
+
+  int inFlightLoads() { return loads.size(); }
+
+  int liveRequests() { return live.size(); }
+
+  int ownedDevicePages() { return ownedDevicePages; }
+
+  int pendingWriteBackPages() { return pendingWriteBackPages; }
+
+  /** Whether a host page holds acknowledged bytes that no in-flight copy reads or writes (tests corrupt only those). */
+  boolean hostPageAtRest(int hp) {
+    if (host == null || hp < 0 || hp >= hostState.length || hostState[hp] != H_VALID) return false;
+    for (LoadOp op : loads) for (int p : op.hostPages) if (p == hp) return false;
+    return true;
+  }
+
+  /** Host pages whose backup has been acknowledged and whose bytes verify at this moment (tests). */
+  int validHostPages() {
+    int n = 0;
+    for (byte s : hostState) if (s == H_VALID) n++;
+    return n;
+  }
+
+  /**
+   * Throws IllegalStateException describing the first broken invariant of the tree or of the
+   * controller: page accounting exact in both pools, every in-flight copy holding what protects it,
+   * FIFO acks consistent with the in-flight table. O(pages): tests only.
+   */
+  void checkInvariants() {
+    tree.checkInvariants();
+    int deviceUsed = device.capacity() - device.available();
+    if (deviceUsed != tree.devicePages() + ownedDevicePages + deferredDevicePages) {
+      throw new IllegalStateException("device pages used " + deviceUsed + " != tree " + tree.devicePages()
+          + " + owned by requests " + ownedDevicePages + " + freed while copied " + deferredDevicePages);
+    }
+    if (deferredDevicePages != deviceFreeDeferred.cardinality()) throw new IllegalStateException("deferred device frees miscounted");
+    int owned = 0;
+    for (CacheRequest r : live) {
+      owned += r.pageCount - r.treePages;
+      if (r.lastNode.lockRef() <= 0 && !r.lastNode.isRoot()) throw new IllegalStateException("live request's node is not locked");
+    }
+    if (owned != ownedDevicePages) throw new IllegalStateException("requests own " + owned + " pages, counted " + ownedDevicePages);
+    if (host != null) {
+      int hostAllocated = host.capacity() - host.available();
+      if (hostAllocated != hostUsed || hostUsed != tree.hostPages() + deferredHostPages) {
+        throw new IllegalStateException("host pages allocated " + hostAllocated + ", tracked " + hostUsed + ", in tree "
+            + tree.hostPages() + " + freed while written " + deferredHostPages);
+      }
+    }
+    if (inflight.size() != backups.size() + loads.size()) throw new IllegalStateException("in-flight table out of step with the FIFOs");
+    int wb = 0;
+    for (BackupOp op : backups) {
+      if (op.writeBack) wb += op.hostPages.length;
+      else if (op.node.lockRef() <= 0) throw new IllegalStateException("write-through backup of an unlocked node");
+      for (int hp : op.hostPages) {
+        if (hostState[hp] != H_PENDING && hostState[hp] != H_PENDING_FREED) throw new IllegalStateException("in-flight backup page " + hp + " not pending");
+      }
+      for (int p : op.devicePages) if (deviceReaders[p] <= 0) throw new IllegalStateException("device page " + p + " read by a backup is unmarked");
+    }
+    if (wb != pendingWriteBackPages) throw new IllegalStateException("pending write-back pages " + pendingWriteBackPages + " != " + wb);
+    int loading = 0;
+    for (LoadOp op : loads) {
+      if (op.lastNode.lockRef() <= 0) throw new IllegalStateException("in-flight load of an unlocked node");
+      for (int p : op.devicePages) if (deviceLoadOp[p] != op.id) throw new IllegalStateException("device page " + p + " lost its load op");
+      loading += op.devicePages.length;
+    }
+    int marked = 0;
+    for (long op : deviceLoadOp) if (op != 0) marked++;
+    if (marked != loading) throw new IllegalStateException(marked + " device pages marked loading, " + loading + " in loads");
+  }
+}

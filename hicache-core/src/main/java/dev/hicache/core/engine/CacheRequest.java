@@ -1,0 +1,80 @@
+package dev.hicache.core.engine;
+
+import dev.hicache.api.spi.Transfer;
+import dev.hicache.core.tree.TreeNode;
+import java.util.Arrays;
+
+/**
+ * One request's view of the cache (SGLang's {@code req.prefix_indices}, {@code last_node}, {@code
+ * cache_protected_len} and its row of {@code req_to_token}): the device pages that hold its KV,
+ * position by position, and what it must wait for before reading its cached prefix.
+ *
+ * <p>Token position {@code p} lives in device slot {@link #slot(int) slot(p)}. Positions below
+ * {@link #cachedTokens()} hold cached KV once {@link #load()} has landed; the engine writes the
+ * rest.
+ */
+public final class CacheRequest {
+  final int[] tokens;
+  final int priority;
+  int[] pages = new int[8];
+  int pageCount;
+  /** Leading pages owned by the tree (the lock on {@link #lastNode} protects them). */
+  int treePages;
+  TreeNode lastNode;
+  int deviceHitTokens;
+  int hostHitTokens;
+  Transfer load;
+  boolean done;
+
+  CacheRequest(int[] tokens, int priority) {
+    this.tokens = tokens;
+    this.priority = priority;
+  }
+
+  /** The prompt this request was admitted with. */
+  public int[] tokens() { return tokens.clone(); }
+
+  /** Tokens whose KV comes from the cache: the device hit plus what is loaded back from the host. */
+  public int cachedTokens() { return deviceHitTokens + hostHitTokens; }
+
+  /** Tokens found on the device at admission (SGLang's {@code cached_tokens} from {@code device}). */
+  public int deviceHitTokens() { return deviceHitTokens; }
+
+  /** Tokens loaded back from the host tier ({@code cached_tokens} from {@code host}). */
+  public int hostHitTokens() { return hostHitTokens; }
+
+  /** What to wait for before reading layer N of the cached prefix (done at once when nothing loads). */
+  public Transfer load() { return load; }
+
+  /** Token slots this request has device pages for. */
+  public int capacityTokens() { return pageCount * pageSize(); }
+
+  /** The device slot of token position {@code position}. */
+  public int slot(int position) {
+    int ps = pageSize();
+    int page = position / ps;
+    if (position < 0 || page >= pageCount) {
+      throw new IndexOutOfBoundsException("position " + position + " has no device page (capacity " + capacityTokens() + ")");
+    }
+    return pages[page] * ps + position % ps;
+  }
+
+  /** The device pages of this request, in position order (a copy). */
+  public int[] devicePages() { return Arrays.copyOf(pages, pageCount); }
+
+  public boolean isDone() { return done; }
+
+  int pageSize;
+
+  int pageSize() { return pageSize; }
+
+  void appendPages(int[] p) {
+    if (pageCount + p.length > pages.length) pages = Arrays.copyOf(pages, Math.max(pages.length * 2, pageCount + p.length));
+    System.arraycopy(p, 0, pages, pageCount, p.length);
+    pageCount += p.length;
+  }
+
+  @Override public String toString() {
+    return "CacheRequest[" + tokens.length + " tokens, cached " + cachedTokens() + ", pages " + pageCount + "]";
+  }
+}

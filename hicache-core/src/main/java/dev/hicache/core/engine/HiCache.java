@@ -1,0 +1,285 @@
+package dev.hicache.core.engine;
+
+import dev.hicache.api.KvShape;
+import dev.hicache.api.PageHasher;
+import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.spi.Clock;
+import dev.hicache.api.spi.DevicePool;
+import dev.hicache.api.spi.HostPool;
+import dev.hicache.api.spi.MetricsSink;
+import dev.hicache.core.tree.EvictionPolicies;
+import dev.hicache.core.tree.HiRadixTree;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * HiCache for a JVM serving engine: SGLang's hierarchical KV cache over a device pool (L1) and a
+ * host pool (L2), driven from the engine's scheduler thread.
+ *
+ * <p>A request's life, as SGLang's scheduler lives it:
+ *
+ * <ol>
+ *   <li>{@link #admit}: match the prompt; the device prefix is reused in place, the host-resident
+ *       continuation is loaded back (layer by layer: wait on {@link CacheRequest#load()} before
+ *       reading a layer), and the request's node is locked.
+ *   <li>{@link #extend}: device pages for the tokens to compute, evicting per policy.
+ *   <li>{@link #cacheUnfinished} after each chunk of a chunked prefill; {@link #finish} (or {@link
+ *       #abort}) at the end: the computed pages join the tree, duplicates are freed, the lock is
+ *       released, and the write policy copies pages down to the host.
+ *   <li>{@link #poll} once per scheduler iteration: copy completions are applied.
+ * </ol>
+ *
+ * <p>Every method must be called from one thread (the scheduler thread); the first caller owns the
+ * cache. Closing drains the copies in flight and closes both pools: the cache owns them.
+ */
+public final class HiCache implements AutoCloseable {
+  private final CacheController controller;
+  private final ProductionShell production;
+  private final DeterministicShell deterministic;
+  private final DevicePool devicePool;
+  private final HostPool hostPool;
+  private final int pageSize;
+  private Thread owner;
+  private boolean closed;
+
+  private HiCache(CacheController controller, ProductionShell production, DeterministicShell deterministic,
+                  DevicePool devicePool, HostPool hostPool, int pageSize) {
+    this.controller = controller;
+    this.production = production;
+    this.deterministic = deterministic;
+    this.devicePool = devicePool;
+    this.hostPool = hostPool;
+    this.pageSize = pageSize;
+  }
+
+  public static Builder builder(HiCacheConfig config) {
+    return new Builder(config);
+  }
+
+  /** Matches, loads back the host part, locks. See the class comment. */
+  public CacheRequest admit(int[] tokens) {
+    return admit(tokens, 0);
+  }
+
+  /** {@link #admit(int[])} with a priority for the {@code priority} eviction policy. */
+  public CacheRequest admit(int[] tokens, int priority) {
+    check();
+    return controller.admit(tokens, priority);
+  }
+
+  /**
+   * Makes sure the request has device slots for token positions [0, tokens). False when the device
+   * cannot hold them now (all else locked, or write_back copies pending): {@link #poll} and retry.
+   */
+  public boolean extend(CacheRequest r, int tokens) {
+    check();
+    return controller.extend(r, tokens);
+  }
+
+  /**
+   * After a chunk of a chunked prefill: the KV of {@code tokens[0, kvTokens)} is computed; its full
+   * pages join the tree and the request keeps its lock on them.
+   */
+  public void cacheUnfinished(CacheRequest r, int[] tokens, int kvTokens) {
+    check();
+    controller.cacheUnfinished(r, tokens, kvTokens);
+  }
+
+  /**
+   * The request is finished; the KV of {@code tokens[0, kvTokens)} (prompt and output; {@code
+   * tokens} starts with the prompt) is in its slots. Its full pages join the tree; the rest is freed.
+   */
+  public void finish(CacheRequest r, int[] tokens, int kvTokens) {
+    check();
+    controller.finish(r, tokens, kvTokens);
+  }
+
+  /** Ends a request without caching anything it computed. */
+  public void abort(CacheRequest r) {
+    check();
+    controller.abort(r);
+  }
+
+  /**
+   * Applies the copy completions that have arrived (SGLang's {@code writing_check} and {@code
+   * loading_check}); returns how many. In the deterministic shell, completes what is due now.
+   */
+  public int poll() {
+    check();
+    if (production != null) return production.drain(controller);
+    long before = deterministic.completed();
+    deterministic.advanceTo(deterministic.now());
+    return (int) (deterministic.completed() - before);
+  }
+
+  /** The deterministic shell that drives this cache in virtual time; throws for a production cache. */
+  public DeterministicShell deterministicShell() {
+    if (deterministic == null) throw new IllegalStateException("this cache runs on the production shell");
+    return deterministic;
+  }
+
+  public int pageSize() { return pageSize; }
+
+  /** Backups (D→H) issued and not yet acknowledged. */
+  public int inFlightBackups() { return controller.inFlightBackups(); }
+
+  /** Load-backs (H→D) issued and not yet acknowledged. */
+  public int inFlightLoads() { return controller.inFlightLoads(); }
+
+  /** Tokens resident on the device in the tree. */
+  public long deviceCachedTokens() { return (long) controller.tree().devicePages() * pageSize; }
+
+  /** Tokens resident on the host in the tree. */
+  public long hostCachedTokens() { return (long) controller.tree().hostPages() * pageSize; }
+
+  /**
+   * Throws IllegalStateException describing the first broken invariant of the radix tree or of the
+   * controller. O(size): for tests.
+   */
+  public void checkInvariants() {
+    check();
+    controller.checkInvariants();
+  }
+
+  CacheController controller() { return controller; }
+
+  private void check() {
+    if (closed) throw new IllegalStateException("HiCache is closed");
+    Thread t = Thread.currentThread();
+    if (owner == null) owner = t;
+    else if (owner != t) {
+      throw new IllegalStateException("HiCache is used from " + t.getName() + " but is owned by the scheduler thread "
+          + owner.getName() + "; only one thread may call it");
+    }
+  }
+
+  /** Drains the copies in flight, stops the I/O threads and closes both pools. Idempotent. */
+  @Override public void close() {
+    if (closed) return;
+    try {
+      if (production != null) {
+        while (production.inFlight() > 0) {
+          if (production.drain(controller) == 0) LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
+        }
+        production.close();
+      } else {
+        deterministic.drain();
+      }
+    } finally {
+      closed = true;
+      if (devicePool != null) devicePool.close();
+      if (hostPool != null) hostPool.close();
+    }
+  }
+
+  /** Builds a cache on the production shell (default) or the deterministic one. */
+  public static final class Builder {
+    private final HiCacheConfig config;
+    private DevicePool devicePool;
+    private HostPool hostPool;
+    private MetricsSink metrics = MetricsSink.NONE;
+    private Clock clock;
+    private int ioThreads = 2;
+    private CostModel costModel;
+    private KvShape metadataShape;
+    private int metadataDeviceTokens;
+    private int metadataHostTokens;
+
+    private Builder(HiCacheConfig config) {
+      if (config == null) throw new IllegalArgumentException("config is required");
+      this.config = config;
+    }
+
+    /** L1. The cache owns it from build on. */
+    public Builder devicePool(DevicePool p) { devicePool = p; return this; }
+
+    /** L2. The cache owns it from build on. */
+    public Builder hostPool(HostPool p) { hostPool = p; return this; }
+
+    public Builder metrics(MetricsSink m) { metrics = m; return this; }
+
+    /** The production shell's clock (default {@link Clock#system()}); the deterministic shell uses virtual time. */
+    public Builder clock(Clock c) { clock = c; return this; }
+
+    /** I/O threads of the production shell (default 2). */
+    public Builder ioThreads(int n) { ioThreads = n; return this; }
+
+    /** Run on the deterministic shell in virtual time with this cost model. */
+    public Builder deterministic(CostModel cost) { costModel = cost; return this; }
+
+    /**
+     * Simulation without memory: page ids only, copies cost virtual time but move no bytes. Implies
+     * the deterministic shell. {@code hostTokens} 0 means no host tier (L1 only).
+     */
+    public Builder metadataOnly(KvShape shape, int deviceTokens, int hostTokens) {
+      metadataShape = shape;
+      metadataDeviceTokens = deviceTokens;
+      metadataHostTokens = hostTokens;
+      return this;
+    }
+
+    public HiCache build() {
+      int ps = config.pageSize();
+      KvShape shape;
+      PageAllocator device;
+      PageAllocator host;
+      if (metadataShape != null) {
+        if (devicePool != null || hostPool != null) throw new IllegalArgumentException("metadata-only caches take no pools");
+        shape = metadataShape;
+        checkTokens("device", metadataDeviceTokens, ps, false);
+        checkTokens("host", metadataHostTokens, ps, true);
+        checkHostLarger(metadataHostTokens, metadataDeviceTokens);
+        device = PageAllocator.metadataOnly(metadataDeviceTokens / ps);
+        host = metadataHostTokens == 0 ? null : PageAllocator.metadataOnly(metadataHostTokens / ps);
+        if (costModel == null) costModel = CostModel.pcieGen5();
+      } else {
+        if (devicePool == null) throw new IllegalArgumentException("a device pool is required");
+        shape = devicePool.shape();
+        if (hostPool != null && !hostPool.shape().equals(shape)) {
+          throw new IllegalArgumentException("host pool shape " + hostPool.shape() + " differs from device pool shape " + shape);
+        }
+        device = PageAllocator.of(devicePool);
+        host = hostPool == null ? null : PageAllocator.of(hostPool);
+        if (hostPool != null) checkHostLarger(hostPool.capacityTokens(), devicePool.capacityTokens());
+      }
+      if (shape.pageSize() != ps) {
+        throw new IllegalArgumentException("--page-size " + ps + " differs from the KV pools' page size " + shape.pageSize());
+      }
+      DeterministicShell det = null;
+      ProductionShell prod = null;
+      Clock c;
+      LoadTicket.Driver driver = null;
+      TransferPort port;
+      if (costModel != null) {
+        det = new DeterministicShell(costModel, shape.bytesPerPage(), ps, devicePool, hostPool);
+        c = det.clock();
+        driver = det;
+        port = det;
+      } else {
+        prod = new ProductionShell(devicePool, hostPool, ioThreads);
+        c = clock == null ? Clock.system() : clock;
+        port = prod;
+      }
+      HiRadixTree tree = new HiRadixTree(ps, EvictionPolicies.byName(config.radixEvictionPolicy()), c,
+          config.writePolicy(), new PageHasher(ps), null);
+      CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), config.writePolicy(),
+          device, host, port, metrics, config.loadBackThreshold(), driver);
+      if (det != null) det.bind(controller);
+      return new HiCache(controller, prod, det, devicePool, hostPool, ps);
+    }
+
+    private static void checkTokens(String what, int tokens, int ps, boolean zeroOk) {
+      if (tokens < 0 || (!zeroOk && tokens == 0) || tokens % ps != 0) {
+        throw new IllegalArgumentException(what + " capacity " + tokens + " tokens must be a "
+            + (zeroOk ? "non-negative" : "positive") + " multiple of --page-size " + ps);
+      }
+    }
+
+    private static void checkHostLarger(int hostTokens, int deviceTokens) {
+      if (hostTokens != 0 && hostTokens <= deviceTokens) {
+        throw new IllegalArgumentException("the host pool (" + hostTokens + " tokens) must be larger than the device pool ("
+            + deviceTokens + " tokens): raise --hicache-ratio or --hicache-size (spec §5.2)");
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package dev.hicache.core.engine;
+
+import dev.hicache.api.spi.Transfer;
+import dev.hicache.core.pool.CopyTransfer;
+import java.util.function.BooleanSupplier;
+
+/**
+ * One load-back (H→D) as the serving engine sees it: SGLang's layer-done counter. Layer N may be
+ * read as soon as {@code layersDone() > N}. In the deterministic shell, waiting advances virtual
+ * time instead of blocking, so the same engine loop runs in both shells.
+ */
+public final class LoadTicket implements Transfer {
+  /** Advances a deterministic shell until a condition holds. */
+  interface Driver {
+    void runUntil(BooleanSupplier condition);
+  }
+
+  final long op;
+  final CopyTransfer progress;
+  private final Driver driver;
+
+  LoadTicket(long op, int layers, long bytes, Driver driver) {
+    this.op = op;
+    this.progress = new CopyTransfer(layers, bytes);
+    this.driver = driver;
+  }
+
+  @Override public int layers() { return progress.layers(); }
+  @Override public int layersDone() { return progress.layersDone(); }
+  @Override public Throwable failure() { return progress.failure(); }
+  @Override public long bytes() { return progress.bytes(); }
+
+  @Override public void awaitLayer(int layer) throws InterruptedException {
+    if (driver != null) driver.runUntil(() -> progress.layersDone() > layer || progress.failure() != null);
+    progress.awaitLayer(layer);
+  }
+}

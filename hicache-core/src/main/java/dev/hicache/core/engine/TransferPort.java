@@ -1,0 +1,29 @@
+package dev.hicache.core.engine;
+
+import dev.hicache.api.PageKey;
+
+/**
+ * Where the controller sends its L1↔L2 copy commands (spec §6.3, §6.4). A shell runs them — on
+ * I/O threads against real pools, or in virtual time — and reports each completion back to the
+ * controller on the scheduler thread. A command never fails synchronously.
+ */
+interface TransferPort {
+  /**
+   * Copies device pages to host pages (all layers at once), then reports {@link
+   * CacheController#backupDone} with one checksum per host page ({@link
+   * dev.hicache.core.pool.PageChecksum}) or null when no bytes are moved.
+   */
+  void backup(long op, int[] devicePages, int[] hostPages, PageKey[] keys);
+
+  /** Loads host pages into device pages layer by layer, reporting layers on {@code ticket}, then {@link CacheController#loadDone}. */
+  void load(long op, int[] hostPages, int[] devicePages, LoadTicket ticket);
+
+  /** Checksum of a host page's bytes under {@code key}; only called when {@link #movesBytes()}. */
+  long checksum(int hostPage, PageKey key);
+
+  /** Whether this port moves real bytes (false in a metadata-only simulation). */
+  boolean movesBytes();
+
+  /** Commands issued and not yet reported. */
+  int inFlight();
+}

@@ -1,0 +1,109 @@
+package dev.hicache.core.metrics;
+
+import dev.hicache.api.spi.MetricsSink;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A plain in-memory {@link MetricsSink}: counters, gauges and distributions (count, sum, min,
+ * max) keyed by {@code name{label}}, readable at any time and dumped as text. Thread-safe.
+ */
+public final class InMemoryMetrics implements MetricsSink {
+  private final ConcurrentHashMap<String, LongAdder> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, AtomicLong> gauges = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Distribution> distributions = new ConcurrentHashMap<>();
+
+  /** Count, sum, min and max of the observations of one distribution. */
+  public record Summary(long count, double sum, double min, double max) {
+    public double mean() { return count == 0 ? 0 : sum / count; }
+  }
+
+  private static final class Distribution {
+    long count;
+    double sum;
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+
+    synchronized void add(double v) {
+      count++;
+      sum += v;
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+
+    synchronized Summary summary() {
+      return new Summary(count, sum, count == 0 ? 0 : min, count == 0 ? 0 : max);
+    }
+  }
+
+  static String key(String name, String label) {
+    return label == null ? name : name + "{" + label + "}";
+  }
+
+  @Override public void count(String name, String label, long delta) {
+    counters.computeIfAbsent(key(name, label), k -> new LongAdder()).add(delta);
+  }
+
+  @Override public void gauge(String name, String label, long value) {
+    gauges.computeIfAbsent(key(name, label), k -> new AtomicLong()).set(value);
+  }
+
+  @Override public void observe(String name, String label, double value) {
+    distributions.computeIfAbsent(key(name, label), k -> new Distribution()).add(value);
+  }
+
+  /** A counter's value; 0 if it was never counted. */
+  public long counter(String name, String label) {
+    LongAdder a = counters.get(key(name, label));
+    return a == null ? 0 : a.sum();
+  }
+
+  public long counter(String name) {
+    return counter(name, null);
+  }
+
+  /** A gauge's last value; 0 if it was never set. */
+  public long gauge(String name, String label) {
+    AtomicLong g = gauges.get(key(name, label));
+    return g == null ? 0 : g.get();
+  }
+
+  public Summary distribution(String name, String label) {
+    Distribution d = distributions.get(key(name, label));
+    return d == null ? new Summary(0, 0, 0, 0) : d.summary();
+  }
+
+  /** Every counter, sorted by key. */
+  public Map<String, Long> counters() {
+    Map<String, Long> out = new TreeMap<>();
+    counters.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+
+  /** Every gauge, sorted by key. */
+  public Map<String, Long> gauges() {
+    Map<String, Long> out = new TreeMap<>();
+    gauges.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+
+  /** One line per metric, sorted: {@code counter name{label} value}, gauges and distributions likewise. */
+  public String dump() {
+    StringBuilder sb = new StringBuilder();
+    counters().forEach((k, v) -> sb.append("counter ").append(k).append(' ').append(v).append('\n'));
+    gauges().forEach((k, v) -> sb.append("gauge ").append(k).append(' ').append(v).append('\n'));
+    new TreeMap<>(distributions).forEach((k, d) -> {
+      Summary s = d.summary();
+      sb.append("distribution ").append(k).append(" count=").append(s.count()).append(" sum=").append(s.sum())
+          .append(" min=").append(s.min()).append(" max=").append(s.max()).append('\n');
+    });
+    return sb.toString();
+  }
+
+  @Override public String toString() {
+    return dump();
+  }
+}

@@ -1,0 +1,240 @@
+package dev.hicache.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hicache.api.DType;
+import dev.hicache.api.KvShape;
+import dev.hicache.api.MemLayout;
+import dev.hicache.api.PageKey;
+import dev.hicache.api.Tier;
+import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.config.WritePolicyKind;
+import dev.hicache.core.metrics.InMemoryMetrics;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Drives a {@link HiCache} on the deterministic shell with real bytes, as a serving engine would,
+ * from a list of generated actions: requests arrive (with shared and diverging prefixes), run
+ * (chunked or not), finish or abort, and pending copies complete in the order the script says.
+ * After every step it checks the tree's and the controller's invariants, and whenever a request
+ * reads its cached prefix it checks every byte of it against the page keys.
+ */
+final class EngineScript {
+  static final int PAGE = 4;
+  static final KvShape SHAPE = new KvShape(2, 1, 4, DType.FP16, false, PAGE);
+  private static final int DOCS = 4;
+  private static final int DOC_LEN = 48;
+
+  final WritePolicyKind writePolicy;
+  final String evictionPolicy;
+  final MemLayout hostLayout;
+  final int devicePages;
+  final int hostPages;
+  final boolean corrupt;
+
+  final InMemoryMetrics metrics = new InMemoryMetrics();
+  KeyedDevicePoolDouble device;
+  CorruptibleHostPoolDouble host;
+  HiCache cache;
+  private final int[][] docs = new int[DOCS][DOC_LEN];
+  private final List<Live> live = new ArrayList<>();
+
+  // What the script observed, to check the metrics against.
+  long promptTokens;
+  long deviceHits;
+  long hostHits;
+  long servedPages;
+  long finished;
+
+  private static final class Live {
+    final CacheRequest r;
+    final int[] tokens;
+    int computed; // tokens whose KV is in the request's slots
+    boolean checked;
+
+    Live(CacheRequest r, int[] tokens) {
+      this.r = r;
+      this.tokens = tokens;
+    }
+  }
+
+  EngineScript(WritePolicyKind writePolicy, String evictionPolicy, MemLayout hostLayout, int devicePages,
+               double hostRatio, boolean corrupt) {
+    this.writePolicy = writePolicy;
+    this.evictionPolicy = evictionPolicy;
+    this.hostLayout = hostLayout;
+    this.devicePages = devicePages;
+    this.hostPages = (int) (devicePages * hostRatio) + 1;
+    this.corrupt = corrupt;
+    Random rnd = new Random(42);
+    for (int[] d : docs) for (int i = 0; i < d.length; i++) d[i] = rnd.nextInt(1000);
+  }
+
+  @Override public String toString() {
+    return writePolicy.flagName() + "/" + evictionPolicy + "/" + hostLayout.flagName() + " device " + devicePages
+        + " pages, host " + hostPages + " pages";
+  }
+
+  void open() {
+    HiCacheConfig config = HiCacheConfig.builder().pageSize(PAGE).writePolicy(writePolicy).radixEvictionPolicy(evictionPolicy)
+        .memLayout(hostLayout).loadBackThreshold(PAGE).build();
+    device = new KeyedDevicePoolDouble(SHAPE, devicePages * PAGE);
+    host = new CorruptibleHostPoolDouble(SHAPE, hostLayout, hostPages * PAGE);
+    cache = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics)
+        .deterministic(CostModel.link(1e9, 2e9, 1_000)).build();
+  }
+
+  /** Runs the actions, finishes what is live, drains, closes, and checks everything. */
+  void run(List<Integer> actions) {
+    open();
+    try {
+      for (int a : actions) {
+        step(a);
+        cache.checkInvariants();
+      }
+      // The engine finishes every request still running.
+      while (!live.isEmpty()) {
+        Live l = live.getFirst();
+        cache.deterministicShell().runUntil(() -> l.r.load().isDone());
+        if (!progress(l, true)) {
+          cache.abort(l.r);
+          live.remove(l);
+        }
+        cache.checkInvariants();
+      }
+      cache.deterministicShell().drain();
+      cache.checkInvariants();
+      checkMetrics();
+    } finally {
+      cache.close();
+    }
+    assertThat(device.outstandingBytes()).as("device bytes after close").isZero();
+    assertThat(host.outstandingBytes()).as("host bytes after close").isZero();
+  }
+
+  private void step(int a) {
+    int kind = Math.floorMod(a, 10);
+    int arg = a >>> 4;
+    DeterministicShell shell = cache.deterministicShell();
+    switch (kind) {
+      case 0, 1, 2 -> admit(arg);
+      case 3, 4 -> {
+        if (!live.isEmpty()) {
+          Live l = live.get(arg % live.size());
+          if (l.r.load().isDone() && !progress(l, (arg & 1) == 0)) {
+            // Could not get device pages now; it will try again later.
+          }
+        }
+      }
+      case 5 -> {
+        if (!live.isEmpty() && arg % 4 == 0) {
+          Live l = live.get(arg % live.size());
+          if (l.r.load().isDone()) checkPrefix(l);
+          cache.abort(l.r);
+          live.remove(l);
+        }
+      }
+      case 6, 7, 8 -> {
+        if (shell.inFlight() > 0) shell.complete(arg % shell.inFlight());
+      }
+      default -> {
+        if (corrupt) {
+          int hp = arg % hostPages;
+          if (cache.controller().hostPageAtRest(hp)) host.flipByte(hp, a);
+        } else {
+          cache.poll();
+        }
+      }
+    }
+  }
+
+  private void admit(int arg) {
+    int[] doc = docs[arg % DOCS];
+    int len = 1 + (arg >>> 2) % DOC_LEN;
+    int[] tokens = Arrays.copyOf(doc, len);
+    int fork = (arg >>> 8) % (DOC_LEN + 1);
+    int variant = (arg >>> 14) % 3;
+    for (int i = fork; i < len; i++) tokens[i] = tokens[i] + 1000 * (variant + 1);
+    CacheRequest r = cache.admit(tokens);
+    promptTokens += len;
+    deviceHits += r.deviceHitTokens();
+    hostHits += r.hostHitTokens();
+    assertThat(r.cachedTokens()).isLessThanOrEqualTo(len - 1).isEqualTo(r.devicePages().length * PAGE);
+    live.add(new Live(r, tokens));
+  }
+
+  /** Checks every cached page of the request holds the KV of its key. */
+  private void checkPrefix(Live l) {
+    int cachedPages = l.r.cachedTokens() / PAGE;
+    List<PageKey> keys = KeyedPages.keys(l.tokens, cachedPages * PAGE, PAGE);
+    int[] pages = l.r.devicePages();
+    for (int i = 0; i < cachedPages; i++) {
+      if (!device.pageHolds(pages[i], keys.get(i))) {
+        throw new AssertionError("wrong KV served: page " + i + " of a " + l.tokens.length + "-token request (device page "
+            + pages[i] + ", cached " + l.r.cachedTokens() + " = device " + l.r.deviceHitTokens() + " + host "
+            + l.r.hostHitTokens() + ") in " + this);
+      }
+    }
+    servedPages += cachedPages;
+  }
+
+  /**
+   * Runs the request: the first time, checks its cached prefix (it is loaded); then computes the rest
+   * of the prompt and one output token, in one go or as a chunk first; finishes it. False when the
+   * device has no room now.
+   */
+  private boolean progress(Live l, boolean chunked) {
+    if (!l.checked) {
+      checkPrefix(l);
+      l.checked = true;
+      l.computed = l.r.cachedTokens();
+    }
+    int[] tokens = Arrays.copyOf(l.tokens, l.tokens.length + 1);
+    tokens[l.tokens.length] = 7; // the output token
+    int target = tokens.length;
+    if (chunked && l.computed < l.tokens.length - PAGE) target = Math.min(target - 1, l.computed + PAGE + (l.tokens.length - l.computed) / 2);
+    if (!cache.extend(l.r, target)) return false;
+    List<PageKey> keys = KeyedPages.keys(tokens, target, PAGE);
+    int[] pages = l.r.devicePages();
+    // The forward pass: write the KV of every full page it computed (a partial page is never cached).
+    for (int i = l.computed / PAGE; i < target / PAGE; i++) device.fillPage(pages[i], keys.get(i));
+    l.computed = target;
+    if (target < tokens.length) {
+      cache.cacheUnfinished(l.r, tokens, target);
+      return true;
+    }
+    // Before finishing, the prefix it read is still intact (locks held).
+    int[] nowPages = l.r.devicePages();
+    for (int i = 0; i < target / PAGE; i++) {
+      if (!device.pageHolds(nowPages[i], keys.get(i))) throw new AssertionError("request's page " + i + " overwritten while locked in " + this);
+    }
+    cache.finish(l.r, tokens, target);
+    live.remove(l);
+    finished++;
+    return true;
+  }
+
+  private void checkMetrics() {
+    assertThat(metrics.counter(CacheController.PROMPT_TOKENS)).isEqualTo(promptTokens);
+    assertThat(metrics.counter(CacheController.CACHED_TOKENS, Tier.DEVICE.sglangName())).isEqualTo(deviceHits);
+    assertThat(metrics.counter(CacheController.CACHED_TOKENS, Tier.HOST.sglangName())).isEqualTo(hostHits);
+    // Every loaded-back token was acknowledged (all loads drained).
+    assertThat(metrics.counter(CacheController.LOAD_BACK_TOKENS)).isEqualTo(hostHits);
+    // Host accounting: every page backed up is still in the tree or was evicted from the host.
+    long backuped = metrics.counter(CacheController.BACKUPED_TOKENS, Tier.HOST.sglangName());
+    long hostEvicted = metrics.counter(CacheController.EVICTED_TOKENS, Tier.HOST.sglangName());
+    assertThat(metrics.counter(CacheController.BACKUP_FAILED_TOKENS)).isZero();
+    assertThat(backuped - hostEvicted).as("backuped - host evicted").isEqualTo(cache.hostCachedTokens());
+    assertThat(metrics.counter(CacheController.BACKUP_BYTES)).isEqualTo(backuped / PAGE * SHAPE.bytesPerPage());
+    if (writePolicy == WritePolicyKind.WRITE_BACK) {
+      assertThat(metrics.counter(CacheController.WRITE_BACK_LOST_TOKENS)).as("pages lost under write_back").isZero();
+    }
+    if (!corrupt) assertThat(metrics.counter(CacheController.LOAD_BACK_VERIFY_FAILED)).isZero();
+    assertThat(cache.inFlightBackups() + cache.inFlightLoads()).isZero();
+    assertThat(cache.controller().liveRequests()).isZero();
+    assertThat(cache.controller().ownedDevicePages()).isZero();
+  }
+}

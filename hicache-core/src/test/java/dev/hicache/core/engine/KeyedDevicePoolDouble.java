@@ -1,0 +1,45 @@
+package dev.hicache.core.engine;
+
+import dev.hicache.api.KvShape;
+import dev.hicache.api.PageKey;
+import dev.hicache.api.spi.DevicePool;
+import dev.hicache.api.spi.HostPool;
+import dev.hicache.api.spi.Transfer;
+import dev.hicache.core.pool.HostMemoryDevicePool;
+import java.util.concurrent.Executor;
+
+/**
+ * Test double of an L1 pool: a real {@link HostMemoryDevicePool} that the test "engine" fills with
+ * bytes derived from each page's key ({@link #fillPage}) and checks ({@link #pageHolds}), so any
+ * misplaced, stale or overwritten page is detected.
+ */
+final class KeyedDevicePoolDouble implements DevicePool {
+  private final HostMemoryDevicePool pool;
+
+  KeyedDevicePoolDouble(KvShape shape, int tokens) {
+    this(shape, tokens, null);
+  }
+
+  KeyedDevicePoolDouble(KvShape shape, int tokens, Executor copies) {
+    this.pool = new HostMemoryDevicePool(shape, tokens, copies);
+  }
+
+  /** What the engine's forward pass does: writes the KV of the page with key {@code key}. */
+  void fillPage(int page, PageKey key) {
+    KeyedPages.fill(pool.layout(), pool.buffer(), page, key);
+  }
+
+  boolean pageHolds(int page, PageKey key) {
+    return KeyedPages.holds(pool.layout(), pool.buffer(), page, key);
+  }
+
+  @Override public Transfer backup(int[] deviceSlots, HostPool host, int[] hostSlots) { return pool.backup(deviceSlots, host, hostSlots); }
+  @Override public Transfer load(int[] hostSlots, HostPool host, int[] deviceSlots) { return pool.load(hostSlots, host, deviceSlots); }
+  @Override public KvShape shape() { return pool.shape(); }
+  @Override public int capacityTokens() { return pool.capacityTokens(); }
+  @Override public int availableTokens() { return pool.availableTokens(); }
+  @Override public int[] alloc(int tokens) { return pool.alloc(tokens); }
+  @Override public void free(int[] slots) { pool.free(slots); }
+  @Override public long outstandingBytes() { return pool.outstandingBytes(); }
+  @Override public void close() { pool.close(); }
+}
