@@ -92,7 +92,7 @@ public final class HostMemoryAllocator {
         Libc.Result r = libc.madvise(m.address(), m.length(), Libc.MADV_DONTFORK);
         if (r.failed()) notes.add("madvise(MADV_DONTFORK) failed: " + libc.describe(r.errno()));
       }
-      AllocationReport report = new AllocationReport(bytes, m.length(), path, attempts, notes);
+      AllocationReport report = new AllocationReport(bytes, m.length(), path, inPathOrder(attempts, options), notes);
       outstandingBytes.addAndGet(m.length());
       outstandingMappings.incrementAndGet();
       byPath.get(path).incrementAndGet();
@@ -100,10 +100,18 @@ public final class HostMemoryAllocator {
       return new HostMemory(m, report, this);
     }
     failures.incrementAndGet();
-    AllocationReport report = new AllocationReport(bytes, 0, null, attempts, notes);
+    AllocationReport report = new AllocationReport(bytes, 0, null, inPathOrder(attempts, options), notes);
     throw new HostMemoryException(strict
         ? MemoryEnv.USE_HUGEPAGE + " is set, so HugeTLB pages are required and nothing falls back to regular pages"
         : "no page path could map " + bytes + " bytes", report);
+  }
+
+  /** The policy's paths are in enum order; skips were recorded while planning, so re-sort. */
+  private static List<Attempt> inPathOrder(List<Attempt> attempts, AllocationOptions options) {
+    if (options.paths() != null) return attempts;
+    List<Attempt> sorted = new ArrayList<>(attempts);
+    sorted.sort(java.util.Comparator.comparingInt(a -> a.path().ordinal()));
+    return sorted;
   }
 
   /** The paths to try, in order; skipped ones are recorded in {@code attempts}. */

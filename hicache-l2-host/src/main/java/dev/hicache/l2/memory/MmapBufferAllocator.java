@@ -162,6 +162,34 @@ public final class MmapBufferAllocator implements AutoCloseable {
     return m.segment();
   }
 
+  /**
+   * Faults in a lazily mapped HugeTLB segment before it is registered with a transport, as
+   * Mooncake does for RDMA: one zero write at the start of every {@code pageBytes} stride, spread
+   * over up to {@code maxThreads} threads (Mooncake uses at most 16). The segment must be freshly
+   * mapped: the first byte of every page is overwritten with 0.
+   */
+  public static void touchPages(MemorySegment segment, long pageBytes, int maxThreads) {
+    if (pageBytes <= 0) throw new IllegalArgumentException("page stride must be > 0, got " + pageBytes);
+    long pages = Math.ceilDiv(segment.byteSize(), pageBytes);
+    int threads = (int) Math.max(1, Math.min(Math.min(maxThreads, 16), pages));
+    Thread[] ts = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      long from = pages * t / threads;
+      long to = pages * (t + 1) / threads;
+      ts[t] = Thread.ofPlatform().name("hugepage-touch-" + t).start(() -> {
+        for (long p = from; p < to; p++) segment.set(java.lang.foreign.ValueLayout.JAVA_BYTE, p * pageBytes, (byte) 0);
+      });
+    }
+    for (Thread t : ts) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while touching hugepages", e);
+      }
+    }
+  }
+
   public ArenaState arenaState() { return state; }
   /** The arena itself, for its statistics. */
   public MmapArena arena() { return arena; }
