@@ -9,6 +9,7 @@ import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.core.tree.EvictionPolicies;
 import dev.hicache.core.tree.HiRadixTree;
+import dev.hicache.core.tree.MatchTouch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -184,6 +185,7 @@ public final class HiCache implements AutoCloseable {
     private KvShape metadataShape;
     private int metadataDeviceTokens;
     private int metadataHostTokens;
+    private MatchTouch matchTouch = MatchTouch.TRAVERSED;
 
     private Builder(HiCacheConfig config) {
       if (config == null) throw new IllegalArgumentException("config is required");
@@ -203,6 +205,9 @@ public final class HiCache implements AutoCloseable {
 
     /** I/O threads of the production shell (default 2). */
     public Builder ioThreads(int n) { ioThreads = n; return this; }
+
+    /** What a splitting match touches (default SGLang's {@link MatchTouch#TRAVERSED}). */
+    public Builder matchTouch(MatchTouch t) { matchTouch = t; return this; }
 
     /** Run on the deterministic shell in virtual time with this cost model. */
     public Builder deterministic(CostModel cost) { costModel = cost; return this; }
@@ -261,7 +266,7 @@ public final class HiCache implements AutoCloseable {
         port = prod;
       }
       HiRadixTree tree = new HiRadixTree(ps, EvictionPolicies.byName(config.radixEvictionPolicy()), c,
-          config.writePolicy(), new PageHasher(ps), null);
+          config.writePolicy(), new PageHasher(ps), null, matchTouch);
       CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), config.writePolicy(),
           device, host, port, metrics, config.loadBackThreshold(), driver);
       if (det != null) det.bind(controller);

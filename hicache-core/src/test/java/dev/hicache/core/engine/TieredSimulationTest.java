@@ -1,0 +1,67 @@
+package dev.hicache.core.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hicache.api.DType;
+import dev.hicache.api.KvShape;
+import dev.hicache.api.Tier;
+import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.config.WritePolicyKind;
+import dev.hicache.core.tree.MatchTouch;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class TieredSimulationTest {
+  private static final KvShape SHAPE = KvShape.mha(32, 8, 128, DType.BF16, 64);
+
+  /** Multi-turn conversations: each turn's prompt is the previous prompt plus new tokens. */
+  private static double run(WritePolicyKind policy, int hostTokens, long[] hostHits) {
+    HiCacheConfig config = HiCacheConfig.builder().writePolicy(policy).build();
+    try (TieredSimulation sim = new TieredSimulation(config, SHAPE, 64 * 64, hostTokens, CostModel.pcieGen5(),
+        20_000, 0, MatchTouch.TRAVERSED)) {
+      Random rnd = new Random(7);
+      int conversations = 24;
+      int[][] history = new int[conversations][0];
+      long t = 0;
+      for (int turn = 0; turn < 6; turn++) {
+        for (int c = 0; c < conversations; c++) {
+          int[] prompt = Arrays.copyOf(history[c], history[c].length + 300);
+          for (int i = history[c].length; i < prompt.length; i++) prompt[i] = rnd.nextInt(32000);
+          history[c] = prompt;
+          // Each message is sent twice (n=2 sampling): the second hit is what write_through_selective waits for.
+          for (int copy = 0; copy < 2; copy++) {
+            sim.submit(t, prompt, 50);
+            t += 1_000_000;
+          }
+          sim.checkInvariants();
+        }
+      }
+      sim.drain();
+      sim.checkInvariants();
+      assertThat(sim.metrics().counter("cached_tokens", Tier.DEVICE.sglangName())).isEqualTo(sim.deviceHitTokens());
+      assertThat(sim.metrics().counter("cached_tokens", Tier.HOST.sglangName())).isEqualTo(sim.hostHitTokens());
+      assertThat(sim.metrics().counter("prompt_tokens")).isEqualTo(sim.promptTokens());
+      hostHits[0] = sim.hostHitTokens();
+      return sim.hitRatio();
+    }
+  }
+
+  @Test void hostTier_raisesHitRatioOverDeviceOnly_everyWritePolicy() {
+    long[] hits = new long[1];
+    double l1 = run(WritePolicyKind.WRITE_THROUGH, 0, hits);
+    assertThat(hits[0]).isZero();
+    for (WritePolicyKind p : WritePolicyKind.values()) {
+      double l2 = run(p, 64 * 64 * 4, hits);
+      assertThat(hits[0]).as(p + " host hits").isPositive();
+      assertThat(l2).as(p + " L1+L2 vs L1 " + l1).isGreaterThan(l1);
+    }
+  }
+
+  @Test void hostSmallerThanDevice_isRejectedWithTheFlags() {
+    HiCacheConfig config = HiCacheConfig.defaults();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TieredSimulation(config, SHAPE, 64 * 64, 64 * 32,
+            CostModel.pcieGen5(), 0, 0, MatchTouch.TRAVERSED))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--hicache-ratio");
+  }
+}
