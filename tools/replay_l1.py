@@ -133,6 +133,8 @@ class Tree:
                 self.pages += end - i
                 self._leaf_candidate(leaf)
                 return
+            # Insert touches every node it walks into, a split one included (SGLang's insert).
+            child.access = now
             key = child.key
             k = len(key)
             j = 1
@@ -140,10 +142,9 @@ class Tree:
             while j < lim and key[j] == pages[i + j]:
                 j += 1
             if j < k:
-                child_node = self._split(child, j, now)
-                node = child_node
+                node = self._split(child, j, now)
+                self._leaf_candidate(child)
             else:
-                child.access = now
                 node = child
                 if not child.children:
                     self._leaf_candidate(child)
@@ -229,7 +230,7 @@ def main(argv):
     print(json.dumps({"requests": requests, "input_tokens": input_tokens,
                       "cached_tokens": cached_tokens,
                       "token_hit_ratio": round(cached_tokens / input_tokens, 5),
-                      "capacity_tokens": "inf" if capacity is None else capacity,
+                      "capacity_tokens": capacity,
                       "wall_seconds": round(wall, 3)}))
 
 

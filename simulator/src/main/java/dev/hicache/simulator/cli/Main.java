@@ -1,0 +1,69 @@
+package dev.hicache.simulator.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ./hicache} command line. A new subcommand is one more class in the {@code
+ * subcommands} list below.
+ *
+ * <p>Exit codes follow sysexits.h: 0 success, 64 bad command-line usage (the message names the
+ * flag and the value), 65 bad input data (a trace line: {@code FILE:LINE: what was wrong}),
+ * 66 an input file that cannot be opened, 70 an internal error, 74 an I/O error.
+ */
+@Command(
+    name = "hicache",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "HiCache for the JVM: simulator and tools.",
+    subcommands = {
+      SimulateCommand.class,
+      PageKeysCommand.class,
+      CommandLine.HelpCommand.class,
+    })
+public final class Main implements Runnable {
+  public static final int EX_OK = 0;
+  public static final int EX_USAGE = 64;
+  public static final int EX_DATAERR = 65;
+  public static final int EX_NOINPUT = 66;
+  public static final int EX_SOFTWARE = 70;
+  public static final int EX_IOERR = 74;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override public void run() {
+    // No subcommand: show what there is (a usage error, not a silent success).
+    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given streams and returns the exit code (tests call this). */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cl = commandLine();
+    cl.setOut(out);
+    cl.setErr(err);
+    return cl.execute(args);
+  }
+
+  /** The configured command line: exit codes and error handlers as documented above. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.setExitCodeExceptionMapper(CliErrors::exitCode);
+    cl.setParameterExceptionHandler(CliErrors::usageError);
+    cl.setExecutionExceptionHandler(CliErrors::executionError);
+    return cl;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"hicache " + (v == null ? "(development build)" : v)
+          + " on Java " + Runtime.version()};
+    }
+  }
+}

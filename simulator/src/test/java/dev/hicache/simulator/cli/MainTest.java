@@ -1,0 +1,167 @@
+package dev.hicache.simulator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(args, new PrintWriter(out), new PrintWriter(err));
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  static String range(int from, int toExclusive) {
+    return IntStream.range(from, toExclusive).mapToObj(Integer::toString).collect(Collectors.joining(","));
+  }
+
+  // ---- page-keys: vectors from spec/page-hash-vectors.json
+
+  @Test
+  void pageKeys_pageSizeOne_printsTheChain() {
+    Run r = run("page-keys", "--page-size", "1", "--tokens", "0,1,2,3,2147483647");
+    assertThat(r.code()).isZero();
+    assertThat(r.out().lines().toList()).containsExactly(
+        "df3f619804a92fdb4057192dc43dd748ea778adc52bc498ce80524c014b81119",
+        "53f69ec6a1c7effbd864307243e74feaafa8b26bbdc9d066fe8b22ed64a010bb",
+        "a50b91b33b91a230e3b4567831c9cc253151883dbb44c7b7522026eb72237cca",
+        "3c1c2168ea076f0037888d7f137f1512d2cdc3f5d42e501d5d426fcc46d21955",
+        "b979966ef74606b424ad7776dd5448d53e6bc7f4371676e8ef870894dc313095");
+  }
+
+  @Test
+  void pageKeys_unsignedEdge_acceptsTheLargestId() {
+    Run r = run("page-keys", "--page-size", "1", "--tokens", "4294967295, 2147483648");
+    assertThat(r.out().lines().toList()).containsExactly(
+        "ad95131bc0b799c0b1af477fb14fcf26a6a9f76079e48bf090acb7e8367bfd0e",
+        "1f5d91f54f99c91c22ac9d5eb258f8fa9fe04e6ddb926c3e6d42aa7587d46c5f");
+  }
+
+  @Test
+  void pageKeys_partialTail_getsNoKey() {
+    Run r = run("page-keys", "--page-size", "16", "--tokens", range(1000, 1050));
+    assertThat(r.out().lines().toList()).containsExactly(
+        "4faa8bd53eda3d89d365baa1cce7abcbe618600132b7664d8cccf18db778a47c",
+        "fc228fb55a288afeb5f7d93117caa44931dc430d6ecf7fcfa3c029ac60e0c6b6",
+        "d89fe919b1475da7a1ced674ea138aee70cf92b93a3646326812ba5bf683920a");
+  }
+
+  @Test
+  void pageKeys_extraKey_seedsTheChain() {
+    Run r = run("page-keys", "--extra-key", "lora-7", "--tokens", range(0, 128));
+    assertThat(r.out().lines().toList()).containsExactly(
+        "f1a7f536653e45ec43f6e65edb5d9758e3079b6691f1b0750478fa9eee3782b7",
+        "62d2f0b5b895ec4b4b37a00960ec737175ab6088f9b59dee0d8971052039a3ce");
+  }
+
+  @Test
+  void pageKeys_explicitPrior_winsOverTheSeed() {
+    Run r = run("page-keys", "--extra-key", "lora-7", "--tokens", range(64, 128),
+        "--prior", "fea7b32778ecbdd7adee1941e98c89cf96bbc762f5f1beb0be24e36a456fbbc5");
+    assertThat(r.out().lines().toList()).containsExactly(
+        "1617a7384eff5e9135098c24794739af884859cdb17c1a61a834e8d6ac997351");
+  }
+
+  @Test
+  void pageKeys_badToken_namesTheValueAndPosition() {
+    Run r = run("page-keys", "--tokens", "1,2,x3,4");
+    assertThat(r.code()).isEqualTo(Main.EX_USAGE);
+    assertThat(r.err()).contains("--tokens").contains("token 3 of 4").contains("'x3'");
+    assertThat(r.out()).isEmpty();
+    Run big = run("page-keys", "--tokens", "4294967296");
+    assertThat(big.code()).isEqualTo(Main.EX_USAGE);
+    assertThat(big.err()).contains("token 1 of 1 is '4294967296'").contains("0..4294967295");
+    assertThat(run("page-keys", "--tokens", "-1").err()).contains("'-1'");
+  }
+
+  @Test
+  void pageKeys_badPrior_namesTheFlag() {
+    Run r = run("page-keys", "--tokens", "1", "--prior", "abc");
+    assertThat(r.code()).isEqualTo(Main.EX_USAGE);
+    assertThat(r.err()).contains("--prior").contains("'abc'");
+  }
+
+  // ---- usage errors
+
+  @Test
+  void badFlagValues_exit64AndNameTheFlagAndValue() {
+    Run r = run("simulate", "--page-size", "abc");
+    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.err()).contains("--page-size").contains("abc");
+
+    r = run("simulate", "--page-size", "100");
+    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.err()).contains("--page-size").contains("'100'");
+
+    r = run("simulate", "--l1-capacity-tokens", "lots");
+    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.err()).contains("--l1-capacity-tokens").contains("'lots'");
+
+    r = run("simulate", "--format", "xml");
+    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.err()).contains("--format").contains("xml");
+
+    r = run("simulate", "--radix-eviction-policy", "random");
+    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.err()).contains("--radix-eviction-policy").contains("'random'");
+
+    r = run("simulate", "--no-such-flag");
+    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.err()).contains("--no-such-flag");
+
+    assertThat(run().code()).isEqualTo(64);
+    assertThat(run("frobnicate").code()).isEqualTo(64);
+  }
+
+  @Test
+  void simulate_missingTrace_namesTheFile(@TempDir Path dir) {
+    Run r = run("simulate", "--l1-only", "--trace", dir.resolve("nope.jsonl").toString());
+    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.err()).contains("--trace").contains("nope.jsonl");
+  }
+
+  // ---- simulate
+
+  @Test
+  void simulate_malformedLine_stopsWithFileAndLine(@TempDir Path dir) throws IOException {
+    Path t = dir.resolve("bad.jsonl");
+    Files.writeString(t, "{\"timestamp\":0,\"input_length\":600,\"output_length\":1,\"hash_ids\":[0,1]}\n"
+        + "{\"timestamp\":1,\"input_length\":600,\"output_length\":1,\"hash_ids\":[0]}\n");
+    Run r = run("simulate", "--l1-only", "--trace", t.toString(), "--format", "json");
+    assertThat(r.code()).isEqualTo(Main.EX_DATAERR);
+    assertThat(r.err()).contains(t + ":2: hash_ids has 1 entries but input_length 600 needs");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void simulate_json_hasTheDocumentedKeys(@TempDir Path dir) throws IOException {
+    Path t = dir.resolve("t.jsonl");
+    Files.writeString(t, "{\"timestamp\":0,\"input_length\":1024,\"output_length\":1,\"hash_ids\":[0,1]}\n".repeat(2));
+    Run r = run("simulate", "--l1-only", "--trace", t.toString(), "--page-size", "64",
+        "--l1-capacity-tokens", "inf", "--format", "json");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("\"requests\":2", "\"input_tokens\":2048", "\"cached_tokens\":960",
+        "\"token_hit_ratio\":0.46875", "\"capacity_tokens\":null", "\"wall_seconds\":");
+    Run text = run("simulate", "--l1-only", "--trace", t.toString(), "--l1-capacity-tokens", "1k");
+    assertThat(text.out()).contains("token hit ratio", "1,000 tokens (15 pages)");
+  }
+
+  @Test
+  void simulate_noArguments_isTheBundledTraceAndSaysWhatItRan() {
+    Run r = run("simulate", "--format", "json");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("\"requests\":12031", "\"token_hit_ratio\":0.14139",
+        "\"capacity_tokens\":3000000", "\"note\":");
+  }
+}
