@@ -1,0 +1,510 @@
+package dev.hicache.l3.local;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import dev.hicache.api.PageKey;
+import dev.hicache.api.spi.L3Exception;
+import dev.hicache.api.spi.L3Store;
+import dev.hicache.api.spi.MetricsSink;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+
+/**
+ * The embedded L3: pages persisted in one folder and shared by every process of the machine that
+ * opens it. The default L3 when no Mooncake is configured.
+ *
+ * <h2>Files</h2>
+ * {@code index.cmap} (a Chronicle Map: page key → slot, generation, length, checksum), {@code
+ * slab.dat} (memory-mapped fixed-size slots, see {@link SlabFile}) and {@code store.lock}.
+ *
+ * <h2>Write protocol (crash safety)</h2>
+ * <ol>
+ *   <li>claim a free slot by compare-and-set of its word: {@code FREE → WRITING(generation+1, pid)};
+ *   <li>write the page header (magic, part count, key, part sizes) and the parts into the slot;
+ *       checksum the whole slot bytes (so the key and every part are covered together); optionally
+ *       force them to disk;
+ *   <li>publish the index entry with {@code putIfAbsent} — the page exists from here on;
+ *   <li>mark the slot {@code COMMITTED}; then acknowledge ({@code true}).
+ * </ol>
+ * A writer killed before 3 leaves a {@code WRITING} slot that no entry names: recovery frees it.
+ * Killed between 3 and 4: recovery finds the entry naming the slot and commits it. Killed inside
+ * 3: Chronicle Map's own recovery repairs the index, and a damaged entry cannot match a slot's
+ * generation and 64-bit checksum. Readers verify every page (checksum over key and bytes, and the
+ * slot's generation before and after the copy), so no crash point yields a page with wrong bytes.
+ *
+ * <h2>Recovery</h2>
+ * On open, each process takes a shared lock on {@code store.lock}. The process that finds no other
+ * holder is alone: it runs Chronicle Map's recovery (which resets locks a killed process held) and
+ * reclaims every unfinished slot. A process that opens while others are open reclaims only slots
+ * whose writer process is gone.
+ *
+ * <h2>Eviction</h2>
+ * A Caffeine cache per process (W-TinyLFU admission, weighed by the slab bytes a page occupies)
+ * tracks the pages this process wrote or read; what it evicts is removed from the store and its
+ * slot freed. If the slab runs out of slots (other processes filled it), the coldest page known
+ * here is evicted, and failing that any committed page.
+ */
+public final class LocalL3Store implements L3Store {
+  private static final int SLOT_MAGIC = 0x4C33_5047; // "L3PG"
+  private static final Set<Path> OPEN_IN_THIS_JVM = ConcurrentHashMap.newKeySet();
+  private static final int ALLOCATION_ATTEMPTS = 64;
+
+  private final LocalL3Config config;
+  private final Path directory;
+  private final FileChannel lockChannel;
+  private final FileLock usersLock;
+  private final SlabFile slab;
+  private final PageIndex index;
+  private final MetricsSink metrics;
+  private final Cache<PageKey, Integer> policy;
+  private final int pid = (int) ProcessHandle.current().pid();
+  private final AtomicInteger cursor = new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 20));
+  private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
+  private volatile boolean closed;
+
+  private final LongAdder stored = new LongAdder(), alreadyPresent = new LongAdder(), read = new LongAdder();
+  private final LongAdder mismatches = new LongAdder(), stale = new LongAdder(), evictions = new LongAdder();
+  private final LongAdder tooLarge = new LongAdder(), full = new LongAdder();
+  private final LongAdder recoveredCommitted = new LongAdder(), recoveredFreed = new LongAdder();
+
+  private LocalL3Store(LocalL3Config config, Path directory, FileChannel lockChannel, FileLock usersLock, SlabFile slab,
+      PageIndex index, MetricsSink metrics) {
+    this.config = config;
+    this.directory = directory;
+    this.lockChannel = lockChannel;
+    this.usersLock = usersLock;
+    this.slab = slab;
+    this.index = index;
+    this.metrics = metrics;
+    this.policy = Caffeine.newBuilder()
+        .maximumWeight((long) slab.slotCount * slab.slotBytes)
+        .weigher((PageKey k, Integer w) -> w)
+        .executor(Runnable::run)
+        .removalListener((PageKey k, Integer w, RemovalCause cause) -> {
+          if (k != null && cause.wasEvicted() && !closed && dropPage(k)) count(evictions, "l3_evictions", null);
+        })
+        .build();
+  }
+
+  /** Opens (creating if needed) the store in {@code config.directory()}. */
+  public static LocalL3Store open(LocalL3Config config) {
+    return open(config, MetricsSink.NONE);
+  }
+
+  /** Opens (creating if needed) the store in {@code config.directory()}, reporting to {@code metrics}. */
+  public static LocalL3Store open(LocalL3Config config, MetricsSink metrics) {
+    Path dir;
+    try {
+      Files.createDirectories(config.directory());
+      dir = config.directory().toRealPath();
+    } catch (IOException e) {
+      throw new L3Exception(L3Exception.Cause.UNAVAILABLE, "local L3: cannot create or open the folder " + config.directory(), e);
+    }
+    if (!OPEN_IN_THIS_JVM.add(dir)) {
+      throw new IllegalStateException("local L3 at " + dir + " is already open in this process; share that store instance");
+    }
+    FileChannel ch = null;
+    SlabFile slab = null;
+    PageIndex index = null;
+    try {
+      ch = FileChannel.open(dir.resolve("store.lock"), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      // Byte 0 is the open gate (one opener at a time); byte 1 is held shared by every open store.
+      try (FileLock gate = ch.lock(0, 1, false)) {
+        FileLock probe = ch.tryLock(1, 1, false);
+        boolean alone = probe != null;
+        if (probe != null) probe.release();
+        FileLock users = ch.lock(1, 1, true);
+        slab = SlabFile.open(dir.resolve("slab.dat"), config.slotBytes(), config.slotCount());
+        long entries = config.slotCount() + config.slotCount() / 4L + 1024;
+        index = PageIndex.open(dir.resolve("index.cmap").toFile(), entries, alone);
+        LocalL3Store store = new LocalL3Store(config, dir, ch, users, slab, index, metrics);
+        store.recover(alone);
+        store.loadPolicy();
+        return store;
+      }
+    } catch (IOException | RuntimeException e) {
+      if (index != null) index.close();
+      if (slab != null) slab.close();
+      if (ch != null) {
+        try {
+          ch.close();
+        } catch (IOException ignored) {
+          // the open failed already; that error is the one to report
+        }
+      }
+      OPEN_IN_THIS_JVM.remove(dir);
+      if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) throw (RuntimeException) e;
+      throw new L3Exception(L3Exception.Cause.UNAVAILABLE, "local L3: cannot open the store in " + dir + ": " + e, e);
+    }
+  }
+
+  @Override public String name() {
+    return "local";
+  }
+
+  @Override public Capabilities capabilities() {
+    // Not zero-copy: pages are copied between the mapped slab and the caller's segments.
+    return new Capabilities(false, true, true);
+  }
+
+  public LocalL3Config config() {
+    return config;
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  public LocalL3Stats stats() {
+    return new LocalL3Stats(stored.sum(), alreadyPresent.sum(), read.sum(), mismatches.sum(), stale.sum(), evictions.sum(),
+        tooLarge.sum(), full.sum(), recoveredCommitted.sum(), recoveredFreed.sum());
+  }
+
+  /** Pages in the index (all processes'). */
+  public long size() {
+    return guarded(index::size);
+  }
+
+  // ------------------------------------------------------------------ the SPI
+
+  @Override public int batchExists(List<PageKey> keys) {
+    L3Store.checkBatch(keys, null);
+    return guarded(() -> {
+      int run = 0;
+      for (PageKey k : keys) {
+        PageIndex.Entry e = PageIndex.Entry.decode(index.raw(PageIndex.key(k)));
+        if (e == null || !holds(e)) break;
+        run++;
+      }
+      return run;
+    });
+  }
+
+  @Override public boolean[] batchGet(List<PageKey> keys, List<MemorySegment[]> targets) {
+    L3Store.checkPageBatch(keys, targets);
+    return guarded(() -> {
+      boolean[] out = new boolean[keys.size()];
+      for (int i = 0; i < out.length; i++) out[i] = readPage(keys.get(i), targets.get(i));
+      return out;
+    });
+  }
+
+  @Override public boolean[] batchSet(List<PageKey> keys, List<MemorySegment[]> sources) {
+    L3Store.checkPageBatch(keys, sources);
+    return guarded(() -> {
+      boolean[] out = new boolean[keys.size()];
+      for (int i = 0; i < out.length; i++) out[i] = writePage(keys.get(i), sources.get(i));
+      return out;
+    });
+  }
+
+  @Override public boolean remove(PageKey key) {
+    L3Store.checkKey(key);
+    return guarded(() -> {
+      policy.invalidate(key);
+      return dropPage(key);
+    });
+  }
+
+  @Override public void clear() {
+    guarded(() -> {
+      List<byte[]> keys = new ArrayList<>();
+      index.forEach((k, v) -> keys.add(k.clone())); // Chronicle reuses the key array
+      for (byte[] k : keys) dropPage(PageKey.ofDigest(k));
+      policy.invalidateAll();
+      // Slots of pages whose entry was removed by a remover that then died.
+      for (int s = 0; s < slab.slotCount; s++) {
+        long w = slab.word(s);
+        if (SlabFile.state(w) == SlabFile.COMMITTED && !referenced(s, w)) slab.free(s, SlabFile.generation(w));
+      }
+      return null;
+    });
+  }
+
+  @Override public void close() {
+    closeLock.writeLock().lock();
+    try {
+      if (closed) return;
+      closed = true;
+      try {
+        index.close();
+      } finally {
+        slab.close();
+        try {
+          usersLock.release();
+          lockChannel.close();
+        } catch (IOException e) {
+          // The lock goes with the process anyway; nothing is left half written.
+        }
+        OPEN_IN_THIS_JVM.remove(directory);
+      }
+    } finally {
+      closeLock.writeLock().unlock();
+    }
+  }
+
+  // ------------------------------------------------------------------ pages
+
+  private boolean writePage(PageKey key, MemorySegment[] parts) {
+    byte[] kb = PageIndex.key(key);
+    byte[] raw = index.raw(kb);
+    if (raw != null) {
+      PageIndex.Entry e = PageIndex.Entry.decode(raw);
+      if (e != null && holds(e)) {
+        alreadyPresent.increment();
+        touch(key);
+        return true;
+      }
+      if (index.removeRaw(kb, raw)) count(stale, "l3_read_failures", "stale_entry");
+    }
+    long header = LocalL3Config.headerBytes(parts.length);
+    long length = header;
+    for (MemorySegment p : parts) length += p.byteSize();
+    if (parts.length > config.maxParts() || length > slab.slotBytes) {
+      count(tooLarge, "l3_write_skipped", "too_large");
+      return false;
+    }
+    long claim = allocate();
+    if (claim < 0) {
+      count(full, "l3_write_skipped", "full");
+      return false;
+    }
+    int slot = (int) (claim >>> 32), gen = (int) claim;
+    MemorySegment s = slab.slot(slot);
+    s.set(ValueLayout.JAVA_INT, 0, SLOT_MAGIC);
+    s.set(ValueLayout.JAVA_INT, 4, parts.length);
+    MemorySegment.copy(kb, 0, s, ValueLayout.JAVA_BYTE, 8, PageKey.BYTES);
+    long off = header;
+    for (int p = 0; p < parts.length; p++) {
+      s.set(ValueLayout.JAVA_INT, LocalL3Config.SLOT_HEADER_FIXED + 4L * p, (int) parts[p].byteSize());
+      MemorySegment.copy(parts[p], 0, s, off, parts[p].byteSize());
+      off += parts[p].byteSize();
+    }
+    long checksum = PageChecksum.of(s.asSlice(0, length));
+    if (config.syncWrites()) slab.force(slot, length);
+    PageIndex.Entry entry = new PageIndex.Entry(slot, gen, (int) length, checksum);
+    if (index.putIfAbsent(kb, entry) != null) {
+      // Another writer (thread or process) published this page first.
+      slab.free(slot, gen);
+      alreadyPresent.increment();
+      return true;
+    }
+    slab.casWord(slot, SlabFile.word(SlabFile.WRITING, gen, pid), SlabFile.word(SlabFile.COMMITTED, gen, pid));
+    stored.increment();
+    policy.put(key, slab.slotBytes);
+    return true;
+  }
+
+  private boolean readPage(PageKey key, MemorySegment[] target) {
+    byte[] kb = PageIndex.key(key);
+    byte[] raw = index.raw(kb);
+    if (raw == null) return false;
+    PageIndex.Entry e = PageIndex.Entry.decode(raw);
+    if (e == null || e.slot() < 0 || e.slot() >= slab.slotCount || e.length() < LocalL3Config.SLOT_HEADER_FIXED
+        || e.length() > slab.slotBytes) {
+      if (index.removeRaw(kb, raw)) count(mismatches, "l3_read_failures", "checksum_mismatch");
+      return false;
+    }
+    long w1 = slab.word(e.slot());
+    if (SlabFile.state(w1) == SlabFile.FREE || SlabFile.generation(w1) != e.generation()) {
+      if (index.removeRaw(kb, raw)) count(stale, "l3_read_failures", "stale_entry");
+      return false;
+    }
+    MemorySegment s = slab.slot(e.slot()).asSlice(0, e.length());
+    boolean verified = PageChecksum.of(s) == e.checksum() && headerNames(s, kb);
+    boolean fits = verified && shapeMatches(s, target);
+    if (fits) {
+      long off = LocalL3Config.headerBytes(target.length);
+      for (MemorySegment t : target) {
+        MemorySegment.copy(s, off, t, 0, t.byteSize());
+        off += t.byteSize();
+      }
+    }
+    VarHandle.loadLoadFence();
+    long w2 = slab.word(e.slot());
+    if (SlabFile.state(w2) == SlabFile.FREE || SlabFile.generation(w2) != e.generation()) {
+      return false; // freed or reused while we read: a miss, not damage
+    }
+    if (!verified) {
+      count(mismatches, "l3_read_failures", "checksum_mismatch");
+      policy.invalidate(key);
+      if (index.removeRaw(kb, raw)) slab.free(e.slot(), e.generation());
+      return false;
+    }
+    if (!fits) return false;
+    read.increment();
+    touch(key);
+    return true;
+  }
+
+  private static boolean headerNames(MemorySegment s, byte[] kb) {
+    if (s.get(ValueLayout.JAVA_INT, 0) != SLOT_MAGIC) return false;
+    int parts = s.get(ValueLayout.JAVA_INT, 4);
+    if (parts < 1 || parts > LocalL3Config.MAX_PARTS || LocalL3Config.headerBytes(parts) > s.byteSize()) return false;
+    long total = LocalL3Config.headerBytes(parts);
+    for (int p = 0; p < parts; p++) total += Integer.toUnsignedLong(s.get(ValueLayout.JAVA_INT, LocalL3Config.SLOT_HEADER_FIXED + 4L * p));
+    if (total != s.byteSize()) return false;
+    return Arrays.equals(s.asSlice(8, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE), kb);
+  }
+
+  private static boolean shapeMatches(MemorySegment s, MemorySegment[] target) {
+    if (s.get(ValueLayout.JAVA_INT, 4) != target.length) return false;
+    for (int p = 0; p < target.length; p++) {
+      if (s.get(ValueLayout.JAVA_INT, LocalL3Config.SLOT_HEADER_FIXED + 4L * p) != target[p].byteSize()) return false;
+    }
+    return true;
+  }
+
+  /** Whether the entry's slot still holds the entry's allocation. */
+  private boolean holds(PageIndex.Entry e) {
+    if (e.slot() < 0 || e.slot() >= slab.slotCount) return false;
+    long w = slab.word(e.slot());
+    return SlabFile.state(w) != SlabFile.FREE && SlabFile.generation(w) == e.generation();
+  }
+
+  /** Removes the page's entry and frees its slot; false if it was not present. */
+  private boolean dropPage(PageKey key) {
+    byte[] kb = PageIndex.key(key);
+    while (true) {
+      byte[] raw = index.raw(kb);
+      if (raw == null) return false;
+      if (index.removeRaw(kb, raw)) {
+        PageIndex.Entry e = PageIndex.Entry.decode(raw);
+        if (e != null && e.slot() >= 0 && e.slot() < slab.slotCount) slab.free(e.slot(), e.generation());
+        return true;
+      }
+    }
+  }
+
+  private void touch(PageKey key) {
+    policy.get(key, k -> slab.slotBytes);
+  }
+
+  // ------------------------------------------------------------------ slots
+
+  private long allocate() {
+    for (int attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
+      long claim = slab.allocate(Math.floorMod(cursor.getAndIncrement(), slab.slotCount), pid);
+      if (claim >= 0) return claim;
+      if (!evictOne()) return -1;
+    }
+    return -1;
+  }
+
+  /** Frees one slot: the coldest page this process knows, else any committed page. */
+  private boolean evictOne() {
+    while (true) {
+      var coldest = policy.policy().eviction().orElseThrow().coldest(1);
+      if (coldest.isEmpty()) break;
+      PageKey k = coldest.keySet().iterator().next();
+      policy.invalidate(k);
+      if (dropPage(k)) {
+        count(evictions, "l3_evictions", null);
+        return true;
+      }
+    }
+    int start = ThreadLocalRandom.current().nextInt(slab.slotCount);
+    for (int i = 0; i < slab.slotCount; i++) {
+      int s = (start + i) % slab.slotCount;
+      long w = slab.word(s);
+      if (SlabFile.state(w) != SlabFile.COMMITTED) continue;
+      byte[] kb = headerKey(s);
+      PageIndex.Entry e = kb == null ? null : index.get(kb);
+      if (e != null && e.slot() == s && e.generation() == SlabFile.generation(w) && index.remove(kb, e)) {
+        slab.free(s, e.generation());
+        count(evictions, "l3_evictions", null);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private byte[] headerKey(int slot) {
+    MemorySegment s = slab.slot(slot);
+    if (s.get(ValueLayout.JAVA_INT, 0) != SLOT_MAGIC) return null;
+    return s.asSlice(8, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE);
+  }
+
+  /** Whether the index names this slot at this word's generation. */
+  private boolean referenced(int slot, long word) {
+    byte[] kb = headerKey(slot);
+    PageIndex.Entry e = kb == null ? null : index.get(kb);
+    return e != null && e.slot() == slot && e.generation() == SlabFile.generation(word);
+  }
+
+  /**
+   * Finishes what killed processes left: a {@code WRITING} slot whose page was published is
+   * committed, one whose page was not is freed; a {@code COMMITTED} slot no entry names (its
+   * remover died between the two steps) is freed; an entry naming a slot that does not hold it is
+   * dropped. When others have the store open, only slots of writers that are gone are touched.
+   */
+  private void recover(boolean alone) {
+    for (int s = 0; s < slab.slotCount; s++) {
+      long w = slab.word(s);
+      int state = SlabFile.state(w);
+      int gen = SlabFile.generation(w);
+      if (state == SlabFile.WRITING) {
+        int owner = SlabFile.owner(w);
+        if (!alone && owner != pid && ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) continue;
+        if (referenced(s, w)) {
+          if (slab.casWord(s, w, SlabFile.word(SlabFile.COMMITTED, gen, owner))) recoveredCommitted.increment();
+        } else if (slab.casWord(s, w, SlabFile.word(SlabFile.FREE, gen, 0))) {
+          recoveredFreed.increment();
+        }
+      } else if (state == SlabFile.COMMITTED && !referenced(s, w)) {
+        if (slab.casWord(s, w, SlabFile.word(SlabFile.FREE, gen, 0))) recoveredFreed.increment();
+      }
+    }
+    List<byte[][]> dead = new ArrayList<>();
+    index.forEach((k, v) -> {
+      PageIndex.Entry e = PageIndex.Entry.decode(v);
+      if (e == null || !holds(e)) dead.add(new byte[][] {k.clone(), v.clone()});
+    });
+    for (byte[][] kv : dead) if (index.removeRaw(kv[0], kv[1])) stale.increment();
+  }
+
+  private void loadPolicy() {
+    index.forEach((k, v) -> policy.put(PageKey.ofDigest(k), slab.slotBytes));
+  }
+
+  private void count(LongAdder local, String metric, String label) {
+    local.increment();
+    metrics.count(metric, label, 1);
+  }
+
+  private <T> T guarded(Supplier<T> op) {
+    var lock = closeLock.readLock();
+    lock.lock();
+    try {
+      if (closed) throw new IllegalStateException("local L3 at " + directory + " is closed");
+      try {
+        return op.get();
+      } catch (IllegalArgumentException | L3Exception e) {
+        throw e;
+      } catch (RuntimeException e) {
+        // Chronicle Map (a lock left by a killed process, a full index), the mapping, the disk.
+        throw new L3Exception(L3Exception.Cause.INTERNAL, "local L3 at " + directory + ": " + e, e);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+}
