@@ -1,0 +1,532 @@
+package dev.hicache.l3.mooncake;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * One Mooncake Store client: a {@code mooncake_store_t} handle with every function of store_c.h
+ * (spec §3), made safe for the JVM.
+ *
+ * <ul>
+ *   <li><b>Signals.</b> The library blocks SIGINT, SIGTERM, SIGHUP and SIGUSR1 in the thread that
+ *       first creates a store when the process has no {@code Py_IsInitialized} (spec §3.7), so
+ *       {@code create} runs on a short-lived platform thread of its own and the mask dies with it;
+ *       the caller's thread (possibly a virtual thread's carrier) keeps its mask.
+ *   <li><b>Aborts.</b> {@code init_all} is never called; setup arguments are validated first
+ *       ({@link SetupParams#validate}).
+ *   <li><b>Lifecycle.</b> A read-write lock: calls take it shared; setup, destroy and
+ *       unregistering a buffer take it exclusive, because the library does not guard them against
+ *       concurrent operations. Setup runs at most once, with a deadline; destroy runs exactly once.
+ *   <li><b>Zero copy.</b> {@code put_from}, {@code get_into} and their batch forms accept only
+ *       native memory inside a region this client registered; over tcp the library would not
+ *       check and could corrupt memory (spec §3.5).
+ *   <li><b>Errors.</b> Every failure is a {@link MooncakeException} (an {@code L3Exception}); a
+ *       negative code becomes {@link MooncakeException.OperationFailed} with its {@link ErrorCode}.
+ * </ul>
+ *
+ * <p>Batch methods return the library's per-key codes unchanged; they throw only when the call
+ * as a whole failed. Batches with mismatched array lengths are refused; empty batches return at
+ * once without calling the library.
+ */
+public final class MooncakeStore implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(MooncakeStore.class.getName());
+
+  /** Mooncake's Rust binding reads hostnames into a buffer this large. */
+  static final int HOSTNAME_BUFFER = 1024;
+
+  private enum State { CREATED, SETTING_UP, READY, SETUP_FAILED, CLOSED }
+
+  private final StoreCLibrary lib;
+  private final MemorySegment handle;
+  private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+  /** Registered regions: base address to size. */
+  private final ConcurrentSkipListMap<Long, Long> registered = new ConcurrentSkipListMap<>();
+  private final Object stateLock = new Object();
+  private State state = State.CREATED;
+  /** Set when close() came while setup was still running past its deadline. */
+  private boolean destroyAfterSetup;
+
+  private MooncakeStore(StoreCLibrary lib, MemorySegment handle) {
+    this.lib = lib;
+    this.handle = handle;
+  }
+
+  /** Creates a client with the process's library (loading it on first use). */
+  public static MooncakeStore create() {
+    return create(StoreCLibrary.ensureLoaded());
+  }
+
+  /** Creates a client with {@code lib}, on a dedicated platform thread (see class comment). */
+  public static MooncakeStore create(StoreCLibrary lib) {
+    MemorySegment h = onOwnThread("mooncake-store-create", lib::create);
+    if (h.equals(MemorySegment.NULL)) {
+      throw new MooncakeException.NullHandle("mooncake_store_create returned NULL (library " + lib.location() + ")");
+    }
+    return new MooncakeStore(lib, h);
+  }
+
+  private static <T> T onOwnThread(String name, java.util.function.Supplier<T> call) {
+    var result = new CompletableFuture<T>();
+    Thread t = Thread.ofPlatform().name(name).daemon(true).start(() -> {
+      try {
+        result.complete(call.get());
+      } catch (Throwable e) {
+        result.completeExceptionally(e);
+      }
+    });
+    try {
+      T value = result.get();
+      t.join();
+      return value;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MooncakeException.Timeout(name + " was interrupted");
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    }
+  }
+
+  public StoreCLibrary library() {
+    return lib;
+  }
+
+  /** Calls setup with the process environment (for the {@code cxl} check). */
+  public void setup(SetupParams params, Duration deadline) {
+    setup(params, deadline, System.getenv());
+  }
+
+  /**
+   * Validates {@code params} and calls {@code mooncake_store_setup} on a thread of its own, waiting
+   * at most {@code deadline}: with an unreachable master the library retries for a long time
+   * (about 90 s by default, spec §10.5). Past the deadline this throws {@link
+   * MooncakeException.Timeout}; the store then stays unusable and is destroyed once the call
+   * returns, if it was closed meanwhile.
+   */
+  public void setup(SetupParams params, Duration deadline, Map<String, String> env) {
+    params.validate(env);
+    synchronized (stateLock) {
+      switch (state) {
+        case CREATED -> state = State.SETTING_UP;
+        case CLOSED -> throw closed();
+        default -> throw new MooncakeException.InvalidArgument(
+            "setup may be called once per store (calling it twice is undefined in the library); state is " + state);
+      }
+    }
+    var done = new CompletableFuture<Integer>();
+    Thread.ofPlatform().name("mooncake-store-setup").daemon(true).start(() -> {
+      int rc;
+      lifecycle.writeLock().lock();
+      try (Arena arena = Arena.ofConfined()) {
+        rc = lib.setup(handle, CStrings.utf8(arena, params.localHostname(), "local_hostname"),
+            CStrings.utf8(arena, params.metadataServer(), "metadata_server"), params.globalSegmentSize(),
+            params.localBufferSize(), CStrings.utf8(arena, params.protocol(), "protocol"),
+            CStrings.utf8(arena, params.deviceName(), "device_name"),
+            CStrings.utf8(arena, params.masterServerAddress(), "master_server_address"));
+      } catch (Throwable e) {
+        rc = ErrorCode.INTERNAL_ERROR.code();
+        done.completeExceptionally(e);
+      } finally {
+        lifecycle.writeLock().unlock();
+      }
+      boolean destroyNow;
+      synchronized (stateLock) {
+        destroyNow = destroyAfterSetup;
+        if (!destroyNow) state = rc == 0 ? State.READY : State.SETUP_FAILED;
+      }
+      if (destroyNow) {
+        lib.destroy(handle);
+        LOG.log(System.Logger.Level.INFO, "Mooncake store closed while its setup ran; destroyed after setup returned");
+      }
+      done.complete(rc);
+    });
+    int rc;
+    try {
+      rc = done.get(deadline.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new MooncakeException.Timeout("Mooncake setup (master " + params.masterServerAddress() + ", metadata "
+          + params.metadataServer() + ") did not finish within " + deadline + "; is the master reachable?");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MooncakeException.Timeout("Mooncake setup was interrupted");
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    }
+    if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_setup(master "
+        + params.masterServerAddress() + ", local_hostname " + params.localHostname() + ")", rc);
+  }
+
+  /** Whether setup succeeded and the store is not closed. */
+  public boolean isReady() {
+    synchronized (stateLock) {
+      return state == State.READY;
+    }
+  }
+
+  /** The library's health codes (spec §3.3, row 5). */
+  public enum Health {
+    HEALTHY, NOT_INITIALIZED, MASTER_UNREACHABLE;
+  }
+
+  public Health healthCheck() {
+    int rc = read(() -> lib.healthCheck(handle));
+    return switch (rc) {
+      case 0 -> Health.HEALTHY;
+      case 1 -> Health.NOT_INITIALIZED;
+      case 2 -> Health.MASTER_UNREACHABLE;
+      default -> throw new MooncakeException.OperationFailed("mooncake_store_health_check", rc);
+    };
+  }
+
+  // ---- put ---------------------------------------------------------------------------------------
+
+  /**
+   * Copying put: the library stages {@code value} through its setup-time local buffer, so any
+   * memory will do (a heap segment is first copied off-heap). A key that exists keeps its value.
+   */
+  public void put(String key, MemorySegment value, ReplicateConfig config) {
+    CStrings.checkKey(key);
+    int rc = read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment v = value;
+        if (!value.isNative()) v = arena.allocate(value.byteSize(), 8).copyFrom(value);
+        return lib.put(handle, CStrings.utf8(arena, key, "key"), v, v.byteSize(), ReplicateConfig.toNative(config, arena));
+      }
+    });
+    check("mooncake_store_put(" + key + ")", rc);
+  }
+
+  /** Zero-copy put of {@code buffer}, which must lie inside a registered region. */
+  public void putFrom(String key, MemorySegment buffer, ReplicateConfig config) {
+    CStrings.checkKey(key);
+    requireRegistered(buffer, "put_from(" + key + ")");
+    int rc = read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        return lib.putFrom(handle, CStrings.utf8(arena, key, "key"), buffer, buffer.byteSize(),
+            ReplicateConfig.toNative(config, arena));
+      }
+    });
+    check("mooncake_store_put_from(" + key + ")", rc);
+  }
+
+  /** Zero-copy batch put; per key 0 or a negative code. One config for all keys. */
+  public int[] batchPutFrom(String[] keys, MemorySegment[] buffers, ReplicateConfig config) {
+    checkLengths(keys, buffers);
+    if (keys.length == 0) return new int[0];
+    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_put_from key " + keys[i]);
+    return read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        int n = keys.length;
+        MemorySegment k = arena.allocate(ADDRESS, n);
+        CStrings.keysInto(arena, keys, k);
+        MemorySegment b = arena.allocate(ADDRESS, n);
+        MemorySegment s = arena.allocate(JAVA_LONG, n);
+        for (int i = 0; i < n; i++) {
+          b.setAtIndex(ADDRESS, i, buffers[i]);
+          s.setAtIndex(JAVA_LONG, i, buffers[i].byteSize());
+        }
+        MemorySegment out = arena.allocate(JAVA_INT, n);
+        int rc = lib.batchPutFrom(handle, k, b, s, n, ReplicateConfig.toNative(config, arena), out);
+        check("mooncake_store_batch_put_from(" + n + " keys)", rc);
+        return out.toArray(JAVA_INT);
+      }
+    });
+  }
+
+  // ---- get ---------------------------------------------------------------------------------------
+
+  /**
+   * Zero-copy read of the whole object into {@code buffer} (inside a registered region).
+   *
+   * @return the object's size, the bytes written
+   */
+  public long getInto(String key, MemorySegment buffer) {
+    CStrings.checkKey(key);
+    requireRegistered(buffer, "get_into(" + key + ")");
+    long rc = read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        return lib.getInto(handle, CStrings.utf8(arena, key, "key"), buffer, buffer.byteSize());
+      }
+    });
+    if (rc < 0) throw new MooncakeException.OperationFailed("mooncake_store_get_into(" + key + ")", rc);
+    return rc;
+  }
+
+  /** Zero-copy batch read; per key the bytes read or a negative code. */
+  public long[] batchGetInto(String[] keys, MemorySegment[] buffers) {
+    checkLengths(keys, buffers);
+    if (keys.length == 0) return new long[0];
+    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_get_into key " + keys[i]);
+    return read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        int n = keys.length;
+        MemorySegment k = arena.allocate(ADDRESS, n);
+        CStrings.keysInto(arena, keys, k);
+        MemorySegment b = arena.allocate(ADDRESS, n);
+        MemorySegment s = arena.allocate(JAVA_LONG, n);
+        for (int i = 0; i < n; i++) {
+          b.setAtIndex(ADDRESS, i, buffers[i]);
+          s.setAtIndex(JAVA_LONG, i, buffers[i].byteSize());
+        }
+        MemorySegment out = arena.allocate(JAVA_LONG, n);
+        int rc = lib.batchGetInto(handle, k, b, s, n, out);
+        check("mooncake_store_batch_get_into(" + n + " keys)", rc);
+        return out.toArray(JAVA_LONG);
+      }
+    });
+  }
+
+  /**
+   * The whole object as a new off-heap segment of {@code arena}: {@code get_size}, then {@code
+   * get_into} an exact-size segment registered for the duration of the read.
+   */
+  public MemorySegment get(String key, Arena arena) {
+    long size = getSize(key);
+    MemorySegment target = arena.allocate(Math.max(size, 1), 64).asSlice(0, size);
+    if (size == 0) return target;
+    registerBuffer(target);
+    try {
+      long n = getInto(key, target);
+      return target.asSlice(0, n);
+    } finally {
+      unregisterBuffer(target);
+    }
+  }
+
+  // ---- existence, size, hostname -----------------------------------------------------------------
+
+  /** Whether a complete replica exists. Grants the key a read lease in the master (spec §4.3). */
+  public boolean isExist(String key) {
+    CStrings.checkKey(key);
+    int rc = read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        return lib.isExist(handle, CStrings.utf8(arena, key, "key"));
+      }
+    });
+    return switch (rc) {
+      case 1 -> true;
+      case 0 -> false;
+      default -> throw new MooncakeException.OperationFailed("mooncake_store_is_exist(" + key + ")", rc);
+    };
+  }
+
+  /** Per key 1 (exists), 0 (absent) or a negative code. */
+  public int[] batchIsExist(String[] keys) {
+    if (keys == null) throw new MooncakeException.InvalidArgument("keys must not be null");
+    if (keys.length == 0) return new int[0];
+    return read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        int n = keys.length;
+        MemorySegment k = arena.allocate(ADDRESS, n);
+        CStrings.keysInto(arena, keys, k);
+        MemorySegment out = arena.allocate(JAVA_INT, n);
+        int rc = lib.batchIsExist(handle, k, n, out);
+        check("mooncake_store_batch_is_exist(" + n + " keys)", rc);
+        return out.toArray(JAVA_INT);
+      }
+    });
+  }
+
+  /** The object's size in bytes. A missing key is {@code OperationFailed(OBJECT_NOT_FOUND)}. */
+  public long getSize(String key) {
+    CStrings.checkKey(key);
+    long rc = read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        return lib.getSize(handle, CStrings.utf8(arena, key, "key"));
+      }
+    });
+    if (rc < 0) throw new MooncakeException.OperationFailed("mooncake_store_get_size(" + key + ")", rc);
+    return rc;
+  }
+
+  /** The {@code host:port} this client registered under: its segment name. */
+  public String hostname() {
+    return read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment buf = arena.allocate(HOSTNAME_BUFFER);
+        int rc = lib.getHostname(handle, buf, HOSTNAME_BUFFER);
+        check("mooncake_store_get_hostname", rc);
+        return buf.getString(0);
+      }
+    });
+  }
+
+  // ---- remove ------------------------------------------------------------------------------------
+
+  /**
+   * Removes one object. Without {@code force} a leased object stays ({@code OBJECT_HAS_LEASE},
+   * thrown); even with force an object still being written or replicated stays.
+   *
+   * @return true if removed, false if there was no such key
+   */
+  public boolean remove(String key, boolean force) {
+    CStrings.checkKey(key);
+    int rc = read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        return lib.remove(handle, CStrings.utf8(arena, key, "key"), force ? 1 : 0);
+      }
+    });
+    if (rc == ErrorCode.OBJECT_NOT_FOUND.code()) return false;
+    check("mooncake_store_remove(" + key + ")", rc);
+    return true;
+  }
+
+  /** Removes every key matching {@code pattern} (ECMAScript, unanchored search); returns how many. */
+  public long removeByRegex(String pattern, boolean force) {
+    long rc = read(() -> {
+      try (Arena arena = Arena.ofConfined()) {
+        return lib.removeByRegex(handle, CStrings.utf8(arena, pattern, "pattern"), force ? 1 : 0);
+      }
+    });
+    if (rc < 0) throw new MooncakeException.OperationFailed("mooncake_store_remove_by_regex(" + pattern + ")", rc);
+    return rc;
+  }
+
+  /** Removes every object (leased ones only with {@code force}); returns how many. */
+  public long removeAll(boolean force) {
+    long rc = read(() -> lib.removeAll(handle, force ? 1 : 0));
+    if (rc < 0) throw new MooncakeException.OperationFailed("mooncake_store_remove_all", rc);
+    return rc;
+  }
+
+  // ---- registration ------------------------------------------------------------------------------
+
+  /**
+   * Registers native memory for zero-copy calls (an RDMA memory region under rdma). The memory
+   * must stay valid until {@link #unregisterBuffer}; register large regions once.
+   */
+  public void registerBuffer(MemorySegment buffer) {
+    if (buffer == null || !buffer.isNative()) {
+      throw new MooncakeException.InvalidArgument("only native (off-heap) memory can be registered with Mooncake"
+          + ": the garbage collector moves heap arrays");
+    }
+    if (buffer.byteSize() == 0) throw new MooncakeException.InvalidArgument("cannot register an empty segment");
+    long base = buffer.address();
+    long end = base + buffer.byteSize();
+    var below = registered.floorEntry(end - 1);
+    if (below != null && below.getKey() + below.getValue() > base) {
+      throw new MooncakeException.InvalidArgument(String.format(
+          "memory [0x%x, 0x%x) overlaps the registered region [0x%x, 0x%x)", base, end, below.getKey(),
+          below.getKey() + below.getValue()));
+    }
+    int rc = read(() -> lib.registerBuffer(handle, buffer, buffer.byteSize()));
+    check(String.format("mooncake_store_register_buffer(0x%x, %d bytes)", base, buffer.byteSize()), rc);
+    registered.put(base, buffer.byteSize());
+  }
+
+  /**
+   * Unregisters a region by its base. Waits for calls in flight (exclusive lock): the library must
+   * not unregister memory that a transfer still uses.
+   */
+  public void unregisterBuffer(MemorySegment buffer) {
+    long base = buffer.address();
+    if (!registered.containsKey(base)) {
+      throw new MooncakeException.InvalidArgument(String.format(
+          "0x%x is not the base of a region registered with this store", base));
+    }
+    lifecycle.writeLock().lock();
+    try {
+      requireOpen();
+      int rc = lib.unregisterBuffer(handle, buffer);
+      check(String.format("mooncake_store_unregister_buffer(0x%x)", base), rc);
+      registered.remove(base);
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+
+  /** Whether {@code [address, address+size)} lies inside one region this store registered. */
+  public boolean isRegistered(MemorySegment segment) {
+    if (!segment.isNative()) return false;
+    long a = segment.address();
+    var e = registered.floorEntry(a);
+    return e != null && a + segment.byteSize() <= e.getKey() + e.getValue();
+  }
+
+  private void requireRegistered(MemorySegment segment, String what) {
+    if (segment == null) throw new MooncakeException.InvalidArgument(what + ": null buffer");
+    if (segment.byteSize() == 0) return;
+    if (!segment.isNative()) {
+      throw new MooncakeException.InvalidArgument(what + ": zero-copy calls need registered off-heap memory, got a heap "
+          + "segment (spec §3.5: never heap arrays)");
+    }
+    if (!isRegistered(segment)) {
+      throw new MooncakeException.InvalidArgument(String.format(
+          "%s: memory [0x%x, +%d) is not inside a region registered with this store (register_buffer first: "
+              + "over tcp the library does not check and would read or write arbitrary memory)", what,
+          segment.address(), segment.byteSize()));
+    }
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------------
+
+  /** Destroys the handle exactly once (a second destroy in C is a use-after-free); idempotent. */
+  @Override public void close() {
+    synchronized (stateLock) {
+      if (state == State.CLOSED) return;
+      if (state == State.SETTING_UP) {
+        // Setup outlived its deadline and still holds the library: it destroys the handle on return.
+        state = State.CLOSED;
+        destroyAfterSetup = true;
+        return;
+      }
+    }
+    lifecycle.writeLock().lock();
+    try {
+      synchronized (stateLock) {
+        if (state == State.CLOSED) return;
+        state = State.CLOSED;
+      }
+      lib.destroy(handle);
+      registered.clear();
+    } finally {
+      lifecycle.writeLock().unlock();
+    }
+  }
+
+  private MooncakeException.NullHandle closed() {
+    return new MooncakeException.NullHandle("this Mooncake store is closed");
+  }
+
+  private void requireOpen() {
+    synchronized (stateLock) {
+      if (state == State.CLOSED) throw closed();
+      if (state == State.SETTING_UP) {
+        throw new MooncakeException.Timeout("this Mooncake store's setup has not finished (it outlived its deadline)");
+      }
+    }
+  }
+
+  private <T> T read(java.util.function.Supplier<T> call) {
+    requireOpen(); // fail fast rather than queue behind a setup that outlived its deadline
+    lifecycle.readLock().lock();
+    try {
+      requireOpen();
+      return call.get();
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private static void check(String what, long rc) {
+    if (rc != 0) throw new MooncakeException.OperationFailed(what, rc);
+  }
+
+  private static void checkLengths(String[] keys, MemorySegment[] buffers) {
+    if (keys == null || buffers == null) throw new MooncakeException.InvalidArgument("keys and buffers must not be null");
+    if (keys.length != buffers.length) {
+      throw new MooncakeException.InvalidArgument(keys.length + " keys but " + buffers.length + " buffers");
+    }
+  }
+}

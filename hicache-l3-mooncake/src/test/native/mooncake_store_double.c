@@ -1,0 +1,594 @@
+/*
+ * mooncake_store_double.c — a TEST DOUBLE of Mooncake Store's C ABI (store_c.h).
+ *
+ * Not Mooncake. An in-memory, thread-safe stand-in that exports the same 19
+ * mooncake_store_* symbols with the same signatures and the same conventions
+ * (spec mooncake.md §3), so that the Java binding's marshalling, error mapping,
+ * batching, registration rules and concurrency can be tested without a cluster.
+ *
+ * What it reproduces (spec section in brackets):
+ *  - NULL handle / NULL required pointer -> -1; batch calls with NULL arrays -> -1
+ *    even for count 0; NULL keys[i], or NULL buffers[i] with sizes[i] > 0 -> -1 [3.2];
+ *  - "not initialised" -> INVALID_PARAMS (-600) before setup; health 0/1/2 [3.3];
+ *  - setup: NULL strings replaced by "", "", "tcp", "", "127.0.0.1:50051"; an empty
+ *    local hostname -> -600; an unknown metadata scheme (including "") ABORTS the
+ *    process, as the real library's fatal log does; cxl without MC_CXL_DEV_SIZE
+ *    aborts [3.4, 3.7];
+ *  - put-if-absent (an existing key returns 0 and keeps its value); empty key,
+ *    zero-length copying put, a copying put larger than the local buffer, a too
+ *    small get buffer -> -600; missing key -> -704; no space -> -200 [3.3, 10.5];
+ *  - zero-copy calls require registered memory (a register_buffer region or the
+ *    setup-time local buffer; sub-ranges accepted). The double enforces this the way
+ *    the rdma transport does (TRANSFER_FAIL, -800), stricter than tcp [3.5];
+ *  - reads, existence checks and get_size grant a read lease; a non-forced remove of
+ *    a leased key -> -706; remove_all / remove_by_regex skip leased keys unless
+ *    forced [4.3]. Lease TTL: env MOONCAKE_DOUBLE_LEASE_TTL_MS at create (default
+ *    10000, the master's default);
+ *  - capacity is the sum of the global segments that live clients of one master
+ *    address mounted; objects live in one client's segment and vanish when that
+ *    client is destroyed [4.4, 5.4]. Clients with the same master address share
+ *    one in-process "cluster";
+ *  - on create, when the process has no Py_IsInitialized symbol, the calling
+ *    thread's SIGINT, SIGTERM, SIGHUP and SIGUSR1 are blocked, as Mooncake's
+ *    ResourceTracker does [3.7]. Stricter than the real library: it does so on
+ *    every create (the real one only on the first), so that a test can observe it;
+ *    it starts no signal-waiting thread.
+ *
+ * Failure injection (for tests): a master address starting with "unreachable"
+ * makes setup return -1 (INTERNAL_ERROR, as after the real setup's retries); one
+ * starting with "slow" makes setup sleep 1 s first (a master that answers late).
+ *
+ * Deliberately absent: transfer engine, replicas, eviction, checksums, slices.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <pthread.h>
+#include <regex.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define EXPORT __attribute__((visibility("default")))
+
+enum {
+  OK = 0,
+  INTERNAL_ERROR = -1,
+  NO_AVAILABLE_HANDLE = -200,
+  INVALID_PARAMS = -600,
+  OBJECT_NOT_FOUND = -704,
+  OBJECT_HAS_LEASE = -706,
+  TRANSFER_FAIL = -800,
+};
+
+typedef struct mooncake_replicate_config {
+  size_t replica_num;
+  int with_soft_pin;
+  int with_hard_pin;
+  const char **preferred_segments;
+  size_t preferred_segments_count;
+} mooncake_replicate_config_t;
+
+typedef void *mooncake_store_t;
+
+struct client;
+
+typedef struct object {
+  char *key;
+  void *data;
+  size_t size;
+  int64_t lease_until_ms;
+  struct client *owner; /* whose segment holds the bytes */
+  struct object *next;
+} object_t;
+
+typedef struct region {
+  uintptr_t base;
+  size_t size;
+  struct region *next;
+} region_t;
+
+typedef struct cluster {
+  char *master;
+  object_t *objects;
+  struct cluster *next;
+} cluster_t;
+
+typedef struct client {
+  int initialized;
+  char hostname[512];
+  cluster_t *cluster;
+  uint64_t segment_size;
+  uint64_t segment_used;
+  void *local_buffer;
+  uint64_t local_buffer_size;
+  region_t *regions;
+  int64_t lease_ttl_ms;
+  struct client *next_live;
+} client_t;
+
+/* One lock for everything: the double favours obvious correctness over speed. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static cluster_t *clusters;
+static client_t *live_clients;
+static int next_port = 12300;
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static cluster_t *cluster_for(const char *master) {
+  for (cluster_t *c = clusters; c; c = c->next)
+    if (strcmp(c->master, master) == 0) return c;
+  cluster_t *c = calloc(1, sizeof *c);
+  c->master = strdup(master);
+  c->next = clusters;
+  clusters = c;
+  return c;
+}
+
+static object_t *find(cluster_t *c, const char *key) {
+  for (object_t *o = c->objects; o; o = o->next)
+    if (strcmp(o->key, key) == 0) return o;
+  return NULL;
+}
+
+static void free_object(object_t *o) {
+  free(o->key);
+  free(o->data);
+  free(o);
+}
+
+/* Unlinks and frees objects matching pred; returns how many. */
+static int64_t remove_where(client_t *cl, int (*pred)(object_t *, void *), void *arg, int force) {
+  int64_t n = 0;
+  int64_t now = now_ms();
+  object_t **pp = &cl->cluster->objects;
+  while (*pp) {
+    object_t *o = *pp;
+    if (pred(o, arg) && (force || o->lease_until_ms <= now)) {
+      *pp = o->next;
+      if (o->owner) o->owner->segment_used -= o->size;
+      free_object(o);
+      n++;
+    } else {
+      pp = &o->next;
+    }
+  }
+  return n;
+}
+
+static int in_registered(client_t *cl, const void *p, size_t size) {
+  uintptr_t a = (uintptr_t)p;
+  if (cl->local_buffer && a >= (uintptr_t)cl->local_buffer &&
+      a + size <= (uintptr_t)cl->local_buffer + cl->local_buffer_size)
+    return 1;
+  for (region_t *r = cl->regions; r; r = r->next)
+    if (a >= r->base && a + size <= r->base + r->size) return 1;
+  return 0;
+}
+
+static void grant_lease(client_t *cl, object_t *o) {
+  int64_t until = now_ms() + cl->lease_ttl_ms;
+  if (until > o->lease_until_ms) o->lease_until_ms = until;
+}
+
+/* Picks a live client of this cluster whose segment has room for size bytes. */
+static client_t *segment_with_room(cluster_t *c, size_t size) {
+  for (client_t *x = live_clients; x; x = x->next_live)
+    if (x->initialized && x->cluster == c && x->segment_size - x->segment_used >= size) return x;
+  return NULL;
+}
+
+/* Stores a copy of src under key; the caller holds the lock and has checked the key. */
+static int store_locked(client_t *cl, const char *key, const void *src, size_t size) {
+  if (find(cl->cluster, key)) return OK; /* put-if-absent: OBJECT_ALREADY_EXISTS is swallowed */
+  client_t *seg = segment_with_room(cl->cluster, size);
+  if (!seg) return NO_AVAILABLE_HANDLE;
+  object_t *o = calloc(1, sizeof *o);
+  o->data = malloc(size);
+  if (!o->data) {
+    free(o);
+    return NO_AVAILABLE_HANDLE;
+  }
+  memcpy(o->data, src, size);
+  o->key = strdup(key);
+  o->size = size;
+  o->owner = seg;
+  o->lease_until_ms = now_ms(); /* a completed put grants no read lease */
+  seg->segment_used += size;
+  o->next = cl->cluster->objects;
+  cl->cluster->objects = o;
+  return OK;
+}
+
+static void block_signals_like_resource_tracker(void) {
+  if (dlsym(RTLD_DEFAULT, "Py_IsInitialized") != NULL) return;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/* ---- lifecycle ------------------------------------------------------------------ */
+
+EXPORT mooncake_store_t mooncake_store_create(void) {
+  client_t *cl = calloc(1, sizeof *cl);
+  if (!cl) return NULL;
+  const char *ttl = getenv("MOONCAKE_DOUBLE_LEASE_TTL_MS");
+  cl->lease_ttl_ms = ttl ? atoll(ttl) : 10000;
+  block_signals_like_resource_tracker();
+  return cl;
+}
+
+EXPORT void mooncake_store_destroy(mooncake_store_t store) {
+  client_t *cl = store;
+  if (!cl) return;
+  pthread_mutex_lock(&lock);
+  for (client_t **pp = &live_clients; *pp; pp = &(*pp)->next_live) {
+    if (*pp == cl) {
+      *pp = cl->next_live;
+      break;
+    }
+  }
+  if (cl->cluster) {
+    /* Unmounting loses every object whose bytes lived in this client's segment (spec 4.4). */
+    object_t **pp = &cl->cluster->objects;
+    while (*pp) {
+      object_t *o = *pp;
+      if (o->owner == cl) {
+        *pp = o->next;
+        free_object(o);
+      } else {
+        pp = &o->next;
+      }
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  for (region_t *r = cl->regions; r;) {
+    region_t *n = r->next;
+    free(r);
+    r = n;
+  }
+  free(cl->local_buffer);
+  free(cl);
+}
+
+static int metadata_ok(const char *m) {
+  return strcmp(m, "P2PHANDSHAKE") == 0 || strncmp(m, "http://", 7) == 0 ||
+         strncmp(m, "https://", 8) == 0;
+}
+
+static int protocol_known(const char *p) {
+  static const char *known[] = {"tcp", "rdma", "efa", "cxl", "ascend", "ub", "ubshmem",
+                                "sunrise_link", "cxi", "nvlink_intra", "rpc_only", NULL};
+  for (int i = 0; known[i]; i++)
+    if (strcmp(p, known[i]) == 0) return 1;
+  return 0;
+}
+
+EXPORT int mooncake_store_setup(mooncake_store_t store, const char *local_hostname,
+                                const char *metadata_server, uint64_t global_segment_size,
+                                uint64_t local_buffer_size, const char *protocol,
+                                const char *device_name, const char *master_server_addr) {
+  client_t *cl = store;
+  if (!cl) return INTERNAL_ERROR;
+  if (!local_hostname) local_hostname = "";
+  if (!metadata_server) metadata_server = "";
+  if (!protocol) protocol = "tcp";
+  if (!device_name) device_name = "";
+  if (!master_server_addr) master_server_addr = "127.0.0.1:50051";
+  (void)device_name;
+  if (cl->initialized) return INVALID_PARAMS;
+  if (!metadata_ok(metadata_server)) {
+    /* The real library logs FATAL here ("unsupported metadata protocol") and aborts. */
+    fprintf(stderr, "mooncake_store_double: FATAL unsupported metadata server '%s'\n", metadata_server);
+    abort();
+  }
+  if (strcmp(protocol, "cxl") == 0 && !getenv("MC_CXL_DEV_SIZE")) {
+    fprintf(stderr, "mooncake_store_double: FATAL cxl without MC_CXL_DEV_SIZE\n");
+    abort();
+  }
+  if (local_hostname[0] == '\0' || !protocol_known(protocol)) return INVALID_PARAMS;
+  if (strncmp(master_server_addr, "slow", 4) == 0) {
+    struct timespec one_second = {1, 0};
+    nanosleep(&one_second, NULL);
+  }
+  if (strncmp(master_server_addr, "unreachable", 11) == 0) return INTERNAL_ERROR;
+  if (local_buffer_size > 0) {
+    cl->local_buffer = malloc(local_buffer_size);
+    if (!cl->local_buffer) return INTERNAL_ERROR;
+  }
+  pthread_mutex_lock(&lock);
+  if (strchr(local_hostname, ':'))
+    snprintf(cl->hostname, sizeof cl->hostname, "%s", local_hostname);
+  else
+    snprintf(cl->hostname, sizeof cl->hostname, "%s:%d", local_hostname, next_port++);
+  cl->local_buffer_size = local_buffer_size;
+  cl->segment_size = global_segment_size;
+  cl->cluster = cluster_for(master_server_addr);
+  cl->initialized = 1;
+  cl->next_live = live_clients;
+  live_clients = cl;
+  pthread_mutex_unlock(&lock);
+  return OK;
+}
+
+EXPORT int mooncake_store_init_all(mooncake_store_t store, const char *protocol,
+                                   const char *device_name, uint64_t mount_segment_size) {
+  (void)protocol;
+  (void)device_name;
+  (void)mount_segment_size;
+  client_t *cl = store;
+  if (!cl) return INTERNAL_ERROR;
+  if (cl->initialized) return INVALID_PARAMS;
+  /* The real call hard-codes etcd metadata, which a default build cannot parse: fatal. */
+  fprintf(stderr, "mooncake_store_double: FATAL init_all uses etcd metadata\n");
+  abort();
+}
+
+EXPORT int mooncake_store_health_check(mooncake_store_t store) {
+  client_t *cl = store;
+  if (!cl) return INTERNAL_ERROR;
+  return cl->initialized ? 0 : 1;
+}
+
+/* ---- put ------------------------------------------------------------------------ */
+
+static int check_key(const char *key) { return key[0] == '\0' ? INVALID_PARAMS : OK; }
+
+EXPORT int mooncake_store_put(mooncake_store_t store, const char *key, const void *value,
+                              size_t size, const mooncake_replicate_config_t *config) {
+  client_t *cl = store;
+  if (!cl || !key || (!value && size > 0)) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  if (config && config->replica_num == 0) return INVALID_PARAMS;
+  if (check_key(key) != OK || size == 0) return INVALID_PARAMS;
+  if (size > cl->local_buffer_size) return INVALID_PARAMS; /* staging buffer cannot supply it */
+  pthread_mutex_lock(&lock);
+  int rc = store_locked(cl, key, value, size);
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+static int put_from_locked(client_t *cl, const char *key, void *buffer, size_t size,
+                           const mooncake_replicate_config_t *config) {
+  if (config && config->replica_num == 0) return INVALID_PARAMS;
+  if (check_key(key) != OK) return INVALID_PARAMS;
+  if (size == 0) return OK; /* the real client logs a warning and stores nothing */
+  if (!in_registered(cl, buffer, size)) return TRANSFER_FAIL;
+  return store_locked(cl, key, buffer, size);
+}
+
+EXPORT int mooncake_store_put_from(mooncake_store_t store, const char *key, void *buffer,
+                                   size_t size, const mooncake_replicate_config_t *config) {
+  client_t *cl = store;
+  if (!cl || !key || (!buffer && size > 0)) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  pthread_mutex_lock(&lock);
+  int rc = put_from_locked(cl, key, buffer, size, config);
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+static int batch_args_ok(const char **keys, void **buffers, const size_t *sizes, size_t count) {
+  if (!keys || !buffers || !sizes) return 0;
+  for (size_t i = 0; i < count; i++)
+    if (!keys[i] || (!buffers[i] && sizes[i] > 0)) return 0;
+  return 1;
+}
+
+EXPORT int mooncake_store_batch_put_from(mooncake_store_t store, const char **keys, void **buffers,
+                                         const size_t *sizes, size_t count,
+                                         const mooncake_replicate_config_t *config,
+                                         int *results_out) {
+  client_t *cl = store;
+  if (!cl || !results_out || !batch_args_ok(keys, buffers, sizes, count)) return INTERNAL_ERROR;
+  pthread_mutex_lock(&lock);
+  for (size_t i = 0; i < count; i++)
+    results_out[i] = cl->initialized ? put_from_locked(cl, keys[i], buffers[i], sizes[i], config)
+                                     : INVALID_PARAMS;
+  pthread_mutex_unlock(&lock);
+  return OK;
+}
+
+/* ---- get ------------------------------------------------------------------------ */
+
+static int64_t get_into_locked(client_t *cl, const char *key, void *buffer, size_t size) {
+  if (check_key(key) != OK) return INVALID_PARAMS;
+  object_t *o = find(cl->cluster, key);
+  if (!o) return OBJECT_NOT_FOUND;
+  grant_lease(cl, o);
+  if (size < o->size) return INVALID_PARAMS;
+  if (!in_registered(cl, buffer, o->size)) return TRANSFER_FAIL;
+  memcpy(buffer, o->data, o->size);
+  return (int64_t)o->size;
+}
+
+EXPORT int64_t mooncake_store_get_into(mooncake_store_t store, const char *key, void *buffer,
+                                       size_t size) {
+  client_t *cl = store;
+  if (!cl || !key || (!buffer && size > 0)) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  pthread_mutex_lock(&lock);
+  int64_t rc = get_into_locked(cl, key, buffer, size);
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+EXPORT int mooncake_store_batch_get_into(mooncake_store_t store, const char **keys, void **buffers,
+                                         const size_t *sizes, size_t count, int64_t *results_out) {
+  client_t *cl = store;
+  if (!cl || !results_out || !batch_args_ok(keys, buffers, sizes, count)) return INTERNAL_ERROR;
+  pthread_mutex_lock(&lock);
+  for (size_t i = 0; i < count; i++)
+    results_out[i] = cl->initialized ? get_into_locked(cl, keys[i], buffers[i], sizes[i])
+                                     : INVALID_PARAMS;
+  pthread_mutex_unlock(&lock);
+  return OK;
+}
+
+/* ---- existence, size, hostname ---------------------------------------------------- */
+
+static int is_exist_locked(client_t *cl, const char *key) {
+  if (check_key(key) != OK) return INVALID_PARAMS;
+  object_t *o = find(cl->cluster, key);
+  if (!o) return 0;
+  grant_lease(cl, o);
+  return 1;
+}
+
+EXPORT int mooncake_store_is_exist(mooncake_store_t store, const char *key) {
+  client_t *cl = store;
+  if (!cl || !key) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  pthread_mutex_lock(&lock);
+  int rc = is_exist_locked(cl, key);
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+EXPORT int mooncake_store_batch_is_exist(mooncake_store_t store, const char **keys, size_t count,
+                                         int *results_out) {
+  client_t *cl = store;
+  if (!cl || !keys || !results_out) return INTERNAL_ERROR;
+  for (size_t i = 0; i < count; i++)
+    if (!keys[i]) return INTERNAL_ERROR;
+  pthread_mutex_lock(&lock);
+  for (size_t i = 0; i < count; i++)
+    results_out[i] = cl->initialized ? is_exist_locked(cl, keys[i]) : INVALID_PARAMS;
+  pthread_mutex_unlock(&lock);
+  return OK;
+}
+
+EXPORT int64_t mooncake_store_get_size(mooncake_store_t store, const char *key) {
+  client_t *cl = store;
+  if (!cl || !key) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  if (check_key(key) != OK) return INVALID_PARAMS;
+  pthread_mutex_lock(&lock);
+  object_t *o = find(cl->cluster, key);
+  int64_t rc = OBJECT_NOT_FOUND;
+  if (o) {
+    grant_lease(cl, o);
+    rc = (int64_t)o->size;
+  }
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+EXPORT int mooncake_store_get_hostname(mooncake_store_t store, char *buf_out, size_t buf_len) {
+  client_t *cl = store;
+  if (!cl || !buf_out || buf_len == 0) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  size_t n = strlen(cl->hostname);
+  if (buf_len <= n) return INTERNAL_ERROR;
+  memcpy(buf_out, cl->hostname, n + 1);
+  return OK;
+}
+
+/* ---- remove --------------------------------------------------------------------- */
+
+EXPORT int mooncake_store_remove(mooncake_store_t store, const char *key, int force) {
+  client_t *cl = store;
+  if (!cl || !key) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  if (check_key(key) != OK) return INVALID_PARAMS;
+  pthread_mutex_lock(&lock);
+  int rc = OBJECT_NOT_FOUND;
+  for (object_t **pp = &cl->cluster->objects; *pp; pp = &(*pp)->next) {
+    object_t *o = *pp;
+    if (strcmp(o->key, key) != 0) continue;
+    if (!force && o->lease_until_ms > now_ms()) {
+      rc = OBJECT_HAS_LEASE;
+    } else {
+      *pp = o->next;
+      if (o->owner) o->owner->segment_used -= o->size;
+      free_object(o);
+      rc = OK;
+    }
+    break;
+  }
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+static int matches_regex(object_t *o, void *re) { return regexec(re, o->key, 0, NULL, 0) == 0; }
+
+EXPORT int64_t mooncake_store_remove_by_regex(mooncake_store_t store, const char *pattern, int force) {
+  client_t *cl = store;
+  if (!cl || !pattern) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  regex_t re;
+  /* The real library uses std::regex (ECMAScript) and catches its exception: -1. */
+  if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) return INTERNAL_ERROR;
+  pthread_mutex_lock(&lock);
+  int64_t n = remove_where(cl, matches_regex, &re, force);
+  pthread_mutex_unlock(&lock);
+  regfree(&re);
+  return n;
+}
+
+static int always(object_t *o, void *arg) {
+  (void)o;
+  (void)arg;
+  return 1;
+}
+
+EXPORT int64_t mooncake_store_remove_all(mooncake_store_t store, int force) {
+  client_t *cl = store;
+  if (!cl) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  pthread_mutex_lock(&lock);
+  int64_t n = remove_where(cl, always, NULL, force);
+  pthread_mutex_unlock(&lock);
+  return n;
+}
+
+/* ---- registration --------------------------------------------------------------- */
+
+EXPORT int mooncake_store_register_buffer(mooncake_store_t store, void *buffer, size_t size) {
+  client_t *cl = store;
+  if (!cl || !buffer || size == 0) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  pthread_mutex_lock(&lock);
+  int rc = OK;
+  for (region_t *r = cl->regions; r; r = r->next)
+    if (r->base == (uintptr_t)buffer) rc = INVALID_PARAMS; /* inference: a base registered twice */
+  if (rc == OK) {
+    region_t *r = calloc(1, sizeof *r);
+    r->base = (uintptr_t)buffer;
+    r->size = size;
+    r->next = cl->regions;
+    cl->regions = r;
+  }
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
+
+EXPORT int mooncake_store_unregister_buffer(mooncake_store_t store, void *buffer) {
+  client_t *cl = store;
+  if (!cl || !buffer) return INTERNAL_ERROR;
+  if (!cl->initialized) return INVALID_PARAMS;
+  pthread_mutex_lock(&lock);
+  int rc = INVALID_PARAMS; /* not the base pointer of a registration */
+  for (region_t **pp = &cl->regions; *pp; pp = &(*pp)->next) {
+    if ((*pp)->base == (uintptr_t)buffer) {
+      region_t *r = *pp;
+      *pp = r->next;
+      free(r);
+      rc = OK;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  return rc;
+}
