@@ -263,7 +263,7 @@ public final class MooncakeL3Store implements L3Store {
 
   @Override public boolean[] batchGet(List<PageKey> pages, List<MemorySegment[]> targets) {
     requireOpen();
-    checkPageBatch(pages, targets);
+    L3Store.checkPageBatch(pages, targets);
     int parts = keys.partsPerPage();
     checkParts(targets, parts);
     boolean[] ok = new boolean[pages.size()];
@@ -292,7 +292,7 @@ public final class MooncakeL3Store implements L3Store {
 
   @Override public boolean[] batchSet(List<PageKey> pages, List<MemorySegment[]> sources) {
     requireOpen();
-    checkPageBatch(pages, sources);
+    L3Store.checkPageBatch(pages, sources);
     int parts = keys.partsPerPage();
     checkParts(sources, parts);
     boolean[] ok = new boolean[pages.size()];
@@ -407,12 +407,6 @@ public final class MooncakeL3Store implements L3Store {
       for (int j = 0; j < parts; j++) out[p * parts + j] = keys.key(pages.get(p), j);
     }
     return out;
-  }
-
-  /** {@link L3Store#checkBatch} with the page buffers required. */
-  private static void checkPageBatch(List<PageKey> pages, List<MemorySegment[]> buffers) {
-    if (buffers == null) throw new IllegalArgumentException("page buffers must not be null");
-    L3Store.checkBatch(pages, buffers);
   }
 
   private void checkParts(List<MemorySegment[]> buffers, int parts) {

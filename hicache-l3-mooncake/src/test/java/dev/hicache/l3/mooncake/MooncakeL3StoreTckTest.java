@@ -1,0 +1,104 @@
+package dev.hicache.l3.mooncake;
+
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+
+import dev.hicache.api.spi.L3Store;
+import dev.hicache.api.tck.L3StoreTck;
+import java.lang.foreign.Arena;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Nested;
+import org.quicktheories.core.Gen;
+
+/**
+ * The L3 TCK against {@link MooncakeL3Store} over the C double. A Mooncake page has a fixed number
+ * of objects (K and V for MHA, the latent for MLA: spec hicache.md §4.5), so the generated pages
+ * have exactly that many parts; every buffer is carved from memory registered with the store.
+ */
+class MooncakeL3StoreTckTest {
+  static RegisteredSlabs slabs;
+
+  @BeforeAll
+  static void memory() {
+    slabs = new RegisteredSlabs(8, 4 << 20);
+  }
+
+  @AfterAll
+  static void free() {
+    slabs.close();
+  }
+
+  abstract static class OnTheDouble extends L3StoreTck {
+    abstract MooncakeL3Store.Options options();
+
+    @Override protected L3Store newStore() {
+      MooncakeStore client = MooncakeDouble.store(MooncakeDouble.freshMaster(), 256L << 20);
+      client.registerBuffer(slabs.region());
+      return new MooncakeL3Store(client, true, options(), null);
+    }
+
+    @Override protected Arena exampleArena() {
+      return slabs.arena();
+    }
+
+    @Override protected int maxParts() {
+      return options().mla() ? 1 : 2;
+    }
+
+    @Override protected Gen<int[]> partSizes() {
+      return lists().of(integers().between(1, maxPartBytes())).ofSize(maxParts())
+          .map(l -> l.stream().mapToInt(Integer::intValue).toArray());
+    }
+  }
+
+  @Nested
+  class Mha extends OnTheDouble {
+    @Override MooncakeL3Store.Options options() {
+      return MooncakeL3Store.Options.sglang(false, 0, 1);
+    }
+  }
+
+  @Nested
+  class MlaNamespaced extends OnTheDouble {
+    @Override MooncakeL3Store.Options options() {
+      return MooncakeL3Store.Options.sglang(true, 0, 1).withProfile(ObjectKeys.Profile.NAMESPACED,
+          new dev.hicache.api.Namespace("test-model", "page_first", "bf16", null, null));
+    }
+
+    /**
+     * The TCK's version builds its pages with two parts whatever {@link #maxParts()} says; an MLA
+     * page has one. The same checks with one-part pages.
+     */
+    @Override @org.junit.jupiter.api.Test
+    public void batches_overTheLimit_areRejectedAndLeaveNothingWritten() {
+      try (Arena arena = exampleArena()) {
+        var keys = new java.util.ArrayList<dev.hicache.api.PageKey>();
+        var pages = new java.util.ArrayList<java.lang.foreign.MemorySegment[]>();
+        for (int i = 0; i <= L3Store.MAX_BATCH_PAGES; i++) {
+          keys.add(freshKey());
+          pages.add(new java.lang.foreign.MemorySegment[] {arena.allocate(24, 64).fill((byte) i)});
+        }
+        var limitKeys = keys.subList(0, L3Store.MAX_BATCH_PAGES);
+        var limitPages = pages.subList(0, L3Store.MAX_BATCH_PAGES);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.batchExists(keys))
+            .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.batchSet(keys, pages))
+            .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.batchGet(keys, pages))
+            .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThat(store.exists(keys.getFirst())).isFalse();
+        org.assertj.core.api.Assertions.assertThat(store.batchSet(limitKeys, limitPages)).doesNotContain(false);
+        org.assertj.core.api.Assertions.assertThat(store.batchExists(limitKeys)).isEqualTo(L3Store.MAX_BATCH_PAGES);
+        var targets = new java.util.ArrayList<java.lang.foreign.MemorySegment[]>();
+        for (int i = 0; i < L3Store.MAX_BATCH_PAGES; i++) {
+          targets.add(new java.lang.foreign.MemorySegment[] {arena.allocate(24, 64)});
+        }
+        org.assertj.core.api.Assertions.assertThat(store.batchGet(limitKeys, targets)).doesNotContain(false);
+        for (int i = 0; i < L3Store.MAX_BATCH_PAGES; i++) {
+          org.assertj.core.api.Assertions.assertThat(targets.get(i)[0].mismatch(pages.get(i)[0])).isEqualTo(-1);
+        }
+      }
+    }
+  }
+}
