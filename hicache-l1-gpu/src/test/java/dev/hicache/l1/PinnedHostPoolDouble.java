@@ -1,0 +1,105 @@
+package dev.hicache.l1;
+
+import dev.hicache.api.KvShape;
+import dev.hicache.api.LayoutDescriptor;
+import dev.hicache.api.MemLayout;
+import dev.hicache.api.spi.HostPool;
+import dev.hicache.api.spi.MemoryRegistrar;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A test double of the L2 host pool (the real one lives in hicache-l2-host, which this module may
+ * not depend on): one Arena-allocated buffer in a given layout, registered through the given
+ * registrars (here: CUDA's), whole-page slot allocation. Enough for the device pool's transfers.
+ */
+final class PinnedHostPoolDouble implements HostPool {
+  private final LayoutDescriptor layout;
+  private final Arena arena;
+  private final MemorySegment buffer;
+  private final List<MemoryRegistrar.Registration> registrations = new ArrayList<>();
+  private final PageAllocator pages;
+  private boolean closed;
+
+  PinnedHostPoolDouble(KvShape shape, MemLayout memLayout, int tokens, MemoryRegistrar... registrars) {
+    this.layout = new LayoutDescriptor(shape, memLayout, tokens);
+    this.arena = Arena.ofShared();
+    this.buffer = arena.allocate(layout.totalBytes(), 2L << 20);
+    try {
+      for (MemoryRegistrar r : registrars) registrations.add(r.register(buffer));
+    } catch (RuntimeException e) {
+      registrations.forEach(MemoryRegistrar.Registration::close);
+      arena.close();
+      throw e;
+    }
+    this.pages = new PageAllocator(tokens / shape.pageSize(), shape.pageSize());
+  }
+
+  @Override public LayoutDescriptor layout() {
+    return layout;
+  }
+
+  @Override public MemorySegment buffer() {
+    check();
+    return buffer;
+  }
+
+  @Override public void readPage(int firstSlot, MemorySegment flat) {
+    check();
+    long[] r = layout.pageObjectRanges(firstSlot);
+    long at = 0;
+    for (int i = 0; i < r.length; i += 2) {
+      MemorySegment.copy(buffer, r[i], flat, at, r[i + 1]);
+      at += r[i + 1];
+    }
+  }
+
+  @Override public void writePage(int firstSlot, MemorySegment flat) {
+    check();
+    long[] r = layout.pageObjectRanges(firstSlot);
+    long at = 0;
+    for (int i = 0; i < r.length; i += 2) {
+      MemorySegment.copy(flat, at, buffer, r[i], r[i + 1]);
+      at += r[i + 1];
+    }
+  }
+
+  @Override public KvShape shape() {
+    return layout.shape();
+  }
+
+  @Override public int capacityTokens() {
+    return layout.tokens();
+  }
+
+  @Override public int availableTokens() {
+    return pages.availableTokens();
+  }
+
+  @Override public int[] alloc(int tokens) {
+    check();
+    return pages.alloc(tokens);
+  }
+
+  @Override public void free(int[] slots) {
+    check();
+    pages.free(slots);
+  }
+
+  @Override public long outstandingBytes() {
+    return closed ? 0 : layout.totalBytes();
+  }
+
+  private void check() {
+    if (closed) throw new IllegalStateException("host pool double closed");
+  }
+
+  @Override public void close() {
+    if (closed) return;
+    closed = true;
+    registrations.forEach(MemoryRegistrar.Registration::close);
+    arena.close();
+  }
+}
