@@ -1,15 +1,26 @@
 package dev.hicache.simulator.cli;
 
+import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.api.spi.EvictionPolicy;
 import dev.hicache.core.tree.EvictionPolicies;
+import dev.hicache.simulator.engine.EngineReplay;
+import dev.hicache.simulator.engine.EngineResult;
+import dev.hicache.simulator.engine.EngineSetup;
+import dev.hicache.simulator.model.HardwareProfile;
+import dev.hicache.simulator.model.ModelProfile;
 import dev.hicache.simulator.replay.L1OnlyReplay;
 import dev.hicache.simulator.replay.L1ReplayResult;
+import dev.hicache.simulator.report.EngineReport;
 import dev.hicache.simulator.report.L1Report;
+import dev.hicache.simulator.report.Progress;
 import dev.hicache.simulator.trace.MooncakeTraceReader;
+import dev.hicache.simulator.workload.TraceWorkload;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -23,41 +34,74 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Replay a Mooncake trace through the HiCache radix tree and report the token hit ratio.",
-      "With no arguments: the bundled Mooncake FAST'25 conversation trace, L1 only, at a",
-      "3,000,000-token L1 (the paper's 3M-token local cache)."
+      "Replay a workload through the HiCache engine in virtual time and report hit ratios by tier,",
+      "TTFT and link traffic. With no arguments: the bundled Mooncake FAST'25 conversation trace,",
+      "Llama-3-8B on one H100 of an H100 box, L1 + L2 (--hicache-ratio 2), write_through, lru.",
+      "--l1-only: the frozen L1-only replay of the reference values (spec/mooncake.md 10.4)."
     })
 public final class SimulateCommand implements Callable<Integer> {
-  /** The paper's local-cache line (FAST'25 Figure 9). */
-  static final long DEFAULT_L1_CAPACITY_TOKENS = 3_000_000L;
+  /** The paper's local-cache line (FAST'25 Figure 9): the --l1-only default. */
+  static final long DEFAULT_L1_ONLY_CAPACITY_TOKENS = 3_000_000L;
   static final String BUNDLED_TRACE = "traces/conversation_trace.jsonl";
 
-  enum Format { text, json }
+  enum Format { text, json, csv }
 
   @Spec CommandSpec spec;
 
   @Option(names = "--l1-only",
-      description = "Device tier only, in record order (the frozen semantics of the reference values).")
+      description = "Device tier only, record order, no cost model: the frozen semantics of the reference values.")
   boolean l1Only;
 
   @Option(names = "--trace", paramLabel = "FILE",
       description = "Mooncake JSONL trace (default: the bundled conversation trace).")
   Path trace;
 
+  @Option(names = "--arrivals", paramLabel = "MODE", defaultValue = "timestamps",
+      description = "timestamps (default: at the trace's timestamps) or asap (all at once, in file order).")
+  TraceWorkload.Arrivals arrivals;
+
   @Option(names = "--page-size", paramLabel = "P", defaultValue = "64",
       description = "Tokens per page; must divide the trace's 512-token blocks (default ${DEFAULT-VALUE}).")
   int pageSize;
 
   @Option(names = "--l1-capacity-tokens", paramLabel = "N|inf", converter = TokenCount.class,
-      description = "L1 (device) capacity in tokens: an integer (3000000, 3M) or inf (default 3M).")
+      description = "L1 (device) capacity in tokens (3000000, 3M, inf). Default: --l1-only 3M; else what the"
+          + " hardware's HBM leaves after the model's weights.")
   Long l1CapacityTokens;
+
+  @Option(names = "--l2-capacity-tokens", paramLabel = "N", converter = TokenCount.class,
+      description = "L2 (host) capacity in tokens; 0 = no host tier. Default: --hicache-ratio x L1.")
+  Long l2CapacityTokens;
+
+  @Option(names = "--hicache-ratio", paramLabel = "R", defaultValue = "2.0",
+      description = "Host tier size as a multiple of the device KV pool (SGLang's flag; default ${DEFAULT-VALUE}).")
+  double hicacheRatio;
+
+  @Option(names = "--hicache-write-policy", paramLabel = "POLICY", defaultValue = "write_through",
+      description = "write_through (default), write_through_selective, write_back.")
+  String writePolicy;
 
   @Option(names = "--radix-eviction-policy", paramLabel = "POLICY", defaultValue = "lru",
       description = "lru (default), lfu, fifo, mru, filo, priority, slru.")
   String evictionPolicy;
 
+  @Option(names = "--model", paramLabel = "NAME", defaultValue = "llama-3-8b",
+      description = "Model profile: llama-3-8b (default), llama-3-70b, qwen3-14b, qwen3-235b-like, deepseek-v3-like.")
+  String model;
+
+  @Option(names = "--tp", paramLabel = "N", defaultValue = "1", description = "Tensor-parallel size (default 1).")
+  int tp;
+
+  @Option(names = "--hardware", paramLabel = "NAME", defaultValue = "h100-box",
+      description = "Hardware profile: h100-box (default), h200-box, a100-box.")
+  String hardware;
+
+  @Option(names = "--decode-ms-per-token", paramLabel = "MS", defaultValue = "0",
+      description = "Charge decode to the instance (batch size 1); default 0 = a prefill-only instance.")
+  double decodeMsPerToken;
+
   @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "text",
-      description = "text (default) or json.")
+      description = "text (default), json or csv.")
   Format format;
 
   @Override public Integer call() throws IOException {
@@ -72,11 +116,125 @@ public final class SimulateCommand implements Callable<Integer> {
       throw usage("Invalid value for option '--radix-eviction-policy': '" + evictionPolicy
           + "' (expected one of " + String.join(", ", EvictionPolicies.names()) + ")");
     }
-    long capacity = l1CapacityTokens == null ? DEFAULT_L1_CAPACITY_TOKENS : l1CapacityTokens;
+    Path tracePath = tracePath();
+    return l1Only ? runL1Only(tracePath, policy) : runEngine(tracePath);
+  }
+
+  private int runL1Only(Path tracePath, EvictionPolicy policy) throws IOException {
+    long capacity = l1CapacityTokens == null ? DEFAULT_L1_ONLY_CAPACITY_TOKENS : l1CapacityTokens;
     if (capacity != TokenCount.INFINITE && capacity / pageSize > Integer.MAX_VALUE) {
       throw usage("Invalid value for option '--l1-capacity-tokens': '" + capacity
           + "' (more than " + Integer.MAX_VALUE + " pages; use inf)");
     }
+    if (format == Format.csv) throw usage("Invalid value for option '--format': 'csv' (--l1-only prints text or json)");
+    L1OnlyReplay replay = new L1OnlyReplay(pageSize, capacity, policy, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE);
+    L1ReplayResult result;
+    try (MooncakeTraceReader reader = MooncakeTraceReader.open(tracePath)) {
+      result = replay.replay(reader);
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    L1Report report = new L1Report(tracePath.toString(), policy.flagName(), result, null);
+    out.print(format == Format.json ? report.json() : report.text());
+    out.flush();
+    return Main.EX_OK;
+  }
+
+  private int runEngine(Path tracePath) throws IOException {
+    EngineSetup setup = engineSetup();
+    EngineResult result;
+    try (TraceWorkload w = new TraceWorkload(MooncakeTraceReader.open(tracePath), pageSize, arrivals);
+         Progress progress = new Progress(-1, "requests", format == Format.text)) {
+      result = new EngineReplay(setup).run(w, progress);
+    }
+    String note = "L3 (the embedded store) is not wired into the simulator yet: L1 and L2 only";
+    PrintWriter out = spec.commandLine().getOut();
+    switch (format) {
+      case text -> out.print(EngineReport.text(result, note));
+      case json -> out.print(EngineReport.json(result, note));
+      case csv -> {
+        Map<String, Object> f = EngineReport.fields(result, note);
+        out.print(EngineReport.csvHeader(f));
+        out.print(EngineReport.csvRow(f));
+      }
+    }
+    out.flush();
+    return Main.EX_OK;
+  }
+
+  /** Resolves the engine's configuration from the flags; errors name the flag and value. */
+  EngineSetup engineSetup() {
+    ModelProfile m;
+    HardwareProfile hw;
+    WritePolicyKind wp;
+    try {
+      m = ModelProfile.preset(model);
+    } catch (IllegalArgumentException e) {
+      throw usage("Invalid value for option '--model': '" + model + "' (" + e.getMessage() + ")");
+    }
+    try {
+      hw = HardwareProfile.preset(hardware);
+    } catch (IllegalArgumentException e) {
+      throw usage("Invalid value for option '--hardware': '" + hardware + "' (" + e.getMessage() + ")");
+    }
+    try {
+      wp = WritePolicyKind.parse(writePolicy);
+    } catch (IllegalArgumentException e) {
+      throw usage("Invalid value for option '--hicache-write-policy': '" + writePolicy
+          + "' (expected write_through, write_through_selective or write_back)");
+    }
+    if (tp < 1 || tp > 64) throw usage("Invalid value for option '--tp': '" + tp + "' (1..64)");
+    if (!(hicacheRatio > 0) || Double.isInfinite(hicacheRatio)) {
+      throw usage("Invalid value for option '--hicache-ratio': '" + hicacheRatio + "' (must be > 0)");
+    }
+    if (!(decodeMsPerToken >= 0) || Double.isInfinite(decodeMsPerToken)) {
+      throw usage("Invalid value for option '--decode-ms-per-token': '" + decodeMsPerToken + "' (must be >= 0)");
+    }
+    long device;
+    if (l1CapacityTokens != null) {
+      if (l1CapacityTokens == TokenCount.INFINITE) {
+        throw usage("Invalid value for option '--l1-capacity-tokens': 'inf' (the engine needs a finite device pool;"
+            + " inf is for --l1-only)");
+      }
+      device = l1CapacityTokens;
+    } else {
+      try {
+        device = hw.deviceKvTokens(m, tp);
+      } catch (IllegalArgumentException e) {
+        throw usage("Invalid value for option '--model': '" + model + "' (" + e.getMessage() + "; raise --tp)");
+      }
+    }
+    device = device / pageSize * pageSize;
+    if (device < pageSize) {
+      throw usage("Invalid value for option '--l1-capacity-tokens': '" + device + "' (at least one page of " + pageSize + ")");
+    }
+    long host;
+    if (l2CapacityTokens != null) {
+      if (l2CapacityTokens == TokenCount.INFINITE) {
+        throw usage("Invalid value for option '--l2-capacity-tokens': 'inf' (give a number of tokens)");
+      }
+      host = l2CapacityTokens / pageSize * pageSize;
+      if (host != 0 && host <= device) {
+        throw usage("Invalid value for option '--l2-capacity-tokens': '" + l2CapacityTokens
+            + "' (the host tier must be larger than L1's " + device + " tokens, or 0 for none; spec 5.2)");
+      }
+    } else {
+      host = (long) (device * hicacheRatio) / pageSize * pageSize;
+      if (host <= device) {
+        throw usage("Invalid value for option '--hicache-ratio': '" + hicacheRatio
+            + "' (must be > 1: the host tier must be larger than the device pool; spec 5.2)");
+      }
+    }
+    if (device > Integer.MAX_VALUE || host > Integer.MAX_VALUE) {
+      throw usage("capacities above " + Integer.MAX_VALUE + " tokens are not supported by the engine (L1 "
+          + device + ", L2 " + host + ")");
+    }
+    HiCacheConfig config = HiCacheConfig.builder().pageSize(pageSize).writePolicy(wp)
+        .radixEvictionPolicy(evictionPolicy).hicacheRatio(hicacheRatio).build();
+    return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
+        hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6));
+  }
+
+  private Path tracePath() {
     Path tracePath = trace != null ? trace : bundledTrace();
     if (!Files.isRegularFile(tracePath)) {
       if (trace != null) {
@@ -84,20 +242,7 @@ public final class SimulateCommand implements Callable<Integer> {
       }
       throw usage("no --trace given and the bundled trace is missing at " + tracePath);
     }
-
-    L1OnlyReplay replay = new L1OnlyReplay(pageSize, capacity, policy, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE);
-    L1ReplayResult result;
-    try (MooncakeTraceReader reader = MooncakeTraceReader.open(tracePath)) {
-      result = replay.replay(reader);
-    }
-    String note = l1Only ? null
-        : "the full engine (L1+L2+L3 in virtual time) is not wired into this command yet;"
-            + " this is the L1-only replay (--l1-only)";
-    PrintWriter out = spec.commandLine().getOut();
-    L1Report report = new L1Report(tracePath.toString(), policy.flagName(), result, note);
-    out.print(format == Format.json ? report.json() : report.text());
-    out.flush();
-    return Main.EX_OK;
+    return tracePath;
   }
 
   private ParameterException usage(String message) {

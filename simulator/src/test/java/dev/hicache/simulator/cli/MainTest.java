@@ -158,10 +158,42 @@ class MainTest {
   }
 
   @Test
-  void simulate_noArguments_isTheBundledTraceAndSaysWhatItRan() {
-    Run r = run("simulate", "--format", "json");
+  void simulate_l1OnlyDefaults_areTheBundledTraceAtThreeMillionTokens() {
+    Run r = run("simulate", "--l1-only", "--format", "json");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("\"requests\":12031", "\"token_hit_ratio\":0.14139",
-        "\"capacity_tokens\":3000000", "\"note\":");
+        "\"capacity_tokens\":3000000");
+  }
+
+  @Test
+  void simulate_engine_reportsTiersAndTtft(@TempDir Path dir) throws IOException {
+    Path t = dir.resolve("t.jsonl");
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < 20; i++) {
+      sb.append("{\"timestamp\":").append(i * 1000).append(",\"input_length\":1100,\"output_length\":5,"
+          + "\"hash_ids\":[0,").append(1 + i % 4).append(",").append(10 + i % 4).append("]}\n");
+    }
+    Files.writeString(t, sb.toString());
+    Run r = run("simulate", "--trace", t.toString(), "--l1-capacity-tokens", "2048", "--l2-capacity-tokens", "8192",
+        "--format", "json");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("\"tiers\":\"L1+L2\"", "\"requests\":20", "\"input_tokens\":22000",
+        "\"l2_hit_ratio\":", "\"ttft_p99_ms\":");
+    assertThat(r.out()).doesNotContain("\"l2_hit_ratio\":0.00000"); // the host tier served some hits
+    Run csv = run("simulate", "--trace", t.toString(), "--l1-capacity-tokens", "2048", "--l2-capacity-tokens", "0",
+        "--format", "csv");
+    assertThat(csv.out().lines().toList()).hasSize(2);
+    assertThat(csv.out()).contains("token_hit_ratio", ",L1,");
+  }
+
+  @Test
+  void simulate_engineBadValues_exit64AndNameTheFlag() {
+    assertThat(run("simulate", "--model", "gpt-9").err()).contains("--model").contains("'gpt-9'").contains("llama-3-8b");
+    assertThat(run("simulate", "--hardware", "tpu").err()).contains("--hardware").contains("'tpu'");
+    assertThat(run("simulate", "--l1-capacity-tokens", "1000", "--l2-capacity-tokens", "500").err())
+        .contains("--l2-capacity-tokens").contains("'500'");
+    assertThat(run("simulate", "--hicache-write-policy", "sometimes").code()).isEqualTo(64);
+    assertThat(run("simulate", "--arrivals", "later").err()).contains("--arrivals");
+    assertThat(run("simulate", "--model", "llama-3-70b", "--tp", "1").err()).contains("--model").contains("raise --tp");
   }
 }

@@ -1,0 +1,42 @@
+package dev.hicache.simulator.engine;
+
+import java.util.SortedMap;
+
+/**
+ * Totals of an engine run. Token counts are prompt tokens; "saved" prefill = cached tokens.
+ *
+ * @param groups per group (round): {requests, prompt tokens, device hits, host hits, TTFT sum ns}
+ */
+public record EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
+    long deviceHitTokens, long hostHitTokens, long uncachedRequests, long deviceToHostBytes, long hostToDeviceBytes,
+    long evictedDeviceTokens, long evictedHostTokens, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
+    long virtualNanos, SortedMap<Integer, long[]> groups, long wallNanos) {
+
+  public long cachedTokens() {
+    return deviceHitTokens + hostHitTokens;
+  }
+
+  public long computedTokens() {
+    return promptTokens - cachedTokens();
+  }
+
+  public double hitRatio() {
+    return ratio(cachedTokens());
+  }
+
+  public double deviceHitRatio() {
+    return ratio(deviceHitTokens);
+  }
+
+  public double hostHitRatio() {
+    return ratio(hostHitTokens);
+  }
+
+  private double ratio(long tokens) {
+    return promptTokens == 0 ? 0 : (double) tokens / promptTokens;
+  }
+
+  public double wallSeconds() {
+    return wallNanos / 1e9;
+  }
+}

@@ -1,0 +1,24 @@
+package dev.hicache.simulator.engine;
+
+import dev.hicache.api.KvShape;
+import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.core.engine.CostModel;
+import dev.hicache.simulator.model.HardwareProfile;
+import dev.hicache.simulator.model.ModelProfile;
+
+/**
+ * Everything an engine run is configured with, resolved: capacities in tokens (whole pages), the
+ * KV shape of one rank, copy costs and compute times.
+ */
+public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp,
+    KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken) {
+
+  public CostModel costModel() {
+    return CostModel.link(hardware.pcieGBps() * 1e9, hardware.pcieGBps() * 1e9,
+        Math.round(hardware.pcieLatencyUs() * 1000));
+  }
+
+  public String tiers() {
+    return hostTokens == 0 ? "L1" : "L1+L2";
+  }
+}

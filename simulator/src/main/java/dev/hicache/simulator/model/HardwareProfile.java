@@ -1,0 +1,50 @@
+package dev.hicache.simulator.model;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The machine an instance runs on, per GPU: HBM, the share SGLang gives to weights plus KV
+ * ({@code --mem-fraction-static}), dense BF16 throughput and the fraction of it prefill reaches,
+ * the host–device link, and the host memory the host tier may use.
+ */
+public record HardwareProfile(String name, double hbmGB, double memFractionStatic, double tflops, double mfu,
+    double pcieGBps, double pcieLatencyUs, double hostGBPerGpu) {
+
+  public static final Map<String, HardwareProfile> PRESETS = presets();
+
+  private static Map<String, HardwareProfile> presets() {
+    Map<String, HardwareProfile> m = new LinkedHashMap<>();
+    // H100 SXM 80 GB: 989 dense BF16 TFLOPS; PCIe Gen5 x16 ≈ 50 GB/s per direction as HiCache sees
+    // it; an 8-GPU box with 2 TiB of DRAM gives each GPU's host tier up to ~200 GB.
+    m.put("h100-box", new HardwareProfile("h100-box", 80, 0.88, 989, 0.45, 50, 10, 200));
+    m.put("h200-box", new HardwareProfile("h200-box", 141, 0.88, 989, 0.45, 50, 10, 200));
+    m.put("a100-box", new HardwareProfile("a100-box", 80, 0.88, 312, 0.45, 25, 10, 120));
+    return m;
+  }
+
+  public static HardwareProfile preset(String name) {
+    HardwareProfile p = PRESETS.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("unknown hardware '" + name + "' (presets: "
+          + String.join(", ", PRESETS.keySet()) + ")");
+    }
+    return p;
+  }
+
+  /** Device KV capacity in tokens for the model at this TP: what HBM leaves after the weights. */
+  public long deviceKvTokens(ModelProfile model, int tp) {
+    double kvBytes = hbmGB * 1e9 * memFractionStatic - model.weightBytesB() * 1e9 / tp;
+    if (kvBytes <= 0) {
+      throw new IllegalArgumentException(String.format(
+          "model %s does not fit %s at TP %d: %.0f GB of weights per GPU, %.0f GB usable", model.name(), name,
+          tp, model.weightBytesB() / tp, hbmGB * memFractionStatic));
+    }
+    return (long) (kvBytes / model.bytesPerTokenPerGpu(tp));
+  }
+
+  /** Nanoseconds of prefill compute per uncached token on a TP group. */
+  public long prefillNanosPerToken(ModelProfile model, int tp) {
+    return Math.round(model.prefillFlopPerToken() / (tp * tflops * 1e12 * mfu) * 1e9);
+  }
+}

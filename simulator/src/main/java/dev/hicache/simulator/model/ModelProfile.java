@@ -1,0 +1,82 @@
+package dev.hicache.simulator.model;
+
+import dev.hicache.api.DType;
+import dev.hicache.api.KvShape;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What a model costs the cache: KV bytes per token (per GPU of a tensor-parallel group) and the
+ * compute of prefilling a token.
+ *
+ * <p>MHA/GQA keeps K and V: {@code 2 × layers × kvHeads × headDim × dtype} bytes per token, the KV
+ * heads split over the TP ranks (replicated when TP exceeds them). MLA keeps one latent item of
+ * {@code kvLoraRank + qkRopeHeadDim} elements per layer, replicated on every rank (spec §5.1).
+ *
+ * @param activeParamsB parameters active per token, in billions (prefill ≈ 2 FLOP per parameter per token)
+ * @param weightBytesB  bytes of all weights, in billions (what the GPUs hold besides the KV cache)
+ */
+public record ModelProfile(String name, int layers, int kvHeads, int headDim, DType dtype, boolean mla,
+    int kvLoraRank, int qkRopeHeadDim, double activeParamsB, double weightBytesB) {
+
+  /** Public model shapes (config.json values); "-like" = the shape, not a claim about a checkpoint. */
+  public static final Map<String, ModelProfile> PRESETS = presets();
+
+  private static Map<String, ModelProfile> presets() {
+    Map<String, ModelProfile> m = new LinkedHashMap<>();
+    m.put("llama-3-8b", mha("llama-3-8b", 32, 8, 128, 8.0, 16.1));
+    m.put("llama-3-70b", mha("llama-3-70b", 80, 8, 128, 70.6, 141.1));
+    m.put("qwen3-14b", mha("qwen3-14b", 40, 8, 128, 14.8, 29.5));
+    m.put("qwen3-235b-like", mha("qwen3-235b-like", 94, 4, 128, 22.0, 470.0));
+    m.put("deepseek-v3-like", new ModelProfile("deepseek-v3-like", 61, 1, 576, DType.BF16, true, 512, 64, 37.0, 671.0));
+    return m;
+  }
+
+  private static ModelProfile mha(String name, int layers, int kvHeads, int headDim, double activeB, double weightsGB) {
+    return new ModelProfile(name, layers, kvHeads, headDim, DType.BF16, false, 0, 0, activeB, weightsGB);
+  }
+
+  public ModelProfile {
+    if (layers < 1 || kvHeads < 1 || headDim < 1) {
+      throw new IllegalArgumentException("model " + name + ": layers, kv heads and head dim must be >= 1");
+    }
+  }
+
+  /** A preset by name; the error lists the names. */
+  public static ModelProfile preset(String name) {
+    ModelProfile p = PRESETS.get(name);
+    if (p == null) {
+      throw new IllegalArgumentException("unknown model '" + name + "' (presets: "
+          + String.join(", ", PRESETS.keySet()) + "; or give --layers/--kv-heads/--head-dim)");
+    }
+    return p;
+  }
+
+  public ModelProfile withDtype(DType d) {
+    return new ModelProfile(name, layers, kvHeads, headDim, d, mla, kvLoraRank, qkRopeHeadDim, activeParamsB, weightBytesB);
+  }
+
+  /** The KV shape of one rank of a TP group. */
+  public KvShape shape(int tp, int pageSize) {
+    if (tp < 1) throw new IllegalArgumentException("--tp must be >= 1, got " + tp);
+    if (mla) return KvShape.mla(layers, kvLoraRank, qkRopeHeadDim, dtype, pageSize);
+    return KvShape.mha(layers, Math.max(1, kvHeads / tp), headDim, dtype, pageSize);
+  }
+
+  /** KV bytes per token on one GPU of a TP group. */
+  public long bytesPerTokenPerGpu(int tp) {
+    return shape(tp, 1).bytesPerToken();
+  }
+
+  /** Prefill FLOP per token (2 per active parameter; attention's quadratic term left out). */
+  public double prefillFlopPerToken() {
+    return 2 * activeParamsB * 1e9;
+  }
+
+  public String describe(int tp) {
+    return String.format("%s (%s, %d layers, %s, %s), %,d KV bytes/token per GPU at TP %d",
+        name, mla ? "MLA" : "GQA/MHA", layers,
+        mla ? "latent " + (kvLoraRank + qkRopeHeadDim) : kvHeads + " KV heads x " + headDim,
+        dtype.flagName(), bytesPerTokenPerGpu(tp), tp);
+  }
+}

@@ -1,0 +1,141 @@
+package dev.hicache.simulator.report;
+
+import dev.hicache.simulator.engine.EngineResult;
+import dev.hicache.simulator.engine.EngineSetup;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/** Text, JSON and CSV renderings of an engine run. */
+public final class EngineReport {
+  private EngineReport() {}
+
+  /** The run as ordered key/value pairs: the one source for JSON, CSV and sweep tables. */
+  public static Map<String, Object> fields(EngineResult r, String note) {
+    EngineSetup s = r.setup();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("mode", "engine");
+    m.put("tiers", s.tiers());
+    m.put("workload", r.workload());
+    m.put("model", s.model().name());
+    m.put("tp", s.tp());
+    m.put("hardware", s.hardware().name());
+    m.put("kv_bytes_per_token", s.shape().bytesPerToken());
+    m.put("page_size", s.config().pageSize());
+    m.put("write_policy", s.config().writePolicy().flagName());
+    m.put("eviction_policy", s.config().radixEvictionPolicy());
+    m.put("l1_capacity_tokens", s.deviceTokens());
+    m.put("l2_capacity_tokens", s.hostTokens());
+    m.put("requests", r.requests());
+    m.put("input_tokens", r.promptTokens());
+    m.put("cached_tokens", r.cachedTokens());
+    m.put("token_hit_ratio", L1Report.ratio(r.hitRatio()));
+    m.put("l1_hit_ratio", L1Report.ratio(r.deviceHitRatio()));
+    m.put("l2_hit_ratio", L1Report.ratio(r.hostHitRatio()));
+    m.put("l3_hit_ratio", "0.00000");
+    m.put("prefill_tokens_computed", r.computedTokens());
+    m.put("prefill_tokens_saved", r.cachedTokens());
+    m.put("ttft_p50_ms", ms(r.ttftP50()));
+    m.put("ttft_p90_ms", ms(r.ttftP90()));
+    m.put("ttft_p99_ms", ms(r.ttftP99()));
+    m.put("ttft_mean_ms", ms(r.ttftMean()));
+    m.put("d2h_bytes", r.deviceToHostBytes());
+    m.put("h2d_bytes", r.hostToDeviceBytes());
+    m.put("evicted_l1_tokens", r.evictedDeviceTokens());
+    m.put("evicted_l2_tokens", r.evictedHostTokens());
+    m.put("uncached_requests", r.uncachedRequests());
+    m.put("virtual_seconds", String.format(Locale.ROOT, "%.3f", r.virtualNanos() / 1e9));
+    m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
+    if (note != null) m.put("note", note);
+    return m;
+  }
+
+  static String ms(long nanos) {
+    return String.format(Locale.ROOT, "%.1f", nanos / 1e6);
+  }
+
+  public static String json(EngineResult r, String note) {
+    StringBuilder sb = new StringBuilder("{");
+    fields(r, note).forEach((k, v) -> sb.append('"').append(k).append("\":").append(jsonValue(v)).append(','));
+    if (r.groupName() != null) {
+      sb.append("\"per_").append(r.groupName()).append("\":[");
+      r.groups().forEach((g, a) -> sb.append(String.format(Locale.ROOT,
+          "{\"%s\":%d,\"requests\":%d,\"token_hit_ratio\":%s,\"l1_hit_ratio\":%s,\"l2_hit_ratio\":%s,\"ttft_mean_ms\":%s},",
+          r.groupName(), g, a[0], L1Report.ratio(div(a[2] + a[3], a[1])), L1Report.ratio(div(a[2], a[1])),
+          L1Report.ratio(div(a[3], a[1])), ms(a[0] == 0 ? 0 : a[4] / a[0]))));
+      if (!r.groups().isEmpty()) sb.setLength(sb.length() - 1);
+      sb.append("],");
+    }
+    sb.setLength(sb.length() - 1);
+    return sb.append("}\n").toString();
+  }
+
+  static String jsonValue(Object v) {
+    if (v instanceof Number) return v.toString();
+    if (v instanceof String s && s.matches("-?[0-9]+(\\.[0-9]+)?")) return s;
+    return Json.str(String.valueOf(v));
+  }
+
+  private static double div(long a, long b) {
+    return b == 0 ? 0 : (double) a / b;
+  }
+
+  public static String csvHeader(Map<String, Object> fields) {
+    return String.join(",", fields.keySet()) + "\n";
+  }
+
+  public static String csvRow(Map<String, Object> fields) {
+    StringBuilder sb = new StringBuilder();
+    for (Object v : fields.values()) {
+      String s = String.valueOf(v);
+      if (s.contains(",") || s.contains("\"") || s.contains("\n")) s = "\"" + s.replace("\"", "\"\"") + "\"";
+      sb.append(s).append(',');
+    }
+    sb.setLength(sb.length() - 1);
+    return sb.append('\n').toString();
+  }
+
+  public static String text(EngineResult r, String note) {
+    EngineSetup s = r.setup();
+    StringBuilder sb = new StringBuilder();
+    if (note != null) sb.append("note: ").append(note).append("\n\n");
+    sb.append("HiCache engine in virtual time (").append(s.tiers()).append(", ")
+        .append(s.config().writePolicy().flagName()).append(", ").append(s.config().radixEvictionPolicy())
+        .append(", page size ").append(s.config().pageSize()).append(")\n");
+    row(sb, "workload", r.workload());
+    row(sb, "model", s.model().describe(s.tp()));
+    row(sb, "hardware", String.format(Locale.ROOT, "%s: prefill %,d ns/token, PCIe %.0f GB/s",
+        s.hardware().name(), s.prefillNanosPerToken(), s.hardware().pcieGBps()));
+    row(sb, "L1 (device)", String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)", s.deviceTokens(),
+        s.deviceTokens() * (double) s.shape().bytesPerToken() / 1e9));
+    row(sb, "L2 (host)", s.hostTokens() == 0 ? "off" : String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)",
+        s.hostTokens(), s.hostTokens() * (double) s.shape().bytesPerToken() / 1e9));
+    row(sb, "L3", "off (not wired into the simulator yet)");
+    row(sb, "requests", String.format(Locale.ROOT, "%,d (%,d too large to cache)", r.requests(), r.uncachedRequests()));
+    row(sb, "input tokens", String.format(Locale.ROOT, "%,d", r.promptTokens()));
+    sb.append(String.format(Locale.ROOT, "%n  %-17s %10s %10s %10s %10s%n", "token hit ratio", "total", "L1", "L2", "L3"));
+    sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n", "", L1Report.ratio(r.hitRatio()),
+        L1Report.ratio(r.deviceHitRatio()), L1Report.ratio(r.hostHitRatio()), "-"));
+    sb.append(String.format(Locale.ROOT, "%n  %-17s %10s %10s %10s %10s%n", "TTFT (ms)", "p50", "p90", "p99", "mean"));
+    sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n%n", "", ms(r.ttftP50()), ms(r.ttftP90()),
+        ms(r.ttftP99()), ms(r.ttftMean())));
+    row(sb, "prefill tokens", String.format(Locale.ROOT, "%,d computed, %,d saved", r.computedTokens(), r.cachedTokens()));
+    row(sb, "PCIe bytes", String.format(Locale.ROOT, "%.2f GB device->host, %.2f GB host->device",
+        r.deviceToHostBytes() / 1e9, r.hostToDeviceBytes() / 1e9));
+    row(sb, "evicted tokens", String.format(Locale.ROOT, "%,d from L1, %,d from L2", r.evictedDeviceTokens(), r.evictedHostTokens()));
+    if (r.groupName() != null && r.groups().size() > 1) {
+      sb.append(String.format(Locale.ROOT, "%n  per %-12s %9s %10s %10s %10s %12s%n", r.groupName(), "requests",
+          "hit ratio", "L1", "L2", "TTFT mean"));
+      r.groups().forEach((g, a) -> sb.append(String.format(Locale.ROOT, "  %-16d %9d %10s %10s %10s %10s ms%n", g, a[0],
+          L1Report.ratio(div(a[2] + a[3], a[1])), L1Report.ratio(div(a[2], a[1])), L1Report.ratio(div(a[3], a[1])),
+          ms(a[0] == 0 ? 0 : a[4] / a[0]))));
+    }
+    row(sb, "virtual time", String.format(Locale.ROOT, "%.1f s", r.virtualNanos() / 1e9));
+    row(sb, "wall time", String.format(Locale.ROOT, "%.3f s", r.wallSeconds()));
+    return sb.toString();
+  }
+
+  private static void row(StringBuilder sb, String label, String value) {
+    sb.append(String.format(Locale.ROOT, "  %-17s %s%n", label, value));
+  }
+}

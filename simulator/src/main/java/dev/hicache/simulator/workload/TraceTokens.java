@@ -1,0 +1,33 @@
+package dev.hicache.simulator.workload;
+
+import dev.hicache.simulator.trace.TraceRecord;
+
+/**
+ * Token ids for a Mooncake record (issue 2's mapping): page k of P tokens is identified by
+ * {@code (hash_ids[kP/B], (kP mod B)/P)} for block size B, written as one number, the page serial
+ * {@code hash_id × (B/P) + sub-page}, into the page's first two tokens (low and high 32 bits); the
+ * other tokens of a page are 0. Equal identities give equal pages; different identities never do.
+ * Tokens of a partial last page carry the serial of that page too (they are never cached).
+ */
+public final class TraceTokens {
+  private TraceTokens() {}
+
+  /** Writes the record's {@code inputLength} token ids into {@code out[0..inputLength)}. */
+  public static void fill(TraceRecord r, int pageSize, int blockSize, int[] out) {
+    int perBlock = blockSize / pageSize;
+    int length = r.inputLength();
+    java.util.Arrays.fill(out, 0, length, 0);
+    int pages = (length + pageSize - 1) / pageSize;
+    for (int k = 0; k < pages; k++) {
+      long serial = r.hashId(k / perBlock) * perBlock + k % perBlock;
+      int at = k * pageSize;
+      out[at] = (int) serial;
+      if (pageSize > 1 && at + 1 < length) {
+        out[at + 1] = (int) (serial >>> 32);
+      } else if (pageSize == 1 && (serial >>> 32) != 0) {
+        throw new IllegalArgumentException("line " + r.line() + ": hash id " + r.hashId(k / perBlock)
+            + " is too large to give distinct one-token pages");
+      }
+    }
+  }
+}

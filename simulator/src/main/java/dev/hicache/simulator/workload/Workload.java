@@ -1,0 +1,20 @@
+package dev.hicache.simulator.workload;
+
+import java.io.Closeable;
+import java.io.IOException;
+
+/** A stream of requests in arrival order. */
+public interface Workload extends Closeable {
+  /** Fills {@code r} with the next request; false at the end. */
+  boolean next(Request r) throws IOException;
+
+  /** One line for reports: what this workload is. */
+  String describe();
+
+  /** The name of the per-group dimension ("round"), or null when groups mean nothing. */
+  default String groupName() {
+    return null;
+  }
+
+  @Override default void close() throws IOException {}
+}
