@@ -1,5 +1,8 @@
 package dev.hicache.api;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.security.MessageDigest;
 import java.security.DigestException;
 import java.util.ArrayList;
@@ -15,6 +18,9 @@ import java.util.List;
  * SGLang hashes, nothing more.
  */
 public final class PageHasher {
+  // One 4-byte store per token instead of four byte stores: the encoding then costs a few percent
+  // of the digest instead of a third of it (docs/benchmarks.md, PageHashBenchmark).
+  private static final VarHandle INT_LE = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
   private final int pageSize;
   private final MessageDigest sha = Namespace.sha256();
   private final byte[] message;
@@ -42,11 +48,8 @@ public final class PageHasher {
       off = PageKey.BYTES;
     }
     for (int i = 0; i < pageSize; i++) {
-      int t = tokens[from + i];
-      message[off++] = (byte) t;
-      message[off++] = (byte) (t >>> 8);
-      message[off++] = (byte) (t >>> 16);
-      message[off++] = (byte) (t >>> 24);
+      INT_LE.set(message, off, tokens[from + i]);
+      off += 4;
     }
     sha.update(message, 0, off);
     try {

@@ -1,5 +1,8 @@
 package dev.hicache.api;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.HexFormat;
 
 /**
@@ -11,6 +14,9 @@ import java.util.HexFormat;
 public final class PageKey implements Comparable<PageKey> {
   public static final int BYTES = 32;
   private static final HexFormat HEX = HexFormat.of();
+  // Whole-word access: page keys are made once per hashed page, so byte loops would show up next
+  // to SHA-256 itself (docs/benchmarks.md).
+  private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private final long w0, w1, w2, w3;
 
@@ -41,9 +47,7 @@ public final class PageKey implements Comparable<PageKey> {
   }
 
   private static long word(byte[] b, int off) {
-    long v = 0;
-    for (int i = 0; i < 8; i++) v = (v << 8) | (b[off + i] & 0xFFL);
-    return v;
+    return (long) LONG_BE.get(b, off);
   }
 
   /** The 32 raw digest bytes (a fresh copy). */
@@ -59,7 +63,7 @@ public final class PageKey implements Comparable<PageKey> {
   }
 
   private static void put(byte[] b, int off, long v) {
-    for (int i = 7; i >= 0; i--) { b[off + i] = (byte) v; v >>>= 8; }
+    LONG_BE.set(b, off, v);
   }
 
   /** Lowercase hex, 64 characters: the form SGLang's backends use in object keys. */
