@@ -1,0 +1,73 @@
+package dev.hicache.benchmarks.sim;
+
+import dev.hicache.simulator.replay.L1OnlyReplay;
+import dev.hicache.simulator.trace.MooncakeTraceReader;
+import dev.hicache.simulator.trace.TraceRecord;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The {@code simulate --l1-only} replay loop over the bundled conversation trace (12,031
+ * requests, 2,256,643 page references at 64-token pages), read from memory: one operation is one
+ * whole replay through the real radix tree. Baseline in the same run: reading and validating the
+ * same bytes without replaying ({@link #baselineReadOnly}). Page events per second =
+ * 2,256,643 / (ms per op / 1000).
+ *
+ * <p>Run from the repository root (the trace is found at traces/ or under -Dhicache.home):
+ * {@code java -jar benchmarks/target/benchmarks.jar L1ReplayBenchmark}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 4, time = 2)
+@Measurement(iterations = 6, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-XX:+UseSerialGC"})
+public class L1ReplayBenchmark {
+  @Param({"3000000", "inf"})
+  public String capacityTokens;
+
+  private byte[] trace;
+
+  @Setup
+  public void load() throws IOException {
+    String home = System.getProperty("hicache.home", ".");
+    Path p = Path.of(home, "traces", "conversation_trace.jsonl");
+    if (!Files.isRegularFile(p)) {
+      throw new UncheckedIOException(new IOException("no trace at " + p.toAbsolutePath()
+          + ": run from the repository root or pass -Dhicache.home=<root>"));
+    }
+    trace = Files.readAllBytes(p);
+  }
+
+  @Benchmark
+  public long replayL1() throws IOException {
+    long cap = capacityTokens.equals("inf") ? L1OnlyReplay.INFINITE : Long.parseLong(capacityTokens);
+    try (MooncakeTraceReader r = MooncakeTraceReader.of(trace, "conversation_trace.jsonl")) {
+      return new L1OnlyReplay(64, cap).replay(r).cachedTokens();
+    }
+  }
+
+  @Benchmark
+  public long baselineReadOnly() throws IOException {
+    long sum = 0;
+    try (MooncakeTraceReader r = MooncakeTraceReader.of(trace, "conversation_trace.jsonl")) {
+      TraceRecord rec = new TraceRecord();
+      while (r.next(rec)) sum += rec.inputLength() + rec.hashId(rec.hashIdCount() - 1);
+    }
+    return sum;
+  }
+}
