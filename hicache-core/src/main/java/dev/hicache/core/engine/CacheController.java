@@ -43,6 +43,7 @@ final class CacheController implements DeviceEvictionHandler {
   static final String LOAD_BACK_BYTES = "load_back_bytes";
   static final String LOAD_BACK_FAILED_TOKENS = "load_back_failed_tokens";
   static final String LOAD_BACK_VERIFY_FAILED = "load_back_verify_failed_pages";
+  static final String LOAD_BACK_NOT_READY = "load_back_not_ready_pages";
   static final String EVICTED_TOKENS = "evicted_tokens";
   static final String WRITE_BACK_LOST_TOKENS = "write_back_lost_tokens";
   static final String BACKUP_QUEUE = "hicache_backup_queue_depth";
@@ -167,13 +168,7 @@ final class CacheController implements DeviceEvictionHandler {
     r.deviceHitTokens = devicePages.length * ps;
     r.lastNode = m.lastDeviceNode();
     List<LoadTicket> waits = new ArrayList<>();
-    for (int p : devicePages) {
-      long op = deviceLoadOp[p];
-      if (op != 0) {
-        LoadTicket t = ((LoadOp) inflight.get(op)).ticket;
-        if (!waits.contains(t)) waits.add(t);
-      }
-    }
+    addLoadsFilling(devicePages, waits);
     if (host != null && m.hostHitPages() > 0 && (long) m.hostHitPages() * ps >= loadBackThreshold) {
       LoadOp op = loadBack(m);
       if (op != null) {
@@ -191,6 +186,17 @@ final class CacheController implements DeviceEvictionHandler {
     metrics.count(CACHED_TOKENS, Tier.DEVICE.sglangName(), r.deviceHitTokens);
     metrics.count(CACHED_TOKENS, Tier.HOST.sglangName(), r.hostHitTokens);
     return r;
+  }
+
+  /** Adds the tickets of in-flight loads that fill any of {@code pages} (another request's load-back). */
+  private void addLoadsFilling(int[] pages, List<LoadTicket> waits) {
+    for (int p : pages) {
+      long op = deviceLoadOp[p];
+      if (op != 0) {
+        LoadTicket t = ((LoadOp) inflight.get(op)).ticket;
+        if (!waits.contains(t)) waits.add(t);
+      }
+    }
   }
 
   /** §3.10 load_back: verify, allocate, attach, lock, and issue the H→D copy; null when skipped. */
@@ -240,9 +246,12 @@ final class CacheController implements DeviceEvictionHandler {
       PageKey[] keys = node.hashValue();
       for (int i = 0; i < hv.length; i++) {
         int hp = hv[i];
-        boolean ok = hostState[hp] == H_VALID && keys[i].equals(hostKey[hp])
-            && (!port.movesBytes() || port.checksum(hp, keys[i]) == hostSum[hp]);
-        if (!ok) {
+        if (hostState[hp] != H_VALID) {
+          // Its backup is not acknowledged (a write-back node split mid-copy), or it failed: a miss.
+          metrics.count(LOAD_BACK_NOT_READY, null, 1);
+          return n;
+        }
+        if (!keys[i].equals(hostKey[hp]) || (port.movesBytes() && port.checksum(hp, keys[i]) != hostSum[hp])) {
           metrics.count(LOAD_BACK_VERIFY_FAILED, null, 1);
           return n;
         }
@@ -279,6 +288,10 @@ final class CacheController implements DeviceEvictionHandler {
     }
     System.arraycopy(canonical, 0, r.pages, 0, canonical.length);
     r.treePages = canonical.length;
+    // The tree's pages may still be landing from another request's load-back: wait for those too.
+    List<LoadTicket> waits = new ArrayList<>(r.load.parts());
+    addLoadsFilling(canonical, waits);
+    r.load = new RequestLoad(layers, waits);
     TreeNode old = r.lastNode;
     r.lastNode = m.lastDeviceNode();
     tree.incLockRef(r.lastNode);

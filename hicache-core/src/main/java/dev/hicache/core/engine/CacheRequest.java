@@ -23,7 +23,7 @@ public final class CacheRequest {
   TreeNode lastNode;
   int deviceHitTokens;
   int hostHitTokens;
-  Transfer load;
+  RequestLoad load;
   boolean done;
 
   CacheRequest(int[] tokens, int priority) {
@@ -43,7 +43,11 @@ public final class CacheRequest {
   /** Tokens loaded back from the host tier ({@code cached_tokens} from {@code host}). */
   public int hostHitTokens() { return hostHitTokens; }
 
-  /** What to wait for before reading layer N of the cached prefix (done at once when nothing loads). */
+  /**
+   * What to wait for before reading layer N of the cached prefix (done at once when nothing loads).
+   * After {@link HiCache#cacheUnfinished} it may also cover another request's load-back of the
+   * pages the request now shares: wait on it again before the next chunk reads the prefix.
+   */
   public Transfer load() { return load; }
 
   /** Token slots this request has device pages for. */

@@ -17,6 +17,8 @@ final class RequestLoad implements Transfer {
     this.parts = List.copyOf(parts);
   }
 
+  List<LoadTicket> parts() { return parts; }
+
   @Override public int layers() { return layers; }
 
   @Override public int layersDone() {
