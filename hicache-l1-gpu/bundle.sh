@@ -51,7 +51,7 @@ mkdir -p "$out"
 java="$here/jre/bin/java"
 cp="$here/lib/hicache-l1-gpu.jar:$here/lib/hicache-api.jar:$here/test-classes"
 for j in "$here"/lib/*.jar; do case "$j" in *console-standalone*|*hicache-*) ;; *) cp="$cp:$j";; esac; done
-{ nvidia-smi; nvidia-smi -q | grep -iE "Link (Gen|Width)|Max|Current" | head -20; } > "$out/nvidia-smi.txt" 2>&1
+{ nvidia-smi; nvidia-smi --query-gpu=name,pcie.link.gen.current,pcie.link.gen.max,pcie.link.width.current,pcie.link.width.max,driver_version --format=csv; } > "$out/nvidia-smi.txt" 2>&1
 echo "== GPU tests"
 timeout "${HICACHE_TEST_TIMEOUT:-300}" "$java" --enable-native-access=ALL-UNNAMED -jar "$here"/lib/junit-platform-console-standalone-*.jar execute \
   --disable-banner --details=summary --include-engine=junit-jupiter --class-path "$cp" --scan-class-path "$here/test-classes" \

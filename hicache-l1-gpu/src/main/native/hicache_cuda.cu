@@ -44,7 +44,8 @@ inline cudaEvent_t E(jlong e) { return reinterpret_cast<cudaEvent_t>(e); }
 inline char* P(jlong p) { return reinterpret_cast<char*>(p); }
 
 int g_sm_count = 0;
-int g_blocks_per_sm = 4;  // 64 registers x 256 threads: 4 blocks fill an SM's register file
+int g_blocks_per_sm = 4;
+int g_unroll = 4;  // 16-byte loads in flight per lane before the first store (4 or 8)  // 64 registers x 256 threads: 4 blocks fill an SM's register file
 int g_batch_ok = 1;  // cudaMemcpyBatchAsync usable (cleared after the first "not supported")
 
 // ---------------------------------------------------------------------------------------------
@@ -158,7 +159,12 @@ cudaError_t launchCopy(const Side& src, const Side& dst, const int* srcPages, co
     if (blocks < 1) blocks = 1;
     int vec = (int)(item / vw);
     switch (vw) {
-      case 16: copyItems<uint4, 4><<<blocks, 256, 0, stream>>>(src, dst, pl, parts, layer0, nlayers, ps, vec, tokInner); break;
+      case 16:
+        if (g_unroll == 8)
+          copyItems<uint4, 8><<<blocks, 256, 0, stream>>>(src, dst, pl, parts, layer0, nlayers, ps, vec, tokInner);
+        else
+          copyItems<uint4, 4><<<blocks, 256, 0, stream>>>(src, dst, pl, parts, layer0, nlayers, ps, vec, tokInner);
+        break;
       case 8: copyItems<uint2, 4><<<blocks, 256, 0, stream>>>(src, dst, pl, parts, layer0, nlayers, ps, vec, tokInner); break;
       case 4: copyItems<unsigned int, 4><<<blocks, 256, 0, stream>>>(src, dst, pl, parts, layer0, nlayers, ps, vec, tokInner); break;
       default: copyItemsBytes<4><<<blocks, 256, 0, stream>>>(src, dst, pl, parts, layer0, nlayers, ps, (int)item, tokInner); break;
@@ -534,6 +540,13 @@ JNIEXPORT void JNICALL Java_dev_hicache_l1_CudaNative_stagedCopy(
   env->ReleaseIntArrayElements(devPages, dp, JNI_ABORT);
   env->ReleaseIntArrayElements(hostPages, hp, JNI_ABORT);
   throwIf(env, err, call);
+}
+
+// Loads in flight per lane of the 16-byte kernel (4 or 8; a tuning knob for benchmarks); returns the old value.
+JNIEXPORT jint JNICALL Java_dev_hicache_l1_CudaNative_setUnroll(JNIEnv*, jclass, jint n) {
+  int old = g_unroll;
+  if (n == 4 || n == 8) g_unroll = n;
+  return old;
 }
 
 // Blocks per SM of the gather/scatter grid (a tuning knob for benchmarks); returns the old value.

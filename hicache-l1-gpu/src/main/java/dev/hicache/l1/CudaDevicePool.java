@@ -150,20 +150,40 @@ public final class CudaDevicePool implements DevicePool {
     return outstanding;
   }
 
-  /** The strategy {@code backend} uses for a backup (all layers) or a load (per layer). */
-  public static TransferStrategy strategyFor(IoBackend backend, boolean perLayer) {
+  /**
+   * The strategy this pool's backend uses for a transfer with a host pool of layout {@code host}
+   * (measured on an H100, docs/benchmarks.md):
+   *
+   * <ul>
+   *   <li>{@code direct}: copy-engine copies only — all layers of a (part, page) in one 2-D copy for
+   *       a backup or whole load, one copy per contiguous run for a per-layer load.
+   *   <li>{@code kernel}: whatever reaches the PCIe limit. Whole pages go through the staging ring
+   *       (copy engine + relayout kernel) where the host's page blocks are contiguous (page_first,
+   *       page_first_direct), else as 2-D copies (layer_first). A per-layer load uses the copy
+   *       engine where each (part, layer, page) is one contiguous run on the host (page_first_direct,
+   *       layer_first) and the zero-copy gather kernel where it is strided (page_first), which the
+   *       copy engine handles at less than half the rate.
+   * </ul>
+   */
+  public TransferStrategy strategyFor(boolean perLayer, LayoutDescriptor host) {
+    Strides hs = Strides.of(host);
+    boolean contiguousRuns = hs.pageRunContiguous(shape.itemBytes(), shape.pageSize());
     return switch (backend) {
       case DIRECT -> perLayer ? TransferStrategy.COPY : TransferStrategy.COPY_2D;
-      case KERNEL -> perLayer ? TransferStrategy.ZERO_COPY_KERNEL : TransferStrategy.STAGED_KERNEL;
+      case KERNEL -> {
+        if (perLayer) yield contiguousRuns ? TransferStrategy.COPY : TransferStrategy.ZERO_COPY_KERNEL;
+        if (stagedFits(hs)) yield TransferStrategy.STAGED_KERNEL;
+        yield contiguousRuns ? TransferStrategy.COPY_2D : TransferStrategy.ZERO_COPY_KERNEL;
+      }
     };
   }
 
   @Override public Transfer backup(int[] deviceSlots, HostPool host, int[] hostSlots) {
-    return transfer(false, deviceSlots, host, hostSlots, strategyFor(backend, false), false);
+    return transfer(false, deviceSlots, host, hostSlots, strategyFor(false, host.layout()), false);
   }
 
   @Override public Transfer load(int[] hostSlots, HostPool host, int[] deviceSlots) {
-    return transfer(true, deviceSlots, host, hostSlots, strategyFor(backend, true), true);
+    return transfer(true, deviceSlots, host, hostSlots, strategyFor(true, host.layout()), true);
   }
 
   /**

@@ -73,6 +73,9 @@ final class CudaNative {
   /** Blocks per SM of the gather/scatter kernel's grid (default 4); returns the previous value. */
   static native int setBlocksPerSm(int blocks);
 
+  /** 16-byte loads in flight per lane of the gather/scatter kernel (4 or 8); returns the previous value. */
+  static native int setUnroll(int loads);
+
   static final int CUDA_SUCCESS = 0;
   static final int CUDA_ERROR_NOT_READY = 600;
   static final int CUDA_ERROR_INSUFFICIENT_DRIVER = 35;

@@ -3,7 +3,8 @@ package dev.hicache.l1;
 /**
  * How a transfer moves bytes. {@code --hicache-io-backend direct} uses {@link #COPY} and
  * {@link #COPY_2D}; {@code kernel} uses {@link #ZERO_COPY_KERNEL} and {@link #STAGED_KERNEL}
- * (see {@link CudaDevicePool#strategyFor}). Each can be forced, for tests and benchmarks.
+ * and, where they are faster for the host layout, the copy-engine ones (see {@link
+ * CudaDevicePool#strategyFor}). Each can be forced, for tests and benchmarks.
  */
 public enum TransferStrategy {
   /**

@@ -175,9 +175,9 @@ class CudaDevicePoolGpuTest {
     KvShape shape = KvShape.mha(32, 8, 128, DType.BF16, 64);
     try (CudaDevicePool dev = new CudaDevicePool(shape, 64 * 64, IoBackend.KERNEL, 0, 0);
         PinnedHostPoolDouble host = new PinnedHostPoolDouble(shape, MemLayout.PAGE_FIRST, 64 * 48, cuda)) {
-      for (IoBackend b : IoBackend.values()) {
+      for (TransferStrategy b : new TransferStrategy[] {TransferStrategy.COPY, TransferStrategy.ZERO_COPY_KERNEL}) {
         Transfer t = dev.transfer(true, slots(pick(new Random(1), 64, 40), 64), host, slots(pick(new Random(2), 48, 40), 64),
-            CudaDevicePool.strategyFor(b, true), true);
+            b, true);
         int seen = 0;
         List<Integer> observed = new ArrayList<>();
         while (!t.isDone()) {
@@ -194,6 +194,25 @@ class CudaDevicePoolGpuTest {
         assertThat(t.failure()).isNull();
         System.out.println("[hicache-l1-gpu] " + b + " per-layer completions observed while polling: " + observed);
       }
+    }
+  }
+
+  @Test
+  void strategyFor_kernelBackend_followsTheHostLayout() {
+    KvShape shape = MHA;
+    int ps = shape.pageSize();
+    try (CudaDevicePool k = new CudaDevicePool(shape, ps * 8, IoBackend.KERNEL, 0, 2 * shape.bytesPerPage());
+        CudaDevicePool d = new CudaDevicePool(shape, ps * 8, IoBackend.DIRECT, 0, 2 * shape.bytesPerPage())) {
+      LayoutDescriptor pf = new LayoutDescriptor(shape, MemLayout.PAGE_FIRST, ps * 4);
+      LayoutDescriptor pfd = new LayoutDescriptor(shape, MemLayout.PAGE_FIRST_DIRECT, ps * 4);
+      LayoutDescriptor lf = new LayoutDescriptor(shape, MemLayout.LAYER_FIRST, ps * 4);
+      assertThat(k.strategyFor(false, pf)).isEqualTo(TransferStrategy.STAGED_KERNEL);
+      assertThat(k.strategyFor(false, pfd)).isEqualTo(TransferStrategy.STAGED_KERNEL);
+      assertThat(k.strategyFor(false, lf)).isEqualTo(TransferStrategy.COPY_2D);
+      assertThat(k.strategyFor(true, pf)).isEqualTo(TransferStrategy.ZERO_COPY_KERNEL);
+      assertThat(k.strategyFor(true, pfd)).isEqualTo(TransferStrategy.COPY);
+      assertThat(d.strategyFor(false, pf)).isEqualTo(TransferStrategy.COPY_2D);
+      assertThat(d.strategyFor(true, pf)).isEqualTo(TransferStrategy.COPY);
     }
   }
 

@@ -87,31 +87,42 @@ public final class TransferBenchmark {
               rows.put(key(layout, "h2d_per_layer", s), rate(reps, () -> dev.transfer(true, dSlots, host, hSlots, s, true)));
             }
           }
-          // The kernel's grid size: blocks per SM (4 is the default).
-          if (layout != MemLayout.LAYER_FIRST) {
-            for (int bps : new int[] {1, 2, 8}) {
-              CudaNative.setBlocksPerSm(bps);
-              rows.put(key(layout, "h2d_per_layer", "zero_copy_kernel@" + bps + "_blocks_per_sm"),
-                  rate(reps, () -> dev.transfer(true, dSlots, host, hSlots, TransferStrategy.ZERO_COPY_KERNEL, true)));
-              rows.put(key(layout, "d2h_backup", "zero_copy_kernel@" + bps + "_blocks_per_sm"),
-                  rate(reps, () -> dev.transfer(false, dSlots, host, hSlots, TransferStrategy.ZERO_COPY_KERNEL, false)));
-            }
-            CudaNative.setBlocksPerSm(4);
-          }
           // Both directions at once, as a serving engine does: back up some pages on the write
-          // stream while loading others (layer by layer) on the load stream.
+          // stream while loading others on the load stream, through the SPI (the backend's own
+          // strategies; a load completes layer by layer), and with whole-page loads.
           for (IoBackend b : IoBackend.values()) {
-            for (boolean wholeLoad : new boolean[] {false, true}) {
-              TransferStrategy bs = CudaDevicePool.strategyFor(b, false);
-              TransferStrategy ls = CudaDevicePool.strategyFor(b, !wholeLoad);
-              rows.put(key(layout, "bidir_" + (wholeLoad ? "whole" : "per_layer_load"), b.flagName()),
-                  bidir(reps, dev, host, dSlots, hSlots, dSlots2, hSlots2, bs, ls, !wholeLoad));
-            }
+            TransferStrategy bs = strategyOf(b, dev, false, host);
+            TransferStrategy lsLayer = strategyOf(b, dev, true, host);
+            rows.put(key(layout, "spi_backup", b.flagName()), rate(reps, () -> dev.transfer(false, dSlots, host, hSlots, bs, false)));
+            rows.put(key(layout, "spi_load_per_layer", b.flagName()),
+                rate(reps, () -> dev.transfer(true, dSlots, host, hSlots, lsLayer, true)));
+            rows.put(key(layout, "h2d_whole_default", b.flagName()),
+                rate(reps, () -> dev.transfer(true, dSlots, host, hSlots, bs, false)));
+            rows.put(key(layout, "bidir_spi", b.flagName()),
+                bidir(reps, dev, host, dSlots, hSlots, dSlots2, hSlots2, bs, lsLayer, true));
+            rows.put(key(layout, "bidir_whole", b.flagName()),
+                bidir(reps, dev, host, dSlots, hSlots, dSlots2, hSlots2, bs, bs, false));
           }
           for (TransferStrategy bs : new TransferStrategy[] {TransferStrategy.COPY, TransferStrategy.COPY_2D,
               TransferStrategy.ZERO_COPY_KERNEL, TransferStrategy.STAGED_KERNEL}) {
             rows.put(key(layout, "bidir_whole_same", bs.name()),
                 bidir(reps, dev, host, dSlots, hSlots, dSlots2, hSlots2, bs, bs, false));
+          }
+          if (layout == MemLayout.PAGE_FIRST) {
+            // The zero-copy kernel's shape, alone and against a concurrent staged backup.
+            for (int unroll : new int[] {4, 8}) {
+              for (int bps : new int[] {2, 4}) {
+                CudaNative.setUnroll(unroll);
+                CudaNative.setBlocksPerSm(bps);
+                String v = "zero_copy_kernel@unroll" + unroll + "_bps" + bps;
+                rows.put(key(layout, "h2d_per_layer", v),
+                    rate(reps, () -> dev.transfer(true, dSlots, host, hSlots, TransferStrategy.ZERO_COPY_KERNEL, true)));
+                rows.put(key(layout, "bidir_staged_backup_per_layer_load", v), bidir(reps, dev, host, dSlots, hSlots,
+                    dSlots2, hSlots2, TransferStrategy.STAGED_KERNEL, TransferStrategy.ZERO_COPY_KERNEL, true));
+              }
+            }
+            CudaNative.setUnroll(4);
+            CudaNative.setBlocksPerSm(4);
           }
           System.err.println("done " + layout);
         }
@@ -121,6 +132,15 @@ public final class TransferBenchmark {
     String json = toJson(RESULT, 0);
     System.out.println(json);
     if (out != null) Files.writeString(out, json + "\n");
+  }
+
+  /** The strategy a pool of backend {@code b} (same staging size as {@code dev}) picks for {@code host}. */
+  private static TransferStrategy strategyOf(IoBackend b, CudaDevicePool dev, boolean perLayer, PinnedHostPoolDouble host) {
+    if (b == dev.backend()) return dev.strategyFor(perLayer, host.layout());
+    try (CudaDevicePool other = new CudaDevicePool(dev.shape(), dev.shape().pageSize(), b, 0,
+        CudaDevicePool.DEFAULT_STAGING_BYTES)) {
+      return other.strategyFor(perLayer, host.layout());
+    }
   }
 
   private static String key(MemLayout l, String what, Object s) {
@@ -200,6 +220,13 @@ public final class TransferBenchmark {
           CudaNative.memcpy(d2, h2.address(), n);
           m.put("h2d", timeCopies(reps, n, () -> CudaNative.memcpyAsync(d1, h1.address(), n, s1), s1, 0));
           m.put("d2h", timeCopies(reps, n, () -> CudaNative.memcpyAsync(h2.address(), d2, n, s1), s1, 0));
+          long c = 64L << 20;
+          m.put("h2d_64MiB_pieces", timeCopies(reps, n, () -> {
+            for (long at = 0; at < n; at += c) CudaNative.memcpyAsync(d1 + at, h1.address() + at, c, s1);
+          }, s1, 0));
+          m.put("d2h_64MiB_pieces", timeCopies(reps, n, () -> {
+            for (long at = 0; at < n; at += c) CudaNative.memcpyAsync(h2.address() + at, d2 + at, c, s1);
+          }, s1, 0));
           m.put("bidirectional_aggregate", timeCopies(reps, 2 * n, () -> {
             CudaNative.memcpyAsync(d1, h1.address(), n, s1);
             CudaNative.memcpyAsync(h2.address(), d2, n, s2);
