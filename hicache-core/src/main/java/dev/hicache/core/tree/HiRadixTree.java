@@ -124,7 +124,7 @@ public final class HiRadixTree {
     int depth = 0;
     int pos = 0;
     while (pos < end) {
-      TreeNode child = node.findChild(tokens, pos, pageHash(tokens, pos), pageSize);
+      TreeNode child = child(node, tokens, pos);
       if (child == null) break;
       int matched = matchedTokens(child.key, tokens, pos, end);
       boolean partial = matched < child.key.length;
@@ -194,10 +194,8 @@ public final class HiRadixTree {
     int pos = 0;
     int prefixPages = 0;
     List<TreeNode> needBackup = null;
-    int hash = 0;
     while (pos < length) {
-      hash = pageHash(tokens, pos);
-      TreeNode child = node.findChild(tokens, pos, hash, pageSize);
+      TreeNode child = child(node, tokens, pos);
       if (child == null) break;
       touch(child, now);
       raisePriority(child, priority);
@@ -220,7 +218,7 @@ public final class HiRadixTree {
       leaf.key = Arrays.copyOfRange(tokens, pos, length);
       leaf.value = Arrays.copyOfRange(devicePages, pos / pageSize, length / pageSize);
       leaf.priority = priority;
-      leaf.childKeyHash = hash;
+      leaf.childKeyHash = pageHash(leaf.key, 0);
       if (hasher != null) leaf.hashValue = chainHashes(node, leaf.key);
       node.addChild(leaf);
       nodeCount++;
@@ -289,10 +287,8 @@ public final class HiRadixTree {
     int pos = from;
     int end = from + length;
     int matchedPages = 0;
-    int hash = 0;
     while (pos < end) {
-      hash = pageHash(tokens, pos);
-      TreeNode child = node.findChild(tokens, pos, hash, pageSize);
+      TreeNode child = child(node, tokens, pos);
       if (child == null) break;
       touch(child, now);
       int matched = matchedTokens(child.key, tokens, pos, end);
@@ -308,7 +304,7 @@ public final class HiRadixTree {
     int firstPage = (pos - from) / pageSize;
     leaf.hostValue = Arrays.copyOfRange(hostPages, firstPage, pages);
     if (hasher != null) leaf.hashValue = Arrays.copyOfRange(hashes, firstPage, pages);
-    leaf.childKeyHash = hash;
+    leaf.childKeyHash = pageHash(leaf.key, 0);
     node.addChild(leaf);
     nodeCount++;
     hostPageCount += leaf.hostValue.length;
@@ -701,6 +697,20 @@ public final class HiRadixTree {
     boolean d = unindex(n);
     n.priority = priority;
     reindexAfter(n, d);
+  }
+
+  /** The child of {@code node} whose first page is {@code tokens[pos .. pos+pageSize)}, or null. */
+  private TreeNode child(TreeNode node, int[] tokens, int pos) {
+    TreeNode[] slots = node.childSlots;
+    // Most nodes have one child (a conversation's turns form a chain): compare its first page
+    // directly instead of hashing the query's page.
+    if (node.childCount == 1 && slots.length <= 4) {
+      for (TreeNode c : slots) {
+        if (c != null) return Arrays.equals(c.key, 0, pageSize, tokens, pos, pos + pageSize) ? c : null;
+      }
+    }
+    if (node.childCount == 0) return null;
+    return node.findChild(tokens, pos, pageHash(tokens, pos), pageSize);
   }
 
   /** The child key: a hash of one page of tokens, verified in full on lookup. */
