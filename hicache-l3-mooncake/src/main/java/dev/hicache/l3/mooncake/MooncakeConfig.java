@@ -152,10 +152,17 @@ public record MooncakeConfig(String localHostname, String metadataServer, long g
     if (v == null) return "";
     if (v instanceof String s) return s;
     if (v instanceof Map<?, ?> m) {
-      return m.entrySet().stream().map(e -> "\"" + e.getKey() + "\":\"" + e.getValue() + "\"")
+      // Back to JSON text, which deviceFor reads per rank like a MOONCAKE_DEVICE value.
+      return m.entrySet().stream().map(e -> quote(String.valueOf(e.getKey())) + ":" + (e.getValue() instanceof List<?> l
+              ? l.stream().map(x -> quote(String.valueOf(x))).collect(Collectors.joining(",", "[", "]"))
+              : quote(String.valueOf(e.getValue()))))
           .collect(Collectors.joining(",", "{", "}"));
     }
     throw new MooncakeException.InvalidArgument(src + ": device_name = " + v + " must be a string or a JSON object");
+  }
+
+  private static String quote(String s) {
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
   private static final Pattern SGLANG_SIZE = Pattern.compile("(\\d+)(gb)?");

@@ -414,15 +414,17 @@ public final class MooncakeStore implements AutoCloseable {
     if (buffer.byteSize() == 0) throw new MooncakeException.InvalidArgument("cannot register an empty segment");
     long base = buffer.address();
     long end = base + buffer.byteSize();
-    var below = registered.floorEntry(end - 1);
-    if (below != null && below.getKey() + below.getValue() > base) {
-      throw new MooncakeException.InvalidArgument(String.format(
-          "memory [0x%x, 0x%x) overlaps the registered region [0x%x, 0x%x)", base, end, below.getKey(),
-          below.getKey() + below.getValue()));
+    synchronized (registered) { // check and record as one step: two registrations must not overlap
+      var below = registered.floorEntry(end - 1);
+      if (below != null && below.getKey() + below.getValue() > base) {
+        throw new MooncakeException.InvalidArgument(String.format(
+            "memory [0x%x, 0x%x) overlaps the registered region [0x%x, 0x%x)", base, end, below.getKey(),
+            below.getKey() + below.getValue()));
+      }
+      int rc = read(() -> lib.registerBuffer(handle, buffer, buffer.byteSize()));
+      check(String.format("mooncake_store_register_buffer(0x%x, %d bytes)", base, buffer.byteSize()), rc);
+      registered.put(base, buffer.byteSize());
     }
-    int rc = read(() -> lib.registerBuffer(handle, buffer, buffer.byteSize()));
-    check(String.format("mooncake_store_register_buffer(0x%x, %d bytes)", base, buffer.byteSize()), rc);
-    registered.put(base, buffer.byteSize());
   }
 
   /**
@@ -431,6 +433,7 @@ public final class MooncakeStore implements AutoCloseable {
    */
   public void unregisterBuffer(MemorySegment buffer) {
     long base = buffer.address();
+    requireOpen();
     if (!registered.containsKey(base)) {
       throw new MooncakeException.InvalidArgument(String.format(
           "0x%x is not the base of a region registered with this store", base));

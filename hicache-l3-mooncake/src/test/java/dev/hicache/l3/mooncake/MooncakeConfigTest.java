@@ -96,14 +96,15 @@ class MooncakeConfigTest {
           "metadata_server": "http://10.1.1.2:8080/metadata",
           "global_segment_size": 1073741824,
           "protocol": "rdma",
-          "device_name": {"0": "mlx5_0", "1": "mlx5_1"},
+          "device_name": {"0": "mlx5_0", "1": ["mlx5_1", "mlx5_2"]},
           "master_server_address": "10.1.1.2:50051"
         }
         """);
     var c = MooncakeConfig.load(env("SGLANG_HICACHE_MOONCAKE_CONFIG_PATH", f.toString(), "MOONCAKE_MASTER", "env:1"), Map.of());
     assertThat(c.masterServerAddress()).isEqualTo("10.1.1.2:50051");
     assertThat(c.globalSegmentSize()).isEqualTo(1L << 30);
-    assertThat(c.deviceFor(1)).isEqualTo("mlx5_1");
+    assertThat(c.deviceFor(0)).isEqualTo("mlx5_0");
+    assertThat(c.deviceFor(1)).isEqualTo("mlx5_1,mlx5_2");
     assertThat(c.source()).isEqualTo("file " + f);
 
     Files.writeString(f, "{\n  \"master_server_address\": \"m:1\",\n  \"protocol\": tcp\n}\n");

@@ -221,8 +221,11 @@ class MooncakeL3StoreTest {
       r.close();
       r.close();
       assertThatThrownBy(() -> l3.batchGet(List.of(k), List.<MemorySegment[]>of(into))).isInstanceOf(L3Exception.class);
+      MemoryRegistrar.Registration again = reg.register(pool);
       l3.close();
       assertThat(client.isReady()).as("a view that does not own the client leaves it open").isTrue();
+      client.close();
+      again.close(); // after the store is gone: destroying it released the registration already
       assertThatThrownBy(() -> l3.batchExists(List.of(k))).isInstanceOf(L3Exception.class).hasMessageContaining("closed");
     }
   }
