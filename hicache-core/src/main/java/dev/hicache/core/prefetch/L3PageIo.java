@@ -1,0 +1,149 @@
+package dev.hicache.core.prefetch;
+
+import dev.hicache.api.PageKey;
+import dev.hicache.api.spi.HostPool;
+import dev.hicache.api.spi.L3Store;
+import dev.hicache.api.spi.MetricsSink;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Runs L3 commands against an {@link L3Store}, moving page bytes between the host pool and L3.
+ *
+ * <p>Every L3 page carries its own checksum (spec §14.2), whatever the backend: it is stored as two
+ * parts, the page's bytes (all layers, K and V, in the host layout's page order) and a 16-byte
+ * trailer — a magic word and CRC32C over the page key and the bytes. A page read back is verified
+ * before it is copied into the host pool; one that does not verify is a miss, is removed from L3,
+ * and is counted, never served. Page views are created per command in a confined arena and closed
+ * when it completes (spec §14.4): nothing long-lived holds host memory.
+ *
+ * <p>Without a host pool (metadata-only simulation) a page is a 8-byte stub derived from its key,
+ * with the same trailer, so the store, the checksum path and the cost model all still run.
+ *
+ * <p>Thread-safety: one instance per lane thread, or calls serialized by the caller.
+ */
+public final class L3PageIo {
+  static final long MAGIC = 0x4843_5047_0000_0001L; // "HCPG" v1
+  static final int TRAILER_BYTES = 16;
+  private static final long STUB_BYTES = 8;
+
+  private final L3Store store;
+  private final HostPool pool;
+  private final MetricsSink metrics;
+  private final long pageBytes;
+  private final int pageSize;
+
+  public L3PageIo(L3Store store, HostPool pool, int pageSize, MetricsSink metrics) {
+    if (store == null) throw new IllegalArgumentException("an L3 store is required");
+    this.store = store;
+    this.pool = pool;
+    this.pageSize = pageSize;
+    this.metrics = metrics == null ? MetricsSink.NONE : metrics;
+    this.pageBytes = pool == null ? STUB_BYTES : pool.pageBytes();
+    if (pool != null && pool.shape().pageSize() != pageSize) {
+      throw new IllegalArgumentException("host pool page size " + pool.shape().pageSize() + " != --page-size " + pageSize);
+    }
+  }
+
+  public L3Store store() { return store; }
+
+  /** Bytes of one page's data part in L3. */
+  public long pageBytes() { return pageBytes; }
+
+  /** §7.2: hashes were computed by the caller; asks 128 at a time and stops at the first chunk with a miss. */
+  public int query(List<PageKey> keys) {
+    int hit = 0;
+    for (int at = 0; at < keys.size(); at += L3Store.MAX_BATCH_PAGES) {
+      List<PageKey> chunk = keys.subList(at, Math.min(keys.size(), at + L3Store.MAX_BATCH_PAGES));
+      int n = store.batchExists(chunk);
+      if (n < 0 || n > chunk.size()) {
+        throw new IllegalStateException("L3 store '" + store.name() + "' answered " + n + " for " + chunk.size() + " keys");
+      }
+      hit += n;
+      if (n < chunk.size()) break;
+    }
+    return hit;
+  }
+
+  /** §7.3 generic page get: read, verify, copy into the host pool page by page; the leading verified run counts. */
+  public L3Port.ReadResult read(List<PageKey> keys, int[] hostPages) {
+    checkBatch(keys, hostPages);
+    try (Arena arena = Arena.ofConfined()) {
+      List<MemorySegment[]> targets = new ArrayList<>(keys.size());
+      for (int i = 0; i < keys.size(); i++) {
+        targets.add(new MemorySegment[] {arena.allocate(pageBytes, 64), arena.allocate(TRAILER_BYTES, 8)});
+      }
+      boolean[] ok = store.batchGet(keys, targets);
+      if (ok == null || ok.length != keys.size()) {
+        throw new IllegalStateException("L3 store '" + store.name() + "' returned "
+            + (ok == null ? "null" : ok.length + " results") + " for " + keys.size() + " pages");
+      }
+      for (int i = 0; i < keys.size(); i++) {
+        if (!ok[i]) return new L3Port.ReadResult(i, keys.size(), false, null);
+        MemorySegment[] t = targets.get(i);
+        if (!verifies(keys.get(i), t[0], t[1])) {
+          metrics.count(StorageMetrics.CHECKSUM_MISMATCH_PAGES, 1);
+          try {
+            store.remove(keys.get(i));
+          } catch (RuntimeException e) {
+            metrics.count(StorageMetrics.L3_FAILURES, "remove", 1);
+          }
+          return new L3Port.ReadResult(i, keys.size(), true, null);
+        }
+        if (pool != null) pool.writePage(hostPages[i] * pageSize, t[0]);
+      }
+      return new L3Port.ReadResult(keys.size(), keys.size(), false, null);
+    }
+  }
+
+  /** §6.5 page backup: the backend skips pages it already holds. Returns the leading pages stored. */
+  public int write(List<PageKey> keys, int[] hostPages) {
+    checkBatch(keys, hostPages);
+    try (Arena arena = Arena.ofConfined()) {
+      List<MemorySegment[]> sources = new ArrayList<>(keys.size());
+      for (int i = 0; i < keys.size(); i++) {
+        MemorySegment data = arena.allocate(pageBytes, 64);
+        if (pool != null) pool.readPage(hostPages[i] * pageSize, data);
+        else data.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, keys.get(i).toInt64());
+        MemorySegment trailer = arena.allocate(TRAILER_BYTES, 8);
+        trailer.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, MAGIC);
+        trailer.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, crc(keys.get(i), data));
+        sources.add(new MemorySegment[] {data, trailer});
+      }
+      boolean[] ok = store.batchSet(keys, sources);
+      if (ok == null || ok.length != keys.size()) {
+        throw new IllegalStateException("L3 store '" + store.name() + "' returned "
+            + (ok == null ? "null" : ok.length + " results") + " for " + keys.size() + " pages");
+      }
+      int n = 0;
+      while (n < ok.length && ok[n]) n++;
+      return n;
+    }
+  }
+
+  private boolean verifies(PageKey key, MemorySegment data, MemorySegment trailer) {
+    if (trailer.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) != MAGIC) return false;
+    if (trailer.get(ValueLayout.JAVA_LONG_UNALIGNED, 8) != crc(key, data)) return false;
+    return pool != null || data.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == key.toInt64();
+  }
+
+  static long crc(PageKey key, MemorySegment data) {
+    CRC32C c = new CRC32C();
+    c.update(key.bytes());
+    c.update(data.asByteBuffer());
+    return c.getValue();
+  }
+
+  private static void checkBatch(List<PageKey> keys, int[] hostPages) {
+    if (keys.size() > L3Store.MAX_BATCH_PAGES) {
+      throw new IllegalArgumentException("an L3 batch holds at most " + L3Store.MAX_BATCH_PAGES + " pages, got " + keys.size());
+    }
+    if (hostPages.length != keys.size()) {
+      throw new IllegalArgumentException(keys.size() + " keys but " + hostPages.length + " host pages");
+    }
+  }
+}
