@@ -469,6 +469,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
         // Every rank's query has answered: the hit is agreed.
         if (hit < threshold) {
           metrics.count(StorageMetrics.L3_HIT_TOKENS, hit);
+          op.hitTokens = (int) hit;
           revoke(op);
           continue;
         }
