@@ -56,17 +56,22 @@ final class CStrings {
    * (an array of {@code char*}) with their addresses.
    */
   static void keysInto(Arena arena, String[] keys, MemorySegment pointers) {
-    long total = 0;
+    int total = 0;
     for (String k : keys) total += checkKey(k).length() + 1;
+    // Checked keys are printable ASCII: one byte per char, copied in one go.
+    byte[] bytes = new byte[total];
+    int off = 0;
+    for (String k : keys) {
+      for (int j = 0; j < k.length(); j++) bytes[off + j] = (byte) k.charAt(j);
+      off += k.length() + 1;
+    }
     MemorySegment block = arena.allocate(total, 1);
-    long off = 0;
+    MemorySegment.copy(bytes, 0, block, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, total);
+    long base = block.address();
+    off = 0;
     for (int i = 0; i < keys.length; i++) {
-      String k = keys[i];
-      int n = k.length();
-      for (int j = 0; j < n; j++) block.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + j, (byte) k.charAt(j));
-      block.set(java.lang.foreign.ValueLayout.JAVA_BYTE, off + n, (byte) 0);
-      pointers.setAtIndex(java.lang.foreign.ValueLayout.ADDRESS, i, block.asSlice(off, n + 1));
-      off += n + 1;
+      pointers.setAtIndex(java.lang.foreign.ValueLayout.ADDRESS, i, MemorySegment.ofAddress(base + off));
+      off += keys[i].length() + 1;
     }
   }
 }
