@@ -15,7 +15,14 @@ import dev.hicache.simulator.report.EngineReport;
 import dev.hicache.simulator.report.L1Report;
 import dev.hicache.simulator.report.Progress;
 import dev.hicache.simulator.trace.MooncakeTraceReader;
+import dev.hicache.simulator.report.HtmlReport;
+import dev.hicache.simulator.workload.MultiTurnWorkload;
+import dev.hicache.simulator.workload.SyntheticWorkload;
 import dev.hicache.simulator.workload.TraceWorkload;
+import dev.hicache.simulator.workload.Workload;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -104,7 +111,80 @@ public final class SimulateCommand implements Callable<Integer> {
       description = "text (default), json or csv.")
   Format format;
 
+  enum WorkloadKind { trace, multiturn, synthetic }
+
+  @Option(names = "--workload", paramLabel = "KIND", defaultValue = "trace",
+      description = "trace (default: a Mooncake trace), multiturn (bench_multiturn), synthetic (Poisson, Zipf prefixes).")
+  WorkloadKind workloadKind;
+
+  // bench_multiturn's parameters (spec 11.1), same names
+  @Option(names = "--num-clients", defaultValue = "256", description = "multiturn: conversations (default ${DEFAULT-VALUE}).")
+  int numClients;
+  @Option(names = "--num-rounds", defaultValue = "5", description = "multiturn: turns per client (default ${DEFAULT-VALUE}).")
+  int numRounds;
+  @Option(names = "--request-length", defaultValue = "512", description = "multiturn: first-turn prompt tokens (default ${DEFAULT-VALUE}).")
+  int requestLength;
+  @Option(names = "--sub-question-input-length", defaultValue = "0",
+      description = "multiturn: follow-up question tokens; 0 = --request-length.")
+  int subQuestionLength;
+  @Option(names = "--output-length", defaultValue = "64", description = "multiturn/synthetic: output tokens (default ${DEFAULT-VALUE}).")
+  int outputLength;
+  @Option(names = "--request-rate", defaultValue = "1.0", description = "multiturn/synthetic: requests per second (default ${DEFAULT-VALUE}).")
+  double requestRate;
+  @Option(names = "--max-parallel", defaultValue = "128", description = "multiturn: most requests in flight (default ${DEFAULT-VALUE}).")
+  int maxParallel;
+  @Option(names = "--distribution", defaultValue = "poisson", description = "multiturn: poisson (default) or uniform gaps.")
+  String distribution;
+  @Option(names = "--ready-queue-policy", defaultValue = "random", description = "multiturn: random (default) or fifo.")
+  String readyQueuePolicy;
+  @Option(names = "--seed", defaultValue = "1", description = "multiturn/synthetic: random seed (default ${DEFAULT-VALUE}).")
+  long seed;
+  // synthetic
+  @Option(names = "--requests", defaultValue = "10000", description = "synthetic: requests (default ${DEFAULT-VALUE}).")
+  long requests;
+  @Option(names = "--prefixes", defaultValue = "100", description = "synthetic: distinct shared prefixes (default ${DEFAULT-VALUE}).")
+  int prefixes;
+  @Option(names = "--zipf", defaultValue = "1.0", description = "synthetic: Zipf exponent of prefix popularity (default ${DEFAULT-VALUE}).")
+  double zipf;
+  @Option(names = "--prefix-length", defaultValue = "4096", description = "synthetic: shared prefix tokens (default ${DEFAULT-VALUE}).")
+  int prefixLength;
+  @Option(names = "--suffix-length", defaultValue = "512", description = "synthetic: unique tokens per request (default ${DEFAULT-VALUE}).")
+  int suffixLength;
+
+  @Option(names = "--sweep", paramLabel = "FLAG=V1,V2,...",
+      description = "Run once per value of one flag (e.g. l1-capacity-tokens=1M,3M,10M or"
+          + " hicache-write-policy=write_through,write_back) and print one table.")
+  String sweep;
+
+  @Option(names = "--report", paramLabel = "FILE.html",
+      description = "Write the HTML report here (default for engine runs: hicache-report.html in the current directory).")
+  Path report;
+
+  @Option(names = "--no-report", description = "Do not write the HTML report.")
+  boolean noReport;
+
+  /** One run's outputs. */
+  record Run(Map<String, Object> fields, String text, String json, EngineResult engine, L1ReplayResult l1)
+      implements RunView {}
+
   @Override public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    if (sweep != null) return runSweep(out);
+    Run run = runOnce(true);
+    switch (format) {
+      case text -> out.print(run.text());
+      case json -> out.print(run.json());
+      case csv -> {
+        out.print(EngineReport.csvHeader(run.fields()));
+        out.print(EngineReport.csvRow(run.fields()));
+      }
+    }
+    out.flush();
+    writeReport(out, List.of(run), null, null);
+    return Main.EX_OK;
+  }
+
+  Run runOnce(boolean showProgress) throws IOException {
     if (pageSize < 1 || MooncakeTraceReader.MOONCAKE_BLOCK_SIZE % pageSize != 0) {
       throw usage("Invalid value for option '--page-size': '" + pageSize
           + "' (must divide the trace's 512-token blocks: 1, 2, 4, ..., 64, ..., 512)");
@@ -116,49 +196,151 @@ public final class SimulateCommand implements Callable<Integer> {
       throw usage("Invalid value for option '--radix-eviction-policy': '" + evictionPolicy
           + "' (expected one of " + String.join(", ", EvictionPolicies.names()) + ")");
     }
-    Path tracePath = tracePath();
-    return l1Only ? runL1Only(tracePath, policy) : runEngine(tracePath);
+    if (l1Only) {
+      if (workloadKind != WorkloadKind.trace) {
+        throw usage("Invalid value for option '--workload': '" + workloadKind + "' (--l1-only replays a trace)");
+      }
+      return runL1Only(tracePath(), policy);
+    }
+    return runEngine(showProgress);
   }
 
-  private int runL1Only(Path tracePath, EvictionPolicy policy) throws IOException {
+  private Run runL1Only(Path tracePath, EvictionPolicy policy) throws IOException {
     long capacity = l1CapacityTokens == null ? DEFAULT_L1_ONLY_CAPACITY_TOKENS : l1CapacityTokens;
     if (capacity != TokenCount.INFINITE && capacity / pageSize > Integer.MAX_VALUE) {
       throw usage("Invalid value for option '--l1-capacity-tokens': '" + capacity
           + "' (more than " + Integer.MAX_VALUE + " pages; use inf)");
     }
-    if (format == Format.csv) throw usage("Invalid value for option '--format': 'csv' (--l1-only prints text or json)");
     L1OnlyReplay replay = new L1OnlyReplay(pageSize, capacity, policy, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE);
     L1ReplayResult result;
     try (MooncakeTraceReader reader = MooncakeTraceReader.open(tracePath)) {
       result = replay.replay(reader);
     }
-    PrintWriter out = spec.commandLine().getOut();
     L1Report report = new L1Report(tracePath.toString(), policy.flagName(), result, null);
-    out.print(format == Format.json ? report.json() : report.text());
-    out.flush();
-    return Main.EX_OK;
+    return new Run(report.fields(), report.text(), report.json(), null, result);
   }
 
-  private int runEngine(Path tracePath) throws IOException {
+  private Run runEngine(boolean showProgress) throws IOException {
     EngineSetup setup = engineSetup();
     EngineResult result;
-    try (TraceWorkload w = new TraceWorkload(MooncakeTraceReader.open(tracePath), pageSize, arrivals);
-         Progress progress = new Progress(-1, "requests", format == Format.text)) {
+    try (Workload w = workload();
+         Progress progress = new Progress(w instanceof MultiTurnWorkload m ? m.totalRequests()
+             : workloadKind == WorkloadKind.synthetic ? requests : -1, "requests",
+             showProgress && format == Format.text)) {
       result = new EngineReplay(setup).run(w, progress);
     }
     String note = "L3 (the embedded store) is not wired into the simulator yet: L1 and L2 only";
-    PrintWriter out = spec.commandLine().getOut();
-    switch (format) {
-      case text -> out.print(EngineReport.text(result, note));
-      case json -> out.print(EngineReport.json(result, note));
-      case csv -> {
-        Map<String, Object> f = EngineReport.fields(result, note);
-        out.print(EngineReport.csvHeader(f));
-        out.print(EngineReport.csvRow(f));
+    return new Run(EngineReport.fields(result, note), EngineReport.text(result, note),
+        EngineReport.json(result, note), result, null);
+  }
+
+  private Workload workload() throws IOException {
+    try {
+      return switch (workloadKind) {
+        case trace -> new TraceWorkload(MooncakeTraceReader.open(tracePath()), pageSize, arrivals);
+        case multiturn -> new MultiTurnWorkload(new MultiTurnWorkload.Params(numClients, numRounds, requestLength,
+            subQuestionLength, outputLength, requestRate, maxParallel, distribution, readyQueuePolicy, seed));
+        case synthetic -> new SyntheticWorkload(new SyntheticWorkload.Params(requests, requestRate, prefixes, zipf,
+            prefixLength, suffixLength, outputLength, seed));
+      };
+    } catch (IllegalArgumentException e) {
+      // The generators' messages start with the flag; add the value form picocli uses.
+      throw usage("Invalid value for option " + e.getMessage());
+    }
+  }
+
+  private int runSweep(PrintWriter out) throws IOException {
+    int eq = sweep.indexOf('=');
+    if (eq <= 0 || eq == sweep.length() - 1) {
+      throw usage("Invalid value for option '--sweep': '" + sweep + "' (expected FLAG=V1,V2,..., e.g."
+          + " l1-capacity-tokens=1M,3M,10M)");
+    }
+    String flag = "--" + sweep.substring(0, eq).replaceFirst("^--", "");
+    if (spec.findOption(flag) == null || flag.equals("--sweep")) {
+      throw usage("Invalid value for option '--sweep': '" + sweep + "' (" + flag + " is not a simulate option)");
+    }
+    List<String> base = new ArrayList<>();
+    List<String> orig = spec.commandLine().getParseResult().originalArgs();
+    // The parent's arguments come first: keep what follows this subcommand's name.
+    int from = spec.parent() == null ? 0 : orig.indexOf(spec.name()) + 1;
+    for (int i = from; i < orig.size(); i++) {
+      String a = orig.get(i);
+      if (a.equals("--sweep")) { i++; continue; }
+      if (a.startsWith("--sweep=")) continue;
+      base.add(a);
+    }
+    List<Run> runs = new ArrayList<>();
+    List<String> values = List.of(sweep.substring(eq + 1).split(","));
+    try (Progress progress = new Progress(values.size(), "runs", format == Format.text)) {
+      for (String v : values) {
+        SimulateCommand one = new SimulateCommand();
+        picocli.CommandLine cl = new picocli.CommandLine(one);
+        cl.setOverwrittenOptionsAllowed(true);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setOut(spec.commandLine().getOut());
+        cl.setErr(spec.commandLine().getErr());
+        List<String> args = new ArrayList<>(base);
+        args.add(flag);
+        args.add(v.strip());
+        try {
+          cl.parseArgs(args.toArray(String[]::new));
+        } catch (ParameterException e) {
+          throw usage("Invalid value for option '--sweep': value '" + v + "' of " + flag + ": " + e.getMessage());
+        }
+        one.spec = cl.getCommandSpec();
+        runs.add(one.runOnce(false));
+        progress.accept(runs.size());
       }
     }
+    String key = flag.substring(2);
+    switch (format) {
+      case csv -> {
+        Map<String, Object> first = new LinkedHashMap<>();
+        first.put(key, "");
+        first.putAll(runs.get(0).fields());
+        out.print(EngineReport.csvHeader(first));
+        for (int i = 0; i < runs.size(); i++) {
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put(key, values.get(i).strip());
+          row.putAll(runs.get(i).fields());
+          out.print(EngineReport.csvRow(row));
+        }
+      }
+      case json -> {
+        out.print("[");
+        for (int i = 0; i < runs.size(); i++) {
+          String j = runs.get(i).json().strip();
+          out.print((i == 0 ? "" : ",\n") + "{\"" + key + "\":" + dev.hicache.simulator.report.Json.str(values.get(i).strip()) + "," + j.substring(1));
+        }
+        out.print("]\n");
+      }
+      case text -> out.print(SweepTable.text(key, values, runs));
+    }
     out.flush();
+    writeReport(out, runs, key, values);
     return Main.EX_OK;
+  }
+
+  private void writeReport(PrintWriter out, List<Run> runs, String sweepKey, List<String> values) throws IOException {
+    boolean engine = runs.get(0).engine() != null;
+    Path target = report != null ? report : (engine && !noReport ? Path.of("hicache-report.html") : null);
+    if (target == null || noReport) return;
+    String html = HtmlReport.render(runs, sweepKey, values);
+    Path abs = target.toAbsolutePath();
+    Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
+    try {
+      Files.writeString(tmp, html);
+      Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw usage("Invalid value for option '--report': '" + target + "' (its folder does not exist)");
+    }
+    if (format == Format.text) {
+      out.println("report: " + abs);
+      out.flush();
+    } else {
+      spec.commandLine().getErr().println("hicache: report written to " + abs);
+      spec.commandLine().getErr().flush();
+    }
   }
 
   /** Resolves the engine's configuration from the flags; errors name the flag and value. */

@@ -17,6 +17,9 @@ import java.util.function.LongConsumer;
  * node of a PD-disaggregated deployment).
  */
 public final class EngineReplay {
+  /** Width of a timeline bucket (arrival time). */
+  public static final long TIMELINE_BUCKET_NANOS = 60_000_000_000L;
+
   private final EngineSetup setup;
 
   public EngineReplay(EngineSetup setup) {
@@ -36,6 +39,8 @@ public final class EngineReplay {
     int n = 0;
     TreeMap<Integer, long[]> groups = new TreeMap<>(); // group -> {requests, prompt, device, host, ttftSum}
     Request r = new Request();
+    java.util.ArrayList<long[]> timeline = new java.util.ArrayList<>(); // per minute: prompt, cached, d2h, h2d
+    long lastD2h = 0, lastH2d = 0;
     long lastFinish = 0;
     try (TieredSimulation sim = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host,
         setup.costModel(), setup.prefillNanosPerToken(), setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY)) {
@@ -50,7 +55,19 @@ public final class EngineReplay {
         g[2] += o.deviceHitTokens();
         g[3] += o.hostHitTokens();
         g[4] += t;
-        lastFinish = o.finishedAtNanos();
+        lastFinish = Math.max(lastFinish, o.finishedAtNanos());
+        int bucket = (int) Math.min(Integer.MAX_VALUE - 1, r.arrivalNanos / TIMELINE_BUCKET_NANOS);
+        while (timeline.size() <= bucket) timeline.add(new long[4]);
+        long[] b = timeline.get(bucket);
+        long d2h = sim.metrics().counter("hicache_backup_bytes");
+        long h2d = sim.metrics().counter("load_back_bytes");
+        b[0] += o.promptTokens();
+        b[1] += o.cachedTokens();
+        b[2] += d2h - lastD2h;
+        b[3] += h2d - lastH2d;
+        lastD2h = d2h;
+        lastH2d = h2d;
+        workload.completed(r, o.finishedAtNanos());
         if (progress != null && (n & 255) == 0) progress.accept(n);
       }
       sim.drain();
@@ -62,7 +79,7 @@ public final class EngineReplay {
           m.counter("hicache_backup_bytes"), m.counter("load_back_bytes"),
           m.counter("evicted_tokens", "device"), m.counter("evicted_tokens", "host"),
           percentile(sorted, 0.5), percentile(sorted, 0.9), percentile(sorted, 0.99),
-          n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, System.nanoTime() - t0);
+          n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline, System.nanoTime() - t0);
     }
   }
 

@@ -6,11 +6,12 @@ import java.util.SortedMap;
  * Totals of an engine run. Token counts are prompt tokens; "saved" prefill = cached tokens.
  *
  * @param groups per group (round): {requests, prompt tokens, device hits, host hits, TTFT sum ns}
+ * @param timeline per minute of arrival time: {prompt tokens, cached tokens, D->H bytes, H->D bytes}
  */
 public record EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
     long deviceHitTokens, long hostHitTokens, long uncachedRequests, long deviceToHostBytes, long hostToDeviceBytes,
     long evictedDeviceTokens, long evictedHostTokens, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
-    long virtualNanos, SortedMap<Integer, long[]> groups, long wallNanos) {
+    long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos) {
 
   public long cachedTokens() {
     return deviceHitTokens + hostHitTokens;

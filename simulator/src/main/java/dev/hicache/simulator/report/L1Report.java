@@ -11,6 +11,22 @@ public record L1Report(String trace, String evictionPolicy, L1ReplayResult r, St
     return String.format(Locale.ROOT, "%.5f", v);
   }
 
+  /** The run as ordered key/value pairs (sweep tables, CSV). */
+  public java.util.Map<String, Object> fields() {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("mode", "l1-only");
+    m.put("page_size", r.pageSize());
+    m.put("eviction_policy", evictionPolicy);
+    m.put("capacity_tokens", r.infinite() ? "inf" : r.capacityTokens());
+    m.put("requests", r.requests());
+    m.put("input_tokens", r.inputTokens());
+    m.put("cached_tokens", r.cachedTokens());
+    m.put("token_hit_ratio", ratio(r.tokenHitRatio()));
+    m.put("evicted_pages", r.evictedPages());
+    m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
+    return m;
+  }
+
   public String json() {
     StringBuilder sb = new StringBuilder(512);
     sb.append('{');

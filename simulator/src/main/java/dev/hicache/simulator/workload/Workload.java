@@ -16,5 +16,11 @@ public interface Workload extends Closeable {
     return null;
   }
 
+  /**
+   * The engine finished {@code r} (prefill done, and decode when it is charged) at {@code
+   * finishedAtNanos}: closed-loop workloads queue the client's next turn from here.
+   */
+  default void completed(Request r, long finishedAtNanos) {}
+
   @Override default void close() throws IOException {}
 }

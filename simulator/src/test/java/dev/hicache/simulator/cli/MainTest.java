@@ -196,4 +196,35 @@ class MainTest {
     assertThat(run("simulate", "--arrivals", "later").err()).contains("--arrivals");
     assertThat(run("simulate", "--model", "llama-3-70b", "--tp", "1").err()).contains("--model").contains("raise --tp");
   }
+
+  @Test
+  void simulate_sweep_printsOneTableAndWritesTheHtmlReport(@TempDir Path dir) throws IOException {
+    Path html = dir.resolve("r.html");
+    Run r = run("simulate", "--l1-only", "--sweep", "l1-capacity-tokens=1M,3M,inf", "--report", html.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("sweep of --l1-capacity-tokens", "0.05448", "0.14139", "0.37359", "report: ");
+    String page = Files.readString(html);
+    assertThat(page).startsWith("<!DOCTYPE html>").contains("<svg", "polyline", "--l1-capacity-tokens")
+        .doesNotContain("<script", "src=\"http", "href=\"http", "@import");
+  }
+
+  @Test
+  void simulate_multiturn_reportsPerRound(@TempDir Path dir) {
+    Path html = dir.resolve("mt.html");
+    Run r = run("simulate", "--workload", "multiturn", "--num-clients", "16", "--num-rounds", "3",
+        "--request-length", "256", "--output-length", "16", "--l1-capacity-tokens", "4096", "--report", html.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("bench_multiturn: 16 clients x 3 rounds", "per round");
+    assertThat(Files.exists(html)).isTrue();
+  }
+
+  @Test
+  void simulate_badSweep_namesTheFlag() {
+    assertThat(run("simulate", "--sweep", "nonsense").err()).contains("--sweep").contains("'nonsense'");
+    assertThat(run("simulate", "--sweep", "frob=1,2").err()).contains("--frob is not a simulate option");
+    assertThat(run("simulate", "--l1-only", "--sweep", "l1-capacity-tokens=1M,lots").err())
+        .contains("--sweep").contains("'lots'");
+    assertThat(run("simulate", "--workload", "multiturn", "--num-clients", "0", "--no-report").err())
+        .contains("--num-clients");
+  }
 }

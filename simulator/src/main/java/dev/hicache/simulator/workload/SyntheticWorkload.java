@@ -1,0 +1,75 @@
+package dev.hicache.simulator.workload;
+
+import java.util.SplittableRandom;
+
+/**
+ * A synthetic workload: Poisson arrivals at {@code rate} per second; each prompt is one of {@code
+ * prefixes} shared prefixes, drawn with Zipf popularity (exponent {@code zipf}; prefix k has weight
+ * 1/k^s), of {@code prefixLength} tokens, followed by {@code suffixLength} tokens unique to the
+ * request. Deterministic for a seed.
+ */
+public final class SyntheticWorkload implements Workload {
+  public record Params(long requests, double rate, int prefixes, double zipf, int prefixLength, int suffixLength,
+      int outputLength, long seed) {
+    public Params {
+      if (requests < 1) throw new IllegalArgumentException("--requests must be >= 1, got " + requests);
+      if (!(rate > 0) || Double.isInfinite(rate)) throw new IllegalArgumentException("--request-rate must be > 0, got " + rate);
+      if (prefixes < 1) throw new IllegalArgumentException("--prefixes must be >= 1, got " + prefixes);
+      if (!(zipf >= 0) || Double.isInfinite(zipf)) throw new IllegalArgumentException("--zipf must be >= 0, got " + zipf);
+      if (prefixLength < 0 || suffixLength < 0 || prefixLength + suffixLength < 1) {
+        throw new IllegalArgumentException("--prefix-length and --suffix-length must be >= 0 with at least one token,"
+            + " got " + prefixLength + " and " + suffixLength);
+      }
+      if (outputLength < 0) throw new IllegalArgumentException("--output-length must be >= 0, got " + outputLength);
+    }
+  }
+
+  private final Params p;
+  private final SplittableRandom rnd;
+  private final double[] cdf;
+  private long sent;
+  private long now;
+
+  public SyntheticWorkload(Params p) {
+    this.p = p;
+    this.rnd = new SplittableRandom(p.seed());
+    this.cdf = new double[p.prefixes()];
+    double sum = 0;
+    for (int k = 0; k < p.prefixes(); k++) {
+      sum += 1 / Math.pow(k + 1, p.zipf());
+      cdf[k] = sum;
+    }
+    for (int k = 0; k < cdf.length; k++) cdf[k] /= sum;
+  }
+
+  @Override public boolean next(Request r) {
+    if (sent == p.requests()) return false;
+    now += Math.round(-Math.log(1 - rnd.nextDouble()) / p.rate() * 1e9);
+    int prefix = java.util.Arrays.binarySearch(cdf, rnd.nextDouble());
+    prefix = prefix < 0 ? Math.min(cdf.length - 1, -prefix - 1) : prefix;
+    int len = p.prefixLength() + p.suffixLength();
+    int[] t = new int[len];
+    for (int j = 0; j < p.prefixLength(); j++) t[j] = mix(prefix, j, 0);
+    for (int j = 0; j < p.suffixLength(); j++) t[p.prefixLength() + j] = mix(sent, j, 1);
+    r.arrivalNanos = now;
+    r.tokens = t;
+    r.outputTokens = p.outputLength();
+    r.group = 0;
+    r.origin = sent;
+    sent++;
+    return true;
+  }
+
+  private int mix(long a, int j, int kind) {
+    long z = p.seed() + a * 0x9E3779B97F4A7C15L + j * 0xBF58476D1CE4E5B9L + kind * 0x94D049BB133111EBL;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return (int) Long.remainderUnsigned(z ^ (z >>> 31), 128_256);
+  }
+
+  @Override public String describe() {
+    return String.format("synthetic: %d requests, Poisson %.2f/s, %d shared prefixes (Zipf %.2f) of %d tokens"
+            + " + %d unique tokens, seed %d", p.requests(), p.rate(), p.prefixes(), p.zipf(), p.prefixLength(),
+        p.suffixLength(), p.seed());
+  }
+}
