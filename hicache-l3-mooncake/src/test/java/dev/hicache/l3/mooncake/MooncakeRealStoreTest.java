@@ -90,6 +90,14 @@ class MooncakeRealStoreTest {
     }
   }
 
+  /** The real library exports exactly the 19 functions the binding declares (spec §10.5). */
+  @Test
+  void theLibrary_exportsExactlyTheBoundFunctions() throws Exception {
+    var exported = StoreCLibraryTest.exportedStoreSymbols(Path.of(System.getenv(StoreCLibrary.LIBRARY_ENV)));
+    assumeTrue(exported != null, "nm (binutils) is not installed");
+    assertThat(exported).containsExactlyInAnyOrderElementsOf(StoreCLibrary.FUNCTIONS.keySet());
+  }
+
   /** Mooncake's Rust integration sequence, plus the Go binding's batch checks (spec §3.8). */
   @Test
   void bindingSequence_likeMooncakesOwnIntegrationTests() {

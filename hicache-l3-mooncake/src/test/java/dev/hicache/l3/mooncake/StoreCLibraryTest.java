@@ -79,6 +79,31 @@ class StoreCLibraryTest {
         .hasMessageContaining("before any MooncakeStore is created");
   }
 
+  /** The exported mooncake_store_* symbols of {@code library}, read with binutils' nm; null without nm. */
+  static java.util.Set<String> exportedStoreSymbols(Path library) throws Exception {
+    Process p;
+    try {
+      p = new ProcessBuilder("nm", "-D", "--defined-only", library.toString()).redirectErrorStream(true).start();
+    } catch (java.io.IOException noNm) {
+      return null;
+    }
+    var out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as("nm output: %s", out).isZero();
+    var names = new java.util.TreeSet<String>();
+    for (String line : out.split("\n")) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length == 3 && f[1].equals("T") && f[2].startsWith("mooncake_store_")) names.add(f[2]);
+    }
+    return names;
+  }
+
+  @Test
+  void theDouble_exportsExactlyTheFunctionsTheBindingDeclares() throws Exception {
+    var exported = exportedStoreSymbols(MooncakeDouble.path());
+    org.junit.jupiter.api.Assumptions.assumeTrue(exported != null, "nm (binutils) is not installed");
+    assertThat(exported).containsExactlyInAnyOrderElementsOf(StoreCLibrary.FUNCTIONS.keySet());
+  }
+
   @Test
   void replicateConfigLayout_matchesTheCStruct() {
     var l = StoreCLibrary.REPLICATE_CONFIG;
