@@ -45,6 +45,9 @@ public final class CudaRuntime {
     return STATUS;
   }
 
+  // System.load is a restricted method: run with --enable-native-access=ALL-UNNAMED (the build's
+  // tests and bundle/run.sh do) or the JVM warns once.
+  @SuppressWarnings("restricted")
   private static CudaStatus load() {
     String override = System.getProperty("hicache.cuda.library");
     Path lib;

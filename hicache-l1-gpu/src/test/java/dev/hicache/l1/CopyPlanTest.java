@@ -12,6 +12,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.quicktheories.QuickTheory;
+import org.quicktheories.generators.SourceDSL;
 
 /**
  * The copy-engine plans, executed here by a CPU stand-in for cudaMemcpy / cudaMemcpy2D, move
@@ -88,6 +90,22 @@ class CopyPlanTest {
     execute(plan, dst, src);
     assertThat(dst).as("%s host %s toDevice=%s 2d=%s layers %d+%d", shape, hostLayout, toDevice, twoD, layer0, nLayers)
         .isEqualTo(expected);
+  }
+
+  /** Property: any shape (MHA/MLA, any dtype, odd sizes), layout, direction, 2-D folding and layer range. */
+  @Test
+  void plan_randomShapesAndPages_matchTheDescriptors() {
+    QuickTheory.qt().withExamples(300).forAll(SourceDSL.longs().all()).checkAssert(seed -> {
+      Random r = new Random(seed);
+      DType dt = DType.values()[r.nextInt(DType.values().length)];
+      int ps = 1 + r.nextInt(5);
+      int layers = 1 + r.nextInt(5);
+      KvShape shape = r.nextBoolean() ? KvShape.mha(layers, 1 + r.nextInt(3), 1 + r.nextInt(9), dt, ps)
+          : KvShape.mla(layers, 1 + r.nextInt(7), r.nextInt(3), dt, ps);
+      int layer0 = r.nextInt(layers);
+      int nLayers = 1 + r.nextInt(layers - layer0);
+      check(r, shape, MemLayout.values()[r.nextInt(3)], r.nextBoolean(), r.nextBoolean(), layer0, nLayers);
+    });
   }
 
   @Test

@@ -202,6 +202,7 @@ public final class TransferBenchmark {
   }
 
   /** cudaMemcpyAsync of one 1 GiB pinned buffer each way, and both ways at once on two streams. */
+  @SuppressWarnings("try")  // the registrations only need to be open while the copies run
   private static Map<String, Double> memcpyPeak(CudaMemoryRegistrar cuda, int reps) {
     long n = 1L << 30;
     Map<String, Double> m = new LinkedHashMap<>();
