@@ -16,7 +16,7 @@ import java.nio.file.Path;
  *     where the checksums turn lost bytes into misses
  */
 public record LocalL3Config(Path directory, long capacityBytes, long maxPageBytes, int maxParts, boolean syncWrites) {
-  static final int SLOT_HEADER_FIXED = 40;
+  static final int SLOT_HEADER_FIXED = 56;
   static final int MAX_PARTS = 4096;
 
   public LocalL3Config {
@@ -43,7 +43,7 @@ public record LocalL3Config(Path directory, long capacityBytes, long maxPageByte
     return new LocalL3Config(directory, capacityBytes, maxPageBytes, maxParts, false);
   }
 
-  /** Header bytes of a page with {@code parts} parts: magic, part count, key, part sizes; 64-aligned. */
+  /** Header bytes of a page with {@code parts} parts: magic, checksum, part count, key, part sizes; 64-aligned. */
   static long headerBytes(int parts) {
     return (SLOT_HEADER_FIXED + 4L * parts + 63) & ~63L;
   }

@@ -44,17 +44,18 @@ import java.util.function.Supplier;
  *   <li>publish the index entry with {@code putIfAbsent} — the page exists from here on;
  *   <li>mark the slot {@code COMMITTED}; then acknowledge ({@code true}).
  * </ol>
- * A writer killed before 3 leaves a {@code WRITING} slot that no entry names: recovery frees it.
- * Killed between 3 and 4: recovery finds the entry naming the slot and commits it. Killed inside
- * 3: Chronicle Map's own recovery repairs the index, and a damaged entry cannot match a slot's
- * generation and 64-bit checksum. Readers verify every page (checksum over key and bytes, and the
- * slot's generation before and after the copy), so no crash point yields a page with wrong bytes.
+ * A writer killed before 4 leaves a {@code WRITING} slot and never acknowledged the page: recovery
+ * frees it. After 4 the slot is {@code COMMITTED} and holds its own checksum, so recovery can
+ * republish it whatever state the killed process left the index in. Readers verify every page
+ * (checksum over key, part sizes and bytes; the slot's generation before and after the copy), so
+ * no crash point yields a page with wrong bytes.
  *
  * <h2>Recovery</h2>
  * On open, each process takes a shared lock on {@code store.lock}. The process that finds no other
- * holder is alone: it runs Chronicle Map's recovery (which resets locks a killed process held) and
- * reclaims every unfinished slot. A process that opens while others are open reclaims only slots
- * whose writer process is gone.
+ * holder is alone: it makes a new index file and rebuilds it from the slab's committed slots
+ * (Chronicle Map files are not crash-safe under kill -9: a killed process can leave a segment
+ * locked or half updated), and frees every unfinished slot. A process that opens while others are
+ * open reclaims only slots whose writer process is gone.
  *
  * <h2>Eviction</h2>
  * A Caffeine cache per process (W-TinyLFU admission, weighed by the slab bytes a page occupies)
@@ -64,6 +65,9 @@ import java.util.function.Supplier;
  */
 public final class LocalL3Store implements L3Store {
   private static final int SLOT_MAGIC = 0x4C33_5047; // "L3PG"
+  // A slot's header. The checksum covers [PARTS_AT, length): part count, key, part sizes, parts.
+  // It is kept in the slot as well as in the index so that the index can be rebuilt from the slab.
+  private static final long CHECKSUM_AT = 8, PARTS_AT = 16, KEY_AT = 24, SIZES_AT = LocalL3Config.SLOT_HEADER_FIXED;
   private static final Set<Path> OPEN_IN_THIS_JVM = ConcurrentHashMap.newKeySet();
   private static final int ALLOCATION_ATTEMPTS = 64;
 
@@ -134,7 +138,9 @@ public final class LocalL3Store implements L3Store {
         FileLock users = ch.lock(1, 1, true);
         slab = SlabFile.open(dir.resolve("slab.dat"), config.slotBytes(), config.slotCount());
         long entries = config.slotCount() + config.slotCount() / 4L + 1024;
-        index = PageIndex.open(dir.resolve("index.cmap").toFile(), entries, alone);
+        // Alone, the index is made anew and rebuilt from the slab (see recover).
+        index = alone ? PageIndex.create(dir.resolve("index.cmap").toFile(), entries)
+            : PageIndex.open(dir.resolve("index.cmap").toFile(), entries);
         LocalL3Store store = new LocalL3Store(config, dir, ch, users, slab, index, metrics);
         store.recover(alone);
         store.loadPolicy();
@@ -181,6 +187,14 @@ public final class LocalL3Store implements L3Store {
   /** Pages in the index (all processes'). */
   public long size() {
     return guarded(index::size);
+  }
+
+  /** Visits the key of every page in the index (all processes'); weakly consistent. */
+  public void forEachKey(java.util.function.Consumer<PageKey> visitor) {
+    guarded(() -> {
+      index.forEach((k, v) -> visitor.accept(PageKey.ofDigest(k)));
+      return null;
+    });
   }
 
   // ------------------------------------------------------------------ the SPI
@@ -290,15 +304,16 @@ public final class LocalL3Store implements L3Store {
     int slot = (int) (claim >>> 32), gen = (int) claim;
     MemorySegment s = slab.slot(slot);
     s.set(ValueLayout.JAVA_INT, 0, SLOT_MAGIC);
-    s.set(ValueLayout.JAVA_INT, 4, parts.length);
-    MemorySegment.copy(kb, 0, s, ValueLayout.JAVA_BYTE, 8, PageKey.BYTES);
+    s.set(ValueLayout.JAVA_INT, PARTS_AT, parts.length);
+    MemorySegment.copy(kb, 0, s, ValueLayout.JAVA_BYTE, KEY_AT, PageKey.BYTES);
     long off = header;
     for (int p = 0; p < parts.length; p++) {
-      s.set(ValueLayout.JAVA_INT, LocalL3Config.SLOT_HEADER_FIXED + 4L * p, (int) parts[p].byteSize());
+      s.set(ValueLayout.JAVA_INT, SIZES_AT + 4L * p, (int) parts[p].byteSize());
       MemorySegment.copy(parts[p], 0, s, off, parts[p].byteSize());
       off += parts[p].byteSize();
     }
-    long checksum = PageChecksum.of(s.asSlice(0, length));
+    long checksum = PageChecksum.of(s.asSlice(PARTS_AT, length - PARTS_AT));
+    s.set(ValueLayout.JAVA_LONG, CHECKSUM_AT, checksum);
     if (config.syncWrites()) slab.force(slot, length);
     PageIndex.Entry entry = new PageIndex.Entry(slot, gen, (int) length, checksum);
     if (index.putIfAbsent(kb, entry) != null) {
@@ -329,7 +344,7 @@ public final class LocalL3Store implements L3Store {
       return false;
     }
     MemorySegment s = slab.slot(e.slot()).asSlice(0, e.length());
-    boolean verified = PageChecksum.of(s) == e.checksum() && headerNames(s, kb);
+    boolean verified = PageChecksum.of(s.asSlice(PARTS_AT, e.length() - PARTS_AT)) == e.checksum() && headerNames(s, kb);
     boolean fits = verified && shapeMatches(s, target);
     if (fits) {
       long off = LocalL3Config.headerBytes(target.length);
@@ -357,18 +372,23 @@ public final class LocalL3Store implements L3Store {
 
   private static boolean headerNames(MemorySegment s, byte[] kb) {
     if (s.get(ValueLayout.JAVA_INT, 0) != SLOT_MAGIC) return false;
-    int parts = s.get(ValueLayout.JAVA_INT, 4);
-    if (parts < 1 || parts > LocalL3Config.MAX_PARTS || LocalL3Config.headerBytes(parts) > s.byteSize()) return false;
+    return pageLength(s) == s.byteSize() && Arrays.equals(s.asSlice(KEY_AT, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE), kb);
+  }
+
+  /** The page length its header gives, or -1 if the header is not a page's. */
+  private static long pageLength(MemorySegment s) {
+    if (s.get(ValueLayout.JAVA_INT, 0) != SLOT_MAGIC) return -1;
+    int parts = s.get(ValueLayout.JAVA_INT, PARTS_AT);
+    if (parts < 1 || parts > LocalL3Config.MAX_PARTS || LocalL3Config.headerBytes(parts) > s.byteSize()) return -1;
     long total = LocalL3Config.headerBytes(parts);
-    for (int p = 0; p < parts; p++) total += Integer.toUnsignedLong(s.get(ValueLayout.JAVA_INT, LocalL3Config.SLOT_HEADER_FIXED + 4L * p));
-    if (total != s.byteSize()) return false;
-    return Arrays.equals(s.asSlice(8, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE), kb);
+    for (int p = 0; p < parts; p++) total += Integer.toUnsignedLong(s.get(ValueLayout.JAVA_INT, SIZES_AT + 4L * p));
+    return total;
   }
 
   private static boolean shapeMatches(MemorySegment s, MemorySegment[] target) {
-    if (s.get(ValueLayout.JAVA_INT, 4) != target.length) return false;
+    if (s.get(ValueLayout.JAVA_INT, PARTS_AT) != target.length) return false;
     for (int p = 0; p < target.length; p++) {
-      if (s.get(ValueLayout.JAVA_INT, LocalL3Config.SLOT_HEADER_FIXED + 4L * p) != target[p].byteSize()) return false;
+      if (s.get(ValueLayout.JAVA_INT, SIZES_AT + 4L * p) != target[p].byteSize()) return false;
     }
     return true;
   }
@@ -440,7 +460,7 @@ public final class LocalL3Store implements L3Store {
   private byte[] headerKey(int slot) {
     MemorySegment s = slab.slot(slot);
     if (s.get(ValueLayout.JAVA_INT, 0) != SLOT_MAGIC) return null;
-    return s.asSlice(8, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE);
+    return s.asSlice(KEY_AT, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE);
   }
 
   /** Whether the index names this slot at this word's generation. */
@@ -451,19 +471,30 @@ public final class LocalL3Store implements L3Store {
   }
 
   /**
-   * Finishes what killed processes left: a {@code WRITING} slot whose page was published is
-   * committed, one whose page was not is freed; a {@code COMMITTED} slot no entry names (its
-   * remover died between the two steps) is freed; an entry naming a slot that does not hold it is
-   * dropped. When others have the store open, only slots of writers that are gone are touched.
+   * Finishes what killed processes left.
+   *
+   * <p>Alone (no other process has the store open): the index is rebuilt from the slab, which is
+   * the source of truth. Every {@code COMMITTED} slot whose header is a page's is published again
+   * (an acknowledged page always has a committed slot: the slot is committed before the ack);
+   * every {@code WRITING} slot is freed (its writer is gone and never acknowledged it). This does
+   * not depend on repairing a Chronicle Map file that a killed process left mid-update.
+   *
+   * <p>With others open: a {@code WRITING} slot whose writer process is gone is committed if the
+   * index names it, else freed; a {@code COMMITTED} slot no entry names (its remover died between
+   * the two steps) is freed.
    */
   private void recover(boolean alone) {
+    if (alone) {
+      rebuildIndex();
+      return;
+    }
     for (int s = 0; s < slab.slotCount; s++) {
       long w = slab.word(s);
       int state = SlabFile.state(w);
       int gen = SlabFile.generation(w);
       if (state == SlabFile.WRITING) {
         int owner = SlabFile.owner(w);
-        if (!alone && owner != pid && ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) continue;
+        if (owner != pid && ProcessHandle.of(owner).map(ProcessHandle::isAlive).orElse(false)) continue;
         if (referenced(s, w)) {
           if (slab.casWord(s, w, SlabFile.word(SlabFile.COMMITTED, gen, owner))) recoveredCommitted.increment();
         } else if (slab.casWord(s, w, SlabFile.word(SlabFile.FREE, gen, 0))) {
@@ -473,12 +504,28 @@ public final class LocalL3Store implements L3Store {
         if (slab.casWord(s, w, SlabFile.word(SlabFile.FREE, gen, 0))) recoveredFreed.increment();
       }
     }
-    List<byte[][]> dead = new ArrayList<>();
-    index.forEach((k, v) -> {
-      PageIndex.Entry e = PageIndex.Entry.decode(v);
-      if (e == null || !holds(e)) dead.add(new byte[][] {k.clone(), v.clone()});
-    });
-    for (byte[][] kv : dead) if (index.removeRaw(kv[0], kv[1])) stale.increment();
+  }
+
+  private void rebuildIndex() {
+    for (int s = 0; s < slab.slotCount; s++) {
+      long w = slab.word(s);
+      int state = SlabFile.state(w);
+      if (state == SlabFile.FREE) continue;
+      int gen = SlabFile.generation(w);
+      MemorySegment slot = slab.slot(s);
+      long length = state == SlabFile.COMMITTED ? pageLength(slot) : -1;
+      if (length > 0 && length <= slab.slotBytes) {
+        byte[] kb = slot.asSlice(KEY_AT, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE);
+        PageIndex.Entry e = new PageIndex.Entry(s, gen, (int) length, slot.get(ValueLayout.JAVA_LONG, CHECKSUM_AT));
+        // A key in two committed slots (a remover died, the page was stored again): keep one.
+        if (index.putIfAbsent(kb, e) == null) {
+          recoveredCommitted.increment();
+          continue;
+        }
+      }
+      slab.casWord(s, w, SlabFile.word(SlabFile.FREE, gen, 0));
+      recoveredFreed.increment();
+    }
   }
 
   private void loadPolicy() {

@@ -4,6 +4,9 @@ import dev.hicache.api.PageKey;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.function.BiConsumer;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
@@ -50,12 +53,23 @@ final class PageIndex implements AutoCloseable {
   }
 
   /**
-   * Opens the index. {@code recover}: repair it first (locks left held and entries left half
-   * written by a killed process) — only safe while no other process has it open.
+   * Makes a new, empty index file in place of any old one. Creating a Chronicle Map file is not
+   * atomic, so it is built aside and renamed into place: a process killed half way leaves the old
+   * file or the new one, never half of one. The caller holds the open gate and is alone.
    */
-  static PageIndex open(File file, long entries, boolean recover) throws IOException {
+  static PageIndex create(File file, long entries) throws IOException {
     ChronicleMapBuilder<byte[], byte[]> b = builder(entries);
-    return new PageIndex(recover && file.exists() ? b.recoverPersistedTo(file, true) : b.createPersistedTo(file));
+    Path tmp = file.toPath().resolveSibling(file.getName() + ".creating-" + ProcessHandle.current().pid());
+    Files.deleteIfExists(tmp);
+    b.createPersistedTo(tmp.toFile()).close();
+    Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    return new PageIndex(b.createPersistedTo(file));
+  }
+
+  /** Opens the index that the processes which have the store open share. */
+  static PageIndex open(File file, long entries) throws IOException {
+    if (!file.exists()) throw new IOException(file + " is missing while other processes have the store open");
+    return new PageIndex(builder(entries).createPersistedTo(file));
   }
 
   static byte[] key(PageKey k) {
