@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       SimulateCommand.class,
       PageKeysCommand.class,
+      HugepageSizingCommand.class,
       CommandLine.HelpCommand.class,
     })
 public final class Main implements Runnable {
