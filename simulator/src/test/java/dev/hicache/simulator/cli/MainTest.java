@@ -175,13 +175,13 @@ class MainTest {
     }
     Files.writeString(t, sb.toString());
     Run r = run("simulate", "--trace", t.toString(), "--l1-capacity-tokens", "2048", "--l2-capacity-tokens", "8192",
-        "--format", "json");
+        "--format", "json", "--no-report");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("\"tiers\":\"L1+L2\"", "\"requests\":20", "\"input_tokens\":22000",
         "\"l2_hit_ratio\":", "\"ttft_p99_ms\":");
     assertThat(r.out()).doesNotContain("\"l2_hit_ratio\":0.00000"); // the host tier served some hits
     Run csv = run("simulate", "--trace", t.toString(), "--l1-capacity-tokens", "2048", "--l2-capacity-tokens", "0",
-        "--format", "csv");
+        "--format", "csv", "--no-report");
     assertThat(csv.out().lines().toList()).hasSize(2);
     assertThat(csv.out()).contains("token_hit_ratio", ",L1,");
   }
