@@ -112,6 +112,7 @@ public final class StoreCLibrary {
       getInto, batchGetInto, isExist, batchIsExist, getSize, getHostname, remove, removeByRegex,
       removeAll, registerBuffer, unregisterBuffer;
 
+  @SuppressWarnings("restricted") // binding native functions is this class's purpose
   private StoreCLibrary(String location, SymbolLookup lookup) {
     this.location = location;
     Linker linker = Linker.nativeLinker();
@@ -154,6 +155,7 @@ public final class StoreCLibrary {
    * Opens a library without making it this process's Mooncake library: for tests and tools that
    * inspect a file. {@code nameOrPath} goes to the loader as given (a bare name is searched for).
    */
+  @SuppressWarnings("restricted")
   static StoreCLibrary open(String nameOrPath, String origin) {
     SymbolLookup lookup;
     try {
