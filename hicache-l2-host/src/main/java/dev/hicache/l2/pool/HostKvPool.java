@@ -80,6 +80,12 @@ public final class HostKvPool implements HostPool {
     return new HostKvPool(layout, memory, List.copyOf(regs));
   }
 
+  /** The pool a {@link HostPoolPlanner.Plan} sized, in the plan's resolved layout. */
+  public static HostKvPool create(HostPoolPlanner.Plan plan, HostMemoryAllocator allocator, AllocationOptions options,
+      List<? extends MemoryRegistrar> registrars) {
+    return create(plan.shape(), plan.config().memLayout(), plan.tokens(), allocator, options, registrars);
+  }
+
   @Override public KvShape shape() {
     return layout.shape();
   }

@@ -8,11 +8,14 @@ import dev.hicache.api.KvShape;
 import dev.hicache.api.MemLayout;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.IoBackend;
+import dev.hicache.l2.memory.AllocationOptions;
+import dev.hicache.l2.memory.HostMemoryAllocator;
 import dev.hicache.l2.memory.KernelFacts;
 import dev.hicache.l2.memory.MemoryEnv;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,6 +85,20 @@ class HostPoolPlannerTest {
     HiCacheConfig direct = HiCacheConfig.builder().memLayout(MemLayout.PAGE_FIRST_DIRECT).build();
     HostPoolPlanner.Plan p2 = HostPoolPlanner.plan(direct, 1000, SHAPE, k, new MemoryEnv(Map.of()));
     assertThat(p2.config().ioBackend()).isEqualTo(IoBackend.DIRECT);
+  }
+
+  @Test
+  void plan_createsThePoolItSized(@TempDir Path dir) throws IOException {
+    KvShape small = KvShape.mha(2, 2, 8, DType.FP16, 16);
+    HiCacheConfig c = HiCacheConfig.builder().pageSize(16).storageBackend("mooncake").build();
+    HostPoolPlanner.Plan plan = HostPoolPlanner.plan(c, 100, small, kernel(dir, 64L << 20, 0), new MemoryEnv(Map.of()));
+    HostMemoryAllocator allocator = new HostMemoryAllocator(new MemoryEnv(Map.of()), KernelFacts.system(), w -> { });
+    try (HostKvPool pool = HostKvPool.create(plan, allocator, AllocationOptions.defaults(), List.of())) {
+      assertThat(pool.capacityTokens()).isEqualTo(plan.tokens()).isEqualTo((200 / 16 + 1) * 16);
+      assertThat(pool.layout().layout()).isEqualTo(MemLayout.PAGE_FIRST);
+      assertThat(pool.buffer().byteSize()).isEqualTo(plan.bytes());
+    }
+    assertThat(allocator.outstandingBytes()).isZero();
   }
 
   @Test
