@@ -99,13 +99,20 @@ public final class LocalL3Store implements L3Store {
     this.index = index;
     this.metrics = metrics;
     this.policy = Caffeine.newBuilder()
-        .maximumWeight((long) slab.slotCount * slab.slotBytes)
+        // A few slots short of the slab, so that Caffeine's admission (not a full slab) decides
+        // what goes: a new page gets a slot first and is then admitted or not.
+        .maximumWeight((long) Math.max(1, slab.slotCount - reserveSlots(slab.slotCount)) * slab.slotBytes)
         .weigher((PageKey k, Integer w) -> w)
         .executor(Runnable::run)
         .removalListener((PageKey k, Integer w, RemovalCause cause) -> {
           if (k != null && cause.wasEvicted() && !closed && dropPage(k)) count(evictions, "l3_evictions", null);
         })
         .build();
+  }
+
+  /** Slots kept free of Caffeine's bound for writes in flight (one per concurrent writer at most). */
+  static int reserveSlots(int slotCount) {
+    return Math.min(slotCount / 8, 256);
   }
 
   /** Opens (creating if needed) the store in {@code config.directory()}. */
