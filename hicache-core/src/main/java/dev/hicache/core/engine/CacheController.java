@@ -6,6 +6,9 @@ import dev.hicache.api.Tokens;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.Transfer;
 import dev.hicache.api.spi.WritePolicy;
+import dev.hicache.api.spi.HostPool;
+import dev.hicache.core.prefetch.HostPages;
+import dev.hicache.core.prefetch.StorageController;
 import dev.hicache.core.tree.DeviceEvictionHandler;
 import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.InsertResult;
@@ -54,6 +57,8 @@ final class CacheController implements DeviceEvictionHandler {
 
   /** Host page states: free; being written by a backup; acknowledged; failed; released by the tree while still being written. */
   private static final byte H_FREE = 0, H_PENDING = 1, H_VALID = 2, H_INVALID = 3, H_PENDING_FREED = 4;
+  /** Owned by an L3 prefetch (being read into, or waiting to join the tree or to be released). */
+  private static final byte H_PREFETCH = 5;
   /** A load that keeps failing after this many tries is reported to the request as failed. */
   static final int LOAD_ATTEMPTS = 3;
 
@@ -84,6 +89,9 @@ final class CacheController implements DeviceEvictionHandler {
   private final java.util.BitSet deviceFreeDeferred;
   private int deferredDevicePages;
   private int deferredHostPages;
+  private int prefetchHostPages;
+  /** The L3 half (prefetch, L2→L3 backup, TP consensus); null without a storage backend. */
+  private StorageController storage;
 
   private final ArrayDeque<BackupOp> backups = new ArrayDeque<>();
   private final ArrayDeque<LoadOp> loads = new ArrayDeque<>();
@@ -151,6 +159,63 @@ final class CacheController implements DeviceEvictionHandler {
 
   HiRadixTree tree() { return tree; }
 
+  StorageController storage() { return storage; }
+
+  void attachStorage(StorageController sc) {
+    if (storage != null) throw new IllegalStateException("a storage controller is already attached");
+    storage = sc;
+  }
+
+  /**
+   * The host pages as the storage controller sees them: pages it allocates belong to the prefetch
+   * (not to the tree) until they are filled — then recorded with their key and checksum, so a
+   * load-back verifies them like any backup — or freed after their last L3 IO.
+   */
+  HostPages hostPages(HostPool pool) {
+    return new HostPages() {
+      @Override public int capacityPages() { return host.capacity(); }
+
+      @Override public int availablePages() { return host.available(); }
+
+      @Override public int[] alloc(int n) {
+        int[] hp = allocHost(n, true);
+        if (hp == null) return null;
+        for (int p : hp) {
+          if (hostState[p] != H_FREE) throw new IllegalStateException("host page " + p + " allocated twice");
+          hostState[p] = H_PREFETCH;
+        }
+        hostUsed += hp.length;
+        prefetchHostPages += hp.length;
+        metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
+        return hp;
+      }
+
+      @Override public void free(int[] pages) {
+        for (int p : pages) {
+          if (hostState[p] != H_PREFETCH) throw new IllegalStateException("prefetch frees host page " + p + " in state " + hostState[p]);
+          hostState[p] = H_FREE;
+        }
+        hostUsed -= pages.length;
+        prefetchHostPages -= pages.length;
+        host.free(pages);
+        metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
+      }
+
+      @Override public void filled(int[] pages, PageKey[] keys) {
+        for (int i = 0; i < pages.length; i++) {
+          int p = pages[i];
+          if (hostState[p] != H_PREFETCH) throw new IllegalStateException("prefetch fills host page " + p + " in state " + hostState[p]);
+          hostState[p] = H_VALID;
+          hostKey[p] = keys[i];
+          hostSum[p] = port.movesBytes() ? port.checksum(p, keys[i]) : 0;
+        }
+        prefetchHostPages -= pages.length;
+      }
+
+      @Override public HostPool pool() { return pool; }
+    };
+  }
+
   // ---------------------------------------------------------------- request hooks (spec §3.6, §3.10)
 
   /**
@@ -159,6 +224,11 @@ final class CacheController implements DeviceEvictionHandler {
    * the request computes at least one token (SGLang's {@code max_prefix_len}).
    */
   CacheRequest admit(int[] tokens, int priority) {
+    return admit(-1, tokens, priority);
+  }
+
+  /** {@link #admit(int[], int)} for a request whose L3 prefetch (if any) has ended: counts its storage hit. */
+  CacheRequest admit(long rid, int[] tokens, int priority) {
     if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("a request needs at least one token");
     CacheRequest r = new CacheRequest(tokens.clone(), priority);
     r.pageSize = ps;
@@ -183,8 +253,11 @@ final class CacheController implements DeviceEvictionHandler {
     r.load = new RequestLoad(layers, waits);
     live.add(r);
     metrics.count(PROMPT_TOKENS, null, tokens.length);
+    // SGLang's cached_tokens_details: storage = min(host hit, prefetched); host = the rest.
+    r.storageHitTokens = storage == null || rid < 0 ? 0 : Math.min(r.hostHitTokens, storage.takeStorageHitTokens(rid));
     metrics.count(CACHED_TOKENS, Tier.DEVICE.sglangName(), r.deviceHitTokens);
-    metrics.count(CACHED_TOKENS, Tier.HOST.sglangName(), r.hostHitTokens);
+    metrics.count(CACHED_TOKENS, Tier.HOST.sglangName(), r.hostHitTokens - r.storageHitTokens);
+    if (storage != null) metrics.count(CACHED_TOKENS, Tier.STORAGE.sglangName(), r.storageHitTokens);
     return r;
   }
 
@@ -528,9 +601,14 @@ final class CacheController implements DeviceEvictionHandler {
       metrics.count(BACKUPED_TOKENS, Tier.HOST.sglangName(), tokens);
       metrics.count(BACKUP_BYTES, null, op.hostPages.length * bytesPerPage);
     }
+    if (storage != null && op.failure == null && !op.node.removed() && op.node.backuped() && storage.feedsL3(op.writeBack)) {
+      storage.backup(op.node); // §6.5 (and §14.8: write_back feeds L3 too outside the compatible profile)
+    }
     if (op.writeBack) {
       pendingWriteBackPages -= op.hostPages.length;
-      tree.evictBackuped(op.node, this);
+      // Its eviction may have been called off (locked meanwhile), and the node evicted since by
+      // other means, even from the host: then there is nothing left to evict.
+      if (!op.node.removed()) tree.evictBackuped(op.node, this);
     } else {
       tree.decLockRef(op.node);
     }
@@ -601,6 +679,7 @@ final class CacheController implements DeviceEvictionHandler {
    */
   void checkInvariants() {
     tree.checkInvariants();
+    if (storage != null) storage.checkInvariants();
     int deviceUsed = device.capacity() - device.available();
     if (deviceUsed != tree.devicePages() + ownedDevicePages + deferredDevicePages) {
       throw new IllegalStateException("device pages used " + deviceUsed + " != tree " + tree.devicePages()
@@ -615,9 +694,12 @@ final class CacheController implements DeviceEvictionHandler {
     if (owned != ownedDevicePages) throw new IllegalStateException("requests own " + owned + " pages, counted " + ownedDevicePages);
     if (host != null) {
       int hostAllocated = host.capacity() - host.available();
-      if (hostAllocated != hostUsed || hostUsed != tree.hostPages() + deferredHostPages) {
+      if (hostAllocated != hostUsed || hostUsed != tree.hostPages() + deferredHostPages + prefetchHostPages) {
         throw new IllegalStateException("host pages allocated " + hostAllocated + ", tracked " + hostUsed + ", in tree "
-            + tree.hostPages() + " + freed while written " + deferredHostPages);
+            + tree.hostPages() + " + freed while written " + deferredHostPages + " + owned by prefetch " + prefetchHostPages);
+      }
+      if (storage != null && storage.ownedHostPages() != prefetchHostPages) {
+        throw new IllegalStateException("prefetch owns " + storage.ownedHostPages() + " host pages, controller counts " + prefetchHostPages);
       }
     }
     if (inflight.size() != backups.size() + loads.size()) throw new IllegalStateException("in-flight table out of step with the FIFOs");

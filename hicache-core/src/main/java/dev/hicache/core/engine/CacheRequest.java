@@ -23,6 +23,7 @@ public final class CacheRequest {
   TreeNode lastNode;
   int deviceHitTokens;
   int hostHitTokens;
+  int storageHitTokens;
   RequestLoad load;
   boolean done;
 
@@ -40,8 +41,11 @@ public final class CacheRequest {
   /** Tokens found on the device at admission (SGLang's {@code cached_tokens} from {@code device}). */
   public int deviceHitTokens() { return deviceHitTokens; }
 
-  /** Tokens loaded back from the host tier ({@code cached_tokens} from {@code host}). */
+  /** Tokens loaded back from the host tier, prefetched ones included. */
   public int hostHitTokens() { return hostHitTokens; }
+
+  /** Of {@link #hostHitTokens()}, those this request's L3 prefetch brought ({@code cached_tokens} from {@code storage}). */
+  public int storageHitTokens() { return storageHitTokens; }
 
   /**
    * What to wait for before reading layer N of the cached prefix (done at once when nothing loads).

@@ -10,6 +10,7 @@ import dev.hicache.core.pool.SlotPages;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The controller's ports in virtual time: a discrete-event loop where each copy command completes
@@ -48,6 +49,8 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
   private long loadLinkFreeAt;
   private CacheController controller;
   private long completed;
+  private LongSupplier storageNextDue;
+  private Runnable storageTick;
 
   DeterministicShell(CostModel cost, long bytesPerPage, int pageSize, DevicePool devicePool, HostPool hostPool) {
     this.cost = cost;
@@ -59,6 +62,16 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
 
   void bind(CacheController c) {
     this.controller = c;
+  }
+
+  /** The L3 port's next due time and the storage controller's tick: the loop drives both tiers' events. */
+  void attachStorage(LongSupplier nextDue, Runnable tick) {
+    this.storageNextDue = nextDue;
+    this.storageTick = tick;
+  }
+
+  private long storageDue() {
+    return storageNextDue == null ? Long.MAX_VALUE : storageNextDue.getAsLong();
   }
 
   public VirtualClock clock() { return clock; }
@@ -100,9 +113,15 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
 
   /** Completes the command due first (ties in issue order), advancing virtual time to it; false if none. */
   public boolean runNext() {
-    if (pending.isEmpty()) return false;
-    int best = 0;
-    for (int i = 1; i < pending.size(); i++) if (pending.get(i).p.dueAt < pending.get(best).p.dueAt) best = i;
+    int best = -1;
+    for (int i = 0; i < pending.size(); i++) if (best < 0 || pending.get(i).p.dueAt < pending.get(best).p.dueAt) best = i;
+    long l3 = storageDue();
+    if (best < 0 && l3 == Long.MAX_VALUE) return false;
+    if (best < 0 || l3 < pending.get(best).p.dueAt) {
+      clock.advanceTo(l3);
+      storageTick.run(); // delivers the L3 completions now due
+      return true;
+    }
     complete(best);
     return true;
   }
@@ -137,6 +156,7 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
       if (failure == null) c.ticket.progress.layersLanded(c.ticket.layers());
       controller.loadDone(c.p.op, failure);
     }
+    if (storageTick != null) storageTick.run(); // a scheduler iteration follows every event
   }
 
   private static Throwable awaitQuietly(Transfer t) {
@@ -156,13 +176,19 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
       for (int i = 0; i < pending.size(); i++) {
         if (pending.get(i).p.dueAt <= t && (best < 0 || pending.get(i).p.dueAt < pending.get(best).p.dueAt)) best = i;
       }
+      long l3 = storageDue();
+      if (l3 <= t && (best < 0 || l3 < pending.get(best).p.dueAt)) {
+        clock.advanceTo(l3);
+        storageTick.run();
+        continue;
+      }
       if (best < 0) break;
       complete(best);
     }
     clock.advanceTo(t);
   }
 
-  /** Completes every command in flight. */
+  /** Completes every command in flight (L3 commands included). */
   public void drain() {
     while (runNext()) { /* next */ }
   }

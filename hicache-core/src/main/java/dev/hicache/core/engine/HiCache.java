@@ -6,7 +6,18 @@ import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.spi.Clock;
 import dev.hicache.api.spi.DevicePool;
 import dev.hicache.api.spi.HostPool;
+import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MetricsSink;
+import dev.hicache.api.spi.PrefetchPolicy;
+import dev.hicache.api.spi.RankGroup;
+import dev.hicache.api.PageKey;
+import dev.hicache.api.Tokens;
+import dev.hicache.core.prefetch.L3CostModel;
+import dev.hicache.core.prefetch.L3PageIo;
+import dev.hicache.core.prefetch.L3Port;
+import dev.hicache.core.prefetch.StorageController;
+import dev.hicache.core.prefetch.ThreadedL3Port;
+import dev.hicache.core.prefetch.VirtualTimeL3Port;
 import dev.hicache.core.tree.EvictionPolicies;
 import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.MatchTouch;
@@ -55,6 +66,44 @@ public final class HiCache implements AutoCloseable {
 
   public static Builder builder(HiCacheConfig config) {
     return new Builder(config);
+  }
+
+  /**
+   * SGLang's {@code _prefetch_kvcache}: request {@code rid} joined the waiting queue; with an L3
+   * store, start prefetching the continuous L3 hit beyond the local match (spec §7). Without one,
+   * nothing happens. Call on every rank in the same order.
+   */
+  public void enqueue(long rid, int[] tokens) {
+    check();
+    StorageController sc = controller.storage();
+    if (sc != null && tokens.length > 0) sc.prefetch(rid, tokens, Tokens.pageAligned(tokens.length - 1, pageSize));
+  }
+
+  /**
+   * SGLang's {@code check_prefetch_progress}: may the queued request be admitted now? False means
+   * skip it this round (its prefetch goes on; the policy and the ranks decide at the next {@link
+   * #poll}). Always true without an L3 store or a prefetch.
+   */
+  public boolean readyToAdmit(long rid) {
+    check();
+    StorageController sc = controller.storage();
+    return sc == null || sc.checkProgress(rid);
+  }
+
+  /** Ends the prefetch of a request that leaves the waiting queue without being admitted. */
+  public void abortQueued(long rid) {
+    check();
+    StorageController sc = controller.storage();
+    if (sc != null) sc.abort(rid);
+  }
+
+  /**
+   * {@link #admit(int[], int)} for a request that was {@link #enqueue}d: what its prefetch brought
+   * in is loaded back like any host hit and counted as {@code cached_tokens{storage}}.
+   */
+  public CacheRequest admit(long rid, int[] tokens, int priority) {
+    check();
+    return controller.admit(rid, tokens, priority);
   }
 
   /** Matches, loads back the host part, locks. See the class comment. */
@@ -107,10 +156,17 @@ public final class HiCache implements AutoCloseable {
    */
   public int poll() {
     check();
-    if (production != null) return production.drain(controller);
-    long before = deterministic.completed();
-    deterministic.advanceTo(deterministic.now());
-    return (int) (deterministic.completed() - before);
+    int n;
+    if (production != null) {
+      n = production.drain(controller);
+    } else {
+      long before = deterministic.completed();
+      deterministic.advanceTo(deterministic.now());
+      n = (int) (deterministic.completed() - before);
+    }
+    // Every iteration, on every rank, whatever happened: the storage tick holds the one consensus round.
+    if (controller.storage() != null) controller.storage().tick();
+    return n;
   }
 
   /** The deterministic shell that drives this cache in virtual time; throws for a production cache. */
@@ -162,9 +218,11 @@ public final class HiCache implements AutoCloseable {
         while (production.inFlight() > 0) {
           if (production.drain(controller) == 0) LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
         }
+        if (controller.storage() != null) controller.storage().close();
         production.close();
       } else {
         deterministic.drain();
+        if (controller.storage() != null) controller.storage().close();
       }
     } finally {
       closed = true;
@@ -186,6 +244,11 @@ public final class HiCache implements AutoCloseable {
     private int metadataDeviceTokens;
     private int metadataHostTokens;
     private MatchTouch matchTouch = MatchTouch.TRAVERSED;
+    private L3Store l3Store;
+    private L3CostModel l3Cost;
+    private RankGroup rankGroup = RankGroup.single();
+    private PrefetchPolicy prefetchPolicy;
+    private PageKey namespaceSeed;
 
     private Builder(HiCacheConfig config) {
       if (config == null) throw new IllegalArgumentException("config is required");
@@ -205,6 +268,24 @@ public final class HiCache implements AutoCloseable {
 
     /** I/O threads of the production shell (default 2). */
     public Builder ioThreads(int n) { ioThreads = n; return this; }
+
+    /**
+     * L3: prefetch from it and back up to it (spec §6.5, §7). The caller owns the store (it may be
+     * shared by several caches) and closes it after the cache.
+     */
+    public Builder storage(L3Store store) { l3Store = store; return this; }
+
+    /** L3 command times on the deterministic shell (default {@link L3CostModel#mooncakeRdma()}). */
+    public Builder l3Cost(L3CostModel cost) { l3Cost = cost; return this; }
+
+    /** The tensor-parallel ranks that must agree on prefetch decisions (default a single rank). */
+    public Builder rankGroup(RankGroup group) { rankGroup = group; return this; }
+
+    /** A prefetch policy of one's own instead of {@code --hicache-storage-prefetch-policy}'s. */
+    public Builder prefetchPolicy(PrefetchPolicy policy) { prefetchPolicy = policy; return this; }
+
+    /** The namespace seed of page-hash chains that start at the root (spec §4.3). */
+    public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
 
     /** What a splitting match touches (default SGLang's {@link MatchTouch#TRAVERSED}). */
     public Builder matchTouch(MatchTouch t) { matchTouch = t; return this; }
@@ -266,10 +347,23 @@ public final class HiCache implements AutoCloseable {
         port = prod;
       }
       HiRadixTree tree = new HiRadixTree(ps, EvictionPolicies.byName(config.radixEvictionPolicy()), c,
-          config.writePolicy(), new PageHasher(ps), null, matchTouch);
+          config.writePolicy(), new PageHasher(ps), namespaceSeed, matchTouch);
       CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), config.writePolicy(),
           device, host, port, metrics, config.loadBackThreshold(), driver);
       if (det != null) det.bind(controller);
+      if (l3Store != null) {
+        if (host == null) throw new IllegalArgumentException("--hicache-storage-backend needs a host tier (L3 pages pass through L2)");
+        L3PageIo io = new L3PageIo(l3Store, hostPool, ps, metrics);
+        L3Port l3 = det != null ? new VirtualTimeL3Port(io, l3Cost == null ? L3CostModel.mooncakeRdma() : l3Cost, c)
+            : new ThreadedL3Port(io);
+        StorageController.Builder sb = StorageController.builder(tree, controller.hostPages(hostPool), l3).config(config)
+            .rankGroup(rankGroup).clock(c).metrics(metrics).namespaceSeed(namespaceSeed)
+            .deviceTokens(device.capacity() * ps).mla(shape.mla()).pageBytes(shape.bytesPerPage());
+        if (prefetchPolicy != null) sb.policy(prefetchPolicy);
+        StorageController sc = sb.build();
+        controller.attachStorage(sc);
+        if (det != null) det.attachStorage(l3::nextDueNanos, sc::tick);
+      }
       return new HiCache(controller, prod, det, devicePool, hostPool, ps);
     }
 

@@ -34,6 +34,12 @@ final class EngineScript {
   final int devicePages;
   final int hostPages;
   final boolean corrupt;
+  /** L3 shared by the script's caches (null: no storage tier). */
+  InMemoryL3StoreDouble l3;
+  private final List<long[]> queued = new ArrayList<>(); // {rid} with its tokens in queuedTokens
+  private final List<int[]> queuedTokens = new ArrayList<>();
+  private long nextRid;
+  long storageHits;
 
   final InMemoryMetrics metrics = new InMemoryMetrics();
   KeyedDevicePoolDouble device;
@@ -80,11 +86,14 @@ final class EngineScript {
 
   void open() {
     HiCacheConfig config = HiCacheConfig.builder().pageSize(PAGE).writePolicy(writePolicy).radixEvictionPolicy(evictionPolicy)
-        .memLayout(hostLayout).loadBackThreshold(PAGE).build();
+        .memLayout(hostLayout).loadBackThreshold(PAGE).prefetchThreshold(2 * PAGE)
+        .prefetchPolicy(dev.hicache.api.config.PrefetchPolicyKind.WAIT_COMPLETE).build();
     device = new KeyedDevicePoolDouble(SHAPE, devicePages * PAGE);
     host = new CorruptibleHostPoolDouble(SHAPE, hostLayout, hostPages * PAGE);
-    cache = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics)
-        .deterministic(CostModel.link(1e9, 2e9, 1_000)).build();
+    HiCache.Builder b = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics)
+        .deterministic(CostModel.link(1e9, 2e9, 1_000));
+    if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.prefetch.L3CostModel.link(1e9, 1e9, 5_000));
+    cache = b.build();
   }
 
   /** Runs the actions, finishes what is live, drains, closes, and checks everything. */
@@ -93,6 +102,17 @@ final class EngineScript {
     try {
       for (int a : actions) {
         step(a);
+        cache.checkInvariants();
+      }
+      // Queued requests are admitted (or leave the queue) first.
+      while (!queued.isEmpty()) {
+        if (queued.size() % 2 == 0) {
+          cache.abortQueued(queued.getFirst()[0]);
+          queued.removeFirst();
+          queuedTokens.removeFirst();
+        } else {
+          tryAdmitQueued(0, true);
+        }
         cache.checkInvariants();
       }
       // The engine finishes every request still running.
@@ -120,7 +140,12 @@ final class EngineScript {
     int arg = a >>> 4;
     DeterministicShell shell = cache.deterministicShell();
     switch (kind) {
-      case 0, 1, 2 -> admit(arg);
+      case 0, 1 -> admit(arg);
+      case 2 -> {
+        if (l3 == null) admit(arg);
+        else if (!queued.isEmpty()) tryAdmitQueued(arg % queued.size(), false);
+        else shell.runNext();
+      }
       case 3, 4 -> {
         if (!live.isEmpty()) {
           Live l = live.get(arg % live.size());
@@ -158,7 +183,35 @@ final class EngineScript {
     int fork = (arg >>> 8) % (DOC_LEN + 1);
     int variant = (arg >>> 14) % 3;
     for (int i = fork; i < len; i++) tokens[i] = tokens[i] + 1000 * (variant + 1);
-    CacheRequest r = cache.admit(tokens);
+    if (l3 != null) {
+      long rid = nextRid++;
+      cache.enqueue(rid, tokens);
+      queued.add(new long[] {rid});
+      queuedTokens.add(tokens);
+      return;
+    }
+    admitNow(-1, tokens);
+  }
+
+  /** Admits the i-th queued request if its prefetch lets it (or, when forced, after running time until it does). */
+  private void tryAdmitQueued(int i, boolean force) {
+    long rid = queued.get(i)[0];
+    int guard = 0;
+    while (!cache.readyToAdmit(rid)) {
+      if (!force) return;
+      if (!cache.deterministicShell().runNext()) cache.poll();
+      if (++guard > 100_000) throw new AssertionError("request " + rid + " never became admissible in " + this);
+    }
+    int[] tokens = queuedTokens.get(i);
+    queued.remove(i);
+    queuedTokens.remove(i);
+    admitNow(rid, tokens);
+  }
+
+  private void admitNow(long rid, int[] tokens) {
+    int len = tokens.length;
+    CacheRequest r = rid < 0 ? cache.admit(tokens) : cache.admit(rid, tokens, 0);
+    storageHits += r.storageHitTokens();
     promptTokens += len;
     deviceHits += r.deviceHitTokens();
     hostHits += r.hostHitTokens();
@@ -220,16 +273,21 @@ final class EngineScript {
   private void checkMetrics() {
     assertThat(metrics.counter(CacheController.PROMPT_TOKENS)).isEqualTo(promptTokens);
     assertThat(metrics.counter(CacheController.CACHED_TOKENS, Tier.DEVICE.sglangName())).isEqualTo(deviceHits);
-    assertThat(metrics.counter(CacheController.CACHED_TOKENS, Tier.HOST.sglangName())).isEqualTo(hostHits);
+    assertThat(metrics.counter(CacheController.CACHED_TOKENS, Tier.HOST.sglangName())).isEqualTo(hostHits - storageHits);
+    assertThat(metrics.counter(CacheController.CACHED_TOKENS, Tier.STORAGE.sglangName())).isEqualTo(storageHits);
     // Every loaded-back token was acknowledged (all loads drained).
     assertThat(metrics.counter(CacheController.LOAD_BACK_TOKENS)).isEqualTo(hostHits);
     // Host accounting: every page backed up is still in the tree or was evicted from the host.
     long backuped = metrics.counter(CacheController.BACKUPED_TOKENS, Tier.HOST.sglangName());
     long hostEvicted = metrics.counter(CacheController.EVICTED_TOKENS, Tier.HOST.sglangName());
     assertThat(metrics.counter(CacheController.BACKUP_FAILED_TOKENS)).isZero();
-    assertThat(backuped - hostEvicted).as("backuped - host evicted").isEqualTo(cache.hostCachedTokens());
+    long prefetched = metrics.counter("prefetched_tokens"); // host-only pages a prefetch added
+    assertThat(backuped + prefetched - hostEvicted).as("backuped + prefetched - host evicted").isEqualTo(cache.hostCachedTokens());
     assertThat(metrics.counter(CacheController.BACKUP_BYTES)).isEqualTo(backuped / PAGE * SHAPE.bytesPerPage());
-    if (writePolicy == WritePolicyKind.WRITE_BACK) {
+    // With L3 attached, host pages can all be pinned (L3 writes in flight, prefetch buffers): a
+    // write_back eviction may then find no host room and drop the page, as counted. Without L3 the
+    // host (2x the device) always has room.
+    if (writePolicy == WritePolicyKind.WRITE_BACK && l3 == null) {
       assertThat(metrics.counter(CacheController.WRITE_BACK_LOST_TOKENS)).as("pages lost under write_back").isZero();
     }
     if (!corrupt) assertThat(metrics.counter(CacheController.LOAD_BACK_VERIFY_FAILED)).isZero();
