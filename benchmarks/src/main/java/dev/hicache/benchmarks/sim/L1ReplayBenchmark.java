@@ -40,6 +40,10 @@ public class L1ReplayBenchmark {
   @Param({"3000000", "inf"})
   public String capacityTokens;
 
+  /** compact: the tree holds a page's two identity tokens (the default); full: all 64 tokens. */
+  @Param({"compact", "full"})
+  public String keys;
+
   private byte[] trace;
 
   @Setup
@@ -57,7 +61,8 @@ public class L1ReplayBenchmark {
   public long replayL1() throws IOException {
     long cap = capacityTokens.equals("inf") ? L1OnlyReplay.INFINITE : Long.parseLong(capacityTokens);
     try (MooncakeTraceReader r = MooncakeTraceReader.of(trace, "conversation_trace.jsonl")) {
-      return new L1OnlyReplay(64, cap).replay(r).cachedTokens();
+      return new L1OnlyReplay(64, cap, dev.hicache.core.tree.EvictionPolicies.DEFAULT, 512, keys.equals("compact"))
+          .replay(r).cachedTokens();
     }
   }
 

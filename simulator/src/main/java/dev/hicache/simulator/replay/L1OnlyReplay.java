@@ -32,6 +32,9 @@ import java.util.Arrays;
  *       still do not, insert only the longest prefix that fits.
  * </ul>
  *
+ * <p>By default the tree holds each page as its two identity tokens (see the {@code compact}
+ * constructor argument): the same tree, the same decisions, a fraction of the key bytes.
+ *
  * <p>Not thread-safe; one replay per instance.
  */
 public final class L1OnlyReplay {
@@ -46,6 +49,8 @@ public final class L1OnlyReplay {
   };
 
   private final int pageSize;
+  /** Tokens per page held in the tree: the page size, or 2 in the compact representation. */
+  private final int treeTokensPerPage;
   private final int pagesPerBlock;
   private final int blockSize;
   private final long capacityTokens;
@@ -69,12 +74,20 @@ public final class L1OnlyReplay {
     this(pageSize, capacityTokens, EvictionPolicies.DEFAULT, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE);
   }
 
+  public L1OnlyReplay(int pageSize, long capacityTokens, EvictionPolicy policy, int blockSize) {
+    this(pageSize, capacityTokens, policy, blockSize, true);
+  }
+
   /**
    * @param capacityTokens L1 capacity in tokens (rounded down to whole pages), or {@link #INFINITE}
    * @param policy eviction order (the reference values are for lru)
    * @param blockSize tokens per trace block; the page size must divide it
+   * @param compact hold each page in the tree as its two identity tokens instead of all P tokens.
+   *     Only the first two tokens of a page carry its identity (the other P-2 are 0 in every page),
+   *     so the tree's nodes, splits, locks and eviction order are the same either way, with P/2
+   *     times less key data to compare and copy; tests check that both give the same numbers.
    */
-  public L1OnlyReplay(int pageSize, long capacityTokens, EvictionPolicy policy, int blockSize) {
+  public L1OnlyReplay(int pageSize, long capacityTokens, EvictionPolicy policy, int blockSize, boolean compact) {
     if (pageSize < 1 || blockSize % pageSize != 0) {
       throw new IllegalArgumentException("page size " + pageSize + " must divide the trace block size " + blockSize);
     }
@@ -82,6 +95,7 @@ public final class L1OnlyReplay {
       throw new IllegalArgumentException("capacity must be >= 0 tokens, got " + capacityTokens);
     }
     this.pageSize = pageSize;
+    this.treeTokensPerPage = compact ? Math.min(2, pageSize) : pageSize;
     this.blockSize = blockSize;
     this.pagesPerBlock = blockSize / pageSize;
     this.capacityTokens = capacityTokens;
@@ -91,7 +105,7 @@ public final class L1OnlyReplay {
           + Integer.MAX_VALUE + " pages; use inf");
     }
     Clock clock = () -> now;
-    this.tree = new HiRadixTree(pageSize, policy, clock, NO_BACKUP, null, null, MatchTouch.MATCHED_ONLY);
+    this.tree = new HiRadixTree(treeTokensPerPage, policy, clock, NO_BACKUP, null, null, MatchTouch.MATCHED_ONLY);
     this.allocator = new PageIdAllocator(capacityPages);
     this.handler = new DeviceEvictionHandler() {
       @Override public void freeDevicePages(int[] pages) {
@@ -125,7 +139,7 @@ public final class L1OnlyReplay {
     inputTokens += length;
     pageRefs += n;
 
-    MatchResult match = tree.matchPrefix(tokens, m * pageSize);
+    MatchResult match = tree.matchPrefix(tokens, m * treeTokensPerPage);
     int matched = match.devicePrefixPages();
     cachedTokens += (long) matched * pageSize;
     if (n > matched) {
@@ -157,7 +171,7 @@ public final class L1OnlyReplay {
     int[] pages = new int[end];
     System.arraycopy(match.devicePages(), 0, pages, 0, matched);
     allocator.allocate(pages, matched, end - matched);
-    InsertResult ins = tree.insert(tokens, end * pageSize, pages, 0, false);
+    InsertResult ins = tree.insert(tokens, end * treeTokensPerPage, pages, 0, false);
     int dup = ins.devicePrefixPages();
     if (dup > matched) {
       // The tree already held these pages (the last full page was not matched): free our copies.
@@ -191,20 +205,21 @@ public final class L1OnlyReplay {
   }
 
   private boolean samePage(int[] key, int keyPage, int tokenPage) {
-    int a = keyPage * pageSize;
-    int b = tokenPage * pageSize;
-    return Arrays.equals(key, a, a + pageSize, tokens, b, b + pageSize);
+    int t = treeTokensPerPage;
+    int a = keyPage * t;
+    int b = tokenPage * t;
+    return Arrays.equals(key, a, a + t, tokens, b, b + t);
   }
 
   /** Writes the token ids of the record's first n pages into {@link #tokens}. */
   private void fillTokens(TraceRecord r, int n) {
-    int need = n * pageSize;
+    int need = n * treeTokensPerPage;
     if (tokens.length < need) {
       tokens = new int[Math.max(need, tokens.length * 2)];
     }
     // Only the first two tokens of a page carry its identity; the rest stay 0 for every page.
     int[] t = tokens;
-    int ps = pageSize;
+    int ps = treeTokensPerPage;
     for (int k = 0; k < n; k++) {
       long h = r.hashId(k / pagesPerBlock);
       long serial = pageSerial(h, k % pagesPerBlock);

@@ -158,4 +158,21 @@ class L1OnlyReplayTest {
           }
         });
   }
+
+  /** The compact tree keys (two identity tokens per page) replay exactly like the full 64-token pages. */
+  @Test
+  void bundledTrace_compactAndFullPageKeys_giveIdenticalReplays() throws IOException {
+    for (long cap : new long[] {3_000_000L, 10_000_000L, 500_000L}) {
+      L1ReplayResult[] r = new L1ReplayResult[2];
+      for (int i = 0; i < 2; i++) {
+        try (MooncakeTraceReader reader = MooncakeTraceReader.open(TRACE)) {
+          r[i] = new L1OnlyReplay(64, cap, dev.hicache.core.tree.EvictionPolicies.DEFAULT, 512, i == 0).replay(reader);
+        }
+      }
+      assertThat(r[0].cachedTokens()).as("capacity %d", cap).isEqualTo(r[1].cachedTokens());
+      assertThat(r[0].evictedPages()).isEqualTo(r[1].evictedPages());
+      assertThat(r[0].nodes()).isEqualTo(r[1].nodes());
+      assertThat(r[0].residentPages()).isEqualTo(r[1].residentPages());
+    }
+  }
 }
