@@ -73,6 +73,10 @@ final class CacheController implements DeviceEvictionHandler {
   private final MetricsSink metrics;
   private final int loadBackThreshold;
   private final LoadTicket.Driver driver;
+  /** For durations only (the shell's clock: virtual time in the deterministic shell). */
+  private final dev.hicache.api.spi.Clock clock;
+  static final String BACKUP_DURATION = "hicache_backup_duration_seconds";
+  static final String LOAD_BACK_DURATION = "load_back_duration_seconds";
 
   private final PageKey[] hostKey;
   private final long[] hostSum;
@@ -108,6 +112,7 @@ final class CacheController implements DeviceEvictionHandler {
     final int[] devicePages;
     final PageKey[] keys;
     final boolean writeBack;
+    long issuedAt;
     boolean done;
     long[] checksums;
     Throwable failure;
@@ -124,6 +129,7 @@ final class CacheController implements DeviceEvictionHandler {
     final int[] hostPages;
     final int[] devicePages;
     final LoadTicket ticket;
+    long issuedAt;
     int attempts = 1;
     boolean done;
     Throwable failure;
@@ -135,7 +141,7 @@ final class CacheController implements DeviceEvictionHandler {
 
   CacheController(HiRadixTree tree, int layers, long bytesPerPage, WritePolicy writePolicy, PageAllocator device,
                   PageAllocator host, TransferPort port, MetricsSink metrics, int loadBackThreshold,
-                  LoadTicket.Driver driver) {
+                  LoadTicket.Driver driver, dev.hicache.api.spi.Clock clock) {
     this.tree = tree;
     this.ps = tree.pageSize();
     this.layers = layers;
@@ -147,6 +153,7 @@ final class CacheController implements DeviceEvictionHandler {
     this.metrics = metrics;
     this.loadBackThreshold = loadBackThreshold;
     this.driver = driver;
+    this.clock = clock;
     int hp = host == null ? 0 : host.capacity();
     this.hostKey = new PageKey[hp];
     this.hostSum = new long[hp];
@@ -304,6 +311,7 @@ final class CacheController implements DeviceEvictionHandler {
     long id = nextOp++;
     LoadOp op = new LoadOp(id, last, hp, dp, new LoadTicket(id, layers, total * bytesPerPage, driver));
     for (int p : dp) deviceLoadOp[p] = id;
+    op.issuedAt = clock.nanos();
     loads.add(op);
     inflight.put(id, op);
     metrics.gauge(LOAD_QUEUE, null, loads.size());
@@ -549,6 +557,7 @@ final class CacheController implements DeviceEvictionHandler {
     hostUsed += hp.length;
     long id = nextOp++;
     BackupOp op = new BackupOp(id, node, hp.clone(), dp, keys, writeBack);
+    op.issuedAt = clock.nanos();
     backups.add(op);
     inflight.put(id, op);
     metrics.gauge(BACKUP_QUEUE, null, backups.size());
@@ -599,6 +608,7 @@ final class CacheController implements DeviceEvictionHandler {
       metrics.count(BACKUP_FAILED_TOKENS, null, tokens);
     } else {
       metrics.count(BACKUPED_TOKENS, Tier.HOST.sglangName(), tokens);
+      metrics.observe(BACKUP_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
       metrics.count(BACKUP_BYTES, null, op.hostPages.length * bytesPerPage);
     }
     if (storage != null && op.failure == null && !op.node.removed() && op.node.backuped() && storage.feedsL3(op.writeBack)) {
@@ -642,6 +652,7 @@ final class CacheController implements DeviceEvictionHandler {
       throw new IllegalStateException("load-back of " + tokens + " tokens failed " + LOAD_ATTEMPTS + " times", op.failure);
     }
     metrics.count(LOAD_BACK_TOKENS, null, tokens);
+    metrics.observe(LOAD_BACK_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
     metrics.count(LOAD_BACK_BYTES, null, op.devicePages.length * bytesPerPage);
     tree.decLockRef(op.lastNode);
   }

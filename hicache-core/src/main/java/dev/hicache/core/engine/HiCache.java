@@ -349,7 +349,7 @@ public final class HiCache implements AutoCloseable {
       HiRadixTree tree = new HiRadixTree(ps, EvictionPolicies.byName(config.radixEvictionPolicy()), c,
           config.writePolicy(), new PageHasher(ps), namespaceSeed, matchTouch);
       CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), config.writePolicy(),
-          device, host, port, metrics, config.loadBackThreshold(), driver);
+          device, host, port, metrics, config.loadBackThreshold(), driver, c);
       if (det != null) det.bind(controller);
       if (l3Store != null) {
         if (host == null) throw new IllegalArgumentException("--hicache-storage-backend needs a host tier (L3 pages pass through L2)");

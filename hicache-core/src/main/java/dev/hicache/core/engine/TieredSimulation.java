@@ -3,6 +3,8 @@ package dev.hicache.core.engine;
 import dev.hicache.api.KvShape;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.core.metrics.InMemoryMetrics;
+import dev.hicache.api.spi.L3Store;
+import dev.hicache.core.prefetch.L3CostModel;
 import dev.hicache.core.tree.MatchTouch;
 
 /**
@@ -20,8 +22,9 @@ import dev.hicache.core.tree.MatchTouch;
  */
 public final class TieredSimulation implements AutoCloseable {
   /** What one request got. */
-  public record Outcome(int promptTokens, int deviceHitTokens, int hostHitTokens, long admittedAtNanos,
-                        long readyAtNanos, long finishedAtNanos, boolean cached) {
+  public record Outcome(int promptTokens, int deviceHitTokens, int hostHitTokens, int storageHitTokens,
+                        long admittedAtNanos, long readyAtNanos, long finishedAtNanos, boolean cached) {
+    /** Device hit plus everything loaded back (host hits include those a prefetch brought from L3). */
     public int cachedTokens() { return deviceHitTokens + hostHitTokens; }
   }
 
@@ -34,7 +37,9 @@ public final class TieredSimulation implements AutoCloseable {
   private long promptTokens;
   private long deviceHitTokens;
   private long hostHitTokens;
+  private long storageHitTokens;
   private long uncached;
+  private final boolean storage;
 
   /**
    * @param config page size, write policy, eviction policy, load-back threshold
@@ -48,10 +53,32 @@ public final class TieredSimulation implements AutoCloseable {
    */
   public TieredSimulation(HiCacheConfig config, KvShape shape, int deviceTokens, int hostTokens, CostModel cost,
                           long prefillNanosPerToken, long decodeNanosPerToken, MatchTouch matchTouch) {
+    this(config, shape, deviceTokens, hostTokens, cost, prefillNanosPerToken, decodeNanosPerToken, matchTouch, null, null);
+  }
+
+  /**
+   * With an L3 store as well (L1+L2+L3): each request is queued first, so its prefetch of the L3
+   * hit beyond the local match starts; it is admitted when {@code --hicache-storage-prefetch-policy}
+   * lets it (best_effort: at once, with whatever has arrived). Pages move as stubs (no host bytes),
+   * so the store holds only keys and checksummed stubs.
+   *
+   * @param l3 the store (owned by the caller; may be shared by several simulations); null = no L3
+   * @param l3Cost L3 command times; null = {@link L3CostModel#mooncakeRdma()}
+   */
+  public TieredSimulation(HiCacheConfig config, KvShape shape, int deviceTokens, int hostTokens, CostModel cost,
+                          long prefillNanosPerToken, long decodeNanosPerToken, MatchTouch matchTouch,
+                          L3Store l3, L3CostModel l3Cost) {
     if (prefillNanosPerToken < 0 || decodeNanosPerToken < 0) throw new IllegalArgumentException("compute times must be >= 0");
     this.metrics = new InMemoryMetrics();
-    this.cache = HiCache.builder(config).metadataOnly(shape, deviceTokens, hostTokens).deterministic(cost)
-        .metrics(metrics).matchTouch(matchTouch).build();
+    HiCache.Builder b = HiCache.builder(config).metadataOnly(shape, deviceTokens, hostTokens).deterministic(cost)
+        .metrics(metrics).matchTouch(matchTouch);
+    if (l3 != null) {
+      if (hostTokens == 0) throw new IllegalArgumentException("an L3 store needs a host tier: give the host pool a capacity");
+      b.storage(l3);
+      if (l3Cost != null) b.l3Cost(l3Cost);
+    }
+    this.storage = l3 != null;
+    this.cache = b.build();
     this.shell = cache.deterministicShell();
     this.prefillNanosPerToken = prefillNanosPerToken;
     this.decodeNanosPerToken = decodeNanosPerToken;
@@ -60,8 +87,20 @@ public final class TieredSimulation implements AutoCloseable {
   /** Serves one request arriving at {@code arrivalNanos} (earlier arrivals wait for the engine). */
   public Outcome submit(long arrivalNanos, int[] tokens, int outputTokens) {
     shell.advanceTo(Math.max(arrivalNanos, shell.now()));
+    CacheRequest r;
+    if (storage) {
+      long rid = requests;
+      cache.enqueue(rid, tokens);
+      int rounds = 0;
+      while (!cache.readyToAdmit(rid)) {
+        if (!shell.runNext()) cache.poll(); // nothing due: one more scheduler iteration decides
+        if (++rounds > 10_000_000) throw new IllegalStateException("request " + rid + " never became admissible");
+      }
+      r = cache.admit(rid, tokens, 0);
+    } else {
+      r = cache.admit(tokens);
+    }
     long admitted = shell.now();
-    CacheRequest r = cache.admit(tokens);
     long computeDone = admitted + (tokens.length - r.cachedTokens()) * prefillNanosPerToken;
     shell.runUntil(() -> r.load().isDone());
     // Device pages for the prompt; under write_back they may wait for copies to be acknowledged.
@@ -80,7 +119,9 @@ public final class TieredSimulation implements AutoCloseable {
     promptTokens += tokens.length;
     deviceHitTokens += r.deviceHitTokens();
     hostHitTokens += r.hostHitTokens();
-    return new Outcome(tokens.length, r.deviceHitTokens(), r.hostHitTokens(), admitted, ready, shell.now(), ok);
+    storageHitTokens += r.storageHitTokens();
+    return new Outcome(tokens.length, r.deviceHitTokens(), r.hostHitTokens(), r.storageHitTokens(), admitted, ready,
+        shell.now(), ok);
   }
 
   /** Completes every copy still in flight. */
@@ -96,7 +137,11 @@ public final class TieredSimulation implements AutoCloseable {
 
   public long deviceHitTokens() { return deviceHitTokens; }
 
+  /** Tokens loaded back from the host, those prefetched from L3 included. */
   public long hostHitTokens() { return hostHitTokens; }
+
+  /** Of {@link #hostHitTokens()}, those a prefetch brought from L3 ({@code cached_tokens{storage}}). */
+  public long storageHitTokens() { return storageHitTokens; }
 
   /** Requests whose pages could not be cached (larger than the device). */
   public long uncachedRequests() { return uncached; }

@@ -17,9 +17,14 @@ class TieredSimulationTest {
 
   /** Multi-turn conversations: each turn's prompt is the previous prompt plus new tokens. */
   private static double run(WritePolicyKind policy, int hostTokens, long[] hostHits) {
-    HiCacheConfig config = HiCacheConfig.builder().writePolicy(policy).build();
+    return run(policy, hostTokens, hostHits, null);
+  }
+
+  private static double run(WritePolicyKind policy, int hostTokens, long[] hostHits, InMemoryL3StoreDouble l3) {
+    HiCacheConfig config = HiCacheConfig.builder().writePolicy(policy)
+        .prefetchPolicy(dev.hicache.api.config.PrefetchPolicyKind.WAIT_COMPLETE).build();
     try (TieredSimulation sim = new TieredSimulation(config, SHAPE, 64 * 64, hostTokens, CostModel.pcieGen5(),
-        20_000, 0, MatchTouch.TRAVERSED)) {
+        20_000, 0, MatchTouch.TRAVERSED, l3, null)) {
       Random rnd = new Random(7);
       int conversations = 24;
       int[][] history = new int[conversations][0];
@@ -40,9 +45,11 @@ class TieredSimulationTest {
       sim.drain();
       sim.checkInvariants();
       assertThat(sim.metrics().counter("cached_tokens", Tier.DEVICE.sglangName())).isEqualTo(sim.deviceHitTokens());
-      assertThat(sim.metrics().counter("cached_tokens", Tier.HOST.sglangName())).isEqualTo(sim.hostHitTokens());
+      assertThat(sim.metrics().counter("cached_tokens", Tier.HOST.sglangName())).isEqualTo(sim.hostHitTokens() - sim.storageHitTokens());
+      assertThat(sim.metrics().counter("cached_tokens", Tier.STORAGE.sglangName())).isEqualTo(sim.storageHitTokens());
       assertThat(sim.metrics().counter("prompt_tokens")).isEqualTo(sim.promptTokens());
       hostHits[0] = sim.hostHitTokens();
+      if (hostHits.length > 1) hostHits[1] = sim.storageHitTokens();
       return sim.hitRatio();
     }
   }
@@ -55,7 +62,18 @@ class TieredSimulationTest {
       double l2 = run(p, 64 * 64 * 4, hits);
       assertThat(hits[0]).as(p + " host hits").isPositive();
       assertThat(l2).as(p + " L1+L2 vs L1 " + l1).isGreaterThan(l1);
+      System.out.printf("hit ratio %s: L1 %.4f, L1+L2 %.4f%n", p.flagName(), l1, l2);
     }
+  }
+
+  @Test void l3Tier_raisesHitRatioOverDeviceAndHost() {
+    long[] hits = new long[2];
+    int host = 64 * 64 * 2 + 64;
+    double l2 = run(WritePolicyKind.WRITE_THROUGH, host, hits);
+    double l3 = run(WritePolicyKind.WRITE_THROUGH, host, hits, new InMemoryL3StoreDouble());
+    assertThat(hits[1]).as("storage hit tokens").isPositive();
+    assertThat(l3).as("L1+L2+L3 vs L1+L2 " + l2).isGreaterThan(l2);
+    System.out.printf("hit ratio write_through: L1+L2 %.4f, L1+L2+L3 %.4f (storage hits %d tokens)%n", l2, l3, hits[1]);
   }
 
   @Test void hostSmallerThanDevice_isRejectedWithTheFlags() {
