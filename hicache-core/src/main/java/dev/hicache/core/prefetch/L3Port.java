@@ -22,6 +22,15 @@ public interface L3Port extends AutoCloseable {
   /** Writes at most 128 pages from {@code hostPages}; pages L3 already holds are skipped by the backend. */
   void write(long op, List<PageKey> keys, int[] hostPages);
 
+  /**
+   * Drops command {@code op} if it has not started: it will never touch the store or its host
+   * pages and no completion will come for it. False when it is running or done (its completion
+   * comes as usual).
+   */
+  default boolean cancel(long op) {
+    return false;
+  }
+
   /** Delivers every completion that has arrived, on the caller's (the scheduler's) thread; returns how many. */
   int poll(Listener listener);
 

@@ -36,6 +36,10 @@ public final class PrefetchOperation implements PrefetchProgress {
   int inFlightBatches;
   /** The query is in flight. */
   boolean queryInFlight;
+  long queryCommand;
+  /** The read batch in flight: its command and pages. */
+  long readCommand;
+  int readPages;
   /** Set by this rank: an IO failure, checksum mismatch or a failed host allocation. */
   boolean localTerminated;
   TerminalReason localReason;

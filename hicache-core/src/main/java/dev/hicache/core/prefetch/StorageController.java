@@ -204,6 +204,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     long id = nextCommand++;
     commands.put(id, new QueryCmd(op));
     op.queryInFlight = true;
+    op.queryCommand = id;
     port.query(id, keys);
     return op;
   }
@@ -373,6 +374,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     commands.put(id, new ReadCmd(op, first, n));
     op.issuedPages += n;
     op.inFlightBatches++;
+    op.readCommand = id;
+    op.readPages = n;
     port.read(id, op.keys.subList(first, first + n), Arrays.copyOfRange(op.hostPages, first, first + n));
   }
 
@@ -465,6 +468,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       boolean asked = r[at + 4] < 0;
       boolean blocked = r[at + 5] < 0;
       boolean terminatedSomewhere = r[at + 6] < 0;
+      boolean terminate = (asked && !blocked) || terminatedSomewhere;
       if (op.hitTokens < 0 && hit >= 0) {
         // Every rank's query has answered: the hit is agreed.
         if (hit < threshold) {
@@ -473,10 +477,17 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
           revoke(op);
           continue;
         }
-        agreeHit(op, (int) hit);
-        if (op.localTerminated) continue; // no host memory on this rank: the next tick ends it everywhere
+        if (terminate) {
+          // Ending in this very tick: nothing has arrived, so allocate and read nothing.
+          metrics.count(StorageMetrics.L3_HIT_TOKENS, hit);
+          op.hitTokens = (int) hit;
+          op.keys = List.copyOf(op.keys.subList(0, (int) hit / ps));
+        } else {
+          agreeHit(op, (int) hit);
+          if (op.localTerminated) continue; // no host memory on this rank: the next tick ends it everywhere
+        }
       }
-      if ((asked && !blocked) || terminatedSomewhere) {
+      if (terminate) {
         int m = (int) Math.min(completed, op.completedTokens);
         TerminalReason why;
         if (op.localTerminated) why = op.localReason;
@@ -518,6 +529,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
 
   /** QUEUED → REVOKED: the agreed hit is below the threshold. */
   private void revoke(PrefetchOperation op) {
+    cancelPending(op);
     op.moveTo(PrefetchState.REVOKED);
     op.reason = TerminalReason.BELOW_THRESHOLD;
     if (op.hostPages != null) {
@@ -532,6 +544,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
    * rest (pages still being read wait for their batch), release the anchor.
    */
   private void finish(PrefetchOperation op, int m, TerminalReason why) {
+    cancelPending(op);
     op.moveTo(PrefetchState.TERMINATED);
     op.reason = why;
     int mPages = m / ps;
@@ -557,15 +570,30 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     int completedPages = op.completedTokens / ps;
     for (int k = mPages; k < Math.min(completedPages, hp.length); k++) hostRelease.add(hp[k]);
     for (int k = Math.max(op.issuedPages, mPages); k < hp.length; k++) hostRelease.add(hp[k]);
-    if (op.inFlightBatches > 0) {
-      op.zombiePages = Arrays.copyOfRange(hp, Math.max(completedPages, mPages), op.issuedPages);
-    }
+    // [completed, issued): the batch in flight (its pages wait for its IO), or the rest of a short
+    // batch that already returned (free now).
+    int[] tail = Arrays.copyOfRange(hp, Math.min(hp.length, Math.max(completedPages, mPages)), Math.min(hp.length, op.issuedPages));
+    if (op.inFlightBatches > 0) op.zombiePages = tail;
+    else for (int p : tail) hostRelease.add(p);
     op.hostPages = null;
     op.insertedTokens = (mPages - matchedPages) * ps;
     metrics.count(StorageMetrics.PREFETCHED_TOKENS, op.insertedTokens);
     storageHits.put(op.rid, op.insertedTokens);
     if (why == TerminalReason.COMPLETE) metrics.count(StorageMetrics.PREFETCH_COMPLETED, 1);
     end(op);
+  }
+
+  /** Commands of an ending op that have not started are dropped: they never touch L3 or the op's pages. */
+  private void cancelPending(PrefetchOperation op) {
+    if (op.queryInFlight && port.cancel(op.queryCommand)) {
+      commands.remove(op.queryCommand);
+      op.queryInFlight = false;
+    }
+    if (op.inFlightBatches > 0 && port.cancel(op.readCommand)) {
+      commands.remove(op.readCommand);
+      op.inFlightBatches--;
+      op.issuedPages -= op.readPages;
+    }
   }
 
   /** Leaves the live set: anchor released, occupied tokens lowered — exactly once (lesson 3). */

@@ -28,6 +28,8 @@ public final class ThreadedL3Port implements L3Port {
   private final List<Thread> threads = new ArrayList<>();
   private final MpscUnboundedArrayQueue<Done> completions = new MpscUnboundedArrayQueue<>(256);
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Per command not yet taken by its lane: 0 queued, 2 cancelled; removed when a lane takes it. */
+  private final java.util.concurrent.ConcurrentHashMap<Long, AtomicInteger> queued = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean stopping;
 
   public ThreadedL3Port(L3PageIo io) {
@@ -45,7 +47,7 @@ public final class ThreadedL3Port implements L3Port {
 
   @Override public void query(long op, List<PageKey> keys) {
     List<PageKey> k = List.copyOf(keys);
-    submit(0, () -> {
+    submit(0, op, () -> {
       try {
         completions.offer(new QueryDone(op, io.query(k), null));
       } catch (Throwable e) {
@@ -57,7 +59,7 @@ public final class ThreadedL3Port implements L3Port {
   @Override public void read(long op, List<PageKey> keys, int[] hostPages) {
     List<PageKey> k = List.copyOf(keys);
     int[] hp = hostPages.clone();
-    submit(1, () -> {
+    submit(1, op, () -> {
       ReadResult r;
       try {
         r = io.read(k, hp);
@@ -71,7 +73,7 @@ public final class ThreadedL3Port implements L3Port {
   @Override public void write(long op, List<PageKey> keys, int[] hostPages) {
     List<PageKey> k = List.copyOf(keys);
     int[] hp = hostPages.clone();
-    submit(2, () -> {
+    submit(2, op, () -> {
       try {
         completions.offer(new WriteDone(op, io.write(k, hp), null));
       } catch (Throwable e) {
@@ -80,10 +82,23 @@ public final class ThreadedL3Port implements L3Port {
     });
   }
 
-  private void submit(int lane, Runnable r) {
+  private void submit(int lane, long op, Runnable r) {
     if (stopping) throw new IllegalStateException("the L3 port is closed");
     inFlight.incrementAndGet();
-    lanes.get(lane).add(r);
+    AtomicInteger state = new AtomicInteger();
+    queued.put(op, state);
+    lanes.get(lane).add(() -> {
+      queued.remove(op, state);
+      if (state.compareAndSet(0, 1)) r.run();
+    });
+  }
+
+  @Override public boolean cancel(long op) {
+    AtomicInteger state = queued.get(op);
+    if (state == null || !state.compareAndSet(0, 2)) return false;
+    queued.remove(op, state);
+    inFlight.decrementAndGet();
+    return true;
   }
 
   private void laneLoop(LinkedBlockingQueue<Runnable> q) {

@@ -2,26 +2,45 @@ package dev.hicache.core.prefetch;
 
 import dev.hicache.api.PageKey;
 import dev.hicache.api.spi.Clock;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
 
 /**
- * The L3 port in virtual time: each command is due when the {@link L3CostModel} says (three
- * serial lanes), and runs against the store — moving real bytes when there is a host pool — when
- * {@link #poll} finds it due. The driver advances the shared virtual clock to {@link #nextDueNanos()}.
- * Single-threaded; nothing here reads a wall clock or sleeps.
+ * The L3 port in virtual time: three serial lanes (queries, reads, writes), each running its
+ * commands in issue order. A command starts when it reaches the head of its lane (at the earliest
+ * when it was issued), takes what the {@link L3CostModel} says, and runs against the store —
+ * moving real bytes when there is a host pool — when {@link #poll} finds it due. The driver
+ * advances the shared virtual clock to {@link #nextDueNanos()}. A command still waiting behind
+ * another can be {@link #cancel cancelled} and then costs no time at all, so a backlog built up
+ * while L3 was slow drains as soon as the requests it served have moved on.
+ *
+ * <p>Single-threaded; nothing here reads a wall clock or sleeps.
  */
 public final class VirtualTimeL3Port implements L3Port {
   private enum Lane { QUERY, READ, WRITE }
 
-  private record Cmd(long op, Lane lane, List<PageKey> keys, int[] hostPages, long dueAt, long seq) {}
+  private static final class Cmd {
+    final long op;
+    final Lane lane;
+    final List<PageKey> keys;
+    final int[] hostPages;
+    final long issuedAt;
+    final long seq;
+    long dueAt = Long.MAX_VALUE;
+
+    Cmd(long op, Lane lane, List<PageKey> keys, int[] hostPages, long issuedAt, long seq) {
+      this.op = op; this.lane = lane; this.keys = keys; this.hostPages = hostPages; this.issuedAt = issuedAt;
+      this.seq = seq;
+    }
+  }
 
   private final L3PageIo io;
   private final L3CostModel cost;
   private final Clock clock;
-  private final List<Cmd> pending = new ArrayList<>();
-  private final long[] laneFreeAt = new long[3];
+  @SuppressWarnings("unchecked")
+  private final ArrayDeque<Cmd>[] lanes = new ArrayDeque[] {new ArrayDeque<Cmd>(), new ArrayDeque<Cmd>(), new ArrayDeque<Cmd>()};
   private long seq;
+  private int size;
   private boolean closed;
 
   public VirtualTimeL3Port(L3PageIo io, L3CostModel cost, Clock clock) {
@@ -34,56 +53,91 @@ public final class VirtualTimeL3Port implements L3Port {
   public L3PageIo io() { return io; }
 
   @Override public void query(long op, List<PageKey> keys) {
-    issue(op, Lane.QUERY, keys, null, cost.queryNanos(keys.size()));
+    issue(op, Lane.QUERY, keys, null);
   }
 
   @Override public void read(long op, List<PageKey> keys, int[] hostPages) {
-    issue(op, Lane.READ, keys, hostPages, cost.readNanos(keys.size(), keys.size() * io.pageBytes()));
+    issue(op, Lane.READ, keys, hostPages);
   }
 
   @Override public void write(long op, List<PageKey> keys, int[] hostPages) {
-    issue(op, Lane.WRITE, keys, hostPages, cost.writeNanos(keys.size(), keys.size() * io.pageBytes()));
+    issue(op, Lane.WRITE, keys, hostPages);
   }
 
-  private void issue(long op, Lane lane, List<PageKey> keys, int[] hostPages, long nanos) {
+  private void issue(long op, Lane lane, List<PageKey> keys, int[] hostPages) {
     if (closed) throw new IllegalStateException("the L3 port is closed");
-    long start = Math.max(clock.nanos(), laneFreeAt[lane.ordinal()]);
-    long due = start + Math.max(0, nanos);
-    laneFreeAt[lane.ordinal()] = due;
-    pending.add(new Cmd(op, lane, List.copyOf(keys), hostPages == null ? null : hostPages.clone(), due, seq++));
+    long now = clock.nanos();
+    Cmd c = new Cmd(op, lane, List.copyOf(keys), hostPages == null ? null : hostPages.clone(), now, seq++);
+    ArrayDeque<Cmd> q = lanes[lane.ordinal()];
+    if (q.isEmpty()) c.dueAt = now + nanos(c);
+    q.add(c);
+    size++;
+  }
+
+  /** Drops a command that has not started (it never touches the store or its pages); false if it runs or ran. */
+  @Override public boolean cancel(long op) {
+    for (ArrayDeque<Cmd> q : lanes) {
+      boolean head = true;
+      for (var it = q.iterator(); it.hasNext(); ) {
+        Cmd c = it.next();
+        if (c.op == op) {
+          if (head) return false;
+          it.remove();
+          size--;
+          return true;
+        }
+        head = false;
+      }
+    }
+    return false;
   }
 
   @Override public long nextDueNanos() {
     long t = Long.MAX_VALUE;
-    for (Cmd c : pending) t = Math.min(t, c.dueAt);
+    for (ArrayDeque<Cmd> q : lanes) if (!q.isEmpty()) t = Math.min(t, q.peek().dueAt);
     return t;
   }
 
-  @Override public int inFlight() { return pending.size(); }
+  @Override public int inFlight() { return size; }
 
   @Override public int poll(Listener listener) {
-    long now = clock.nanos();
-    int n = 0;
-    while (true) {
-      int best = -1;
-      for (int i = 0; i < pending.size(); i++) {
-        Cmd c = pending.get(i);
-        if (c.dueAt <= now && (best < 0 || c.dueAt < pending.get(best).dueAt
-            || (c.dueAt == pending.get(best).dueAt && c.seq < pending.get(best).seq))) best = i;
-      }
-      if (best < 0) return n;
-      run(pending.remove(best), listener);
-      n++;
-    }
+    return runUntil(clock.nanos(), listener);
   }
 
   /** Runs every pending command now, in due order, whatever the clock says (close, tests). */
   public void drain(Listener listener) {
-    while (!pending.isEmpty()) {
-      int best = 0;
-      for (int i = 1; i < pending.size(); i++) if (pending.get(i).dueAt < pending.get(best).dueAt) best = i;
-      run(pending.remove(best), listener);
+    runUntil(Long.MAX_VALUE, listener);
+  }
+
+  private int runUntil(long now, Listener l) {
+    int n = 0;
+    while (true) {
+      ArrayDeque<Cmd> best = null;
+      for (ArrayDeque<Cmd> q : lanes) {
+        if (q.isEmpty() || q.peek().dueAt > now) continue;
+        if (best == null || q.peek().dueAt < best.peek().dueAt
+            || (q.peek().dueAt == best.peek().dueAt && q.peek().seq < best.peek().seq)) best = q;
+      }
+      if (best == null) return n;
+      Cmd c = best.poll();
+      size--;
+      if (!best.isEmpty()) {
+        Cmd next = best.peek();
+        next.dueAt = Math.max(c.dueAt, next.issuedAt) + nanos(next);
+      }
+      run(c, l);
+      n++;
     }
+  }
+
+  /** A command's duration, asked of the cost model when it starts (so a store's latency is that of the moment). */
+  private long nanos(Cmd c) {
+    long bytes = c.keys.size() * io.pageBytes();
+    return Math.max(0, switch (c.lane) {
+      case QUERY -> cost.queryNanos(c.keys.size());
+      case READ -> cost.readNanos(c.keys.size(), bytes);
+      case WRITE -> cost.writeNanos(c.keys.size(), bytes);
+    });
   }
 
   private void run(Cmd c, Listener l) {

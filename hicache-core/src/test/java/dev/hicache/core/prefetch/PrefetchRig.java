@@ -133,6 +133,57 @@ final class PrefetchRig implements AutoCloseable {
     tree.insertHostOnly(tree.root(), tokens, 0, pages * PAGE_SIZE, hp, keys.toArray(new PageKey[0]));
   }
 
+  /**
+   * The request computed its prompt: its full pages not yet in the tree join it as a host copy with
+   * the right bytes (as an acknowledged D→H backup would leave them), and that node is handed to
+   * {@link StorageController#backup} for L2→L3. Returns the node, or null if nothing was new.
+   */
+  TreeNode computeAndBackup(int[] tokens) {
+    int pages = tokens.length / PAGE_SIZE;
+    var m = tree.matchPrefix(tokens, pages * PAGE_SIZE);
+    int have = m.devicePrefixPages() + m.hostHitPages();
+    if (have >= pages) return null;
+    TreeNode anchor = m.lastHostNode();
+    if (!anchor.isRoot() && tree.prefixPages(anchor) != have) return null; // a device-only tail: not modelled here
+    List<PageKey> keys = hasher.chain(anchor.isRoot() ? seed : anchor.lastHashValue(), tokens, have * PAGE_SIZE, pages * PAGE_SIZE);
+    int[] hp = host.allocForTree(pages - have);
+    if (hp == null) return null;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment flat = arena.allocate(pool.pageBytes());
+      for (int i = 0; i < hp.length; i++) {
+        fill(flat, keys.get(i));
+        pool.writePage(hp[i] * PAGE_SIZE, flat);
+      }
+    }
+    var res = tree.insertHostOnly(anchor, tokens, have * PAGE_SIZE, (pages - have) * PAGE_SIZE, hp, keys.toArray(new PageKey[0]));
+    if (res.matchedPages() != 0) throw new IllegalStateException("unexpected duplicates");
+    sc.backup(res.last());
+    return res.last();
+  }
+
+  /**
+   * The pages a request would be served: its matched prefix's host pages, each checked against its
+   * key's bytes. Returns how many pages were wrong.
+   */
+  int wrongServedPages(int[] tokens) {
+    var m = tree.matchPrefix(tokens, tokens.length - 1);
+    int wrong = 0;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment got = arena.allocate(pool.pageBytes());
+      MemorySegment want = arena.allocate(pool.pageBytes());
+      for (TreeNode n = m.lastHostNode(); n != null && !n.isRoot(); n = n.parent()) {
+        int[] hv = n.hostValue();
+        PageKey[] keys = n.hashValue();
+        for (int i = 0; i < hv.length; i++) {
+          pool.readPage(hv[i] * PAGE_SIZE, got);
+          fill(want, keys[i]);
+          if (got.mismatch(want) != -1) wrong++;
+        }
+      }
+    }
+    return wrong;
+  }
+
   /** Every host page in the tree holds exactly its key's bytes (no wrong data anywhere). */
   int verifyAllHostPages() {
     int checked = 0;
