@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Replay a workload through the HiCache engine in virtual time and report hit ratios by tier,",
       "TTFT and link traffic. With no arguments: the bundled Mooncake FAST'25 conversation trace,",
-      "Llama-3-8B on one H100 of an H100 box, L1 + L2 (--hicache-ratio 2), write_through, lru.",
+      "Llama-3-8B on an H100 box (8 TP-1 instances, prefix-affinity routing), L1 + L2",
+      "(--hicache-ratio 2), write_through, lru.",
       "--l1-only: the frozen L1-only replay of the reference values (spec/mooncake.md 10.4)."
     })
 public final class SimulateCommand implements Callable<Integer> {
@@ -102,6 +103,20 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--hardware", paramLabel = "NAME", defaultValue = "h100-box",
       description = "Hardware profile: h100-box (default), h200-box, a100-box.")
   String hardware;
+
+  @Option(names = "--instances", paramLabel = "N",
+      description = "Engine instances, each with private L1 and L2 (default: the box's GPUs / --tp, 8 for TP 1).")
+  Integer instancesOption;
+  int instances;
+
+  @Option(names = "--routing", paramLabel = "POLICY", defaultValue = "prefix_affinity",
+      description = "With --instances > 1: prefix_affinity (default: same first --affinity-tokens, same instance;"
+          + " new prefixes to the earliest free), round_robin, random.")
+  String routing;
+
+  @Option(names = "--affinity-tokens", paramLabel = "N", defaultValue = "1024",
+      description = "Prefix length that prefix_affinity routes on (default ${DEFAULT-VALUE}).")
+  int affinityTokens;
 
   @Option(names = "--decode-ms-per-token", paramLabel = "MS", defaultValue = "0",
       description = "Charge decode to the instance (batch size 1); default 0 = a prefill-only instance.")
@@ -412,8 +427,14 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     HiCacheConfig config = HiCacheConfig.builder().pageSize(pageSize).writePolicy(wp)
         .radixEvictionPolicy(evictionPolicy).hicacheRatio(hicacheRatio).build();
+    instances = instancesOption != null ? instancesOption : Math.max(1, hw.gpus() / tp);
+    if (instances < 1 || instances > 1024) throw usage("Invalid value for option '--instances': '" + instances + "' (1..1024)");
+    if (!List.of("round_robin", "random", "prefix_affinity").contains(routing)) {
+      throw usage("Invalid value for option '--routing': '" + routing + "' (expected round_robin, random or prefix_affinity)");
+    }
+    if (affinityTokens < 1) throw usage("Invalid value for option '--affinity-tokens': '" + affinityTokens + "' (>= 1)");
     return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
-        hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6));
+        hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens);
   }
 
   private Path tracePath() {

@@ -35,16 +35,24 @@ public final class EngineReplay {
     if (device > Integer.MAX_VALUE || host > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("capacities above " + Integer.MAX_VALUE + " tokens are not supported by the engine");
     }
+    int instances = setup.instances();
     long[] ttft = new long[1024];
     int n = 0;
     TreeMap<Integer, long[]> groups = new TreeMap<>(); // group -> {requests, prompt, device, host, ttftSum}
     Request r = new Request();
     java.util.ArrayList<long[]> timeline = new java.util.ArrayList<>(); // per minute: prompt, cached, d2h, h2d
-    long lastD2h = 0, lastH2d = 0;
+    long[] lastD2h = new long[instances], lastH2d = new long[instances];
     long lastFinish = 0;
-    try (TieredSimulation sim = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host,
-        setup.costModel(), setup.prefillNanosPerToken(), setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY)) {
+    TieredSimulation[] sims = new TieredSimulation[instances];
+    Router router = new Router(setup.routing(), instances, pageSize, setup.affinityTokens());
+    try {
+      for (int i = 0; i < instances; i++) {
+        sims[i] = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host, setup.costModel(),
+            setup.prefillNanosPerToken(), setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY);
+      }
       while (workload.next(r)) {
+        int target = router.route(r.tokens, sims);
+        TieredSimulation sim = sims[target];
         TieredSimulation.Outcome o = sim.submit(r.arrivalNanos, r.tokens, r.outputTokens);
         long t = o.readyAtNanos() - r.arrivalNanos;
         if (n == ttft.length) ttft = Arrays.copyOf(ttft, n * 2);
@@ -63,23 +71,75 @@ public final class EngineReplay {
         long h2d = sim.metrics().counter("load_back_bytes");
         b[0] += o.promptTokens();
         b[1] += o.cachedTokens();
-        b[2] += d2h - lastD2h;
-        b[3] += h2d - lastH2d;
-        lastD2h = d2h;
-        lastH2d = h2d;
+        b[2] += d2h - lastD2h[target];
+        b[3] += h2d - lastH2d[target];
+        lastD2h[target] = d2h;
+        lastH2d[target] = h2d;
         workload.completed(r, o.finishedAtNanos());
         if (progress != null && (n & 255) == 0) progress.accept(n);
       }
-      sim.drain();
-      var m = sim.metrics();
+      long requests = 0, prompt = 0, dev = 0, hst = 0, unc = 0, d2h = 0, h2d = 0, evD = 0, evH = 0;
+      for (TieredSimulation sim : sims) {
+        sim.drain();
+        var m = sim.metrics();
+        requests += sim.requests();
+        prompt += sim.promptTokens();
+        dev += sim.deviceHitTokens();
+        hst += sim.hostHitTokens();
+        unc += sim.uncachedRequests();
+        d2h += m.counter("hicache_backup_bytes");
+        h2d += m.counter("load_back_bytes");
+        evD += m.counter("evicted_tokens", "device");
+        evH += m.counter("evicted_tokens", "host");
+      }
       long[] sorted = Arrays.copyOf(ttft, n);
       Arrays.sort(sorted);
-      return new EngineResult(setup, workload.describe(), workload.groupName(), sim.requests(), sim.promptTokens(),
-          sim.deviceHitTokens(), sim.hostHitTokens(), sim.uncachedRequests(),
-          m.counter("hicache_backup_bytes"), m.counter("load_back_bytes"),
-          m.counter("evicted_tokens", "device"), m.counter("evicted_tokens", "host"),
-          percentile(sorted, 0.5), percentile(sorted, 0.9), percentile(sorted, 0.99),
+      return new EngineResult(setup, workload.describe(), workload.groupName(), requests, prompt, dev, hst, unc,
+          d2h, h2d, evD, evH, percentile(sorted, 0.5), percentile(sorted, 0.9), percentile(sorted, 0.99),
           n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline, System.nanoTime() - t0);
+    } finally {
+      for (TieredSimulation sim : sims) if (sim != null) sim.close();
+    }
+  }
+
+  /** Which instance serves a request. */
+  static final class Router {
+    private final String policy;
+    private final int instances;
+    private final int pageSize;
+    private final int affinityTokens;
+    private final java.util.HashMap<Long, Integer> owner = new java.util.HashMap<>();
+    private final java.util.SplittableRandom rnd = new java.util.SplittableRandom(42);
+    private int next;
+
+    Router(String policy, int instances, int pageSize, int affinityTokens) {
+      this.policy = policy;
+      this.instances = instances;
+      this.pageSize = pageSize;
+      this.affinityTokens = affinityTokens;
+    }
+
+    int route(int[] tokens, TieredSimulation[] sims) {
+      if (instances == 1) return 0;
+      return switch (policy) {
+        case "round_robin" -> next++ % instances;
+        case "random" -> rnd.nextInt(instances);
+        default -> {
+          // Prefix affinity: requests that share their first affinityTokens (page-aligned) go where
+          // that prefix went before; a new prefix goes to the instance that is free earliest.
+          int len = Math.min(tokens.length / pageSize * pageSize, affinityTokens);
+          long h = len;
+          for (int i = 0; i < len; i++) h = (h ^ tokens[i]) * 0x9E3779B97F4A7C15L;
+          Integer o = owner.get(h);
+          if (o == null) {
+            int best = 0;
+            for (int i = 1; i < instances; i++) if (sims[i].now() < sims[best].now()) best = i;
+            o = best;
+            owner.put(h, o);
+          }
+          yield o;
+        }
+      };
     }
   }
 

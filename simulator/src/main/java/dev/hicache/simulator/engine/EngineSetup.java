@@ -8,10 +8,19 @@ import dev.hicache.simulator.model.ModelProfile;
 
 /**
  * Everything an engine run is configured with, resolved: capacities in tokens (whole pages), the
- * KV shape of one rank, copy costs and compute times.
+ * KV shape of one rank, copy costs and compute times; {@code instances} engines with private L1/L2
+ * behind a router (round_robin, random, prefix_affinity).
  */
 public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp,
-    KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken) {
+    KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken,
+    int instances, String routing, int affinityTokens) {
+
+  /** One instance, no routing. */
+  public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
+      long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken) {
+    this(config, model, hardware, tp, shape, deviceTokens, hostTokens, prefillNanosPerToken, decodeNanosPerToken, 1,
+        "round_robin", 1024);
+  }
 
   public CostModel costModel() {
     return CostModel.link(hardware.pcieGBps() * 1e9, hardware.pcieGBps() * 1e9,

@@ -4,11 +4,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The machine an instance runs on, per GPU: HBM, the share SGLang gives to weights plus KV
+ * The machine instances run on: its GPU count and, per GPU, HBM, the share SGLang gives to weights plus KV
  * ({@code --mem-fraction-static}), dense BF16 throughput and the fraction of it prefill reaches,
  * the host–device link, and the host memory the host tier may use.
  */
-public record HardwareProfile(String name, double hbmGB, double memFractionStatic, double tflops, double mfu,
+public record HardwareProfile(String name, int gpus, double hbmGB, double memFractionStatic, double tflops, double mfu,
     double pcieGBps, double pcieLatencyUs, double hostGBPerGpu) {
 
   public static final Map<String, HardwareProfile> PRESETS = presets();
@@ -17,9 +17,9 @@ public record HardwareProfile(String name, double hbmGB, double memFractionStati
     Map<String, HardwareProfile> m = new LinkedHashMap<>();
     // H100 SXM 80 GB: 989 dense BF16 TFLOPS; PCIe Gen5 x16 ≈ 50 GB/s per direction as HiCache sees
     // it; an 8-GPU box with 2 TiB of DRAM gives each GPU's host tier up to ~200 GB.
-    m.put("h100-box", new HardwareProfile("h100-box", 80, 0.88, 989, 0.45, 50, 10, 200));
-    m.put("h200-box", new HardwareProfile("h200-box", 141, 0.88, 989, 0.45, 50, 10, 200));
-    m.put("a100-box", new HardwareProfile("a100-box", 80, 0.88, 312, 0.45, 25, 10, 120));
+    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, 0.45, 50, 10, 200));
+    m.put("h200-box", new HardwareProfile("h200-box", 8, 141, 0.88, 989, 0.45, 50, 10, 200));
+    m.put("a100-box", new HardwareProfile("a100-box", 8, 80, 0.88, 312, 0.45, 25, 10, 120));
     return m;
   }
 

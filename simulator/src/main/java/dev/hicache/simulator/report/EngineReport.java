@@ -20,6 +20,8 @@ public final class EngineReport {
     m.put("model", s.model().name());
     m.put("tp", s.tp());
     m.put("hardware", s.hardware().name());
+    m.put("instances", s.instances());
+    m.put("routing", s.instances() == 1 ? "-" : s.routing());
     m.put("kv_bytes_per_token", s.shape().bytesPerToken());
     m.put("page_size", s.config().pageSize());
     m.put("write_policy", s.config().writePolicy().flagName());
@@ -111,6 +113,9 @@ public final class EngineReport {
     row(sb, "L2 (host)", s.hostTokens() == 0 ? "off" : String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)",
         s.hostTokens(), s.hostTokens() * (double) s.shape().bytesPerToken() / 1e9));
     row(sb, "L3", "off (not wired into the simulator yet)");
+    if (s.instances() > 1) {
+      row(sb, "instances", s.instances() + " (private L1 and L2 each; routing " + s.routing() + ")");
+    }
     row(sb, "requests", String.format(Locale.ROOT, "%,d (%,d too large to cache)", r.requests(), r.uncachedRequests()));
     row(sb, "input tokens", String.format(Locale.ROOT, "%,d", r.promptTokens()));
     sb.append(String.format(Locale.ROOT, "%n  %-17s %10s %10s %10s %10s%n", "token hit ratio", "total", "L1", "L2", "L3"));

@@ -22,6 +22,12 @@ class MainTest {
     return new Run(code, out.toString(), err.toString());
   }
 
+  static double hitRatio(String json) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"token_hit_ratio\":([0-9.]+)").matcher(json);
+    assertThat(m.find()).as(json).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
   static String range(int from, int toExclusive) {
     return IntStream.range(from, toExclusive).mapToObj(Integer::toString).collect(Collectors.joining(","));
   }
@@ -175,7 +181,7 @@ class MainTest {
     }
     Files.writeString(t, sb.toString());
     Run r = run("simulate", "--trace", t.toString(), "--l1-capacity-tokens", "2048", "--l2-capacity-tokens", "8192",
-        "--format", "json", "--no-report");
+        "--instances", "1", "--format", "json", "--no-report");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("\"tiers\":\"L1+L2\"", "\"requests\":20", "\"input_tokens\":22000",
         "\"l2_hit_ratio\":", "\"ttft_p99_ms\":");
@@ -184,6 +190,13 @@ class MainTest {
         "--format", "csv", "--no-report");
     assertThat(csv.out().lines().toList()).hasSize(2);
     assertThat(csv.out()).contains("token_hit_ratio", ",L1,");
+    // Four conversations over three instances: prefix affinity keeps each on one instance.
+    Run affinity = run("simulate", "--trace", t.toString(), "--instances", "3", "--routing", "prefix_affinity",
+        "--format", "json", "--no-report");
+    Run roundRobin = run("simulate", "--trace", t.toString(), "--instances", "3", "--routing", "round_robin",
+        "--l1-capacity-tokens", "100000", "--format", "json", "--no-report");
+    assertThat(affinity.out()).contains("\"instances\":3", "\"routing\":\"prefix_affinity\"");
+    assertThat(hitRatio(affinity.out())).isGreaterThan(hitRatio(roundRobin.out()));
   }
 
   @Test
