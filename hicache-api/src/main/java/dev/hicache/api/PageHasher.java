@@ -26,7 +26,8 @@ public final class PageHasher {
   private final MessageDigest sha = Namespace.sha256();
   private final byte[] message;
   private final MemorySegment messageSegment;
-  private final byte[] digest = new byte[PageKey.BYTES];
+  /** The key the last call returned; its 32 bytes are still at the start of {@link #message}. */
+  private PageKey last;
 
   public PageHasher(int pageSize) {
     if (pageSize < 1) throw new IllegalArgumentException("page size must be >= 1, got " + pageSize);
@@ -41,24 +42,28 @@ public final class PageHasher {
 
   /** The key of the page {@code tokens[from .. from+pageSize)}, chained from {@code prior} (may be null). */
   public PageKey hashPage(PageKey prior, int[] tokens, int from) {
-    if (from < 0 || from + pageSize > tokens.length) {
-      throw new IllegalArgumentException("page [" + from + ", " + (from + pageSize)
-          + ") is outside the " + tokens.length + " tokens given");
-    }
+    if (from < 0 || from + pageSize > tokens.length) throw outside(from, tokens.length);
     int off = 0;
     if (prior != null) {
-      prior.writeTo(message, 0);
+      // The digest of the previous call is still in place: a chain skips re-encoding its prior.
+      if (prior != last) prior.writeTo(message, 0);
       off = PageKey.BYTES;
     }
+    last = null;
     MemorySegment.copy(tokens, from, messageSegment, INT_LE, off, pageSize);
-    off += 4 * pageSize;
-    sha.update(message, 0, off);
+    sha.update(message, 0, off + 4 * pageSize);
     try {
-      sha.digest(digest, 0, PageKey.BYTES);
+      sha.digest(message, 0, PageKey.BYTES);
     } catch (DigestException e) {
       throw new IllegalStateException(e);
     }
-    return PageKey.ofDigest(digest);
+    last = PageKey.ofDigest(message, 0);
+    return last;
+  }
+
+  private IllegalArgumentException outside(int from, int length) {
+    return new IllegalArgumentException("page [" + from + ", " + (from + pageSize)
+        + ") is outside the " + length + " tokens given");
   }
 
   /**

@@ -33,6 +33,11 @@ public final class PageKey implements Comparable<PageKey> {
     return new PageKey(word(digest, 0), word(digest, 8), word(digest, 16), word(digest, 24));
   }
 
+  /** A key from 32 raw digest bytes at {@code off} (for the hasher: no copy, no re-validation). */
+  static PageKey ofDigest(byte[] digest, int off) {
+    return new PageKey(word(digest, off), word(digest, off + 8), word(digest, off + 16), word(digest, off + 24));
+  }
+
   /** A key from its 64-character hex form; upper case is accepted, the key prints lower case. */
   public static PageKey fromHex(String hex) {
     if (hex == null || hex.length() != 2 * BYTES) {
