@@ -92,6 +92,8 @@ final class CacheController implements DeviceEvictionHandler {
   private final byte[] deviceReaders;
   private final java.util.BitSet deviceFreeDeferred;
   private int deferredDevicePages;
+  /** Device pages of failed load-backs: in the tree, but holding no valid KV (never served). */
+  private final java.util.BitSet devicePoisoned;
   private int deferredHostPages;
   private int prefetchHostPages;
   /** The L3 half (prefetch, L2→L3 backup, TP consensus); null without a storage backend. */
@@ -161,6 +163,7 @@ final class CacheController implements DeviceEvictionHandler {
     this.deviceLoadOp = new long[device.capacity()];
     this.deviceReaders = new byte[device.capacity()];
     this.deviceFreeDeferred = new java.util.BitSet(device.capacity());
+    this.devicePoisoned = new java.util.BitSet(device.capacity());
     metrics.gauge(HOST_TOTAL, null, (long) hp * ps);
   }
 
@@ -241,12 +244,15 @@ final class CacheController implements DeviceEvictionHandler {
     r.pageSize = ps;
     MatchResult m = tree.matchPrefix(r.tokens, Tokens.pageAligned(tokens.length - 1, ps));
     int[] devicePages = m.devicePages();
+    int clean = cleanPrefix(devicePages);
+    boolean poisoned = clean < devicePages.length;
+    if (poisoned) devicePages = Arrays.copyOf(devicePages, clean); // serve only what is valid; recompute the rest
     r.appendPages(devicePages);
     r.deviceHitTokens = devicePages.length * ps;
     r.lastNode = m.lastDeviceNode();
     List<LoadTicket> waits = new ArrayList<>();
     addLoadsFilling(devicePages, waits);
-    if (host != null && m.hostHitPages() > 0 && (long) m.hostHitPages() * ps >= loadBackThreshold) {
+    if (!poisoned && host != null && m.hostHitPages() > 0 && (long) m.hostHitPages() * ps >= loadBackThreshold) {
       LoadOp op = loadBack(m);
       if (op != null) {
         r.appendPages(op.devicePages);
@@ -266,6 +272,13 @@ final class CacheController implements DeviceEvictionHandler {
     metrics.count(CACHED_TOKENS, Tier.HOST.sglangName(), r.hostHitTokens - r.storageHitTokens);
     if (storage != null) metrics.count(CACHED_TOKENS, Tier.STORAGE.sglangName(), r.storageHitTokens);
     return r;
+  }
+
+  /** The number of leading pages that are not poisoned. */
+  private int cleanPrefix(int[] pages) {
+    if (devicePoisoned.isEmpty()) return pages.length;
+    for (int i = 0; i < pages.length; i++) if (devicePoisoned.get(pages[i])) return i;
+    return pages.length;
   }
 
   /** Adds the tickets of in-flight loads that fill any of {@code pages} (another request's load-back). */
@@ -424,6 +437,13 @@ final class CacheController implements DeviceEvictionHandler {
       throw new IllegalArgumentException("kv tokens " + kvTokens + " outside 0.." + Math.min(tokens.length, r.capacityTokens()));
     }
     int aligned = Tokens.pageAligned(kvTokens, ps);
+    if (chunked && !devicePoisoned.isEmpty()) {
+      // The request reads its prefix again in the next chunk: never trade its own computed pages for
+      // poisoned tree pages. Insert only up to the first poisoned page on the path.
+      int[] path = tree.matchPrefix(tokens, aligned).devicePages();
+      int clean = cleanPrefix(path);
+      if (clean < path.length) aligned = Math.max(clean * ps, r.treePages * ps);
+    }
     int alignedPages = aligned / ps;
     if (alignedPages < r.treePages) {
       throw new IllegalArgumentException("kv tokens " + kvTokens + " are fewer than the cached prefix " + r.treePages * ps);
@@ -467,6 +487,7 @@ final class CacheController implements DeviceEvictionHandler {
   @Override public void freeDevicePages(int[] pages) {
     int deferred = 0;
     for (int p : pages) {
+      devicePoisoned.clear(p);
       if (deviceLoadOp[p] != 0) throw new IllegalStateException("device page " + p + " evicted while a load fills it");
       if (deviceReaders[p] > 0) {
         deviceFreeDeferred.set(p);
@@ -645,11 +666,13 @@ final class CacheController implements DeviceEvictionHandler {
     for (int p : op.devicePages) deviceLoadOp[p] = 0;
     long tokens = (long) op.devicePages.length * ps;
     if (op.failure != null) {
-      // The device pages hold no valid KV; the tree must not serve them. Evicting the chain needs the
-      // tree's help (it is locked by the request that waits on it); until then, fail loudly.
+      // The device pages hold no valid KV, yet the tree holds them as device-resident: poison them.
+      // No match serves a poisoned page (the prefix stops before it) until eviction frees it; the
+      // requests waiting on this load see the failure and recompute.
       metrics.count(LOAD_BACK_FAILED_TOKENS, null, tokens);
+      for (int p : op.devicePages) devicePoisoned.set(p);
       tree.decLockRef(op.lastNode);
-      throw new IllegalStateException("load-back of " + tokens + " tokens failed " + LOAD_ATTEMPTS + " times", op.failure);
+      return;
     }
     metrics.count(LOAD_BACK_TOKENS, null, tokens);
     metrics.observe(LOAD_BACK_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);

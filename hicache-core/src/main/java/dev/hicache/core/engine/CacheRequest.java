@@ -51,6 +51,10 @@ public final class CacheRequest {
    * What to wait for before reading layer N of the cached prefix (done at once when nothing loads).
    * After {@link HiCache#cacheUnfinished} it may also cover another request's load-back of the
    * pages the request now shares: wait on it again before the next chunk reads the prefix.
+   *
+   * <p>If it ends with a {@link Transfer#failure() failure} (the copy failed, retried), the cached
+   * prefix is not valid: {@link HiCache#abort abort} the request and admit it again; the failed
+   * pages are never served again (a miss, never wrong data).
    */
   public Transfer load() { return load; }
 

@@ -40,6 +40,9 @@ final class EngineScript {
   private final List<int[]> queuedTokens = new ArrayList<>();
   private long nextRid;
   long storageHits;
+  /** Loads into device pages divisible by this fail for good (0: never). */
+  int failLoadsModulo;
+  long abortedAfterFailedLoad;
 
   final InMemoryMetrics metrics = new InMemoryMetrics();
   KeyedDevicePoolDouble device;
@@ -89,6 +92,7 @@ final class EngineScript {
         .memLayout(hostLayout).loadBackThreshold(PAGE).prefetchThreshold(2 * PAGE)
         .prefetchPolicy(dev.hicache.api.config.PrefetchPolicyKind.WAIT_COMPLETE).build();
     device = new KeyedDevicePoolDouble(SHAPE, devicePages * PAGE);
+    if (failLoadsModulo > 0) device.failLoadsTo = p -> p % failLoadsModulo == 0;
     host = new CorruptibleHostPoolDouble(SHAPE, hostLayout, hostPages * PAGE);
     HiCache.Builder b = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics)
         .deterministic(CostModel.link(1e9, 2e9, 1_000));
@@ -119,6 +123,7 @@ final class EngineScript {
       while (!live.isEmpty()) {
         Live l = live.getFirst();
         cache.deterministicShell().runUntil(() -> l.r.load().isDone());
+        if (failedLoad(l)) continue;
         if (!progress(l, true)) {
           cache.abort(l.r);
           live.remove(l);
@@ -143,21 +148,28 @@ final class EngineScript {
       case 0, 1 -> admit(arg);
       case 2 -> {
         if (l3 == null) admit(arg);
-        else if (!queued.isEmpty()) tryAdmitQueued(arg % queued.size(), false);
-        else shell.runNext();
+        else if (!queued.isEmpty()) {
+          shell.runNext(); // time passes: the next copy or L3 command completes
+          // The scheduler walks its waiting queue in order, asking each prefetch whether it may end.
+          for (int i = 0; i < queued.size(); ) {
+            int before = queued.size();
+            tryAdmitQueued(i, false);
+            if (queued.size() == before) i++;
+          }
+        } else shell.runNext();
       }
       case 3, 4 -> {
         if (!live.isEmpty()) {
           Live l = live.get(arg % live.size());
-          if (l.r.load().isDone() && !progress(l, (arg & 1) == 0)) {
-            // Could not get device pages now; it will try again later.
+          if (l.r.load().isDone()) {
+            if (!failedLoad(l)) progress(l, (arg & 1) == 0); // false: no device pages now; it tries later
           }
         }
       }
       case 5 -> {
         if (!live.isEmpty() && arg % 4 == 0) {
           Live l = live.get(arg % live.size());
-          if (l.r.load().isDone()) checkPrefix(l);
+          if (l.r.load().isDone() && l.r.load().failure() == null) checkPrefix(l);
           cache.abort(l.r);
           live.remove(l);
         }
@@ -219,6 +231,15 @@ final class EngineScript {
     live.add(new Live(r, tokens));
   }
 
+  /** What an engine does when a request's cached prefix could not be loaded: it drops the request (a retry would recompute). */
+  private boolean failedLoad(Live l) {
+    if (l.r.load().failure() == null) return false;
+    cache.abort(l.r);
+    live.remove(l);
+    abortedAfterFailedLoad++;
+    return true;
+  }
+
   /** Checks every cached page of the request holds the KV of its key. */
   private void checkPrefix(Live l) {
     int cachedPages = l.r.cachedTokens() / PAGE;
@@ -276,7 +297,9 @@ final class EngineScript {
     assertThat(metrics.counter(CacheController.CACHED_TOKENS, Tier.HOST.sglangName())).isEqualTo(hostHits - storageHits);
     assertThat(metrics.counter(CacheController.CACHED_TOKENS, Tier.STORAGE.sglangName())).isEqualTo(storageHits);
     // Every loaded-back token was acknowledged (all loads drained).
-    assertThat(metrics.counter(CacheController.LOAD_BACK_TOKENS)).isEqualTo(hostHits);
+    assertThat(metrics.counter(CacheController.LOAD_BACK_TOKENS) + metrics.counter(CacheController.LOAD_BACK_FAILED_TOKENS))
+        .isEqualTo(hostHits);
+    if (failLoadsModulo == 0) assertThat(metrics.counter(CacheController.LOAD_BACK_FAILED_TOKENS)).isZero();
     // Host accounting: every page backed up is still in the tree or was evicted from the host.
     long backuped = metrics.counter(CacheController.BACKUPED_TOKENS, Tier.HOST.sglangName());
     long hostEvicted = metrics.counter(CacheController.EVICTED_TOKENS, Tier.HOST.sglangName());

@@ -34,7 +34,19 @@ final class KeyedDevicePoolDouble implements DevicePool {
   }
 
   @Override public Transfer backup(int[] deviceSlots, HostPool host, int[] hostSlots) { return pool.backup(deviceSlots, host, hostSlots); }
-  @Override public Transfer load(int[] hostSlots, HostPool host, int[] deviceSlots) { return pool.load(hostSlots, host, deviceSlots); }
+  /** Loads whose first device page matches fail (as a GPU copy error would), every time. */
+  java.util.function.IntPredicate failLoadsTo = p -> false;
+  long failedLoads;
+
+  @Override public Transfer load(int[] hostSlots, HostPool host, int[] deviceSlots) {
+    if (deviceSlots.length > 0 && failLoadsTo.test(deviceSlots[0] / pool.shape().pageSize())) {
+      failedLoads++;
+      dev.hicache.core.pool.CopyTransfer t = new dev.hicache.core.pool.CopyTransfer(pool.shape().layers(), 0);
+      t.fail(new java.io.IOException("test double: load into device page " + deviceSlots[0] / pool.shape().pageSize() + " fails"));
+      return t;
+    }
+    return pool.load(hostSlots, host, deviceSlots);
+  }
   @Override public KvShape shape() { return pool.shape(); }
   @Override public int capacityTokens() { return pool.capacityTokens(); }
   @Override public int availableTokens() { return pool.availableTokens(); }
