@@ -50,9 +50,9 @@ public class PageHashBenchmark {
     SplittableRandom rnd = new SplittableRandom(1);
     tokens = new int[pageSize];
     for (int i = 0; i < pageSize; i++) tokens[i] = rnd.nextInt(1 << 18);
-    byte[] p = new byte[PageKey.BYTES];
-    for (int i = 0; i < p.length; i++) p[i] = (byte) rnd.nextInt();
-    prior = PageKey.ofDigest(p);
+    byte[] priorBytes = new byte[PageKey.BYTES];
+    for (int i = 0; i < priorBytes.length; i++) priorBytes[i] = (byte) rnd.nextInt();
+    prior = PageKey.ofDigest(priorBytes);
     sha = MessageDigest.getInstance("SHA-256");
     message = new byte[PageKey.BYTES + 4 * pageSize];
     prior.writeTo(message, 0);
