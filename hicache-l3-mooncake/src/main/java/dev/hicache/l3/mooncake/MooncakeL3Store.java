@@ -236,6 +236,16 @@ public final class MooncakeL3Store implements L3Store {
     if (pages.isEmpty()) return 0;
     int parts = keys.partsPerPage();
     String[] objects = objectKeys(pages);
+    if (!existence.enabled()) {
+      int[] rc = store.batchIsExist(objects);
+      for (int i = 0; i < rc.length; i++) {
+        if (rc[i] != 1) {
+          if (rc[i] != 0) metrics.count("l3_exists_errors", ErrorCode.describe(rc[i]), 1);
+          return i / parts;
+        }
+      }
+      return pages.size();
+    }
     Map<String, Boolean> known = existence.known(java.util.Arrays.asList(objects));
     // Ask the store only for what the cache does not know, once per key.
     var ask = new LinkedHashSet<String>();
