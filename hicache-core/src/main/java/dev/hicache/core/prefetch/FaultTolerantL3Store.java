@@ -49,6 +49,7 @@ public final class FaultTolerantL3Store implements L3Store {
   private final long probeIntervalNanos;
   private final long maxProbeIntervalNanos;
 
+  private volatile boolean closed;
   private boolean attached = true;
   private int streak;
   private int failedProbes;
@@ -117,7 +118,9 @@ public final class FaultTolerantL3Store implements L3Store {
     });
   }
 
+  /** Closes the wrapped store; later calls throw IllegalStateException (a caller bug, not an L3 fault). */
   @Override public void close() {
+    closed = true;
     delegate.close();
   }
 
@@ -130,6 +133,7 @@ public final class FaultTolerantL3Store implements L3Store {
 
   /** Runs a call with retries, or returns null (a miss / skipped write) when L3 is not usable now. */
   private <T> T call(String op, Supplier<T> body) {
+    if (closed) throw new IllegalStateException("L3 store '" + delegate.name() + "' is closed");
     if (!admit()) {
       metrics.count(StorageMetrics.L3_FAILURES, "short_circuit_" + op, 1);
       return null;
