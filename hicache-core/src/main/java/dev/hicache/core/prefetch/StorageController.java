@@ -392,6 +392,17 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   }
 
   /**
+   * Delivers the L3 completions that have arrived, and nothing else: rank-local, no collective. A
+   * shell may call it whenever an L3 event is due; decisions still wait for the next {@link #tick()}.
+   * With more than one rank, {@link #tick()} must be called only from the scheduler loop, once per
+   * iteration on every rank — never per local event, or the ranks' rounds fall out of step.
+   */
+  public int pollL3() {
+    checkOpen();
+    return port.poll(this);
+  }
+
+  /**
    * The first half of {@link #tick()}: applies arrived completions and packs this rank's votes into
    * a fixed-length vector (MIN entries as they are, MAX entries negated). For step-synchronous
    * drivers that reduce several ranks' vectors in one thread.
@@ -453,7 +464,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       BackupOp b = backups.poll();
       if (b == null || !b.done) throw new IllegalStateException("backup acks out of step across ranks");
       if (b.protectedHost && !b.node.removed()) tree.releaseHost(b.node);
-      metrics.count(StorageMetrics.BACKUPED_TOKENS, (long) b.storedPages * ps);
+      metrics.count(StorageMetrics.BACKUPED_TOKENS, StorageMetrics.STORAGE_LABEL, (long) b.storedPages * ps);
     }
     List<PrefetchOperation> live = new ArrayList<>(ops.values());
     for (int i = 0; i < live.size(); i++) {

@@ -9,7 +9,10 @@ public final class StorageMetrics {
 
   /** SGLang: tokens newly inserted from L3. */
   public static final String PREFETCHED_TOKENS = "prefetched_tokens";
-  /** SGLang: completed tokens per backup ack (0 on MLA ranks other than 0). */
+  /**
+   * SGLang: completed tokens per backup ack (0 on MLA ranks other than 0); reported with label
+   * {@code storage} (the engine reports its D→H backups as {@code backuped_tokens{host}}).
+   */
   public static final String BACKUPED_TOKENS = "backuped_tokens";
   /** SGLang: cached tokens by source; this component reports label {@code storage} at admission. */
   public static final String CACHED_TOKENS = "cached_tokens";

@@ -189,7 +189,7 @@ class StorageControllerTest {
       var pgs = rig.metrics.distribution(StorageMetrics.BACKUP_PGS, null);
       assertThat(pgs.count()).isEqualTo(3);
       assertThat(pgs.max()).isEqualTo(128);
-      assertThat(rig.metrics.counter(StorageMetrics.BACKUPED_TOKENS)).isEqualTo(300 * PS);
+      assertThat(rig.metrics.counter(StorageMetrics.BACKUPED_TOKENS, "storage")).isEqualTo(300 * PS);
       // Written pages come back byte for byte on another instance.
       try (PrefetchRig other = rig(cfg(PrefetchPolicyKind.WAIT_COMPLETE), store, 1024, 64)) {
         int[] q = PrefetchRig.concat(t, new int[] {1});
@@ -228,7 +228,7 @@ class StorageControllerTest {
     sc.tick();
     assertThat(sc.pendingBackups()).isZero();
     assertThat(store.size()).isZero();
-    assertThat(m.counter(StorageMetrics.BACKUPED_TOKENS)).isZero();
+    assertThat(m.counter(StorageMetrics.BACKUPED_TOKENS, "storage")).isZero();
     sc.close();
   }
 
