@@ -37,7 +37,19 @@ public final class OffHeapHostPool implements HostPool {
    * {@code deviceTokens} (spec §5.2), in the configured {@code --hicache-mem-layout}.
    */
   public static OffHeapHostPool sized(HiCacheConfig config, KvShape shape, int deviceTokens) {
+    return sized(config, shape, deviceTokens, Long.MAX_VALUE);
+  }
+
+  /**
+   * {@link #sized(HiCacheConfig, KvShape, int)}, also rejecting a pool that would leave less than
+   * 10 GiB of {@code availableBytes} (e.g. MemAvailable) to the system, as SGLang does.
+   */
+  public static OffHeapHostPool sized(HiCacheConfig config, KvShape shape, int deviceTokens, long availableBytes) {
     long tokens = HostPoolSizing.hostTokens(config, deviceTokens, shape.bytesPerToken());
+    if (availableBytes != Long.MAX_VALUE) {
+      String flag = config.hicacheSizeGb() > 0 ? "--hicache-size " + config.hicacheSizeGb() : "--hicache-ratio " + config.hicacheRatio();
+      HostPoolSizing.checkFits(tokens * shape.bytesPerToken(), availableBytes, flag);
+    }
     if (tokens > Integer.MAX_VALUE - shape.pageSize()) {
       throw new IllegalArgumentException("host pool of " + tokens + " tokens is too large for one pool");
     }
