@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * acknowledged (and did not start removing) must be present, byte for byte.
  *
  * <p>{@code -Dhicache.crash.kills=N} sets the number of kills (default 5, a few seconds each);
- * the figures go to stdout and to {@code crash-campaign.txt} in the build folder.
+ * the figures go to stdout and are appended to {@code crash-campaign.txt} in the build folder.
  */
 class CrashSafetyTest {
   private static final int SLOTS = 40_000;
