@@ -104,6 +104,8 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
     long start = Math.max(clock.now, loadLinkFreeAt);
     long due = start + cost.hostToDeviceNanos(devicePages.length * bytesPerPage);
     loadLinkFreeAt = due;
+    ticket.virtualStart = start;
+    ticket.virtualDue = due;
     pending.add(new Cmd(new Pending(op, false, devicePages.length, clock.now, due), devicePages, hostPages, null, ticket));
   }
 

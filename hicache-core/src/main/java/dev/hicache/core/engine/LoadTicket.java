@@ -17,6 +17,9 @@ public final class LoadTicket implements Transfer {
 
   final long op;
   final CopyTransfer progress;
+  /** Deterministic shell only: when the copy starts and ends in virtual time (layers land evenly in between). */
+  long virtualStart = -1;
+  long virtualDue = -1;
   private final Driver driver;
 
   LoadTicket(long op, int layers, long bytes, Driver driver) {
@@ -29,6 +32,12 @@ public final class LoadTicket implements Transfer {
   @Override public int layersDone() { return progress.layersDone(); }
   @Override public Throwable failure() { return progress.failure(); }
   @Override public long bytes() { return progress.bytes(); }
+
+  /** Deterministic shell: when layer {@code layer} lands in virtual time (layers land evenly over the copy). */
+  long layerDueNanos(int layer) {
+    if (virtualDue < 0) return 0;
+    return virtualStart + (virtualDue - virtualStart) * (layer + 1) / layers();
+  }
 
   @Override public void awaitLayer(int layer) throws InterruptedException {
     if (driver != null) driver.runUntil(() -> progress.layersDone() > layer || progress.failure() != null);

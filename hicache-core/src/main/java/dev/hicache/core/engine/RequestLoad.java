@@ -19,6 +19,13 @@ final class RequestLoad implements Transfer {
 
   List<LoadTicket> parts() { return parts; }
 
+  /** Deterministic shell: when layer {@code layer} has landed in every part (0 when nothing loads). */
+  long layerDueNanos(int layer) {
+    long t = 0;
+    for (LoadTicket p : parts) t = Math.max(t, p.layerDueNanos(layer));
+    return t;
+  }
+
   @Override public int layers() { return layers; }
 
   @Override public int layersDone() {

@@ -14,7 +14,8 @@ import dev.hicache.core.tree.MatchTouch;
  *
  * <p>Per request ({@link #submit}): time moves to its arrival (copies due meanwhile complete);
  * the prompt is matched and its host part loaded back; prefill of the uncached tokens takes {@code
- * prefillNanosPerToken} each and overlaps the load (the request is ready when both are done); the
+ * prefillNanosPerToken} each, split evenly over the layers, and overlaps the load layer by layer
+ * (layer i computes once layer i has landed and layer i-1 is computed); the
  * prompt's full pages are inserted (the write policy copies them down); decode takes {@code
  * decodeNanosPerToken} per output token. Hit ratio = cached tokens / prompt tokens.
  *
@@ -101,7 +102,15 @@ public final class TieredSimulation implements AutoCloseable {
       r = cache.admit(tokens);
     }
     long admitted = shell.now();
-    long computeDone = admitted + (tokens.length - r.cachedTokens()) * prefillNanosPerToken;
+    // Layer-wise overlap (spec §6.4): layer i's prefill starts once layer i of the cached prefix has
+    // landed and layer i-1's prefill is done.
+    long prefill = (tokens.length - r.cachedTokens()) * prefillNanosPerToken;
+    int layers = r.load().layers();
+    long computeDone = admitted;
+    for (int layer = 0; layer < layers; layer++) {
+      long start = Math.max(computeDone, r.load.layerDueNanos(layer));
+      computeDone = start + prefill * (layer + 1) / layers - prefill * layer / layers;
+    }
     shell.runUntil(() -> r.load().isDone());
     // Device pages for the prompt; under write_back they may wait for copies to be acknowledged.
     boolean ok = cache.extend(r, tokens.length);

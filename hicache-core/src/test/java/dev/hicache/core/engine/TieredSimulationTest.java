@@ -76,6 +76,30 @@ class TieredSimulationTest {
     System.out.printf("hit ratio write_through: L1+L2 %.4f, L1+L2+L3 %.4f (storage hits %d tokens)%n", l2, l3, hits[1]);
   }
 
+  @Test void loadBack_overlapsPrefillLayerByLayer() {
+    HiCacheConfig config = HiCacheConfig.builder().build();
+    long bytes = 64L * SHAPE.bytesPerPage(); // a 64-page load
+    CostModel cost = CostModel.link(10e9, 10e9, 0);
+    long load = cost.hostToDeviceNanos(bytes);
+    try (TieredSimulation sim = new TieredSimulation(config, SHAPE, 128 * 64, 512 * 64, cost, 1_000, 0, MatchTouch.TRAVERSED)) {
+      int[] a = new int[64 * 64 + 64 * 2];
+      int[] b = new int[64 * 120];
+      for (int i = 0; i < a.length; i++) a[i] = i;
+      for (int i = 0; i < b.length; i++) b[i] = 1_000_000 + i;
+      sim.submit(0, a, 0);
+      sim.submit(sim.now() + 1_000_000_000L, b, 0); // pushes a's pages off the device; their host copies stay
+      TieredSimulation.Outcome o = sim.submit(sim.now() + 1_000_000_000L, a, 0);
+      assertThat(o.hostHitTokens()).isGreaterThanOrEqualTo(64 * 64);
+      long prefill = (long) (a.length - o.cachedTokens()) * 1_000;
+      long loaded = cost.hostToDeviceNanos((long) o.hostHitTokens() / 64 * SHAPE.bytesPerPage());
+      long took = o.readyAtNanos() - o.admittedAtNanos();
+      assertThat(loaded).isGreaterThanOrEqualTo(load);
+      // Overlapped: no shorter than either part, shorter than the two one after the other.
+      assertThat(took).isGreaterThanOrEqualTo(Math.max(prefill, loaded)).isLessThan(prefill + loaded);
+      sim.checkInvariants();
+    }
+  }
+
   @Test void hostSmallerThanDevice_isRejectedWithTheFlags() {
     HiCacheConfig config = HiCacheConfig.defaults();
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TieredSimulation(config, SHAPE, 64 * 64, 64 * 32,
