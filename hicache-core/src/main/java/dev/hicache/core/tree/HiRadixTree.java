@@ -3,12 +3,14 @@ package dev.hicache.core.tree;
 import dev.hicache.api.PageHasher;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.spi.Clock;
+import dev.hicache.api.spi.EvictionCandidate;
 import dev.hicache.api.spi.EvictionPolicy;
 import dev.hicache.api.spi.WritePolicy;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.TreeSet;
@@ -85,8 +87,12 @@ public final class HiRadixTree {
       z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
       pageHashMultipliers[i] = (int) (z ^ (z >>> 31)) | 1;
     }
-    this.deviceIndex = new TreeSet<>(policy.order());
-    this.hostIndex = new TreeSet<>(policy.order());
+    // The id tie-break makes a user's order total even if it forgot to end with the id (equal
+    // keys would otherwise look like one element to the ordered index).
+    Comparator<EvictionCandidate> order = Objects.requireNonNull(policy.order(), "policy.order()")
+        .thenComparing((a, b) -> Long.compare(a.id(), b.id()));
+    this.deviceIndex = new TreeSet<>(order);
+    this.hostIndex = new TreeSet<>(order);
     this.root = new TreeNode(nextId++, clock.nanos());
     root.key = new int[0];
     root.value = new int[0];
@@ -657,25 +663,30 @@ public final class HiRadixTree {
   private void reindex(TreeNode n) {
     boolean d = deviceCandidate(n);
     if (d != n.inDeviceIndex) {
-      if (d) deviceIndex.add(n); else deviceIndex.remove(n);
+      if (!(d ? deviceIndex.add(n) : deviceIndex.remove(n))) throw indexBroken(n, "device");
       n.inDeviceIndex = d;
     }
     boolean h = hostCandidate(n);
     if (h != n.inHostIndex) {
-      if (h) hostIndex.add(n); else hostIndex.remove(n);
+      if (!(h ? hostIndex.add(n) : hostIndex.remove(n))) throw indexBroken(n, "host");
       n.inHostIndex = h;
     }
+  }
+
+  private IllegalStateException indexBroken(TreeNode n, String which) {
+    return new IllegalStateException("the " + which + " eviction index lost node " + n.id
+        + ": the policy's order (" + policy.flagName() + ") changed for a node while it was indexed");
   }
 
   /** Takes the node out of both indexes before a field their order reads changes. */
   private boolean unindex(TreeNode n) {
     boolean was = n.inDeviceIndex || n.inHostIndex;
     if (n.inDeviceIndex) {
-      deviceIndex.remove(n);
+      if (!deviceIndex.remove(n)) throw indexBroken(n, "device");
       n.inDeviceIndex = false;
     }
     if (n.inHostIndex) {
-      hostIndex.remove(n);
+      if (!hostIndex.remove(n)) throw indexBroken(n, "host");
       n.inHostIndex = false;
     }
     return was;

@@ -201,6 +201,22 @@ class HiRadixTreeTest {
   }
 
   @Test
+  void evictDevice_userPolicyWithoutIdTieBreak_stillEvictsEveryLeaf() {
+    EvictionPolicy byPriorityOnly = new EvictionPolicy() {
+      @Override public String flagName() { return "by-priority-only"; }
+
+      @Override public java.util.Comparator<dev.hicache.api.spi.EvictionCandidate> order() {
+        return java.util.Comparator.comparingInt(dev.hicache.api.spi.EvictionCandidate::priority);
+      }
+    };
+    tree = newTree(byPriorityOnly, WritePolicyKind.WRITE_THROUGH_SELECTIVE);
+    for (int s = 1; s <= 5; s++) insert(seq(s), s * 10);
+    assertThat(tree.evictableDeviceLeaves()).isEqualTo(5);
+    assertThat(tree.evictDevice(5, handler)).isEqualTo(5);
+    assertThat(tree.nodeCount()).isZero();
+  }
+
+  @Test
   void evictDevice_backupedLeaf_becomesHostOnlyAndKeepsItsSubtree() {
     insert(seq(1, 2), 10);
     insert(seq(1, 2, 3), 20);
