@@ -92,7 +92,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   private long writtenPages;
   private boolean alarmRaised;
   private boolean closed;
-  private final long[] lastReduced;
+  /** Set while closing: completions are still taken, but no new command is issued. */
+  private boolean closing;
 
   /** A node's L2→L3 backup (SGLang's StorageOperation on the backup queue). */
   private static final class BackupOp {
@@ -156,7 +157,6 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       limit = compatible ? computed : Math.max(computed, Math.min(hostTokens, (long) threshold));
     }
     this.capacityLimitTokens = limit;
-    this.lastReduced = new long[HEADER + SLOT_WIDTH * slots];
   }
 
   public static Builder builder(HiRadixTree tree, HostPages host, L3Port port) {
@@ -242,6 +242,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     PrefetchOperation op = ops.get(rid);
     if (op == null) return;
     finish(op, 0, TerminalReason.ABORTED);
+    storageHits.remove(rid);
   }
 
   /**
@@ -284,6 +285,10 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   }
 
   private void issueWrite(BackupOp b) {
+    if (closing) {
+      b.done = true;
+      return;
+    }
     int first = b.issued;
     int n = Math.min(dev.hicache.api.spi.L3Store.MAX_BATCH_PAGES, b.keys.length - first);
     if (n <= 0) {
@@ -366,6 +371,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   }
 
   private void issueRead(PrefetchOperation op) {
+    if (closing) return;
     int hitPages = op.hitTokens / ps;
     int first = op.issuedPages;
     int n = Math.min(dev.hicache.api.spi.L3Store.MAX_BATCH_PAGES, hitPages - first);
@@ -410,7 +416,10 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   public long[] gather() {
     checkOpen();
     port.poll(this);
-    long[] v = new long[HEADER + SLOT_WIDTH * slots];
+    // A real group needs the fixed length (every rank the same shape, whatever its state); a single
+    // rank reduces with itself, so its vector holds just the live ops.
+    int width = group.size() == 1 ? ops.size() : slots;
+    long[] v = new long[HEADER + SLOT_WIDTH * width];
     v[0] = ops.size();
     v[1] = -ops.size();
     v[2] = hostRelease.size();
@@ -433,7 +442,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       v[at + 5] = can ? 0 : -1;
       v[at + 6] = op.localTerminated ? -1 : 0;
     }
-    for (; i < slots; i++) {
+    for (; i < width; i++) {
       int at = HEADER + SLOT_WIDTH * i;
       v[at] = -1;
       v[at + 1] = 1;
@@ -444,8 +453,10 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   /** The second half of {@link #tick()}: applies the reduced vector, identically on every rank. */
   public void apply(long[] r) {
     checkOpen();
-    if (r.length != HEADER + SLOT_WIDTH * slots) throw new IllegalArgumentException("consensus vector of " + r.length + " longs");
-    System.arraycopy(r, 0, lastReduced, 0, r.length);
+    int expected = HEADER + SLOT_WIDTH * (group.size() == 1 ? ops.size() : slots);
+    if (r.length != expected) {
+      throw new IllegalArgumentException("consensus vector of " + r.length + " longs, expected " + expected);
+    }
     metrics.count(StorageMetrics.CONSENSUS_TICKS, 1);
     if (r[0] != -r[1] || r[0] != ops.size()) {
       throw new IllegalStateException("TP ranks disagree on the live prefetches: min " + r[0] + ", max " + (-r[1])
@@ -725,15 +736,13 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   @Override public void close() {
     if (closed) return;
     for (PrefetchOperation op : new ArrayList<>(ops.values())) finish(op, 0, TerminalReason.ABORTED);
+    closing = true;
+    // Let every command already issued finish (its pages are written or read until then), then take
+    // the completions so that every page goes back.
     if (port instanceof VirtualTimeL3Port v) v.drain(this);
     else {
-      long spins = 0;
-      while (port.inFlight() > 0) {
-        if (port.poll(this) == 0) {
-          if (++spins > 200_000) break;
-          Thread.onSpinWait();
-        }
-      }
+      port.close(); // runs what is queued, then stops the lanes
+      port.poll(this);
     }
     for (BackupOp b : backups) if (b.protectedHost && !b.node.removed()) tree.releaseHost(b.node);
     backups.clear();
