@@ -517,6 +517,25 @@ public final class HiRadixTree {
     return true;
   }
 
+  /**
+   * Evicts one node's device pages now, outside the policy order (for instance the pages of a
+   * load-back whose copy failed, which must not be served). Only a backuped, unlocked node with no
+   * device-resident child qualifies: it becomes host-only, as {@code _evict_backuped} leaves it.
+   *
+   * @return the pages freed, or 0 when the node does not qualify (then nothing changes)
+   */
+  public int evictDeviceNode(TreeNode node, DeviceEvictionHandler handler) {
+    requireLive(node, "evictDeviceNode");
+    Objects.requireNonNull(handler, "handler");
+    if (node.isRoot() || node.value == null || node.hostValue == null || node.lockRef > 0
+        || node.deviceChildCount > 0) {
+      return 0;
+    }
+    int n = node.value.length;
+    evictBackupedNow(node, handler);
+    return n;
+  }
+
   /** {@code _evict_backuped}: the node stays, host-only. */
   private void evictBackupedNow(TreeNode x, DeviceEvictionHandler handler) {
     unindex(x);

@@ -51,6 +51,7 @@ class HiRadixTreePropertiesTest {
   record HostInsert(List<Integer> pages, int anchorPages) implements Op {}
   record AckWriteBack(int which) implements Op {}
   record Tick() implements Op {}
+  record EvictNode(List<Integer> pages) implements Op {}
 
   record Config(int pageSize, BuiltinEvictionPolicy policy, WritePolicyKind write, boolean hashes,
                 boolean seeded, MatchTouch touch, boolean acceptWriteBack) {}
@@ -76,7 +77,8 @@ class HiRadixTreePropertiesTest {
         Pair.of(2, s.map(p -> (Op) new LoadBack(p))),
         Pair.of(2, s.zip(integers().between(0, 6), (p, a) -> (Op) new HostInsert(p, a))),
         Pair.of(1, small.map(i -> (Op) new AckWriteBack(i))),
-        Pair.of(2, Generate.constant((Op) new Tick()))));
+        Pair.of(2, Generate.constant((Op) new Tick())),
+        Pair.of(1, s.map(p -> (Op) new EvictNode(p)))));
   }
 
   static Gen<Config> configs() {
@@ -106,7 +108,7 @@ class HiRadixTreePropertiesTest {
   enum Event {
     SPLIT, DEVICE_EVICTED_TO_HOST, DEVICE_DELETED, HOST_EVICTED, LOAD_BACK, HOST_INSERT_NEW, HOST_INSERT_DUPLICATE,
     REATTACH, NEED_BACKUP, WRITE_BACK_STARTED, WRITE_BACK_ACKED, WRITE_BACK_CALLED_OFF, LOCKED_SKIPPED_EARLY_STOP,
-    HOST_PROTECTED_EARLY_STOP
+    HOST_PROTECTED_EARLY_STOP, NODE_EVICTED
   }
 
   static final Map<Event, Integer> COVERAGE = new java.util.EnumMap<>(Event.class);
@@ -278,6 +280,19 @@ class HiRadixTreePropertiesTest {
           saw(evicted ? Event.WRITE_BACK_ACKED : Event.WRITE_BACK_CALLED_OFF);
         }
         case Tick t -> clock.advance();
+        case EvictNode e -> {
+          MatchResult r = tree.matchPrefix(tokens(e.pages(), 0), e.pages().size() * ps);
+          TreeNode n = r.lastDeviceNode();
+          if (n.isRoot()) return;
+          boolean qualifies = n.backuped() && n.lockRef() == 0
+              && n.children().stream().allMatch(TreeNode::evicted);
+          freedDevicePagesThisStep = 0;
+          int pages = n.pages();
+          int freed = tree.evictDeviceNode(n, this);
+          check(freed == (qualifies ? pages : 0) && freedDevicePagesThisStep == freed,
+              "evictDeviceNode freed " + freed + " (qualifies=" + qualifies + ")");
+          if (freed > 0) saw(Event.NODE_EVICTED);
+        }
       }
     }
 

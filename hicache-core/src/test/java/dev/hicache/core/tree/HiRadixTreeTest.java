@@ -354,6 +354,37 @@ class HiRadixTreeTest {
   }
 
   @Test
+  void evictDeviceNode_backupedUnlockedLeaf_becomesHostOnlyOutOfOrder() {
+    insert(seq(1), 10);
+    insert(seq(2), 20);
+    TreeNode newest = tree.matchPrefix(seq(2), PS).lastDeviceNode();
+    tree.setBackuped(newest, new int[] {500});
+    assertThat(tree.evictDeviceNode(newest, handler)).isEqualTo(1);
+    assertThat(handler.freed).singleElement().isEqualTo(new int[] {20});
+    assertThat(newest.evicted()).isTrue();
+    assertThat(tree.matchPrefix(seq(1), PS).devicePages()).containsExactly(10);
+  }
+
+  @Test
+  void evictDeviceNode_lockedNotBackupedOrWithDeviceChild_changesNothing() {
+    insert(seq(1, 2), 10);
+    insert(seq(1, 2, 3), 20);
+    TreeNode upper = tree.matchPrefix(seq(1, 2), 2 * PS).lastDeviceNode();
+    TreeNode leaf = tree.matchPrefix(seq(1, 2, 3), 3 * PS).lastDeviceNode();
+    assertThat(tree.evictDeviceNode(leaf, handler)).isZero(); // not backuped
+    tree.setBackuped(upper, ids(500, 2));
+    tree.setBackuped(leaf, new int[] {600});
+    assertThat(tree.evictDeviceNode(upper, handler)).isZero(); // device child
+    tree.incLockRef(leaf);
+    assertThat(tree.evictDeviceNode(leaf, handler)).isZero(); // locked
+    assertThat(handler.freed).isEmpty();
+    tree.decLockRef(leaf);
+    assertThat(tree.evictDeviceNode(leaf, handler)).isEqualTo(1);
+    assertThat(tree.evictDeviceNode(upper, handler)).isEqualTo(2);
+    assertThat(tree.devicePages()).isZero();
+  }
+
+  @Test
   void evictHost_hostOnlyLeaf_isRemovedAndItsParentFollows() {
     insert(seq(1, 2), 10);
     TreeNode n = tree.matchPrefix(seq(1, 2), 2 * PS).lastDeviceNode();
