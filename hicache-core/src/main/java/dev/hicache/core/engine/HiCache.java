@@ -31,6 +31,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>A request's life, as SGLang's scheduler lives it:
  *
  * <ol>
+ *   <li>With an L3 store ({@link Builder#storage}): {@link #enqueue} when the request joins the
+ *       waiting queue (its L3 prefetch starts), {@link #readyToAdmit} each time the scheduler
+ *       considers it, then {@link #admit(long, int[], int)}.
  *   <li>{@link #admit}: match the prompt; the device prefix is reused in place, the host-resident
  *       continuation is loaded back (layer by layer: wait on {@link CacheRequest#load()} before
  *       reading a layer), and the request's node is locked.
