@@ -52,14 +52,14 @@ class EvictionPoliciesTest {
   }
 
   @Test
-  void fifoAndFilo_orderByCreationTime() {
+  void fifoAndFilo_anyAccessTime_orderByCreationTime() {
     Candidate a = new Candidate(9, 1, 0, 0, 1), b = new Candidate(1, 2, 0, 0, 2);
     assertThat(order(BuiltinEvictionPolicy.FIFO, b, a)).containsExactly(1L, 2L);
     assertThat(order(BuiltinEvictionPolicy.FILO, a, b)).containsExactly(2L, 1L);
   }
 
   @Test
-  void mru_newestAccessFirst() {
+  void mru_twoCandidates_newestAccessFirst() {
     assertThat(order(BuiltinEvictionPolicy.MRU, new Candidate(1, 0, 0, 0, 1), new Candidate(2, 0, 0, 0, 2)))
         .containsExactly(2L, 1L);
   }

@@ -93,7 +93,7 @@ class HiRadixTreeTest {
   }
 
   @Test
-  void matchPrefix_touchesTraversedNodes() {
+  void matchPrefix_fullMatch_touchesTraversedNodes() {
     insert(seq(1, 2), 10);
     clock.now = 50;
     MatchResult m = tree.matchPrefix(seq(1, 2), 2 * PS);
@@ -480,7 +480,7 @@ class HiRadixTreeTest {
   }
 
   @Test
-  void hashValues_chainFromTheParentAndTheNamespaceSeed() {
+  void hashValues_splitAndSeededChain_chainFromTheParentAndTheSeed() {
     PageHasher hasher = new PageHasher(PS);
     PageKey seed = dev.hicache.api.Namespace.seed("lora-7", null);
     tree = new HiRadixTree(PS, EvictionPolicies.DEFAULT, clock, WritePolicyKind.WRITE_THROUGH, hasher, seed);
