@@ -44,7 +44,7 @@ import picocli.CommandLine.Spec;
       "Replay a workload through the HiCache engine in virtual time and report hit ratios by tier,",
       "TTFT and link traffic. With no arguments: the bundled Mooncake FAST'25 conversation trace,",
       "Llama-3-8B on an H100 box (8 TP-1 instances, prefix-affinity routing), L1 + L2",
-      "(--hicache-ratio 2), write_through, lru.",
+      "(--hicache-ratio 2) + a shared 30M-token L3, write_through, lru, prefetch timeout.",
       "--l1-only: the frozen L1-only replay of the reference values (spec/mooncake.md 10.4)."
     })
 public final class SimulateCommand implements Callable<Integer> {
@@ -80,6 +80,20 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--l2-capacity-tokens", paramLabel = "N", converter = TokenCount.class,
       description = "L2 (host) capacity in tokens; 0 = no host tier. Default: --hicache-ratio x L1.")
   Long l2CapacityTokens;
+
+  @Option(names = "--l3-capacity-tokens", paramLabel = "N", converter = TokenCount.class,
+      description = "L3 (the embedded store, shared by all instances) in tokens; 0 = no L3 (default 30M).")
+  Long l3CapacityTokens;
+
+  @Option(names = "--l3", paramLabel = "BACKEND", defaultValue = "memory",
+      description = "memory (default: an in-memory LRU model of a shared pool) or local (the embedded store,"
+          + " hicache-l3-local, in a temporary folder).")
+  String l3Backend;
+
+  @Option(names = "--hicache-storage-prefetch-policy", paramLabel = "POLICY", defaultValue = "timeout",
+      description = "best_effort, wait_complete or timeout (default here: timeout; SGLang's default best_effort"
+          + " admits a request before its L3 prefetch has arrived when nothing else is queued).")
+  String prefetchPolicy;
 
   @Option(names = "--hicache-ratio", paramLabel = "R", defaultValue = "2.0",
       description = "Host tier size as a multiple of the device KV pool (SGLang's flag; default ${DEFAULT-VALUE}).")
@@ -244,7 +258,9 @@ public final class SimulateCommand implements Callable<Integer> {
              showProgress && format == Format.text)) {
       result = new EngineReplay(setup).run(w, progress);
     }
-    String note = "L3 (the embedded store) is not wired into the simulator yet: L1 and L2 only";
+    String note = setup.l3Tokens() == 0 ? null : (setup.l3Backend().equals("local") ? "L3 is the embedded store"
+        : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")
+        + "; metadata mode: presence, hit lengths and timings are real, L3 bytes are modelled (pages x KV bytes per page)";
     return new Run(EngineReport.fields(result, note), EngineReport.text(result, note),
         EngineReport.json(result, note), result, null);
   }
@@ -425,8 +441,32 @@ public final class SimulateCommand implements Callable<Integer> {
       throw usage("capacities above " + Integer.MAX_VALUE + " tokens are not supported by the engine (L1 "
           + device + ", L2 " + host + ")");
     }
-    HiCacheConfig config = HiCacheConfig.builder().pageSize(pageSize).writePolicy(wp)
-        .radixEvictionPolicy(evictionPolicy).hicacheRatio(hicacheRatio).build();
+    if (!l3Backend.equals("memory") && !l3Backend.equals("local")) {
+      throw usage("Invalid value for option '--l3': '" + l3Backend + "' (expected memory or local)");
+    }
+    long l3 = l3CapacityTokens == null ? 30_000_000L : l3CapacityTokens;
+    if (l3 == TokenCount.INFINITE) {
+      throw usage("Invalid value for option '--l3-capacity-tokens': 'inf' (give a number of tokens, or 0 for none)");
+    }
+    l3 = l3 / pageSize * pageSize;
+    if (l3 > 0 && host == 0) {
+      if (l3CapacityTokens != null) {
+        throw usage("Invalid value for option '--l3-capacity-tokens': '" + l3CapacityTokens
+            + "' (L3 needs a host tier: --l2-capacity-tokens is 0)");
+      }
+      l3 = 0; // no host tier asked for: no L3 either
+    }
+    dev.hicache.api.config.PrefetchPolicyKind pp;
+    try {
+      pp = dev.hicache.api.config.PrefetchPolicyKind.parse(prefetchPolicy);
+    } catch (IllegalArgumentException e) {
+      throw usage("Invalid value for option '--hicache-storage-prefetch-policy': '" + prefetchPolicy
+          + "' (expected best_effort, wait_complete or timeout)");
+    }
+    HiCacheConfig.Builder cb = HiCacheConfig.builder().pageSize(pageSize).writePolicy(wp)
+        .radixEvictionPolicy(evictionPolicy).hicacheRatio(hicacheRatio).prefetchPolicy(pp);
+    if (l3 > 0) cb.storageBackend("local");
+    HiCacheConfig config = cb.build();
     instances = instancesOption != null ? instancesOption : Math.max(1, hw.gpus() / tp);
     if (instances < 1 || instances > 1024) throw usage("Invalid value for option '--instances': '" + instances + "' (1..1024)");
     if (!List.of("round_robin", "random", "prefix_affinity").contains(routing)) {
@@ -434,7 +474,7 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     if (affinityTokens < 1) throw usage("Invalid value for option '--affinity-tokens': '" + affinityTokens + "' (>= 1)");
     return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
-        hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens);
+        hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens, l3, l3Backend);
   }
 
   private Path tracePath() {

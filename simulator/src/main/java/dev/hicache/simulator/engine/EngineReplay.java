@@ -1,5 +1,6 @@
 package dev.hicache.simulator.engine;
 
+import dev.hicache.api.spi.L3Store;
 import dev.hicache.core.engine.TieredSimulation;
 import dev.hicache.core.tree.MatchTouch;
 import dev.hicache.simulator.workload.Request;
@@ -45,10 +46,24 @@ public final class EngineReplay {
     long lastFinish = 0;
     TieredSimulation[] sims = new TieredSimulation[instances];
     Router router = new Router(setup.routing(), instances, pageSize, setup.affinityTokens());
+    L3Store l3Store = null;
+    AutoCloseable l3Owner = null;
+    if (setup.l3Tokens() > 0) {
+      long l3Pages = setup.l3Tokens() / pageSize;
+      if (setup.l3Backend().equals("local")) {
+        EmbeddedL3 e = EmbeddedL3.open(l3Pages);
+        l3Store = e.store();
+        l3Owner = e;
+      } else {
+        l3Store = new MemoryL3Store(l3Pages);
+      }
+    }
+    L3Store l3 = l3Store;
     try {
       for (int i = 0; i < instances; i++) {
         sims[i] = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host, setup.costModel(),
-            setup.prefillNanosPerToken(), setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY);
+            setup.prefillNanosPerToken(), setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY,
+            l3, l3 == null ? null : setup.l3CostModel());
       }
       while (workload.next(r)) {
         int target = router.route(r.tokens, sims);
@@ -57,12 +72,13 @@ public final class EngineReplay {
         long t = o.readyAtNanos() - r.arrivalNanos;
         if (n == ttft.length) ttft = Arrays.copyOf(ttft, n * 2);
         ttft[n++] = t;
-        long[] g = groups.computeIfAbsent(r.group, k -> new long[5]);
+        long[] g = groups.computeIfAbsent(r.group, k -> new long[6]);
         g[0]++;
         g[1] += o.promptTokens();
         g[2] += o.deviceHitTokens();
-        g[3] += o.hostHitTokens();
+        g[3] += o.hostHitTokens() - o.storageHitTokens();
         g[4] += t;
+        g[5] += o.storageHitTokens();
         lastFinish = Math.max(lastFinish, o.finishedAtNanos());
         int bucket = (int) Math.min(Integer.MAX_VALUE - 1, r.arrivalNanos / TIMELINE_BUCKET_NANOS);
         while (timeline.size() <= bucket) timeline.add(new long[4]);
@@ -78,10 +94,20 @@ public final class EngineReplay {
         workload.completed(r, o.finishedAtNanos());
         if (progress != null && (n & 255) == 0) progress.accept(n);
       }
-      long requests = 0, prompt = 0, dev = 0, hst = 0, unc = 0, d2h = 0, h2d = 0, evD = 0, evH = 0;
+      long requests = 0, prompt = 0, dev = 0, hst = 0, unc = 0, d2h = 0, h2d = 0, evD = 0, evH = 0, sto = 0;
+      long l3Read = 0, l3Write = 0;
+      TreeMap<String, Long> prefetch = new TreeMap<>();
       for (TieredSimulation sim : sims) {
         sim.drain();
         var m = sim.metrics();
+        sto += sim.storageHitTokens();
+        l3Read += m.counter("hicache_l3_pages", "read");
+        l3Write += m.counter("hicache_l3_pages", "write");
+        m.counters().forEach((k, v) -> {
+          if (k.startsWith("hicache_prefetch_terminated{") || k.startsWith("hicache_prefetch_skipped{")) {
+            prefetch.merge(k, v, Long::sum);
+          }
+        });
         requests += sim.requests();
         prompt += sim.promptTokens();
         dev += sim.deviceHitTokens();
@@ -94,11 +120,19 @@ public final class EngineReplay {
       }
       long[] sorted = Arrays.copyOf(ttft, n);
       Arrays.sort(sorted);
-      return new EngineResult(setup, workload.describe(), workload.groupName(), requests, prompt, dev, hst, unc,
-          d2h, h2d, evD, evH, percentile(sorted, 0.5), percentile(sorted, 0.9), percentile(sorted, 0.99),
-          n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline, System.nanoTime() - t0);
+      return new EngineResult(setup, workload.describe(), workload.groupName(), requests, prompt, dev, hst - sto, sto,
+          unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
+          percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
+          System.nanoTime() - t0);
     } finally {
       for (TieredSimulation sim : sims) if (sim != null) sim.close();
+      if (l3Owner != null) {
+        try {
+          l3Owner.close();
+        } catch (Exception e) {
+          throw new IllegalStateException("closing the embedded L3 failed", e);
+        }
+      }
     }
   }
 

@@ -3,18 +3,25 @@ package dev.hicache.simulator.engine;
 import java.util.SortedMap;
 
 /**
- * Totals of an engine run. Token counts are prompt tokens; "saved" prefill = cached tokens.
+ * Totals of an engine run. Token counts are prompt tokens; "saved" prefill = cached tokens. Hits by
+ * tier: device (L1), host (L2, loaded back from host memory), storage (L3, prefetched into the host
+ * tier and loaded from there); they add up to the cached tokens.
  *
- * @param groups per group (round): {requests, prompt tokens, device hits, host hits, TTFT sum ns}
+ * @param groups per group (round): {requests, prompt tokens, device hits, host hits, TTFT sum ns, storage hits}
  * @param timeline per minute of arrival time: {prompt tokens, cached tokens, D->H bytes, H->D bytes}
  */
 public record EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
-    long deviceHitTokens, long hostHitTokens, long uncachedRequests, long deviceToHostBytes, long hostToDeviceBytes,
-    long evictedDeviceTokens, long evictedHostTokens, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
+    long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
+    long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
+    java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
     long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos) {
 
   public long cachedTokens() {
-    return deviceHitTokens + hostHitTokens;
+    return deviceHitTokens + hostHitTokens + storageHitTokens;
+  }
+
+  public double storageHitRatio() {
+    return ratio(storageHitTokens);
   }
 
   public long computedTokens() {

@@ -13,13 +13,18 @@ import dev.hicache.simulator.model.ModelProfile;
  */
 public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp,
     KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken,
-    int instances, String routing, int affinityTokens) {
+    int instances, String routing, int affinityTokens, long l3Tokens, String l3Backend) {
 
-  /** One instance, no routing. */
+  /** One instance, no routing, no L3. */
   public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
       long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken) {
     this(config, model, hardware, tp, shape, deviceTokens, hostTokens, prefillNanosPerToken, decodeNanosPerToken, 1,
-        "round_robin", 1024);
+        "round_robin", 1024, 0, "memory");
+  }
+
+  public dev.hicache.core.prefetch.L3CostModel l3CostModel() {
+    return dev.hicache.core.prefetch.L3CostModel.link(hardware.l3ReadGBps() * 1e9, hardware.l3WriteGBps() * 1e9,
+        Math.round(hardware.l3LatencyUs() * 1000));
   }
 
   public CostModel costModel() {
@@ -28,6 +33,6 @@ public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProf
   }
 
   public String tiers() {
-    return hostTokens == 0 ? "L1" : "L1+L2";
+    return hostTokens == 0 ? "L1" : l3Tokens > 0 ? "L1+L2+L3" : "L1+L2";
   }
 }

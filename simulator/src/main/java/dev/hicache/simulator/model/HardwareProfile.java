@@ -9,17 +9,20 @@ import java.util.Map;
  * the host–device link, and the host memory the host tier may use.
  */
 public record HardwareProfile(String name, int gpus, double hbmGB, double memFractionStatic, double tflops, double mfu,
-    double pcieGBps, double pcieLatencyUs, double hostGBPerGpu) {
+    double pcieGBps, double pcieLatencyUs, double hostGBPerGpu, double l3ReadGBps, double l3WriteGBps,
+    double l3LatencyUs) {
 
   public static final Map<String, HardwareProfile> PRESETS = presets();
 
   private static Map<String, HardwareProfile> presets() {
     Map<String, HardwareProfile> m = new LinkedHashMap<>();
     // H100 SXM 80 GB: 989 dense BF16 TFLOPS; PCIe Gen5 x16 ≈ 50 GB/s per direction as HiCache sees
-    // it; an 8-GPU box with 2 TiB of DRAM gives each GPU's host tier up to ~200 GB.
-    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, 0.45, 50, 10, 200));
-    m.put("h200-box", new HardwareProfile("h200-box", 8, 141, 0.88, 989, 0.45, 50, 10, 200));
-    m.put("a100-box", new HardwareProfile("a100-box", 8, 80, 0.88, 312, 0.45, 25, 10, 120));
+    // it; an 8-GPU box with 2 TiB of DRAM gives each GPU's host tier up to ~200 GB. L3 (Mooncake
+    // over RDMA): one 400 Gb/s NIC per GPU ~ 40 GB/s read, half that for writes, 100 us per call --
+    // an assumption, not a measurement (the FAST'25 paper reports 87 GB/s over 4 x 200 Gb/s).
+    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, 0.45, 50, 10, 200, 40, 20, 100));
+    m.put("h200-box", new HardwareProfile("h200-box", 8, 141, 0.88, 989, 0.45, 50, 10, 200, 40, 20, 100));
+    m.put("a100-box", new HardwareProfile("a100-box", 8, 80, 0.88, 312, 0.45, 25, 10, 120, 20, 10, 100));
     return m;
   }
 

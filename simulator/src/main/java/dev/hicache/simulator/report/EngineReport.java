@@ -28,13 +28,16 @@ public final class EngineReport {
     m.put("eviction_policy", s.config().radixEvictionPolicy());
     m.put("l1_capacity_tokens", s.deviceTokens());
     m.put("l2_capacity_tokens", s.hostTokens());
+    m.put("l3_capacity_tokens", s.l3Tokens());
+    m.put("l3_backend", s.l3Tokens() == 0 ? "-" : s.l3Backend());
+    m.put("prefetch_policy", s.config().prefetchPolicy().flagName());
     m.put("requests", r.requests());
     m.put("input_tokens", r.promptTokens());
     m.put("cached_tokens", r.cachedTokens());
     m.put("token_hit_ratio", L1Report.ratio(r.hitRatio()));
     m.put("l1_hit_ratio", L1Report.ratio(r.deviceHitRatio()));
     m.put("l2_hit_ratio", L1Report.ratio(r.hostHitRatio()));
-    m.put("l3_hit_ratio", "0.00000");
+    m.put("l3_hit_ratio", L1Report.ratio(r.storageHitRatio()));
     m.put("prefill_tokens_computed", r.computedTokens());
     m.put("prefill_tokens_saved", r.cachedTokens());
     m.put("ttft_p50_ms", ms(r.ttftP50()));
@@ -45,6 +48,9 @@ public final class EngineReport {
     m.put("h2d_bytes", r.hostToDeviceBytes());
     m.put("evicted_l1_tokens", r.evictedDeviceTokens());
     m.put("evicted_l2_tokens", r.evictedHostTokens());
+    m.put("l3_read_bytes", r.l3ReadPages() * s.shape().bytesPerPage());
+    m.put("l3_write_bytes", r.l3WritePages() * s.shape().bytesPerPage());
+    r.prefetchOutcomes().forEach((k, v) -> m.put(k.replace("hicache_", "").replace("{", "_").replace("}", ""), v));
     m.put("uncached_requests", r.uncachedRequests());
     m.put("virtual_seconds", String.format(Locale.ROOT, "%.3f", r.virtualNanos() / 1e9));
     m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
@@ -62,9 +68,10 @@ public final class EngineReport {
     if (r.groupName() != null) {
       sb.append("\"per_").append(r.groupName()).append("\":[");
       r.groups().forEach((g, a) -> sb.append(String.format(Locale.ROOT,
-          "{\"%s\":%d,\"requests\":%d,\"token_hit_ratio\":%s,\"l1_hit_ratio\":%s,\"l2_hit_ratio\":%s,\"ttft_mean_ms\":%s},",
-          r.groupName(), g, a[0], L1Report.ratio(div(a[2] + a[3], a[1])), L1Report.ratio(div(a[2], a[1])),
-          L1Report.ratio(div(a[3], a[1])), ms(a[0] == 0 ? 0 : a[4] / a[0]))));
+          "{\"%s\":%d,\"requests\":%d,\"token_hit_ratio\":%s,\"l1_hit_ratio\":%s,\"l2_hit_ratio\":%s,\"l3_hit_ratio\":%s,"
+              + "\"ttft_mean_ms\":%s},",
+          r.groupName(), g, a[0], L1Report.ratio(div(a[2] + a[3] + a[5], a[1])), L1Report.ratio(div(a[2], a[1])),
+          L1Report.ratio(div(a[3], a[1])), L1Report.ratio(div(a[5], a[1])), ms(a[0] == 0 ? 0 : a[4] / a[0]))));
       if (!r.groups().isEmpty()) sb.setLength(sb.length() - 1);
       sb.append("],");
     }
@@ -112,7 +119,10 @@ public final class EngineReport {
         s.deviceTokens() * (double) s.shape().bytesPerToken() / 1e9));
     row(sb, "L2 (host)", s.hostTokens() == 0 ? "off" : String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)",
         s.hostTokens(), s.hostTokens() * (double) s.shape().bytesPerToken() / 1e9));
-    row(sb, "L3", "off (not wired into the simulator yet)");
+    row(sb, "L3", s.l3Tokens() == 0 ? "off" : String.format(Locale.ROOT,
+        "%s, %,d tokens shared by all instances (%.0f GB); prefetch %s; link %.0f/%.0f GB/s, %.0f us",
+        s.l3Backend().equals("local") ? "embedded store" : "in-memory LRU pool", s.l3Tokens(), s.l3Tokens() * (double) s.shape().bytesPerToken() / 1e9, s.config().prefetchPolicy().flagName(),
+        s.hardware().l3ReadGBps(), s.hardware().l3WriteGBps(), s.hardware().l3LatencyUs()));
     if (s.instances() > 1) {
       row(sb, "instances", s.instances() + " (private L1 and L2 each; routing " + s.routing() + ")");
     }
@@ -120,7 +130,8 @@ public final class EngineReport {
     row(sb, "input tokens", String.format(Locale.ROOT, "%,d", r.promptTokens()));
     sb.append(String.format(Locale.ROOT, "%n  %-17s %10s %10s %10s %10s%n", "token hit ratio", "total", "L1", "L2", "L3"));
     sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n", "", L1Report.ratio(r.hitRatio()),
-        L1Report.ratio(r.deviceHitRatio()), L1Report.ratio(r.hostHitRatio()), "-"));
+        L1Report.ratio(r.deviceHitRatio()), L1Report.ratio(r.hostHitRatio()),
+        s.l3Tokens() == 0 ? "-" : L1Report.ratio(r.storageHitRatio())));
     sb.append(String.format(Locale.ROOT, "%n  %-17s %10s %10s %10s %10s%n", "TTFT (ms)", "p50", "p90", "p99", "mean"));
     sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n%n", "", ms(r.ttftP50()), ms(r.ttftP90()),
         ms(r.ttftP99()), ms(r.ttftMean())));
@@ -128,12 +139,21 @@ public final class EngineReport {
     row(sb, "PCIe bytes", String.format(Locale.ROOT, "%.2f GB device->host, %.2f GB host->device",
         r.deviceToHostBytes() / 1e9, r.hostToDeviceBytes() / 1e9));
     row(sb, "evicted tokens", String.format(Locale.ROOT, "%,d from L1, %,d from L2", r.evictedDeviceTokens(), r.evictedHostTokens()));
+    if (s.l3Tokens() > 0) {
+      row(sb, "L3 bytes", String.format(Locale.ROOT, "%.2f GB read, %.2f GB written (modelled: pages x %,d bytes)",
+          r.l3ReadPages() * (double) s.shape().bytesPerPage() / 1e9, r.l3WritePages() * (double) s.shape().bytesPerPage() / 1e9,
+          s.shape().bytesPerPage()));
+      StringBuilder p = new StringBuilder();
+      r.prefetchOutcomes().forEach((k, v) -> p.append(p.length() == 0 ? "" : ", ")
+          .append(k.replace("hicache_prefetch_", "").replace("{", " ").replace("}", "")).append(' ').append(v));
+      row(sb, "prefetch", p.length() == 0 ? "none" : p.toString());
+    }
     if (r.groupName() != null && r.groups().size() > 1) {
-      sb.append(String.format(Locale.ROOT, "%n  per %-12s %9s %10s %10s %10s %12s%n", r.groupName(), "requests",
-          "hit ratio", "L1", "L2", "TTFT mean"));
-      r.groups().forEach((g, a) -> sb.append(String.format(Locale.ROOT, "  %-16d %9d %10s %10s %10s %10s ms%n", g, a[0],
-          L1Report.ratio(div(a[2] + a[3], a[1])), L1Report.ratio(div(a[2], a[1])), L1Report.ratio(div(a[3], a[1])),
-          ms(a[0] == 0 ? 0 : a[4] / a[0]))));
+      sb.append(String.format(Locale.ROOT, "%n  per %-12s %9s %10s %10s %10s %10s %12s%n", r.groupName(), "requests",
+          "hit ratio", "L1", "L2", "L3", "TTFT mean"));
+      r.groups().forEach((g, a) -> sb.append(String.format(Locale.ROOT, "  %-16d %9d %10s %10s %10s %10s %10s ms%n", g,
+          a[0], L1Report.ratio(div(a[2] + a[3] + a[5], a[1])), L1Report.ratio(div(a[2], a[1])),
+          L1Report.ratio(div(a[3], a[1])), L1Report.ratio(div(a[5], a[1])), ms(a[0] == 0 ? 0 : a[4] / a[0]))));
     }
     row(sb, "virtual time", String.format(Locale.ROOT, "%.1f s", r.virtualNanos() / 1e9));
     row(sb, "wall time", String.format(Locale.ROOT, "%.3f s", r.wallSeconds()));

@@ -45,6 +45,7 @@ public final class HtmlReport {
       if (first.engine() != null) {
         s.add(new Series("L1", column(runs, "l1_hit_ratio")));
         s.add(new Series("L2", column(runs, "l2_hit_ratio")));
+        s.add(new Series("L3", column(runs, "l3_hit_ratio")));
       }
       b.append(lineChart("--" + sweepKey, values, s, "token hit ratio", true));
       if (first.engine() != null) {
@@ -62,12 +63,14 @@ public final class HtmlReport {
       if (e.groupName() != null && e.groups().size() > 1) {
         List<String> xs = new ArrayList<>();
         double[] hit = new double[e.groups().size()], l1 = new double[hit.length], l2 = new double[hit.length];
+        double[] l3 = new double[hit.length];
         double[] ttft = new double[hit.length];
         int k = 0;
         for (var g : e.groups().entrySet()) {
           long[] a = g.getValue();
           xs.add(String.valueOf(g.getKey()));
-          hit[k] = a[1] == 0 ? 0 : (double) (a[2] + a[3]) / a[1];
+          hit[k] = a[1] == 0 ? 0 : (double) (a[2] + a[3] + a[5]) / a[1];
+          l3[k] = a[1] == 0 ? 0 : (double) a[5] / a[1];
           l1[k] = a[1] == 0 ? 0 : (double) a[2] / a[1];
           l2[k] = a[1] == 0 ? 0 : (double) a[3] / a[1];
           ttft[k] = a[0] == 0 ? 0 : a[4] / 1e6 / a[0];
@@ -75,7 +78,7 @@ public final class HtmlReport {
         }
         b.append("<h2>Hit ratio per ").append(e.groupName()).append(esc(label)).append("</h2>\n");
         b.append(lineChart(e.groupName(), xs, List.of(new Series("total", hit), new Series("L1", l1),
-            new Series("L2", l2)), "token hit ratio", true));
+            new Series("L2", l2), new Series("L3", l3)), "token hit ratio", true));
         b.append("<h2>Mean TTFT per ").append(e.groupName()).append(esc(label)).append("</h2>\n");
         b.append(lineChart(e.groupName(), xs, List.of(new Series("TTFT mean", ttft)), "TTFT (ms)", false));
       }

@@ -181,7 +181,7 @@ class MainTest {
     }
     Files.writeString(t, sb.toString());
     Run r = run("simulate", "--trace", t.toString(), "--l1-capacity-tokens", "2048", "--l2-capacity-tokens", "8192",
-        "--instances", "1", "--format", "json", "--no-report");
+        "--instances", "1", "--l3-capacity-tokens", "0", "--format", "json", "--no-report");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("\"tiers\":\"L1+L2\"", "\"requests\":20", "\"input_tokens\":22000",
         "\"l2_hit_ratio\":", "\"ttft_p99_ms\":");
@@ -192,9 +192,9 @@ class MainTest {
     assertThat(csv.out()).contains("token_hit_ratio", ",L1,");
     // Four conversations over three instances: prefix affinity keeps each on one instance.
     Run affinity = run("simulate", "--trace", t.toString(), "--instances", "3", "--routing", "prefix_affinity",
-        "--format", "json", "--no-report");
+        "--l3-capacity-tokens", "0", "--format", "json", "--no-report");
     Run roundRobin = run("simulate", "--trace", t.toString(), "--instances", "3", "--routing", "round_robin",
-        "--l1-capacity-tokens", "100000", "--format", "json", "--no-report");
+        "--l1-capacity-tokens", "100000", "--l3-capacity-tokens", "0", "--format", "json", "--no-report");
     assertThat(affinity.out()).contains("\"instances\":3", "\"routing\":\"prefix_affinity\"");
     assertThat(hitRatio(affinity.out())).isGreaterThan(hitRatio(roundRobin.out()));
   }
@@ -239,5 +239,39 @@ class MainTest {
         .contains("--sweep").contains("'lots'");
     assertThat(run("simulate", "--workload", "multiturn", "--num-clients", "0", "--no-report").err())
         .contains("--num-clients");
+  }
+
+  @Test
+  void simulate_withL3_servesWhatL1AndL2HaveEvicted(@TempDir Path dir) throws IOException {
+    Path t = dir.resolve("t.jsonl");
+    StringBuilder sb = new StringBuilder();
+    // Conversation 1, then six others that push it out of L1 and L2, then conversation 1 again:
+    // only L3 can serve it the second time.
+    int[] order = {1, 2, 3, 4, 5, 6, 7, 1};
+    for (int i = 0; i < order.length; i++) {
+      int c = order[i];
+      sb.append("{\"timestamp\":").append(i * 10_000).append(",\"input_length\":4000,\"output_length\":5,\"hash_ids\":[");
+      for (int b = 0; b < 8; b++) sb.append(b == 0 ? "" : ",").append(c * 100 + b);
+      sb.append("]}\n");
+    }
+    Files.writeString(t, sb.toString());
+    String[] common = {"simulate", "--trace", t.toString(), "--instances", "1", "--l1-capacity-tokens", "8192",
+        "--l2-capacity-tokens", "16384", "--hicache-storage-prefetch-policy", "wait_complete", "--format", "json",
+        "--no-report"};
+    Run withL3 = run(concat(common, "--l3-capacity-tokens", "100000"));
+    assertThat(withL3.code()).as(withL3.err()).isZero();
+    assertThat(withL3.out()).contains("\"tiers\":\"L1+L2+L3\"", "\"l3_backend\":\"memory\"");
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"l3_hit_ratio\":([0-9.]+)").matcher(withL3.out());
+    assertThat(m.find()).isTrue();
+    assertThat(Double.parseDouble(m.group(1))).as(withL3.out()).isPositive();
+    Run noL3 = run(concat(common, "--l3-capacity-tokens", "0"));
+    assertThat(hitRatio(withL3.out())).isGreaterThan(hitRatio(noL3.out()));
+    assertThat(run("simulate", "--l3", "s3", "--no-report").err()).contains("--l3").contains("'s3'");
+  }
+
+  static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 }

@@ -1,0 +1,38 @@
+package dev.hicache.simulator.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hicache.api.PageKey;
+import dev.hicache.api.spi.L3Store;
+import dev.hicache.api.tck.L3StoreTck;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The simulator's L3 model against the L3 contract every backend passes, plus its LRU bound. */
+class MemoryL3StoreTckTest extends L3StoreTck {
+  @Override protected L3Store newStore() {
+    return new MemoryL3Store(1_000_000);
+  }
+
+  static PageKey key(int i) {
+    byte[] b = new byte[32];
+    b[0] = (byte) i;
+    b[1] = (byte) (i >> 8);
+    return PageKey.ofDigest(b);
+  }
+
+  @Test
+  void capacity_evictsTheLeastRecentlyUsedPage() {
+    MemoryL3Store s = new MemoryL3Store(2);
+    MemorySegment[] page = {MemorySegment.ofArray(new byte[] {1, 2})};
+    s.set(key(1), page);
+    s.set(key(2), page);
+    assertThat(s.get(key(1), MemorySegment.ofArray(new byte[2]))).isTrue(); // 1 is now the most recent
+    s.set(key(3), page);
+    assertThat(s.batchExists(List.of(key(1)))).isEqualTo(1);
+    assertThat(s.batchExists(List.of(key(2)))).isZero();
+    assertThat(s.size()).isEqualTo(2);
+    assertThat(s.evictions()).isEqualTo(1);
+  }
+}
