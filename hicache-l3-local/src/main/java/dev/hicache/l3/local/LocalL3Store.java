@@ -191,6 +191,11 @@ public final class LocalL3Store implements L3Store {
         tooLarge.sum(), full.sum(), recoveredCommitted.sum(), recoveredFreed.sum());
   }
 
+  /** The index, for tests in this package. */
+  PageIndex index() {
+    return index;
+  }
+
   /** Pages in the index (all processes'). */
   public long size() {
     return guarded(index::size);

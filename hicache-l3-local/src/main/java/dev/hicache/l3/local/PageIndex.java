@@ -1,13 +1,19 @@
 package dev.hicache.l3.local;
 
 import dev.hicache.api.PageKey;
+import dev.hicache.api.spi.L3Exception;
 import java.io.File;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import net.openhft.chronicle.hash.locks.InterProcessLock;
+import net.openhft.chronicle.map.ExternalMapQueryContext;
+import net.openhft.chronicle.map.MapEntry;
 import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 
@@ -21,6 +27,7 @@ final class PageIndex implements AutoCloseable {
   static final int VALUE_BYTES = 24;
   /** The state an entry is published in; anything else is a damaged entry. */
   static final int COMMITTED = SlabFile.COMMITTED;
+  static final long LOCK_WAIT_MS = Long.getLong("hicache.l3.local.lockWaitMs", 500);
 
   /** Where a page lives and how to check it. */
   record Entry(int slot, int generation, int length, long checksum) {
@@ -48,6 +55,8 @@ final class PageIndex implements AutoCloseable {
     return ChronicleMapBuilder.of(byte[].class, byte[].class)
         .name("hicache-l3-index")
         .entries(entries)
+        // Many small segments: a segment left locked by a killed process then covers few pages.
+        .minSegments((int) Math.min(1024, Math.max(128, entries / 512)))
         .constantKeySizeBySample(new byte[PageKey.BYTES])
         .constantValueSizeBySample(new byte[VALUE_BYTES]);
   }
@@ -77,30 +86,66 @@ final class PageIndex implements AutoCloseable {
   }
 
   Entry get(byte[] key) {
-    return Entry.decode(map.get(key));
+    return Entry.decode(raw(key));
   }
 
-  boolean containsKey(byte[] key) {
-    return map.containsKey(key);
+  /** The raw value under {@code key}, or null. */
+  byte[] raw(byte[] key) {
+    try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key)) {
+      lock(c.readLock(), c);
+      MapEntry<byte[], byte[]> e = c.entry();
+      return e == null ? null : e.value().get().clone();
+    }
   }
 
   /** Publishes {@code e} unless the key is present; returns the present entry's raw value, or null. */
   byte[] putIfAbsent(byte[] key, Entry e) {
-    return map.putIfAbsent(key, e.encode());
+    try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key)) {
+      lock(c.updateLock(), c);
+      MapEntry<byte[], byte[]> present = c.entry();
+      if (present != null) return present.value().get().clone();
+      c.absentEntry().doInsert(c.wrapValueAsData(e.encode()));
+      return null;
+    }
   }
 
   /** Removes the key only if it still maps to {@code e}. */
   boolean remove(byte[] key, Entry e) {
-    return map.remove(key, e.encode());
+    return removeRaw(key, e.encode());
   }
 
   /** Removes the key only if it still maps to the raw value {@code v}. */
   boolean removeRaw(byte[] key, byte[] v) {
-    return map.remove(key, v);
+    try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key)) {
+      lock(c.updateLock(), c);
+      MapEntry<byte[], byte[]> present = c.entry();
+      if (present == null || !Arrays.equals(present.value().get(), v)) return false;
+      present.doRemove();
+      return true;
+    }
   }
 
-  byte[] raw(byte[] key) {
-    return map.get(key);
+  /**
+   * Takes a segment lock, waiting at most {@link #LOCK_WAIT_MS}. Chronicle Map's own wait is 60 s:
+   * a process killed inside a critical section leaves its segment locked until the store is next
+   * opened alone, and a caller must get a quick miss, not a minute's stall per call.
+   */
+  private static void lock(InterProcessLock lock, ExternalMapQueryContext<byte[], byte[], ?> c) {
+    try {
+      if (lock.tryLock(LOCK_WAIT_MS, TimeUnit.MILLISECONDS)) return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new L3Exception(L3Exception.Cause.UNAVAILABLE, "local L3: interrupted waiting for index segment " + c.segmentIndex(), e);
+    }
+    throw new L3Exception(L3Exception.Cause.TIMEOUT, "local L3: index segment " + c.segmentIndex() + " stayed locked for "
+        + LOCK_WAIT_MS + " ms (a process killed while holding it?); the segment is usable again once the store is reopened"
+        + " with no other process open");
+  }
+
+  /** Locks {@code key}'s segment for writing and returns without unlocking: for the crash tests only. */
+  void lockSegmentForever(byte[] key) {
+    ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key);
+    c.writeLock().lock();
   }
 
   /** Visits every entry (a weakly consistent snapshot); a damaged value is passed as null. */

@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
  * FIRST+1, ... until it is killed, printing {@code ACK n .} after each acknowledged page, {@code
  * DEL n .} before removing one, {@code WRONG n .} for a page read back with wrong bytes; {@code
  * share DIR SLOTS FIRST COUNT THEIRS_FIRST THEIRS_COUNT} stores its pages, then waits for the other
- * process's pages and checks them.
+ * process's pages and checks them; {@code hold-lock DIR SLOTS N} locks page N's index segment
+ * and waits to be killed.
  */
 public final class L3ChildMain {
   public static void main(String[] args) throws Exception {
@@ -27,6 +28,12 @@ public final class L3ChildMain {
         case "crash-writer" -> crashWriter(store, Long.parseLong(args[3]), Long.parseLong(args[4]), out);
         case "share" -> share(store, Long.parseLong(args[3]), Integer.parseInt(args[4]), Long.parseLong(args[5]),
             Integer.parseInt(args[6]), out);
+        case "hold-lock" -> {
+          // Takes the index segment lock of page N and never lets go (until killed).
+          store.index().lockSegmentForever(CrashPages.key(Long.parseLong(args[3])).bytes());
+          out.println("LOCKED .");
+          Thread.sleep(Long.MAX_VALUE);
+        }
         default -> throw new IllegalArgumentException("mode " + args[0]);
       }
     }
