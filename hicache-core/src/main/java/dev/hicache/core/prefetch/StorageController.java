@@ -79,6 +79,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   private final List<String> warnings = new ArrayList<>();
 
   private final TreeMap<Long, PrefetchOperation> ops = new TreeMap<>();
+  private final List<dev.hicache.core.tp.ConsensusParticipant> participants = new ArrayList<>();
+  private int participantWidth;
   private final Map<Long, Object> commands = new HashMap<>();
   private final ArrayDeque<Integer> hostRelease = new ArrayDeque<>();
   private final ArrayDeque<BackupOp> backups = new ArrayDeque<>();
@@ -419,6 +421,17 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     // A real group needs the fixed length (every rank the same shape, whatever its state); a single
     // rank reduces with itself, so its vector holds just the live ops.
     int width = group.size() == 1 ? ops.size() : slots;
+    long[] v = new long[participantWidth + HEADER + SLOT_WIDTH * width];
+    int off = 0;
+    for (var p : participants) {
+      p.gather(v, off);
+      off += p.width();
+    }
+    gatherOwn(v, off, width);
+    return v;
+  }
+
+  private void gatherOwn(long[] all, int base, int width) {
     long[] v = new long[HEADER + SLOT_WIDTH * width];
     v[0] = ops.size();
     v[1] = -ops.size();
@@ -447,16 +460,32 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       v[at] = -1;
       v[at + 1] = 1;
     }
-    return v;
+    System.arraycopy(v, 0, all, base, v.length);
+  }
+
+  /**
+   * Adds another consensus participant to every tick's one all-reduce (its entries come first, in
+   * the order added). Add them before the first tick, in the same order on every rank.
+   */
+  public void addParticipant(dev.hicache.core.tp.ConsensusParticipant p) {
+    if (p == null || p.width() < 0) throw new IllegalArgumentException("a consensus participant with a width >= 0 is required");
+    participants.add(p);
+    participantWidth += p.width();
   }
 
   /** The second half of {@link #tick()}: applies the reduced vector, identically on every rank. */
-  public void apply(long[] r) {
+  public void apply(long[] all) {
     checkOpen();
-    int expected = HEADER + SLOT_WIDTH * (group.size() == 1 ? ops.size() : slots);
-    if (r.length != expected) {
-      throw new IllegalArgumentException("consensus vector of " + r.length + " longs, expected " + expected);
+    int expected = participantWidth + HEADER + SLOT_WIDTH * (group.size() == 1 ? ops.size() : slots);
+    if (all.length != expected) {
+      throw new IllegalArgumentException("consensus vector of " + all.length + " longs, expected " + expected);
     }
+    int off = 0;
+    for (var p : participants) {
+      p.apply(all, off);
+      off += p.width();
+    }
+    long[] r = java.util.Arrays.copyOfRange(all, participantWidth, all.length);
     metrics.count(StorageMetrics.CONSENSUS_TICKS, 1);
     if (r[0] != -r[1] || r[0] != ops.size()) {
       throw new IllegalStateException("TP ranks disagree on the live prefetches: min " + r[0] + ", max " + (-r[1])

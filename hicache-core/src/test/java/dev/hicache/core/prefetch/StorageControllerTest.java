@@ -293,4 +293,25 @@ class StorageControllerTest {
       sc.close();
     }
   }
+
+  @Test void otherConsensusValues_rideInTheSameSingleAllReduce() {
+    var group = new dev.hicache.core.tp.StepRankGroup(2);
+    List<PrefetchRig> rigs = List.of(
+        new PrefetchRig(cfg(PrefetchPolicyKind.BEST_EFFORT), null, new MapL3StoreDouble(), L3CostModel.fixed(MS), group.member(0), 64, 16, null),
+        new PrefetchRig(cfg(PrefetchPolicyKind.BEST_EFFORT), null, new MapL3StoreDouble(), L3CostModel.fixed(MS), group.member(1), 64, 16, null));
+    long[][] agreed = new long[2][];
+    for (int r = 0; r < 2; r++) {
+      int rank = r;
+      rigs.get(r).sc.addParticipant(new dev.hicache.core.tp.ConsensusParticipant() {
+        @Override public int width() { return 2; }
+        @Override public void gather(long[] v, int off) { v[off] = 10 + rank; v[off + 1] = -(10 + rank); } // MIN, and MAX negated
+        @Override public void apply(long[] r2, int off) { agreed[rank] = new long[] {r2[off], -r2[off + 1]}; }
+      });
+    }
+    group.round(rigs, x -> x.sc.gather(), (x, v) -> x.sc.apply(v));
+    assertThat(agreed[0]).containsExactly(10, 11);
+    assertThat(agreed[1]).containsExactly(10, 11);
+    assertThat(group.rounds()).isEqualTo(1);
+    for (PrefetchRig x : rigs) x.close();
+  }
 }
