@@ -47,6 +47,7 @@ final class CacheController implements DeviceEvictionHandler {
   static final String LOAD_BACK_FAILED_TOKENS = "load_back_failed_tokens";
   static final String LOAD_BACK_VERIFY_FAILED = "load_back_verify_failed_pages";
   static final String LOAD_BACK_NOT_READY = "load_back_not_ready_pages";
+  static final String POISONED_EVICTED_TOKENS = "load_back_failed_evicted_tokens";
   static final String EVICTED_TOKENS = "evicted_tokens";
   static final String WRITE_BACK_LOST_TOKENS = "write_back_lost_tokens";
   static final String BACKUP_QUEUE = "hicache_backup_queue_depth";
@@ -94,6 +95,8 @@ final class CacheController implements DeviceEvictionHandler {
   private int deferredDevicePages;
   /** Device pages of failed load-backs: in the tree, but holding no valid KV (never served). */
   private final java.util.BitSet devicePoisoned;
+  /** Last nodes of failed load-backs whose poisoned pages still wait for eviction. */
+  private final List<TreeNode> poisonedNodes = new ArrayList<>();
   private int deferredHostPages;
   private int prefetchHostPages;
   /** The L3 half (prefetch, L2→L3 backup, TP consensus); null without a storage backend. */
@@ -274,6 +277,30 @@ final class CacheController implements DeviceEvictionHandler {
     return r;
   }
 
+  /**
+   * Evicts poisoned nodes back to host-only as soon as nothing locks them (the requests that
+   * waited on the failed load abort first): walks up from each failed load's last node while the
+   * nodes hold poisoned pages, bottom-up. Nodes still locked are tried again at the next completion.
+   */
+  private void evictPoisoned() {
+    for (var it = poisonedNodes.iterator(); it.hasNext(); ) {
+      TreeNode last = it.next();
+      boolean done = true;
+      for (TreeNode n = last; n != null && !n.isRoot() && !n.removed(); n = n.parent()) {
+        int[] v = n.value();
+        if (v == null) continue; // already evicted
+        if (cleanPrefix(v) == v.length) break; // above the chain: clean
+        int freed = tree.evictDeviceNode(n, this);
+        if (freed == 0) {
+          done = false;
+          break;
+        }
+        metrics.count(POISONED_EVICTED_TOKENS, null, (long) freed * ps);
+      }
+      if (done || last.removed()) it.remove();
+    }
+  }
+
   /** The number of leading pages that are not poisoned. */
   private int cleanPrefix(int[] pages) {
     if (devicePoisoned.isEmpty()) return pages.length;
@@ -345,7 +372,8 @@ final class CacheController implements DeviceEvictionHandler {
           metrics.count(LOAD_BACK_NOT_READY, null, 1);
           return n;
         }
-        if (!keys[i].equals(hostKey[hp]) || (port.movesBytes() && port.checksum(hp, keys[i]) != hostSum[hp])) {
+        // Without page keys (a metadata-only simulation without L3: no bytes, no keys) the state is all there is.
+        if (keys != null && (!keys[i].equals(hostKey[hp]) || (port.movesBytes() && port.checksum(hp, keys[i]) != hostSum[hp]))) {
           metrics.count(LOAD_BACK_VERIFY_FAILED, null, 1);
           return n;
         }
@@ -420,6 +448,7 @@ final class CacheController implements DeviceEvictionHandler {
 
   private void release(CacheRequest r) {
     tree.decLockRef(r.lastNode);
+    if (!poisonedNodes.isEmpty()) evictPoisoned();
     r.done = true;
     live.remove(r);
     metrics.gauge(DEVICE_USED, null, (long) (device.capacity() - device.available()) * ps);
@@ -566,7 +595,8 @@ final class CacheController implements DeviceEvictionHandler {
   }
 
   private void issueBackup(TreeNode node, int[] hp, boolean writeBack) {
-    PageKey[] keys = node.hashValue().clone();
+    if (node.hashValue() == null && port.movesBytes()) throw new IllegalStateException("moving bytes needs page keys: give the tree a hasher");
+    PageKey[] keys = node.hashValue() == null ? new PageKey[node.pages()] : node.hashValue().clone();
     int[] dp = node.value().clone();
     for (int p : dp) deviceReaders[p]++;
     tree.setBackuped(node, hp);
@@ -596,6 +626,7 @@ final class CacheController implements DeviceEvictionHandler {
     op.failure = failure;
     while (!backups.isEmpty() && backups.peek().done) applyBackup(backups.poll());
     metrics.gauge(BACKUP_QUEUE, null, backups.size());
+    if (!poisonedNodes.isEmpty()) evictPoisoned();
   }
 
   private void applyBackup(BackupOp op) {
@@ -672,6 +703,8 @@ final class CacheController implements DeviceEvictionHandler {
       metrics.count(LOAD_BACK_FAILED_TOKENS, null, tokens);
       for (int p : op.devicePages) devicePoisoned.set(p);
       tree.decLockRef(op.lastNode);
+      poisonedNodes.add(op.lastNode);
+      evictPoisoned();
       return;
     }
     metrics.count(LOAD_BACK_TOKENS, null, tokens);

@@ -349,8 +349,11 @@ public final class HiCache implements AutoCloseable {
         c = clock == null ? Clock.system() : clock;
         port = prod;
       }
+      // Page keys bind host bytes to what they hold and name L3 objects; a metadata-only simulation
+      // without L3 moves no bytes and needs none (hashing is most of its CPU time).
+      PageHasher hasher = metadataShape != null && l3Store == null ? null : new PageHasher(ps);
       HiRadixTree tree = new HiRadixTree(ps, EvictionPolicies.byName(config.radixEvictionPolicy()), c,
-          config.writePolicy(), new PageHasher(ps), namespaceSeed, matchTouch);
+          config.writePolicy(), hasher, namespaceSeed, matchTouch);
       CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), config.writePolicy(),
           device, host, port, metrics, config.loadBackThreshold(), driver, c);
       if (det != null) det.bind(controller);

@@ -82,10 +82,15 @@ class CacheControllerPropertyTest {
             s.failLoadsModulo = modulo;
             s.run(script);
             FAILED_LOADS.addAndGet(s.device.failedLoads);
+            POISON_EVICTED.addAndGet(s.metrics.counter(CacheController.POISONED_EVICTED_TOKENS));
           });
     }
     org.assertj.core.api.Assertions.assertThat(FAILED_LOADS.get()).isPositive();
+    // Failed load-backs are evicted back to host-only once unlocked (the tree's evictDeviceNode).
+    org.assertj.core.api.Assertions.assertThat(POISON_EVICTED.get()).isPositive();
   }
+
+  private static final java.util.concurrent.atomic.AtomicLong POISON_EVICTED = new java.util.concurrent.atomic.AtomicLong();
 
   private static final java.util.concurrent.atomic.AtomicLong FAILED_LOADS = new java.util.concurrent.atomic.AtomicLong();
 
