@@ -478,6 +478,7 @@ public final class HiRadixTree {
         unindex(x);
         if (started) {
           x.writeBackPending = true;
+          x.writeBackInFlight = true;
           pendingWriteBackPages += n;
           evicted += n;
           continue;
@@ -500,18 +501,25 @@ public final class HiRadixTree {
   }
 
   /**
-   * write_back completion: applies {@code _evict_backuped} to a node whose copy is acknowledged.
+   * write_back completion: the node's device-to-host copy is acknowledged; applies {@code
+   * _evict_backuped} if its eviction still stands.
    *
    * @return true when the node left the device; false when its eviction was called off meanwhile
-   *     (it was locked or gained a device child), in which case it stays on the device
-   * @throws IllegalStateException if the node is pending but not backuped
+   *     (it was locked or gained a device child): it stays on the device, now an ordinary backuped
+   *     node, and its pages may be evicted from now on. Also false for a node with no copy in flight.
+   * @throws IllegalStateException if the node is still not backuped
    */
   public boolean evictBackuped(TreeNode node, DeviceEvictionHandler handler) {
     requireLive(node, "evictBackuped");
-    if (!node.writeBackPending) return false;
+    if (!node.writeBackInFlight) return false;
     if (node.hostValue == null) {
       throw new IllegalStateException("evictBackuped: node " + node.id
           + " is not backuped; call setBackuped when its copy is issued");
+    }
+    node.writeBackInFlight = false;
+    if (!node.writeBackPending) {
+      reindex(node);
+      return false;
     }
     evictBackupedNow(node, handler);
     return true;
@@ -520,7 +528,8 @@ public final class HiRadixTree {
   /**
    * Evicts one node's device pages now, outside the policy order (for instance the pages of a
    * load-back whose copy failed, which must not be served). Only a backuped, unlocked node with no
-   * device-resident child qualifies: it becomes host-only, as {@code _evict_backuped} leaves it.
+   * device-resident child and no write-back copy in flight qualifies: it becomes host-only, as
+   * {@code _evict_backuped} leaves it.
    *
    * @return the pages freed, or 0 when the node does not qualify (then nothing changes)
    */
@@ -528,7 +537,7 @@ public final class HiRadixTree {
     requireLive(node, "evictDeviceNode");
     Objects.requireNonNull(handler, "handler");
     if (node.isRoot() || node.value == null || node.hostValue == null || node.lockRef > 0
-        || node.deviceChildCount > 0) {
+        || node.deviceChildCount > 0 || node.writeBackInFlight) {
       return 0;
     }
     int n = node.value.length;
@@ -669,8 +678,8 @@ public final class HiRadixTree {
   // ordered eviction indexes
 
   private boolean deviceCandidate(TreeNode n) {
-    return n.parent != null && !n.removed && n.value != null && !n.writeBackPending && n.lockRef == 0
-        && n.deviceChildCount == 0;
+    return n.parent != null && !n.removed && n.value != null && !n.writeBackPending && !n.writeBackInFlight
+        && n.lockRef == 0 && n.deviceChildCount == 0;
   }
 
   private boolean hostCandidate(TreeNode n) {
@@ -851,9 +860,10 @@ public final class HiRadixTree {
       if (n.lockRef < 0 || n.hostRefCounter < 0) fail("lock counts", n, "has a negative count");
       if (n.childKeyHash != pageHash(n.key, 0)) fail("child key", n, "has a stale child key hash");
       if (n.parent.findChild(n.key, 0, n.childKeyHash, pageSize) != n) fail("child key", n, "is not found under its parent by its first page");
-      if (n.writeBackPending && (n.value == null || n.lockRef > 0 || n.deviceChildCount > 0)) {
-        fail("write-back", n, "is pending but off the device, locked or has device children");
+      if (n.writeBackPending && (n.value == null || n.lockRef > 0 || n.deviceChildCount > 0 || !n.writeBackInFlight)) {
+        fail("write-back", n, "is pending but off the device, locked, has device children or no copy in flight");
       }
+      if (n.writeBackInFlight && n.value == null) fail("write-back", n, "lost its device pages while its copy is in flight");
       if (hasher != null) {
         if (n.hashValue == null || n.hashValue.length != pages) fail("hash values", n, "has no page key per page");
         PageKey prior = n.parent.isRoot() ? namespaceSeed : n.parent.lastHashValue();

@@ -40,6 +40,11 @@ public final class TreeNode implements EvictionCandidate {
   int deviceChildCount;
   /** Counted as evicted from the device, waiting for its write-back copy (write_back policy). */
   boolean writeBackPending;
+  /**
+   * Its write-back copy is still reading the device pages: nothing may free them before the ack,
+   * even when the eviction was called off meanwhile.
+   */
+  boolean writeBackInFlight;
   boolean inDeviceIndex;
   boolean inHostIndex;
   /** Deleted from the tree; a stale reference to it must not be used. */
@@ -102,6 +107,9 @@ public final class TreeNode implements EvictionCandidate {
    * its device pages are still valid meanwhile.
    */
   public boolean writeBackPending() { return writeBackPending; }
+
+  /** A write-back device-to-host copy of this node was started and is not acknowledged yet. */
+  public boolean writeBackInFlight() { return writeBackInFlight; }
 
   /** Deleted from the tree (by eviction); such a node must not be passed to the tree again. */
   public boolean removed() { return removed; }

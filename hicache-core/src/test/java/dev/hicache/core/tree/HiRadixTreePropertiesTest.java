@@ -284,7 +284,8 @@ class HiRadixTreePropertiesTest {
           MatchResult r = tree.matchPrefix(tokens(e.pages(), 0), e.pages().size() * ps);
           TreeNode n = r.lastDeviceNode();
           if (n.isRoot()) return;
-          boolean qualifies = n.backuped() && n.lockRef() == 0
+          // A node whose write-back copy still reads its pages never qualifies (use after free).
+          boolean qualifies = n.backuped() && n.lockRef() == 0 && !n.writeBackInFlight()
               && n.children().stream().allMatch(TreeNode::evicted);
           freedDevicePagesThisStep = 0;
           int pages = n.pages();

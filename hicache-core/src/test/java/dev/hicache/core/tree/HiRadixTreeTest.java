@@ -323,6 +323,24 @@ class HiRadixTreeTest {
   }
 
   @Test
+  void evictDevice_writeBackCalledOffButCopyInFlight_keepsThePagesUntilTheAck() {
+    tree = newTree(EvictionPolicies.DEFAULT, WritePolicyKind.WRITE_BACK);
+    handler.backupInto = tree;
+    insert(seq(1, 2), 10);
+    tree.evictDevice(2, handler);
+    TreeNode n = handler.writeBacks.get(0);
+    tree.incLockRef(n);
+    tree.decLockRef(n); // the eviction is called off, the copy still reads pages 10 and 11
+    assertThat(n.writeBackInFlight()).isTrue();
+    assertThat(tree.evictDevice(2, handler)).isZero();
+    assertThat(tree.evictDeviceNode(n, handler)).isZero();
+    assertThat(handler.freed).isEmpty();
+    assertThat(tree.evictBackuped(n, handler)).isFalse(); // the ack
+    assertThat(tree.evictDevice(2, handler)).isEqualTo(2);
+    assertThat(handler.freed).singleElement().isEqualTo(new int[] {10, 11});
+  }
+
+  @Test
   void evictBackuped_splitWhilePending_freesOnlyTheLowerPart() {
     tree = newTree(EvictionPolicies.DEFAULT, WritePolicyKind.WRITE_BACK);
     handler.backupInto = tree;
