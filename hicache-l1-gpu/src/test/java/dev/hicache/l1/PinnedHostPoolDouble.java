@@ -14,8 +14,13 @@ import java.util.List;
  * A test double of the L2 host pool (the real one lives in hicache-l2-host, which this module may
  * not depend on): one Arena-allocated buffer in a given layout, registered through the given
  * registrars (here: CUDA's), whole-page slot allocation. Enough for the device pool's transfers.
+ *
+ * <p>The buffer owns whole 4 KiB OS pages (size rounded up, aligned to at least 4 KiB): CUDA pins
+ * whole pages, and a second registration touching a page already pinned for another small buffer
+ * would fail (the engine property tests make thousands of small pools). Public for the engine's
+ * pool doubles in {@code dev.hicache.core.engine} (this module's tests).
  */
-final class PinnedHostPoolDouble implements HostPool {
+public final class PinnedHostPoolDouble implements HostPool {
   private final LayoutDescriptor layout;
   private final Arena arena;
   private final MemorySegment buffer;
@@ -23,10 +28,12 @@ final class PinnedHostPoolDouble implements HostPool {
   private final PageAllocator pages;
   private boolean closed;
 
-  PinnedHostPoolDouble(KvShape shape, MemLayout memLayout, int tokens, MemoryRegistrar... registrars) {
+  public PinnedHostPoolDouble(KvShape shape, MemLayout memLayout, int tokens, MemoryRegistrar... registrars) {
     this.layout = new LayoutDescriptor(shape, memLayout, tokens);
     this.arena = Arena.ofShared();
-    this.buffer = arena.allocate(layout.totalBytes(), 2L << 20);
+    long osPage = 4096;
+    long owned = (layout.totalBytes() + osPage - 1) / osPage * osPage;
+    this.buffer = arena.allocate(owned, layout.totalBytes() >= (2L << 20) ? 2L << 20 : osPage).asSlice(0, layout.totalBytes());
     try {
       for (MemoryRegistrar r : registrars) registrations.add(r.register(buffer));
     } catch (RuntimeException e) {
