@@ -108,7 +108,7 @@ class HiRadixTreePropertiesTest {
   enum Event {
     SPLIT, DEVICE_EVICTED_TO_HOST, DEVICE_DELETED, HOST_EVICTED, LOAD_BACK, HOST_INSERT_NEW, HOST_INSERT_DUPLICATE,
     REATTACH, NEED_BACKUP, WRITE_BACK_STARTED, WRITE_BACK_ACKED, WRITE_BACK_CALLED_OFF, LOCKED_SKIPPED_EARLY_STOP,
-    HOST_PROTECTED_EARLY_STOP, NODE_EVICTED
+    HOST_PROTECTED_EARLY_STOP, NODE_EVICTED, ORDER_CHECKED
   }
 
   static final Map<Event, Integer> COVERAGE = new java.util.EnumMap<>(Event.class);
@@ -184,6 +184,8 @@ class HiRadixTreePropertiesTest {
     int nextDevicePage = 1;
     int nextHostPage = 100_001;
     int freedDevicePagesThisStep;
+    int[] firstVictimPages;
+    TreeNode firstVictimNode;
     int step;
     int nodesBefore;
     int modelSizeBefore;
@@ -409,7 +411,22 @@ class HiRadixTreePropertiesTest {
     void evictDevice(int pages) {
       freedDevicePagesThisStep = 0;
       int pendingBefore = pendingWriteBacks.size();
+      // The first victim must be the policy's minimum among the device leaves computed from scratch
+      // (what SGLang's per-pass heap would pop first): the incremental index must agree with it.
+      TreeNode expectedFirst = pages > 0 ? firstVictimFromScratch() : null;
+      int[] expectedPages = expectedFirst == null ? null : expectedFirst.value().clone();
+      firstVictimPages = null;
+      firstVictimNode = null;
       int r = tree.evictDevice(pages, this);
+      if (expectedFirst != null) {
+        boolean ok = expectedFirst == firstVictimNode
+            || (firstVictimNode == null && Arrays.equals(expectedPages, firstVictimPages));
+        check(ok, "first victim was " + (firstVictimNode != null ? firstVictimNode : Arrays.toString(firstVictimPages))
+            + ", the policy's minimum is " + expectedFirst + " " + Arrays.toString(expectedPages));
+        saw(Event.ORDER_CHECKED);
+      } else {
+        check(freedDevicePagesThisStep == 0 || pages == 0, "evicted although no leaf qualified");
+      }
       int started = 0;
       for (int i = pendingBefore; i < pendingWriteBacks.size(); i++) started += pendingWriteBacks.get(i).pages();
       check(r == freedDevicePagesThisStep + started,
@@ -436,6 +453,25 @@ class HiRadixTreePropertiesTest {
               "evictDevice stopped early (" + r + " < " + pages + ") but " + key + " was evictable");
         }
       }
+    }
+
+    TreeNode firstVictimFromScratch() {
+      java.util.Comparator<dev.hicache.api.spi.EvictionCandidate> order = config.policy().order();
+      TreeNode best = null;
+      java.util.ArrayDeque<TreeNode> stack = new java.util.ArrayDeque<>(List.of(tree.root()));
+      while (!stack.isEmpty()) {
+        TreeNode n = stack.pop();
+        boolean deviceChild = false;
+        for (TreeNode c : n.children()) {
+          stack.push(c);
+          deviceChild |= !c.evicted();
+        }
+        if (n.isRoot() || n.evicted() || deviceChild || n.lockRef() > 0 || n.writeBackInFlight()) continue;
+        boolean evictable = n.backuped() || n.childCount() == 0
+            || (config.write().writeBack() && config.acceptWriteBack());
+        if (evictable && (best == null || order.compare(n, best) < 0)) best = n;
+      }
+      return best;
     }
 
     void evictHost(int pages) {
@@ -524,6 +560,7 @@ class HiRadixTreePropertiesTest {
     // --- the controller's side of device eviction
 
     @Override public void freeDevicePages(int[] pages) {
+      if (firstVictimPages == null && firstVictimNode == null) firstVictimPages = pages.clone();
       Set<List<Integer>> locked = lockedPrefixes();
       for (int id : pages) {
         List<Integer> key = byDevice.remove(id);
@@ -541,6 +578,7 @@ class HiRadixTreePropertiesTest {
       check(config.write().writeBack(), "startWriteBack called under " + config.write().flagName());
       check(!node.backuped(), "startWriteBack for a backuped node");
       if (!config.acceptWriteBack()) return false;
+      if (firstVictimPages == null && firstVictimNode == null) firstVictimNode = node;
       backUp(node);
       pendingWriteBacks.add(node);
       saw(Event.WRITE_BACK_STARTED);
