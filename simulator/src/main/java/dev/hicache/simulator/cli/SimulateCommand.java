@@ -132,6 +132,23 @@ public final class SimulateCommand implements Callable<Integer> {
       description = "Prefix length that prefix_affinity routes on (default ${DEFAULT-VALUE}).")
   int affinityTokens;
 
+  @Option(names = "--pcie-gbps", paramLabel = "GB/s", description = "Override the hardware's host<->device bandwidth.")
+  Double pcieGBps;
+
+  @Option(names = "--l3-read-gbps", paramLabel = "GB/s", description = "Override the hardware's L3 read bandwidth.")
+  Double l3ReadGBps;
+
+  @Option(names = "--l3-write-gbps", paramLabel = "GB/s", description = "Override the hardware's L3 write bandwidth.")
+  Double l3WriteGBps;
+
+  @Option(names = "--l3-latency-us", paramLabel = "US", description = "Override the hardware's L3 latency per call.")
+  Double l3LatencyUs;
+
+  @Option(names = "--prepopulate-l3",
+      description = "Run the workload once to fill L3, then report a second run with empty L1/L2 and the warm L3"
+          + " (bench_multiturn's flush_cache between runs keeps L3).")
+  boolean prepopulateL3;
+
   @Option(names = "--decode-ms-per-token", paramLabel = "MS", defaultValue = "0",
       description = "Charge decode to the instance (batch size 1); default 0 = a prefill-only instance.")
   double decodeMsPerToken;
@@ -256,7 +273,12 @@ public final class SimulateCommand implements Callable<Integer> {
          Progress progress = new Progress(w instanceof MultiTurnWorkload m ? m.totalRequests()
              : workloadKind == WorkloadKind.synthetic ? requests : -1, "requests",
              showProgress && format == Format.text)) {
-      result = new EngineReplay(setup).run(w, progress);
+      if (prepopulateL3) {
+        if (setup.l3Tokens() == 0) throw usage("--prepopulate-l3 needs an L3 (--l3-capacity-tokens > 0)");
+        result = new EngineReplay(setup).runPrepopulated(this::workloadUnchecked, progress);
+      } else {
+        result = new EngineReplay(setup).run(w, progress);
+      }
     }
     String note = setup.l3Tokens() == 0 ? null : (setup.l3Backend().equals("local") ? "L3 is the embedded store"
         : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")
@@ -265,6 +287,14 @@ public final class SimulateCommand implements Callable<Integer> {
             + " across instances are understated" : "");
     return new Run(EngineReport.fields(result, note), EngineReport.text(result, note),
         EngineReport.json(result, note), result, null);
+  }
+
+  private Workload workloadUnchecked() {
+    try {
+      return workload();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   private Workload workload() throws IOException {
@@ -391,6 +421,10 @@ public final class SimulateCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw usage("Invalid value for option '--hardware': '" + hardware + "' (" + e.getMessage() + ")");
     }
+    hw = new HardwareProfile(hw.name(), hw.gpus(), hw.hbmGB(), hw.memFractionStatic(), hw.tflops(), hw.mfu(),
+        positive("--pcie-gbps", pcieGBps, hw.pcieGBps()), hw.pcieLatencyUs(), hw.hostGBPerGpu(),
+        positive("--l3-read-gbps", l3ReadGBps, hw.l3ReadGBps()), positive("--l3-write-gbps", l3WriteGBps, hw.l3WriteGBps()),
+        l3LatencyUs == null ? hw.l3LatencyUs() : nonNegative("--l3-latency-us", l3LatencyUs));
     try {
       wp = WritePolicyKind.parse(writePolicy);
     } catch (IllegalArgumentException e) {
@@ -488,6 +522,17 @@ public final class SimulateCommand implements Callable<Integer> {
       throw usage("no --trace given and the bundled trace is missing at " + tracePath);
     }
     return tracePath;
+  }
+
+  private double positive(String flag, Double v, double dflt) {
+    if (v == null) return dflt;
+    if (!(v > 0) || v.isInfinite()) throw usage("Invalid value for option '" + flag + "': '" + v + "' (must be > 0)");
+    return v;
+  }
+
+  private double nonNegative(String flag, double v) {
+    if (!(v >= 0) || Double.isInfinite(v)) throw usage("Invalid value for option '" + flag + "': '" + v + "' (must be >= 0)");
+    return v;
   }
 
   private ParameterException usage(String message) {

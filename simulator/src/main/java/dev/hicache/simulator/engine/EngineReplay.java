@@ -29,6 +29,29 @@ public final class EngineReplay {
 
   /** Runs the whole workload; {@code progress} (may be null) gets the requests done so far. */
   public EngineResult run(Workload workload, LongConsumer progress) throws IOException {
+    return run(workload, progress, null);
+  }
+
+  /**
+   * Runs the workload twice against one L3: the first run fills it, the second (reported) starts
+   * with empty L1 and L2 and the warm L3, as bench_multiturn's flush_cache between runs does.
+   */
+  public EngineResult runPrepopulated(java.util.function.Supplier<Workload> workloads, LongConsumer progress)
+      throws IOException {
+    if (setup.l3Tokens() == 0) throw new IllegalArgumentException("prepopulating L3 needs an L3");
+    L3Store shared = new MemoryL3Store(setup.l3Tokens() / setup.config().pageSize());
+    try (Workload first = workloads.get()) {
+      run(first, null, shared);
+    }
+    try (Workload second = workloads.get()) {
+      EngineResult r = run(second, progress, shared);
+      return r;
+    } finally {
+      shared.close();
+    }
+  }
+
+  private EngineResult run(Workload workload, LongConsumer progress, L3Store givenL3) throws IOException {
     long t0 = System.nanoTime();
     int pageSize = setup.config().pageSize();
     long device = setup.deviceTokens() / pageSize * pageSize;
@@ -48,7 +71,9 @@ public final class EngineReplay {
     Router router = new Router(setup.routing(), instances, pageSize, setup.affinityTokens());
     L3Store l3Store = null;
     AutoCloseable l3Owner = null;
-    if (setup.l3Tokens() > 0) {
+    if (givenL3 != null) {
+      l3Store = givenL3;
+    } else if (setup.l3Tokens() > 0) {
       long l3Pages = setup.l3Tokens() / pageSize;
       if (setup.l3Backend().equals("local")) {
         EmbeddedL3 e = EmbeddedL3.open(l3Pages);
@@ -120,7 +145,7 @@ public final class EngineReplay {
       }
       long[] sorted = Arrays.copyOf(ttft, n);
       Arrays.sort(sorted);
-      return new EngineResult(setup, workload.describe(), workload.groupName(), requests, prompt, dev, hst - sto, sto,
+      return new EngineResult(setup, workload.describe() + (givenL3 != null ? "; L3 prepopulated by a first run" : ""), workload.groupName(), requests, prompt, dev, hst - sto, sto,
           unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
           percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
           System.nanoTime() - t0);

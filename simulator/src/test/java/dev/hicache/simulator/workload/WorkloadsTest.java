@@ -103,4 +103,31 @@ class WorkloadsTest {
     EngineResult res = run(new SyntheticWorkload(new SyntheticWorkload.Params(500, 10, 5, 1.2, 640, 64, 8, 3)), 1 << 16, 0);
     assertThat(res.hitRatio()).isGreaterThan(0.8);
   }
+
+  /**
+   * The published HiCache shape (spec 11.4): per-conversation histories outgrow L1, so GPU-only <
+   * +L2 < +L3, and an L3 prepopulated by an earlier run is best.
+   */
+  @Test
+  void multiTurn_tierLadder_gpuOnlyBelowL2BelowL3BelowPrepopulatedL3() throws IOException {
+    ModelProfile m = ModelProfile.preset("llama-3-8b");
+    HardwareProfile hw = HardwareProfile.preset("h100-box");
+    MultiTurnWorkload.Params p = new MultiTurnWorkload.Params(48, 6, 1024, 0, 32, 16.0, 4, "poisson", "random", 3);
+    double[] hit = new double[4];
+    long[][] setups = {{20_000, 0, 0}, {20_000, 60_000, 0}, {20_000, 60_000, 2_000_000}, {20_000, 60_000, 2_000_000}};
+    for (int i = 0; i < 4; i++) {
+      HiCacheConfig config = HiCacheConfig.builder()
+          .prefetchPolicy(dev.hicache.api.config.PrefetchPolicyKind.WAIT_COMPLETE).build();
+      EngineSetup setup = new EngineSetup(config, m, hw, 1, m.shape(1, 64), setups[i][0], setups[i][1],
+          hw.prefillNanosPerToken(m, 1), 0, 1, "round_robin", 1024, setups[i][2], "memory");
+      EngineReplay replay = new EngineReplay(setup);
+      EngineResult r = i == 3
+          ? replay.runPrepopulated(() -> new MultiTurnWorkload(p), null)
+          : replay.run(new MultiTurnWorkload(p), null);
+      hit[i] = r.hitRatio();
+    }
+    assertThat(hit[0]).as("GPU only < +L2: %s", Arrays.toString(hit)).isLessThan(hit[1]);
+    assertThat(hit[1]).as("+L2 < +L3: %s", Arrays.toString(hit)).isLessThan(hit[2]);
+    assertThat(hit[2]).as("+L3 < prepopulated L3: %s", Arrays.toString(hit)).isLessThan(hit[3]);
+  }
 }
