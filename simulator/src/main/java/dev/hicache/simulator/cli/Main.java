@@ -35,6 +35,7 @@ public final class Main implements Runnable {
 
   @Override public void run() {
     // No subcommand: show what there is (a usage error, not a silent success).
+    spec.commandLine().usage(spec.commandLine().getErr());
     throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
   }
 

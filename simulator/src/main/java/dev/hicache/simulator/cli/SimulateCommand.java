@@ -41,8 +41,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Replay a workload through the HiCache engine in virtual time and report hit ratios by tier,",
-      "TTFT and link traffic. With no arguments: the bundled Mooncake FAST'25 conversation trace,",
+      "Replay a workload through the HiCache engine in virtual time (hit ratios, TTFT, link bytes).",
+      "With no arguments: the bundled Mooncake FAST'25 conversation trace,",
       "Llama-3-8B on an H100 box (8 TP-1 instances, prefix-affinity routing), L1 + L2",
       "(--hicache-ratio 2) + a shared 30M-token L3, write_through, lru, prefetch timeout.",
       "--l1-only: the frozen L1-only replay of the reference values (spec/mooncake.md 10.4)."
