@@ -78,9 +78,7 @@ public final class MemoryL3Store implements L3Store {
         for (int p = 0; p < s.length; p++) parts[p] = s[p].toArray(ValueLayout.JAVA_BYTE);
         pages.put(k, parts);
         if (pages.size() > capacityPages) {
-          var it = pages.entrySet().iterator();
-          it.next();
-          it.remove();
+          pages.pollFirstEntry(); // the least recently used (LinkedHashMap is a SequencedMap)
           evictions++;
         }
       }

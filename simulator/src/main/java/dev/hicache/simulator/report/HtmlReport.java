@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * A self-contained HTML report: tables and inline SVG charts, no scripts, no network. Charts:
@@ -207,10 +206,5 @@ public final class HtmlReport {
 
   static String esc(String s) {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
-  }
-
-  /** Unused keys are ignored; present for symmetry with the text output. */
-  static Map<String, Object> fields(RunView r) {
-    return r.fields();
   }
 }
