@@ -9,6 +9,7 @@ import dev.hicache.api.spi.WritePolicy;
 import dev.hicache.api.spi.HostPool;
 import dev.hicache.core.prefetch.HostPages;
 import dev.hicache.core.prefetch.StorageController;
+import dev.hicache.core.tp.ConsensusParticipant;
 import dev.hicache.core.tree.DeviceEvictionHandler;
 import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.InsertResult;
@@ -101,6 +102,8 @@ final class CacheController implements DeviceEvictionHandler {
   private int prefetchHostPages;
   /** The L3 half (prefetch, L2→L3 backup, TP consensus); null without a storage backend. */
   private StorageController storage;
+  /** TP > 1: acks are popped only in the counts the ranks agreed on (see {@link #agreeAcksAcrossRanks}). */
+  private boolean agreeAcks;
 
   private final ArrayDeque<BackupOp> backups = new ArrayDeque<>();
   private final ArrayDeque<LoadOp> loads = new ArrayDeque<>();
@@ -177,6 +180,68 @@ final class CacheController implements DeviceEvictionHandler {
   void attachStorage(StorageController sc) {
     if (storage != null) throw new IllegalStateException("a storage controller is already attached");
     storage = sc;
+  }
+
+  /**
+   * TP > 1: copy acks are no longer applied when they arrive but in agreed counts, through {@link
+   * #ackConsensus()} (SGLang's {@code writing_check}: the MIN over ranks of the finished D→H acks at
+   * the head of the FIFO, §6.3 step 4, §6.6 item 1). Load acks are agreed the same way: a load's
+   * lock is released at its ack, and an eviction on one rank only would make the trees differ.
+   */
+  void agreeAcksAcrossRanks() {
+    agreeAcks = true;
+  }
+
+  /**
+   * Two entries of the tick's single all-reduce (MIN): the finished backup acks and the finished
+   * load acks at the heads of their FIFOs; every rank pops the agreed counts.
+   */
+  ConsensusParticipant ackConsensus() {
+    return new ConsensusParticipant() {
+      @Override public int width() { return 2; }
+
+      @Override public void gather(long[] v, int off) {
+        v[off] = leadingDone(backups);
+        v[off + 1] = leadingDoneLoads();
+      }
+
+      @Override public void apply(long[] r, int off) {
+        popAgreed(r[off], r[off + 1]);
+      }
+    };
+  }
+
+  /** Finished backups at the head of the FIFO, not yet popped (TP > 1: waiting for the ranks' agreement). */
+  int finishedBackupAcks() { return leadingDone(backups); }
+
+  private static int leadingDone(ArrayDeque<BackupOp> q) {
+    int n = 0;
+    for (BackupOp op : q) {
+      if (!op.done) break;
+      n++;
+    }
+    return n;
+  }
+
+  private int leadingDoneLoads() {
+    int n = 0;
+    for (LoadOp op : loads) {
+      if (!op.done) break;
+      n++;
+    }
+    return n;
+  }
+
+  private void popAgreed(long backupAcks, long loadAcks) {
+    if (backupAcks > leadingDone(backups) || loadAcks > leadingDoneLoads()) {
+      throw new IllegalStateException("TP ranks agreed on " + backupAcks + " backup and " + loadAcks + " load acks, but this rank has "
+          + leadingDone(backups) + " and " + leadingDoneLoads() + " finished: the ranks' copy FIFOs are out of step");
+    }
+    for (long k = 0; k < backupAcks; k++) applyBackup(backups.poll());
+    for (long k = 0; k < loadAcks; k++) applyLoad(loads.poll());
+    metrics.gauge(BACKUP_QUEUE, null, backups.size());
+    metrics.gauge(LOAD_QUEUE, null, loads.size());
+    if (!poisonedNodes.isEmpty()) evictPoisoned();
   }
 
   /**
@@ -624,6 +689,7 @@ final class CacheController implements DeviceEvictionHandler {
     op.done = true;
     op.checksums = checksums;
     op.failure = failure;
+    if (agreeAcks) return; // popped in the agreed count at the next tick
     while (!backups.isEmpty() && backups.peek().done) applyBackup(backups.poll());
     metrics.gauge(BACKUP_QUEUE, null, backups.size());
     if (!poisonedNodes.isEmpty()) evictPoisoned();
@@ -688,6 +754,7 @@ final class CacheController implements DeviceEvictionHandler {
     op.done = true;
     op.failure = failure;
     if (failure != null) op.ticket.progress.fail(failure);
+    if (agreeAcks) return; // popped in the agreed count at the next tick
     while (!loads.isEmpty() && loads.peek().done) applyLoad(loads.poll());
     metrics.gauge(LOAD_QUEUE, null, loads.size());
   }

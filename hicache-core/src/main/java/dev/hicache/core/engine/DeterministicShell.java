@@ -64,10 +64,13 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
     this.controller = c;
   }
 
-  /** The L3 port's next due time and the storage controller's tick: the loop drives both tiers' events. */
-  void attachStorage(LongSupplier nextDue, Runnable tick) {
+  /**
+   * The L3 port's next due time and what runs after each event: the storage controller's tick for a
+   * single rank, or only the delivery of L3 completions (no collective) for TP > 1.
+   */
+  void attachStorage(LongSupplier nextDue, Runnable afterEvent) {
     this.storageNextDue = nextDue;
-    this.storageTick = tick;
+    this.storageTick = afterEvent;
   }
 
   private long storageDue() {
@@ -121,7 +124,7 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
     if (best < 0 && l3 == Long.MAX_VALUE) return false;
     if (best < 0 || l3 < pending.get(best).p.dueAt) {
       clock.advanceTo(l3);
-      storageTick.run(); // delivers the L3 completions now due
+      storageTick.run(); // delivers the L3 completions now due (and, for a single rank, decides)
       return true;
     }
     complete(best);
@@ -158,7 +161,7 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
       if (failure == null) c.ticket.progress.layersLanded(c.ticket.layers());
       controller.loadDone(c.p.op, failure);
     }
-    if (storageTick != null) storageTick.run(); // a scheduler iteration follows every event
+    if (storageTick != null) storageTick.run(); // a single rank: a scheduler iteration follows every event
   }
 
   private static Throwable awaitQuietly(Transfer t) {
@@ -190,7 +193,10 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
     clock.advanceTo(t);
   }
 
-  /** Completes every command in flight (L3 commands included). */
+  /**
+   * Completes every command in flight (L3 commands included). With TP > 1 their acks still wait for
+   * the ranks' agreement at the next {@link HiCache#pollGather}/{@link HiCache#pollApply} round.
+   */
   public void drain() {
     while (runNext()) { /* next */ }
   }

@@ -57,8 +57,17 @@ public final class HiCache implements AutoCloseable {
   private Thread owner;
   private boolean closed;
 
+  /** Whether {@link #poll} runs a consensus round: with L3 (the storage tick), or with TP > 1. */
+  private final boolean consensus;
+  private final RankGroup rankGroup;
+  /** The engine's own votes (TP > 1: the copy acks); inside the storage tick when there is L3. */
+  private final dev.hicache.core.tp.ConsensusParticipant engineVotes;
+
   private HiCache(CacheController controller, ProductionShell production, DeterministicShell deterministic,
-                  DevicePool devicePool, HostPool hostPool, int pageSize) {
+                  DevicePool devicePool, HostPool hostPool, int pageSize, RankGroup rankGroup) {
+    this.rankGroup = rankGroup;
+    this.consensus = controller.storage() != null || rankGroup.size() > 1;
+    this.engineVotes = controller.ackConsensus();
     this.controller = controller;
     this.production = production;
     this.deterministic = deterministic;
@@ -155,21 +164,69 @@ public final class HiCache implements AutoCloseable {
 
   /**
    * Applies the copy completions that have arrived (SGLang's {@code writing_check} and {@code
-   * loading_check}); returns how many. In the deterministic shell, completes what is due now.
+   * loading_check}); returns how many arrived. In the deterministic shell, completes what is due now.
+   * Call it once per scheduler iteration: with L3 or TP > 1 it runs the iteration's one consensus
+   * round (an all-reduce over the {@linkplain Builder#rankGroup ranks}, whatever the local state), and
+   * with TP > 1 the copy acks are popped only in the counts every rank has finished (the TP-MIN).
    */
   public int poll() {
     check();
-    int n;
-    if (production != null) {
-      n = production.drain(controller);
-    } else {
-      long before = deterministic.completed();
-      deterministic.advanceTo(deterministic.now());
-      n = (int) (deterministic.completed() - before);
+    int n = deliver();
+    // Every iteration, on every rank, whatever happened: exactly one consensus round (§14.3).
+    if (consensus) {
+      long[] v = gatherVotes();
+      rankGroup.allReduceMin(v);
+      applyVotes(v);
     }
-    // Every iteration, on every rank, whatever happened: the storage tick holds the one consensus round.
-    if (controller.storage() != null) controller.storage().tick();
     return n;
+  }
+
+  /**
+   * The first half of {@link #poll} for step-synchronous TP ranks driven from one thread ({@link
+   * dev.hicache.core.tp.StepRankGroup}): delivers the completions that have arrived and returns this
+   * rank's vector for the iteration's one all-reduce (MIN; its shape never depends on local state).
+   * Reduce the ranks' vectors element-wise and hand the result to every rank's {@link
+   * #pollApply}. Empty for a single rank without L3 (there is nothing to agree on).
+   */
+  public long[] pollGather() {
+    check();
+    deliver();
+    return consensus ? gatherVotes() : new long[0];
+  }
+
+  /** The second half of {@link #poll}: applies the reduced vector of this iteration, identically on every rank. */
+  public void pollApply(long[] reduced) {
+    check();
+    if (consensus) applyVotes(reduced);
+    else if (reduced.length != 0) throw new IllegalArgumentException("this cache has no consensus round, got " + reduced.length + " longs");
+  }
+
+  /** Hands the copy completions (and, through the shell, the L3 completions) that have arrived to the controller. */
+  private int deliver() {
+    if (production != null) return production.drain(controller);
+    long before = deterministic.completed();
+    deterministic.advanceTo(deterministic.now());
+    return (int) (deterministic.completed() - before);
+  }
+
+  // The storage controller's tick (gather, all-reduce, apply) carries the engine's ack votes as a
+  // participant; without L3, the engine's votes are the whole vector.
+  private long[] gatherVotes() {
+    StorageController sc = controller.storage();
+    if (sc != null) return sc.gather();
+    long[] v = new long[engineVotes.width()];
+    engineVotes.gather(v, 0);
+    return v;
+  }
+
+  private void applyVotes(long[] v) {
+    StorageController sc = controller.storage();
+    if (sc != null) {
+      sc.apply(v);
+      return;
+    }
+    if (v.length != engineVotes.width()) throw new IllegalArgumentException("consensus vector of " + v.length + " longs, expected " + engineVotes.width());
+    engineVotes.apply(v, 0);
   }
 
   /** The deterministic shell that drives this cache in virtual time; throws for a production cache. */
@@ -281,8 +338,17 @@ public final class HiCache implements AutoCloseable {
     /** L3 command times on the deterministic shell (default {@link L3CostModel#mooncakeRdma()}). */
     public Builder l3Cost(L3CostModel cost) { l3Cost = cost; return this; }
 
-    /** The tensor-parallel ranks that must agree on prefetch decisions (default a single rank). */
-    public Builder rankGroup(RankGroup group) { rankGroup = group; return this; }
+    /**
+     * The tensor-parallel ranks this cache is one of (default a single rank). With more than one,
+     * every rank must call {@link HiCache#poll} once per scheduler iteration (or {@link
+     * HiCache#pollGather} / {@link HiCache#pollApply} for step-synchronous ranks): it is the one
+     * collective of the iteration, agreeing on copy acks (writing_check) and on prefetch decisions.
+     */
+    public Builder rankGroup(RankGroup group) {
+      if (group == null) throw new IllegalArgumentException("rank group must not be null");
+      rankGroup = group;
+      return this;
+    }
 
     /** A prefetch policy of one's own instead of {@code --hicache-storage-prefetch-policy}'s. */
     public Builder prefetchPolicy(PrefetchPolicy policy) { prefetchPolicy = policy; return this; }
@@ -368,9 +434,14 @@ public final class HiCache implements AutoCloseable {
         if (prefetchPolicy != null) sb.policy(prefetchPolicy);
         StorageController sc = sb.build();
         controller.attachStorage(sc);
-        if (det != null) det.attachStorage(l3::nextDueNanos, sc::tick);
+        // A single rank has no partner to keep in step with: its shell may run the storage tick after
+        // every event (a scheduler iteration per event, as the simulator models it). With TP > 1 the
+        // shell only delivers L3 completions; the tick runs once per poll() on every rank (lesson 16).
+        if (det != null) det.attachStorage(l3::nextDueNanos, rankGroup.size() == 1 ? sc::tick : sc::pollL3);
+        if (rankGroup.size() > 1) sc.addParticipant(controller.ackConsensus());
       }
-      return new HiCache(controller, prod, det, devicePool, hostPool, ps);
+      if (rankGroup.size() > 1) controller.agreeAcksAcrossRanks();
+      return new HiCache(controller, prod, det, devicePool, hostPool, ps, rankGroup);
     }
 
     private static void checkTokens(String what, int tokens, int ps, boolean zeroOk) {

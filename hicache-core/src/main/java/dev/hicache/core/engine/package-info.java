@@ -14,6 +14,11 @@
  *       {@link dev.hicache.core.engine.CostModel}; property tests choose completion orders, the
  *       simulator ({@link dev.hicache.core.engine.TieredSimulation}) lets the cost model decide.
  *   <li>The L3 half ({@code dev.hicache.core.prefetch.StorageController}) plugs into both shells.
+ *   <li>Tensor parallelism ({@link dev.hicache.core.engine.HiCache.Builder#rankGroup}): each rank is a
+ *       full cache; {@link dev.hicache.core.engine.HiCache#poll} runs exactly one all-reduce per
+ *       scheduler iteration on every rank, carrying the copy acks (writing_check's TP-MIN, and the
+ *       load acks) and the storage controller's votes. With TP &gt; 1 a shell never runs a
+ *       collective per local event: it only delivers completions.
  * </ul>
  *
  * <p>Integrity: host pages are recorded with their page key and, at the backup's ack, a CRC32C of

@@ -63,5 +63,17 @@ final class InMemoryL3StoreDouble implements L3Store {
 
   synchronized int size() { return pages.size(); }
 
+  /** The keys held now (a test removes some of them to make one store differ from another). */
+  synchronized List<PageKey> keys() { return List.copyOf(pages.keySet()); }
+
+  /** A new store holding this one's pages that {@code keep} accepts (bytes shared: pages are never mutated). */
+  synchronized InMemoryL3StoreDouble copy(java.util.function.Predicate<PageKey> keep) {
+    InMemoryL3StoreDouble c = new InMemoryL3StoreDouble();
+    pages.forEach((k, v) -> {
+      if (keep.test(k)) c.pages.put(k, v);
+    });
+    return c;
+  }
+
   @Override public void close() {}
 }
