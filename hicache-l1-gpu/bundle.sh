@@ -2,9 +2,11 @@
 # Makes /work/main/bundle (git-ignored): everything the GPU machine needs to run this module's GPU
 # tests and benchmark without Java or Maven there:
 #   jre/        a jlinked Java 25 runtime (~45 MB; java.xml is in it for the JUnit XML reports)
-#   lib/        hicache-l1-gpu.jar (with the nvcc-built JNI library inside), hicache-api.jar, the
-#               test dependencies, junit-platform-console-standalone
-#   test-classes/  this module's compiled tests (GPU tests, PinnedHostPoolDouble, TransferBenchmark)
+#   lib/        hicache-l1-gpu.jar (with the nvcc-built JNI library inside), hicache-api.jar,
+#               hicache-core.jar and hicache-core-tests.jar (the engine and its property harness, for
+#               the engine's tests on CudaDevicePool), the test dependencies, junit-platform-console-standalone
+#   test-classes/  this module's compiled tests (GPU tests, the engine's pool doubles' GPU twins,
+#               PinnedHostPoolDouble, TransferBenchmark); first on the class path, before hicache-core-tests.jar
 #   torch_copy_baseline.py  the same-run PyTorch baseline (copied from ../shared/bench: only the
 #               repository travels to the device machine)
 #   run.sh      on the GPU machine: nvidia-smi, the GPU tests (console launcher), the benchmark main,
@@ -28,11 +30,14 @@ rm -rf "$out"
 mkdir -p "$out/lib"
 ./mvnw -q -B -pl hicache-l1-gpu -Dhicache.build.dir="$build" dependency:copy-dependencies \
   -DincludeScope=test -DexcludeGroupIds=org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian \
-  -DexcludeArtifactIds=hicache-api,byte-buddy -DoutputDirectory="$out/lib"
+  -DexcludeArtifactIds=hicache-api,hicache-core,byte-buddy -DoutputDirectory="$out/lib"
 ./mvnw -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_version \
   -DoutputDirectory="$out/lib"
 cp "hicache-l1-gpu/$build/hicache-l1-gpu-"*.jar "$out/lib/hicache-l1-gpu.jar"
 cp "hicache-api/$build/hicache-api-"*[0-9T].jar "$out/lib/hicache-api.jar"
+# hicache-core from this build (not the local repository, which may hold an older snapshot).
+cp "hicache-core/$build/hicache-core-"*[0-9T].jar "$out/lib/hicache-core.jar"
+cp "hicache-core/$build/hicache-core-"*-tests.jar "$out/lib/hicache-core-tests.jar"
 cp -r "hicache-l1-gpu/$build/test-classes" "$out/test-classes"
 if [ -f "$root/../shared/bench/torch_copy_baseline.py" ]; then
   cp "$root/../shared/bench/torch_copy_baseline.py" "$out/"
@@ -49,12 +54,13 @@ here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-${OUT:-/tmp/hicache-gpu-out}}"
 mkdir -p "$out"
 java="$here/jre/bin/java"
-cp="$here/lib/hicache-l1-gpu.jar:$here/lib/hicache-api.jar:$here/test-classes"
+# test-classes before hicache-core-tests.jar: the GPU twins of the engine's pool doubles shadow the originals.
+cp="$here/lib/hicache-l1-gpu.jar:$here/lib/hicache-api.jar:$here/test-classes:$here/lib/hicache-core.jar:$here/lib/hicache-core-tests.jar"
 for j in "$here"/lib/*.jar; do case "$j" in *console-standalone*|*hicache-*) ;; *) cp="$cp:$j";; esac; done
 { nvidia-smi; nvidia-smi --query-gpu=name,pcie.link.gen.current,pcie.link.gen.max,pcie.link.width.current,pcie.link.width.max,driver_version --format=csv; } > "$out/nvidia-smi.txt" 2>&1
 echo "== GPU tests"
 timeout "${HICACHE_TEST_TIMEOUT:-300}" "$java" --enable-native-access=ALL-UNNAMED -jar "$here"/lib/junit-platform-console-standalone-*.jar execute \
-  --disable-banner --details=summary --include-engine=junit-jupiter --class-path "$cp" --scan-class-path "$here/test-classes" \
+  --disable-banner --disable-ansi-colors --details=tree --include-engine=junit-jupiter --class-path "$cp" --scan-class-path "$here/test-classes" \
   --reports-dir "$out/junit" > "$out/tests.txt" 2>&1
 echo "tests exit: $?"; tail -25 "$out/tests.txt"
 echo "== benchmark"

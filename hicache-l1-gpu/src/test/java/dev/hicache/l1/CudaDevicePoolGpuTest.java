@@ -128,6 +128,67 @@ class CudaDevicePoolGpuTest {
     assertThat(hostAfter.mismatch(expHost)).as("host image, first mismatch (-1: none): " + what).isEqualTo(-1L);
   }
 
+  @Test
+  void wholePageCopies_oneStreamOrSplitOverTwo_byteExact() throws Exception {
+    Random rnd = new Random(77);
+    for (boolean split : new boolean[] {false, true}) {
+      for (KvShape shape : new KvShape[] {MHA, MLA, ODD}) {
+        int ps = shape.pageSize();
+        for (MemLayout layout : MemLayout.values()) {
+          for (TransferStrategy s : new TransferStrategy[] {TransferStrategy.COPY, TransferStrategy.COPY_2D}) {
+            for (boolean toDevice : new boolean[] {true, false}) {
+              try (CudaDevicePool dev = new CudaDevicePool(shape, ps * 40, IoBackend.DIRECT, 0, 0);
+                  PinnedHostPoolDouble host = new PinnedHostPoolDouble(shape, layout, ps * 24, cuda);
+                  Arena arena = Arena.ofConfined()) {
+                dev.splitStreams(split);
+                runCase(dev, host, arena, rnd, s, toDevice, false, 11);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** A split transfer starts after what the lane queued before it and completes only with both halves. */
+  @Test
+  void splitBackups_backToBackIntoTheSameHostPages_keepIssueOrder() throws Exception {
+    KvShape shape = KvShape.mha(32, 8, 128, DType.BF16, 16);
+    int ps = shape.pageSize();
+    try (CudaDevicePool dev = new CudaDevicePool(shape, ps * 64, IoBackend.DIRECT, 0, 0);
+        PinnedHostPoolDouble host = new PinnedHostPoolDouble(shape, MemLayout.PAGE_FIRST_DIRECT, ps * 16, cuda);
+        Arena arena = Arena.ofConfined()) {
+      Random rnd = new Random(5);
+      MemorySegment image = arena.allocate(dev.layout().totalBytes());
+      fill(image, rnd);
+      dev.upload(image);
+      int[] hSlots = slots(pick(rnd, 16, 16), ps);
+      LayoutDescriptor dl = dev.layout();
+      LayoutDescriptor hl = host.layout();
+      for (int round = 0; round < 20; round++) {
+        int[] first = pick(rnd, 64, 16);
+        int[] last = pick(rnd, 64, 16);
+        Transfer a = dev.transfer(false, slots(first, ps), host, hSlots, TransferStrategy.COPY_2D, false);
+        Transfer b = dev.transfer(false, slots(last, ps), host, hSlots, TransferStrategy.COPY_2D, false);
+        b.await();
+        assertThat(a.isDone()).as("an earlier transfer on the lane is done when a later one is").isTrue();
+        assertThat(a.failure()).isNull();
+        assertThat(b.failure()).isNull();
+        long run = ps * shape.itemBytes();
+        for (int i = 0; i < 16; i++) {
+          for (int kv = 0; kv < 2; kv++) {
+            for (int l = 0; l < 32; l++) {
+              long h = hl.offset(kv, l, hSlots[i * ps]);
+              long d = dl.offset(kv, l, last[i] * ps);
+              assertThat(host.buffer().asSlice(h, run).mismatch(image.asSlice(d, run)))
+                  .as("round %d page %d part %d layer %d holds the later backup", round, i, kv, l).isEqualTo(-1L);
+            }
+          }
+        }
+      }
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @org.junit.jupiter.params.provider.EnumSource(IoBackend.class)
   void spiBackupThenLoad_roundTripThroughEveryLayout_restoresThePages(IoBackend backend) throws Exception {
@@ -212,6 +273,7 @@ class CudaDevicePoolGpuTest {
       assertThat(k.strategyFor(true, pf)).isEqualTo(TransferStrategy.ZERO_COPY_KERNEL);
       assertThat(k.strategyFor(true, pfd)).isEqualTo(TransferStrategy.COPY);
       assertThat(d.strategyFor(false, pf)).isEqualTo(TransferStrategy.COPY_2D);
+      assertThat(d.strategyFor(false, pfd)).isEqualTo(TransferStrategy.COPY_2D);
       assertThat(d.strategyFor(true, pf)).isEqualTo(TransferStrategy.COPY);
     }
   }
