@@ -22,7 +22,9 @@ out="$root/bundle"
 junit_version=6.1.3
 cd "$root"
 
-./mvnw -q -B -pl hicache-l1-gpu -am -Dhicache.build.dir="$build" -DskipTests package
+# install (not package): the copy-dependencies step below resolves hicache-api and hicache-core (and its test-jar)
+# from the local repository; the jars that go into the bundle are still taken from this build's folders.
+./mvnw -q -B -pl hicache-l1-gpu -am -Dhicache.build.dir="$build" -DskipTests install
 test -f "hicache-l1-gpu/$build/classes/native/linux-x86_64/libhicache_cuda.so" \
   || { echo "bundle.sh: no native library was built (is nvcc at /usr/local/cuda/bin/nvcc?)" >&2; exit 1; }
 
