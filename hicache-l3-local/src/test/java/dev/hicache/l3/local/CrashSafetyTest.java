@@ -38,7 +38,7 @@ class CrashSafetyTest {
 
     for (int kill = 0; kill < kills; kill++) {
       try (L3ChildProcess writer = new L3ChildProcess(tmp, errors, "crash-writer", dir.toString(), Integer.toString(SLOTS),
-          Long.toString(next), Long.toString(r.nextLong()))) {
+          Long.toString(next), Long.toString(r.nextLong()), Integer.toString(SLOTS / 4))) {
         if (r.nextInt(5) == 0) {
           // Kill during start-up: while it opens, recovers or makes its first writes.
           Thread.sleep(r.nextInt(2500));
@@ -83,7 +83,8 @@ class CrashSafetyTest {
           recoveredFreed += s.recoveredFreed();
           staleDropped += s.staleEntries();
           if (store.size() > SLOTS / 2) {
-            // Keep the population under capacity so no eviction can remove an acknowledged page.
+            // Keep the population under Caffeine's bound (SLOTS less a reserve) so that no eviction can
+            // remove an acknowledged page: at most SLOTS / 2 here plus SLOTS / 4 from the next writer.
             store.clear();
             deleted.set(0, (int) attempted);
             checkFrom = attempted; // cleared pages are gone; later rounds check from here

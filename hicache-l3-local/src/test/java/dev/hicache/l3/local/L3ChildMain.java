@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * A second process for the tests: {@code crash-writer DIR SLOTS FIRST SEED} stores pages FIRST,
- * FIRST+1, ... until it is killed, printing {@code ACK n .} after each acknowledged page, {@code
+ * A second process for the tests: {@code crash-writer DIR SLOTS FIRST SEED LIMIT} stores pages FIRST,
+ * FIRST+1, ... (at most LIMIT of them, then only reads and removes) until it is killed, printing {@code ACK n .} after each acknowledged page, {@code
  * DEL n .} before removing one, {@code WRONG n .} for a page read back with wrong bytes; {@code
  * share DIR SLOTS FIRST COUNT THEIRS_FIRST THEIRS_COUNT} stores its pages, then waits for the other
  * process's pages and checks them; {@code hold-lock DIR SLOTS N} locks page N's index segment
@@ -25,7 +25,7 @@ public final class L3ChildMain {
     try (LocalL3Store store = LocalL3Store.open(CrashPages.config(dir, slots)); Arena arena = Arena.ofShared()) {
       out.println("READY " + store.stats() + " .");
       switch (args[0]) {
-        case "crash-writer" -> crashWriter(store, Long.parseLong(args[3]), Long.parseLong(args[4]), out);
+        case "crash-writer" -> crashWriter(store, Long.parseLong(args[3]), Long.parseLong(args[4]), Long.parseLong(args[5]), out);
         case "share" -> share(store, Long.parseLong(args[3]), Integer.parseInt(args[4]), Long.parseLong(args[5]),
             Integer.parseInt(args[6]), out);
         case "hold-lock" -> {
@@ -39,13 +39,13 @@ public final class L3ChildMain {
     }
   }
 
-  private static void crashWriter(LocalL3Store store, long first, long seed, PrintStream out) {
+  private static void crashWriter(LocalL3Store store, long first, long seed, long limit, PrintStream out) {
     SplittableRandom r = new SplittableRandom(seed);
     long next = first;
     while (true) {
       try (Arena arena = Arena.ofConfined()) {
         int op = r.nextInt(10);
-        if (op < 7) {
+        if (op < 7 && next - first < limit) {
           int n = 1 + r.nextInt(16);
           List<PageKey> keys = new ArrayList<>();
           List<MemorySegment[]> src = new ArrayList<>();
