@@ -133,6 +133,17 @@ public final class TieredSimulation implements AutoCloseable {
         shell.now(), ok);
   }
 
+  /**
+   * Runs every copy and L3 command due up to {@code nanos} (this instance's clock never goes
+   * backwards). Several simulations sharing one L3 store call it on each instance before the next
+   * arrival anywhere, so a backup one instance finishes writing at time t is visible to every
+   * other instance that queries L3 after t, and not before; otherwise an idle instance's L2->L3
+   * copies would only complete when it next serves a request.
+   */
+  public void advanceTo(long nanos) {
+    if (nanos > shell.now()) shell.advanceTo(nanos);
+  }
+
   /** Completes every copy still in flight. */
   public void drain() {
     shell.drain();

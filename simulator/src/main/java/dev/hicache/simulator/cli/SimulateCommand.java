@@ -283,8 +283,8 @@ public final class SimulateCommand implements Callable<Integer> {
     String note = setup.l3Tokens() == 0 ? null : (setup.l3Backend().equals("local") ? "L3 is the embedded store"
         : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")
         + "; metadata mode: presence, hit lengths and timings are real, L3 bytes are modelled (pages x KV bytes per page)"
-        + (setup.instances() > 1 ? "; an instance's L2->L3 backups complete when it next serves a request, so hits"
-            + " across instances are understated" : "");
+        + (setup.instances() > 1 ? "; instances advance together in virtual time before each arrival (a"
+            + " request's own copies may run ahead of the others until it is served)" : "");
     return new Run(EngineReport.fields(result, note), EngineReport.text(result, note),
         EngineReport.json(result, note), result, null);
   }

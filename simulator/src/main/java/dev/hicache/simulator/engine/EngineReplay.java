@@ -90,10 +90,16 @@ public final class EngineReplay {
             setup.prefillNanosPerToken(), setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY,
             l3, l3 == null ? null : setup.l3CostModel());
       }
+      long[] freeAt = new long[instances];
       while (workload.next(r)) {
-        int target = router.route(r.tokens, sims);
+        // One global virtual-time order: every instance first runs what is due before this arrival
+        // (its L2->L3 backups included), so what a warm instance has written to the shared L3 by
+        // then is there for a cold one, and nothing written later is.
+        if (instances > 1) for (TieredSimulation s : sims) s.advanceTo(r.arrivalNanos);
+        int target = router.route(r.tokens, freeAt);
         TieredSimulation sim = sims[target];
         TieredSimulation.Outcome o = sim.submit(r.arrivalNanos, r.tokens, r.outputTokens);
+        freeAt[target] = o.finishedAtNanos();
         long t = o.readyAtNanos() - r.arrivalNanos;
         if (n == ttft.length) ttft = Arrays.copyOf(ttft, n * 2);
         ttft[n++] = t;
@@ -178,7 +184,8 @@ public final class EngineReplay {
       this.affinityTokens = affinityTokens;
     }
 
-    int route(int[] tokens, TieredSimulation[] sims) {
+    /** @param freeAt when each instance finished its last request (it serves one at a time) */
+    int route(int[] tokens, long[] freeAt) {
       if (instances == 1) return 0;
       return switch (policy) {
         case "round_robin" -> next++ % instances;
@@ -192,7 +199,7 @@ public final class EngineReplay {
           Integer o = owner.get(h);
           if (o == null) {
             int best = 0;
-            for (int i = 1; i < instances; i++) if (sims[i].now() < sims[best].now()) best = i;
+            for (int i = 1; i < instances; i++) if (freeAt[i] < freeAt[best]) best = i;
             o = best;
             owner.put(h, o);
           }
