@@ -35,4 +35,42 @@ class MemoryL3StoreTckTest extends L3StoreTck {
     assertThat(s.size()).isEqualTo(2);
     assertThat(s.evictions()).isEqualTo(1);
   }
+
+  /** Against a LinkedHashMap in access order (the model's previous layout): same hits, sizes, LRU order. */
+  @Test
+  void randomOperations_matchAnAccessOrderedLinkedHashMap() {
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(8);
+    int capacity = 300;
+    MemoryL3Store s = new MemoryL3Store(capacity);
+    java.util.LinkedHashMap<PageKey, Byte> ref = new java.util.LinkedHashMap<>(16, 0.75f, true);
+    long refEvictions = 0;
+    for (int op = 0; op < 40_000; op++) {
+      PageKey k = key(rnd.nextInt(700));
+      byte v = (byte) rnd.nextInt(256);
+      switch (rnd.nextInt(4)) {
+        case 0, 1 -> {
+          s.set(k, new MemorySegment[] {MemorySegment.ofArray(new byte[] {v})});
+          if (!ref.containsKey(k)) {
+            ref.put(k, v);
+            if (ref.size() > capacity) {
+              ref.pollFirstEntry();
+              refEvictions++;
+            }
+          }
+        }
+        case 2 -> {
+          byte[] into = new byte[1];
+          boolean hit = s.get(k, MemorySegment.ofArray(into));
+          Byte want = ref.get(k);
+          assertThat(hit).isEqualTo(want != null);
+          if (hit) assertThat(into[0]).isEqualTo(want);
+        }
+        default -> assertThat(s.remove(k)).isEqualTo(ref.remove(k) != null);
+      }
+      assertThat(s.batchExists(List.of(k))).isEqualTo(ref.containsKey(k) ? 1 : 0);
+    }
+    assertThat(s.size()).isEqualTo(ref.size());
+    assertThat(s.evictions()).isEqualTo(refEvictions);
+    assertThat(List.copyOf(s.snapshot().keySet())).isEqualTo(List.copyOf(ref.keySet()));
+  }
 }
