@@ -9,6 +9,7 @@ import dev.hicache.simulator.engine.EngineResult;
 import dev.hicache.simulator.engine.EngineSetup;
 import dev.hicache.simulator.model.HardwareProfile;
 import dev.hicache.simulator.model.ModelProfile;
+import dev.hicache.simulator.model.ModelProfileFile;
 import dev.hicache.simulator.replay.L1OnlyReplay;
 import dev.hicache.simulator.replay.L1ReplayResult;
 import dev.hicache.simulator.report.EngineReport;
@@ -108,11 +109,50 @@ public final class SimulateCommand implements Callable<Integer> {
   String evictionPolicy;
 
   @Option(names = "--model", paramLabel = "NAME", defaultValue = "llama-3-8b",
-      description = "Model profile: llama-3-8b (default), llama-3-70b, qwen3-14b, qwen3-235b-like, deepseek-v3-like.")
+      description = "Model profile: llama-3-8b (default), llama-3-70b, qwen3-14b, qwen3-235b-like, deepseek-v3-like;"
+          + " --model-file and the shape flags (--layers, --kv-heads, --head-dim, --kv-dtype, --attention, ...)"
+          + " make a custom one.")
   String model;
 
   @Option(names = "--tp", paramLabel = "N", defaultValue = "1", description = "Tensor-parallel size (default 1).")
   int tp;
+
+  @Option(names = "--model-file", paramLabel = "FILE",
+      description = "Custom model profile, 'key = value' lines: num_hidden_layers, num_key_value_heads, head_dim,"
+          + " dtype, attention (mha|mla), kv_lora_rank, qk_rope_head_dim, active_params_b, weights_gb, name."
+          + " Replaces --model; the flags below still override it.")
+  Path modelFile;
+
+  @Option(names = "--layers", paramLabel = "N", description = "Override the model's layer count.")
+  Integer layers;
+
+  @Option(names = "--kv-heads", paramLabel = "N", description = "Override the model's KV heads (MHA/GQA).")
+  Integer kvHeads;
+
+  @Option(names = "--head-dim", paramLabel = "N", description = "Override the model's head dim (MHA/GQA).")
+  Integer headDim;
+
+  @Option(names = "--kv-dtype", paramLabel = "DTYPE", description = "Override the KV cache dtype: bf16, fp16, fp32,"
+      + " fp8_e4m3, fp8_e5m2.")
+  String kvDtype;
+
+  @Option(names = "--attention", paramLabel = "KIND", description = "Override the attention kind: mha (GQA too) or"
+      + " mla (needs --kv-lora-rank and --qk-rope-head-dim unless the model has them).")
+  String attention;
+
+  @Option(names = "--kv-lora-rank", paramLabel = "N", description = "Override MLA's kv_lora_rank.")
+  Integer kvLoraRank;
+
+  @Option(names = "--qk-rope-head-dim", paramLabel = "N", description = "Override MLA's qk_rope_head_dim.")
+  Integer qkRopeHeadDim;
+
+  @Option(names = "--active-params-b", paramLabel = "B", description = "Override the parameters active per token"
+      + " (billions; sets prefill time).")
+  Double activeParamsB;
+
+  @Option(names = "--weights-gb", paramLabel = "GB", description = "Override the weights' size (GB; what the GPUs"
+      + " keep besides the KV cache).")
+  Double weightsGB;
 
   @Option(names = "--hardware", paramLabel = "NAME", defaultValue = "h100-box",
       description = "Hardware profile: h100-box (default), h200-box, a100-box.")
@@ -406,16 +446,79 @@ public final class SimulateCommand implements Callable<Integer> {
     }
   }
 
+  /** The preset (or --model-file) with the shape flags applied; errors name the flag or file and value. */
+  ModelProfile modelProfile() {
+    ModelProfile m;
+    if (modelFile != null) {
+      try {
+        m = ModelProfileFile.read(modelFile);
+      } catch (IllegalArgumentException e) {
+        throw usage("Invalid value for option '--model-file': " + e.getMessage());
+      } catch (java.io.IOException e) {
+        throw usage("Invalid value for option '--model-file': '" + modelFile + "' (cannot read it: " + e + ")");
+      }
+    } else {
+      try {
+        m = ModelProfile.preset(model);
+      } catch (IllegalArgumentException e) {
+        throw usage("Invalid value for option '--model': '" + model + "' (" + e.getMessage() + ")");
+      }
+    }
+    boolean custom = false;
+    int l = m.layers(), kvh = m.kvHeads(), hd = m.headDim(), rank = m.kvLoraRank(), rope = m.qkRopeHeadDim();
+    boolean mla = m.mla();
+    dev.hicache.api.DType dt = m.dtype();
+    double active = m.activeParamsB(), weights = m.weightBytesB();
+    if (layers != null) { l = atLeastOne("--layers", layers); custom = true; }
+    if (kvHeads != null) { kvh = atLeastOne("--kv-heads", kvHeads); custom = true; }
+    if (headDim != null) { hd = atLeastOne("--head-dim", headDim); custom = true; }
+    if (kvLoraRank != null) { rank = atLeastOne("--kv-lora-rank", kvLoraRank); custom = true; }
+    if (qkRopeHeadDim != null) { rope = atLeastOne("--qk-rope-head-dim", qkRopeHeadDim); custom = true; }
+    if (kvDtype != null) {
+      try {
+        dt = dev.hicache.api.DType.parse(kvDtype);
+      } catch (IllegalArgumentException e) {
+        throw usage("Invalid value for option '--kv-dtype': '" + kvDtype + "' (" + e.getMessage() + ")");
+      }
+      custom = true;
+    }
+    if (attention != null) {
+      switch (attention.toLowerCase(java.util.Locale.ROOT)) {
+        case "mha", "gqa" -> mla = false;
+        case "mla" -> mla = true;
+        default -> throw usage("Invalid value for option '--attention': '" + attention + "' (expected mha or mla)");
+      }
+      custom = true;
+    }
+    if (activeParamsB != null) { active = positive("--active-params-b", activeParamsB, 0); custom = true; }
+    if (weightsGB != null) {
+      if (!(weightsGB >= 0) || Double.isInfinite(weightsGB)) {
+        throw usage("Invalid value for option '--weights-gb': '" + weightsGB + "' (must be >= 0)");
+      }
+      weights = weightsGB;
+      custom = true;
+    }
+    if (!custom) return m;
+    if (mla && (rank < 1 || rope < 1)) {
+      throw usage("Invalid value for option '--attention': 'mla' (model " + m.name() + " has no MLA latent: give"
+          + " --kv-lora-rank and --qk-rope-head-dim)");
+    }
+    if (mla) { kvh = 1; hd = rank + rope; }
+    return new ModelProfile(m.name() + " (custom)", l, kvh, hd, dt, mla, mla ? rank : 0, mla ? rope : 0, active,
+        weights);
+  }
+
+  private int atLeastOne(String flag, int v) {
+    if (v < 1) throw usage("Invalid value for option '" + flag + "': '" + v + "' (must be >= 1)");
+    return v;
+  }
+
   /** Resolves the engine's configuration from the flags; errors name the flag and value. */
   EngineSetup engineSetup() {
     ModelProfile m;
     HardwareProfile hw;
     WritePolicyKind wp;
-    try {
-      m = ModelProfile.preset(model);
-    } catch (IllegalArgumentException e) {
-      throw usage("Invalid value for option '--model': '" + model + "' (" + e.getMessage() + ")");
-    }
+    m = modelProfile();
     try {
       hw = HardwareProfile.preset(hardware);
     } catch (IllegalArgumentException e) {

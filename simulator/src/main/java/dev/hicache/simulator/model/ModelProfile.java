@@ -47,7 +47,7 @@ public record ModelProfile(String name, int layers, int kvHeads, int headDim, DT
     ModelProfile p = PRESETS.get(name);
     if (p == null) {
       throw new IllegalArgumentException("unknown model '" + name + "' (presets: "
-          + String.join(", ", PRESETS.keySet()) + "; or give --layers/--kv-heads/--head-dim)");
+          + String.join(", ", PRESETS.keySet()) + "; or give --model-file FILE)");
     }
     return p;
   }
