@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -81,6 +82,11 @@ public final class LocalL3Store implements L3Store {
   private final Cache<PageKey, Integer> policy;
   private final int pid = (int) ProcessHandle.current().pid();
   private final AtomicInteger cursor = new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 20));
+  // Slots this process freed, tried first by the next allocations: in steady state every write is
+  // preceded by an eviction, so a write finds its slot without scanning a full slab (O(1), not O(slots)).
+  private static final int MAX_FREED_HINTS = 4096;
+  private final ConcurrentLinkedQueue<Integer> freedHints = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger freedHintCount = new AtomicInteger();
   private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
@@ -330,7 +336,7 @@ public final class LocalL3Store implements L3Store {
     PageIndex.Entry entry = new PageIndex.Entry(slot, gen, (int) length, checksum);
     if (index.putIfAbsent(kb, entry) != null) {
       // Another writer (thread or process) published this page first.
-      slab.free(slot, gen);
+      freeSlot(slot, gen);
       alreadyPresent.increment();
       return true;
     }
@@ -373,7 +379,7 @@ public final class LocalL3Store implements L3Store {
     if (!verified) {
       count(mismatches, "l3_read_failures", "checksum_mismatch");
       policy.invalidate(key);
-      if (index.removeRaw(kb, raw)) slab.free(e.slot(), e.generation());
+      if (index.removeRaw(kb, raw)) freeSlot(e.slot(), e.generation());
       return false;
     }
     if (!fits) return false;
@@ -420,7 +426,7 @@ public final class LocalL3Store implements L3Store {
       if (raw == null) return false;
       if (index.removeRaw(kb, raw)) {
         PageIndex.Entry e = PageIndex.Entry.decode(raw);
-        if (e != null && e.slot() >= 0 && e.slot() < slab.slotCount) slab.free(e.slot(), e.generation());
+        if (e != null && e.slot() >= 0 && e.slot() < slab.slotCount) freeSlot(e.slot(), e.generation());
         return true;
       }
     }
@@ -434,11 +440,30 @@ public final class LocalL3Store implements L3Store {
 
   private long allocate() {
     for (int attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
-      long claim = slab.allocate(Math.floorMod(cursor.getAndIncrement(), slab.slotCount), pid);
-      if (claim >= 0) return claim;
+      for (Integer hint; (hint = freedHints.poll()) != null; ) {
+        freedHintCount.decrementAndGet();
+        long claim = slab.tryClaim(hint, pid);
+        if (claim >= 0) return claim;
+      }
+      // Next fit: continue after the last slot found, so a filling slab is not rescanned from its start.
+      long claim = slab.allocate(Math.floorMod(cursor.get(), slab.slotCount), pid);
+      if (claim >= 0) {
+        cursor.set((int) (claim >>> 32) + 1);
+        return claim;
+      }
       if (!evictOne()) return -1;
     }
     return -1;
+  }
+
+  /** Frees a slot this process let go of, and remembers it for the next allocation. */
+  private void freeSlot(int slot, int generation) {
+    if (!slab.free(slot, generation)) return;
+    if (freedHintCount.incrementAndGet() <= MAX_FREED_HINTS) {
+      freedHints.offer(slot);
+    } else {
+      freedHintCount.decrementAndGet();
+    }
   }
 
   /** Frees one slot: the coldest page this process knows, else any committed page. */
@@ -461,7 +486,7 @@ public final class LocalL3Store implements L3Store {
       byte[] kb = headerKey(s);
       PageIndex.Entry e = kb == null ? null : index.get(kb);
       if (e != null && e.slot() == s && e.generation() == SlabFile.generation(w) && index.remove(kb, e)) {
-        slab.free(s, e.generation());
+        freeSlot(s, e.generation());
         count(evictions, "l3_evictions", null);
         return true;
       }

@@ -161,6 +161,15 @@ final class SlabFile implements AutoCloseable {
     return -1;
   }
 
+  /** Claims {@code slot} for {@code pid} if it is free; the claim as {@link #allocate} gives it, or -1. */
+  long tryClaim(int slot, int pid) {
+    if (slot < 0 || slot >= slotCount) return -1;
+    long w = word(slot);
+    if (state(w) != FREE) return -1;
+    int gen = (int) ((generation(w) + 1) & GEN_MASK);
+    return casWord(slot, w, word(WRITING, gen, pid)) ? ((long) slot << 32) | gen : -1;
+  }
+
   /** Frees the slot if it still holds {@code generation}; false when someone else already did. */
   boolean free(int slot, int generation) {
     while (true) {
