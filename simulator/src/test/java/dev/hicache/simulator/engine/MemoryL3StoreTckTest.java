@@ -40,12 +40,12 @@ class MemoryL3StoreTckTest extends L3StoreTck {
   @Test
   void randomOperations_matchAnAccessOrderedLinkedHashMap() {
     java.util.SplittableRandom rnd = new java.util.SplittableRandom(8);
-    int capacity = 300;
+    int capacity = 3_000; // grows the table from 1,024 slots to 8,192 on the way
     MemoryL3Store s = new MemoryL3Store(capacity);
     java.util.LinkedHashMap<PageKey, Byte> ref = new java.util.LinkedHashMap<>(16, 0.75f, true);
     long refEvictions = 0;
     for (int op = 0; op < 40_000; op++) {
-      PageKey k = key(rnd.nextInt(700));
+      PageKey k = key(rnd.nextInt(7_000));
       byte v = (byte) rnd.nextInt(256);
       switch (rnd.nextInt(4)) {
         case 0, 1 -> {
