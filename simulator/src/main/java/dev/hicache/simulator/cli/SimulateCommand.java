@@ -117,6 +117,16 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--tp", paramLabel = "N", defaultValue = "1", description = "Tensor-parallel size (default 1).")
   int tp;
 
+  @Option(names = "--pd-decode-instances", paramLabel = "N", defaultValue = "0",
+      description = "PD disaggregation: N decode instances behind the --instances prefill instances (default 0:"
+          + " no PD). Decode costs --decode-ms-per-token on the decode instance free earliest.")
+  int decodeInstances;
+
+  @Option(names = "--pd-decode-offload",
+      description = "With --pd-decode-instances: decode instances write the finished prompt + output to L3"
+          + " (SGLang's --disaggregation-decode-enable-offload-kvcache), so the next turn's prefill hits it.")
+  boolean decodeOffload;
+
   @Option(names = "--model-file", paramLabel = "FILE",
       description = "Custom model profile, 'key = value' lines: num_hidden_layers, num_key_value_heads, head_dim,"
           + " dtype, attention (mha|mla), kv_lora_rank, qk_rope_head_dim, active_params_b, weights_gb, name."
@@ -612,8 +622,18 @@ public final class SimulateCommand implements Callable<Integer> {
       throw usage("Invalid value for option '--routing': '" + routing + "' (expected round_robin, random or prefix_affinity)");
     }
     if (affinityTokens < 1) throw usage("Invalid value for option '--affinity-tokens': '" + affinityTokens + "' (>= 1)");
+    if (decodeInstances < 0 || decodeInstances > 1024) {
+      throw usage("Invalid value for option '--pd-decode-instances': '" + decodeInstances + "' (0..1024)");
+    }
+    if (decodeOffload && decodeInstances == 0) {
+      throw usage("Invalid value for option '--pd-decode-offload': 'true' (needs --pd-decode-instances > 0)");
+    }
+    if (decodeOffload && l3 == 0) {
+      throw usage("Invalid value for option '--pd-decode-offload': 'true' (needs an L3: --l3-capacity-tokens > 0)");
+    }
     return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
-        hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens, l3, l3Backend);
+        hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens, l3,
+        l3Backend, decodeInstances, decodeOffload);
   }
 
   private Path tracePath() {

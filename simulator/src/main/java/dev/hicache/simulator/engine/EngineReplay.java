@@ -84,22 +84,54 @@ public final class EngineReplay {
       }
     }
     L3Store l3 = l3Store;
+    int decoders = setup.decodeInstances();
+    TieredSimulation[] decodeSims = new TieredSimulation[decoders];
     try {
       for (int i = 0; i < instances; i++) {
+        // PD: prefill instances never decode; the decode instances charge it.
         sims[i] = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host, setup.costModel(),
-            setup.prefillNanosPerToken(), setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY,
+            setup.prefillNanosPerToken(), decoders > 0 ? 0 : setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY,
             l3, l3 == null ? null : setup.l3CostModel());
       }
+      // A decode instance receives the KV from its prefill instance (no prefill of its own, no
+      // prefetch from L3); with offload its host tier stages the finished sequence's pages for L3.
+      dev.hicache.api.config.HiCacheConfig decodeConfig = setup.config().toBuilder()
+          .prefetchThreshold(Integer.MAX_VALUE).build();
+      L3Store decodeL3 = setup.decodeOffload() ? l3 : null;
+      for (int i = 0; i < decoders; i++) {
+        decodeSims[i] = new TieredSimulation(decodeConfig, setup.shape(), (int) device,
+            decodeL3 == null ? 0 : (int) host, setup.costModel(), 0, setup.decodeNanosPerToken(),
+            MatchTouch.MATCHED_ONLY, decodeL3, decodeL3 == null ? null : setup.l3CostModel());
+      }
+      long[] decodeFreeAt = new long[decoders];
+      long decoded = 0;
       long[] freeAt = new long[instances];
       while (workload.next(r)) {
         // One global virtual-time order: every instance first runs what is due before this arrival
         // (its L2->L3 backups included), so what a warm instance has written to the shared L3 by
         // then is there for a cold one, and nothing written later is.
-        if (instances > 1) for (TieredSimulation s : sims) s.advanceTo(r.arrivalNanos);
+        if (instances > 1 || decoders > 0) {
+          for (TieredSimulation s : sims) s.advanceTo(r.arrivalNanos);
+          for (TieredSimulation s : decodeSims) s.advanceTo(r.arrivalNanos);
+        }
         int target = router.route(r.tokens, freeAt);
         TieredSimulation sim = sims[target];
         TieredSimulation.Outcome o = sim.submit(r.arrivalNanos, r.tokens, r.outputTokens);
         freeAt[target] = o.finishedAtNanos();
+        long finished = o.finishedAtNanos();
+        if (decoders > 0) {
+          int d = 0;
+          for (int i = 1; i < decoders; i++) if (decodeFreeAt[i] < decodeFreeAt[d]) d = i;
+          int[] sequence = r.tokens;
+          if (setup.decodeOffload() && r.outputIds != null) {
+            sequence = Arrays.copyOf(r.tokens, r.tokens.length + r.outputIds.length);
+            System.arraycopy(r.outputIds, 0, sequence, r.tokens.length, r.outputIds.length);
+          }
+          TieredSimulation.Outcome od = decodeSims[d].submit(o.readyAtNanos(), sequence, r.outputTokens);
+          decodeFreeAt[d] = od.finishedAtNanos();
+          finished = od.finishedAtNanos();
+          decoded++;
+        }
         long t = o.readyAtNanos() - r.arrivalNanos;
         if (n == ttft.length) ttft = Arrays.copyOf(ttft, n * 2);
         ttft[n++] = t;
@@ -110,7 +142,7 @@ public final class EngineReplay {
         g[3] += o.hostHitTokens() - o.storageHitTokens();
         g[4] += t;
         g[5] += o.storageHitTokens();
-        lastFinish = Math.max(lastFinish, o.finishedAtNanos());
+        lastFinish = Math.max(lastFinish, finished);
         int bucket = (int) Math.min(Integer.MAX_VALUE - 1, r.arrivalNanos / TIMELINE_BUCKET_NANOS);
         while (timeline.size() <= bucket) timeline.add(new long[4]);
         long[] b = timeline.get(bucket);
@@ -122,7 +154,7 @@ public final class EngineReplay {
         b[3] += h2d - lastH2d[target];
         lastD2h[target] = d2h;
         lastH2d[target] = h2d;
-        workload.completed(r, o.finishedAtNanos());
+        workload.completed(r, finished);
         if (progress != null && (n & 255) == 0) progress.accept(n);
       }
       long requests = 0, prompt = 0, dev = 0, hst = 0, unc = 0, d2h = 0, h2d = 0, evD = 0, evH = 0, sto = 0;
@@ -149,14 +181,20 @@ public final class EngineReplay {
         evD += m.counter("evicted_tokens", "device");
         evH += m.counter("evicted_tokens", "host");
       }
+      long decodeL3Write = 0;
+      for (TieredSimulation d : decodeSims) {
+        d.drain();
+        decodeL3Write += d.metrics().counter("hicache_l3_pages", "write");
+      }
       long[] sorted = Arrays.copyOf(ttft, n);
       Arrays.sort(sorted);
       return new EngineResult(setup, workload.describe() + (givenL3 != null ? "; L3 prepopulated by a first run" : ""), workload.groupName(), requests, prompt, dev, hst - sto, sto,
           unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
           percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
-          System.nanoTime() - t0);
+          System.nanoTime() - t0, decoded, decodeL3Write);
     } finally {
       for (TieredSimulation sim : sims) if (sim != null) sim.close();
+      for (TieredSimulation sim : decodeSims) if (sim != null) sim.close();
       if (l3Owner != null) {
         try {
           l3Owner.close();

@@ -9,11 +9,24 @@ import dev.hicache.simulator.model.ModelProfile;
 /**
  * Everything an engine run is configured with, resolved: capacities in tokens (whole pages), the
  * KV shape of one rank, copy costs and compute times; {@code instances} engines with private L1/L2
- * behind a router (round_robin, random, prefix_affinity).
+ * behind a router (round_robin, random, prefix_affinity). With {@code decodeInstances} > 0 the
+ * deployment is PD-disaggregated: the {@code instances} only prefill (and write to L3 as HiCache
+ * does), each request then decodes on the decode instance free earliest ({@code
+ * decodeNanosPerToken} per output token), which with {@code decodeOffload} writes the page-aligned
+ * prompt + output to the shared L3 (spec hicache.md §8.6).
  */
 public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp,
     KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken,
-    int instances, String routing, int affinityTokens, long l3Tokens, String l3Backend) {
+    int instances, String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances,
+    boolean decodeOffload) {
+
+  /** No PD disaggregation (the instances only prefill unless decode is charged to them). */
+  public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
+      long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken, int instances,
+      String routing, int affinityTokens, long l3Tokens, String l3Backend) {
+    this(config, model, hardware, tp, shape, deviceTokens, hostTokens, prefillNanosPerToken, decodeNanosPerToken,
+        instances, routing, affinityTokens, l3Tokens, l3Backend, 0, false);
+  }
 
   /** One instance, no routing, no L3. */
   public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,

@@ -22,6 +22,8 @@ public final class EngineReport {
     m.put("hardware", s.hardware().name());
     m.put("instances", s.instances());
     m.put("routing", s.instances() == 1 ? "-" : s.routing());
+    m.put("decode_instances", s.decodeInstances());
+    m.put("decode_offload", s.decodeOffload());
     m.put("kv_bytes_per_token", s.shape().bytesPerToken());
     m.put("page_size", s.config().pageSize());
     m.put("write_policy", s.config().writePolicy().flagName());
@@ -51,6 +53,8 @@ public final class EngineReport {
     m.put("l3_read_bytes", r.l3ReadPages() * s.shape().bytesPerPage());
     m.put("l3_write_bytes", r.l3WritePages() * s.shape().bytesPerPage());
     r.prefetchOutcomes().forEach((k, v) -> m.put(k.replace("hicache_", "").replace("{", "_").replace("}", ""), v));
+    m.put("decoded_requests", r.decodedRequests());
+    m.put("decode_l3_write_bytes", r.decodeL3WritePages() * s.shape().bytesPerPage());
     m.put("uncached_requests", r.uncachedRequests());
     m.put("virtual_seconds", String.format(Locale.ROOT, "%.3f", r.virtualNanos() / 1e9));
     m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
@@ -125,6 +129,12 @@ public final class EngineReport {
         s.hardware().l3ReadGBps(), s.hardware().l3WriteGBps(), s.hardware().l3LatencyUs()));
     if (s.instances() > 1) {
       row(sb, "instances", s.instances() + " (private L1 and L2 each; routing " + s.routing() + ")");
+    }
+    if (s.decodeInstances() > 0) {
+      row(sb, "PD", String.format(Locale.ROOT, "%d prefill instance(s) (the hit ratios below), %d decode instance(s):"
+          + " %,d requests decoded, %s", s.instances(), s.decodeInstances(), r.decodedRequests(),
+          s.decodeOffload() ? String.format(Locale.ROOT, "%,d pages (%.2f GB) offloaded to L3", r.decodeL3WritePages(),
+              r.decodeL3WritePages() * (double) s.shape().bytesPerPage() / 1e9) : "no offload"));
     }
     row(sb, "requests", String.format(Locale.ROOT, "%,d (%,d too large to cache)", r.requests(), r.uncachedRequests()));
     row(sb, "input tokens", String.format(Locale.ROOT, "%,d", r.promptTokens()));

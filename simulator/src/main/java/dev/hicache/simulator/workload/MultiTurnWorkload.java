@@ -107,6 +107,8 @@ public final class MultiTurnWorkload implements Workload {
       r.arrivalNanos = sendAt;
       r.tokens = Arrays.copyOf(history[client], historyLen[client]);
       r.outputTokens = p.outputLength();
+      r.outputIds = new int[p.outputLength()]; // what completed() appends to the history
+      for (int j = 0; j < r.outputIds.length; j++) r.outputIds[j] = tokenOf(client, round[client], j, 0);
       r.group = round[client];
       r.origin = client;
       sentUnfinished.add(sendAt);

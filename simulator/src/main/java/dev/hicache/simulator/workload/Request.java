@@ -10,6 +10,11 @@ public final class Request {
   public int[] tokens;
   public int outputTokens;
   public int group;
+  /**
+   * The output's token ids when the workload knows them (the multi-turn generator: the answer that
+   * joins the client's history), else null. PD decode offload writes prompt + output to L3.
+   */
+  public int[] outputIds;
   /** Where it came from, for messages (a trace line, a client number). */
   public long origin;
 }

@@ -114,4 +114,18 @@ class CustomModelTest {
     r = simulate(dir, "--attention", "mla");
     assertThat(r.err()).contains("--attention", "--kv-lora-rank");
   }
+
+  @Test
+  void pdFlags_badCombinationsNameTheFlag(@TempDir Path dir) throws IOException {
+    MainTest.Run r = simulate(dir, "--pd-decode-offload");
+    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.err()).contains("--pd-decode-offload", "--pd-decode-instances");
+    r = simulate(dir, "--pd-decode-instances", "-1");
+    assertThat(r.err()).contains("--pd-decode-instances", "'-1'");
+    r = simulate(dir, "--pd-decode-instances", "1", "--pd-decode-offload"); // this run has no L3
+    assertThat(r.err()).contains("--pd-decode-offload", "--l3-capacity-tokens");
+    r = simulate(dir, "--pd-decode-instances", "1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("\"decode_instances\":1", "\"decoded_requests\":2");
+  }
 }
