@@ -122,6 +122,12 @@ public final class SimulateCommand implements Callable<Integer> {
           + " no PD). Decode costs --decode-ms-per-token on the decode instance free earliest.")
   int decodeInstances;
 
+  @Option(names = "--l3-link", paramLabel = "MODE", defaultValue = "private",
+      description = "private (default: each instance has its own L3 link at the hardware's bandwidth) or shared"
+          + " (all instances' L3 reads and writes share one link: a transfer gets 1/(k+1) of it while k others"
+          + " are in flight when it starts).")
+  String l3Link;
+
   @Option(names = "--pd-decode-offload",
       description = "With --pd-decode-instances: decode instances write the finished prompt + output to L3"
           + " (SGLang's --disaggregation-decode-enable-offload-kvcache), so the next turn's prefill hits it.")
@@ -631,9 +637,12 @@ public final class SimulateCommand implements Callable<Integer> {
     if (decodeOffload && l3 == 0) {
       throw usage("Invalid value for option '--pd-decode-offload': 'true' (needs an L3: --l3-capacity-tokens > 0)");
     }
+    if (!l3Link.equals("private") && !l3Link.equals("shared")) {
+      throw usage("Invalid value for option '--l3-link': '" + l3Link + "' (expected private or shared)");
+    }
     return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
         hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens, l3,
-        l3Backend, decodeInstances, decodeOffload);
+        l3Backend, decodeInstances, decodeOffload, l3Link.equals("shared"));
   }
 
   private Path tracePath() {

@@ -85,13 +85,16 @@ public final class EngineReplay {
     }
     L3Store l3 = l3Store;
     int decoders = setup.decodeInstances();
+    SharedL3Link link = l3 != null && setup.sharedL3Link() ? new SharedL3Link(setup.hardware().l3ReadGBps() * 1e9,
+        setup.hardware().l3WriteGBps() * 1e9, Math.round(setup.hardware().l3LatencyUs() * 1000),
+        setup.shape().bytesPerPage()) : null;
     TieredSimulation[] decodeSims = new TieredSimulation[decoders];
     try {
       for (int i = 0; i < instances; i++) {
         // PD: prefill instances never decode; the decode instances charge it.
         sims[i] = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host, setup.costModel(),
             setup.prefillNanosPerToken(), decoders > 0 ? 0 : setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY,
-            l3, l3 == null ? null : setup.l3CostModel());
+            l3, l3 == null ? null : l3Cost(link, sims, i));
       }
       // A decode instance receives the KV from its prefill instance (no prefill of its own, no
       // prefetch from L3); with offload its host tier stages the finished sequence's pages for L3.
@@ -101,7 +104,7 @@ public final class EngineReplay {
       for (int i = 0; i < decoders; i++) {
         decodeSims[i] = new TieredSimulation(decodeConfig, setup.shape(), (int) device,
             decodeL3 == null ? 0 : (int) host, setup.costModel(), 0, setup.decodeNanosPerToken(),
-            MatchTouch.MATCHED_ONLY, decodeL3, decodeL3 == null ? null : setup.l3CostModel());
+            MatchTouch.MATCHED_ONLY, decodeL3, decodeL3 == null ? null : l3Cost(link, decodeSims, i));
       }
       long[] decodeFreeAt = new long[decoders];
       long decoded = 0;
@@ -191,7 +194,7 @@ public final class EngineReplay {
       return new EngineResult(setup, workload.describe() + (givenL3 != null ? "; L3 prepopulated by a first run" : ""), workload.groupName(), requests, prompt, dev, hst - sto, sto,
           unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
           percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
-          System.nanoTime() - t0, decoded, decodeL3Write);
+          System.nanoTime() - t0, decoded, decodeL3Write, link == null ? 0 : link.sharedTransfers());
     } finally {
       for (TieredSimulation sim : sims) if (sim != null) sim.close();
       for (TieredSimulation sim : decodeSims) if (sim != null) sim.close();
@@ -203,6 +206,12 @@ public final class EngineReplay {
         }
       }
     }
+  }
+
+  /** The instance's L3 cost: its own link, or its view of the shared one (reading its clock once it exists). */
+  private dev.hicache.core.prefetch.L3CostModel l3Cost(SharedL3Link link, TieredSimulation[] group, int i) {
+    if (link == null) return setup.l3CostModel();
+    return link.forInstance(() -> group[i] == null ? 0 : group[i].now());
   }
 
   /** Which instance serves a request. */

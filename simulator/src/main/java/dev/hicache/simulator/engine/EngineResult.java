@@ -11,13 +11,14 @@ import java.util.SortedMap;
  * @param timeline per minute of arrival time: {prompt tokens, cached tokens, D->H bytes, H->D bytes}
  * @param decodedRequests requests the PD decode instances served (0 without PD)
  * @param decodeL3WritePages pages the decode instances offloaded to L3 (PD decode offload)
+ * @param sharedL3Transfers L3 reads and writes that shared the link with another (shared link only)
  */
 public record EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
     long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
     long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
     java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
     long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
-    long decodedRequests, long decodeL3WritePages) {
+    long decodedRequests, long decodeL3WritePages, long sharedL3Transfers) {
 
   public long cachedTokens() {
     return deviceHitTokens + hostHitTokens + storageHitTokens;

@@ -13,19 +13,29 @@ import dev.hicache.simulator.model.ModelProfile;
  * deployment is PD-disaggregated: the {@code instances} only prefill (and write to L3 as HiCache
  * does), each request then decodes on the decode instance free earliest ({@code
  * decodeNanosPerToken} per output token), which with {@code decodeOffload} writes the page-aligned
- * prompt + output to the shared L3 (spec hicache.md §8.6).
+ * prompt + output to the shared L3 (spec hicache.md §8.6). With {@code sharedL3Link} every
+ * instance's L3 reads and writes share one link ({@link SharedL3Link}); otherwise each instance has
+ * its own.
  */
 public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp,
     KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken,
     int instances, String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances,
-    boolean decodeOffload) {
+    boolean decodeOffload, boolean sharedL3Link) {
+
+  /** Each instance with its own L3 link. */
+  public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
+      long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken, int instances,
+      String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances, boolean decodeOffload) {
+    this(config, model, hardware, tp, shape, deviceTokens, hostTokens, prefillNanosPerToken, decodeNanosPerToken,
+        instances, routing, affinityTokens, l3Tokens, l3Backend, decodeInstances, decodeOffload, false);
+  }
 
   /** No PD disaggregation (the instances only prefill unless decode is charged to them). */
   public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
       long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken, int instances,
       String routing, int affinityTokens, long l3Tokens, String l3Backend) {
     this(config, model, hardware, tp, shape, deviceTokens, hostTokens, prefillNanosPerToken, decodeNanosPerToken,
-        instances, routing, affinityTokens, l3Tokens, l3Backend, 0, false);
+        instances, routing, affinityTokens, l3Tokens, l3Backend, 0, false, false);
   }
 
   /** One instance, no routing, no L3. */
@@ -35,9 +45,20 @@ public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProf
         "round_robin", 1024, 0, "memory");
   }
 
+  /**
+   * The L3 link of one instance. The engine runs metadata-only, so the bytes its L3 port hands a
+   * cost model are those of page stubs; the time is charged for the KV bytes the pages stand for
+   * (pages x {@code shape.bytesPerPage()}), or the L3 bandwidth would not matter.
+   */
   public dev.hicache.core.prefetch.L3CostModel l3CostModel() {
-    return dev.hicache.core.prefetch.L3CostModel.link(hardware.l3ReadGBps() * 1e9, hardware.l3WriteGBps() * 1e9,
-        Math.round(hardware.l3LatencyUs() * 1000));
+    dev.hicache.core.prefetch.L3CostModel link = dev.hicache.core.prefetch.L3CostModel.link(
+        hardware.l3ReadGBps() * 1e9, hardware.l3WriteGBps() * 1e9, Math.round(hardware.l3LatencyUs() * 1000));
+    long pageBytes = shape.bytesPerPage();
+    return new dev.hicache.core.prefetch.L3CostModel() {
+      @Override public long queryNanos(int keys) { return link.queryNanos(keys); }
+      @Override public long readNanos(int pages, long bytes) { return link.readNanos(pages, pages * pageBytes); }
+      @Override public long writeNanos(int pages, long bytes) { return link.writeNanos(pages, pages * pageBytes); }
+    };
   }
 
   public CostModel costModel() {

@@ -24,6 +24,7 @@ public final class EngineReport {
     m.put("routing", s.instances() == 1 ? "-" : s.routing());
     m.put("decode_instances", s.decodeInstances());
     m.put("decode_offload", s.decodeOffload());
+    m.put("l3_link", s.sharedL3Link() ? "shared" : "private");
     m.put("kv_bytes_per_token", s.shape().bytesPerToken());
     m.put("page_size", s.config().pageSize());
     m.put("write_policy", s.config().writePolicy().flagName());
@@ -55,6 +56,7 @@ public final class EngineReport {
     r.prefetchOutcomes().forEach((k, v) -> m.put(k.replace("hicache_", "").replace("{", "_").replace("}", ""), v));
     m.put("decoded_requests", r.decodedRequests());
     m.put("decode_l3_write_bytes", r.decodeL3WritePages() * s.shape().bytesPerPage());
+    m.put("shared_l3_transfers", r.sharedL3Transfers());
     m.put("uncached_requests", r.uncachedRequests());
     m.put("virtual_seconds", String.format(Locale.ROOT, "%.3f", r.virtualNanos() / 1e9));
     m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
