@@ -195,8 +195,10 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       ownedPages += hp.length;
     }
     tree.protectHost(anchor);
-    List<PageKey> keys = hasher.chain(prior, tokens, matched, matched + aligned);
-    PrefetchOperation op = new PrefetchOperation(rid, anchor, tokens.clone(), matched, aligned, clock.nanos(), keys);
+    int[] own = tokens.clone();
+    // Hashed as the query reads them: pages past its first chunk with a miss never need a key.
+    List<PageKey> keys = new LazyPageKeys(hasher, prior, own, matched, matched + aligned);
+    PrefetchOperation op = new PrefetchOperation(rid, anchor, own, matched, aligned, clock.nanos(), keys);
     op.hostPages = hp;
     ops.put(rid, op);
     occupiedTokens += aligned; // raised exactly once, here (lesson 3)

@@ -67,7 +67,10 @@ public final class VirtualTimeL3Port implements L3Port {
   private void issue(long op, Lane lane, List<PageKey> keys, int[] hostPages) {
     if (closed) throw new IllegalStateException("the L3 port is closed");
     long now = clock.nanos();
-    Cmd c = new Cmd(op, lane, List.copyOf(keys), hostPages == null ? null : hostPages.clone(), now, seq++);
+    // A prefetch's lazily hashed keys are unmodifiable and read on this thread: copying them
+    // would hash every page the query may never reach.
+    List<PageKey> own = keys instanceof LazyPageKeys ? keys : List.copyOf(keys);
+    Cmd c = new Cmd(op, lane, own, hostPages == null ? null : hostPages.clone(), now, seq++);
     ArrayDeque<Cmd> q = lanes[lane.ordinal()];
     if (q.isEmpty()) c.dueAt = now + nanos(c);
     q.add(c);
