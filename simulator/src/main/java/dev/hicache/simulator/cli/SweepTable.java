@@ -10,8 +10,8 @@ final class SweepTable {
   private SweepTable() {}
 
   static final List<String> ENGINE_COLUMNS = List.of("token_hit_ratio", "l1_hit_ratio", "l2_hit_ratio",
-      "l1_capacity_tokens", "l2_capacity_tokens", "ttft_p50_ms", "ttft_p90_ms", "ttft_p99_ms", "d2h_bytes", "h2d_bytes",
-      "wall_seconds");
+      "l3_hit_ratio", "l1_capacity_tokens", "l2_capacity_tokens", "l3_capacity_tokens", "ttft_p50_ms", "ttft_p90_ms",
+      "ttft_p99_ms", "d2h_bytes", "h2d_bytes", "l3_read_bytes", "l3_write_bytes", "wall_seconds");
   static final List<String> L1_COLUMNS = List.of("token_hit_ratio", "capacity_tokens", "cached_tokens", "evicted_pages",
       "wall_seconds");
 
