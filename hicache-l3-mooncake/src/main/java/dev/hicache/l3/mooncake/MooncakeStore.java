@@ -228,16 +228,9 @@ public final class MooncakeStore implements AutoCloseable {
     return read(() -> {
       try (Arena arena = Arena.ofConfined()) {
         int n = keys.length;
-        MemorySegment k = arena.allocate(ADDRESS, n);
-        CStrings.keysInto(arena, keys, k);
-        MemorySegment b = arena.allocate(ADDRESS, n);
-        MemorySegment s = arena.allocate(JAVA_LONG, n);
-        for (int i = 0; i < n; i++) {
-          b.setAtIndex(ADDRESS, i, buffers[i]);
-          s.setAtIndex(JAVA_LONG, i, buffers[i].byteSize());
-        }
+        ZeroCopyBatch z = ZeroCopyBatch.of(arena, keys, buffers);
         MemorySegment out = arena.allocate(JAVA_INT, n);
-        int rc = lib.batchPutFrom(handle, k, b, s, n, ReplicateConfig.toNative(config, arena), out);
+        int rc = lib.batchPutFrom(handle, z.keys(), z.buffers(), z.sizes(), n, ReplicateConfig.toNative(config, arena), out);
         check("mooncake_store_batch_put_from(" + n + " keys)", rc);
         return out.toArray(JAVA_INT);
       }
@@ -271,16 +264,9 @@ public final class MooncakeStore implements AutoCloseable {
     return read(() -> {
       try (Arena arena = Arena.ofConfined()) {
         int n = keys.length;
-        MemorySegment k = arena.allocate(ADDRESS, n);
-        CStrings.keysInto(arena, keys, k);
-        MemorySegment b = arena.allocate(ADDRESS, n);
-        MemorySegment s = arena.allocate(JAVA_LONG, n);
-        for (int i = 0; i < n; i++) {
-          b.setAtIndex(ADDRESS, i, buffers[i]);
-          s.setAtIndex(JAVA_LONG, i, buffers[i].byteSize());
-        }
+        ZeroCopyBatch z = ZeroCopyBatch.of(arena, keys, buffers);
         MemorySegment out = arena.allocate(JAVA_LONG, n);
-        int rc = lib.batchGetInto(handle, k, b, s, n, out);
+        int rc = lib.batchGetInto(handle, z.keys(), z.buffers(), z.sizes(), n, out);
         check("mooncake_store_batch_get_into(" + n + " keys)", rc);
         return out.toArray(JAVA_LONG);
       }
@@ -530,6 +516,22 @@ public final class MooncakeStore implements AutoCloseable {
     if (keys == null || buffers == null) throw new MooncakeException.InvalidArgument("keys and buffers must not be null");
     if (keys.length != buffers.length) {
       throw new MooncakeException.InvalidArgument(keys.length + " keys but " + buffers.length + " buffers");
+    }
+  }
+
+  /** The three native arrays (key strings, buffer pointers, buffer sizes) the zero-copy batch calls take. */
+  private record ZeroCopyBatch(MemorySegment keys, MemorySegment buffers, MemorySegment sizes) {
+    static ZeroCopyBatch of(Arena arena, String[] keys, MemorySegment[] buffers) {
+      int n = keys.length;
+      MemorySegment k = arena.allocate(ADDRESS, n);
+      CStrings.keysInto(arena, keys, k);
+      MemorySegment b = arena.allocate(ADDRESS, n);
+      MemorySegment s = arena.allocate(JAVA_LONG, n);
+      for (int i = 0; i < n; i++) {
+        b.setAtIndex(ADDRESS, i, buffers[i]);
+        s.setAtIndex(JAVA_LONG, i, buffers[i].byteSize());
+      }
+      return new ZeroCopyBatch(k, b, s);
     }
   }
 }
