@@ -1,5 +1,6 @@
 package dev.hicache.core.engine;
 
+import dev.hicache.core.util.Threads;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.spi.DevicePool;
 import dev.hicache.api.spi.HostPool;
@@ -131,16 +132,6 @@ final class ProductionShell implements TransferPort, AutoCloseable {
   /** Stops the I/O threads after the commands already queued have run. */
   @Override public void close() {
     stopping = true;
-    for (Thread t : threads) {
-      boolean interrupted = false;
-      while (t.isAlive()) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) Thread.currentThread().interrupt();
-    }
+    Threads.joinAll(threads);
   }
 }

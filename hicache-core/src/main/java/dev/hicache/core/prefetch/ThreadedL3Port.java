@@ -1,5 +1,6 @@
 package dev.hicache.core.prefetch;
 
+import dev.hicache.core.util.Threads;
 import dev.hicache.api.PageKey;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,16 +139,6 @@ public final class ThreadedL3Port implements L3Port {
   /** Lets the commands already queued run, then stops the lane threads. Idempotent. */
   @Override public void close() {
     stopping = true;
-    for (Thread t : threads) {
-      boolean interrupted = false;
-      while (t.isAlive()) {
-        try {
-          t.join();
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-      if (interrupted) Thread.currentThread().interrupt();
-    }
+    Threads.joinAll(threads);
   }
 }
