@@ -16,8 +16,9 @@ import dev.hicache.core.tree.MatchTouch;
  * the prompt is matched and its host part loaded back; prefill of the uncached tokens takes {@code
  * prefillNanosPerToken} each, split evenly over the layers, and overlaps the load layer by layer
  * (layer i computes once layer i has landed and layer i-1 is computed); the
- * prompt's full pages are inserted (the write policy copies them down); decode takes {@code
- * decodeNanosPerToken} per output token. Hit ratio = cached tokens / prompt tokens.
+ * prompt's full pages are inserted (the write policy copies them down) — with the output's as
+ * well when the workload knows the output tokens; decode takes {@code decodeNanosPerToken} per
+ * output token. Hit ratio = cached tokens / prompt tokens.
  *
  * <p>Not thread-safe; one simulation per instance.
  */
@@ -85,8 +86,23 @@ public final class TieredSimulation implements AutoCloseable {
     this.decodeNanosPerToken = decodeNanosPerToken;
   }
 
-  /** Serves one request arriving at {@code arrivalNanos} (earlier arrivals wait for the engine). */
+  /**
+   * Serves one request arriving at {@code arrivalNanos} (earlier arrivals wait for the engine)
+   * whose output tokens are not known (a Mooncake trace): only the prompt's pages are cached.
+   */
   public Outcome submit(long arrivalNanos, int[] tokens, int outputTokens) {
+    return submit(arrivalNanos, tokens, null, outputTokens);
+  }
+
+  /**
+   * Serves one request arriving at {@code arrivalNanos}. With {@code outputIds} (the workload knows
+   * what the model answers, e.g. a multi-turn client whose next prompt contains the answer), the
+   * request holds device pages for its output while it decodes and, like SGLang's
+   * cache_finished_req, caches the page-aligned prompt + output when it finishes (the last output
+   * token's KV is never computed, so {@code prompt + output - 1} tokens); the next turn then hits
+   * the answer. Without them only the prompt is cached, when its prefill is done.
+   */
+  public Outcome submit(long arrivalNanos, int[] tokens, int[] outputIds, int outputTokens) {
     shell.advanceTo(Math.max(arrivalNanos, shell.now()));
     CacheRequest r;
     if (storage) {
@@ -117,13 +133,29 @@ public final class TieredSimulation implements AutoCloseable {
     while (!ok && shell.runNext()) ok = cache.extend(r, tokens.length);
     long ready = Math.max(shell.now(), computeDone);
     shell.advanceTo(ready);
+    int[] sequence = tokens;
+    int kvTokens = tokens.length;
+    if (ok && outputIds != null && outputIds.length > 1) {
+      int[] all = java.util.Arrays.copyOf(tokens, tokens.length + outputIds.length);
+      System.arraycopy(outputIds, 0, all, tokens.length, outputIds.length);
+      // The decode's KV needs device pages too; if the device cannot give them even after the
+      // copies in flight complete, the output is computed but only the prompt is cached.
+      boolean room = cache.extend(r, all.length - 1);
+      while (!room && shell.runNext()) room = cache.extend(r, all.length - 1);
+      if (room) {
+        sequence = all;
+        kvTokens = all.length - 1;
+        shell.advanceTo(shell.now() + (long) outputTokens * decodeNanosPerToken);
+      }
+    }
+    boolean decoded = sequence != tokens;
     if (ok) {
-      cache.finish(r, tokens, tokens.length);
+      cache.finish(r, sequence, kvTokens);
     } else {
       cache.abort(r); // larger than what the device can hold besides its locks: computed, not cached
       uncached++;
     }
-    shell.advanceTo(shell.now() + (long) outputTokens * decodeNanosPerToken);
+    if (!decoded) shell.advanceTo(shell.now() + (long) outputTokens * decodeNanosPerToken);
     requests++;
     promptTokens += tokens.length;
     deviceHitTokens += r.deviceHitTokens();

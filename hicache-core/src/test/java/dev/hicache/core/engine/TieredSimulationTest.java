@@ -100,6 +100,47 @@ class TieredSimulationTest {
     }
   }
 
+  /** cache_finished_req: with known output tokens the next turn hits the answer too. */
+  @Test void knownOutput_isCachedWithThePrompt_andTheNextTurnHitsIt() {
+    HiCacheConfig config = HiCacheConfig.builder().build();
+    int[] prompt = new int[1000], answer = new int[300], followUp = new int[200];
+    for (int i = 0; i < prompt.length; i++) prompt[i] = i;
+    for (int i = 0; i < answer.length; i++) answer[i] = 100_000 + i;
+    for (int i = 0; i < followUp.length; i++) followUp[i] = 200_000 + i;
+    int[] next = new int[prompt.length + answer.length + followUp.length];
+    System.arraycopy(prompt, 0, next, 0, prompt.length);
+    System.arraycopy(answer, 0, next, prompt.length, answer.length);
+    System.arraycopy(followUp, 0, next, prompt.length + answer.length, followUp.length);
+    for (boolean known : new boolean[] {false, true}) {
+      try (TieredSimulation sim = new TieredSimulation(config, SHAPE, 64 * 64, 0, CostModel.pcieGen5(), 1_000, 10_000,
+          MatchTouch.TRAVERSED)) {
+        TieredSimulation.Outcome first = sim.submit(0, prompt, known ? answer : null, answer.length);
+        // Decode time is charged either way: 300 tokens x 10 us after the prefill.
+        assertThat(first.finishedAtNanos() - first.readyAtNanos()).isEqualTo(300 * 10_000L);
+        TieredSimulation.Outcome second = sim.submit(first.finishedAtNanos(), next, null, 1);
+        // Prompt only: 15 full pages (960 tokens). Prompt + answer: 1299 KV tokens -> 20 full pages.
+        assertThat(second.deviceHitTokens()).isEqualTo(known ? 20 * 64 : 15 * 64);
+        sim.checkInvariants();
+      }
+    }
+  }
+
+  /** An output the device cannot hold is computed, and only the prompt is cached. */
+  @Test void knownOutput_largerThanTheDevice_cachesThePromptOnly() {
+    HiCacheConfig config = HiCacheConfig.builder().build();
+    int[] prompt = new int[640], answer = new int[64 * 64];
+    for (int i = 0; i < prompt.length; i++) prompt[i] = i;
+    for (int i = 0; i < answer.length; i++) answer[i] = 100_000 + i;
+    try (TieredSimulation sim = new TieredSimulation(config, SHAPE, 64 * 64, 0, CostModel.pcieGen5(), 1_000, 0,
+        MatchTouch.TRAVERSED)) {
+      TieredSimulation.Outcome first = sim.submit(0, prompt, answer, answer.length);
+      assertThat(first.cached()).isTrue();
+      int[] again = Arrays.copyOf(prompt, prompt.length + 64);
+      assertThat(sim.submit(first.finishedAtNanos(), again, null, 1).deviceHitTokens()).isEqualTo(640);
+      sim.checkInvariants();
+    }
+  }
+
   @Test void hostSmallerThanDevice_isRejectedWithTheFlags() {
     HiCacheConfig config = HiCacheConfig.defaults();
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TieredSimulation(config, SHAPE, 64 * 64, 64 * 32,

@@ -119,7 +119,10 @@ public final class EngineReplay {
         }
         int target = router.route(r.tokens, freeAt);
         TieredSimulation sim = sims[target];
-        TieredSimulation.Outcome o = sim.submit(r.arrivalNanos, r.tokens, r.outputTokens);
+        // Without PD the instance decodes too and caches the answer when the workload knows it
+        // (cache_finished_req); a PD prefill instance never sees the output.
+        TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, r.outputTokens)
+            : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens);
         freeAt[target] = o.finishedAtNanos();
         long finished = o.finishedAtNanos();
         if (decoders > 0) {
