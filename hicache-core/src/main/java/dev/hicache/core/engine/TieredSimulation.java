@@ -14,7 +14,8 @@ import dev.hicache.core.tree.MatchTouch;
  *
  * <p>Per request ({@link #submit}): time moves to its arrival (copies due meanwhile complete);
  * the prompt is matched and its host part loaded back; prefill of the uncached tokens takes {@code
- * prefillNanosPerToken} each, split evenly over the layers, and overlaps the load layer by layer
+ * prefillNanosPerToken} each plus, with {@link #attention}, their attention over the cached and
+ * earlier new tokens, split evenly over the layers, and overlaps the load layer by layer
  * (layer i computes once layer i has landed and layer i-1 is computed); the
  * prompt's full pages are inserted (the write policy copies them down) — with the output's as
  * well when the workload knows the output tokens; decode takes {@code decodeNanosPerToken} per
@@ -35,6 +36,7 @@ public final class TieredSimulation implements AutoCloseable {
   private final InMemoryMetrics metrics;
   private final long prefillNanosPerToken;
   private final long decodeNanosPerToken;
+  private double attentionNanosPerPair;
   private long requests;
   private long promptTokens;
   private long deviceHitTokens;
@@ -87,6 +89,25 @@ public final class TieredSimulation implements AutoCloseable {
   }
 
   /**
+   * Makes prefill time depend on the cached tokens too: each of the n new tokens attends to every
+   * earlier token, cached or new (causal), so prefill costs {@code n × prefillNanosPerToken +
+   * nanosPerTokenPair × n × (cached + (n + 1) / 2)}. 0 (the default) leaves attention's products out.
+   */
+  public TieredSimulation attention(double nanosPerTokenPair) {
+    if (!(nanosPerTokenPair >= 0) || Double.isInfinite(nanosPerTokenPair)) {
+      throw new IllegalArgumentException("attention time per token pair must be >= 0, got " + nanosPerTokenPair);
+    }
+    this.attentionNanosPerPair = nanosPerTokenPair;
+    return this;
+  }
+
+  /** Prefill compute of {@code newTokens} after {@code cachedTokens} cached ones, nanoseconds. */
+  public long prefillNanos(long newTokens, long cachedTokens) {
+    return newTokens * prefillNanosPerToken
+        + Math.round(attentionNanosPerPair * newTokens * (cachedTokens + (newTokens + 1) / 2.0));
+  }
+
+  /**
    * Serves one request arriving at {@code arrivalNanos} (earlier arrivals wait for the engine)
    * whose output tokens are not known (a Mooncake trace): only the prompt's pages are cached.
    */
@@ -120,7 +141,7 @@ public final class TieredSimulation implements AutoCloseable {
     long admitted = shell.now();
     // Layer-wise overlap (spec §6.4): layer i's prefill starts once layer i of the cached prefix has
     // landed and layer i-1's prefill is done.
-    long prefill = (tokens.length - r.cachedTokens()) * prefillNanosPerToken;
+    long prefill = prefillNanos(tokens.length - r.cachedTokens(), r.cachedTokens());
     int layers = r.load().layers();
     long computeDone = admitted;
     for (int layer = 0; layer < layers; layer++) {

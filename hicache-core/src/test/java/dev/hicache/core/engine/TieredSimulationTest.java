@@ -125,6 +125,28 @@ class TieredSimulationTest {
     }
   }
 
+  /** With an attention cost, the same new tokens take longer after a longer cached prefix. */
+  @Test void prefill_attendsToTheCachedTokens() {
+    HiCacheConfig config = HiCacheConfig.builder().build();
+    try (TieredSimulation sim = new TieredSimulation(config, SHAPE, 256 * 64, 0, CostModel.fixed(0), 1_000, 0,
+        MatchTouch.TRAVERSED).attention(2.0)) {
+      assertThat(sim.prefillNanos(64, 0)).isEqualTo(64 * 1_000 + Math.round(2.0 * 64 * 32.5));
+      assertThat(sim.prefillNanos(64, 6400)).isEqualTo(64 * 1_000 + Math.round(2.0 * 64 * (6400 + 32.5)));
+      int[] prefix = new int[6400];
+      for (int i = 0; i < prefix.length; i++) prefix[i] = i;
+      TieredSimulation.Outcome first = sim.submit(0, prefix, 1);
+      assertThat(first.readyAtNanos() - first.admittedAtNanos()).isEqualTo(sim.prefillNanos(6400, 0));
+      int[] next = Arrays.copyOf(prefix, 6400 + 64);
+      for (int i = 6400; i < next.length; i++) next[i] = 1_000_000 + i;
+      TieredSimulation.Outcome second = sim.submit(first.finishedAtNanos(), next, 1);
+      // The whole 6,400-token prefix hits; the 64 new tokens attend to it.
+      assertThat(second.cachedTokens()).isEqualTo(6400);
+      assertThat(second.readyAtNanos() - second.admittedAtNanos()).isEqualTo(sim.prefillNanos(64, 6400));
+    }
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TieredSimulation(config, SHAPE, 64 * 64, 0,
+        CostModel.fixed(0), 0, 0, MatchTouch.TRAVERSED).attention(-1)).hasMessageContaining("-1");
+  }
+
   /** An output the device cannot hold is computed, and only the prompt is cached. */
   @Test void knownOutput_largerThanTheDevice_cachesThePromptOnly() {
     HiCacheConfig config = HiCacheConfig.builder().build();

@@ -148,6 +148,10 @@ public final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--head-dim", paramLabel = "N", description = "Override the model's head dim (MHA/GQA).")
   Integer headDim;
 
+  @Option(names = "--attention-heads", paramLabel = "N", description = "Override the model's query heads"
+      + " (num_attention_heads: with the cached tokens they set prefill's attention time).")
+  Integer attentionHeads;
+
   @Option(names = "--kv-dtype", paramLabel = "DTYPE", description = "Override the KV cache dtype: bf16, fp16, fp32,"
       + " fp8_e4m3, fp8_e5m2.")
   String kvDtype;
@@ -488,6 +492,8 @@ public final class SimulateCommand implements Callable<Integer> {
     if (layers != null) { l = atLeastOne("--layers", layers); custom = true; }
     if (kvHeads != null) { kvh = atLeastOne("--kv-heads", kvHeads); custom = true; }
     if (headDim != null) { hd = atLeastOne("--head-dim", headDim); custom = true; }
+    int qh = m.attentionHeads();
+    if (attentionHeads != null) { qh = atLeastOne("--attention-heads", attentionHeads); custom = true; }
     if (kvLoraRank != null) { rank = atLeastOne("--kv-lora-rank", kvLoraRank); custom = true; }
     if (qkRopeHeadDim != null) { rope = atLeastOne("--qk-rope-head-dim", qkRopeHeadDim); custom = true; }
     if (kvDtype != null) {
@@ -520,8 +526,12 @@ public final class SimulateCommand implements Callable<Integer> {
           + " --kv-lora-rank and --qk-rope-head-dim)");
     }
     if (mla) { kvh = 1; hd = rank + rope; }
+    // Attention's dims per head: QK + V (MHA: 2 x head dim; MLA prefill: qk_nope + qk_rope + v).
+    int adim = !mla ? 2 * hd
+        : (m.mla() ? m.attentionDimPerHead() - m.qkRopeHeadDim() : ModelProfile.MLA_NOPE_DIM + ModelProfile.MLA_V_DIM)
+            + rope;
     return new ModelProfile(m.name() + " (custom)", l, kvh, hd, dt, mla, mla ? rank : 0, mla ? rope : 0, active,
-        weights);
+        weights, qh, adim);
   }
 
   private int atLeastOne(String flag, int v) {

@@ -94,7 +94,8 @@ public final class EngineReplay {
         // PD: prefill instances never decode; the decode instances charge it.
         sims[i] = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host, setup.costModel(),
             setup.prefillNanosPerToken(), decoders > 0 ? 0 : setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY,
-            l3, l3 == null ? null : l3Cost(link, sims, i));
+            l3, l3 == null ? null : l3Cost(link, sims, i))
+            .attention(setup.hardware().attentionNanosPerTokenPair(setup.model(), setup.tp()));
       }
       // A decode instance receives the KV from its prefill instance (no prefill of its own, no
       // prefetch from L3); with offload its host tier stages the finished sequence's pages for L3.

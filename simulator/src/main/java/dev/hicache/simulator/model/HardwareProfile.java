@@ -46,8 +46,22 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
     return (long) (kvBytes / model.bytesPerTokenPerGpu(tp));
   }
 
-  /** Nanoseconds of prefill compute per uncached token on a TP group. */
+  /** Nanoseconds of prefill compute per uncached token on a TP group, attention's products aside. */
   public long prefillNanosPerToken(ModelProfile model, int tp) {
     return Math.round(model.prefillFlopPerToken() / (tp * tflops * 1e12 * mfu) * 1e9);
+  }
+
+  /**
+   * Nanoseconds of attention per (query, key) pair on a TP group (the heads split over the ranks):
+   * what makes prefill time grow with the cached tokens the new ones attend to.
+   */
+  public double attentionNanosPerTokenPair(ModelProfile model, int tp) {
+    return model.attentionFlopPerTokenPair() / (tp * tflops * 1e12 * mfu) * 1e9;
+  }
+
+  /** Prefill time of {@code newTokens} after {@code cachedTokens} cached ones, nanoseconds. */
+  public long prefillNanos(ModelProfile model, int tp, long newTokens, long cachedTokens) {
+    return newTokens * prefillNanosPerToken(model, tp)
+        + Math.round(attentionNanosPerTokenPair(model, tp) * ModelProfile.attentionPairs(newTokens, cachedTokens));
   }
 }

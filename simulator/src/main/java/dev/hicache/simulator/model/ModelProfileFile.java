@@ -18,13 +18,17 @@ import java.util.Set;
  * fp8_e4m3, fp8_e5m2; default bf16), {@code attention} (mha or mla; default mha, or mla when
  * {@code kv_lora_rank} is given), {@code kv_lora_rank}, {@code qk_rope_head_dim}, {@code
  * active_params_b} and {@code weights_gb} (billions; they size prefill time and what the GPU
- * keeps for weights). Every error names the file and line (or the missing key).
+ * keeps for weights), {@code num_attention_heads} (query heads; default: the KV heads, i.e. MHA —
+ * give it for a GQA model, or prefill's attention time is underestimated; MLA default 128) and,
+ * for MLA, {@code qk_nope_head_dim} and {@code v_head_dim} (default 128 each, DeepSeek-V3's).
+ * Every error names the file and line (or the missing key).
  */
 public final class ModelProfileFile {
   private static final Map<String, String> ALIASES = Map.of("layers", "num_hidden_layers", "kv_heads",
       "num_key_value_heads");
   private static final Set<String> KEYS = Set.of("name", "num_hidden_layers", "num_key_value_heads", "head_dim",
-      "dtype", "attention", "kv_lora_rank", "qk_rope_head_dim", "active_params_b", "weights_gb");
+      "dtype", "attention", "kv_lora_rank", "qk_rope_head_dim", "active_params_b", "weights_gb", "num_attention_heads",
+      "qk_nope_head_dim", "v_head_dim");
 
   private ModelProfileFile() {}
 
@@ -76,13 +80,24 @@ public final class ModelProfileFile {
     if (mla) {
       int rank = positiveInt(file, lineOf, v, "kv_lora_rank");
       int rope = positiveInt(file, lineOf, v, "qk_rope_head_dim");
-      return new ModelProfile(name, layers, 1, rank + rope, dtype, true, rank, rope, active, weights);
+      int heads = v.containsKey("num_attention_heads") ? positiveInt(file, lineOf, v, "num_attention_heads") : 128;
+      int nope = v.containsKey("qk_nope_head_dim") ? positiveInt(file, lineOf, v, "qk_nope_head_dim")
+          : ModelProfile.MLA_NOPE_DIM;
+      int vDim = v.containsKey("v_head_dim") ? positiveInt(file, lineOf, v, "v_head_dim") : ModelProfile.MLA_V_DIM;
+      return new ModelProfile(name, layers, 1, rank + rope, dtype, true, rank, rope, active, weights, heads,
+          nope + rope + vDim);
     }
-    for (String k : new String[] {"kv_lora_rank", "qk_rope_head_dim"}) {
+    for (String k : new String[] {"kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"}) {
       if (v.containsKey(k)) throw new IllegalArgumentException(f.at(k, ": " + k + " is for attention = mla"));
     }
-    return new ModelProfile(name, layers, positiveInt(file, lineOf, v, "num_key_value_heads"),
-        positiveInt(file, lineOf, v, "head_dim"), dtype, false, 0, 0, active, weights);
+    int kvHeads = positiveInt(file, lineOf, v, "num_key_value_heads");
+    int headDim = positiveInt(file, lineOf, v, "head_dim");
+    int heads = v.containsKey("num_attention_heads") ? positiveInt(file, lineOf, v, "num_attention_heads") : kvHeads;
+    if (heads % kvHeads != 0) {
+      throw new IllegalArgumentException(f.at("num_attention_heads", ": num_attention_heads (" + heads
+          + ") must be a multiple of num_key_value_heads (" + kvHeads + ")"));
+    }
+    return new ModelProfile(name, layers, kvHeads, headDim, dtype, false, 0, 0, active, weights, heads, 2 * headDim);
   }
 
   private interface Field {

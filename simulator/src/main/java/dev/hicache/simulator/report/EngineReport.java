@@ -119,8 +119,10 @@ public final class EngineReport {
         .append(", page size ").append(s.config().pageSize()).append(")\n");
     row(sb, "workload", r.workload());
     row(sb, "model", s.model().describe(s.tp()));
-    row(sb, "hardware", String.format(Locale.ROOT, "%s: prefill %,d ns/token, PCIe %.0f GB/s",
-        s.hardware().name(), s.prefillNanosPerToken(), s.hardware().pcieGBps()));
+    row(sb, "hardware", String.format(Locale.ROOT,
+        "%s: prefill %,d ns/new token + %.2f ns per (new, earlier) token pair, PCIe %.0f GB/s",
+        s.hardware().name(), s.prefillNanosPerToken(), s.hardware().attentionNanosPerTokenPair(s.model(), s.tp()),
+        s.hardware().pcieGBps()));
     row(sb, "L1 (device)", String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)", s.deviceTokens(),
         s.deviceTokens() * (double) s.shape().bytesPerToken() / 1e9));
     row(sb, "L2 (host)", s.hostTokens() == 0 ? "off" : String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)",

@@ -81,6 +81,29 @@ class CustomModelTest {
   }
 
   @Test
+  void modelFile_attentionHeads_setPrefillsAttentionTerm(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("gqa.properties");
+    Files.writeString(f, "layers=32\nkv_heads=8\nnum_attention_heads=32\nhead_dim=128\nactive_params_b=8\nweights_gb=16\n");
+    ModelProfile m = ModelProfileFile.read(f);
+    assertThat(m.attentionFlopPerTokenPair()).isEqualTo(ModelProfile.preset("llama-3-8b").attentionFlopPerTokenPair());
+    // Without num_attention_heads the model is taken as MHA (query heads = KV heads).
+    Files.writeString(f, "layers=32\nkv_heads=8\nhead_dim=128\nactive_params_b=8\nweights_gb=16\n");
+    assertThat(ModelProfileFile.read(f).attentionHeads()).isEqualTo(8);
+    Files.writeString(f, "layers=32\nkv_heads=8\nnum_attention_heads=12\nhead_dim=128\nactive_params_b=8\nweights_gb=16\n");
+    assertThatThrownBy(() -> ModelProfileFile.read(f)).hasMessageContaining(f + ":3")
+        .hasMessageContaining("multiple of num_key_value_heads");
+    Files.writeString(f, "layers=32\nkv_heads=8\nhead_dim=128\nv_head_dim=128\nactive_params_b=8\nweights_gb=16\n");
+    assertThatThrownBy(() -> ModelProfileFile.read(f)).hasMessageContaining(f + ":4").hasMessageContaining("mla");
+    // MLA: qk_nope + qk_rope + v per head; DeepSeek-V3's dims by default.
+    Files.writeString(f, "layers=61\nkv_lora_rank=512\nqk_rope_head_dim=64\nactive_params_b=37\nweights_gb=671\n");
+    assertThat(ModelProfileFile.read(f).attentionFlopPerTokenPair())
+        .isEqualTo(ModelProfile.preset("deepseek-v3-like").attentionFlopPerTokenPair());
+    MainTest.Run r = simulate(dir, "--attention-heads", "0");
+    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.err()).contains("--attention-heads", "'0'");
+  }
+
+  @Test
   void modelFileErrors_nameTheFileAndLine(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("bad.properties");
     Files.writeString(f, "layers = 4\nkv_heads = two\nhead_dim = 128\nactive_params_b = 1\nweights_gb = 1\n");

@@ -43,6 +43,25 @@ class ProfilesTest {
   }
 
   @Test
+  void prefillTime_growsWithTheCachedTokensTheNewOnesAttendTo() {
+    HardwareProfile h = HardwareProfile.preset("h100-box");
+    ModelProfile m = ModelProfile.preset("llama-3-8b");
+    // 32 layers x 32 query heads x (128 + 128) dims x 2 FLOP per (query, key) pair.
+    assertThat(m.attentionFlopPerTokenPair()).isEqualTo(2.0 * 32 * 32 * 256);
+    assertThat(ModelProfile.attentionPairs(4, 0)).isEqualTo(10); // causal: 1 + 2 + 3 + 4
+    assertThat(ModelProfile.attentionPairs(4, 100)).isEqualTo(410);
+    long fresh = h.prefillNanos(m, 1, 2048, 0), afterCache = h.prefillNanos(m, 1, 2048, 30_000);
+    assertThat(fresh).isGreaterThan(2048 * h.prefillNanosPerToken(m, 1));
+    assertThat(afterCache).isGreaterThan(fresh);
+    assertThat(h.prefillNanos(m, 1, 0, 30_000)).isZero();
+    // TP splits the heads as it splits the weights.
+    assertThat(h.attentionNanosPerTokenPair(m, 2)).isCloseTo(h.attentionNanosPerTokenPair(m, 1) / 2,
+        org.assertj.core.api.Assertions.within(1e-12));
+    // DeepSeek-V3 prefill: 128 heads x (128 + 64 + 128) dims.
+    assertThat(ModelProfile.preset("deepseek-v3-like").attentionFlopPerTokenPair()).isEqualTo(2.0 * 61 * 128 * 320);
+  }
+
+  @Test
   void unknownPresets_listTheKnownOnes() {
     assertThatThrownBy(() -> ModelProfile.preset("x")).hasMessageContaining("llama-3-8b");
     assertThatThrownBy(() -> HardwareProfile.preset("x")).hasMessageContaining("h100-box");
