@@ -147,6 +147,21 @@ class TieredSimulationTest {
         CostModel.fixed(0), 0, 0, MatchTouch.TRAVERSED).attention(-1)).hasMessageContaining("-1");
   }
 
+  /** A request that arrives while the instance is busy queues until the previous one is done. */
+  @Test void busyInstance_queuesTheNextArrival() {
+    HiCacheConfig config = HiCacheConfig.builder().build();
+    try (TieredSimulation sim = new TieredSimulation(config, SHAPE, 64 * 64, 0, CostModel.fixed(0), 1_000, 500,
+        MatchTouch.TRAVERSED)) {
+      int[] a = new int[640], b = new int[640];
+      for (int i = 0; i < 640; i++) { a[i] = i; b[i] = 10_000 + i; }
+      TieredSimulation.Outcome first = sim.submit(1_000, a, 10);
+      assertThat(first.startedAtNanos()).isEqualTo(1_000);
+      TieredSimulation.Outcome second = sim.submit(2_000, b, 10);
+      assertThat(second.startedAtNanos()).isEqualTo(first.finishedAtNanos()).isGreaterThan(2_000);
+      assertThat(second.admittedAtNanos()).isEqualTo(second.startedAtNanos()); // no L3: nothing to wait for
+    }
+  }
+
   /** An output the device cannot hold is computed, and only the prompt is cached. */
   @Test void knownOutput_largerThanTheDevice_cachesThePromptOnly() {
     HiCacheConfig config = HiCacheConfig.builder().build();

@@ -61,6 +61,8 @@ public final class EngineReplay {
     }
     int instances = setup.instances();
     long[] ttft = new long[1024];
+    long[] queued = new long[1024];
+    long prefetchWait = 0;
     int n = 0;
     TreeMap<Integer, long[]> groups = new TreeMap<>(); // group -> {requests, prompt, device, host, ttftSum}
     Request r = new Request();
@@ -140,7 +142,12 @@ public final class EngineReplay {
           decoded++;
         }
         long t = o.readyAtNanos() - r.arrivalNanos;
-        if (n == ttft.length) ttft = Arrays.copyOf(ttft, n * 2);
+        if (n == ttft.length) {
+          ttft = Arrays.copyOf(ttft, n * 2);
+          queued = Arrays.copyOf(queued, n * 2);
+        }
+        queued[n] = o.startedAtNanos() - r.arrivalNanos;
+        prefetchWait += o.admittedAtNanos() - o.startedAtNanos();
         ttft[n++] = t;
         long[] g = groups.computeIfAbsent(r.group, k -> new long[6]);
         g[0]++;
@@ -195,10 +202,14 @@ public final class EngineReplay {
       }
       long[] sorted = Arrays.copyOf(ttft, n);
       Arrays.sort(sorted);
+      long[] q = Arrays.copyOf(queued, n);
+      Arrays.sort(q);
+      EngineResult.Queueing queueing = new EngineResult.Queueing(percentile(q, 0.5), percentile(q, 0.9),
+          percentile(q, 0.99), n == 0 ? 0 : Arrays.stream(q).sum() / n, n == 0 ? 0 : prefetchWait / n);
       return new EngineResult(setup, workload.describe() + (givenL3 != null ? "; L3 prepopulated by a first run" : ""), workload.groupName(), requests, prompt, dev, hst - sto, sto,
           unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
           percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
-          System.nanoTime() - t0, decoded, decodeL3Write, link == null ? 0 : link.sharedTransfers());
+          System.nanoTime() - t0, decoded, decodeL3Write, link == null ? 0 : link.sharedTransfers(), queueing);
     } finally {
       for (TieredSimulation sim : sims) if (sim != null) sim.close();
       for (TieredSimulation sim : decodeSims) if (sim != null) sim.close();

@@ -12,13 +12,21 @@ import java.util.SortedMap;
  * @param decodedRequests requests the PD decode instances served (0 without PD)
  * @param decodeL3WritePages pages the decode instances offloaded to L3 (PD decode offload)
  * @param sharedL3Transfers L3 reads and writes that shared the link with another (shared link only)
+ * @param queueing how long requests waited before their prefill could start
  */
 public record EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
     long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
     long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
     java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
     long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
-    long decodedRequests, long decodeL3WritePages, long sharedL3Transfers) {
+    long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing) {
+
+  /**
+   * Waiting before prefill, nanoseconds: queue delay (arrival until the instance takes the request
+   * up, behind earlier requests) by percentile and mean, and the mean wait for L3 prefetches after
+   * that (what the prefetch policy holds a request back for).
+   */
+  public record Queueing(long p50, long p90, long p99, long mean, long prefetchWaitMean) {}
 
   public long cachedTokens() {
     return deviceHitTokens + hostHitTokens + storageHitTokens;

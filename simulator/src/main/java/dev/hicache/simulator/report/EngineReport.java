@@ -47,6 +47,11 @@ public final class EngineReport {
     m.put("ttft_p90_ms", ms(r.ttftP90()));
     m.put("ttft_p99_ms", ms(r.ttftP99()));
     m.put("ttft_mean_ms", ms(r.ttftMean()));
+    m.put("queue_p50_ms", ms(r.queueing().p50()));
+    m.put("queue_p90_ms", ms(r.queueing().p90()));
+    m.put("queue_p99_ms", ms(r.queueing().p99()));
+    m.put("queue_mean_ms", ms(r.queueing().mean()));
+    m.put("prefetch_wait_mean_ms", ms(r.queueing().prefetchWaitMean()));
     m.put("d2h_bytes", r.deviceToHostBytes());
     m.put("h2d_bytes", r.hostToDeviceBytes());
     m.put("evicted_l1_tokens", r.evictedDeviceTokens());
@@ -147,8 +152,12 @@ public final class EngineReport {
         L1Report.ratio(r.deviceHitRatio()), L1Report.ratio(r.hostHitRatio()),
         s.l3Tokens() == 0 ? "-" : L1Report.ratio(r.storageHitRatio())));
     sb.append(String.format(Locale.ROOT, "%n  %-17s %10s %10s %10s %10s%n", "TTFT (ms)", "p50", "p90", "p99", "mean"));
-    sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n%n", "", ms(r.ttftP50()), ms(r.ttftP90()),
+    sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n", "", ms(r.ttftP50()), ms(r.ttftP90()),
         ms(r.ttftP99()), ms(r.ttftMean())));
+    sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n", "queueing (ms)", ms(r.queueing().p50()),
+        ms(r.queueing().p90()), ms(r.queueing().p99()), ms(r.queueing().mean())));
+    sb.append(String.format(Locale.ROOT, "  %-17s %43s%n%n", "prefetch wait", ms(r.queueing().prefetchWaitMean())
+        + " ms mean"));
     row(sb, "prefill tokens", String.format(Locale.ROOT, "%,d computed, %,d saved", r.computedTokens(), r.cachedTokens()));
     row(sb, "PCIe bytes", String.format(Locale.ROOT, "%.2f GB device->host, %.2f GB host->device",
         r.deviceToHostBytes() / 1e9, r.hostToDeviceBytes() / 1e9));

@@ -184,8 +184,11 @@ class MainTest {
         "--instances", "1", "--l3-capacity-tokens", "0", "--format", "json", "--no-report");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("\"tiers\":\"L1+L2\"", "\"requests\":20", "\"input_tokens\":22000",
-        "\"l2_hit_ratio\":", "\"ttft_p99_ms\":");
+        "\"l2_hit_ratio\":", "\"ttft_p99_ms\":", "\"queue_p99_ms\":", "\"prefetch_wait_mean_ms\":");
     assertThat(r.out()).doesNotContain("\"l2_hit_ratio\":0.00000"); // the host tier served some hits
+    // Queueing is part of TTFT: never more than it.
+    assertThat(jsonNumber(r.out(), "queue_mean_ms")).isLessThanOrEqualTo(jsonNumber(r.out(), "ttft_mean_ms"));
+    assertThat(jsonNumber(r.out(), "queue_p99_ms")).isLessThanOrEqualTo(jsonNumber(r.out(), "ttft_p99_ms"));
     Run csv = run("simulate", "--trace", t.toString(), "--l1-capacity-tokens", "2048", "--l2-capacity-tokens", "0",
         "--format", "csv", "--no-report");
     assertThat(csv.out().lines().toList()).hasSize(2);
@@ -273,5 +276,11 @@ class MainTest {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);
     return out;
+  }
+
+  static double jsonNumber(String json, String key) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + key + "\":(-?[0-9.]+)").matcher(json);
+    assertThat(m.find()).as(key + " in " + json).isTrue();
+    return Double.parseDouble(m.group(1));
   }
 }
