@@ -87,9 +87,25 @@ public final class SimulateCommand implements Callable<Integer> {
   Long l3CapacityTokens;
 
   @Option(names = "--l3", paramLabel = "BACKEND", defaultValue = "memory",
-      description = "memory (default: an in-memory LRU model of a shared pool) or local (the embedded store,"
-          + " hicache-l3-local, in a temporary folder).")
+      description = "memory (default: an in-memory LRU model of a shared pool), local (the embedded store,"
+          + " hicache-l3-local, in a temporary folder) or mooncake (a model of a Mooncake Store pool: leases,"
+          + " watermark eviction every 10 ms, puts that fail when full).")
   String l3Backend;
+
+  @Option(names = "--mooncake-lease-ttl-ms", paramLabel = "MS", defaultValue = "10000",
+      description = "--l3 mooncake: the master's default_kv_lease_ttl, how long an exist or get protects an object"
+          + " from eviction (default ${DEFAULT-VALUE}).")
+  long mooncakeLeaseTtlMs;
+
+  @Option(names = "--mooncake-eviction-high-watermark", paramLabel = "R", defaultValue = "0.90",
+      description = "--l3 mooncake: eviction_high_watermark_ratio, in [0, 1] (default ${DEFAULT-VALUE}; the HiCache"
+          + " docs launch the master with 0.95).")
+  double mooncakeHighWatermark;
+
+  @Option(names = "--mooncake-eviction-ratio", paramLabel = "R", defaultValue = "0.05",
+      description = "--l3 mooncake: eviction_ratio, the share of objects a pass evicts at least, in [0, 1]"
+          + " (default ${DEFAULT-VALUE}).")
+  double mooncakeEvictionRatio;
 
   @Option(names = "--hicache-storage-prefetch-policy", paramLabel = "POLICY", defaultValue = "timeout",
       description = "best_effort, wait_complete or timeout (default here: timeout; SGLang's default best_effort"
@@ -341,6 +357,8 @@ public final class SimulateCommand implements Callable<Integer> {
       }
     }
     String note = setup.l3Tokens() == 0 ? null : (setup.l3Backend().equals("local") ? "L3 is the embedded store"
+        : setup.l3Backend().equals("mooncake") ? "L3 is a model of a Mooncake Store pool (objects = pages of one"
+            + " size; leases, watermark eviction, puts that fail when full; README Simulator)"
         : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")
         + "; metadata mode: presence, hit lengths and timings are real, L3 bytes are modelled (pages x KV bytes per page)"
         + (setup.instances() > 1 ? "; instances advance together in virtual time before each arrival (a"
@@ -606,8 +624,15 @@ public final class SimulateCommand implements Callable<Integer> {
       throw usage("capacities above " + Integer.MAX_VALUE + " tokens are not supported by the engine (L1 "
           + device + ", L2 " + host + ")");
     }
-    if (!l3Backend.equals("memory") && !l3Backend.equals("local")) {
-      throw usage("Invalid value for option '--l3': '" + l3Backend + "' (expected memory or local)");
+    if (!List.of("memory", "local", "mooncake").contains(l3Backend)) {
+      throw usage("Invalid value for option '--l3': '" + l3Backend + "' (expected memory, local or mooncake)");
+    }
+    dev.hicache.simulator.engine.MooncakeL3Model.Params mooncake;
+    try {
+      mooncake = dev.hicache.simulator.engine.MooncakeL3Model.Params.ofFlags(mooncakeLeaseTtlMs, mooncakeHighWatermark,
+          mooncakeEvictionRatio);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
     }
     long l3 = l3CapacityTokens == null ? 30_000_000L : l3CapacityTokens;
     if (l3 == TokenCount.INFINITE) {
@@ -652,7 +677,7 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
         hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens, l3,
-        l3Backend, decodeInstances, decodeOffload, l3Link.equals("shared"));
+        l3Backend, decodeInstances, decodeOffload, l3Link.equals("shared"), mooncake);
   }
 
   private Path tracePath() {

@@ -22,6 +22,7 @@ public final class EngineReplay {
   public static final long TIMELINE_BUCKET_NANOS = 60_000_000_000L;
 
   private final EngineSetup setup;
+  private final ReplayClock l3Clock = new ReplayClock(); // the Mooncake model's time
 
   public EngineReplay(EngineSetup setup) {
     this.setup = setup;
@@ -39,7 +40,9 @@ public final class EngineReplay {
   public EngineResult runPrepopulated(java.util.function.Supplier<Workload> workloads, LongConsumer progress)
       throws IOException {
     if (setup.l3Tokens() == 0) throw new IllegalArgumentException("prepopulating L3 needs an L3");
-    L3Store shared = new MemoryL3Store(setup.l3Tokens() / setup.config().pageSize());
+    long pages = setup.l3Tokens() / setup.config().pageSize();
+    L3Store shared = setup.l3Backend().equals("mooncake") ? new MooncakeL3Model(pages, setup.mooncake(), l3Clock)
+        : new MemoryL3Store(pages);
     try (Workload first = workloads.get()) {
       run(first, null, shared);
     }
@@ -81,6 +84,8 @@ public final class EngineReplay {
         EmbeddedL3 e = EmbeddedL3.open(l3Pages);
         l3Store = e.store();
         l3Owner = e;
+      } else if (setup.l3Backend().equals("mooncake")) {
+        l3Store = new MooncakeL3Model(l3Pages, setup.mooncake(), l3Clock);
       } else {
         l3Store = new MemoryL3Store(l3Pages);
       }
@@ -109,6 +114,8 @@ public final class EngineReplay {
             decodeL3 == null ? 0 : (int) host, setup.costModel(), 0, setup.decodeNanosPerToken(),
             MatchTouch.MATCHED_ONLY, decodeL3, decodeL3 == null ? null : l3Cost(link, decodeSims, i));
       }
+      l3Clock.attach(sims, decodeSims);
+      MooncakeL3Model.Stats l3Start = l3 instanceof MooncakeL3Model mm ? mm.stats() : null;
       long[] decodeFreeAt = new long[decoders];
       long decoded = 0;
       long[] freeAt = new long[instances];
@@ -209,7 +216,8 @@ public final class EngineReplay {
       return new EngineResult(setup, workload.describe() + (givenL3 != null ? "; L3 prepopulated by a first run" : ""), workload.groupName(), requests, prompt, dev, hst - sto, sto,
           unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
           percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
-          System.nanoTime() - t0, decoded, decodeL3Write, link == null ? 0 : link.sharedTransfers(), queueing);
+          System.nanoTime() - t0, decoded, decodeL3Write, link == null ? 0 : link.sharedTransfers(), queueing,
+          l3 instanceof MooncakeL3Model mm ? mm.stats().since(l3Start) : null);
     } finally {
       for (TieredSimulation sim : sims) if (sim != null) sim.close();
       for (TieredSimulation sim : decodeSims) if (sim != null) sim.close();

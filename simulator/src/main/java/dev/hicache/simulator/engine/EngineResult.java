@@ -13,13 +13,28 @@ import java.util.SortedMap;
  * @param decodeL3WritePages pages the decode instances offloaded to L3 (PD decode offload)
  * @param sharedL3Transfers L3 reads and writes that shared the link with another (shared link only)
  * @param queueing how long requests waited before their prefill could start
+ * @param mooncakeL3 what the Mooncake model's pool did during this run ({@code --l3 mooncake}; else null)
  */
 public record EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
     long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
     long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
     java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
     long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
-    long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing) {
+    long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing,
+    MooncakeL3Model.Stats mooncakeL3) {
+
+  /** Without the Mooncake model (any other L3 backend). */
+  public EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
+      long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
+      long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
+      java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
+      long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
+      long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing) {
+    this(setup, workload, groupName, requests, promptTokens, deviceHitTokens, hostHitTokens, storageHitTokens,
+        uncachedRequests, deviceToHostBytes, hostToDeviceBytes, evictedDeviceTokens, evictedHostTokens, l3ReadPages,
+        l3WritePages, prefetchOutcomes, ttftP50, ttftP90, ttftP99, ttftMean, virtualNanos, groups, timeline, wallNanos,
+        decodedRequests, decodeL3WritePages, sharedL3Transfers, queueing, null);
+  }
 
   /**
    * Waiting before prefill, nanoseconds: queue delay (arrival until the instance takes the request

@@ -15,12 +15,27 @@ import dev.hicache.simulator.model.ModelProfile;
  * decodeNanosPerToken} per output token), which with {@code decodeOffload} writes the page-aligned
  * prompt + output to the shared L3 (spec hicache.md §8.6). With {@code sharedL3Link} every
  * instance's L3 reads and writes share one link ({@link SharedL3Link}); otherwise each instance has
- * its own.
+ * its own. With {@code l3Backend} mooncake the shared L3 is {@link MooncakeL3Model} with {@code
+ * mooncake}'s lease and eviction settings.
  */
 public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp,
     KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken,
     int instances, String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances,
-    boolean decodeOffload, boolean sharedL3Link) {
+    boolean decodeOffload, boolean sharedL3Link, MooncakeL3Model.Params mooncake) {
+
+  /** The Mooncake model's settings: Mooncake's defaults unless given ({@code --l3 mooncake}). */
+  public EngineSetup {
+    if (mooncake == null) mooncake = MooncakeL3Model.Params.DEFAULTS;
+  }
+
+  /** The Mooncake model (if {@code l3Backend} is mooncake) with Mooncake's default settings. */
+  public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
+      long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken, int instances,
+      String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances, boolean decodeOffload,
+      boolean sharedL3Link) {
+    this(config, model, hardware, tp, shape, deviceTokens, hostTokens, prefillNanosPerToken, decodeNanosPerToken,
+        instances, routing, affinityTokens, l3Tokens, l3Backend, decodeInstances, decodeOffload, sharedL3Link, null);
+  }
 
   /** Each instance with its own L3 link. */
   public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,

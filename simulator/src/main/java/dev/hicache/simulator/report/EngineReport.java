@@ -33,6 +33,12 @@ public final class EngineReport {
     m.put("l2_capacity_tokens", s.hostTokens());
     m.put("l3_capacity_tokens", s.l3Tokens());
     m.put("l3_backend", s.l3Tokens() == 0 ? "-" : s.l3Backend());
+    // The Mooncake model's settings and counters: "-" for other backends, so that every run of a
+    // sweep has the same columns.
+    boolean mc = r.mooncakeL3() != null;
+    m.put("mooncake_lease_ttl_ms", mc ? s.mooncake().leaseTtlMs() : "-");
+    m.put("mooncake_eviction_high_watermark", mc ? s.mooncake().highWatermark() : "-");
+    m.put("mooncake_eviction_ratio", mc ? s.mooncake().evictionRatio() : "-");
     m.put("prefetch_policy", s.config().prefetchPolicy().flagName());
     m.put("requests", r.requests());
     m.put("input_tokens", r.promptTokens());
@@ -62,6 +68,10 @@ public final class EngineReport {
     m.put("decoded_requests", r.decodedRequests());
     m.put("decode_l3_write_bytes", r.decodeL3WritePages() * s.shape().bytesPerPage());
     m.put("shared_l3_transfers", r.sharedL3Transfers());
+    m.put("l3_puts_failed_no_space", mc ? r.mooncakeL3().putsFailedNoSpace() : "-");
+    m.put("l3_evictions", mc ? r.mooncakeL3().evictions() : "-");
+    m.put("l3_eviction_passes", mc ? r.mooncakeL3().evictionPasses() : "-");
+    m.put("l3_lease_blocked_evictions", mc ? r.mooncakeL3().leaseBlockedEvictions() : "-");
     m.put("uncached_requests", r.uncachedRequests());
     m.put("virtual_seconds", String.format(Locale.ROOT, "%.3f", r.virtualNanos() / 1e9));
     m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
@@ -134,7 +144,8 @@ public final class EngineReport {
         s.hostTokens(), s.hostTokens() * (double) s.shape().bytesPerToken() / 1e9));
     row(sb, "L3", s.l3Tokens() == 0 ? "off" : String.format(Locale.ROOT,
         "%s, %,d tokens shared by all instances (%.0f GB); prefetch %s; link %.0f/%.0f GB/s, %.0f us",
-        s.l3Backend().equals("local") ? "embedded store" : "in-memory LRU pool", s.l3Tokens(), s.l3Tokens() * (double) s.shape().bytesPerToken() / 1e9, s.config().prefetchPolicy().flagName(),
+        s.l3Backend().equals("local") ? "embedded store" : s.l3Backend().equals("mooncake")
+            ? "Mooncake model (" + s.mooncake().describe() + ")" : "in-memory LRU pool", s.l3Tokens(), s.l3Tokens() * (double) s.shape().bytesPerToken() / 1e9, s.config().prefetchPolicy().flagName(),
         s.hardware().l3ReadGBps(), s.hardware().l3WriteGBps(), s.hardware().l3LatencyUs()));
     if (s.instances() > 1) {
       row(sb, "instances", s.instances() + " (private L1 and L2 each; routing " + s.routing() + ")");
@@ -163,6 +174,13 @@ public final class EngineReport {
         r.deviceToHostBytes() / 1e9, r.hostToDeviceBytes() / 1e9));
     row(sb, "evicted tokens", String.format(Locale.ROOT, "%,d from L1, %,d from L2", r.evictedDeviceTokens(), r.evictedHostTokens()));
     if (s.l3Tokens() > 0) {
+      if (r.mooncakeL3() != null) {
+        var p = r.mooncakeL3();
+        row(sb, "L3 pool", String.format(Locale.ROOT, "%,d pages written, %,d puts failed for no space"
+            + " (NO_AVAILABLE_HANDLE); %,d evicted in %,d passes, %,d blocked by live leases; %,d of %,d pages held",
+            p.puts(), p.putsFailedNoSpace(), p.evictions(), p.evictionPasses(), p.leaseBlockedEvictions(), p.objects(),
+            p.capacityPages()));
+      }
       row(sb, "L3 bytes", String.format(Locale.ROOT, "%.2f GB read, %.2f GB written (modelled: pages x %,d bytes)",
           r.l3ReadPages() * (double) s.shape().bytesPerPage() / 1e9, r.l3WritePages() * (double) s.shape().bytesPerPage() / 1e9,
           s.shape().bytesPerPage()));
