@@ -57,6 +57,18 @@ class MooncakeL3CliTest {
   }
 
   @Test
+  void mooncake_prepopulated_theSecondRunHitsThePoolTheFirstFilled(@TempDir Path dir) throws IOException {
+    Run r = run(concat(common(dir), "--l3", "mooncake", "--l3-capacity-tokens", "100000", "--prepopulate-l3",
+        "--format", "json"));
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("\"l3_backend\":\"mooncake\"", "L3 prepopulated by a first run");
+    // Every conversation's pages are in the pool before the reported run starts: each request's
+    // L1/L2 miss is an L3 hit, and the reported run writes nothing new to it.
+    assertThat(jsonNumber(r.out(), "l3_hit_ratio")).isGreaterThan(0.5);
+    assertThat(jsonNumber(r.out(), "l3_puts_failed_no_space")).isZero();
+  }
+
+  @Test
   void mooncakeFlags_outOfRange_nameTheFlagAndValue(@TempDir Path dir) throws IOException {
     String[] c = common(dir);
     assertThat(run(concat(c, "--l3", "mooncake", "--mooncake-eviction-ratio", "1.5")).err())
