@@ -307,8 +307,20 @@ final class CacheController implements DeviceEvictionHandler {
 
   /** {@link #admit(int[], int)} for a request whose L3 prefetch (if any) has ended: counts its storage hit. */
   CacheRequest admit(long rid, int[] tokens, int priority) {
+    return admit(rid, tokens, priority, null);
+  }
+
+  /**
+   * {@link #admit(long, int[], int)} with the prompt's page keys computed beforehand (see {@link
+   * HiCache#admit(long, int[], int, PageKey[])}): the insert at the end takes them instead of hashing.
+   */
+  CacheRequest admit(long rid, int[] tokens, int priority, PageKey[] pageKeys) {
     if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("a request needs at least one token");
+    if (pageKeys != null && pageKeys.length > tokens.length / ps) {
+      throw new IllegalArgumentException(pageKeys.length + " page keys for a prompt of " + tokens.length / ps + " full pages");
+    }
     CacheRequest r = new CacheRequest(tokens.clone(), priority);
+    r.pageKeys = pageKeys;
     r.pageSize = ps;
     MatchResult m = tree.matchPrefix(r.tokens, Tokens.pageAligned(tokens.length - 1, ps));
     int[] devicePages = m.devicePages();
@@ -542,7 +554,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (alignedPages < r.treePages) {
       throw new IllegalArgumentException("kv tokens " + kvTokens + " are fewer than the cached prefix " + r.treePages * ps);
     }
-    InsertResult ir = tree.insert(tokens, aligned, Arrays.copyOf(r.pages, alignedPages), r.priority, chunked);
+    InsertResult ir = tree.insert(tokens, aligned, Arrays.copyOf(r.pages, alignedPages), r.priority, chunked, r.pageKeys);
     int prefix = ir.devicePrefixPages();
     if (prefix < r.treePages) {
       throw new IllegalStateException("insert found " + prefix + " device pages, fewer than the locked prefix " + r.treePages);

@@ -26,6 +26,8 @@ public final class CacheRequest {
   int storageHitTokens;
   RequestLoad load;
   boolean done;
+  /** The prompt's page keys computed beforehand (chained from the namespace seed), or null: the tree hashes. */
+  dev.hicache.api.PageKey[] pageKeys;
 
   CacheRequest(int[] tokens, int priority) {
     this.tokens = tokens;

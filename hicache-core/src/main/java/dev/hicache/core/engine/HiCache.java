@@ -86,9 +86,23 @@ public final class HiCache implements AutoCloseable {
    * nothing happens. Call on every rank in the same order.
    */
   public void enqueue(long rid, int[] tokens) {
+    enqueue(rid, tokens, null);
+  }
+
+  /**
+   * {@link #enqueue(long, int[])} with the prompt's page keys computed beforehand (for instance on
+   * another thread, as the simulator's workload reader does): {@code pageKeys[p]} must be the key of
+   * page {@code p} of {@code tokens}, chained from the start of the sequence as {@link
+   * PageHasher#chain(PageKey, int[], int, int)} gives it from this cache's namespace seed ({@link
+   * Builder#namespaceSeed}; null by default). The L3 query and, with {@link #admit(long, int[], int,
+   * PageKey[])}, the tree take them instead of hashing the pages again; pages past the array are
+   * hashed here. Keys are trusted: wrong ones name wrong L3 objects ({@link #checkInvariants()}
+   * re-hashes every chain of the tree). Null = hash here.
+   */
+  public void enqueue(long rid, int[] tokens, PageKey[] pageKeys) {
     check();
     StorageController sc = controller.storage();
-    if (sc != null && tokens.length > 0) sc.prefetch(rid, tokens, Tokens.pageAligned(tokens.length - 1, pageSize));
+    if (sc != null && tokens.length > 0) sc.prefetch(rid, tokens, Tokens.pageAligned(tokens.length - 1, pageSize), pageKeys);
   }
 
   /**
@@ -114,8 +128,17 @@ public final class HiCache implements AutoCloseable {
    * in is loaded back like any host hit and counted as {@code cached_tokens{storage}}.
    */
   public CacheRequest admit(long rid, int[] tokens, int priority) {
+    return admit(rid, tokens, priority, null);
+  }
+
+  /**
+   * {@link #admit(long, int[], int)} with the prompt's page keys computed beforehand (as for {@link
+   * #enqueue(long, int[], PageKey[])}; at most one per full page of the prompt): the pages the
+   * request adds to the tree take them instead of being hashed. Null = hash here.
+   */
+  public CacheRequest admit(long rid, int[] tokens, int priority, PageKey[] pageKeys) {
     check();
-    return controller.admit(rid, tokens, priority);
+    return controller.admit(rid, tokens, priority, pageKeys);
   }
 
   /** Matches, loads back the host part, locks. See the class comment. */

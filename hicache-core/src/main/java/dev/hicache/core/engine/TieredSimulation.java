@@ -1,6 +1,8 @@
 package dev.hicache.core.engine;
 
 import dev.hicache.api.KvShape;
+import dev.hicache.api.PageHasher;
+import dev.hicache.api.PageKey;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.core.metrics.InMemoryMetrics;
 import dev.hicache.api.spi.L3Store;
@@ -136,13 +138,13 @@ public final class TieredSimulation implements AutoCloseable {
     CacheRequest r;
     if (storage) {
       long rid = requests;
-      cache.enqueue(rid, tokens);
+      cache.enqueue(rid, tokens, pageKeys);
       int rounds = 0;
       while (!cache.readyToAdmit(rid)) {
         if (!shell.runNext()) cache.poll(); // nothing due: one more scheduler iteration decides
         if (++rounds > 10_000_000) throw new IllegalStateException("request " + rid + " never became admissible");
       }
-      r = cache.admit(rid, tokens, 0);
+      r = cache.admit(rid, tokens, 0, pageKeys);
     } else {
       r = cache.admit(tokens);
     }
@@ -192,6 +194,40 @@ public final class TieredSimulation implements AutoCloseable {
     storageHitTokens += r.storageHitTokens();
     return new Outcome(tokens.length, r.deviceHitTokens(), r.hostHitTokens(), r.storageHitTokens(), admitted, ready,
         shell.now(), ok, started);
+  }
+
+  /** The prompt page keys of the {@link #submit(long, int[], int[], int, PageKey[])} in progress, or null. */
+  private PageKey[] pageKeys;
+
+  /**
+   * {@link #submit(long, int[], int[], int)} with the prompt's page keys computed beforehand (by
+   * {@link #pageKeys}, on any thread; null = hash here): the L3 query and the tree take them instead
+   * of hashing the pages again. Same results as without them when they are right (tests compare the
+   * two); wrong keys name wrong L3 objects, and {@link #checkInvariants()} finds them in the tree.
+   */
+  public Outcome submit(long arrivalNanos, int[] tokens, int[] outputIds, int outputTokens, PageKey[] pageKeys) {
+    this.pageKeys = pageKeys;
+    try {
+      return submit(arrivalNanos, tokens, outputIds, outputTokens);
+    } finally {
+      this.pageKeys = null;
+    }
+  }
+
+  /**
+   * The page keys {@link #submit(long, int[], int[], int, PageKey[])} takes for {@code tokens}: every full
+   * page's, chained from the start of the sequence (a simulation's caches have no namespace seed).
+   * A pure function of the tokens: any thread may compute them, with its own hasher.
+   */
+  public static PageKey[] pageKeys(PageHasher hasher, int[] tokens) {
+    int ps = hasher.pageSize();
+    PageKey[] keys = new PageKey[tokens.length / ps];
+    PageKey prior = null;
+    for (int p = 0; p < keys.length; p++) {
+      prior = hasher.hashPage(prior, tokens, p * ps);
+      keys[p] = prior;
+    }
+    return keys;
   }
 
   /**

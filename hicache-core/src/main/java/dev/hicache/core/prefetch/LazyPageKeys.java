@@ -23,11 +23,24 @@ final class LazyPageKeys extends AbstractList<PageKey> implements RandomAccess {
   private int hashed;
 
   LazyPageKeys(PageHasher hasher, PageKey prior, int[] tokens, int from, int to) {
+    this(hasher, prior, tokens, from, to, null);
+  }
+
+  /**
+   * @param given the sequence's page keys computed beforehand (page {@code p} of {@code tokens},
+   *     chained from its start), or null; the span's pages it covers are taken from it, not hashed
+   */
+  LazyPageKeys(PageHasher hasher, PageKey prior, int[] tokens, int from, int to, PageKey[] given) {
     this.hasher = hasher;
     this.prior = prior;
     this.tokens = tokens;
     this.from = from;
     this.keys = new PageKey[(to - from) / hasher.pageSize()];
+    int first = from / hasher.pageSize();
+    if (given != null && first < given.length) {
+      hashed = Math.min(keys.length, given.length - first);
+      System.arraycopy(given, first, keys, 0, hashed);
+    }
   }
 
   @Override public PageKey get(int index) {

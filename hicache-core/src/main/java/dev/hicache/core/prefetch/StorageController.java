@@ -173,9 +173,23 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
    * length)}. Returns the op, or null when no prefetch starts (counted by gate).
    */
   public PrefetchOperation prefetch(long rid, int[] tokens, int length) {
+    return prefetch(rid, tokens, length, null);
+  }
+
+  /**
+   * {@link #prefetch(long, int[], int)} with the page keys of {@code tokens} computed beforehand:
+   * {@code pageKeys[p]} is page {@code p}'s key chained from the start of the sequence (from the
+   * namespace seed), as {@link PageHasher#chain} gives it. The L3 query reads them instead of hashing;
+   * pages beyond {@code pageKeys.length} are hashed as before. May be null.
+   */
+  public PrefetchOperation prefetch(long rid, int[] tokens, int length, PageKey[] pageKeys) {
     checkOpen();
     if (tokens == null || length < 0 || length > tokens.length) {
       throw new IllegalArgumentException("prefetch of request " + rid + ": length " + length + " outside the tokens given");
+    }
+    if (pageKeys != null && pageKeys.length > tokens.length / ps) {
+      throw new IllegalArgumentException("prefetch of request " + rid + ": " + pageKeys.length + " page keys for "
+          + tokens.length / ps + " full pages");
     }
     if (ops.containsKey(rid)) throw new IllegalArgumentException("request " + rid + " already has a prefetch");
     prefetchCalls++;
@@ -197,7 +211,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     tree.protectHost(anchor);
     int[] own = tokens.clone();
     // Hashed as the query reads them: pages past its first chunk with a miss never need a key.
-    List<PageKey> keys = new LazyPageKeys(hasher, prior, own, matched, matched + aligned);
+    List<PageKey> keys = new LazyPageKeys(hasher, prior, own, matched, matched + aligned, pageKeys);
     PrefetchOperation op = new PrefetchOperation(rid, anchor, own, matched, aligned, clock.nanos(), keys);
     op.hostPages = hp;
     ops.put(rid, op);

@@ -186,6 +186,20 @@ public final class HiRadixTree {
    * @param chunked  an intermediate chunked-prefill insert: no hit counts
    */
   public InsertResult insert(int[] tokens, int length, int[] devicePages, int priority, boolean chunked) {
+    return insert(tokens, length, devicePages, priority, chunked, null);
+  }
+
+  /**
+   * {@link #insert(int[], int, int[], int, boolean)} with the page keys of {@code tokens} computed
+   * beforehand: {@code pageKeys[p]} must be the key of page {@code p} of {@code tokens} chained from
+   * the start of the sequence (from the namespace seed), exactly what {@link PageHasher#chain} gives.
+   * New nodes take them instead of hashing their pages again; pages beyond {@code pageKeys.length}
+   * are hashed here. Wrong keys are not detected here ({@link #checkInvariants()} re-hashes every chain).
+   *
+   * @param pageKeys may be null or shorter than the insert (the rest is hashed)
+   */
+  public InsertResult insert(int[] tokens, int length, int[] devicePages, int priority, boolean chunked,
+                             PageKey[] pageKeys) {
     if (length < 0 || length > tokens.length || length % pageSize != 0) {
       throw new IllegalArgumentException("insert length " + length + " must be a multiple of the page size "
           + pageSize + " within the " + tokens.length + " tokens given");
@@ -225,7 +239,7 @@ public final class HiRadixTree {
       leaf.value = Arrays.copyOfRange(devicePages, pos / pageSize, length / pageSize);
       leaf.priority = priority;
       leaf.childKeyHash = pageHash(leaf.key, 0);
-      if (hasher != null) leaf.hashValue = chainHashes(node, leaf.key);
+      if (hasher != null) leaf.hashValue = chainHashes(node, leaf.key, pageKeys, pos / pageSize);
       node.addChild(leaf);
       nodeCount++;
       devicePageCount += leaf.value.length;
@@ -236,16 +250,29 @@ public final class HiRadixTree {
     return new InsertResult(prefixPages, needBackup == null ? List.of() : needBackup);
   }
 
-  private PageKey[] chainHashes(TreeNode parent, int[] key) {
+  /**
+   * The keys of a new node's pages ({@code key} is the sequence's pages from {@code firstPage} on):
+   * taken from {@code given} (the sequence's keys computed beforehand) where it has them, hashed
+   * from the parent's last key otherwise.
+   */
+  private PageKey[] chainHashes(TreeNode parent, int[] key, PageKey[] given, int firstPage) {
+    PageKey[] out = new PageKey[key.length / pageSize];
+    int p = 0;
+    if (given != null && firstPage < given.length) {
+      p = Math.min(out.length, given.length - firstPage);
+      System.arraycopy(given, firstPage, out, 0, p);
+      if (p == out.length) return out;
+    }
     PageKey prior;
-    if (parent.isRoot()) {
+    if (p > 0) {
+      prior = out[p - 1];
+    } else if (parent.isRoot()) {
       prior = namespaceSeed;
     } else {
       if (parent.hashValue == null) throw new IllegalStateException("node " + parent.id + " has no hash values");
       prior = parent.lastHashValue();
     }
-    PageKey[] out = new PageKey[key.length / pageSize];
-    for (int p = 0; p < out.length; p++) {
+    for (; p < out.length; p++) {
       prior = hasher.hashPage(prior, key, p * pageSize);
       out[p] = prior;
     }

@@ -3,6 +3,7 @@ package dev.hicache.simulator.engine;
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.core.engine.TieredSimulation;
 import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.simulator.workload.ReadAheadWorkload;
 import dev.hicache.simulator.workload.Request;
 import dev.hicache.simulator.workload.Workload;
 import java.io.IOException;
@@ -91,6 +92,7 @@ public final class EngineReplay {
       }
     }
     L3Store l3 = l3Store;
+    ReadAheadWorkload readAhead = null;
     int decoders = setup.decodeInstances();
     SharedL3Link link = l3 != null && setup.sharedL3Link() ? new SharedL3Link(setup.hardware().l3ReadGBps() * 1e9,
         setup.hardware().l3WriteGBps() * 1e9, Math.round(setup.hardware().l3LatencyUs() * 1000),
@@ -119,6 +121,9 @@ public final class EngineReplay {
       long[] decodeFreeAt = new long[decoders];
       long decoded = 0;
       long[] freeAt = new long[instances];
+      // A second thread reads the workload ahead and, with L3, hashes each prompt's page keys, which
+      // the engine then takes instead of hashing (same results: keys are a pure function of tokens).
+      if (workload.openLoop()) workload = readAhead = new ReadAheadWorkload(workload, 64, l3 != null ? pageSize : 0);
       while (workload.next(r)) {
         // One global virtual-time order: every instance first runs what is due before this arrival
         // (its L2->L3 backups included), so what a warm instance has written to the shared L3 by
@@ -131,8 +136,8 @@ public final class EngineReplay {
         TieredSimulation sim = sims[target];
         // Without PD the instance decodes too and caches the answer when the workload knows it
         // (cache_finished_req); a PD prefill instance never sees the output.
-        TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, r.outputTokens)
-            : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens);
+        TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, null, r.outputTokens, r.pageKeys)
+            : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens, r.pageKeys);
         freeAt[target] = o.finishedAtNanos();
         long finished = o.finishedAtNanos();
         if (decoders > 0) {
@@ -219,6 +224,7 @@ public final class EngineReplay {
           System.nanoTime() - t0, decoded, decodeL3Write, link == null ? 0 : link.sharedTransfers(), queueing,
           l3 instanceof MooncakeL3Model mm ? mm.stats().since(l3Start) : null);
     } finally {
+      if (readAhead != null) readAhead.close();
       for (TieredSimulation sim : sims) if (sim != null) sim.close();
       for (TieredSimulation sim : decodeSims) if (sim != null) sim.close();
       if (l3Owner != null) {

@@ -17,4 +17,9 @@ public final class Request {
   public int[] outputIds;
   /** Where it came from, for messages (a trace line, a client number). */
   public long origin;
+  /**
+   * The prompt's page keys when a {@link ReadAheadWorkload} computed them (every full page's,
+   * chained from the start: {@code TieredSimulation.pageKeys}), else null (the engine hashes).
+   */
+  public dev.hicache.api.PageKey[] pageKeys;
 }

@@ -67,6 +67,11 @@ public final class SyntheticWorkload implements Workload {
     return (int) Long.remainderUnsigned(z ^ (z >>> 31), 128_256);
   }
 
+  /** Arrivals come from the trace (or the generator) alone. */
+  @Override public boolean openLoop() {
+    return true;
+  }
+
   @Override public String describe() {
     return String.format("synthetic: %d requests, Poisson %.2f/s, %d shared prefixes (Zipf %.2f) of %d tokens"
             + " + %d unique tokens, seed %d", p.requests(), p.rate(), p.prefixes(), p.zipf(), p.prefixLength(),

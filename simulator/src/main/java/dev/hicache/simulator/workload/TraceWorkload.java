@@ -41,6 +41,11 @@ public final class TraceWorkload implements Workload {
     return true;
   }
 
+  /** Arrivals come from the trace (or the generator) alone. */
+  @Override public boolean openLoop() {
+    return true;
+  }
+
   @Override public String describe() {
     return "Mooncake trace " + reader.source() + " (arrivals: "
         + (arrivals == Arrivals.timestamps ? "at timestamps" : "as fast as possible") + ")";

@@ -22,5 +22,14 @@ public interface Workload extends Closeable {
    */
   default void completed(Request r, long finishedAtNanos) {}
 
+  /**
+   * True when the requests do not depend on the engine: {@link #next} never reads what {@link
+   * #completed} was told (and that does nothing), so the stream may be read ahead on another thread
+   * ({@link ReadAheadWorkload}). False by default (closed-loop workloads queue turns on completion).
+   */
+  default boolean openLoop() {
+    return false;
+  }
+
   @Override default void close() throws IOException {}
 }

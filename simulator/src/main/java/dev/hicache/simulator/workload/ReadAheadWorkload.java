@@ -1,0 +1,146 @@
+package dev.hicache.simulator.workload;
+
+import dev.hicache.api.PageHasher;
+import dev.hicache.core.engine.TieredSimulation;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An {@linkplain Workload#openLoop() open-loop} workload read ahead on a second thread: while the
+ * engine serves one request, the next ones are read (trace parsing, token ids) and, with a page
+ * size, their page keys computed ({@link TieredSimulation#pageKeys}: SHA-256 of every full page,
+ * chained, otherwise the engine's largest single cost with L3). The replay is single-threaded and
+ * the machine usually has a second core; this puts it to work without touching the engine's order.
+ *
+ * <p>Deterministic: requests come out in the workload's order with the same content, and page keys
+ * are a pure function of the tokens, so a replay gives the same results with or without it. At most
+ * {@code depth} requests wait. A failure of the workload (a bad trace line) is thrown by {@link
+ * #next} in its place in the stream, after the requests read before it.
+ *
+ * <p>{@link #close()} stops the thread; the wrapped workload stays open (its owner closes it).
+ */
+public final class ReadAheadWorkload implements Workload {
+  private static final Object END = new Object();
+
+  private record Failure(Throwable cause) {}
+
+  private final Workload inner;
+  private final int pageSize;
+  private final ArrayBlockingQueue<Object> queue;
+  private final Thread thread;
+  private volatile boolean closed;
+  private boolean ended;
+
+  /**
+   * @param inner an open-loop workload (its {@link #next} runs on the read-ahead thread from now on;
+   *     call nothing else on it until this is closed)
+   * @param depth how many requests may wait, at least 1
+   * @param pageSize the engine's page size, to compute each prompt's page keys; 0 = no keys
+   */
+  public ReadAheadWorkload(Workload inner, int depth, int pageSize) {
+    if (inner == null || !inner.openLoop()) {
+      throw new IllegalArgumentException("only an open-loop workload can be read ahead: " + (inner == null ? "null" : inner.describe()));
+    }
+    if (depth < 1) throw new IllegalArgumentException("read-ahead depth must be >= 1, got " + depth);
+    if (pageSize < 0) throw new IllegalArgumentException("page size must be >= 0, got " + pageSize);
+    this.inner = inner;
+    this.pageSize = pageSize;
+    this.queue = new ArrayBlockingQueue<>(depth);
+    this.thread = Thread.ofPlatform().name("hicache-read-ahead").daemon().unstarted(this::produce);
+    thread.start();
+  }
+
+  private void produce() {
+    PageHasher hasher = pageSize > 0 ? new PageHasher(pageSize) : null;
+    try {
+      while (!closed) {
+        Request q = new Request();
+        if (!inner.next(q)) {
+          put(END);
+          return;
+        }
+        if (hasher != null) q.pageKeys = TieredSimulation.pageKeys(hasher, q.tokens);
+        put(q);
+      }
+    } catch (Throwable t) {
+      put(new Failure(t));
+    }
+  }
+
+  /** Waits for room; gives up once closed. */
+  private void put(Object o) {
+    try {
+      while (!closed && !queue.offer(o, 10, TimeUnit.MILLISECONDS)) {
+        // full: the engine is behind; wait
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override public boolean next(Request r) throws IOException {
+    if (closed) throw new IllegalStateException("read-ahead workload is closed");
+    if (ended) return false;
+    Object o;
+    try {
+      o = queue.take();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting for the next request of " + inner.describe());
+    }
+    if (o == END) {
+      ended = true;
+      return false;
+    }
+    if (o instanceof Failure(Throwable t)) {
+      ended = true;
+      switch (t) {
+        case IOException e -> throw e;
+        case RuntimeException e -> throw e;
+        case Error e -> throw e;
+        default -> throw new UncheckedIOException(new IOException(t));
+      }
+    }
+    Request q = (Request) o;
+    r.arrivalNanos = q.arrivalNanos;
+    r.tokens = q.tokens;
+    r.outputTokens = q.outputTokens;
+    r.group = q.group;
+    r.outputIds = q.outputIds;
+    r.origin = q.origin;
+    r.pageKeys = q.pageKeys;
+    return true;
+  }
+
+  @Override public String describe() {
+    return inner.describe();
+  }
+
+  @Override public String groupName() {
+    return inner.groupName();
+  }
+
+  /** Open-loop: nothing to tell the wrapped workload. */
+  @Override public boolean openLoop() {
+    return true;
+  }
+
+  /** Stops the read-ahead thread (the request it is reading is dropped); leaves the wrapped workload open. */
+  @Override public void close() {
+    closed = true;
+    boolean interrupted = false;
+    while (thread.isAlive()) {
+      queue.clear();
+      try {
+        thread.join(10);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    queue.clear();
+    if (interrupted) Thread.currentThread().interrupt();
+  }
+}
