@@ -7,6 +7,7 @@ import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.Transfer;
 import dev.hicache.core.pool.PageChecksum;
 import dev.hicache.core.pool.SlotPages;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -18,6 +19,12 @@ import java.util.function.LongSupplier;
  * streams), or in any order a test chooses ({@link #complete(int)}). With pools, bytes really move
  * — at completion time, through the same {@link DevicePool} SPI as in production — so a test can
  * check every byte; without pools (simulation) only time and metadata move.
+ *
+ * <p>With a {@link CostModel.Shared} cost model each direction stays a serial stream, but the
+ * command at the head of a stream moves its bytes on a {@link SharedLink} that other instances
+ * use too, so its completion time is known only as the link's current projection; such shells
+ * must run in a {@link VirtualTimeCluster}, whose turns their waits ({@link #advanceTo}, {@link
+ * #runNext}) then take.
  *
  * <p>Single-threaded; nothing here reads a wall clock.
  */
@@ -36,7 +43,38 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
   /** One command in flight. */
   public record Pending(long op, boolean backup, int pages, long issuedAt, long dueAt) {}
 
-  private record Cmd(Pending p, int[] devicePages, int[] hostPages, PageKey[] keys, LoadTicket ticket) {}
+  /** A command; {@code transfer} is its share of a shared link once it heads its stream. */
+  private static final class Cmd {
+    final Pending p;
+    final int[] devicePages;
+    final int[] hostPages;
+    final PageKey[] keys;
+    final LoadTicket ticket;
+    SharedLink.Transfer transfer;
+
+    Cmd(Pending p, int[] devicePages, int[] hostPages, PageKey[] keys, LoadTicket ticket) {
+      this.p = p; this.devicePages = devicePages; this.hostPages = hostPages; this.keys = keys; this.ticket = ticket;
+    }
+  }
+
+  /**
+   * Set by a {@link VirtualTimeCluster}: this shell's waits take turns with the cluster's other
+   * members so that all of them act in one global virtual-time order.
+   */
+  interface Turns {
+    /** True when the calling thread is running a job of this member (its waits must take turns). */
+    boolean gated();
+
+    /**
+     * Returns once this member may act at {@code min(next event, until)}: every other member's
+     * earlier events are done. {@code until = }{@link #NEXT_EVENT}: at its next event, whenever
+     * that is (its own clock if it has none).
+     */
+    void await(long until);
+  }
+
+  /** {@link Turns#await} for "my next event, whatever its time". */
+  static final long NEXT_EVENT = Long.MIN_VALUE;
 
   private final VirtualClock clock = new VirtualClock();
   private final CostModel cost;
@@ -47,6 +85,12 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
   private final List<Cmd> pending = new ArrayList<>();
   private long writeLinkFreeAt;
   private long loadLinkFreeAt;
+  private final CostModel.Shared shared;
+  private final ArrayDeque<Cmd> backupStream = new ArrayDeque<>(); // shared links: commands not yet at the head
+  private final ArrayDeque<Cmd> loadStream = new ArrayDeque<>();
+  private Cmd backupHead;
+  private Cmd loadHead;
+  private Turns turns;
   private CacheController controller;
   private long completed;
   private LongSupplier storageNextDue;
@@ -54,6 +98,7 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
 
   DeterministicShell(CostModel cost, long bytesPerPage, int pageSize, DevicePool devicePool, HostPool hostPool) {
     this.cost = cost;
+    this.shared = cost instanceof CostModel.Shared s ? s : null;
     this.bytesPerPage = bytesPerPage;
     this.pageSize = pageSize;
     this.devicePool = devicePool;
@@ -62,6 +107,16 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
 
   void bind(CacheController c) {
     this.controller = c;
+  }
+
+  void joinCluster(Turns t) {
+    if (turns != null) throw new IllegalStateException("this shell already belongs to a cluster");
+    this.turns = t;
+  }
+
+  /** Whether copies run on shared links (and so need a {@link VirtualTimeCluster}). */
+  public boolean sharesLinks() {
+    return shared != null;
   }
 
   /**
@@ -85,8 +140,16 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
   /** Commands in flight, in issue order. */
   public List<Pending> pending() {
     List<Pending> out = new ArrayList<>(pending.size());
-    for (Cmd c : pending) out.add(c.p);
+    for (Cmd c : pending) {
+      out.add(shared == null ? c.p : new Pending(c.p.op, c.p.backup, c.p.pages, c.p.issuedAt, dueOf(c)));
+    }
     return out;
+  }
+
+  /** When a command completes: fixed at issue on a private link; the shared link's projection otherwise. */
+  private long dueOf(Cmd c) {
+    if (shared == null) return c.p.dueAt;
+    return c.transfer == null ? Long.MAX_VALUE : c.transfer.finishNanos();
   }
 
   @Override public int inFlight() { return pending.size(); }
@@ -97,6 +160,14 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
   @Override public boolean movesBytes() { return devicePool != null; }
 
   @Override public void backup(long op, int[] devicePages, int[] hostPages, PageKey[] keys) {
+    if (shared != null) {
+      Cmd c = new Cmd(new Pending(op, true, devicePages.length, clock.now, Long.MAX_VALUE), devicePages, hostPages, keys,
+          null);
+      pending.add(c);
+      if (backupHead == null) startOnLink(c);
+      else backupStream.add(c);
+      return;
+    }
     long start = Math.max(clock.now, writeLinkFreeAt);
     long due = start + cost.deviceToHostNanos(devicePages.length * bytesPerPage);
     writeLinkFreeAt = due;
@@ -104,6 +175,15 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
   }
 
   @Override public void load(long op, int[] hostPages, int[] devicePages, LoadTicket ticket) {
+    if (shared != null) {
+      Cmd c = new Cmd(new Pending(op, false, devicePages.length, clock.now, Long.MAX_VALUE), devicePages, hostPages, null,
+          ticket);
+      ticket.onSharedLink = true;
+      pending.add(c);
+      if (loadHead == null) startOnLink(c);
+      else loadStream.add(c);
+      return;
+    }
     long start = Math.max(clock.now, loadLinkFreeAt);
     long due = start + cost.hostToDeviceNanos(devicePages.length * bytesPerPage);
     loadLinkFreeAt = due;
@@ -112,17 +192,50 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
     pending.add(new Cmd(new Pending(op, false, devicePages.length, clock.now, due), devicePages, hostPages, null, ticket));
   }
 
+  /** The command now heads its stream: it starts moving its bytes on the shared link. */
+  private void startOnLink(Cmd c) {
+    long bytes = c.devicePages.length * bytesPerPage;
+    if (c.p.backup) {
+      backupHead = c;
+      c.transfer = shared.deviceToHost().start(clock.now, shared.latencyNanos(), bytes);
+    } else {
+      loadHead = c;
+      c.transfer = shared.hostToDevice().start(clock.now, shared.latencyNanos(), bytes, true);
+      c.ticket.transfer = c.transfer;
+    }
+  }
+
+  /** The earliest of this shell's next copy completion and its L3 port's; {@link Long#MAX_VALUE} when none. */
+  public long nextEventNanos() {
+    long best = storageDue();
+    for (int i = 0; i < pending.size(); i++) best = Math.min(best, dueOf(pending.get(i)));
+    return best;
+  }
+
   @Override public long checksum(int hostPage, PageKey key) {
     return PageChecksum.of(hostPool, hostPage, key);
   }
 
   /** Completes the command due first (ties in issue order), advancing virtual time to it; false if none. */
   public boolean runNext() {
+    if (turns != null && turns.gated()) turns.await(NEXT_EVENT);
+    return stepOne();
+  }
+
+  /** {@link #runNext} without taking a turn: the cluster calls it for the member whose turn it is. */
+  boolean stepOne() {
     int best = -1;
-    for (int i = 0; i < pending.size(); i++) if (best < 0 || pending.get(i).p.dueAt < pending.get(best).p.dueAt) best = i;
+    long bestDue = Long.MAX_VALUE;
+    for (int i = 0; i < pending.size(); i++) {
+      long d = dueOf(pending.get(i));
+      if (best < 0 || d < bestDue) {
+        best = i;
+        bestDue = d;
+      }
+    }
     long l3 = storageDue();
-    if (best < 0 && l3 == Long.MAX_VALUE) return false;
-    if (best < 0 || l3 < pending.get(best).p.dueAt) {
+    if ((best < 0 || bestDue == Long.MAX_VALUE) && l3 == Long.MAX_VALUE) return false;
+    if (best < 0 || l3 < bestDue) {
       clock.advanceTo(l3);
       storageTick.run(); // delivers the L3 completions now due (and, for a single rank, decides)
       return true;
@@ -137,8 +250,26 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
    * that is later.
    */
   public void complete(int index) {
-    Cmd c = pending.remove(index);
-    clock.advanceTo(c.p.dueAt);
+    Cmd c = pending.get(index);
+    if (shared != null) {
+      if (c.transfer == null) {
+        throw new IllegalStateException("command " + c.p.op + " waits behind another in its stream: on shared links"
+            + " commands complete in stream order");
+      }
+      // The link decides when: move to its projected finish (others' later starts can only delay it).
+      long due = c.transfer.finishNanos();
+      clock.advanceTo(due);
+      (c.p.backup ? shared.deviceToHost() : shared.hostToDevice()).advanceTo(clock.now);
+      if (!c.transfer.done()) throw new IllegalStateException("shared link did not finish command " + c.p.op + " by " + due);
+      pending.remove(index);
+      ArrayDeque<Cmd> stream = c.p.backup ? backupStream : loadStream;
+      if (c.p.backup) backupHead = null;
+      else loadHead = null;
+      if (!stream.isEmpty()) startOnLink(stream.poll()); // the stream's next command starts as this one ends
+    } else {
+      pending.remove(index);
+      clock.advanceTo(c.p.dueAt);
+    }
     completed++;
     if (c.p.backup) {
       long[] sums = null;
@@ -176,6 +307,22 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
 
   /** Completes every command due at or before {@code t}, in due order, then sets the clock to {@code t}. */
   public void advanceTo(long t) {
+    if (turns != null && turns.gated()) {
+      while (true) {
+        turns.await(t);
+        if (nextEventNanos() <= t) {
+          stepOne();
+          continue;
+        }
+        clock.advanceTo(t);
+        return;
+      }
+    }
+    if (shared != null) {
+      while (nextEventNanos() <= t) stepOne();
+      clock.advanceTo(t);
+      return;
+    }
     while (true) {
       int best = -1;
       for (int i = 0; i < pending.size(); i++) {

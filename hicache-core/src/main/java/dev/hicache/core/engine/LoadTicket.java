@@ -20,6 +20,9 @@ public final class LoadTicket implements Transfer {
   /** Deterministic shell only: when the copy starts and ends in virtual time (layers land evenly in between). */
   long virtualStart = -1;
   long virtualDue = -1;
+  /** Deterministic shell on a shared link: the copy's share of it, once the copy heads its stream. */
+  boolean onSharedLink;
+  SharedLink.Transfer transfer;
   private final Driver driver;
 
   LoadTicket(long op, int layers, long bytes, Driver driver) {
@@ -35,6 +38,14 @@ public final class LoadTicket implements Transfer {
 
   /** Deterministic shell: when layer {@code layer} lands in virtual time (layers land evenly over the copy). */
   long layerDueNanos(int layer) {
+    if (onSharedLink) {
+      // Re-timed by every transfer that joins or leaves the link: known once the copy is done.
+      if (transfer == null || !transfer.done()) {
+        throw new IllegalStateException("load " + op + " is still in flight on a shared link: its layers' times are not"
+            + " known yet");
+      }
+      return transfer.timeAtFraction(layer + 1, layers());
+    }
     if (virtualDue < 0) return 0;
     return virtualStart + (virtualDue - virtualStart) * (layer + 1) / layers();
   }

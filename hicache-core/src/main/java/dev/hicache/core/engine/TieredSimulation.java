@@ -154,11 +154,12 @@ public final class TieredSimulation implements AutoCloseable {
     long prefill = prefillNanos(tokens.length - r.cachedTokens(), r.cachedTokens());
     int layers = r.load().layers();
     long computeDone = admitted;
+    // On a shared link the layers' landing times are known only once the load is done.
+    shell.runUntil(() -> r.load().isDone());
     for (int layer = 0; layer < layers; layer++) {
       long start = Math.max(computeDone, r.load.layerDueNanos(layer));
       computeDone = start + prefill * (layer + 1) / layers - prefill * layer / layers;
     }
-    shell.runUntil(() -> r.load().isDone());
     // Device pages for the prompt; under write_back they may wait for copies to be acknowledged.
     boolean ok = cache.extend(r, tokens.length);
     while (!ok && shell.runNext()) ok = cache.extend(r, tokens.length);
@@ -239,6 +240,19 @@ public final class TieredSimulation implements AutoCloseable {
    */
   public void advanceTo(long nanos) {
     if (nanos > shell.now()) shell.advanceTo(nanos);
+  }
+
+  /**
+   * When this instance's next copy or L3 command completes (on a shared link: the link's current
+   * projection); {@link Long#MAX_VALUE} when nothing is in flight.
+   */
+  public long nextEventNanos() {
+    return shell.nextEventNanos();
+  }
+
+  /** The shell, for a {@link VirtualTimeCluster}. */
+  DeterministicShell shell() {
+    return shell;
   }
 
   /** Completes every copy still in flight. */

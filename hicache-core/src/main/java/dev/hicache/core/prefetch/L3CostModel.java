@@ -49,4 +49,37 @@ public interface L3CostModel {
       @Override public long writeNanos(int pages, long bytes) { return nanos; }
     };
   }
+
+  /**
+   * Reads and writes share links with other instances (a box's NIC to the L3 pool): the command at
+   * the head of the read (write) lane waits {@code latencyNanos}, then moves {@code pages ×
+   * pageBytes} on {@code read} ({@code write}) with its processor share, re-timed whenever a
+   * transfer joins or leaves. {@code read} and {@code write} may be the same link (one NIC for
+   * both directions). Queries pay the latency per 128-key chunk and use no bandwidth. The ports
+   * sharing a link must run in one {@link dev.hicache.core.engine.VirtualTimeCluster}.
+   *
+   * @param pageBytes the KV bytes a page stands for (the simulator moves metadata-only stubs)
+   */
+  record Shared(dev.hicache.core.engine.SharedLink read, dev.hicache.core.engine.SharedLink write, long latencyNanos,
+                long pageBytes) implements L3CostModel {
+    public Shared {
+      if (read == null || write == null || latencyNanos < 0 || pageBytes < 1) {
+        throw new IllegalArgumentException("both links are required, latency must be >= 0 and page bytes >= 1");
+      }
+    }
+
+    @Override public long queryNanos(int keys) {
+      return latencyNanos * Math.max(1, (keys + 127) / 128);
+    }
+
+    /** The time alone on the link. */
+    @Override public long readNanos(int pages, long bytes) {
+      return latencyNanos + (long) Math.ceil(pages * pageBytes * 1e9 / read.perTransferBytesPerSecond());
+    }
+
+    /** The time alone on the link. */
+    @Override public long writeNanos(int pages, long bytes) {
+      return latencyNanos + (long) Math.ceil(pages * pageBytes * 1e9 / write.perTransferBytesPerSecond());
+    }
+  }
 }

@@ -2,6 +2,7 @@ package dev.hicache.core.prefetch;
 
 import dev.hicache.api.PageKey;
 import dev.hicache.api.spi.Clock;
+import dev.hicache.core.engine.SharedLink;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -13,6 +14,10 @@ import java.util.List;
  * advances the shared virtual clock to {@link #nextDueNanos()}. A command still waiting behind
  * another can be {@link #cancel cancelled} and then costs no time at all, so a backlog built up
  * while L3 was slow drains as soon as the requests it served have moved on.
+ *
+ * <p>With an {@link L3CostModel.Shared} cost model, the read and write lanes stay serial but their
+ * head command moves its bytes on a {@link SharedLink} shared with other instances' ports, so its
+ * completion is the link's current projection (re-timed by every transfer that joins or leaves).
  *
  * <p>Single-threaded; nothing here reads a wall clock or sleeps.
  */
@@ -27,6 +32,7 @@ public final class VirtualTimeL3Port implements L3Port {
     final long issuedAt;
     final long seq;
     long dueAt = Long.MAX_VALUE;
+    SharedLink.Transfer transfer;
 
     Cmd(long op, Lane lane, List<PageKey> keys, int[] hostPages, long issuedAt, long seq) {
       this.op = op; this.lane = lane; this.keys = keys; this.hostPages = hostPages; this.issuedAt = issuedAt;
@@ -36,6 +42,7 @@ public final class VirtualTimeL3Port implements L3Port {
 
   private final L3PageIo io;
   private final L3CostModel cost;
+  private final L3CostModel.Shared shared;
   private final Clock clock;
   @SuppressWarnings("unchecked")
   private final ArrayDeque<Cmd>[] lanes = new ArrayDeque[] {new ArrayDeque<Cmd>(), new ArrayDeque<Cmd>(), new ArrayDeque<Cmd>()};
@@ -47,6 +54,7 @@ public final class VirtualTimeL3Port implements L3Port {
     if (io == null || cost == null || clock == null) throw new IllegalArgumentException("io, cost model and clock are required");
     this.io = io;
     this.cost = cost;
+    this.shared = cost instanceof L3CostModel.Shared s ? s : null;
     this.clock = clock;
   }
 
@@ -72,7 +80,7 @@ public final class VirtualTimeL3Port implements L3Port {
     List<PageKey> own = keys instanceof LazyPageKeys ? keys : List.copyOf(keys);
     Cmd c = new Cmd(op, lane, own, hostPages == null ? null : hostPages.clone(), now, seq++);
     ArrayDeque<Cmd> q = lanes[lane.ordinal()];
-    if (q.isEmpty()) c.dueAt = now + nanos(c);
+    if (q.isEmpty()) startHead(c, now);
     q.add(c);
     size++;
   }
@@ -95,9 +103,25 @@ public final class VirtualTimeL3Port implements L3Port {
     return false;
   }
 
+  /** The command heads its lane at {@code at}: its time is fixed now, or it starts on the shared link. */
+  private void startHead(Cmd c, long at) {
+    if (shared == null || c.lane == Lane.QUERY) {
+      c.dueAt = at + nanos(c);
+      return;
+    }
+    SharedLink link = c.lane == Lane.READ ? shared.read() : shared.write();
+    // A lane's next command starts when the previous one ends, which the cluster processes at that
+    // very time; never before the link's own time.
+    c.transfer = link.start(Math.max(at, link.now()), shared.latencyNanos(), c.keys.size() * shared.pageBytes());
+  }
+
+  private static long due(Cmd c) {
+    return c.transfer == null ? c.dueAt : c.transfer.finishNanos();
+  }
+
   @Override public long nextDueNanos() {
     long t = Long.MAX_VALUE;
-    for (ArrayDeque<Cmd> q : lanes) if (!q.isEmpty()) t = Math.min(t, q.peek().dueAt);
+    for (ArrayDeque<Cmd> q : lanes) if (!q.isEmpty()) t = Math.min(t, due(q.peek()));
     return t;
   }
 
@@ -116,18 +140,25 @@ public final class VirtualTimeL3Port implements L3Port {
     int n = 0;
     while (true) {
       ArrayDeque<Cmd> best = null;
+      long bestDue = Long.MAX_VALUE;
       for (ArrayDeque<Cmd> q : lanes) {
-        if (q.isEmpty() || q.peek().dueAt > now) continue;
-        if (best == null || q.peek().dueAt < best.peek().dueAt
-            || (q.peek().dueAt == best.peek().dueAt && q.peek().seq < best.peek().seq)) best = q;
+        if (q.isEmpty()) continue;
+        long d = due(q.peek());
+        if (d > now) continue;
+        if (best == null || d < bestDue || (d == bestDue && q.peek().seq < best.peek().seq)) {
+          best = q;
+          bestDue = d;
+        }
       }
       if (best == null) return n;
       Cmd c = best.poll();
       size--;
-      if (!best.isEmpty()) {
-        Cmd next = best.peek();
-        next.dueAt = Math.max(c.dueAt, next.issuedAt) + nanos(next);
+      if (c.transfer != null) {
+        SharedLink link = c.lane == Lane.READ ? shared.read() : shared.write();
+        link.advanceTo(Math.max(bestDue, link.now()));
+        if (!c.transfer.done()) throw new IllegalStateException(link.name() + " did not finish L3 command " + c.op);
       }
+      if (!best.isEmpty()) startHead(best.peek(), Math.max(bestDue, best.peek().issuedAt));
       run(c, l);
       n++;
     }
