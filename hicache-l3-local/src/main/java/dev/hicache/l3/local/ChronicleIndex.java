@@ -8,9 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import net.openhft.chronicle.hash.locks.InterProcessLock;
 import net.openhft.chronicle.map.ExternalMapQueryContext;
 import net.openhft.chronicle.map.MapEntry;
@@ -18,36 +17,33 @@ import net.openhft.chronicle.map.ChronicleMap;
 import net.openhft.chronicle.map.ChronicleMapBuilder;
 
 /**
- * The index: a persisted Chronicle Map from page key (32 bytes) to {@link Entry}, shared by every
- * process that maps the same file. Only committed pages are published here: an entry appears after
- * its slot's bytes are complete, so a reader that finds an entry finds whole bytes (and verifies
- * them anyway).
+ * The shared, persistent index: a Chronicle Map file from page key (32 bytes) to a 24-byte value
+ * (slot, generation, length, state, checksum), shared by every process that maps the same file.
  */
-final class PageIndex implements AutoCloseable {
+final class ChronicleIndex implements PageIndex {
   static final int VALUE_BYTES = 24;
   /** The state an entry is published in; anything else is a damaged entry. */
   static final int COMMITTED = SlabFile.COMMITTED;
   static final long LOCK_WAIT_MS = Long.getLong("hicache.l3.local.lockWaitMs", 500);
 
-  /** Where a page lives and how to check it. */
-  record Entry(int slot, int generation, int length, long checksum) {
-    byte[] encode() {
-      return ByteBuffer.allocate(VALUE_BYTES).putInt(slot).putInt(generation).putInt(length).putInt(COMMITTED).putLong(checksum).array();
-    }
+  static byte[] encode(Entry e) {
+    return ByteBuffer.allocate(VALUE_BYTES).putInt(e.slot()).putInt(e.generation()).putInt(e.length()).putInt(COMMITTED)
+        .putLong(e.checksum()).array();
+  }
 
-    /** The entry in {@code v}, or null if {@code v} is not a committed entry. */
-    static Entry decode(byte[] v) {
-      if (v == null || v.length != VALUE_BYTES) return null;
-      ByteBuffer b = ByteBuffer.wrap(v);
-      int slot = b.getInt(), gen = b.getInt(), length = b.getInt(), state = b.getInt();
-      if (state != COMMITTED) return null;
-      return new Entry(slot, gen, length, b.getLong());
-    }
+  /** The entry in {@code v}: null if there is none, {@link #DAMAGED} if {@code v} is not a committed entry. */
+  static Entry decode(byte[] v) {
+    if (v == null) return null;
+    if (v.length != VALUE_BYTES) return DAMAGED;
+    ByteBuffer b = ByteBuffer.wrap(v);
+    int slot = b.getInt(), gen = b.getInt(), length = b.getInt(), state = b.getInt();
+    if (state != COMMITTED) return DAMAGED;
+    return new Entry(slot, gen, length, b.getLong());
   }
 
   private final ChronicleMap<byte[], byte[]> map;
 
-  private PageIndex(ChronicleMap<byte[], byte[]> map) {
+  private ChronicleIndex(ChronicleMap<byte[], byte[]> map) {
     this.map = map;
   }
 
@@ -66,31 +62,53 @@ final class PageIndex implements AutoCloseable {
    * atomic, so it is built aside and renamed into place: a process killed half way leaves the old
    * file or the new one, never half of one. The caller holds the open gate and is alone.
    */
-  static PageIndex create(File file, long entries) throws IOException {
+  static ChronicleIndex create(File file, long entries) throws IOException {
     ChronicleMapBuilder<byte[], byte[]> b = builder(entries);
     Path tmp = file.toPath().resolveSibling(file.getName() + ".creating-" + ProcessHandle.current().pid());
     Files.deleteIfExists(tmp);
     b.createPersistedTo(tmp.toFile()).close();
     Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    return new PageIndex(b.createPersistedTo(file));
+    return new ChronicleIndex(b.createPersistedTo(file));
   }
 
   /** Opens the index that the processes which have the store open share. */
-  static PageIndex open(File file, long entries) throws IOException {
+  static ChronicleIndex open(File file, long entries) throws IOException {
     if (!file.exists()) throw new IOException(file + " is missing while other processes have the store open");
-    return new PageIndex(builder(entries).createPersistedTo(file));
+    return new ChronicleIndex(builder(entries).createPersistedTo(file));
   }
 
-  static byte[] key(PageKey k) {
-    return k.bytes();
+  @Override public Entry get(PageKey key) {
+    return decode(raw(key.bytes()));
   }
 
-  Entry get(byte[] key) {
-    return Entry.decode(raw(key));
+  @Override public long locate(PageKey key) {
+    Entry e = get(key);
+    if (e == null) return ABSENT;
+    return e == DAMAGED || e.slot() < 0 ? DAMAGED_VALUE : PageIndex.pack(e.slot(), e.generation());
+  }
+
+  @Override public Entry putIfAbsent(PageKey key, Entry e) {
+    return decode(putIfAbsent(key.bytes(), e));
+  }
+
+  /**
+   * Removes the key only if its value still decodes to {@code expected}. Decoding is one-to-one on
+   * committed values, so this is the byte comparison for them; two damaged values both decode to
+   * {@link #DAMAGED}, and removing either is what a caller that found damage wants.
+   */
+  @Override public boolean remove(PageKey key, Entry expected) {
+    byte[] kb = key.bytes();
+    try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(kb)) {
+      lock(c.updateLock(), c);
+      MapEntry<byte[], byte[]> present = c.entry();
+      if (present == null || !expected.equals(decode(present.value().get()))) return false;
+      present.doRemove();
+      return true;
+    }
   }
 
   /** The raw value under {@code key}, or null. */
-  byte[] raw(byte[] key) {
+  private byte[] raw(byte[] key) {
     try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key)) {
       lock(c.readLock(), c);
       MapEntry<byte[], byte[]> e = c.entry();
@@ -99,29 +117,13 @@ final class PageIndex implements AutoCloseable {
   }
 
   /** Publishes {@code e} unless the key is present; returns the present entry's raw value, or null. */
-  byte[] putIfAbsent(byte[] key, Entry e) {
+  private byte[] putIfAbsent(byte[] key, Entry e) {
     try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key)) {
       lock(c.updateLock(), c);
       MapEntry<byte[], byte[]> present = c.entry();
       if (present != null) return present.value().get().clone();
-      c.absentEntry().doInsert(c.wrapValueAsData(e.encode()));
+      c.absentEntry().doInsert(c.wrapValueAsData(encode(e)));
       return null;
-    }
-  }
-
-  /** Removes the key only if it still maps to {@code e}. */
-  boolean remove(byte[] key, Entry e) {
-    return removeRaw(key, e.encode());
-  }
-
-  /** Removes the key only if it still maps to the raw value {@code v}. */
-  boolean removeRaw(byte[] key, byte[] v) {
-    try (ExternalMapQueryContext<byte[], byte[], ?> c = map.queryContext(key)) {
-      lock(c.updateLock(), c);
-      MapEntry<byte[], byte[]> present = c.entry();
-      if (present == null || !Arrays.equals(present.value().get(), v)) return false;
-      present.doRemove();
-      return true;
     }
   }
 
@@ -148,12 +150,11 @@ final class PageIndex implements AutoCloseable {
     c.writeLock().lock();
   }
 
-  /** Visits every entry (a weakly consistent snapshot); a damaged value is passed as null. */
-  void forEach(BiConsumer<byte[], byte[]> visitor) {
-    map.forEach(visitor);
+  @Override public void forEachKey(Consumer<PageKey> visitor) {
+    map.forEach((k, v) -> visitor.accept(PageKey.ofDigest(k))); // ofDigest copies: Chronicle reuses k
   }
 
-  long size() {
+  @Override public long size() {
     return map.longSize();
   }
 

@@ -32,6 +32,12 @@ import java.util.function.Supplier;
  * The embedded L3: pages persisted in one folder and shared by every process of the machine that
  * opens it. The default L3 when no Mooncake is configured.
  *
+ * <p>Or, {@linkplain LocalL3Config#processPrivate process-private}: the same slot layout, write
+ * protocol, slot words, checksums, verification and eviction, with the slab in anonymous memory
+ * and the index an on-heap table ({@link HeapPageIndex}); no folder, no lock file, no recovery,
+ * nothing shared with other processes or kept after close. For one engine process that does not
+ * need persistence (and the simulator).
+ *
  * <h2>Files</h2>
  * {@code index.cmap} (a Chronicle Map: page key → slot, generation, length, checksum), {@code
  * slab.dat} (memory-mapped fixed-size slots, see {@link SlabFile}) and {@code store.lock}.
@@ -62,7 +68,9 @@ import java.util.function.Supplier;
  * A Caffeine cache per process (W-TinyLFU admission, weighed by the slab bytes a page occupies)
  * tracks the pages this process wrote or read; what it evicts is removed from the store and its
  * slot freed. If the slab runs out of slots (other processes filled it), the coldest page known
- * here is evicted, and failing that any committed page.
+ * here is evicted, and failing that any committed page. The process-private store may instead
+ * evict exactly least-recently-used ({@link LocalL3Config.Eviction#LRU}, {@link SlotLru}), bounded
+ * by the whole slab.
  */
 public final class LocalL3Store implements L3Store {
   private static final int SLOT_MAGIC = 0x4C33_5047; // "L3PG"
@@ -73,13 +81,14 @@ public final class LocalL3Store implements L3Store {
   private static final int ALLOCATION_ATTEMPTS = 64;
 
   private final LocalL3Config config;
-  private final Path directory;
-  private final FileChannel lockChannel;
-  private final FileLock usersLock;
+  private final Path directory; // null: process-private
+  private final FileChannel lockChannel; // null: process-private
+  private final FileLock usersLock; // null: process-private
   private final SlabFile slab;
   private final PageIndex index;
   private final MetricsSink metrics;
-  private final Cache<PageKey, Integer> policy;
+  private final Cache<PageKey, Integer> policy; // W-TinyLFU, else null
+  private final SlotLru lru; // LRU (process-private only), else null; its monitor also guards link-and-free
   private final int pid = (int) ProcessHandle.current().pid();
   private final AtomicInteger cursor = new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 20));
   // Slots this process freed, tried first by the next allocations: in steady state every write is
@@ -104,6 +113,12 @@ public final class LocalL3Store implements L3Store {
     this.slab = slab;
     this.index = index;
     this.metrics = metrics;
+    if (config.eviction() == LocalL3Config.Eviction.LRU) {
+      this.lru = new SlotLru(slab.slotCount);
+      this.policy = null;
+      return;
+    }
+    this.lru = null;
     this.policy = Caffeine.newBuilder()
         // A few slots short of the slab, so that Caffeine's admission (not a full slab) decides
         // what goes: a new page gets a slot first and is then admitted or not.
@@ -126,8 +141,13 @@ public final class LocalL3Store implements L3Store {
     return open(config, MetricsSink.NONE);
   }
 
-  /** Opens (creating if needed) the store in {@code config.directory()}, reporting to {@code metrics}. */
+  /**
+   * Opens (creating if needed) the store in {@code config.directory()}, reporting to {@code
+   * metrics}; or, for a {@linkplain LocalL3Config#processPrivate process-private} config, makes a
+   * new empty store in this process's memory.
+   */
   public static LocalL3Store open(LocalL3Config config, MetricsSink metrics) {
+    if (config.isProcessPrivate()) return openPrivate(config, metrics);
     Path dir;
     try {
       Files.createDirectories(config.directory());
@@ -152,8 +172,8 @@ public final class LocalL3Store implements L3Store {
         slab = SlabFile.open(dir.resolve("slab.dat"), config.slotBytes(), config.slotCount());
         long entries = config.slotCount() + config.slotCount() / 4L + 1024;
         // Alone, the index is made anew and rebuilt from the slab (see recover).
-        index = alone ? PageIndex.create(dir.resolve("index.cmap").toFile(), entries)
-            : PageIndex.open(dir.resolve("index.cmap").toFile(), entries);
+        index = alone ? ChronicleIndex.create(dir.resolve("index.cmap").toFile(), entries)
+            : ChronicleIndex.open(dir.resolve("index.cmap").toFile(), entries);
         LocalL3Store store = new LocalL3Store(config, dir, ch, users, slab, index, metrics);
         store.recover(alone);
         store.loadPolicy();
@@ -175,19 +195,42 @@ public final class LocalL3Store implements L3Store {
     }
   }
 
+  private static LocalL3Store openPrivate(LocalL3Config config, MetricsSink metrics) {
+    SlabFile slab = SlabFile.anonymous(config.slotBytes(), config.slotCount());
+    try {
+      // At most one entry per slot: sized once, the table never grows.
+      return new LocalL3Store(config, null, null, null, slab, new HeapPageIndex(config.slotCount()), metrics);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      slab.close();
+      throw e;
+    }
+  }
+
   @Override public String name() {
     return "local";
   }
 
   @Override public Capabilities capabilities() {
-    // Not zero-copy: pages are copied between the mapped slab and the caller's segments.
-    return new Capabilities(false, true, true);
+    // Not zero-copy: pages are copied between the slab and the caller's segments.
+    boolean shared = directory != null;
+    return new Capabilities(false, shared, shared);
+  }
+
+  /** Whether this store is process-private (no folder: not shared, not persistent). */
+  public boolean isProcessPrivate() {
+    return directory == null;
+  }
+
+  /** Where the store is, for messages. */
+  private String where() {
+    return directory != null ? "local L3 at " + directory : "process-private local L3";
   }
 
   public LocalL3Config config() {
     return config;
   }
 
+  /** The store's folder, or null for a process-private store. */
   public Path directory() {
     return directory;
   }
@@ -202,6 +245,11 @@ public final class LocalL3Store implements L3Store {
     return index;
   }
 
+  /** The slab, for tests in this package. */
+  SlabFile slab() {
+    return slab;
+  }
+
   /** Pages in the index (all processes'). */
   public long size() {
     return guarded(index::size);
@@ -210,7 +258,7 @@ public final class LocalL3Store implements L3Store {
   /** Visits the key of every page in the index (all processes'); weakly consistent. */
   public void forEachKey(java.util.function.Consumer<PageKey> visitor) {
     guarded(() -> {
-      index.forEach((k, v) -> visitor.accept(PageKey.ofDigest(k)));
+      index.forEachKey(visitor);
       return null;
     });
   }
@@ -222,8 +270,8 @@ public final class LocalL3Store implements L3Store {
     return guarded(() -> {
       int run = 0;
       for (PageKey k : keys) {
-        PageIndex.Entry e = PageIndex.Entry.decode(index.raw(PageIndex.key(k)));
-        if (e == null || !holds(e)) break;
+        long at = index.locate(k);
+        if (at < 0 || !holds(PageIndex.slotOf(at), PageIndex.generationOf(at))) break;
         run++;
       }
       return run;
@@ -251,21 +299,21 @@ public final class LocalL3Store implements L3Store {
   @Override public boolean remove(PageKey key) {
     L3Store.checkKey(key);
     return guarded(() -> {
-      policy.invalidate(key);
+      if (policy != null) policy.invalidate(key);
       return dropPage(key);
     });
   }
 
   @Override public void clear() {
     guarded(() -> {
-      List<byte[]> keys = new ArrayList<>();
-      index.forEach((k, v) -> keys.add(k.clone())); // Chronicle reuses the key array
-      for (byte[] k : keys) dropPage(PageKey.ofDigest(k));
-      policy.invalidateAll();
+      List<PageKey> keys = new ArrayList<>();
+      index.forEachKey(keys::add);
+      for (PageKey k : keys) dropPage(k);
+      if (policy != null) policy.invalidateAll();
       // Slots of pages whose entry was removed by a remover that then died.
       for (int s = 0; s < slab.slotCount; s++) {
         long w = slab.word(s);
-        if (SlabFile.state(w) == SlabFile.COMMITTED && !referenced(s, w)) slab.free(s, SlabFile.generation(w));
+        if (SlabFile.state(w) == SlabFile.COMMITTED && !referenced(s, w)) freeSlot(s, SlabFile.generation(w));
       }
       return null;
     });
@@ -280,13 +328,15 @@ public final class LocalL3Store implements L3Store {
         index.close();
       } finally {
         slab.close();
-        try {
-          usersLock.release();
-          lockChannel.close();
-        } catch (IOException e) {
-          // The lock goes with the process anyway; nothing is left half written.
+        if (directory != null) {
+          try {
+            usersLock.release();
+            lockChannel.close();
+          } catch (IOException e) {
+            // The lock goes with the process anyway; nothing is left half written.
+          }
+          OPEN_IN_THIS_JVM.remove(directory);
         }
-        OPEN_IN_THIS_JVM.remove(directory);
       }
     } finally {
       closeLock.writeLock().unlock();
@@ -296,16 +346,16 @@ public final class LocalL3Store implements L3Store {
   // ------------------------------------------------------------------ pages
 
   private boolean writePage(PageKey key, MemorySegment[] parts) {
-    byte[] kb = PageIndex.key(key);
-    byte[] raw = index.raw(kb);
-    if (raw != null) {
-      PageIndex.Entry e = PageIndex.Entry.decode(raw);
-      if (e != null && holds(e)) {
-        alreadyPresent.increment();
-        touch(key);
-        return true;
-      }
-      if (index.removeRaw(kb, raw)) count(stale, "l3_read_failures", "stale_entry");
+    long at = index.locate(key);
+    if (at >= 0 && holds(PageIndex.slotOf(at), PageIndex.generationOf(at))) {
+      alreadyPresent.increment();
+      touch(key, PageIndex.slotOf(at), PageIndex.generationOf(at));
+      return true;
+    }
+    if (at != PageIndex.ABSENT) {
+      // A stale or damaged entry: drop it (if it is still the one found) and store the page anew.
+      PageIndex.Entry e = index.get(key);
+      if (e != null && !holds(e) && index.remove(key, e)) count(stale, "l3_read_failures", "stale_entry");
     }
     long header = LocalL3Config.headerBytes(parts.length);
     long length = header;
@@ -314,6 +364,7 @@ public final class LocalL3Store implements L3Store {
       count(tooLarge, "l3_write_skipped", "too_large");
       return false;
     }
+    if (lru != null) makeRoomLru();
     long claim = allocate();
     if (claim < 0) {
       count(full, "l3_write_skipped", "full");
@@ -323,7 +374,7 @@ public final class LocalL3Store implements L3Store {
     MemorySegment s = slab.slot(slot);
     s.set(ValueLayout.JAVA_INT, 0, SLOT_MAGIC);
     s.set(ValueLayout.JAVA_INT, PARTS_AT, parts.length);
-    MemorySegment.copy(kb, 0, s, ValueLayout.JAVA_BYTE, KEY_AT, PageKey.BYTES);
+    MemorySegment.copy(key.bytes(), 0, s, ValueLayout.JAVA_BYTE, KEY_AT, PageKey.BYTES);
     long off = header;
     for (int p = 0; p < parts.length; p++) {
       s.set(ValueLayout.JAVA_INT, SIZES_AT + 4L * p, (int) parts[p].byteSize());
@@ -334,7 +385,7 @@ public final class LocalL3Store implements L3Store {
     s.set(ValueLayout.JAVA_LONG, CHECKSUM_AT, checksum);
     if (config.syncWrites()) slab.force(slot, length);
     PageIndex.Entry entry = new PageIndex.Entry(slot, gen, (int) length, checksum);
-    if (index.putIfAbsent(kb, entry) != null) {
+    if (index.putIfAbsent(key, entry) != null) {
       // Another writer (thread or process) published this page first.
       freeSlot(slot, gen);
       alreadyPresent.increment();
@@ -342,25 +393,28 @@ public final class LocalL3Store implements L3Store {
     }
     slab.casWord(slot, SlabFile.word(SlabFile.WRITING, gen, pid), SlabFile.word(SlabFile.COMMITTED, gen, pid));
     stored.increment();
-    policy.put(key, slab.slotBytes);
+    if (policy != null) {
+      policy.put(key, slab.slotBytes);
+    } else {
+      touch(key, slot, gen);
+    }
     return true;
   }
 
   private boolean readPage(PageKey key, MemorySegment[] target) {
-    byte[] kb = PageIndex.key(key);
-    byte[] raw = index.raw(kb);
-    if (raw == null) return false;
-    PageIndex.Entry e = PageIndex.Entry.decode(raw);
-    if (e == null || e.slot() < 0 || e.slot() >= slab.slotCount || e.length() < LocalL3Config.SLOT_HEADER_FIXED
+    PageIndex.Entry e = index.get(key);
+    if (e == null) return false;
+    if (e.slot() < 0 || e.slot() >= slab.slotCount || e.length() < LocalL3Config.SLOT_HEADER_FIXED
         || e.length() > slab.slotBytes) {
-      if (index.removeRaw(kb, raw)) count(mismatches, "l3_read_failures", "checksum_mismatch");
+      if (index.remove(key, e)) count(mismatches, "l3_read_failures", "checksum_mismatch");
       return false;
     }
     long w1 = slab.word(e.slot());
     if (SlabFile.state(w1) == SlabFile.FREE || SlabFile.generation(w1) != e.generation()) {
-      if (index.removeRaw(kb, raw)) count(stale, "l3_read_failures", "stale_entry");
+      if (index.remove(key, e)) count(stale, "l3_read_failures", "stale_entry");
       return false;
     }
+    byte[] kb = key.bytes();
     MemorySegment s = slab.slot(e.slot()).asSlice(0, e.length());
     boolean verified = PageChecksum.of(s.asSlice(PARTS_AT, e.length() - PARTS_AT)) == e.checksum() && headerNames(s, kb);
     boolean fits = verified && shapeMatches(s, target);
@@ -378,13 +432,13 @@ public final class LocalL3Store implements L3Store {
     }
     if (!verified) {
       count(mismatches, "l3_read_failures", "checksum_mismatch");
-      policy.invalidate(key);
-      if (index.removeRaw(kb, raw)) freeSlot(e.slot(), e.generation());
+      if (policy != null) policy.invalidate(key);
+      if (index.remove(key, e)) freeSlot(e.slot(), e.generation());
       return false;
     }
     if (!fits) return false;
     read.increment();
-    touch(key);
+    touch(key, e.slot(), e.generation());
     return true;
   }
 
@@ -413,27 +467,48 @@ public final class LocalL3Store implements L3Store {
 
   /** Whether the entry's slot still holds the entry's allocation. */
   private boolean holds(PageIndex.Entry e) {
-    if (e.slot() < 0 || e.slot() >= slab.slotCount) return false;
-    long w = slab.word(e.slot());
-    return SlabFile.state(w) != SlabFile.FREE && SlabFile.generation(w) == e.generation();
+    return holds(e.slot(), e.generation());
+  }
+
+  private boolean holds(int slot, int generation) {
+    if (slot < 0 || slot >= slab.slotCount) return false;
+    long w = slab.word(slot);
+    return SlabFile.state(w) != SlabFile.FREE && SlabFile.generation(w) == generation;
   }
 
   /** Removes the page's entry and frees its slot; false if it was not present. */
   private boolean dropPage(PageKey key) {
-    byte[] kb = PageIndex.key(key);
     while (true) {
-      byte[] raw = index.raw(kb);
-      if (raw == null) return false;
-      if (index.removeRaw(kb, raw)) {
-        PageIndex.Entry e = PageIndex.Entry.decode(raw);
-        if (e != null && e.slot() >= 0 && e.slot() < slab.slotCount) freeSlot(e.slot(), e.generation());
+      PageIndex.Entry e = index.get(key);
+      if (e == null) return false;
+      if (index.remove(key, e)) {
+        if (e.slot() >= 0 && e.slot() < slab.slotCount) freeSlot(e.slot(), e.generation());
         return true;
       }
     }
   }
 
-  private void touch(PageKey key) {
-    policy.get(key, k -> slab.slotBytes);
+  /** A use of the page in {@code slot} at {@code generation} (a read, or a write of a present page). */
+  private void touch(PageKey key, int slot, int generation) {
+    if (policy != null) {
+      policy.get(key, k -> slab.slotBytes);
+      return;
+    }
+    synchronized (lru) {
+      // Only while the slot still holds the page: a slot freed meanwhile must not be linked.
+      long w = slab.word(slot);
+      if (SlabFile.state(w) == SlabFile.COMMITTED && SlabFile.generation(w) == generation) lru.toTail(slot);
+    }
+  }
+
+  /** LRU: frees the least recently used page while every slot holds a page, so the next claim finds one at once. */
+  private void makeRoomLru() {
+    while (true) {
+      synchronized (lru) {
+        if (lru.size() < slab.slotCount) return;
+      }
+      if (!evictLru()) return;
+    }
   }
 
   // ------------------------------------------------------------------ slots
@@ -458,7 +533,14 @@ public final class LocalL3Store implements L3Store {
 
   /** Frees a slot this process let go of, and remembers it for the next allocation. */
   private void freeSlot(int slot, int generation) {
-    if (!slab.free(slot, generation)) return;
+    if (lru != null) {
+      synchronized (lru) {
+        if (!slab.free(slot, generation)) return;
+        lru.unlink(slot);
+      }
+    } else if (!slab.free(slot, generation)) {
+      return;
+    }
     if (freedHintCount.incrementAndGet() <= MAX_FREED_HINTS) {
       freedHints.offer(slot);
     } else {
@@ -468,25 +550,24 @@ public final class LocalL3Store implements L3Store {
 
   /** Frees one slot: the coldest page this process knows, else any committed page. */
   private boolean evictOne() {
-    while (true) {
-      var coldest = policy.policy().eviction().orElseThrow().coldest(1);
-      if (coldest.isEmpty()) break;
-      PageKey k = coldest.keySet().iterator().next();
-      policy.invalidate(k);
-      if (dropPage(k)) {
-        count(evictions, "l3_evictions", null);
-        return true;
+    if (lru != null) {
+      if (evictLru()) return true;
+    } else {
+      while (true) {
+        var coldest = policy.policy().eviction().orElseThrow().coldest(1);
+        if (coldest.isEmpty()) break;
+        PageKey k = coldest.keySet().iterator().next();
+        policy.invalidate(k);
+        if (dropPage(k)) {
+          count(evictions, "l3_evictions", null);
+          return true;
+        }
       }
     }
     int start = ThreadLocalRandom.current().nextInt(slab.slotCount);
     for (int i = 0; i < slab.slotCount; i++) {
       int s = (start + i) % slab.slotCount;
-      long w = slab.word(s);
-      if (SlabFile.state(w) != SlabFile.COMMITTED) continue;
-      byte[] kb = headerKey(s);
-      PageIndex.Entry e = kb == null ? null : index.get(kb);
-      if (e != null && e.slot() == s && e.generation() == SlabFile.generation(w) && index.remove(kb, e)) {
-        freeSlot(s, e.generation());
+      if (dropSlot(s)) {
         count(evictions, "l3_evictions", null);
         return true;
       }
@@ -494,16 +575,55 @@ public final class LocalL3Store implements L3Store {
     return false;
   }
 
-  private byte[] headerKey(int slot) {
+  /** LRU: drops the least recently used page that can be dropped; false if none can. */
+  private boolean evictLru() {
+    int tries;
+    synchronized (lru) {
+      tries = lru.size();
+    }
+    for (; tries > 0; tries--) {
+      int s;
+      synchronized (lru) {
+        s = lru.coldest();
+        if (s < 0) return false;
+      }
+      if (dropSlot(s)) {
+        count(evictions, "l3_evictions", null);
+        return true;
+      }
+      synchronized (lru) {
+        // Another thread is removing its page (it frees and unlinks the slot next), or its header
+        // no longer names the page: try the next one.
+        if (lru.coldest() == s) lru.toTail(s);
+      }
+    }
+    return false;
+  }
+
+  /** Drops the committed page in {@code slot} (its entry, then the slot), if the index still names it. */
+  private boolean dropSlot(int s) {
+    long w = slab.word(s);
+    if (SlabFile.state(w) != SlabFile.COMMITTED) return false;
+    PageKey k = headerKey(s);
+    PageIndex.Entry e = k == null ? null : index.get(k);
+    if (e != null && e.slot() == s && e.generation() == SlabFile.generation(w) && index.remove(k, e)) {
+      if (policy != null) policy.invalidate(k);
+      freeSlot(s, e.generation());
+      return true;
+    }
+    return false;
+  }
+
+  private PageKey headerKey(int slot) {
     MemorySegment s = slab.slot(slot);
     if (s.get(ValueLayout.JAVA_INT, 0) != SLOT_MAGIC) return null;
-    return s.asSlice(KEY_AT, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE);
+    return PageKey.ofDigest(s.asSlice(KEY_AT, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE));
   }
 
   /** Whether the index names this slot at this word's generation. */
   private boolean referenced(int slot, long word) {
-    byte[] kb = headerKey(slot);
-    PageIndex.Entry e = kb == null ? null : index.get(kb);
+    PageKey k = headerKey(slot);
+    PageIndex.Entry e = k == null ? null : index.get(k);
     return e != null && e.slot() == slot && e.generation() == SlabFile.generation(word);
   }
 
@@ -552,10 +672,10 @@ public final class LocalL3Store implements L3Store {
       MemorySegment slot = slab.slot(s);
       long length = state == SlabFile.COMMITTED ? pageLength(slot) : -1;
       if (length > 0 && length <= slab.slotBytes) {
-        byte[] kb = slot.asSlice(KEY_AT, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE);
+        PageKey k = PageKey.ofDigest(slot.asSlice(KEY_AT, PageKey.BYTES).toArray(ValueLayout.JAVA_BYTE));
         PageIndex.Entry e = new PageIndex.Entry(s, gen, (int) length, slot.get(ValueLayout.JAVA_LONG, CHECKSUM_AT));
         // A key in two committed slots (a remover died, the page was stored again): keep one.
-        if (index.putIfAbsent(kb, e) == null) {
+        if (index.putIfAbsent(k, e) == null) {
           recoveredCommitted.increment();
           continue;
         }
@@ -566,7 +686,7 @@ public final class LocalL3Store implements L3Store {
   }
 
   private void loadPolicy() {
-    index.forEach((k, v) -> policy.put(PageKey.ofDigest(k), slab.slotBytes));
+    index.forEachKey(k -> policy.put(k, slab.slotBytes));
   }
 
   private void count(LongAdder local, String metric, String label) {
@@ -578,14 +698,14 @@ public final class LocalL3Store implements L3Store {
     var lock = closeLock.readLock();
     lock.lock();
     try {
-      if (closed) throw new IllegalStateException("local L3 at " + directory + " is closed");
+      if (closed) throw new IllegalStateException(where() + " is closed");
       try {
         return op.get();
       } catch (IllegalArgumentException | L3Exception e) {
         throw e;
       } catch (RuntimeException e) {
         // Chronicle Map (a lock left by a killed process, a full index), the mapping, the disk.
-        throw new L3Exception(L3Exception.Cause.INTERNAL, "local L3 at " + directory + ": " + e, e);
+        throw new L3Exception(L3Exception.Cause.INTERNAL, where() + ": " + e, e);
       }
     } finally {
       lock.unlock();

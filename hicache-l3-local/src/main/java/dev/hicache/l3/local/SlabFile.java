@@ -12,7 +12,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * The slab: one memory-mapped file of fixed-size slots, shared by every process that opens the
- * store.
+ * store; or, in the process-private mode, the same layout in anonymous memory ({@link #anonymous}).
  *
  * <pre>
  *   [0, 4096)             header: magic, format version, slot bytes, slot count
@@ -93,6 +93,23 @@ final class SlabFile implements AutoCloseable {
     }
   }
 
+  /**
+   * A slab of the same layout in anonymous native memory of this process (zeroed: every slot FREE
+   * at generation 0), for the process-private mode: no file, nothing survives the process.
+   */
+  static SlabFile anonymous(int slotBytes, int slotCount) {
+    Arena arena = Arena.ofShared();
+    try {
+      MemorySegment mem = arena.allocate(fileBytes(slotBytes, slotCount), 4096);
+      SlabFile slab = new SlabFile(null, slotBytes, slotCount, arena, mem);
+      slab.checkOrWriteHeader();
+      return slab;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      arena.close();
+      throw e;
+    }
+  }
+
   private void checkOrWriteHeader() {
     long magic = map.get(ValueLayout.JAVA_LONG, 0);
     if (magic == 0) {
@@ -103,7 +120,7 @@ final class SlabFile implements AutoCloseable {
       map.set(ValueLayout.JAVA_INT, 16, slotCount);
       VarHandle.fullFence();
       map.set(ValueLayout.JAVA_LONG, 0, MAGIC);
-      map.asSlice(0, HEADER_BYTES).force();
+      if (path != null) map.asSlice(0, HEADER_BYTES).force();
       return;
     }
     if (magic != MAGIC) throw new IllegalStateException(path + ": not a HiCache L3 slab (magic " + Long.toHexString(magic) + ")");
@@ -186,6 +203,7 @@ final class SlabFile implements AutoCloseable {
 
   /** Writes the slot's bytes through to the file (for durability beyond a process crash). */
   void force(int slot, long bytes) {
+    if (path == null) return; // anonymous memory: there is no file to write through to
     map.asSlice(dataStart + (long) slot * slotBytes, bytes).force();
   }
 

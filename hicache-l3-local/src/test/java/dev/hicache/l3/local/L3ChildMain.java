@@ -30,7 +30,7 @@ public final class L3ChildMain {
             Integer.parseInt(args[6]), out);
         case "hold-lock" -> {
           // Takes the index segment lock of page N and never lets go (until killed).
-          store.index().lockSegmentForever(CrashPages.key(Long.parseLong(args[3])).bytes());
+          ((ChronicleIndex) store.index()).lockSegmentForever(CrashPages.key(Long.parseLong(args[3])).bytes());
           out.println("LOCKED .");
           Thread.sleep(Long.MAX_VALUE);
         }
