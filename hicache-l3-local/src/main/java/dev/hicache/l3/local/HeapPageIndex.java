@@ -4,6 +4,7 @@ import dev.hicache.api.PageKey;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 /**
@@ -12,48 +13,64 @@ import java.util.function.Consumer;
  * allocation per lookup: the store of the simulator's main job asks it millions of times, and a
  * Chronicle Map query (segment lock, xxHash, a byte[] per key and value) cost most of that run.
  *
- * <p>One table slot is {@value #STRIDE} longs in one array, so a probe reads one or two cache
- * lines: the key's words, {@code (slot + 1) << 32 | generation} (0 = empty), the length and the
- * checksum. At most half full: it doubles (rehashes) beyond that. Thread-safe (one monitor): the
- * store's protocol around it (slot CAS, conditional removes) is the same as over the shared index.
+ * <p>Layout, for the cache: the table is one long per position, {@code fingerprint << 28 | entry +
+ * 1} (0 = empty), where the fingerprint is 36 bits of a hash of all four key words and also gives
+ * the home position; the entries ({@value #STRIDE} longs each: the key's words, {@code slot + 1 <<
+ * 32 | generation}, length, checksum) sit in a second array by entry number, numbers reused last
+ * freed first. A lookup of an absent key reads only the table (8 bytes a position, 8 MiB for the
+ * simulator's 468,750 pages: it stays in the last-level cache); a present key costs one entry
+ * read more, and a deletion moves table words only. At most half full: the table doubles
+ * (rehashes, from the fingerprints alone) beyond that. Thread-safe (one monitor): the store's
+ * protocol around it (slot CAS, conditional removes) is the same as over the shared index.
  */
 final class HeapPageIndex implements PageIndex {
   static final int STRIDE = 7;
   private static final int K0 = 0, K1 = 1, K2 = 2, K3 = 3, META = 4, LENGTH = 5, CHECKSUM = 6;
+  private static final int ENTRY_BITS = 28;
+  private static final long ENTRY_MASK = (1L << ENTRY_BITS) - 1;
+  /** The most entries (entry + 1 must fit its bits). */
+  static final int MAX_ENTRIES = (1 << ENTRY_BITS) - 2;
   static final int MIN_CAPACITY = 16;
-  private static final int MAX_CAPACITY = 1 << 28; // STRIDE × 2^28 longs still fits one array
+  private static final int MAX_CAPACITY = 1 << 29;
   private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private long[] table;
-  private int mask; // capacity - 1 (capacity: table slots, a power of two)
+  private int mask; // table capacity - 1 (a power of two)
+  private long[] entries; // STRIDE longs per entry number; META == 0: a free number
+  private int highWater; // entry numbers handed out so far (live + free)
+  private int[] free = new int[16]; // freed entry numbers, a stack
+  private int freeTop;
   private int size;
   private boolean closed;
   // The key being looked up, as words (filled under the monitor: one buffer, no allocation).
   private final byte[] scratch = new byte[PageKey.BYTES];
-  private long w0, w1, w2, w3;
+  private long w0, w1, w2, w3, fingerprint;
 
   /** An index that holds {@code expectedEntries} without growing. */
   HeapPageIndex(long expectedEntries) {
-    if (expectedEntries < 0) throw new IllegalArgumentException("expectedEntries must be >= 0, got " + expectedEntries);
-    int capacity = MIN_CAPACITY;
-    while ((long) capacity / 2 < expectedEntries) {
-      if (capacity == MAX_CAPACITY) {
-        throw new IllegalArgumentException("expectedEntries " + expectedEntries + " is more than a heap index holds ("
-            + MAX_CAPACITY / 2 + ")");
-      }
-      capacity <<= 1;
+    if (expectedEntries < 0 || expectedEntries > MAX_ENTRIES) {
+      throw new IllegalArgumentException("expectedEntries " + expectedEntries + " is not in [0, " + MAX_ENTRIES + "]");
     }
-    allocate(capacity);
-  }
-
-  private void allocate(int capacity) {
-    table = new long[STRIDE * capacity];
+    int capacity = MIN_CAPACITY;
+    while ((long) capacity / 2 < expectedEntries) capacity <<= 1;
+    table = new long[capacity];
     mask = capacity - 1;
+    entries = new long[STRIDE * (int) Math.max(MIN_CAPACITY, expectedEntries)];
   }
 
-  /** Table slots (a power of two); for tests. */
+  /** Table positions (a power of two); for tests. */
   synchronized int capacity() {
     return mask + 1;
+  }
+
+  /** 36 bits of a hash of all four words, never 0: SHA-256 digests are uniform in any word, test keys may differ in one. */
+  static long fingerprint(long k0, long k1, long k2, long k3) {
+    long h = k0 ^ Long.rotateLeft(k1, 17) ^ Long.rotateLeft(k2, 31) ^ Long.rotateLeft(k3, 47);
+    h = (h ^ (h >>> 33)) * 0xff51afd7ed558ccdL;
+    h = (h ^ (h >>> 33)) * 0xc4ceb9fe1a85ec53L;
+    h ^= h >>> 33;
+    long f = h >>> ENTRY_BITS;
+    return f == 0 ? 1 : f;
   }
 
   private void words(PageKey key) {
@@ -62,30 +79,24 @@ final class HeapPageIndex implements PageIndex {
     w1 = (long) LONG_BE.get(scratch, 8);
     w2 = (long) LONG_BE.get(scratch, 16);
     w3 = (long) LONG_BE.get(scratch, 24);
+    fingerprint = fingerprint(w0, w1, w2, w3);
   }
 
-  /**
-   * The home slot of a key. All four words are mixed in: SHA-256 digests are uniform in any word,
-   * but keys made in tests from small numbers may differ in one word only.
-   */
-  static int home(long k0, long k1, long k2, long k3, int mask) {
-    long h = k0 ^ Long.rotateLeft(k1, 17) ^ Long.rotateLeft(k2, 31) ^ Long.rotateLeft(k3, 47);
-    h = (h ^ (h >>> 33)) * 0xff51afd7ed558ccdL;
-    h = (h ^ (h >>> 33)) * 0xc4ceb9fe1a85ec53L;
-    return (int) (h ^ (h >>> 33)) & mask;
+  private static int entryOf(long word) {
+    return (int) (word & ENTRY_MASK) - 1;
   }
 
-  private int homeOf(int at) {
-    return home(table[at + K0], table[at + K1], table[at + K2], table[at + K3], mask);
-  }
-
-  /** The table offset of the key in (w0..w3), or -1. */
+  /** The table position of the key in (w0..w3), or -1. */
   private int find() {
-    long[] t = table;
-    for (int i = home(w0, w1, w2, w3, mask); ; i = (i + 1) & mask) {
-      int at = i * STRIDE;
-      if (t[at + META] == 0) return -1;
-      if (t[at + K0] == w0 && t[at + K1] == w1 && t[at + K2] == w2 && t[at + K3] == w3) return at;
+    long[] t = table, en = entries;
+    long f = fingerprint;
+    for (int i = (int) f & mask; ; i = (i + 1) & mask) {
+      long word = t[i];
+      if (word == 0) return -1;
+      if (word >>> ENTRY_BITS == f) {
+        int at = entryOf(word) * STRIDE;
+        if (en[at + K0] == w0 && en[at + K1] == w1 && en[at + K2] == w2 && en[at + K3] == w3) return i;
+      }
     }
   }
 
@@ -93,24 +104,25 @@ final class HeapPageIndex implements PageIndex {
     if (closed) throw new IllegalStateException("the index is closed");
   }
 
-  private Entry entryAt(int at) {
-    long meta = table[at + META];
-    return new Entry((int) (meta >>> 32) - 1, (int) meta, (int) table[at + LENGTH], table[at + CHECKSUM]);
+  private Entry entryAt(int position) {
+    int at = entryOf(table[position]) * STRIDE;
+    long meta = entries[at + META];
+    return new Entry((int) (meta >>> 32) - 1, (int) meta, (int) entries[at + LENGTH], entries[at + CHECKSUM]);
   }
 
   @Override public synchronized Entry get(PageKey key) {
     open();
     words(key);
-    int at = find();
-    return at < 0 ? null : entryAt(at);
+    int i = find();
+    return i < 0 ? null : entryAt(i);
   }
 
   @Override public synchronized long locate(PageKey key) {
     open();
     words(key);
-    int at = find();
-    if (at < 0) return ABSENT;
-    long meta = table[at + META];
+    int i = find();
+    if (i < 0) return ABSENT;
+    long meta = entries[entryOf(table[i]) * STRIDE + META];
     return PageIndex.pack((int) (meta >>> 32) - 1, (int) meta);
   }
 
@@ -118,78 +130,89 @@ final class HeapPageIndex implements PageIndex {
     open();
     if (e.slot() < 0 || e.slot() == Integer.MAX_VALUE) throw new IllegalArgumentException("slot " + e.slot() + " out of range");
     words(key);
-    int at = find();
-    if (at >= 0) return entryAt(at);
-    if (size + 1 > (mask + 1) / 2) grow();
-    int i = home(w0, w1, w2, w3, mask);
-    while (table[i * STRIDE + META] != 0) i = (i + 1) & mask;
-    at = i * STRIDE;
-    table[at + K0] = w0;
-    table[at + K1] = w1;
-    table[at + K2] = w2;
-    table[at + K3] = w3;
-    table[at + META] = ((long) (e.slot() + 1) << 32) | (e.generation() & 0xFFFF_FFFFL);
-    table[at + LENGTH] = e.length();
-    table[at + CHECKSUM] = e.checksum();
+    int i = find();
+    if (i >= 0) return entryAt(i);
+    if (size == MAX_ENTRIES) throw new IllegalStateException("the heap index is full (" + size + " entries)");
+    if (size + 1 > (mask + 1) / 2) rehash((mask + 1) << 1);
+    int n = freeTop > 0 ? free[--freeTop] : newEntry();
+    int at = n * STRIDE;
+    long[] en = entries;
+    en[at + K0] = w0;
+    en[at + K1] = w1;
+    en[at + K2] = w2;
+    en[at + K3] = w3;
+    en[at + META] = ((long) (e.slot() + 1) << 32) | (e.generation() & 0xFFFF_FFFFL);
+    en[at + LENGTH] = e.length();
+    en[at + CHECKSUM] = e.checksum();
+    for (i = (int) fingerprint & mask; table[i] != 0; i = (i + 1) & mask) {}
+    table[i] = (fingerprint << ENTRY_BITS) | (n + 1);
     size++;
     return null;
+  }
+
+  private int newEntry() {
+    if ((long) (highWater + 1) * STRIDE > entries.length) {
+      entries = Arrays.copyOf(entries, (int) Math.min((long) entries.length * 2, (long) STRIDE * (MAX_ENTRIES + 1)));
+    }
+    return highWater++;
   }
 
   @Override public synchronized boolean remove(PageKey key, Entry expected) {
     open();
     words(key);
-    int at = find();
-    if (at < 0 || !entryAt(at).equals(expected)) return false;
-    delete(at / STRIDE);
+    int i = find();
+    if (i < 0 || !entryAt(i).equals(expected)) return false;
+    int n = entryOf(table[i]);
+    entries[n * STRIDE + META] = 0;
+    if (freeTop == free.length) free = Arrays.copyOf(free, free.length * 2);
+    free[freeTop++] = n;
+    delete(i);
     return true;
   }
 
-  /** Empties table slot {@code i}, moving later members of its probe run up so no lookup stops early. */
+  /** Empties table position {@code i}, moving later members of its probe run up so no lookup stops early. */
   private void delete(int i) {
     long[] t = table;
     int gap = i;
-    for (int j = (gap + 1) & mask; t[j * STRIDE + META] != 0; j = (j + 1) & mask) {
-      int h = homeOf(j * STRIDE);
+    for (int j = (gap + 1) & mask; t[j] != 0; j = (j + 1) & mask) {
+      int h = (int) (t[j] >>> ENTRY_BITS) & mask;
       // j may move into the gap unless its home lies in the cyclic range (gap, j].
       if (((j - h) & mask) >= ((j - gap) & mask)) {
-        System.arraycopy(t, j * STRIDE, t, gap * STRIDE, STRIDE);
+        t[gap] = t[j];
         gap = j;
       }
     }
-    t[gap * STRIDE + META] = 0;
+    t[gap] = 0;
     size--;
   }
 
-  private void grow() {
-    int capacity = mask + 1;
-    if (capacity == MAX_CAPACITY) throw new IllegalStateException("the heap index is full (" + size + " entries)");
-    rehash(capacity << 1);
-  }
-
-  /** Moves every entry into a table of {@code capacity} slots. */
+  /** Moves every table word into a table of {@code capacity} positions (the fingerprints give the homes). */
   synchronized void rehash(int capacity) {
     if (Integer.bitCount(capacity) != 1 || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || capacity / 2 < size) {
       throw new IllegalArgumentException("capacity " + capacity + " is not a power of two in [" + MIN_CAPACITY + ", "
           + MAX_CAPACITY + "] holding " + size + " entries at most half full");
     }
     long[] old = table;
-    allocate(capacity);
-    for (int at = 0; at < old.length; at += STRIDE) {
-      if (old[at + META] == 0) continue;
-      int i = home(old[at + K0], old[at + K1], old[at + K2], old[at + K3], mask);
-      while (table[i * STRIDE + META] != 0) i = (i + 1) & mask;
-      System.arraycopy(old, at, table, i * STRIDE, STRIDE);
+    table = new long[capacity];
+    mask = capacity - 1;
+    for (long word : old) {
+      if (word == 0) continue;
+      int i = (int) (word >>> ENTRY_BITS) & mask;
+      while (table[i] != 0) i = (i + 1) & mask;
+      table[i] = word;
     }
   }
 
   @Override public void forEachKey(Consumer<PageKey> visitor) {
     long[] snapshot;
+    int n;
     synchronized (this) {
       open();
-      snapshot = table.clone();
+      n = highWater;
+      snapshot = Arrays.copyOf(entries, n * STRIDE);
     }
     byte[] b = new byte[PageKey.BYTES];
-    for (int at = 0; at < snapshot.length; at += STRIDE) {
+    for (int at = 0; at < n * STRIDE; at += STRIDE) {
       if (snapshot[at + META] == 0) continue;
       for (int w = 0; w < 4; w++) LONG_BE.set(b, 8 * w, snapshot[at + w]);
       visitor.accept(PageKey.ofDigest(b));
@@ -201,29 +224,46 @@ final class HeapPageIndex implements PageIndex {
   }
 
   /**
-   * Checks the table's invariants (for tests): the size matches the occupied slots, at most half
-   * full, and every entry is reachable from its home without crossing an empty slot.
+   * Checks the invariants (for tests): the size matches the occupied positions and the live
+   * entries, at most half full, every position reachable from its home without crossing an empty
+   * one, each position names a distinct live entry whose key has the position's fingerprint, and
+   * no free number is live.
    */
   synchronized void checkInvariants() {
     int occupied = 0;
+    boolean[] named = new boolean[highWater];
     for (int i = 0; i <= mask; i++) {
-      int at = i * STRIDE;
-      if (table[at + META] == 0) continue;
+      long word = table[i];
+      if (word == 0) continue;
       occupied++;
-      for (int j = homeOf(at); j != i; j = (j + 1) & mask) {
-        if (table[j * STRIDE + META] == 0) {
-          throw new AssertionError("entry at " + i + " is unreachable from its home: slot " + j + " is empty");
-        }
+      int n = entryOf(word);
+      if (n < 0 || n >= highWater) throw new AssertionError("position " + i + " names entry " + n + " of " + highWater);
+      if (named[n]) throw new AssertionError("entry " + n + " is named twice");
+      named[n] = true;
+      int at = n * STRIDE;
+      if (entries[at + META] == 0) throw new AssertionError("position " + i + " names free entry " + n);
+      if (fingerprint(entries[at], entries[at + 1], entries[at + 2], entries[at + 3]) != word >>> ENTRY_BITS) {
+        throw new AssertionError("position " + i + " has another fingerprint than its entry's key");
+      }
+      for (int j = (int) (word >>> ENTRY_BITS) & mask; j != i; j = (j + 1) & mask) {
+        if (table[j] == 0) throw new AssertionError("entry at " + i + " is unreachable from its home: position " + j + " is empty");
       }
     }
-    if (occupied != size) throw new AssertionError("size " + size + " but " + occupied + " slots occupied");
+    int live = 0;
+    for (int n = 0; n < highWater; n++) if (entries[n * STRIDE + META] != 0) live++;
+    for (int k = 0; k < freeTop; k++) {
+      if (entries[free[k] * STRIDE + META] != 0) throw new AssertionError("free entry " + free[k] + " is live");
+    }
+    if (occupied != size || live != size) throw new AssertionError("size " + size + " but " + occupied + " positions, " + live + " live entries");
+    if (live + freeTop != highWater) throw new AssertionError(live + " live + " + freeTop + " free != " + highWater + " numbers");
     if (size > (mask + 1) / 2) throw new AssertionError("size " + size + " over half of capacity " + (mask + 1));
   }
 
   @Override public synchronized void close() {
     closed = true;
     table = new long[0];
+    entries = new long[0];
     mask = -1;
-    size = 0;
+    size = highWater = freeTop = 0;
   }
 }
