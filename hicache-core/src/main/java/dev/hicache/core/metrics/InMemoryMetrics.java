@@ -43,12 +43,37 @@ public final class InMemoryMetrics implements MetricsSink {
     return label == null ? name : name + "{" + label + "}";
   }
 
+  // The engine counts on every page event: the {@code name{label}} key is built once per (name,
+  // label), not per call (concatenating it was a visible share of a simulation's time).
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, LongAdder>> counterByLabel = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ConcurrentHashMap<String, AtomicLong>> gaugeByLabel = new ConcurrentHashMap<>();
+
   @Override public void count(String name, String label, long delta) {
-    counters.computeIfAbsent(key(name, label), k -> new LongAdder()).add(delta);
+    LongAdder a;
+    if (label == null) {
+      a = counters.get(name);
+      if (a == null) a = counters.computeIfAbsent(name, k -> new LongAdder());
+    } else {
+      ConcurrentHashMap<String, LongAdder> byLabel = counterByLabel.get(name);
+      if (byLabel == null) byLabel = counterByLabel.computeIfAbsent(name, k -> new ConcurrentHashMap<>());
+      a = byLabel.get(label);
+      if (a == null) a = byLabel.computeIfAbsent(label, l -> counters.computeIfAbsent(key(name, l), k -> new LongAdder()));
+    }
+    a.add(delta);
   }
 
   @Override public void gauge(String name, String label, long value) {
-    gauges.computeIfAbsent(key(name, label), k -> new AtomicLong()).set(value);
+    AtomicLong g;
+    if (label == null) {
+      g = gauges.get(name);
+      if (g == null) g = gauges.computeIfAbsent(name, k -> new AtomicLong());
+    } else {
+      ConcurrentHashMap<String, AtomicLong> byLabel = gaugeByLabel.get(name);
+      if (byLabel == null) byLabel = gaugeByLabel.computeIfAbsent(name, k -> new ConcurrentHashMap<>());
+      g = byLabel.get(label);
+      if (g == null) g = byLabel.computeIfAbsent(label, l -> gauges.computeIfAbsent(key(name, l), k -> new AtomicLong()));
+    }
+    g.set(value);
   }
 
   @Override public void observe(String name, String label, double value) {

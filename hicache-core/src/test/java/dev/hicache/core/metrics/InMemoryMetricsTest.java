@@ -27,4 +27,33 @@ class InMemoryMetricsTest {
         distribution load_back_duration_seconds count=2 sum=2.0 min=0.5 max=1.5
         """);
   }
+
+  /** Counters and gauges are cached per (name, label): the same name with and without labels stays apart. */
+  @Test void sameName_withAndWithoutLabels_andFromManyThreads_countsApart() throws InterruptedException {
+    InMemoryMetrics m = new InMemoryMetrics();
+    m.count("x", null, 1);
+    m.count("x", "a", 2);
+    m.count("x", "b", 3);
+    m.gauge("g", null, 4);
+    m.gauge("g", "a", 5);
+    Thread[] ts = new Thread[4];
+    for (int i = 0; i < ts.length; i++) {
+      ts[i] = new Thread(() -> {
+        for (int k = 0; k < 10_000; k++) {
+          m.count("x", "a", 1);
+          m.count("x", null, 1);
+        }
+      });
+      ts[i].start();
+    }
+    for (Thread t : ts) t.join();
+    assertThat(m.counter("x")).isEqualTo(1 + 40_000);
+    assertThat(m.counter("x", "a")).isEqualTo(2 + 40_000);
+    assertThat(m.counter("x", "b")).isEqualTo(3);
+    assertThat(m.gauge("g", null)).isEqualTo(4);
+    assertThat(m.gauge("g", "a")).isEqualTo(5);
+    assertThat(m.counters()).containsExactly(java.util.Map.entry("x", 40_001L), java.util.Map.entry("x{a}", 40_002L),
+        java.util.Map.entry("x{b}", 3L));
+    assertThat(m.gauges()).containsOnlyKeys("g", "g{a}");
+  }
 }

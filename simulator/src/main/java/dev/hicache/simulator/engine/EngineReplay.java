@@ -122,8 +122,11 @@ public final class EngineReplay {
       long decoded = 0;
       long[] freeAt = new long[instances];
       // A second thread reads the workload ahead and, with L3, hashes each prompt's page keys, which
-      // the engine then takes instead of hashing (same results: keys are a pure function of tokens).
-      if (workload.openLoop()) workload = readAhead = new ReadAheadWorkload(workload, 64, l3 != null ? pageSize : 0);
+      // the engine then takes instead of hashing (same results: keys are a pure function of tokens;
+      // -Dhicache.readAhead=false turns it off to check that, or to time the engine hashing itself).
+      if (workload.openLoop() && !"false".equals(System.getProperty("hicache.readAhead"))) {
+        workload = readAhead = new ReadAheadWorkload(workload, 64, l3 != null ? pageSize : 0);
+      }
       while (workload.next(r)) {
         // One global virtual-time order: every instance first runs what is due before this arrival
         // (its L2->L3 backups included), so what a warm instance has written to the shared L3 by
