@@ -140,9 +140,15 @@ public final class SimulateCommand implements Callable<Integer> {
 
   @Option(names = "--l3-link", paramLabel = "MODE", defaultValue = "private",
       description = "private (default: each instance has its own L3 link at the hardware's bandwidth) or shared"
-          + " (all instances' L3 reads and writes share one link: a transfer gets 1/(k+1) of it while k others"
-          + " are in flight when it starts).")
+          + " (the instances of a box share one L3 link per direction: processor sharing, every transfer re-timed"
+          + " when another starts or ends; instances then run in one global time order).")
   String l3Link;
+
+  @Option(names = "--pcie-link", paramLabel = "MODE", defaultValue = "private",
+      description = "private (default: each GPU's PCIe link at --pcie-gbps, nothing shared) or shared (the GPUs"
+          + " of a box share its host side, --host-link-gbps per direction, each GPU still capped at --pcie-gbps;"
+          + " processor sharing, instances in one global time order).")
+  String pcieLink;
 
   @Option(names = "--pd-decode-offload",
       description = "With --pd-decode-instances: decode instances write the finished prompt + output to L3"
@@ -210,6 +216,10 @@ public final class SimulateCommand implements Callable<Integer> {
 
   @Option(names = "--pcie-gbps", paramLabel = "GB/s", description = "Override the hardware's host<->device bandwidth.")
   Double pcieGBps;
+
+  @Option(names = "--host-link-gbps", paramLabel = "GB/s",
+      description = "Override the box's host-side PCIe bandwidth per direction, shared by its GPUs (--pcie-link shared).")
+  Double hostLinkGBps;
 
   @Option(names = "--l3-read-gbps", paramLabel = "GB/s", description = "Override the hardware's L3 read bandwidth.")
   Double l3ReadGBps;
@@ -571,7 +581,8 @@ public final class SimulateCommand implements Callable<Integer> {
     hw = new HardwareProfile(hw.name(), hw.gpus(), hw.hbmGB(), hw.memFractionStatic(), hw.tflops(), hw.mfu(),
         positive("--pcie-gbps", pcieGBps, hw.pcieGBps()), hw.pcieLatencyUs(), hw.hostGBPerGpu(),
         positive("--l3-read-gbps", l3ReadGBps, hw.l3ReadGBps()), positive("--l3-write-gbps", l3WriteGBps, hw.l3WriteGBps()),
-        l3LatencyUs == null ? hw.l3LatencyUs() : nonNegative("--l3-latency-us", l3LatencyUs));
+        l3LatencyUs == null ? hw.l3LatencyUs() : nonNegative("--l3-latency-us", l3LatencyUs),
+        positive("--host-link-gbps", hostLinkGBps, hw.hostLinkGBps()));
     try {
       wp = WritePolicyKind.parse(writePolicy);
     } catch (IllegalArgumentException e) {
@@ -675,9 +686,17 @@ public final class SimulateCommand implements Callable<Integer> {
     if (!l3Link.equals("private") && !l3Link.equals("shared")) {
       throw usage("Invalid value for option '--l3-link': '" + l3Link + "' (expected private or shared)");
     }
+    if (!pcieLink.equals("private") && !pcieLink.equals("shared")) {
+      throw usage("Invalid value for option '--pcie-link': '" + pcieLink + "' (expected private or shared)");
+    }
+    if (workloadKind == WorkloadKind.multiturn && (l3Link.equals("shared") || pcieLink.equals("shared"))) {
+      throw usage("Invalid value for option '--" + (l3Link.equals("shared") ? "l3" : "pcie") + "-link': 'shared'"
+          + " (shared links run the instances in one global time order, which needs an open-loop workload: trace or"
+          + " synthetic; --workload multiturn decides each next turn from completions)");
+    }
     return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
         hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens, l3,
-        l3Backend, decodeInstances, decodeOffload, l3Link.equals("shared"), mooncake);
+        l3Backend, decodeInstances, decodeOffload, l3Link.equals("shared"), mooncake, pcieLink.equals("shared"));
   }
 
   private Path tracePath() {

@@ -2,6 +2,7 @@ package dev.hicache.simulator.engine;
 
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.core.engine.TieredSimulation;
+import dev.hicache.core.engine.VirtualTimeCluster;
 import dev.hicache.core.tree.MatchTouch;
 import dev.hicache.simulator.workload.ReadAheadWorkload;
 import dev.hicache.simulator.workload.Request;
@@ -17,6 +18,15 @@ import java.util.function.LongConsumer;
  * bytes. One prefill instance serving requests one at a time in arrival order; decode is charged
  * only when {@code decodeNanosPerToken} > 0 (by default the instance only prefills, as a prefill
  * node of a PD-disaggregated deployment).
+ *
+ * <p>With private links each instance serves its request to the end before the next arrival is
+ * routed, and every instance first runs what is due before that arrival. With a shared link
+ * ({@code --l3-link shared}, {@code --pcie-link shared}) that is not enough — a transfer started
+ * later in the replay but earlier in virtual time would have slowed one already timed — so the
+ * instances run in one {@link VirtualTimeCluster}: every event of every instance in global time
+ * order, requests served as jobs that take turns. There the router cannot know when a busy
+ * instance will be free: a new prefix goes to the idle instance free earliest, else to the one with
+ * the fewest requests queued (PD decode instances likewise).
  */
 public final class EngineReplay {
   /** Width of a timeline bucket (arrival time). */
@@ -64,15 +74,7 @@ public final class EngineReplay {
       throw new IllegalArgumentException("capacities above " + Integer.MAX_VALUE + " tokens are not supported by the engine");
     }
     int instances = setup.instances();
-    long[] ttft = new long[1024];
-    long[] queued = new long[1024];
-    long prefetchWait = 0;
-    int n = 0;
-    TreeMap<Integer, long[]> groups = new TreeMap<>(); // group -> {requests, prompt, device, host, ttftSum}
     Request r = new Request();
-    java.util.ArrayList<long[]> timeline = new java.util.ArrayList<>(); // per minute: prompt, cached, d2h, h2d
-    long[] lastD2h = new long[instances], lastH2d = new long[instances];
-    long lastFinish = 0;
     TieredSimulation[] sims = new TieredSimulation[instances];
     Router router = new Router(setup.routing(), instances, pageSize, setup.affinityTokens());
     L3Store l3Store = null;
@@ -94,16 +96,14 @@ public final class EngineReplay {
     L3Store l3 = l3Store;
     ReadAheadWorkload readAhead = null;
     int decoders = setup.decodeInstances();
-    SharedL3Link link = l3 != null && setup.sharedL3Link() ? new SharedL3Link(setup.hardware().l3ReadGBps() * 1e9,
-        setup.hardware().l3WriteGBps() * 1e9, Math.round(setup.hardware().l3LatencyUs() * 1000),
-        setup.shape().bytesPerPage()) : null;
+    BoxLinks links = new BoxLinks(setup);
     TieredSimulation[] decodeSims = new TieredSimulation[decoders];
     try {
       for (int i = 0; i < instances; i++) {
         // PD: prefill instances never decode; the decode instances charge it.
-        sims[i] = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host, setup.costModel(),
+        sims[i] = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host, links.pcie(i, false),
             setup.prefillNanosPerToken(), decoders > 0 ? 0 : setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY,
-            l3, l3 == null ? null : l3Cost(link, sims, i))
+            l3, l3 == null ? null : links.l3(i, false))
             .attention(setup.hardware().attentionNanosPerTokenPair(setup.model(), setup.tp()));
       }
       // A decode instance receives the KV from its prefill instance (no prefill of its own, no
@@ -113,79 +113,56 @@ public final class EngineReplay {
       L3Store decodeL3 = setup.decodeOffload() ? l3 : null;
       for (int i = 0; i < decoders; i++) {
         decodeSims[i] = new TieredSimulation(decodeConfig, setup.shape(), (int) device,
-            decodeL3 == null ? 0 : (int) host, setup.costModel(), 0, setup.decodeNanosPerToken(),
-            MatchTouch.MATCHED_ONLY, decodeL3, decodeL3 == null ? null : l3Cost(link, decodeSims, i));
+            decodeL3 == null ? 0 : (int) host, links.pcie(i, true), 0, setup.decodeNanosPerToken(),
+            MatchTouch.MATCHED_ONLY, decodeL3, decodeL3 == null ? null : links.l3(i, true));
       }
       l3Clock.attach(sims, decodeSims);
       MooncakeL3Model.Stats l3Start = l3 instanceof MooncakeL3Model mm ? mm.stats() : null;
       long[] decodeFreeAt = new long[decoders];
-      long decoded = 0;
       long[] freeAt = new long[instances];
+      Tally tally = new Tally(instances, progress);
       // A second thread reads the workload ahead and, with L3, hashes each prompt's page keys, which
       // the engine then takes instead of hashing (same results: keys are a pure function of tokens;
       // -Dhicache.readAhead=false turns it off to check that, or to time the engine hashing itself).
       if (workload.openLoop() && !"false".equals(System.getProperty("hicache.readAhead"))) {
         workload = readAhead = new ReadAheadWorkload(workload, 64, l3 != null ? pageSize : 0);
       }
-      while (workload.next(r)) {
-        // One global virtual-time order: every instance first runs what is due before this arrival
-        // (its L2->L3 backups included), so what a warm instance has written to the shared L3 by
-        // then is there for a cold one, and nothing written later is.
-        if (instances > 1 || decoders > 0) {
-          for (TieredSimulation s : sims) s.advanceTo(r.arrivalNanos);
-          for (TieredSimulation s : decodeSims) s.advanceTo(r.arrivalNanos);
-        }
-        int target = router.route(r.tokens, freeAt);
-        TieredSimulation sim = sims[target];
-        // Without PD the instance decodes too and caches the answer when the workload knows it
-        // (cache_finished_req); a PD prefill instance never sees the output.
-        TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, null, r.outputTokens, r.pageKeys)
-            : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens, r.pageKeys);
-        freeAt[target] = o.finishedAtNanos();
-        long finished = o.finishedAtNanos();
-        if (decoders > 0) {
-          int d = 0;
-          for (int i = 1; i < decoders; i++) if (decodeFreeAt[i] < decodeFreeAt[d]) d = i;
-          int[] sequence = r.tokens;
-          if (setup.decodeOffload() && r.outputIds != null) {
-            sequence = Arrays.copyOf(r.tokens, r.tokens.length + r.outputIds.length);
-            System.arraycopy(r.outputIds, 0, sequence, r.tokens.length, r.outputIds.length);
+      if (links.any()) {
+        runInOneTimeOrder(workload, r, sims, decodeSims, router, tally);
+      } else {
+        while (workload.next(r)) {
+          // One global virtual-time order: every instance first runs what is due before this arrival
+          // (its L2->L3 backups included), so what a warm instance has written to the shared L3 by
+          // then is there for a cold one, and nothing written later is.
+          if (instances > 1 || decoders > 0) {
+            for (TieredSimulation s : sims) s.advanceTo(r.arrivalNanos);
+            for (TieredSimulation s : decodeSims) s.advanceTo(r.arrivalNanos);
           }
-          TieredSimulation.Outcome od = decodeSims[d].submit(o.readyAtNanos(), sequence, r.outputTokens);
-          decodeFreeAt[d] = od.finishedAtNanos();
-          finished = od.finishedAtNanos();
-          decoded++;
+          int target = router.route(r.tokens, freeAt);
+          TieredSimulation sim = sims[target];
+          // Without PD the instance decodes too and caches the answer when the workload knows it
+          // (cache_finished_req); a PD prefill instance never sees the output.
+          TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, null, r.outputTokens, r.pageKeys)
+              : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens, r.pageKeys);
+          freeAt[target] = o.finishedAtNanos();
+          long finished = o.finishedAtNanos();
+          if (decoders > 0) {
+            int d = 0;
+            for (int i = 1; i < decoders; i++) if (decodeFreeAt[i] < decodeFreeAt[d]) d = i;
+            TieredSimulation.Outcome od = decodeSims[d].submit(o.readyAtNanos(), decodeSequence(r), r.outputTokens);
+            decodeFreeAt[d] = od.finishedAtNanos();
+            finished = od.finishedAtNanos();
+            tally.decoded++;
+          }
+          tally.record(r, target, sim, o, finished, workload);
         }
-        long t = o.readyAtNanos() - r.arrivalNanos;
-        if (n == ttft.length) {
-          ttft = Arrays.copyOf(ttft, n * 2);
-          queued = Arrays.copyOf(queued, n * 2);
-        }
-        queued[n] = o.startedAtNanos() - r.arrivalNanos;
-        prefetchWait += o.admittedAtNanos() - o.startedAtNanos();
-        ttft[n++] = t;
-        long[] g = groups.computeIfAbsent(r.group, k -> new long[6]);
-        g[0]++;
-        g[1] += o.promptTokens();
-        g[2] += o.deviceHitTokens();
-        g[3] += o.hostHitTokens() - o.storageHitTokens();
-        g[4] += t;
-        g[5] += o.storageHitTokens();
-        lastFinish = Math.max(lastFinish, finished);
-        int bucket = (int) Math.min(Integer.MAX_VALUE - 1, r.arrivalNanos / TIMELINE_BUCKET_NANOS);
-        while (timeline.size() <= bucket) timeline.add(new long[4]);
-        long[] b = timeline.get(bucket);
-        long d2h = sim.metrics().counter("hicache_backup_bytes");
-        long h2d = sim.metrics().counter("load_back_bytes");
-        b[0] += o.promptTokens();
-        b[1] += o.cachedTokens();
-        b[2] += d2h - lastD2h[target];
-        b[3] += h2d - lastH2d[target];
-        lastD2h[target] = d2h;
-        lastH2d[target] = h2d;
-        workload.completed(r, finished);
-        if (progress != null && (n & 255) == 0) progress.accept(n);
       }
+      long decoded = tally.decoded;
+      int n = tally.n;
+      long[] ttft = tally.ttft, queued = tally.queued;
+      long prefetchWait = tally.prefetchWait, lastFinish = tally.lastFinish;
+      TreeMap<Integer, long[]> groups = tally.groups;
+      java.util.List<long[]> timeline = tally.timeline;
       long requests = 0, prompt = 0, dev = 0, hst = 0, unc = 0, d2h = 0, h2d = 0, evD = 0, evH = 0, sto = 0;
       long l3Read = 0, l3Write = 0;
       TreeMap<String, Long> prefetch = new TreeMap<>();
@@ -224,7 +201,7 @@ public final class EngineReplay {
       return new EngineResult(setup, workload.describe() + (givenL3 != null ? "; L3 prepopulated by a first run" : ""), workload.groupName(), requests, prompt, dev, hst - sto, sto,
           unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
           percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
-          System.nanoTime() - t0, decoded, decodeL3Write, link == null ? 0 : link.sharedTransfers(), queueing,
+          System.nanoTime() - t0, decoded, decodeL3Write, links.sharedL3Transfers(), queueing,
           l3 instanceof MooncakeL3Model mm ? mm.stats().since(l3Start) : null);
     } finally {
       if (readAhead != null) readAhead.close();
@@ -240,10 +217,136 @@ public final class EngineReplay {
     }
   }
 
-  /** The instance's L3 cost: its own link, or its view of the shared one (reading its clock once it exists). */
-  private dev.hicache.core.prefetch.L3CostModel l3Cost(SharedL3Link link, TieredSimulation[] group, int i) {
-    if (link == null) return setup.l3CostModel();
-    return link.forInstance(() -> group[i] == null ? 0 : group[i].now());
+  /** The sequence a decode instance holds: the prompt, plus the output when it offloads to L3 and knows it. */
+  private int[] decodeSequence(Request r) {
+    if (!setup.decodeOffload() || r.outputIds == null) return r.tokens;
+    int[] sequence = Arrays.copyOf(r.tokens, r.tokens.length + r.outputIds.length);
+    System.arraycopy(r.outputIds, 0, sequence, r.tokens.length, r.outputIds.length);
+    return sequence;
+  }
+
+  /**
+   * The replay on shared links: all instances in one global virtual-time order. Each request is a
+   * job on its instance, handed over at its arrival; the next arrival is routed once everything
+   * due before it has run. Routing and the choice of decode instance know only the past: an idle
+   * instance's last finish, a busy one's queue.
+   */
+  private void runInOneTimeOrder(Workload workload, Request r, TieredSimulation[] sims, TieredSimulation[] decodeSims,
+      Router router, Tally tally) throws IOException {
+    if (!workload.openLoop()) {
+      throw new IllegalArgumentException("shared links (--l3-link shared, --pcie-link shared) need an open-loop"
+          + " workload (trace or synthetic): " + workload.describe() + " decides its next request from completions,"
+          + " which on shared links are known only in global time order");
+    }
+    int instances = sims.length, decoders = decodeSims.length;
+    long[] lastFinish = new long[instances], decodeLastFinish = new long[decoders];
+    long[] key = new long[instances];
+    try (VirtualTimeCluster cluster = new VirtualTimeCluster()) {
+      for (TieredSimulation s : sims) cluster.add(s);
+      for (TieredSimulation s : decodeSims) cluster.add(s);
+      while (workload.next(r)) {
+        cluster.runUntil(r.arrivalNanos);
+        Request q = copy(r);
+        for (int i = 0; i < instances; i++) key[i] = freeKey(cluster.jobs(i), lastFinish[i]);
+        int target = router.route(q.tokens, key);
+        TieredSimulation sim = sims[target];
+        cluster.submit(target, q.arrivalNanos, () -> decoders > 0
+            ? sim.submit(q.arrivalNanos, q.tokens, null, q.outputTokens, q.pageKeys)
+            : sim.submit(q.arrivalNanos, q.tokens, q.outputIds, q.outputTokens, q.pageKeys), o -> {
+              lastFinish[target] = o.finishedAtNanos();
+              if (decoders == 0) {
+                tally.record(q, target, sim, o, o.finishedAtNanos(), workload);
+                return;
+              }
+              int d = 0;
+              for (int i = 1; i < decoders; i++) {
+                long ki = freeKey(cluster.jobs(instances + i), decodeLastFinish[i]);
+                if (ki < freeKey(cluster.jobs(instances + d), decodeLastFinish[d])) d = i;
+              }
+              int dd = d;
+              int[] sequence = decodeSequence(q);
+              cluster.submit(instances + d, o.readyAtNanos(),
+                  () -> decodeSims[dd].submit(o.readyAtNanos(), sequence, q.outputTokens), od -> {
+                    decodeLastFinish[dd] = od.finishedAtNanos();
+                    tally.decoded++;
+                    tally.record(q, target, sim, o, od.finishedAtNanos(), workload);
+                  });
+            });
+      }
+      cluster.drain();
+    }
+  }
+
+  /** Routing key: an idle instance by when it became free, then busy ones by their queue. */
+  private static long freeKey(int jobs, long lastFinish) {
+    return jobs == 0 ? lastFinish : Long.MAX_VALUE / 2 + jobs;
+  }
+
+  /** The fields a request's job and its report need (the workload reuses {@code r}). */
+  private static Request copy(Request r) {
+    Request q = new Request();
+    q.arrivalNanos = r.arrivalNanos;
+    q.tokens = r.tokens;
+    q.outputTokens = r.outputTokens;
+    q.group = r.group;
+    q.outputIds = r.outputIds;
+    q.origin = r.origin;
+    q.pageKeys = r.pageKeys;
+    return q;
+  }
+
+  /** Per-request figures as requests finish: TTFT, queueing, groups, the timeline. */
+  private static final class Tally {
+    long[] ttft = new long[1024];
+    long[] queued = new long[1024];
+    long prefetchWait;
+    int n;
+    long decoded;
+    long lastFinish;
+    final TreeMap<Integer, long[]> groups = new TreeMap<>(); // group -> {requests, prompt, device, host, ttftSum, storage}
+    final java.util.ArrayList<long[]> timeline = new java.util.ArrayList<>(); // per minute: prompt, cached, d2h, h2d
+    final long[] lastD2h;
+    final long[] lastH2d;
+    final LongConsumer progress;
+
+    Tally(int instances, LongConsumer progress) {
+      lastD2h = new long[instances];
+      lastH2d = new long[instances];
+      this.progress = progress;
+    }
+
+    void record(Request r, int target, TieredSimulation sim, TieredSimulation.Outcome o, long finished,
+        Workload workload) {
+      long t = o.readyAtNanos() - r.arrivalNanos;
+      if (n == ttft.length) {
+        ttft = Arrays.copyOf(ttft, n * 2);
+        queued = Arrays.copyOf(queued, n * 2);
+      }
+      queued[n] = o.startedAtNanos() - r.arrivalNanos;
+      prefetchWait += o.admittedAtNanos() - o.startedAtNanos();
+      ttft[n++] = t;
+      long[] g = groups.computeIfAbsent(r.group, k -> new long[6]);
+      g[0]++;
+      g[1] += o.promptTokens();
+      g[2] += o.deviceHitTokens();
+      g[3] += o.hostHitTokens() - o.storageHitTokens();
+      g[4] += t;
+      g[5] += o.storageHitTokens();
+      lastFinish = Math.max(lastFinish, finished);
+      int bucket = (int) Math.min(Integer.MAX_VALUE - 1, r.arrivalNanos / TIMELINE_BUCKET_NANOS);
+      while (timeline.size() <= bucket) timeline.add(new long[4]);
+      long[] b = timeline.get(bucket);
+      long d2h = sim.metrics().counter("hicache_backup_bytes");
+      long h2d = sim.metrics().counter("load_back_bytes");
+      b[0] += o.promptTokens();
+      b[1] += o.cachedTokens();
+      b[2] += d2h - lastD2h[target];
+      b[3] += h2d - lastH2d[target];
+      lastD2h[target] = d2h;
+      lastH2d[target] = h2d;
+      workload.completed(r, finished);
+      if (progress != null && (n & 255) == 0) progress.accept(n);
+    }
   }
 
   /** Which instance serves a request. */

@@ -13,15 +13,26 @@ import dev.hicache.simulator.model.ModelProfile;
  * deployment is PD-disaggregated: the {@code instances} only prefill (and write to L3 as HiCache
  * does), each request then decodes on the decode instance free earliest ({@code
  * decodeNanosPerToken} per output token), which with {@code decodeOffload} writes the page-aligned
- * prompt + output to the shared L3 (spec hicache.md §8.6). With {@code sharedL3Link} every
- * instance's L3 reads and writes share one link ({@link SharedL3Link}); otherwise each instance has
- * its own. With {@code l3Backend} mooncake the shared L3 is {@link MooncakeL3Model} with {@code
+ * prompt + output to the shared L3 (spec hicache.md §8.6). With {@code sharedL3Link} the
+ * instances of a box share its L3 link (one per direction) and with {@code sharedPcieLink} the host
+ * side of its PCIe ({@link BoxLinks}); otherwise each instance has its own links. With {@code
+ * l3Backend} mooncake the shared L3 is {@link MooncakeL3Model} with {@code
  * mooncake}'s lease and eviction settings.
  */
 public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp,
     KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken,
     int instances, String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances,
-    boolean decodeOffload, boolean sharedL3Link, MooncakeL3Model.Params mooncake) {
+    boolean decodeOffload, boolean sharedL3Link, MooncakeL3Model.Params mooncake, boolean sharedPcieLink) {
+
+  /** Each GPU with its own PCIe link (no host-side limit). */
+  public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
+      long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken, int instances,
+      String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances, boolean decodeOffload,
+      boolean sharedL3Link, MooncakeL3Model.Params mooncake) {
+    this(config, model, hardware, tp, shape, deviceTokens, hostTokens, prefillNanosPerToken, decodeNanosPerToken,
+        instances, routing, affinityTokens, l3Tokens, l3Backend, decodeInstances, decodeOffload, sharedL3Link, mooncake,
+        false);
+  }
 
   /** The Mooncake model's settings: Mooncake's defaults unless given ({@code --l3 mooncake}). */
   public EngineSetup {

@@ -6,11 +6,21 @@ import java.util.Map;
 /**
  * The machine instances run on: its GPU count and, per GPU, HBM, the share SGLang gives to weights plus KV
  * ({@code --mem-fraction-static}), dense BF16 throughput and the fraction of it prefill reaches,
- * the host–device link, and the host memory the host tier may use.
+ * the host–device link, and the host memory the host tier may use; for the whole box, {@code
+ * hostLinkGBps}: what the host side of PCIe (switch uplinks, root complex, DRAM) moves per
+ * direction for all GPUs together ({@code --pcie-link shared}).
  */
 public record HardwareProfile(String name, int gpus, double hbmGB, double memFractionStatic, double tflops, double mfu,
     double pcieGBps, double pcieLatencyUs, double hostGBPerGpu, double l3ReadGBps, double l3WriteGBps,
-    double l3LatencyUs) {
+    double l3LatencyUs, double hostLinkGBps) {
+
+  /** A box whose host side never limits its GPUs' PCIe links (host link = GPUs x PCIe). */
+  public HardwareProfile(String name, int gpus, double hbmGB, double memFractionStatic, double tflops, double mfu,
+      double pcieGBps, double pcieLatencyUs, double hostGBPerGpu, double l3ReadGBps, double l3WriteGBps,
+      double l3LatencyUs) {
+    this(name, gpus, hbmGB, memFractionStatic, tflops, mfu, pcieGBps, pcieLatencyUs, hostGBPerGpu, l3ReadGBps,
+        l3WriteGBps, l3LatencyUs, gpus * pcieGBps);
+  }
 
   public static final Map<String, HardwareProfile> PRESETS = presets();
 
@@ -20,9 +30,13 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
     // it; an 8-GPU box with 2 TiB of DRAM gives each GPU's host tier up to ~200 GB. L3 (Mooncake
     // over RDMA): one 400 Gb/s NIC per GPU ~ 40 GB/s read, half that for writes, 100 us per call --
     // an assumption, not a measurement (the FAST'25 paper reports 87 GB/s over 4 x 200 Gb/s).
-    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, 0.45, 50, 10, 200, 40, 20, 100));
-    m.put("h200-box", new HardwareProfile("h200-box", 8, 141, 0.88, 989, 0.45, 50, 10, 200, 40, 20, 100));
-    m.put("a100-box", new HardwareProfile("a100-box", 8, 80, 0.88, 312, 0.45, 25, 10, 120, 20, 10, 100));
+    // Host link (--pcie-link shared), an assumption, not a measurement: an HGX-style board hangs two
+    // GPUs on each of four PCIe switches, each switch with one x16 uplink to a CPU, so the host side
+    // moves about 4 x 50 GB/s = 200 GB/s per direction for the eight GPUs (Gen4 boxes: 4 x 25); two
+    // sockets of DDR5 (~600 GB/s) do not limit that.
+    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, 0.45, 50, 10, 200, 40, 20, 100, 200));
+    m.put("h200-box", new HardwareProfile("h200-box", 8, 141, 0.88, 989, 0.45, 50, 10, 200, 40, 20, 100, 200));
+    m.put("a100-box", new HardwareProfile("a100-box", 8, 80, 0.88, 312, 0.45, 25, 10, 120, 20, 10, 100, 100));
     return m;
   }
 

@@ -25,6 +25,7 @@ public final class EngineReport {
     m.put("decode_instances", s.decodeInstances());
     m.put("decode_offload", s.decodeOffload());
     m.put("l3_link", s.sharedL3Link() ? "shared" : "private");
+    m.put("pcie_link", s.sharedPcieLink() ? "shared" : "private");
     m.put("kv_bytes_per_token", s.shape().bytesPerToken());
     m.put("page_size", s.config().pageSize());
     m.put("write_policy", s.config().writePolicy().flagName());
@@ -149,6 +150,14 @@ public final class EngineReport {
         s.hardware().l3ReadGBps(), s.hardware().l3WriteGBps(), s.hardware().l3LatencyUs()));
     if (s.instances() > 1) {
       row(sb, "instances", s.instances() + " (private L1 and L2 each; routing " + s.routing() + ")");
+    }
+    if (s.sharedPcieLink() || (s.sharedL3Link() && s.l3Tokens() > 0)) {
+      String pcie = s.sharedPcieLink() ? String.format(Locale.ROOT, "PCIe host side %.0f GB/s per box and direction"
+          + " (each GPU at most %.0f)", s.hardware().hostLinkGBps(), s.hardware().pcieGBps()) : "PCIe private";
+      String l3 = s.sharedL3Link() && s.l3Tokens() > 0 ? String.format(Locale.ROOT, "L3 %.0f/%.0f GB/s per box"
+          + " (%,d transfers shared)", s.hardware().l3ReadGBps(), s.hardware().l3WriteGBps(), r.sharedL3Transfers())
+          : "L3 private";
+      row(sb, "shared links", pcie + "; " + l3 + "; processor sharing, instances in one global time order");
     }
     if (s.decodeInstances() > 0) {
       row(sb, "PD", String.format(Locale.ROOT, "%d prefill instance(s) (the hit ratios below), %d decode instance(s):"
