@@ -120,7 +120,7 @@ public final class EngineReplay {
       MooncakeL3Model.Stats l3Start = l3 instanceof MooncakeL3Model mm ? mm.stats() : null;
       long[] decodeFreeAt = new long[decoders];
       long[] freeAt = new long[instances];
-      Tally tally = new Tally(instances, progress);
+      Tally tally = new Tally(instances, pageSize, progress);
       // A second thread reads the workload ahead and, with L3, hashes each prompt's page keys, which
       // the engine then takes instead of hashing (same results: keys are a pure function of tokens;
       // -Dhicache.readAhead=false turns it off to check that, or to time the engine hashing itself).
@@ -202,7 +202,7 @@ public final class EngineReplay {
           unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
           percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
           System.nanoTime() - t0, decoded, decodeL3Write, links.sharedL3Transfers(), queueing,
-          l3 instanceof MooncakeL3Model mm ? mm.stats().since(l3Start) : null);
+          l3 instanceof MooncakeL3Model mm ? mm.stats().since(l3Start) : null, tally.pageReferences);
     } finally {
       if (readAhead != null) readAhead.close();
       for (TieredSimulation sim : sims) if (sim != null) sim.close();
@@ -309,7 +309,12 @@ public final class EngineReplay {
     final long[] lastH2d;
     final LongConsumer progress;
 
-    Tally(int instances, LongConsumer progress) {
+    /** Full prompt pages of the requests recorded (page events). */
+    long pageReferences;
+    final int pageSize;
+
+    Tally(int instances, int pageSize, LongConsumer progress) {
+      this.pageSize = pageSize;
       lastD2h = new long[instances];
       lastH2d = new long[instances];
       this.progress = progress;
@@ -325,6 +330,7 @@ public final class EngineReplay {
       queued[n] = o.startedAtNanos() - r.arrivalNanos;
       prefetchWait += o.admittedAtNanos() - o.startedAtNanos();
       ttft[n++] = t;
+      pageReferences += r.tokens.length / pageSize;
       long[] g = groups.computeIfAbsent(r.group, k -> new long[6]);
       g[0]++;
       g[1] += o.promptTokens();

@@ -14,6 +14,7 @@ import java.util.SortedMap;
  * @param sharedL3Transfers L3 reads and writes that shared the link with another (shared link only)
  * @param queueing how long requests waited before their prefill could start
  * @param mooncakeL3 what the Mooncake model's pool did during this run ({@code --l3 mooncake}; else null)
+ * @param pageReferences full prompt pages of all requests (sum of floor(prompt / page size)); 0 = unknown
  */
 public record EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
     long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
@@ -21,7 +22,21 @@ public record EngineResult(EngineSetup setup, String workload, String groupName,
     java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
     long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
     long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing,
-    MooncakeL3Model.Stats mooncakeL3) {
+    MooncakeL3Model.Stats mooncakeL3, long pageReferences) {
+
+  /** Without the count of page references (0: unknown; no page events per second in the report). */
+  public EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
+      long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
+      long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
+      java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
+      long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
+      long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing,
+      MooncakeL3Model.Stats mooncakeL3) {
+    this(setup, workload, groupName, requests, promptTokens, deviceHitTokens, hostHitTokens, storageHitTokens,
+        uncachedRequests, deviceToHostBytes, hostToDeviceBytes, evictedDeviceTokens, evictedHostTokens, l3ReadPages,
+        l3WritePages, prefetchOutcomes, ttftP50, ttftP90, ttftP99, ttftMean, virtualNanos, groups, timeline, wallNanos,
+        decodedRequests, decodeL3WritePages, sharedL3Transfers, queueing, mooncakeL3, 0);
+  }
 
   /** Without the Mooncake model (any other L3 backend). */
   public EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
@@ -69,6 +84,15 @@ public record EngineResult(EngineSetup setup, String workload, String groupName,
 
   private double ratio(long tokens) {
     return promptTokens == 0 ? 0 : (double) tokens / promptTokens;
+  }
+
+  /**
+   * Page events per second of replay wall time: full prompt pages looked up ({@link
+   * #pageReferences()}, the sum of floor(prompt / page size), as the L1-only replay counts them)
+   * per second; 0 when unknown.
+   */
+  public double pageEventsPerSecond() {
+    return pageReferences <= 0 || wallNanos <= 0 ? 0 : pageReferences / (wallNanos / 1e9);
   }
 
   public double wallSeconds() {

@@ -76,6 +76,8 @@ public final class EngineReport {
     m.put("uncached_requests", r.uncachedRequests());
     m.put("virtual_seconds", String.format(Locale.ROOT, "%.3f", r.virtualNanos() / 1e9));
     m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
+    m.put("page_references", r.pageReferences());
+    m.put("page_events_per_second", String.format(Locale.ROOT, "%.0f", r.pageEventsPerSecond()));
     if (note != null) m.put("note", note);
     return m;
   }
@@ -206,7 +208,10 @@ public final class EngineReport {
           L1Report.ratio(div(a[3], a[1])), L1Report.ratio(div(a[5], a[1])), ms(a[0] == 0 ? 0 : a[4] / a[0]))));
     }
     row(sb, "virtual time", String.format(Locale.ROOT, "%.1f s", r.virtualNanos() / 1e9));
-    row(sb, "wall time", String.format(Locale.ROOT, "%.3f s", r.wallSeconds()));
+    row(sb, "wall time", r.pageReferences() > 0
+        ? String.format(Locale.ROOT, "%.3f s (%,.0f page events/s over %,d page refs)", r.wallSeconds(),
+            r.pageEventsPerSecond(), r.pageReferences())
+        : String.format(Locale.ROOT, "%.3f s", r.wallSeconds()));
     return sb.toString();
   }
 

@@ -143,5 +143,13 @@ class ReadAheadWorkloadTest {
     }
     assertThat(hashedByEngine.storageHitTokens()).as("the run must use L3 for this to mean anything").isPositive();
     assertThat(summary(readAhead)).isEqualTo(summary(hashedByEngine));
+    // Page events: every request's full prompt pages, as the L1-only replay counts them.
+    long pages = 0;
+    try (Workload w = trace(head)) {
+      Request r = new Request();
+      while (w.next(r)) pages += r.tokens.length / 64;
+    }
+    assertThat(readAhead.pageReferences()).isEqualTo(pages).isEqualTo(hashedByEngine.pageReferences());
+    assertThat(readAhead.pageEventsPerSecond()).isPositive();
   }
 }
