@@ -45,7 +45,8 @@ import picocli.CommandLine.Spec;
       "Replay a workload through the HiCache engine in virtual time (hit ratios, TTFT, link bytes).",
       "With no arguments: the bundled Mooncake FAST'25 conversation trace,",
       "Llama-3-8B on an H100 box (8 TP-1 instances, prefix-affinity routing), L1 + L2",
-      "(--hicache-ratio 2) + a shared 30M-token L3, write_through, lru, prefetch timeout.",
+      "(--hicache-ratio 2) + a shared 30M-token L3 (the embedded store, process-private, LRU),",
+      "write_through, lru, prefetch timeout.",
       "--l1-only: the frozen L1-only replay of the reference values (spec/mooncake.md 10.4)."
     })
 public final class SimulateCommand implements Callable<Integer> {
@@ -86,11 +87,17 @@ public final class SimulateCommand implements Callable<Integer> {
       description = "L3 (the embedded store, shared by all instances) in tokens; 0 = no L3 (default 30M).")
   Long l3CapacityTokens;
 
-  @Option(names = "--l3", paramLabel = "BACKEND", defaultValue = "memory",
-      description = "memory (default: an in-memory LRU model of a shared pool), local (the embedded store,"
-          + " hicache-l3-local, in a temporary folder) or mooncake (a model of a Mooncake Store pool: leases,"
-          + " watermark eviction every 10 ms, puts that fail when full).")
+  @Option(names = "--l3", paramLabel = "BACKEND", defaultValue = "local",
+      description = "local (default: the embedded store, hicache-l3-local, in its process-private mode: its slab in"
+          + " this process's memory), memory (an in-memory LRU pool model) or mooncake (a model of a Mooncake Store"
+          + " pool: leases, watermark eviction every 10 ms, puts that fail when full).")
   String l3Backend;
+
+  @Option(names = "--l3-eviction", paramLabel = "POLICY", defaultValue = "lru",
+      description = "--l3 local: the embedded store's eviction: lru (default here: exact least recently used,"
+          + " Mooncake's policy) or w-tinylfu (the store's own default, Caffeine's W-TinyLFU: a new page rarer than"
+          + " the victim is not kept; slower).")
+  String l3Eviction;
 
   @Option(names = "--mooncake-lease-ttl-ms", paramLabel = "MS", defaultValue = "10000",
       description = "--l3 mooncake: the master's default_kv_lease_ttl, how long an exist or get protects an object"
@@ -367,6 +374,8 @@ public final class SimulateCommand implements Callable<Integer> {
       }
     }
     String note = setup.l3Tokens() == 0 ? null : (setup.l3Backend().equals("local") ? "L3 is the embedded store"
+            + " (hicache-l3-local, process-private, " + setup.l3Eviction().flagName() + " eviction; --l3 memory: an"
+            + " in-memory LRU pool model)"
         : setup.l3Backend().equals("mooncake") ? "L3 is a model of a Mooncake Store pool (objects = pages of one"
             + " size; leases, watermark eviction, puts that fail when full; README Simulator)"
         : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")
@@ -636,7 +645,13 @@ public final class SimulateCommand implements Callable<Integer> {
           + device + ", L2 " + host + ")");
     }
     if (!List.of("memory", "local", "mooncake").contains(l3Backend)) {
-      throw usage("Invalid value for option '--l3': '" + l3Backend + "' (expected memory, local or mooncake)");
+      throw usage("Invalid value for option '--l3': '" + l3Backend + "' (expected local, memory or mooncake)");
+    }
+    dev.hicache.l3.local.LocalL3Config.Eviction eviction;
+    try {
+      eviction = dev.hicache.l3.local.LocalL3Config.Eviction.parse(l3Eviction);
+    } catch (IllegalArgumentException e) {
+      throw usage("Invalid value for option '--l3-eviction': '" + l3Eviction + "' (expected lru or w-tinylfu)");
     }
     dev.hicache.simulator.engine.MooncakeL3Model.Params mooncake;
     try {
@@ -696,7 +711,8 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
         hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens, l3,
-        l3Backend, decodeInstances, decodeOffload, l3Link.equals("shared"), mooncake, pcieLink.equals("shared"));
+        l3Backend, decodeInstances, decodeOffload, l3Link.equals("shared"), mooncake, pcieLink.equals("shared"),
+        eviction);
   }
 
   private Path tracePath() {

@@ -53,6 +53,7 @@ public final class EngineReplay {
     if (setup.l3Tokens() == 0) throw new IllegalArgumentException("prepopulating L3 needs an L3");
     long pages = setup.l3Tokens() / setup.config().pageSize();
     L3Store shared = setup.l3Backend().equals("mooncake") ? new MooncakeL3Model(pages, setup.mooncake(), l3Clock)
+        : setup.l3Backend().equals("local") ? EmbeddedL3.open(pages, setup.l3Eviction()).store()
         : new MemoryL3Store(pages);
     try (Workload first = workloads.get()) {
       run(first, null, shared);
@@ -84,7 +85,7 @@ public final class EngineReplay {
     } else if (setup.l3Tokens() > 0) {
       long l3Pages = setup.l3Tokens() / pageSize;
       if (setup.l3Backend().equals("local")) {
-        EmbeddedL3 e = EmbeddedL3.open(l3Pages);
+        EmbeddedL3 e = EmbeddedL3.open(l3Pages, setup.l3Eviction());
         l3Store = e.store();
         l3Owner = e;
       } else if (setup.l3Backend().equals("mooncake")) {

@@ -3,6 +3,7 @@ package dev.hicache.simulator.engine;
 import dev.hicache.api.KvShape;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.core.engine.CostModel;
+import dev.hicache.l3.local.LocalL3Config;
 import dev.hicache.simulator.model.HardwareProfile;
 import dev.hicache.simulator.model.ModelProfile;
 
@@ -17,12 +18,24 @@ import dev.hicache.simulator.model.ModelProfile;
  * instances of a box share its L3 link (one per direction) and with {@code sharedPcieLink} the host
  * side of its PCIe ({@link BoxLinks}); otherwise each instance has its own links. With {@code
  * l3Backend} mooncake the shared L3 is {@link MooncakeL3Model} with {@code
- * mooncake}'s lease and eviction settings.
+ * mooncake}'s lease and eviction settings; with local it is the embedded store, process-private,
+ * evicting by {@code l3Eviction} (default LRU).
  */
 public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp,
     KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken,
     int instances, String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances,
-    boolean decodeOffload, boolean sharedL3Link, MooncakeL3Model.Params mooncake, boolean sharedPcieLink) {
+    boolean decodeOffload, boolean sharedL3Link, MooncakeL3Model.Params mooncake, boolean sharedPcieLink,
+    LocalL3Config.Eviction l3Eviction) {
+
+  /** The embedded store ({@code --l3 local}) evicting exactly least recently used. */
+  public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
+      long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken, int instances,
+      String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances, boolean decodeOffload,
+      boolean sharedL3Link, MooncakeL3Model.Params mooncake, boolean sharedPcieLink) {
+    this(config, model, hardware, tp, shape, deviceTokens, hostTokens, prefillNanosPerToken, decodeNanosPerToken,
+        instances, routing, affinityTokens, l3Tokens, l3Backend, decodeInstances, decodeOffload, sharedL3Link, mooncake,
+        sharedPcieLink, null);
+  }
 
   /** Each GPU with its own PCIe link (no host-side limit). */
   public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
@@ -34,9 +47,10 @@ public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProf
         false);
   }
 
-  /** The Mooncake model's settings: Mooncake's defaults unless given ({@code --l3 mooncake}). */
+  /** The Mooncake model's settings: Mooncake's defaults unless given ({@code --l3 mooncake}); LRU for {@code --l3 local}. */
   public EngineSetup {
     if (mooncake == null) mooncake = MooncakeL3Model.Params.DEFAULTS;
+    if (l3Eviction == null) l3Eviction = LocalL3Config.Eviction.LRU;
   }
 
   /** The Mooncake model (if {@code l3Backend} is mooncake) with Mooncake's default settings. */

@@ -263,13 +263,35 @@ class MainTest {
         "--no-report"};
     Run withL3 = run(concat(common, "--l3-capacity-tokens", "100000"));
     assertThat(withL3.code()).as(withL3.err()).isZero();
-    assertThat(withL3.out()).contains("\"tiers\":\"L1+L2+L3\"", "\"l3_backend\":\"memory\"");
+    assertThat(withL3.out()).contains("\"tiers\":\"L1+L2+L3\"", "\"l3_backend\":\"local\""); // the default
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"l3_hit_ratio\":([0-9.]+)").matcher(withL3.out());
     assertThat(m.find()).isTrue();
     assertThat(Double.parseDouble(m.group(1))).as(withL3.out()).isPositive();
     Run noL3 = run(concat(common, "--l3-capacity-tokens", "0"));
     assertThat(hitRatio(withL3.out())).isGreaterThan(hitRatio(noL3.out()));
     assertThat(run("simulate", "--l3", "s3", "--no-report").err()).contains("--l3").contains("'s3'");
+    // The same run on the in-memory LRU model, and on the embedded store with each eviction: the page only L3
+    // can serve is served by every one (W-TinyLFU too: the store holds far more than these pages).
+    for (String[] backend : new String[][] {{"--l3", "memory"}, {"--l3-eviction", "lru"}, {"--l3-eviction", "w-tinylfu"}}) {
+      Run other = run(concat(concat(common, "--l3-capacity-tokens", "100000"), backend));
+      assertThat(other.code()).as(other.err()).isZero();
+      assertThat(hitRatio(other.out())).as(String.join(" ", backend)).isEqualTo(hitRatio(withL3.out()));
+    }
+    Run bad = run("simulate", "--l3-eviction", "fifo", "--no-report");
+    assertThat(bad.code()).isEqualTo(64);
+    assertThat(bad.err()).contains("--l3-eviction").contains("'fifo'").contains("lru");
+  }
+
+  @Test
+  void simulate_prepopulateL3_usesTheEmbeddedStoreByDefault() {
+    Run r = run("simulate", "--workload", "multiturn", "--num-clients", "8", "--num-rounds", "2", "--request-length",
+        "1024", "--instances", "1", "--l1-capacity-tokens", "4096", "--l2-capacity-tokens", "8192", "--prepopulate-l3",
+        "--format", "json", "--no-report");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("\"l3_backend\":\"local\"");
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"l3_hit_ratio\":([0-9.]+)").matcher(r.out());
+    assertThat(m.find()).isTrue();
+    assertThat(Double.parseDouble(m.group(1))).as("the second run finds the first run's pages in L3").isGreaterThan(0.5);
   }
 
   static String[] concat(String[] a, String... b) {
