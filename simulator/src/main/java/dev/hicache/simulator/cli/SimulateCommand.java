@@ -704,11 +704,6 @@ public final class SimulateCommand implements Callable<Integer> {
     if (!pcieLink.equals("private") && !pcieLink.equals("shared")) {
       throw usage("Invalid value for option '--pcie-link': '" + pcieLink + "' (expected private or shared)");
     }
-    if (workloadKind == WorkloadKind.multiturn && (l3Link.equals("shared") || pcieLink.equals("shared"))) {
-      throw usage("Invalid value for option '--" + (l3Link.equals("shared") ? "l3" : "pcie") + "-link': 'shared'"
-          + " (shared links run the instances in one global time order, which needs an open-loop workload: trace or"
-          + " synthetic; --workload multiturn decides each next turn from completions)");
-    }
     return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
         hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens, l3,
         l3Backend, decodeInstances, decodeOffload, l3Link.equals("shared"), mooncake, pcieLink.equals("shared"),

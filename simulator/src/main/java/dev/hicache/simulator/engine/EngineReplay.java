@@ -234,10 +234,13 @@ public final class EngineReplay {
    */
   private void runInOneTimeOrder(Workload workload, Request r, TieredSimulation[] sims, TieredSimulation[] decodeSims,
       Router router, Tally tally) throws IOException {
-    if (!workload.openLoop()) {
+    // A closed-loop workload decides its next request from completions, which here are known only
+    // as the cluster reaches them: it is driven one send attempt at a time, after everything due by
+    // the attempt has run.
+    boolean closedLoop = !workload.openLoop();
+    if (closedLoop && workload.nextAttemptNanos() == Long.MIN_VALUE) {
       throw new IllegalArgumentException("shared links (--l3-link shared, --pcie-link shared) need an open-loop"
-          + " workload (trace or synthetic): " + workload.describe() + " decides its next request from completions,"
-          + " which on shared links are known only in global time order");
+          + " workload or one driven attempt by attempt: " + workload.describe());
     }
     int instances = sims.length, decoders = decodeSims.length;
     long[] lastFinish = new long[instances], decodeLastFinish = new long[decoders];
@@ -245,8 +248,16 @@ public final class EngineReplay {
     try (VirtualTimeCluster cluster = new VirtualTimeCluster()) {
       for (TieredSimulation s : sims) cluster.add(s);
       for (TieredSimulation s : decodeSims) cluster.add(s);
-      while (workload.next(r)) {
-        cluster.runUntil(r.arrivalNanos);
+      while (true) {
+        if (closedLoop) {
+          long attemptAt = workload.nextAttemptNanos();
+          if (attemptAt == Long.MAX_VALUE) break;
+          cluster.runUntil(attemptAt);
+          if (!workload.attempt(r)) continue;
+        } else {
+          if (!workload.next(r)) break;
+          cluster.runUntil(r.arrivalNanos);
+        }
         Request q = copy(r);
         for (int i = 0; i < instances; i++) key[i] = freeKey(cluster.jobs(i), lastFinish[i]);
         int target = router.route(q.tokens, key);

@@ -86,35 +86,47 @@ public final class MultiTurnWorkload implements Workload {
 
   @Override public boolean next(Request r) {
     if (sent == total) return false;
-    while (true) {
-      while (!future.isEmpty() && future.peek().readyAt() <= now) readyList.add(future.poll().client());
-      while (!inFlight.isEmpty() && inFlight.peek() <= now) inFlight.poll();
-      boolean canSend = inFlight.size() + sentUnfinished.size() < p.maxParallel() && !readyList.isEmpty();
-      int client = -1;
-      if (canSend) {
-        int i = p.readyQueuePolicy().equals("fifo") ? 0 : rnd.nextInt(readyList.size());
-        client = readyList.remove(i);
-      }
-      long sendAt = now;
-      now += gapNanos(); // bench_multiturn sleeps after every pop attempt, even an empty one
-      if (client < 0) {
-        if (readyList.isEmpty() && inFlight.isEmpty() && sentUnfinished.isEmpty() && !future.isEmpty()) {
-          now = Math.max(now, future.peek().readyAt()); // nothing to do until a turn is ready
-        }
-        continue;
-      }
-      round[client]++;
-      r.arrivalNanos = sendAt;
-      r.tokens = Arrays.copyOf(history[client], historyLen[client]);
-      r.outputTokens = p.outputLength();
-      r.outputIds = new int[p.outputLength()]; // what completed() appends to the history
-      for (int j = 0; j < r.outputIds.length; j++) r.outputIds[j] = tokenOf(client, round[client], j, 0);
-      r.group = round[client];
-      r.origin = client;
-      sentUnfinished.add(sendAt);
-      sent++;
-      return true;
+    while (!attempt(r)) {
+      // nothing went out at this attempt: the sender pops again after its gap
     }
+    return true;
+  }
+
+  /** When the sender next tries to pop a ready turn; {@link Long#MAX_VALUE} once every turn was sent. */
+  @Override public long nextAttemptNanos() {
+    return sent == total ? Long.MAX_VALUE : now;
+  }
+
+  /** One pop attempt of the sender at {@link #nextAttemptNanos()}: true with {@code r} filled if a turn went out. */
+  @Override public boolean attempt(Request r) {
+    if (sent == total) return false;
+    while (!future.isEmpty() && future.peek().readyAt() <= now) readyList.add(future.poll().client());
+    while (!inFlight.isEmpty() && inFlight.peek() <= now) inFlight.poll();
+    boolean canSend = inFlight.size() + sentUnfinished.size() < p.maxParallel() && !readyList.isEmpty();
+    int client = -1;
+    if (canSend) {
+      int i = p.readyQueuePolicy().equals("fifo") ? 0 : rnd.nextInt(readyList.size());
+      client = readyList.remove(i);
+    }
+    long sendAt = now;
+    now += gapNanos(); // bench_multiturn sleeps after every pop attempt, even an empty one
+    if (client < 0) {
+      if (readyList.isEmpty() && inFlight.isEmpty() && sentUnfinished.isEmpty() && !future.isEmpty()) {
+        now = Math.max(now, future.peek().readyAt()); // nothing to do until a turn is ready
+      }
+      return false;
+    }
+    round[client]++;
+    r.arrivalNanos = sendAt;
+    r.tokens = Arrays.copyOf(history[client], historyLen[client]);
+    r.outputTokens = p.outputLength();
+    r.outputIds = new int[p.outputLength()]; // what completed() appends to the history
+    for (int j = 0; j < r.outputIds.length; j++) r.outputIds[j] = tokenOf(client, round[client], j, 0);
+    r.group = round[client];
+    r.origin = client;
+    sentUnfinished.add(sendAt);
+    sent++;
+    return true;
   }
 
   @Override public void completed(Request r, long finishedAtNanos) {

@@ -31,5 +31,23 @@ public interface Workload extends Closeable {
     return false;
   }
 
+  /**
+   * A closed-loop workload that can be driven one send attempt at a time (the replay on shared
+   * links, where completions are known only in global time order): when its next attempt happens,
+   * {@link Long#MAX_VALUE} once no request remains; {@link Long#MIN_VALUE} (the default) when it
+   * cannot be driven so.
+   */
+  default long nextAttemptNanos() {
+    return Long.MIN_VALUE;
+  }
+
+  /**
+   * One send attempt at {@link #nextAttemptNanos()}, after every completion up to then was
+   * reported: true with {@code r} filled if a request goes out, false if none does then.
+   */
+  default boolean attempt(Request r) throws IOException {
+    throw new UnsupportedOperationException(describe() + " cannot be driven one send attempt at a time");
+  }
+
   @Override default void close() throws IOException {}
 }
