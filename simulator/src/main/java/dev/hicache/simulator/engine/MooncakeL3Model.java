@@ -29,9 +29,9 @@ import java.util.function.LongSupplier;
  *       used > high watermark, or a put failed since the last pass that evicted (and eviction ratio >
  *       0), it evicts {@code ceil(N × target)} objects, target = max(ratio, used − watermark +
  *       ratio), N = the objects it could evict were their leases over (here: all of them — no pins,
- *       no reads in flight); only objects whose lease has expired, oldest lease timeout first. The
- *       lower bound max(target / 2, used − watermark) only drives Mooncake's second pass, which
- *       evicts soft-pinned objects; HiCache pins nothing, so that pass never finds more here.
+ *       no reads in flight); only objects whose lease has expired, oldest lease timeout first. Below
+ *       the lower bound max(target / 2, used − watermark) Mooncake runs a second pass over
+ *       soft-pinned objects; HiCache pins nothing, so here such a pass is only counted.
  *   <li>{@link #remove} and {@link #clear} are forced, as the real backend's are: they ignore leases.
  * </ul>
  *
@@ -110,14 +110,16 @@ public final class MooncakeL3Model implements L3Store {
    *     had failed), including passes that found nothing to evict
    * @param leaseBlockedEvictions over all passes, pages a pass aimed to evict but could not because
    *     their leases were live
+   * @param passesBelowLowerBound passes that evicted fewer than {@code ceil(N × lower bound)}: where
+   *     Mooncake runs its second pass (soft-pinned objects, none here) and logs that it fell short
    */
   public record Stats(long objects, long capacityPages, long puts, long putsFailedNoSpace, long evictions,
-      long evictionPasses, long leaseBlockedEvictions) {
+      long evictionPasses, long leaseBlockedEvictions, long passesBelowLowerBound) {
     /** The counts since {@code start} (objects: now). */
     public Stats since(Stats start) {
       return new Stats(objects, capacityPages, puts - start.puts, putsFailedNoSpace - start.putsFailedNoSpace,
           evictions - start.evictions, evictionPasses - start.evictionPasses,
-          leaseBlockedEvictions - start.leaseBlockedEvictions);
+          leaseBlockedEvictions - start.leaseBlockedEvictions, passesBelowLowerBound - start.passesBelowLowerBound);
     }
   }
 
@@ -149,7 +151,7 @@ public final class MooncakeL3Model implements L3Store {
   private long now = Long.MIN_VALUE;
   private long nextTick = 0;
   private boolean needEviction;
-  private long puts, putsFailed, evictions, passes, leaseBlocked;
+  private long puts, putsFailed, evictions, passes, leaseBlocked, belowLowerBound;
   private boolean closed;
 
   /**
@@ -177,7 +179,7 @@ public final class MooncakeL3Model implements L3Store {
   }
 
   public synchronized Stats stats() {
-    return new Stats(size, capacityPages, puts, putsFailed, evictions, passes, leaseBlocked);
+    return new Stats(size, capacityPages, puts, putsFailed, evictions, passes, leaseBlocked, belowLowerBound);
   }
 
   /** Pages held now. */
@@ -353,6 +355,7 @@ public final class MooncakeL3Model implements L3Store {
       if (idle > 0) {
         passes += idle;
         leaseBlocked += idle * wanted;
+        belowLowerBound += idle; // they evict nothing, and the lower bound is at least one object
       }
       nextTick = until;
     }
@@ -387,6 +390,9 @@ public final class MooncakeL3Model implements L3Store {
     }
     evictions += evicted;
     leaseBlocked += wanted - evicted;
+    // Mooncake's second pass would now take soft-pinned objects up to the lower bound; there are none.
+    double lowerBound = evictionLowerBound(target, used, params.highWatermark());
+    if (evicted < Math.min(n, (long) Math.ceil(n * lowerBound))) belowLowerBound++;
     if (evicted > 0) {
       needEviction = false;
       return -1;

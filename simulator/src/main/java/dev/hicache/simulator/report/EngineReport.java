@@ -73,6 +73,7 @@ public final class EngineReport {
     m.put("l3_evictions", mc ? r.mooncakeL3().evictions() : "-");
     m.put("l3_eviction_passes", mc ? r.mooncakeL3().evictionPasses() : "-");
     m.put("l3_lease_blocked_evictions", mc ? r.mooncakeL3().leaseBlockedEvictions() : "-");
+    m.put("l3_eviction_passes_below_lower_bound", mc ? r.mooncakeL3().passesBelowLowerBound() : "-");
     m.put("uncached_requests", r.uncachedRequests());
     m.put("virtual_seconds", String.format(Locale.ROOT, "%.3f", r.virtualNanos() / 1e9));
     m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
@@ -189,9 +190,9 @@ public final class EngineReport {
       if (r.mooncakeL3() != null) {
         var p = r.mooncakeL3();
         row(sb, "L3 pool", String.format(Locale.ROOT, "%,d pages written, %,d puts failed for no space"
-            + " (NO_AVAILABLE_HANDLE); %,d evicted in %,d passes, %,d blocked by live leases; %,d of %,d pages held",
-            p.puts(), p.putsFailedNoSpace(), p.evictions(), p.evictionPasses(), p.leaseBlockedEvictions(), p.objects(),
-            p.capacityPages()));
+            + " (NO_AVAILABLE_HANDLE); %,d evicted in %,d passes (%,d below the lower bound), %,d blocked by live"
+            + " leases; %,d of %,d pages held", p.puts(), p.putsFailedNoSpace(), p.evictions(), p.evictionPasses(),
+            p.passesBelowLowerBound(), p.leaseBlockedEvictions(), p.objects(), p.capacityPages()));
       }
       row(sb, "L3 bytes", String.format(Locale.ROOT, "%.2f GB read, %.2f GB written (modelled: pages x %,d bytes)",
           r.l3ReadPages() * (double) s.shape().bytesPerPage() / 1e9, r.l3WritePages() * (double) s.shape().bytesPerPage() / 1e9,

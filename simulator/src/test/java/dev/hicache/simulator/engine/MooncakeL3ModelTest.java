@@ -79,6 +79,7 @@ class MooncakeL3ModelTest {
     // used 1.0 > 0.90: target = 0.15, ceil(100 x 0.15) = 15 of the 100 objects; then 0.85 <= 0.90.
     assertThat(m.stats().evictions()).isEqualTo(15);
     assertThat(m.stats().evictionPasses()).isEqualTo(1);
+    assertThat(m.stats().passesBelowLowerBound()).isZero();
     clock[0] = 100 * TICK;
     m.now();
     assertThat(m.stats().evictions()).as("below the watermark nothing more goes").isEqualTo(15);
@@ -116,6 +117,7 @@ class MooncakeL3ModelTest {
     assertThat(s.evictionPasses()).as("one pass every 10 ms from 10 ms to 5 s").isEqualTo(500);
     // each pass aimed at ceil(4 x 0.15) = 1 object and found it leased
     assertThat(s.leaseBlockedEvictions()).isEqualTo(500);
+    assertThat(s.passesBelowLowerBound()).as("each evicted 0 < ceil(4 x 0.10)").isEqualTo(500);
     clock[0] = 10_000 * MS;
     assertThat(put(m, 4)).as("the leases ran out at 10 s; the pass at 10 s evicted one").isTrue();
     assertThat(m.stats().evictions()).isEqualTo(1);
@@ -224,7 +226,7 @@ class MooncakeL3ModelTest {
     final Map<PageKey, Obj> objects = new HashMap<>();
     long now = Long.MIN_VALUE, nextTick, grants;
     boolean needEviction;
-    long puts, putsFailed, evictions, passes, leaseBlocked;
+    long puts, putsFailed, evictions, passes, leaseBlocked, belowLowerBound;
 
     Reference(long capacity, long ttlMs, double watermark, double ratio) {
       this.capacity = capacity;
@@ -254,6 +256,8 @@ class MooncakeL3ModelTest {
       expired.sort(Comparator.comparingLong((Map.Entry<PageKey, Obj> e) -> e.getValue().lease)
           .thenComparingLong(e -> e.getValue().grant));
       long evicted = Math.min(wanted, expired.size());
+      double lowerBound = Math.max(0.5 * target, used - watermark);
+      if (evicted < Math.min(n, (long) Math.ceil(n * lowerBound))) belowLowerBound++;
       for (int i = 0; i < evicted; i++) objects.remove(expired.get(i).getKey());
       evictions += evicted;
       leaseBlocked += wanted - evicted;
@@ -420,9 +424,10 @@ class MooncakeL3ModelTest {
       assertThat(new ArrayList<>(after.entrySet())).as(at).containsExactlyElementsOf(ref.leases().entrySet());
       m.contents().forEach((k, v) -> assertThat(v[0][0]).as(at).isEqualTo(ref.objects.get(k).value));
       MooncakeL3Model.Stats s = m.stats();
-      assertThat(List.of(s.puts(), s.putsFailedNoSpace(), s.evictions(), s.evictionPasses(), s.leaseBlockedEvictions()))
-          .as(at + " puts, failed, evictions, passes, blocked")
-          .isEqualTo(List.of(ref.puts, ref.putsFailed, ref.evictions, ref.passes, ref.leaseBlocked));
+      assertThat(List.of(s.puts(), s.putsFailedNoSpace(), s.evictions(), s.evictionPasses(), s.leaseBlockedEvictions(),
+          s.passesBelowLowerBound()))
+          .as(at + " puts, failed, evictions, passes, blocked, below the lower bound")
+          .isEqualTo(List.of(ref.puts, ref.putsFailed, ref.evictions, ref.passes, ref.leaseBlocked, ref.belowLowerBound));
       assertThat(m.needEviction()).as(at).isEqualTo(ref.needEviction);
       // Invariants, checked on the model itself.
       assertThat(m.size()).as(at + ": capacity").isLessThanOrEqualTo(setup.capacity());
