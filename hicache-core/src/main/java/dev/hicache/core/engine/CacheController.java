@@ -177,6 +177,13 @@ final class CacheController implements DeviceEvictionHandler {
 
   StorageController storage() { return storage; }
 
+  /** The caller never modifies a prompt it handed over: requests keep it instead of a copy. */
+  private boolean promptsUnmodified;
+
+  void promptsUnmodified() {
+    promptsUnmodified = true;
+  }
+
   void attachStorage(StorageController sc) {
     if (storage != null) throw new IllegalStateException("a storage controller is already attached");
     storage = sc;
@@ -319,7 +326,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (pageKeys != null && pageKeys.length > tokens.length / ps) {
       throw new IllegalArgumentException(pageKeys.length + " page keys for a prompt of " + tokens.length / ps + " full pages");
     }
-    CacheRequest r = new CacheRequest(tokens.clone(), priority);
+    CacheRequest r = new CacheRequest(promptsUnmodified ? tokens : tokens.clone(), priority);
     r.pageKeys = pageKeys;
     r.pageSize = ps;
     MatchResult m = tree.matchPrefix(r.tokens, Tokens.pageAligned(tokens.length - 1, ps));
@@ -536,7 +543,8 @@ final class CacheController implements DeviceEvictionHandler {
    * tree already held (spec §3.6), and starts the backups the write policy asks for.
    */
   private int insertComputed(CacheRequest r, int[] tokens, int kvTokens, boolean chunked) {
-    if (tokens.length < r.tokens.length || !Arrays.equals(tokens, 0, r.tokens.length, r.tokens, 0, r.tokens.length)) {
+    if (tokens != r.tokens
+        && (tokens.length < r.tokens.length || !Arrays.equals(tokens, 0, r.tokens.length, r.tokens, 0, r.tokens.length))) {
       throw new IllegalArgumentException("tokens must start with the request's prompt");
     }
     if (kvTokens < 0 || kvTokens > tokens.length || kvTokens > r.capacityTokens()) {

@@ -332,6 +332,7 @@ public final class HiCache implements AutoCloseable {
     private RankGroup rankGroup = RankGroup.single();
     private PrefetchPolicy prefetchPolicy;
     private PageKey namespaceSeed;
+    private boolean promptsUnmodified;
 
     private Builder(HiCacheConfig config) {
       if (config == null) throw new IllegalArgumentException("config is required");
@@ -378,6 +379,15 @@ public final class HiCache implements AutoCloseable {
 
     /** The namespace seed of page-hash chains that start at the root (spec §4.3). */
     public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
+
+    /**
+     * The engine promises never to modify a token array after handing it to {@link HiCache#enqueue},
+     * {@link HiCache#admit} or {@link HiCache#finish} (SGLang's requests keep their ids as they are):
+     * the cache then keeps references to them instead of defensive copies. Default false (copies):
+     * with the promise broken, a request's prefetched or cached pages could be filed under tokens
+     * it does not hold.
+     */
+    public Builder promptsUnmodified(boolean v) { promptsUnmodified = v; return this; }
 
     /** What a splitting match touches (default SGLang's {@link MatchTouch#TRAVERSED}). */
     public Builder matchTouch(MatchTouch t) { matchTouch = t; return this; }
@@ -446,6 +456,7 @@ public final class HiCache implements AutoCloseable {
       CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), config.writePolicy(),
           device, host, port, metrics, config.loadBackThreshold(), driver, c);
       if (det != null) det.bind(controller);
+      if (promptsUnmodified) controller.promptsUnmodified();
       if (l3Store != null) {
         if (host == null) throw new IllegalArgumentException("--hicache-storage-backend needs a host tier (L3 pages pass through L2)");
         L3PageIo io = new L3PageIo(l3Store, hostPool, ps, metrics);
@@ -453,7 +464,8 @@ public final class HiCache implements AutoCloseable {
             : new ThreadedL3Port(io);
         StorageController.Builder sb = StorageController.builder(tree, controller.hostPages(hostPool), l3).config(config)
             .rankGroup(rankGroup).clock(c).metrics(metrics).namespaceSeed(namespaceSeed)
-            .deviceTokens(device.capacity() * ps).mla(shape.mla()).pageBytes(shape.bytesPerPage());
+            .deviceTokens(device.capacity() * ps).mla(shape.mla()).pageBytes(shape.bytesPerPage())
+            .promptsUnmodified(promptsUnmodified);
         if (prefetchPolicy != null) sb.policy(prefetchPolicy);
         StorageController sc = sb.build();
         controller.attachStorage(sc);

@@ -84,7 +84,10 @@ public final class TieredSimulation implements AutoCloseable {
     if (prefillNanosPerToken < 0 || decodeNanosPerToken < 0) throw new IllegalArgumentException("compute times must be >= 0");
     this.metrics = new InMemoryMetrics();
     HiCache.Builder b = HiCache.builder(config).metadataOnly(shape, deviceTokens, hostTokens).deterministic(cost)
-        .metrics(metrics).matchTouch(matchTouch);
+        .metrics(metrics).matchTouch(matchTouch)
+        // submit() serves a request to its end before it returns, and nothing here modifies a prompt:
+        // the cache may keep the caller's arrays instead of copying every prompt twice.
+        .promptsUnmodified(true);
     if (l3 != null) {
       if (hostTokens == 0) throw new IllegalArgumentException("an L3 store needs a host tier: give the host pool a capacity");
       b.storage(l3);

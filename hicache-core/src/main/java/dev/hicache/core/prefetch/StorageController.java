@@ -66,6 +66,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   private final Clock clock;
   private final MetricsSink metrics;
   private final PageHasher hasher;
+  /** The caller never modifies a prompt it handed over: a prefetch keeps it instead of a copy. */
+  private final boolean promptsUnmodified;
   private final PageKey namespaceSeed;
   private final int ps;
   private final int threshold;
@@ -138,6 +140,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     this.slots = b.slots;
     this.pageBytes = b.pageBytes;
     this.alarmAfterRequests = b.alarmAfterRequests;
+    this.promptsUnmodified = b.promptsUnmodified;
     long hostTokens = (long) host.capacityPages() * ps;
     long computed = (long) (0.8 * (hostTokens - (long) b.deviceTokens));
     long limit;
@@ -209,7 +212,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       ownedPages += hp.length;
     }
     tree.protectHost(anchor);
-    int[] own = tokens.clone();
+    int[] own = promptsUnmodified ? tokens : tokens.clone();
     // Hashed as the query reads them: pages past its first chunk with a miss never need a key.
     List<PageKey> keys = new LazyPageKeys(hasher, prior, own, matched, matched + aligned, pageKeys);
     PrefetchOperation op = new PrefetchOperation(rid, anchor, own, matched, aligned, clock.nanos(), keys);
@@ -818,6 +821,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     private boolean mla;
     private long pageBytes;
     private int alarmAfterRequests = 100;
+    private boolean promptsUnmodified;
 
     private Builder(HiRadixTree tree, HostPages host, L3Port port) {
       if (tree == null || host == null || port == null) throw new IllegalArgumentException("tree, host pages and L3 port are required");
@@ -857,6 +861,9 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
 
     /** Queued requests after which writes without any prefetch raise the alarm (default 100). */
     public Builder alarmAfterRequests(int n) { alarmAfterRequests = n; return this; }
+
+    /** See {@link dev.hicache.core.engine.HiCache.Builder#promptsUnmodified}: keep the caller's array, no copy. */
+    public Builder promptsUnmodified(boolean v) { promptsUnmodified = v; return this; }
 
     public StorageController build() {
       if (config == null || group == null || clock == null || metrics == null) throw new IllegalArgumentException("config, rank group, clock and metrics must not be null");
