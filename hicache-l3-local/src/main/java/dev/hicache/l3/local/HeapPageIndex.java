@@ -162,12 +162,27 @@ final class HeapPageIndex implements PageIndex {
     words(key);
     int i = find();
     if (i < 0 || !entryAt(i).equals(expected)) return false;
+    release(entryOf(table[i]));
+    delete(i);
+    return true;
+  }
+
+  @Override public synchronized boolean removeIfAt(PageKey key, int slot, int generation) {
+    open();
+    words(key);
+    int i = find();
+    if (i < 0) return false;
     int n = entryOf(table[i]);
+    if (entries[n * STRIDE + META] != (((long) (slot + 1) << 32) | (generation & 0xFFFF_FFFFL))) return false;
+    release(n);
+    delete(i);
+    return true;
+  }
+
+  private void release(int n) {
     entries[n * STRIDE + META] = 0;
     if (freeTop == free.length) free = Arrays.copyOf(free, free.length * 2);
     free[freeTop++] = n;
-    delete(i);
-    return true;
   }
 
   /** Empties table position {@code i}, moving later members of its probe run up so no lookup stops early. */

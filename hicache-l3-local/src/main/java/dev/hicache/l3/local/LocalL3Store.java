@@ -88,7 +88,10 @@ public final class LocalL3Store implements L3Store {
   private final PageIndex index;
   private final MetricsSink metrics;
   private final Cache<PageKey, Integer> policy; // W-TinyLFU, else null
-  private final SlotLru lru; // LRU (process-private only), else null; its monitor also guards link-and-free
+  private final SlotLru lru; // LRU (process-private only), else null
+  // Process-private: the index's monitor, held for a whole batch (the index's own and the LRU's
+  // critical sections then nest in it at the cost of a recursive lock); null when shared.
+  private final Object privateLock;
   private final int pid = (int) ProcessHandle.current().pid();
   private final AtomicInteger cursor = new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 20));
   // Slots this process freed, tried first by the next allocations: in steady state every write is
@@ -113,6 +116,7 @@ public final class LocalL3Store implements L3Store {
     this.slab = slab;
     this.index = index;
     this.metrics = metrics;
+    this.privateLock = directory == null ? index : null;
     if (config.eviction() == LocalL3Config.Eviction.LRU) {
       this.lru = new SlotLru(slab.slotCount);
       this.policy = null;
@@ -494,7 +498,7 @@ public final class LocalL3Store implements L3Store {
       policy.get(key, k -> slab.slotBytes);
       return;
     }
-    synchronized (lru) {
+    synchronized (privateLock) {
       // Only while the slot still holds the page: a slot freed meanwhile must not be linked.
       long w = slab.word(slot);
       if (SlabFile.state(w) == SlabFile.COMMITTED && SlabFile.generation(w) == generation) lru.toTail(slot);
@@ -504,7 +508,7 @@ public final class LocalL3Store implements L3Store {
   /** LRU: frees the least recently used page while every slot holds a page, so the next claim finds one at once. */
   private void makeRoomLru() {
     while (true) {
-      synchronized (lru) {
+      synchronized (privateLock) {
         if (lru.size() < slab.slotCount) return;
       }
       if (!evictLru()) return;
@@ -534,7 +538,7 @@ public final class LocalL3Store implements L3Store {
   /** Frees a slot this process let go of, and remembers it for the next allocation. */
   private void freeSlot(int slot, int generation) {
     if (lru != null) {
-      synchronized (lru) {
+      synchronized (privateLock) {
         if (!slab.free(slot, generation)) return;
         lru.unlink(slot);
       }
@@ -578,12 +582,12 @@ public final class LocalL3Store implements L3Store {
   /** LRU: drops the least recently used page that can be dropped; false if none can. */
   private boolean evictLru() {
     int tries;
-    synchronized (lru) {
+    synchronized (privateLock) {
       tries = lru.size();
     }
     for (; tries > 0; tries--) {
       int s;
-      synchronized (lru) {
+      synchronized (privateLock) {
         s = lru.coldest();
         if (s < 0) return false;
       }
@@ -591,7 +595,7 @@ public final class LocalL3Store implements L3Store {
         count(evictions, "l3_evictions", null);
         return true;
       }
-      synchronized (lru) {
+      synchronized (privateLock) {
         // Another thread is removing its page (it frees and unlinks the slot next), or its header
         // no longer names the page: try the next one.
         if (lru.coldest() == s) lru.toTail(s);
@@ -605,10 +609,10 @@ public final class LocalL3Store implements L3Store {
     long w = slab.word(s);
     if (SlabFile.state(w) != SlabFile.COMMITTED) return false;
     PageKey k = headerKey(s);
-    PageIndex.Entry e = k == null ? null : index.get(k);
-    if (e != null && e.slot() == s && e.generation() == SlabFile.generation(w) && index.remove(k, e)) {
+    int gen = SlabFile.generation(w);
+    if (k != null && index.removeIfAt(k, s, gen)) {
       if (policy != null) policy.invalidate(k);
-      freeSlot(s, e.generation());
+      freeSlot(s, gen);
       return true;
     }
     return false;
@@ -700,7 +704,11 @@ public final class LocalL3Store implements L3Store {
     try {
       if (closed) throw new IllegalStateException(where() + " is closed");
       try {
-        return op.get();
+        if (privateLock == null) return op.get();
+        // One monitor per batch instead of one per index or LRU step (the per-page cost on stub pages).
+        synchronized (privateLock) {
+          return op.get();
+        }
       } catch (IllegalArgumentException | L3Exception e) {
         throw e;
       } catch (RuntimeException e) {

@@ -40,6 +40,12 @@ interface PageIndex extends AutoCloseable {
   /** Removes the key only if it still maps to {@code expected} ({@link #DAMAGED}: to a damaged value). */
   boolean remove(PageKey key, Entry expected);
 
+  /** Removes the key only if its entry names {@code slot} at {@code generation}. */
+  default boolean removeIfAt(PageKey key, int slot, int generation) {
+    Entry e = get(key);
+    return e != null && e.slot() == slot && e.generation() == generation && remove(key, e);
+  }
+
   /** Visits every key (weakly consistent); the visitor may not change the index. */
   void forEachKey(Consumer<PageKey> visitor);
 

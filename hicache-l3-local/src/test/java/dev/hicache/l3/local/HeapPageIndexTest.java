@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The process-private index against a {@link HashMap} reference model: random sequences of
- * putIfAbsent, conditional remove, get, locate and rehash, with the table's invariants (size,
+ * putIfAbsent, conditional remove (by entry and by slot), get, locate and rehash, with the table's invariants (size,
  * at most half full, every entry reachable from its home) and full agreement with the model
  * checked after every step.
  */
@@ -74,6 +74,14 @@ class HeapPageIndexTest {
         int min = HeapPageIndex.MIN_CAPACITY;
         while (min / 2 < model.size()) min <<= 1;
         index.rehash(min << (int) ((op >>> 20) & 3));
+      }
+      case 6 -> { // remove by slot and generation: the present ones, or (odd value bits) others
+        PageIndex.Entry present = model.get(k);
+        boolean exact = present != null && (op & (1L << 40)) == 0;
+        int slot = exact ? present.slot() : e.slot(), gen = exact ? present.generation() : e.generation();
+        boolean names = present != null && present.slot() == slot && present.generation() == gen;
+        assertThat(index.removeIfAt(k, slot, gen)).isEqualTo(names);
+        if (names) model.remove(k);
       }
       default -> assertThat(index.get(k)).isEqualTo(model.get(k));
     }
