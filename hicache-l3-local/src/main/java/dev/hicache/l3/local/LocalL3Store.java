@@ -99,6 +99,9 @@ public final class LocalL3Store implements L3Store {
   private static final int MAX_FREED_HINTS = 4096;
   private final ConcurrentLinkedQueue<Integer> freedHints = new ConcurrentLinkedQueue<>();
   private final AtomicInteger freedHintCount = new AtomicInteger();
+  // Process-private: the same hints as a plain stack, used under privateLock (no node or boxing per free).
+  private final int[] freedStack;
+  private int freedTop;
   private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
@@ -117,6 +120,7 @@ public final class LocalL3Store implements L3Store {
     this.index = index;
     this.metrics = metrics;
     this.privateLock = directory == null ? index : null;
+    this.freedStack = directory == null ? new int[MAX_FREED_HINTS] : null;
     if (config.eviction() == LocalL3Config.Eviction.LRU) {
       this.lru = new SlotLru(slab.slotCount);
       this.policy = null;
@@ -519,6 +523,12 @@ public final class LocalL3Store implements L3Store {
 
   private long allocate() {
     for (int attempt = 0; attempt < ALLOCATION_ATTEMPTS; attempt++) {
+      if (freedStack != null) {
+        while (freedTop > 0) {
+          long claim = slab.tryClaim(freedStack[--freedTop], pid);
+          if (claim >= 0) return claim;
+        }
+      }
       for (Integer hint; (hint = freedHints.poll()) != null; ) {
         freedHintCount.decrementAndGet();
         long claim = slab.tryClaim(hint, pid);
@@ -545,7 +555,9 @@ public final class LocalL3Store implements L3Store {
     } else if (!slab.free(slot, generation)) {
       return;
     }
-    if (freedHintCount.incrementAndGet() <= MAX_FREED_HINTS) {
+    if (freedStack != null) {
+      if (freedTop < freedStack.length) freedStack[freedTop++] = slot;
+    } else if (freedHintCount.incrementAndGet() <= MAX_FREED_HINTS) {
       freedHints.offer(slot);
     } else {
       freedHintCount.decrementAndGet();
