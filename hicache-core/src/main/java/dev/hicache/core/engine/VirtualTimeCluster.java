@@ -22,7 +22,8 @@ import java.util.function.Supplier;
  * hand-off. Ties: members in the order they were added, the driver (its {@link #runUntil} target)
  * after every member at the same time — so an arrival at t sees everything due at t.
  *
- * <p>The driver is the thread that calls {@link #runUntil}, {@link #submit} and {@link #drain};
+ * <p>The driver is the thread that calls {@link #runUntil}, {@link #submit} and {@link #drain}
+ * (cheapest on a virtual thread, as the members' threads are);
  * job callbacks run on the member's thread while it holds the baton, at the job's finish in
  * virtual time, and may {@link #submit} further jobs. Not for concurrent use by several drivers.
  */
@@ -282,7 +283,9 @@ public final class VirtualTimeCluster implements AutoCloseable {
   }
 
   private void startThread(Member m) {
-    Thread t = Thread.ofPlatform().daemon().name("hicache-sim-instance-" + m.index).unstarted(m::run);
+    // Virtual threads: a hand-off is a continuation switch, not an OS wake-up (a default replay on
+    // shared links makes about three per request). Best with a driver on a virtual thread too.
+    Thread t = Thread.ofVirtual().name("hicache-sim-instance-" + m.index).unstarted(m::run);
     m.thread = t;
     t.start();
   }

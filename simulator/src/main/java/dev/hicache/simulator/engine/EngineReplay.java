@@ -129,7 +129,7 @@ public final class EngineReplay {
         workload = readAhead = new ReadAheadWorkload(workload, 64, l3 != null ? pageSize : 0);
       }
       if (links.any()) {
-        runInOneTimeOrder(workload, r, sims, decodeSims, router, tally);
+        onVirtualThread(workload, r, sims, decodeSims, router, tally);
       } else {
         while (workload.next(r)) {
           // One global virtual-time order: every instance first runs what is due before this arrival
@@ -287,6 +287,29 @@ public final class EngineReplay {
       }
       cluster.drain();
     }
+  }
+
+  /** {@link #runInOneTimeOrder} on a virtual thread: the cluster's hand-offs are then continuation switches. */
+  private void onVirtualThread(Workload workload, Request r, TieredSimulation[] sims, TieredSimulation[] decodeSims,
+      Router router, Tally tally) throws IOException {
+    Throwable[] failed = new Throwable[1];
+    Thread driver = Thread.ofVirtual().name("hicache-sim-driver").start(() -> {
+      try {
+        runInOneTimeOrder(workload, r, sims, decodeSims, router, tally);
+      } catch (Throwable e) {
+        failed[0] = e;
+      }
+    });
+    try {
+      driver.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while replaying", e);
+    }
+    if (failed[0] instanceof IOException io) throw io;
+    if (failed[0] instanceof RuntimeException re) throw re;
+    if (failed[0] instanceof Error er) throw er;
+    if (failed[0] != null) throw new IllegalStateException(failed[0]);
   }
 
   /** Routing key: an idle instance by when it became free, then busy ones by their queue. */
