@@ -144,10 +144,21 @@ public final class L3PageIo {
     return pool != null || data.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == key.toInt64();
   }
 
+  // The production port calls one instance from its read and write lanes at once: no shared
+  // scratch. A stub page (metadata-only simulation) is checksummed from one small array, without
+  // the key's byte copy and the direct buffer view a real page needs.
   static long crc(PageKey key, MemorySegment data) {
     CRC32C c = new CRC32C();
-    c.update(key.bytes());
-    c.update(data.asByteBuffer());
+    long n = data.byteSize();
+    if (n <= 64) {
+      byte[] b = new byte[PageKey.BYTES + (int) n];
+      key.writeTo(b, 0);
+      MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, b, PageKey.BYTES, (int) n);
+      c.update(b, 0, b.length);
+    } else {
+      c.update(key.bytes());
+      c.update(data.asByteBuffer());
+    }
     return c.getValue();
   }
 
