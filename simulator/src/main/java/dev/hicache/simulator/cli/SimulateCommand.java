@@ -380,7 +380,9 @@ public final class SimulateCommand implements Callable<Integer> {
             + " size; leases, watermark eviction, puts that fail when full; README Simulator)"
         : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")
         + "; metadata mode: presence, hit lengths and timings are real, L3 bytes are modelled (pages x KV bytes per page)"
-        + (setup.instances() > 1 ? "; instances advance together in virtual time before each arrival (a"
+        + (setup.sharedPcieLink() || (setup.sharedL3Link() && setup.l3Tokens() > 0)
+            ? "; shared links: all instances run in one global virtual-time order, event by event"
+            : setup.instances() > 1 ? "; instances advance together in virtual time before each arrival (a"
             + " request's own copies may run ahead of the others until it is served)" : "");
     return new Run(EngineReport.fields(result, note), EngineReport.text(result, note),
         EngineReport.json(result, note), result, null);
