@@ -159,10 +159,13 @@ public final class VirtualTimeCluster implements AutoCloseable {
     return (m.current == null ? 0 : 1) + m.queue.size();
   }
 
-  /** Runs, in global time order, every member's events and jobs' steps due at or before {@code t}. */
+  /**
+   * Runs, in global time order, every member's events and jobs' steps due at or before {@code t}
+   * (a {@code t} already past is the cluster's time: nothing runs).
+   */
   public void runUntil(long t) {
     driver.thread = Thread.currentThread();
-    driverWish = t;
+    driverWish = Math.max(t, now);
     driverWaiting = true;
     try {
       schedule(driver);

@@ -262,9 +262,12 @@ public final class EngineReplay {
         for (int i = 0; i < instances; i++) key[i] = freeKey(cluster.jobs(i), lastFinish[i]);
         int target = router.route(q.tokens, key);
         TieredSimulation sim = sims[target];
-        cluster.submit(target, q.arrivalNanos, () -> decoders > 0
-            ? sim.submit(q.arrivalNanos, q.tokens, null, q.outputTokens, q.pageKeys)
-            : sim.submit(q.arrivalNanos, q.tokens, q.outputIds, q.outputTokens, q.pageKeys), o -> {
+        // The cluster never goes back: a workload whose arrivals decreased (traces refuse that)
+        // would have the request arrive now, its time to first token still counted from its own.
+        long at = Math.max(q.arrivalNanos, cluster.now());
+        cluster.submit(target, at, () -> decoders > 0
+            ? sim.submit(at, q.tokens, null, q.outputTokens, q.pageKeys)
+            : sim.submit(at, q.tokens, q.outputIds, q.outputTokens, q.pageKeys), o -> {
               lastFinish[target] = o.finishedAtNanos();
               if (decoders == 0) {
                 tally.record(q, target, sim, o, o.finishedAtNanos(), workload);
