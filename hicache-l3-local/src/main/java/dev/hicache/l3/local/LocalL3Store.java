@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -102,6 +104,12 @@ public final class LocalL3Store implements L3Store {
   // Process-private: the same hints as a plain stack, used under privateLock (no node or boxing per free).
   private final int[] freedStack;
   private int freedTop;
+  // Process-private, slots up to IMAGE_MAX_BYTES: a page is assembled (written) or verified (read)
+  // in this heap image and moved to or from its slot in one copy. The slot holds the same bytes
+  // either way; on small pages the per-field native accesses cost more than the page.
+  static final int IMAGE_MAX_BYTES = 64 * 1024;
+  private final byte[] image;
+  private final ByteBuffer imageView;
   private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
@@ -121,6 +129,8 @@ public final class LocalL3Store implements L3Store {
     this.metrics = metrics;
     this.privateLock = directory == null ? index : null;
     this.freedStack = directory == null ? new int[MAX_FREED_HINTS] : null;
+    this.image = directory == null && slab.slotBytes <= IMAGE_MAX_BYTES ? new byte[slab.slotBytes] : null;
+    this.imageView = image == null ? null : ByteBuffer.wrap(image).order(ByteOrder.nativeOrder());
     if (config.eviction() == LocalL3Config.Eviction.LRU) {
       this.lru = new SlotLru(slab.slotCount);
       this.policy = null;
@@ -380,17 +390,7 @@ public final class LocalL3Store implements L3Store {
     }
     int slot = (int) (claim >>> 32), gen = (int) claim;
     MemorySegment s = slab.slot(slot);
-    s.set(ValueLayout.JAVA_INT, 0, SLOT_MAGIC);
-    s.set(ValueLayout.JAVA_INT, PARTS_AT, parts.length);
-    MemorySegment.copy(key.bytes(), 0, s, ValueLayout.JAVA_BYTE, KEY_AT, PageKey.BYTES);
-    long off = header;
-    for (int p = 0; p < parts.length; p++) {
-      s.set(ValueLayout.JAVA_INT, SIZES_AT + 4L * p, (int) parts[p].byteSize());
-      MemorySegment.copy(parts[p], 0, s, off, parts[p].byteSize());
-      off += parts[p].byteSize();
-    }
-    long checksum = PageChecksum.of(s.asSlice(PARTS_AT, length - PARTS_AT));
-    s.set(ValueLayout.JAVA_LONG, CHECKSUM_AT, checksum);
+    long checksum = image != null ? writeImage(s, key, parts, (int) header, (int) length) : writeSlot(s, key, parts, header, length);
     if (config.syncWrites()) slab.force(slot, length);
     PageIndex.Entry entry = new PageIndex.Entry(slot, gen, (int) length, checksum);
     if (index.putIfAbsent(key, entry) != null) {
@@ -409,6 +409,41 @@ public final class LocalL3Store implements L3Store {
     return true;
   }
 
+  /** Writes the page header and parts into the slot and checksums them; returns the checksum. */
+  private static long writeSlot(MemorySegment s, PageKey key, MemorySegment[] parts, long header, long length) {
+    s.set(ValueLayout.JAVA_INT, 0, SLOT_MAGIC);
+    s.set(ValueLayout.JAVA_INT, PARTS_AT, parts.length);
+    MemorySegment.copy(key.bytes(), 0, s, ValueLayout.JAVA_BYTE, KEY_AT, PageKey.BYTES);
+    long off = header;
+    for (int p = 0; p < parts.length; p++) {
+      s.set(ValueLayout.JAVA_INT, SIZES_AT + 4L * p, (int) parts[p].byteSize());
+      MemorySegment.copy(parts[p], 0, s, off, parts[p].byteSize());
+      off += parts[p].byteSize();
+    }
+    long checksum = PageChecksum.of(s.asSlice(PARTS_AT, length - PARTS_AT));
+    s.set(ValueLayout.JAVA_LONG, CHECKSUM_AT, checksum);
+    return checksum;
+  }
+
+  /** {@link #writeSlot} through the heap image (process-private, under its lock): the same slot bytes. */
+  private long writeImage(MemorySegment s, PageKey key, MemorySegment[] parts, int header, int length) {
+    ByteBuffer b = imageView;
+    b.putInt(0, SLOT_MAGIC);
+    b.putInt((int) PARTS_AT, parts.length);
+    key.writeTo(image, (int) KEY_AT);
+    int off = header;
+    for (int p = 0; p < parts.length; p++) {
+      int size = (int) parts[p].byteSize();
+      b.putInt((int) SIZES_AT + 4 * p, size);
+      MemorySegment.copy(parts[p], ValueLayout.JAVA_BYTE, 0, image, off, size);
+      off += size;
+    }
+    long checksum = PageChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT);
+    b.putLong((int) CHECKSUM_AT, checksum);
+    MemorySegment.copy(image, 0, s, ValueLayout.JAVA_BYTE, 0, length);
+    return checksum;
+  }
+
   private boolean readPage(PageKey key, MemorySegment[] target) {
     PageIndex.Entry e = index.get(key);
     if (e == null) return false;
@@ -424,13 +459,29 @@ public final class LocalL3Store implements L3Store {
     }
     byte[] kb = key.bytes();
     MemorySegment s = slab.slot(e.slot()).asSlice(0, e.length());
-    boolean verified = PageChecksum.of(s.asSlice(PARTS_AT, e.length() - PARTS_AT)) == e.checksum() && headerNames(s, kb);
-    boolean fits = verified && shapeMatches(s, target);
-    if (fits) {
-      long off = LocalL3Config.headerBytes(target.length);
-      for (MemorySegment t : target) {
-        MemorySegment.copy(s, off, t, 0, t.byteSize());
-        off += t.byteSize();
+    boolean verified, fits;
+    if (image != null) {
+      // One copy out of the slot; verified and copied to the targets from the image.
+      int length = e.length();
+      MemorySegment.copy(s, ValueLayout.JAVA_BYTE, 0, image, 0, length);
+      verified = PageChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT) == e.checksum() && imageNames(length, kb);
+      fits = verified && imageShapeMatches(target);
+      if (fits) {
+        int off = (int) LocalL3Config.headerBytes(target.length);
+        for (MemorySegment t : target) {
+          MemorySegment.copy(image, off, t, ValueLayout.JAVA_BYTE, 0, (int) t.byteSize());
+          off += (int) t.byteSize();
+        }
+      }
+    } else {
+      verified = PageChecksum.of(s.asSlice(PARTS_AT, e.length() - PARTS_AT)) == e.checksum() && headerNames(s, kb);
+      fits = verified && shapeMatches(s, target);
+      if (fits) {
+        long off = LocalL3Config.headerBytes(target.length);
+        for (MemorySegment t : target) {
+          MemorySegment.copy(s, off, t, 0, t.byteSize());
+          off += t.byteSize();
+        }
       }
     }
     VarHandle.loadLoadFence();
@@ -447,6 +498,26 @@ public final class LocalL3Store implements L3Store {
     if (!fits) return false;
     read.increment();
     touch(key, e.slot(), e.generation());
+    return true;
+  }
+
+  /** {@link #headerNames} on the image holding {@code length} bytes of a slot. */
+  private boolean imageNames(int length, byte[] kb) {
+    ByteBuffer b = imageView;
+    if (b.getInt(0) != SLOT_MAGIC) return false;
+    int parts = b.getInt((int) PARTS_AT);
+    if (parts < 1 || parts > LocalL3Config.MAX_PARTS || LocalL3Config.headerBytes(parts) > length) return false;
+    long total = LocalL3Config.headerBytes(parts);
+    for (int p = 0; p < parts; p++) total += Integer.toUnsignedLong(b.getInt((int) SIZES_AT + 4 * p));
+    return total == length && Arrays.equals(image, (int) KEY_AT, (int) KEY_AT + PageKey.BYTES, kb, 0, PageKey.BYTES);
+  }
+
+  private boolean imageShapeMatches(MemorySegment[] target) {
+    ByteBuffer b = imageView;
+    if (b.getInt((int) PARTS_AT) != target.length) return false;
+    for (int p = 0; p < target.length; p++) {
+      if (b.getInt((int) SIZES_AT + 4 * p) != target[p].byteSize()) return false;
+    }
     return true;
   }
 

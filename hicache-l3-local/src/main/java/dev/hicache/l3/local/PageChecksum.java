@@ -14,6 +14,15 @@ import java.util.zip.CRC32C;
 final class PageChecksum {
   private PageChecksum() {}
 
+  /** The same checksum over {@code len} bytes of a heap array from {@code off}. */
+  static long of(byte[] bytes, int off, int len) {
+    CRC32C c = new CRC32C();
+    c.update(bytes, off, len);
+    CRC32 d = new CRC32();
+    d.update(bytes, off, len);
+    return (c.getValue() << 32) | d.getValue();
+  }
+
   static long of(MemorySegment bytes) {
     ByteBuffer b = bytes.asByteBuffer();
     CRC32C c = new CRC32C();
