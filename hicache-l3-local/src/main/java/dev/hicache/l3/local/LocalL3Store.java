@@ -101,7 +101,8 @@ public final class LocalL3Store implements L3Store {
   private static final int MAX_FREED_HINTS = 4096;
   private final ConcurrentLinkedQueue<Integer> freedHints = new ConcurrentLinkedQueue<>();
   private final AtomicInteger freedHintCount = new AtomicInteger();
-  // Process-private: the same hints as a plain stack, used under privateLock (no node or boxing per free).
+  // Process-private: every free slot on a plain stack, used under privateLock (no node or boxing per
+  // free): it starts with all slots (lowest on top) and a claim always pops, filling or full alike.
   private final int[] freedStack;
   private int freedTop;
   // Process-private, slots up to IMAGE_MAX_BYTES: a page is assembled (written) or verified (read)
@@ -128,7 +129,11 @@ public final class LocalL3Store implements L3Store {
     this.index = index;
     this.metrics = metrics;
     this.privateLock = directory == null ? index : null;
-    this.freedStack = directory == null ? new int[MAX_FREED_HINTS] : null;
+    this.freedStack = directory == null ? new int[slab.slotCount] : null;
+    if (freedStack != null) {
+      for (int i = 0; i < freedStack.length; i++) freedStack[i] = freedStack.length - 1 - i;
+      freedTop = freedStack.length;
+    }
     this.image = directory == null && slab.slotBytes <= IMAGE_MAX_BYTES ? new byte[slab.slotBytes] : null;
     this.imageView = image == null ? null : ByteBuffer.wrap(image).order(ByteOrder.nativeOrder());
     if (config.eviction() == LocalL3Config.Eviction.LRU) {
