@@ -122,6 +122,7 @@ public final class EngineReplay {
       long[] decodeFreeAt = new long[decoders];
       long[] freeAt = new long[instances];
       Tally tally = new Tally(instances, pageSize, progress);
+      tally.l3PageBytes = setup.shape().bytesPerPage();
       // A second thread reads the workload ahead and, with L3, hashes each prompt's page keys, which
       // the engine then takes instead of hashing (same results: keys are a pure function of tokens;
       // -Dhicache.readAhead=false turns it off to check that, or to time the engine hashing itself).
@@ -342,10 +343,15 @@ public final class EngineReplay {
     long decoded;
     long lastFinish;
     final TreeMap<Integer, long[]> groups = new TreeMap<>(); // group -> {requests, prompt, device, host, ttftSum, storage}
-    final java.util.ArrayList<long[]> timeline = new java.util.ArrayList<>(); // per minute: prompt, cached, d2h, h2d
+    // per minute of arrival: prompt, cached, D->H bytes, H->D bytes, L3 read bytes, L3 write bytes
+    final java.util.ArrayList<long[]> timeline = new java.util.ArrayList<>();
     final long[] lastD2h;
     final long[] lastH2d;
+    final long[] lastL3Read;
+    final long[] lastL3Write;
     final LongConsumer progress;
+    /** KV bytes an L3 page stands for (metadata-only pages are stubs). */
+    long l3PageBytes;
 
     /** Full prompt pages of the requests recorded (page events). */
     long pageReferences;
@@ -355,6 +361,8 @@ public final class EngineReplay {
       this.pageSize = pageSize;
       lastD2h = new long[instances];
       lastH2d = new long[instances];
+      lastL3Read = new long[instances];
+      lastL3Write = new long[instances];
       this.progress = progress;
     }
 
@@ -378,7 +386,7 @@ public final class EngineReplay {
       g[5] += o.storageHitTokens();
       lastFinish = Math.max(lastFinish, finished);
       int bucket = (int) Math.min(Integer.MAX_VALUE - 1, r.arrivalNanos / TIMELINE_BUCKET_NANOS);
-      while (timeline.size() <= bucket) timeline.add(new long[4]);
+      while (timeline.size() <= bucket) timeline.add(new long[6]);
       long[] b = timeline.get(bucket);
       long d2h = sim.metrics().counter("hicache_backup_bytes");
       long h2d = sim.metrics().counter("load_back_bytes");
@@ -388,6 +396,11 @@ public final class EngineReplay {
       b[3] += h2d - lastH2d[target];
       lastD2h[target] = d2h;
       lastH2d[target] = h2d;
+      long l3r = sim.metrics().counter("hicache_l3_pages", "read"), l3w = sim.metrics().counter("hicache_l3_pages", "write");
+      b[4] += (l3r - lastL3Read[target]) * l3PageBytes;
+      b[5] += (l3w - lastL3Write[target]) * l3PageBytes;
+      lastL3Read[target] = l3r;
+      lastL3Write[target] = l3w;
       workload.completed(r, finished);
       if (progress != null && (n & 255) == 0) progress.accept(n);
     }

@@ -84,19 +84,30 @@ public final class HtmlReport {
       if (e.timeline().size() > 1 && runs.size() == 1) {
         List<String> xs = new ArrayList<>();
         int n = e.timeline().size();
-        double[] hit = new double[n], d2h = new double[n], h2d = new double[n];
+        double[] hit = new double[n], d2h = new double[n], h2d = new double[n], l3r = new double[n], l3w = new double[n];
+        boolean l3 = false;
         for (int t = 0; t < n; t++) {
           long[] a = e.timeline().get(t);
           xs.add(String.valueOf(t * EngineReplay.TIMELINE_BUCKET_NANOS / 60_000_000_000L));
           hit[t] = a[0] == 0 ? 0 : (double) a[1] / a[0];
           d2h[t] = a[2] / 1e9;
           h2d[t] = a[3] / 1e9;
+          if (a.length > 5) {
+            l3r[t] = a[4] / 1e9;
+            l3w[t] = a[5] / 1e9;
+            l3 |= a[4] > 0 || a[5] > 0;
+          }
         }
         b.append("<h2>Hit ratio over time</h2>\n");
         b.append(lineChart("minute of arrival", xs, List.of(new Series("token hit ratio", hit)), "token hit ratio", true));
         b.append("<h2>Bytes per link over time</h2>\n");
-        b.append(lineChart("minute of arrival", xs, List.of(new Series("device->host (GB)", d2h),
-            new Series("host->device (GB)", h2d)), "GB per minute", false));
+        List<Series> links = new ArrayList<>(List.of(new Series("PCIe D->H", d2h),
+            new Series("PCIe H->D", h2d)));
+        if (l3) {
+          links.add(new Series("L3 read", l3r));
+          links.add(new Series("L3 write", l3w));
+        }
+        b.append(lineChart("minute of arrival", xs, links, "GB per minute, all instances", false));
       }
     }
     b.append("</body></html>\n");
