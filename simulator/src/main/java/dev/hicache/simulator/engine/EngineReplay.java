@@ -55,14 +55,15 @@ public final class EngineReplay {
     L3Store shared = setup.l3Backend().equals("mooncake") ? new MooncakeL3Model(pages, setup.mooncake(), l3Clock)
         : setup.l3Backend().equals("local") ? EmbeddedL3.open(pages, setup.l3Eviction()).store()
         : new MemoryL3Store(pages);
-    try (Workload first = workloads.get()) {
-      run(first, null, shared);
-    }
-    try (Workload second = workloads.get()) {
-      EngineResult r = run(second, progress, shared);
-      return r;
+    try {
+      try (Workload first = workloads.get()) {
+        run(first, null, shared);
+      }
+      try (Workload second = workloads.get()) {
+        return run(second, progress, shared);
+      }
     } finally {
-      shared.close();
+      shared.close(); // also when the first run fails
     }
   }
 
