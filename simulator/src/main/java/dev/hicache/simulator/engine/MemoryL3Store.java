@@ -24,9 +24,7 @@ import java.util.Map;
 public final class MemoryL3Store implements L3Store {
   private static final int NONE = -1;
   private final long capacityPages;
-  // The hash table, one slot = two adjacent longs (one cache line fetch): the key's first digest
-  // word, and entry + 1 (0 = empty).
-  private long[] table = new long[2 * 1024];
+  private final PageKeyTable table = new PageKeyTable();
   // Entries, by number: key, stored parts, LRU links (head = least recently used).
   private PageKey[] keys = new PageKey[256];
   private long[] words = new long[256]; // each key's first digest word
@@ -62,7 +60,7 @@ public final class MemoryL3Store implements L3Store {
     L3Store.checkBatch(keys, null);
     int n = 0;
     // Existence does not count as use (Mooncake's exists query does not extend a lease).
-    while (n < keys.size() && find(keys.get(n)) >= 0) n++;
+    while (n < keys.size() && table.find(keys.get(n), this.keys) >= 0) n++;
     return n;
   }
 
@@ -71,9 +69,8 @@ public final class MemoryL3Store implements L3Store {
     L3Store.checkPageBatch(keys, targets);
     boolean[] ok = new boolean[keys.size()];
     for (int i = 0; i < ok.length; i++) {
-      int slot = find(keys.get(i));
-      if (slot < 0) continue;
-      int e = entryAt(slot);
+      int e = table.find(keys.get(i), this.keys);
+      if (e < 0) continue;
       byte[][] parts = values[e];
       MemorySegment[] t = targets.get(i);
       if (parts.length != t.length) continue;
@@ -96,7 +93,7 @@ public final class MemoryL3Store implements L3Store {
     boolean[] ok = new boolean[keys.size()];
     for (int i = 0; i < ok.length; i++) {
       PageKey k = keys.get(i);
-      if (find(k) < 0) {
+      if (table.find(k, this.keys) < 0) {
         MemorySegment[] s = sources.get(i);
         byte[][] parts = new byte[s.length][];
         for (int p = 0; p < s.length; p++) parts[p] = s[p].toArray(ValueLayout.JAVA_BYTE);
@@ -114,9 +111,9 @@ public final class MemoryL3Store implements L3Store {
   @Override public synchronized boolean remove(PageKey key) {
     open();
     L3Store.checkKey(key);
-    int slot = find(key);
-    if (slot < 0) return false;
-    removeEntry(entryAt(slot));
+    int e = table.find(key, keys);
+    if (e < 0) return false;
+    removeEntry(e);
     return true;
   }
 
@@ -147,7 +144,7 @@ public final class MemoryL3Store implements L3Store {
   }
 
   private void reset() {
-    table = new long[2 * 1024];
+    table.clear();
     keys = new PageKey[256];
     words = new long[256];
     values = new byte[256][][];
@@ -157,34 +154,10 @@ public final class MemoryL3Store implements L3Store {
     entries = size = 0;
   }
 
-  // --- the table ---
-
-  private static int home(long word, int mask) {
-    // A full 64-bit mix (murmur3's finalizer): keys made from small test digests differ only in
-    // their top bytes. The home comes from the slot's own word, so moving and deleting slots never
-    // reads a key object (those reads were cache misses, docs/benchmarks.md).
-    long h = (word ^ (word >>> 33)) * 0xff51afd7ed558ccdL;
-    h = (h ^ (h >>> 33)) * 0xc4ceb9fe1a85ec53L;
-    return (int) (h ^ (h >>> 33)) & mask;
-  }
-
-  /** The slot holding {@code k}, or -1. */
-  private int find(PageKey k) {
-    int mask = (table.length >> 1) - 1;
-    long w = k.toInt64();
-    for (int slot = home(w, mask); ; slot = (slot + 1) & mask) {
-      int e = (int) table[2 * slot + 1];
-      if (e == 0) return -1;
-      if (table[2 * slot] == w && keys[e - 1].equals(k)) return slot;
-    }
-  }
-
-  private int entryAt(int slot) {
-    return (int) table[2 * slot + 1] - 1;
-  }
+  // --- entries ---
 
   private void insert(PageKey k, byte[][] parts) {
-    if ((size + 1) * 2L > table.length >> 1) rehash(table.length);
+    if (table.fullFor(size)) rehash(2 * table.slots());
     int e;
     if (freeEntries != NONE) {
       e = freeEntries;
@@ -196,35 +169,13 @@ public final class MemoryL3Store implements L3Store {
     keys[e] = k;
     words[e] = k.toInt64();
     values[e] = parts;
-    place(e);
+    table.place(words[e], e);
     linkLast(e);
     size++;
   }
 
-  private void place(int e) {
-    int mask = (table.length >> 1) - 1;
-    int slot = home(words[e], mask);
-    while (table[2 * slot + 1] != 0) slot = (slot + 1) & mask;
-    table[2 * slot] = words[e];
-    table[2 * slot + 1] = e + 1;
-  }
-
   private void removeEntry(int e) {
-    int mask = (table.length >> 1) - 1;
-    int slot = home(words[e], mask);
-    while (table[2 * slot + 1] != e + 1) slot = (slot + 1) & mask;
-    // Backward-shift deletion: later members of the probe run move up so no lookup stops early.
-    int gap = slot;
-    for (int j = (gap + 1) & mask; table[2 * j + 1] != 0; j = (j + 1) & mask) {
-      int h = home(table[2 * j], mask);
-      // Move j into the gap when its home is not in the cyclic range (gap, j].
-      if (((j - h) & mask) >= ((j - gap) & mask)) {
-        table[2 * gap] = table[2 * j];
-        table[2 * gap + 1] = table[2 * j + 1];
-        gap = j;
-      }
-    }
-    table[2 * gap + 1] = 0;
+    table.remove(words[e], e);
     unlink(e);
     keys[e] = null;
     values[e] = null;
@@ -234,8 +185,8 @@ public final class MemoryL3Store implements L3Store {
   }
 
   private void rehash(int slots) {
-    table = new long[2 * slots];
-    for (int e = head; e != NONE; e = next[e]) place(e);
+    table.rebuild(slots);
+    for (int e = head; e != NONE; e = next[e]) table.place(words[e], e);
   }
 
   private void growEntries() {

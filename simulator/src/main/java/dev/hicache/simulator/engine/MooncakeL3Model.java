@@ -130,8 +130,7 @@ public final class MooncakeL3Model implements L3Store {
   private final Params params;
   private final LongSupplier clock;
 
-  // The hash table, one slot = two adjacent longs: the key's first digest word, and entry + 1 (0 = empty).
-  private long[] table = new long[2 * 1024];
+  private final PageKeyTable table = new PageKeyTable();
   // Entries, by number.
   private PageKey[] keys = new PageKey[256];
   private long[] words = new long[256];
@@ -196,7 +195,7 @@ public final class MooncakeL3Model implements L3Store {
     int n = 0;
     boolean run = true;
     for (PageKey k : batch) {
-      int e = find(k);
+      int e = table.find(k, keys);
       if (e >= 0) touch(e, t);
       run &= e >= 0;
       if (run) n++;
@@ -210,7 +209,7 @@ public final class MooncakeL3Model implements L3Store {
     long t = advance();
     boolean[] ok = new boolean[batch.size()];
     for (int i = 0; i < ok.length; i++) {
-      int e = find(batch.get(i));
+      int e = table.find(batch.get(i), keys);
       if (e < 0) continue;
       touch(e, t); // the replica lookup grants the lease, before the transfer
       byte[][] parts = values[e];
@@ -234,7 +233,7 @@ public final class MooncakeL3Model implements L3Store {
     boolean[] ok = new boolean[batch.size()];
     // HiCache's existence check first: it touches what is there; only the rest is put.
     for (int i = 0; i < ok.length; i++) {
-      int e = find(batch.get(i));
+      int e = table.find(batch.get(i), keys);
       if (e >= 0) {
         touch(e, t);
         ok[i] = true;
@@ -243,7 +242,7 @@ public final class MooncakeL3Model implements L3Store {
     for (int i = 0; i < ok.length; i++) {
       if (ok[i]) continue;
       PageKey k = batch.get(i);
-      if (find(k) >= 0) { // the same key earlier in this batch
+      if (table.find(k, keys) >= 0) { // the same key earlier in this batch
         ok[i] = true;
         continue;
       }
@@ -266,7 +265,7 @@ public final class MooncakeL3Model implements L3Store {
     open();
     L3Store.checkKey(key);
     advance();
-    int e = find(key);
+    int e = table.find(key, keys);
     if (e < 0) return false;
     removeEntry(e);
     return true;
@@ -435,28 +434,11 @@ public final class MooncakeL3Model implements L3Store {
     linkLast(e, TOUCH_LIST);
   }
 
-  // --- the table ---
-
-  private static int home(long word, int mask) {
-    long h = (word ^ (word >>> 33)) * 0xff51afd7ed558ccdL;
-    h = (h ^ (h >>> 33)) * 0xc4ceb9fe1a85ec53L;
-    return (int) (h ^ (h >>> 33)) & mask;
-  }
-
-  /** The entry holding {@code k}, or -1. */
-  private int find(PageKey k) {
-    int mask = (table.length >> 1) - 1;
-    long w = k.toInt64();
-    for (int slot = home(w, mask); ; slot = (slot + 1) & mask) {
-      int e = (int) table[2 * slot + 1];
-      if (e == 0) return -1;
-      if (table[2 * slot] == w && keys[e - 1].equals(k)) return e - 1;
-    }
-  }
+  // --- entries ---
 
   /** A completed put: lease_timeout = max(0, now) = now. */
   private void insert(PageKey k, byte[][] parts, long t) {
-    if ((size + 1) * 2L > table.length >> 1) rehash(table.length);
+    if (table.fullFor(size)) rehash(2 * table.slots());
     int e;
     if (freeEntries != NONE) {
       e = freeEntries;
@@ -470,34 +452,13 @@ public final class MooncakeL3Model implements L3Store {
     values[e] = parts;
     lease[e] = t;
     grant[e] = grants++;
-    place(e);
+    table.place(words[e], e);
     linkLast(e, PUT_LIST);
     size++;
   }
 
-  private void place(int e) {
-    int mask = (table.length >> 1) - 1;
-    int slot = home(words[e], mask);
-    while (table[2 * slot + 1] != 0) slot = (slot + 1) & mask;
-    table[2 * slot] = words[e];
-    table[2 * slot + 1] = e + 1;
-  }
-
   private void removeEntry(int e) {
-    int mask = (table.length >> 1) - 1;
-    int slot = home(words[e], mask);
-    while (table[2 * slot + 1] != e + 1) slot = (slot + 1) & mask;
-    // Backward-shift deletion, as in MemoryL3Store.
-    int gap = slot;
-    for (int j = (gap + 1) & mask; table[2 * j + 1] != 0; j = (j + 1) & mask) {
-      int h = home(table[2 * j], mask);
-      if (((j - h) & mask) >= ((j - gap) & mask)) {
-        table[2 * gap] = table[2 * j];
-        table[2 * gap + 1] = table[2 * j + 1];
-        gap = j;
-      }
-    }
-    table[2 * gap + 1] = 0;
+    table.remove(words[e], e);
     unlink(e);
     keys[e] = null;
     values[e] = null;
@@ -507,8 +468,8 @@ public final class MooncakeL3Model implements L3Store {
   }
 
   private void rehash(int slots) {
-    table = new long[2 * slots];
-    for (int l = 0; l < 2; l++) for (int e = head[l]; e != NONE; e = next[e]) place(e);
+    table.rebuild(slots);
+    for (int l = 0; l < 2; l++) for (int e = head[l]; e != NONE; e = next[e]) table.place(words[e], e);
   }
 
   private void growEntries() {
@@ -524,7 +485,7 @@ public final class MooncakeL3Model implements L3Store {
   }
 
   private void reset() {
-    table = new long[2 * 1024];
+    table.clear();
     keys = new PageKey[256];
     words = new long[256];
     values = new byte[256][][];
