@@ -324,15 +324,7 @@ public final class EngineReplay {
 
   /** The fields a request's job and its report need (the workload reuses {@code r}). */
   private static Request copy(Request r) {
-    Request q = new Request();
-    q.arrivalNanos = r.arrivalNanos;
-    q.tokens = r.tokens;
-    q.outputTokens = r.outputTokens;
-    q.group = r.group;
-    q.outputIds = r.outputIds;
-    q.origin = r.origin;
-    q.pageKeys = r.pageKeys;
-    return q;
+    return new Request().copyFrom(r);
   }
 
   /** Per-request figures as requests finish: TTFT, queueing, groups, the timeline. */

@@ -104,14 +104,7 @@ public final class ReadAheadWorkload implements Workload {
         default -> throw new UncheckedIOException(new IOException(t));
       }
     }
-    Request q = (Request) o;
-    r.arrivalNanos = q.arrivalNanos;
-    r.tokens = q.tokens;
-    r.outputTokens = q.outputTokens;
-    r.group = q.group;
-    r.outputIds = q.outputIds;
-    r.origin = q.origin;
-    r.pageKeys = q.pageKeys;
+    r.copyFrom((Request) o);
     return true;
   }
 

@@ -22,4 +22,16 @@ public final class Request {
    * chained from the start: {@code TieredSimulation.pageKeys}), else null (the engine hashes).
    */
   public dev.hicache.api.PageKey[] pageKeys;
+
+  /** Makes this request a copy of {@code other}, field by field (arrays are shared, not copied). */
+  public Request copyFrom(Request other) {
+    arrivalNanos = other.arrivalNanos;
+    tokens = other.tokens;
+    outputTokens = other.outputTokens;
+    group = other.group;
+    outputIds = other.outputIds;
+    origin = other.origin;
+    pageKeys = other.pageKeys;
+    return this;
+  }
 }
