@@ -41,6 +41,11 @@ final class HeapPageIndex implements PageIndex {
   private int[] free = new int[16]; // freed entry numbers, a stack
   private int freeTop;
   private int size;
+  // The table word of the entry last published for each slot (0: none), so the store's LRU
+  // eviction, which knows only the coldest slot, removes its entry without reading the key back
+  // from the slot's header; and the word gives both the entry number and the home position, so the
+  // entry's line and the table's line are fetched side by side instead of one after the other.
+  private long[] wordBySlot;
   private boolean closed;
   // The key being looked up, as words (filled under the monitor: one buffer, no allocation).
   private final byte[] scratch = new byte[PageKey.BYTES];
@@ -56,6 +61,7 @@ final class HeapPageIndex implements PageIndex {
     table = new long[capacity];
     mask = capacity - 1;
     entries = new long[STRIDE * (int) Math.max(MIN_CAPACITY, expectedEntries)];
+    wordBySlot = new long[(int) Math.max(MIN_CAPACITY, expectedEntries)];
   }
 
   /** Table positions (a power of two); for tests. */
@@ -144,8 +150,13 @@ final class HeapPageIndex implements PageIndex {
     en[at + META] = ((long) (e.slot() + 1) << 32) | (e.generation() & 0xFFFF_FFFFL);
     en[at + LENGTH] = e.length();
     en[at + CHECKSUM] = e.checksum();
+    if (e.slot() >= wordBySlot.length) {
+      wordBySlot = Arrays.copyOf(wordBySlot, (int) Math.min(Integer.MAX_VALUE - 8, Math.max((long) e.slot() + 1, 2L * wordBySlot.length)));
+    }
+    long word = (fingerprint << ENTRY_BITS) | (n + 1);
+    wordBySlot[e.slot()] = word;
     for (i = (int) fingerprint & mask; table[i] != 0; i = (i + 1) & mask) {}
-    table[i] = (fingerprint << ENTRY_BITS) | (n + 1);
+    table[i] = word;
     size++;
     return null;
   }
@@ -179,7 +190,31 @@ final class HeapPageIndex implements PageIndex {
     return true;
   }
 
+  /**
+   * Removes the entry last published for {@code slot}, whatever its key, if it is still there at
+   * {@code generation}; false if not. Nothing outside the index is read (not the slot's header).
+   */
+  synchronized boolean removeSlotIfAt(int slot, int generation) {
+    open();
+    if (slot < 0 || slot >= wordBySlot.length) return false;
+    long word = wordBySlot[slot];
+    if (word == 0) return false;
+    int n = entryOf(word);
+    if (entries[n * STRIDE + META] != (((long) (slot + 1) << 32) | (generation & 0xFFFF_FFFFL))) return false;
+    long[] t = table;
+    int i = (int) (word >>> ENTRY_BITS) & mask;
+    while (t[i] != word) {
+      if (t[i] == 0) throw new IllegalStateException("entry " + n + " of slot " + slot + " is not in the table");
+      i = (i + 1) & mask;
+    }
+    release(n);
+    delete(i);
+    return true;
+  }
+
   private void release(int n) {
+    int slot = (int) (entries[n * STRIDE + META] >>> 32) - 1;
+    if (slot >= 0 && slot < wordBySlot.length && entryOf(wordBySlot[slot]) == n) wordBySlot[slot] = 0;
     entries[n * STRIDE + META] = 0;
     if (freeTop == free.length) free = Arrays.copyOf(free, free.length * 2);
     free[freeTop++] = n;
@@ -269,6 +304,17 @@ final class HeapPageIndex implements PageIndex {
     for (int k = 0; k < freeTop; k++) {
       if (entries[free[k] * STRIDE + META] != 0) throw new AssertionError("free entry " + free[k] + " is live");
     }
+    for (int s = 0; s < wordBySlot.length; s++) {
+      long word = wordBySlot[s];
+      if (word == 0) continue;
+      int n = entryOf(word);
+      if (n < 0 || n >= highWater || entries[n * STRIDE + META] == 0) throw new AssertionError("slot " + s + " names free entry " + n);
+      int at = n * STRIDE;
+      if ((int) (entries[at + META] >>> 32) - 1 != s) throw new AssertionError("slot " + s + " names entry " + n + " of another slot");
+      if (fingerprint(entries[at], entries[at + 1], entries[at + 2], entries[at + 3]) != word >>> ENTRY_BITS) {
+        throw new AssertionError("slot " + s + " has another fingerprint than its entry's key");
+      }
+    }
     if (occupied != size || live != size) throw new AssertionError("size " + size + " but " + occupied + " positions, " + live + " live entries");
     if (live + freeTop != highWater) throw new AssertionError(live + " live + " + freeTop + " free != " + highWater + " numbers");
     if (size > (mask + 1) / 2) throw new AssertionError("size " + size + " over half of capacity " + (mask + 1));
@@ -278,6 +324,7 @@ final class HeapPageIndex implements PageIndex {
     closed = true;
     table = new long[0];
     entries = new long[0];
+    wordBySlot = new long[0];
     mask = -1;
     size = highWater = freeTop = 0;
   }

@@ -294,7 +294,7 @@ public final class LocalL3Store implements L3Store {
       int run = 0;
       for (PageKey k : keys) {
         long at = index.locate(k);
-        if (at < 0 || !holds(PageIndex.slotOf(at), PageIndex.generationOf(at))) break;
+        if (at < 0 || !indexedHolds(at)) break;
         run++;
       }
       return run;
@@ -370,7 +370,7 @@ public final class LocalL3Store implements L3Store {
 
   private boolean writePage(PageKey key, MemorySegment[] parts) {
     long at = index.locate(key);
-    if (at >= 0 && holds(PageIndex.slotOf(at), PageIndex.generationOf(at))) {
+    if (at >= 0 && indexedHolds(at)) {
       alreadyPresent.increment();
       touch(key, PageIndex.slotOf(at), PageIndex.generationOf(at));
       return true;
@@ -554,6 +554,16 @@ public final class LocalL3Store implements L3Store {
     return holds(e.slot(), e.generation());
   }
 
+  /**
+   * {@link #holds} for a located entry. Process-private, the index is authoritative under
+   * privateLock (held for the whole batch): an entry is published after its slot is claimed and
+   * removed before its slot is freed, so a slot the index names is never free; the slot word is
+   * not read again (a cold line per existence check). Reads still check it (and the checksum).
+   */
+  private boolean indexedHolds(long at) {
+    return privateLock != null || holds(PageIndex.slotOf(at), PageIndex.generationOf(at));
+  }
+
   private boolean holds(int slot, int generation) {
     if (slot < 0 || slot >= slab.slotCount) return false;
     long w = slab.word(slot);
@@ -578,10 +588,13 @@ public final class LocalL3Store implements L3Store {
       policy.get(key, k -> slab.slotBytes);
       return;
     }
+    // LRU is process-private only, and every caller holds privateLock for its whole batch (see
+    // guarded) and has just found the slot committed (a read's second word check), committed it
+    // (a write), or found it through the index, which is authoritative under that lock (an entry
+    // is removed before its slot is freed): the slot still holds the page, so its word is not
+    // read again here.
     synchronized (privateLock) {
-      // Only while the slot still holds the page: a slot freed meanwhile must not be linked.
-      long w = slab.word(slot);
-      if (SlabFile.state(w) == SlabFile.COMMITTED && SlabFile.generation(w) == generation) lru.toTail(slot);
+      lru.toTail(slot);
     }
   }
 
@@ -696,6 +709,14 @@ public final class LocalL3Store implements L3Store {
   private boolean dropSlot(int s) {
     long w = slab.word(s);
     if (SlabFile.state(w) != SlabFile.COMMITTED) return false;
+    if (privateLock != null && policy == null) {
+      // Process-private LRU (under privateLock): the index finds the slot's entry itself, so the
+      // victim's header (a cold slab line) is not read to learn its key.
+      int gen = SlabFile.generation(w);
+      if (!((HeapPageIndex) index).removeSlotIfAt(s, gen)) return false;
+      freeSlot(s, gen);
+      return true;
+    }
     PageKey k = headerKey(s);
     int gen = SlabFile.generation(w);
     if (k != null && index.removeIfAt(k, s, gen)) {

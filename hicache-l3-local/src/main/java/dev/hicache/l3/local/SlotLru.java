@@ -10,17 +10,18 @@ package dev.hicache.l3.local;
  */
 final class SlotLru {
   private static final int NONE = -1, UNLINKED = -2;
-  private final int[] prev, next;
+  // prev and next of slot s side by side (links[2s], links[2s + 1]): unlinking a slot reads one
+  // line, not one in each of two arrays (the slots a simulator touches are scattered over the slab).
+  private final int[] links;
   private int head = NONE, tail = NONE, size;
 
   SlotLru(int slots) {
-    prev = new int[slots];
-    next = new int[slots];
-    java.util.Arrays.fill(prev, UNLINKED);
+    links = new int[2 * slots];
+    for (int s = 0; s < slots; s++) links[2 * s] = UNLINKED;
   }
 
   boolean linked(int slot) {
-    return prev[slot] != UNLINKED;
+    return links[2 * slot] != UNLINKED;
   }
 
   /** Makes {@code slot} the most recently used, linking it if it was not. */
@@ -29,9 +30,9 @@ final class SlotLru {
       if (slot == tail) return;
       unlink(slot);
     }
-    prev[slot] = tail;
-    next[slot] = NONE;
-    if (tail == NONE) head = slot; else next[tail] = slot;
+    links[2 * slot] = tail;
+    links[2 * slot + 1] = NONE;
+    if (tail == NONE) head = slot; else links[2 * tail + 1] = slot;
     tail = slot;
     size++;
   }
@@ -39,10 +40,10 @@ final class SlotLru {
   /** Unlinks {@code slot} if it is linked. */
   void unlink(int slot) {
     if (!linked(slot)) return;
-    int p = prev[slot], n = next[slot];
-    if (p == NONE) head = n; else next[p] = n;
-    if (n == NONE) tail = p; else prev[n] = p;
-    prev[slot] = UNLINKED;
+    int p = links[2 * slot], n = links[2 * slot + 1];
+    if (p == NONE) head = n; else links[2 * p + 1] = n;
+    if (n == NONE) tail = p; else links[2 * n] = p;
+    links[2 * slot] = UNLINKED;
     size--;
   }
 
@@ -56,7 +57,7 @@ final class SlotLru {
   }
 
   void clear() {
-    java.util.Arrays.fill(prev, UNLINKED);
+    for (int s = 0; s < links.length; s += 2) links[s] = UNLINKED;
     head = tail = NONE;
     size = 0;
   }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The process-private index against a {@link HashMap} reference model: random sequences of
- * putIfAbsent, conditional remove (by entry and by slot), get, locate and rehash, with the table's invariants (size,
+ * putIfAbsent, conditional remove (by entry, by key and slot, and by slot alone: the entry last
+ * published for it), get, locate and rehash, with the table's invariants (size,
  * at most half full, every entry reachable from its home) and full agreement with the model
  * checked after every step.
  */
@@ -51,17 +52,27 @@ class HeapPageIndexTest {
     return new PageIndex.Entry((int) ((bits >>> 8) & 0x3FF), (int) (bits >>> 20), (int) (bits >>> 40) & 0xFFFF, bits * 31);
   }
 
+  /** The model's removal of {@code k}: also forgets it as its slot's last published key. */
+  private static void forget(Map<PageKey, PageIndex.Entry> model, Map<Integer, PageKey> lastBySlot, PageKey k) {
+    PageIndex.Entry gone = model.remove(k);
+    if (gone != null && k.equals(lastBySlot.get(gone.slot()))) lastBySlot.remove(gone.slot());
+  }
+
   /** One step: the op in the low 3 bits, the key in the next 5 (mod 48), the value from the rest. */
-  private static void step(HeapPageIndex index, Map<PageKey, PageIndex.Entry> model, long op) {
+  private static void step(HeapPageIndex index, Map<PageKey, PageIndex.Entry> model, Map<Integer, PageKey> lastBySlot, long op) {
     PageKey k = KEYS.get((int) ((op >>> 3) & 0x3F) % KEYS.size());
     PageIndex.Entry e = entry(op);
     switch ((int) (op & 7)) {
-      case 0, 1, 2 -> assertThat(index.putIfAbsent(k, e)).isEqualTo(model.putIfAbsent(k, e));
+      case 0, 1, 2 -> {
+        PageIndex.Entry before = model.putIfAbsent(k, e);
+        assertThat(index.putIfAbsent(k, e)).isEqualTo(before);
+        if (before == null) lastBySlot.put(e.slot(), k);
+      }
       case 3 -> { // remove the present entry
         PageIndex.Entry present = model.get(k);
         boolean removed = index.remove(k, present == null ? e : present);
         assertThat(removed).isEqualTo(present != null);
-        model.remove(k);
+        forget(model, lastBySlot, k);
       }
       case 4 -> { // remove with a value that does not match: nothing happens
         PageIndex.Entry present = model.get(k);
@@ -81,9 +92,23 @@ class HeapPageIndexTest {
         int slot = exact ? present.slot() : e.slot(), gen = exact ? present.generation() : e.generation();
         boolean names = present != null && present.slot() == slot && present.generation() == gen;
         assertThat(index.removeIfAt(k, slot, gen)).isEqualTo(names);
-        if (names) model.remove(k);
+        if (names) forget(model, lastBySlot, k);
       }
-      default -> assertThat(index.get(k)).isEqualTo(model.get(k));
+      default -> {
+        if ((op & (1L << 41)) == 0) {
+          assertThat(index.get(k)).isEqualTo(model.get(k));
+          return;
+        }
+        // Remove by slot alone (the LRU's eviction): the slot of a present entry, or (odd value
+        // bits) any slot; at that entry's generation, or (bit 42) another one.
+        PageIndex.Entry present = model.get(k);
+        int slot = present != null && (op & (1L << 40)) == 0 ? present.slot() : e.slot();
+        PageKey last = lastBySlot.get(slot);
+        int gen = last == null ? e.generation() : model.get(last).generation() + ((op & (1L << 42)) == 0 ? 0 : 1);
+        boolean names = last != null && model.get(last).generation() == gen;
+        assertThat(index.removeSlotIfAt(slot, gen)).as("removeSlotIfAt(%s, %s)", slot, gen).isEqualTo(names);
+        if (names) forget(model, lastBySlot, last);
+      }
     }
   }
 
@@ -111,8 +136,9 @@ class HeapPageIndexTest {
     qt().withExamples(300).forAll(lists().of(longs().all()).ofSizeBetween(0, 250)).checkAssert(ops -> {
       try (HeapPageIndex index = new HeapPageIndex(0)) {
         Map<PageKey, PageIndex.Entry> model = new HashMap<>();
+        Map<Integer, PageKey> lastBySlot = new HashMap<>();
         for (long op : ops) {
-          step(index, model, op);
+          step(index, model, lastBySlot, op);
           agrees(index, model);
         }
       }
