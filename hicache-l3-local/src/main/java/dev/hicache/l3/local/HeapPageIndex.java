@@ -19,8 +19,9 @@ import java.util.function.Consumer;
  * 32 | generation}, length, checksum) sit in a second array by entry number, numbers reused last
  * freed first. A lookup of an absent key reads only the table (8 bytes a position, 8 MiB for the
  * simulator's 468,750 pages: it stays in the last-level cache); a present key costs one entry
- * read more, and a deletion moves table words only. At most half full: the table doubles
- * (rehashes, from the fingerprints alone) beyond that. Thread-safe (one monitor): the store's
+ * read more, and a deletion moves table words only. Per slot, the table word of the entry last
+ * published for it, so an eviction that knows only the slot removes the entry without its key. At
+ * most half full: the table doubles (rehashes, from the fingerprints alone) beyond that. Thread-safe (one monitor): the store's
  * protocol around it (slot CAS, conditional removes) is the same as over the shared index.
  */
 final class HeapPageIndex implements PageIndex {

@@ -2,9 +2,9 @@ package dev.hicache.l3.local;
 
 /**
  * Exact least-recently-used order over the slab's slots, for the process-private store's {@code
- * lru} eviction: two int arrays of links indexed by slot number (a slot holds one page at a time,
- * and in the private mode every committed slot is this process's), so no object per page and O(1)
- * per use. The store links a slot when its page is committed, moves it to the tail on each read or
+ * lru} eviction: links indexed by slot number, prev and next side by side in one int array (a slot
+ * holds one page at a time, and in the private mode every committed slot is this process's), so no
+ * object per page and O(1) per use. The store links a slot when its page is committed, moves it to the tail on each read or
  * re-write, and unlinks it when it frees the slot; whoever holds the monitor also changes the slot's
  * word (link and free happen under it), so a link never outlives its slot's allocation.
  */
