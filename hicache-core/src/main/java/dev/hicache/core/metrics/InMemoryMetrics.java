@@ -48,7 +48,29 @@ public final class InMemoryMetrics implements MetricsSink {
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, LongAdder>> counterByLabel = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, AtomicLong>> gaugeByLabel = new ConcurrentHashMap<>();
 
+  // A direct-mapped cache in front of the maps, hit by reference equality of the (name, label)
+  // strings the engine passes (constants): one array load and two compares instead of two hash
+  // lookups per page event. Entries are immutable (final fields), so a racing reader sees a whole
+  // entry or an older one; a miss falls back to the maps, which stay the truth.
+  private record Hot<T>(String name, String label, T cell) {}
+  private static final int HOT_SLOTS = 256;
+  @SuppressWarnings("unchecked")
+  private final Hot<LongAdder>[] hotCounters = new Hot[HOT_SLOTS];
+  @SuppressWarnings("unchecked")
+  private final Hot<AtomicLong>[] hotGauges = new Hot[HOT_SLOTS];
+
+  private static int hotSlot(String name, String label) {
+    int h = name.hashCode() * 31 + (label == null ? 0 : label.hashCode());
+    return (h ^ (h >>> 16)) & (HOT_SLOTS - 1);
+  }
+
   @Override public void count(String name, String label, long delta) {
+    int slot = hotSlot(name, label);
+    Hot<LongAdder> hot = hotCounters[slot];
+    if (hot != null && hot.name == name && hot.label == label) {
+      hot.cell.add(delta);
+      return;
+    }
     LongAdder a;
     if (label == null) {
       a = counters.get(name);
@@ -59,10 +81,17 @@ public final class InMemoryMetrics implements MetricsSink {
       a = byLabel.get(label);
       if (a == null) a = byLabel.computeIfAbsent(label, l -> counters.computeIfAbsent(key(name, l), k -> new LongAdder()));
     }
+    hotCounters[slot] = new Hot<>(name, label, a);
     a.add(delta);
   }
 
   @Override public void gauge(String name, String label, long value) {
+    int slot = hotSlot(name, label);
+    Hot<AtomicLong> hot = hotGauges[slot];
+    if (hot != null && hot.name == name && hot.label == label) {
+      hot.cell.set(value);
+      return;
+    }
     AtomicLong g;
     if (label == null) {
       g = gauges.get(name);
@@ -73,6 +102,7 @@ public final class InMemoryMetrics implements MetricsSink {
       g = byLabel.get(label);
       if (g == null) g = byLabel.computeIfAbsent(label, l -> gauges.computeIfAbsent(key(name, l), k -> new AtomicLong()));
     }
+    hotGauges[slot] = new Hot<>(name, label, g);
     g.set(value);
   }
 

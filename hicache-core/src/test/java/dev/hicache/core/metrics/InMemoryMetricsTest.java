@@ -56,4 +56,27 @@ class InMemoryMetricsTest {
         java.util.Map.entry("x{b}", 3L));
     assertThat(m.gauges()).containsOnlyKeys("g", "g{a}");
   }
+
+  /**
+   * The reference-equality cache in front of the maps: equal names that are different String
+   * objects, and (name, label) pairs that share a cache slot, still reach the same counter.
+   */
+  @Test void equalButNotIdenticalNames_andSlotCollisions_countTogether() {
+    InMemoryMetrics m = new InMemoryMetrics();
+    String a1 = "cached_tokens", a2 = new String("cached_tokens");
+    String h1 = "host", h2 = new String("host");
+    for (int i = 0; i < 100; i++) {
+      m.count(i % 2 == 0 ? a1 : a2, i % 3 == 0 ? h1 : h2, 1);
+      m.gauge(i % 2 == 0 ? a1 : a2, i % 3 == 0 ? h1 : h2, i);
+    }
+    assertThat(m.counter("cached_tokens", "host")).isEqualTo(100);
+    assertThat(m.gauge("cached_tokens", "host")).isEqualTo(99);
+    // Many names: every slot of the cache is shared by several pairs; the counts stay exact.
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 2_000; i++) m.count("n" + i, (i % 5 == 0) ? null : "l" + (i % 7), i);
+    }
+    for (int i = 0; i < 2_000; i++) {
+      assertThat(m.counter("n" + i, (i % 5 == 0) ? null : "l" + (i % 7))).as("n%d", i).isEqualTo(3L * i);
+    }
+  }
 }
