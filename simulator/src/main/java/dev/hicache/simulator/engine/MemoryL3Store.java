@@ -25,16 +25,11 @@ public final class MemoryL3Store implements L3Store {
   private static final int NONE = -1;
   private final long capacityPages;
   private final PageKeyTable table = new PageKeyTable();
-  // Entries, by number: key, stored parts, LRU links (head = least recently used).
-  private PageKey[] keys = new PageKey[256];
-  private long[] words = new long[256]; // each key's first digest word
+  // Entries, by the table's entry number: stored parts, LRU links (head = least recently used).
   private byte[][][] values = new byte[256][][];
   private int[] prev = new int[256];
   private int[] next = new int[256];
   private int head = NONE, tail = NONE;
-  private int freeEntries = NONE; // a stack of free entry numbers, linked through next[]
-  private int entries; // entry numbers handed out so far (live + free)
-  private int size;
   private long evictions;
   private boolean closed;
 
@@ -60,7 +55,7 @@ public final class MemoryL3Store implements L3Store {
     L3Store.checkBatch(keys, null);
     int n = 0;
     // Existence does not count as use (Mooncake's exists query does not extend a lease).
-    while (n < keys.size() && table.find(keys.get(n), this.keys) >= 0) n++;
+    while (n < keys.size() && table.find(keys.get(n)) >= 0) n++;
     return n;
   }
 
@@ -69,7 +64,7 @@ public final class MemoryL3Store implements L3Store {
     L3Store.checkPageBatch(keys, targets);
     boolean[] ok = new boolean[keys.size()];
     for (int i = 0; i < ok.length; i++) {
-      int e = table.find(keys.get(i), this.keys);
+      int e = table.find(keys.get(i));
       if (e < 0) continue;
       byte[][] parts = values[e];
       MemorySegment[] t = targets.get(i);
@@ -93,12 +88,12 @@ public final class MemoryL3Store implements L3Store {
     boolean[] ok = new boolean[keys.size()];
     for (int i = 0; i < ok.length; i++) {
       PageKey k = keys.get(i);
-      if (table.find(k, this.keys) < 0) {
+      if (table.find(k) < 0) {
         MemorySegment[] s = sources.get(i);
         byte[][] parts = new byte[s.length][];
         for (int p = 0; p < s.length; p++) parts[p] = s[p].toArray(ValueLayout.JAVA_BYTE);
         insert(k, parts);
-        if (size > capacityPages) {
+        if (table.size() > capacityPages) {
           removeEntry(head); // the least recently used
           evictions++;
         }
@@ -111,7 +106,7 @@ public final class MemoryL3Store implements L3Store {
   @Override public synchronized boolean remove(PageKey key) {
     open();
     L3Store.checkKey(key);
-    int e = table.find(key, keys);
+    int e = table.find(key);
     if (e < 0) return false;
     removeEntry(e);
     return true;
@@ -128,7 +123,7 @@ public final class MemoryL3Store implements L3Store {
   }
 
   public synchronized long size() {
-    return size;
+    return table.size();
   }
 
   /** Pages dropped to make room. */
@@ -139,63 +134,36 @@ public final class MemoryL3Store implements L3Store {
   /** For tests: the least recently used first. */
   synchronized Map<PageKey, byte[][]> snapshot() {
     LinkedHashMap<PageKey, byte[][]> out = new LinkedHashMap<>();
-    for (int e = head; e != NONE; e = next[e]) out.put(keys[e], values[e]);
+    for (int e = head; e != NONE; e = next[e]) out.put(table.key(e), values[e]);
     return out;
   }
 
   private void reset() {
     table.clear();
-    keys = new PageKey[256];
-    words = new long[256];
     values = new byte[256][][];
     prev = new int[256];
     next = new int[256];
-    head = tail = freeEntries = NONE;
-    entries = size = 0;
+    head = tail = NONE;
   }
 
   // --- entries ---
 
   private void insert(PageKey k, byte[][] parts) {
-    if (table.fullFor(size)) rehash(2 * table.slots());
-    int e;
-    if (freeEntries != NONE) {
-      e = freeEntries;
-      freeEntries = next[e];
-    } else {
-      if (entries == keys.length) growEntries();
-      e = entries++;
+    int e = table.add(k);
+    if (values.length < table.entryCapacity()) {
+      int n = table.entryCapacity();
+      values = Arrays.copyOf(values, n);
+      prev = Arrays.copyOf(prev, n);
+      next = Arrays.copyOf(next, n);
     }
-    keys[e] = k;
-    words[e] = k.toInt64();
     values[e] = parts;
-    table.place(words[e], e);
     linkLast(e);
-    size++;
   }
 
   private void removeEntry(int e) {
-    table.remove(words[e], e);
+    table.remove(e);
     unlink(e);
-    keys[e] = null;
     values[e] = null;
-    next[e] = freeEntries;
-    freeEntries = e;
-    size--;
-  }
-
-  private void rehash(int slots) {
-    table.rebuild(slots);
-    for (int e = head; e != NONE; e = next[e]) table.place(words[e], e);
-  }
-
-  private void growEntries() {
-    int n = keys.length * 2;
-    keys = Arrays.copyOf(keys, n);
-    words = Arrays.copyOf(words, n);
-    values = Arrays.copyOf(values, n);
-    prev = Arrays.copyOf(prev, n);
-    next = Arrays.copyOf(next, n);
   }
 
   // --- the LRU list ---

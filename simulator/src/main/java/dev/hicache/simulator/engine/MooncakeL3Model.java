@@ -131,9 +131,7 @@ public final class MooncakeL3Model implements L3Store {
   private final LongSupplier clock;
 
   private final PageKeyTable table = new PageKeyTable();
-  // Entries, by number.
-  private PageKey[] keys = new PageKey[256];
-  private long[] words = new long[256];
+  // Entries, by the table's entry number.
   private byte[][][] values = new byte[256][][];
   private long[] lease = new long[256]; // lease_timeout, virtual ns
   private long[] grant = new long[256]; // order the lease was set in (ties of lease_timeout)
@@ -142,9 +140,6 @@ public final class MooncakeL3Model implements L3Store {
   private byte[] list = new byte[256];
   private final int[] head = {NONE, NONE};
   private final int[] tail = {NONE, NONE};
-  private int freeEntries = NONE; // a stack of free entry numbers, linked through next[]
-  private int entries;
-  private int size;
   private long grants;
 
   private long now = Long.MIN_VALUE;
@@ -178,12 +173,12 @@ public final class MooncakeL3Model implements L3Store {
   }
 
   public synchronized Stats stats() {
-    return new Stats(size, capacityPages, puts, putsFailed, evictions, passes, leaseBlocked, belowLowerBound);
+    return new Stats(table.size(), capacityPages, puts, putsFailed, evictions, passes, leaseBlocked, belowLowerBound);
   }
 
   /** Pages held now. */
   public synchronized long size() {
-    return size;
+    return table.size();
   }
 
   @Override public synchronized int batchExists(List<PageKey> batch) {
@@ -195,7 +190,7 @@ public final class MooncakeL3Model implements L3Store {
     int n = 0;
     boolean run = true;
     for (PageKey k : batch) {
-      int e = table.find(k, keys);
+      int e = table.find(k);
       if (e >= 0) touch(e, t);
       run &= e >= 0;
       if (run) n++;
@@ -209,7 +204,7 @@ public final class MooncakeL3Model implements L3Store {
     long t = advance();
     boolean[] ok = new boolean[batch.size()];
     for (int i = 0; i < ok.length; i++) {
-      int e = table.find(batch.get(i), keys);
+      int e = table.find(batch.get(i));
       if (e < 0) continue;
       touch(e, t); // the replica lookup grants the lease, before the transfer
       byte[][] parts = values[e];
@@ -233,7 +228,7 @@ public final class MooncakeL3Model implements L3Store {
     boolean[] ok = new boolean[batch.size()];
     // HiCache's existence check first: it touches what is there; only the rest is put.
     for (int i = 0; i < ok.length; i++) {
-      int e = table.find(batch.get(i), keys);
+      int e = table.find(batch.get(i));
       if (e >= 0) {
         touch(e, t);
         ok[i] = true;
@@ -242,11 +237,11 @@ public final class MooncakeL3Model implements L3Store {
     for (int i = 0; i < ok.length; i++) {
       if (ok[i]) continue;
       PageKey k = batch.get(i);
-      if (table.find(k, keys) >= 0) { // the same key earlier in this batch
+      if (table.find(k) >= 0) { // the same key earlier in this batch
         ok[i] = true;
         continue;
       }
-      if (size >= capacityPages) {
+      if (table.size() >= capacityPages) {
         putsFailed++;
         needEviction = true;
         continue;
@@ -265,7 +260,7 @@ public final class MooncakeL3Model implements L3Store {
     open();
     L3Store.checkKey(key);
     advance();
-    int e = table.find(key, keys);
+    int e = table.find(key);
     if (e < 0) return false;
     removeEntry(e);
     return true;
@@ -295,7 +290,7 @@ public final class MooncakeL3Model implements L3Store {
     int a = head[PUT_LIST], b = head[TOUCH_LIST];
     while (a != NONE || b != NONE) {
       int e = pick(a, b);
-      out.put(keys[e], lease[e]);
+      out.put(table.key(e), lease[e]);
       if (e == a) a = next[a]; else b = next[b];
     }
     return out;
@@ -304,7 +299,7 @@ public final class MooncakeL3Model implements L3Store {
   /** Every object's bytes. */
   synchronized Map<PageKey, byte[][]> contents() {
     LinkedHashMap<PageKey, byte[][]> out = new LinkedHashMap<>();
-    for (int l = 0; l < 2; l++) for (int e = head[l]; e != NONE; e = next[e]) out.put(keys[e], values[e]);
+    for (int l = 0; l < 2; l++) for (int e = head[l]; e != NONE; e = next[e]) out.put(table.key(e), values[e]);
     return out;
   }
 
@@ -341,7 +336,7 @@ public final class MooncakeL3Model implements L3Store {
       }
       long at = nextTick;
       long wanted = evictionPass(at);
-      if (size == 0 || wanted < 0) { // evicted something, or nothing left to evict
+      if (table.size() == 0 || wanted < 0) { // evicted something, or nothing left to evict
         nextTick = saturatedAdd(at, EVICTION_INTERVAL_NANOS);
         continue;
       }
@@ -362,7 +357,7 @@ public final class MooncakeL3Model implements L3Store {
   }
 
   private boolean triggered() {
-    return (double) size / capacityPages > params.highWatermark() || (needEviction && params.evictionRatio() > 0);
+    return (double) table.size() / capacityPages > params.highWatermark() || (needEviction && params.evictionRatio() > 0);
   }
 
   /**
@@ -372,7 +367,7 @@ public final class MooncakeL3Model implements L3Store {
    */
   private long evictionPass(long at) {
     passes++;
-    int n = size;
+    int n = table.size();
     if (n == 0) {
       needEviction = false;
       return 0;
@@ -438,56 +433,30 @@ public final class MooncakeL3Model implements L3Store {
 
   /** A completed put: lease_timeout = max(0, now) = now. */
   private void insert(PageKey k, byte[][] parts, long t) {
-    if (table.fullFor(size)) rehash(2 * table.slots());
-    int e;
-    if (freeEntries != NONE) {
-      e = freeEntries;
-      freeEntries = next[e];
-    } else {
-      if (entries == keys.length) growEntries();
-      e = entries++;
+    int e = table.add(k);
+    if (values.length < table.entryCapacity()) {
+      int n = table.entryCapacity();
+      values = Arrays.copyOf(values, n);
+      lease = Arrays.copyOf(lease, n);
+      grant = Arrays.copyOf(grant, n);
+      prev = Arrays.copyOf(prev, n);
+      next = Arrays.copyOf(next, n);
+      list = Arrays.copyOf(list, n);
     }
-    keys[e] = k;
-    words[e] = k.toInt64();
     values[e] = parts;
     lease[e] = t;
     grant[e] = grants++;
-    table.place(words[e], e);
     linkLast(e, PUT_LIST);
-    size++;
   }
 
   private void removeEntry(int e) {
-    table.remove(words[e], e);
+    table.remove(e);
     unlink(e);
-    keys[e] = null;
     values[e] = null;
-    next[e] = freeEntries;
-    freeEntries = e;
-    size--;
-  }
-
-  private void rehash(int slots) {
-    table.rebuild(slots);
-    for (int l = 0; l < 2; l++) for (int e = head[l]; e != NONE; e = next[e]) table.place(words[e], e);
-  }
-
-  private void growEntries() {
-    int n = keys.length * 2;
-    keys = Arrays.copyOf(keys, n);
-    words = Arrays.copyOf(words, n);
-    values = Arrays.copyOf(values, n);
-    lease = Arrays.copyOf(lease, n);
-    grant = Arrays.copyOf(grant, n);
-    prev = Arrays.copyOf(prev, n);
-    next = Arrays.copyOf(next, n);
-    list = Arrays.copyOf(list, n);
   }
 
   private void reset() {
     table.clear();
-    keys = new PageKey[256];
-    words = new long[256];
     values = new byte[256][][];
     lease = new long[256];
     grant = new long[256];
@@ -495,8 +464,6 @@ public final class MooncakeL3Model implements L3Store {
     next = new int[256];
     list = new byte[256];
     head[0] = head[1] = tail[0] = tail[1] = NONE;
-    freeEntries = NONE;
-    entries = size = 0;
     needEviction = false;
   }
 
