@@ -13,6 +13,10 @@ import java.util.List;
  * parts of a page succeed or fail together (spec §13, lesson 20). Batches hold at most {@link
  * #MAX_BATCH_PAGES} pages.
  *
+ * <p>Page buffers are native memory (the host pool's pages; registered memory for a zero-copy
+ * backend) or, for a metadata-only simulation's stub pages, heap segments. A backend that moves
+ * only registered memory refuses other buffers; every other backend takes both.
+ *
  * <p>Errors: a backend that cannot serve a call throws {@link L3Exception} with a cause; callers
  * (the engine's IO loop) treat it as a miss or a skipped write, never as a failed request.
  * Thread-safety: every method may be called from several threads at once.

@@ -3,6 +3,7 @@ package dev.hicache.api.tck;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.booleans;
 import static org.quicktheories.generators.SourceDSL.integers;
@@ -91,6 +92,14 @@ public abstract class L3StoreTck {
     return Arena.ofShared();
   }
 
+  /**
+   * Whether the backend takes heap segments as page buffers (see the {@link L3Store} contract); a
+   * zero-copy backend that moves only registered memory says no.
+   */
+  protected boolean acceptsHeapBuffers() {
+    return true;
+  }
+
   @BeforeEach
   public void openStore() throws Exception {
     store = newStore();
@@ -134,6 +143,18 @@ public abstract class L3StoreTck {
     MemorySegment[] target(Arena arena) {
       MemorySegment[] out = new MemorySegment[parts.length];
       for (int i = 0; i < parts.length; i++) out[i] = arena.allocate(parts[i].length, 64);
+      return out;
+    }
+
+    MemorySegment[] heapSource() {
+      MemorySegment[] out = new MemorySegment[parts.length];
+      for (int i = 0; i < parts.length; i++) out[i] = MemorySegment.ofArray(parts[i].clone());
+      return out;
+    }
+
+    MemorySegment[] heapTarget() {
+      MemorySegment[] out = new MemorySegment[parts.length];
+      for (int i = 0; i < parts.length; i++) out[i] = MemorySegment.ofArray(new byte[parts[i].length]);
       return out;
     }
 
@@ -213,6 +234,25 @@ public abstract class L3StoreTck {
         assertThat(store.batchSet(keys(pages), sources(pages, arena))).containsExactly(filled(pages.size(), true));
         assertThat(store.batchExists(keys(pages))).isEqualTo(pages.size());
         List<MemorySegment[]> targets = targets(pages, arena);
+        assertThat(store.batchGet(keys(pages), targets)).containsExactly(filled(pages.size(), true));
+        for (int i = 0; i < pages.size(); i++) {
+          assertThat(pages.get(i).matches(targets.get(i))).as("page %d of %d reads back byte for byte", i, pages.size()).isTrue();
+        }
+      } finally {
+        removeAll(pages);
+      }
+    });
+  }
+
+  @Test
+  public void heapPageBuffers_roundTripEveryByte() {
+    assumeTrue(acceptsHeapBuffers(), "this backend moves only registered memory");
+    qt().withExamples(examples()).forAll(batches(1, L3Store.MAX_BATCH_PAGES)).checkAssert(specs -> {
+      List<Page> pages = materialize(specs);
+      try {
+        List<MemorySegment[]> sources = pages.stream().map(Page::heapSource).toList();
+        assertThat(store.batchSet(keys(pages), sources)).containsExactly(filled(pages.size(), true));
+        List<MemorySegment[]> targets = pages.stream().map(Page::heapTarget).toList();
         assertThat(store.batchGet(keys(pages), targets)).containsExactly(filled(pages.size(), true));
         for (int i = 0; i < pages.size(); i++) {
           assertThat(pages.get(i).matches(targets.get(i))).as("page %d of %d reads back byte for byte", i, pages.size()).isTrue();

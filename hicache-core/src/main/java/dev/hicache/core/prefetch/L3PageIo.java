@@ -7,7 +7,11 @@ import dev.hicache.api.spi.MetricsSink;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
 
@@ -22,7 +26,8 @@ import java.util.zip.CRC32C;
  * when it completes (spec §14.4): nothing long-lived holds host memory.
  *
  * <p>Without a host pool (metadata-only simulation) a page is a 8-byte stub derived from its key,
- * with the same trailer, so the store, the checksum path and the cost model all still run.
+ * with the same trailer, so the store, the checksum path and the cost model all still run; its
+ * views are heap memory (see the {@link L3Store} contract), nothing native is allocated.
  *
  * <p>Thread-safety: one instance per lane thread, or calls serialized by the caller.
  */
@@ -30,6 +35,8 @@ public final class L3PageIo {
   static final long MAGIC = 0x4843_5047_0000_0001L; // "HCPG" v1
   static final int TRAILER_BYTES = 16;
   private static final long STUB_BYTES = 8;
+  private static final int STUB_WORDS = 3; // stub + trailer, in longs
+  private static final VarHandle NATIVE_LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
   private final L3Store store;
   private final HostPool pool;
@@ -72,8 +79,8 @@ public final class L3PageIo {
   /** §7.3 generic page get: read, verify, copy into the host pool page by page; the leading verified run counts. */
   public L3Port.ReadResult read(List<PageKey> keys, int[] hostPages) {
     checkBatch(keys, hostPages);
-    try (Arena arena = Arena.ofConfined()) {
-      List<MemorySegment[]> targets = views(arena, keys.size());
+    try (Arena arena = pool == null ? null : Arena.ofConfined()) {
+      List<MemorySegment[]> targets = pool == null ? stubViews(new long[STUB_WORDS * keys.size()], keys.size()) : views(arena, keys.size());
       boolean[] ok = store.batchGet(keys, targets);
       if (ok == null || ok.length != keys.size()) {
         throw new IllegalStateException("L3 store '" + store.name() + "' returned "
@@ -100,25 +107,66 @@ public final class L3PageIo {
   /** §6.5 page backup: the backend skips pages it already holds. Returns the leading pages stored. */
   public int write(List<PageKey> keys, int[] hostPages) {
     checkBatch(keys, hostPages);
+    if (pool == null) return stored(store.batchSet(keys, stubPages(keys)), keys.size());
     try (Arena arena = Arena.ofConfined()) {
       List<MemorySegment[]> sources = views(arena, keys.size());
       for (int i = 0; i < keys.size(); i++) {
         MemorySegment data = sources.get(i)[0];
-        if (pool != null) pool.readPage(hostPages[i] * pageSize, data);
-        else data.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, keys.get(i).toInt64());
+        pool.readPage(hostPages[i] * pageSize, data);
         MemorySegment trailer = sources.get(i)[1];
         trailer.set(ValueLayout.JAVA_LONG_UNALIGNED, 0, MAGIC);
         trailer.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, crc(keys.get(i), data));
       }
-      boolean[] ok = store.batchSet(keys, sources);
-      if (ok == null || ok.length != keys.size()) {
-        throw new IllegalStateException("L3 store '" + store.name() + "' returned "
-            + (ok == null ? "null" : ok.length + " results") + " for " + keys.size() + " pages");
-      }
-      int n = 0;
-      while (n < ok.length && ok[n]) n++;
-      return n;
+      return stored(store.batchSet(keys, sources), keys.size());
     }
+  }
+
+  /** The leading pages a {@code batchSet} answer says are stored. */
+  private int stored(boolean[] ok, int pages) {
+    if (ok == null || ok.length != pages) {
+      throw new IllegalStateException("L3 store '" + store.name() + "' returned "
+          + (ok == null ? "null" : ok.length + " results") + " for " + pages + " pages");
+    }
+    int n = 0;
+    while (n < ok.length && ok[n]) n++;
+    return n;
+  }
+
+  /**
+   * Metadata-only pages, filled: each page's stub (its key's int64) and trailer as three words of
+   * one heap array. The same bytes as a native view would hold (heap segments of a long[] use the
+   * native byte order, as the unaligned long layout does), without a confined arena's native
+   * allocation, zeroing and release per batch: a full-engine replay writes about 1.4 million stub
+   * pages, and that path was its largest compiled method and a tenth of its L3 time
+   * (docs/benchmarks.md).
+   */
+  private static List<MemorySegment[]> stubPages(List<PageKey> keys) {
+    int n = keys.size();
+    long[] words = new long[STUB_WORDS * n];
+    byte[] crcInput = new byte[PageKey.BYTES + (int) STUB_BYTES];
+    for (int i = 0; i < n; i++) {
+      PageKey key = keys.get(i);
+      long stub = key.toInt64();
+      key.writeTo(crcInput, 0);
+      NATIVE_LONG.set(crcInput, PageKey.BYTES, stub);
+      CRC32C c = new CRC32C();
+      c.update(crcInput, 0, crcInput.length);
+      words[STUB_WORDS * i] = stub;
+      words[STUB_WORDS * i + 1] = MAGIC;
+      words[STUB_WORDS * i + 2] = c.getValue();
+    }
+    return stubViews(words, n);
+  }
+
+  /** Per page, views of its stub (one word) and trailer (two words) in {@code words}. */
+  private static List<MemorySegment[]> stubViews(long[] words, int n) {
+    MemorySegment all = MemorySegment.ofArray(words);
+    MemorySegment[][] views = new MemorySegment[n][];
+    for (int i = 0; i < n; i++) {
+      long at = (long) Long.BYTES * STUB_WORDS * i;
+      views[i] = new MemorySegment[] {all.asSlice(at, STUB_BYTES), all.asSlice(at + STUB_BYTES, TRAILER_BYTES)};
+    }
+    return Arrays.asList(views);
   }
 
   /**

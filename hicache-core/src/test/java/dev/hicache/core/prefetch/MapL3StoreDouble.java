@@ -19,6 +19,9 @@ final class MapL3StoreDouble implements L3Store {
 
   boolean contains(PageKey k) { return pages.containsKey(k); }
 
+  /** The stored parts of a page (the store's own arrays: a test may damage them), or null. */
+  byte[][] stored(PageKey k) { return pages.get(k); }
+
   @Override public int batchExists(List<PageKey> keys) {
     open();
     L3Store.checkBatch(keys, null);

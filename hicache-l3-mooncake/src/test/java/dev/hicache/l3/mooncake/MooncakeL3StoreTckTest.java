@@ -42,6 +42,11 @@ class MooncakeL3StoreTckTest {
       return slabs.arena();
     }
 
+    /** Zero-copy: batch_put_from and batch_get_into move registered memory only. */
+    @Override protected boolean acceptsHeapBuffers() {
+      return false;
+    }
+
     @Override protected int maxParts() {
       return options().mla() ? 1 : 2;
     }
