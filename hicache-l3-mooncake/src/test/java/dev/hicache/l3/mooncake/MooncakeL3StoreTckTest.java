@@ -62,6 +62,17 @@ class MooncakeL3StoreTckTest {
     @Override MooncakeL3Store.Options options() {
       return MooncakeL3Store.Options.sglang(false, 0, 1);
     }
+
+    /** The L3Store contract: a registered-memory backend refuses heap buffers, with a reason, and stores nothing. */
+    @org.junit.jupiter.api.Test
+    void heapBuffers_areRefusedWithAReason_andNothingIsStored() {
+      var key = freshKey();
+      var heap = new java.lang.foreign.MemorySegment[] {
+          java.lang.foreign.MemorySegment.ofArray(new byte[24]), java.lang.foreign.MemorySegment.ofArray(new byte[24])};
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.batchSet(java.util.List.of(key), java.util.Collections.singletonList(heap)))
+          .isInstanceOf(dev.hicache.api.spi.L3Exception.class).hasMessageContaining("heap");
+      org.assertj.core.api.Assertions.assertThat(store.exists(key)).isFalse();
+    }
   }
 
   @Nested
