@@ -29,7 +29,8 @@ import java.util.zip.CRC32C;
  * with the same trailer, so the store, the checksum path and the cost model all still run; its
  * views are heap memory (see the {@link L3Store} contract), nothing native is allocated.
  *
- * <p>Thread-safety: one instance per lane thread, or calls serialized by the caller.
+ * <p>Thread-safety: one instance per lane thread, or calls serialized by the caller; {@link #read}
+ * and {@link #write} may run at once (a read lane and a write lane), each one call at a time.
  */
 public final class L3PageIo {
   static final long MAGIC = 0x4843_5047_0000_0001L; // "HCPG" v1
@@ -43,6 +44,9 @@ public final class L3PageIo {
   private final MetricsSink metrics;
   private final long pageBytes;
   private final int pageSize;
+  // Stub pages only. The production port calls one instance from its read and write lanes at
+  // once, each lane one call at a time: reads and writes keep separate scratch.
+  private final StubBatch stubReads, stubWrites;
 
   public L3PageIo(L3Store store, HostPool pool, int pageSize, MetricsSink metrics) {
     if (store == null) throw new IllegalArgumentException("an L3 store is required");
@@ -51,6 +55,8 @@ public final class L3PageIo {
     this.pageSize = pageSize;
     this.metrics = metrics == null ? MetricsSink.NONE : metrics;
     this.pageBytes = pool == null ? STUB_BYTES : pool.pageBytes();
+    this.stubReads = pool == null ? new StubBatch() : null;
+    this.stubWrites = pool == null ? new StubBatch() : null;
     if (pool != null && pool.shape().pageSize() != pageSize) {
       throw new IllegalArgumentException("host pool page size " + pool.shape().pageSize() + " != --page-size " + pageSize);
     }
@@ -79,35 +85,56 @@ public final class L3PageIo {
   /** §7.3 generic page get: read, verify, copy into the host pool page by page; the leading verified run counts. */
   public L3Port.ReadResult read(List<PageKey> keys, int[] hostPages) {
     checkBatch(keys, hostPages);
-    try (Arena arena = pool == null ? null : Arena.ofConfined()) {
-      List<MemorySegment[]> targets = pool == null ? stubViews(new long[STUB_WORDS * keys.size()], keys.size()) : views(arena, keys.size());
-      boolean[] ok = store.batchGet(keys, targets);
-      if (ok == null || ok.length != keys.size()) {
-        throw new IllegalStateException("L3 store '" + store.name() + "' returned "
-            + (ok == null ? "null" : ok.length + " results") + " for " + keys.size() + " pages");
-      }
+    if (pool == null) return readStubs(keys);
+    try (Arena arena = Arena.ofConfined()) {
+      List<MemorySegment[]> targets = views(arena, keys.size());
+      boolean[] ok = answers(store.batchGet(keys, targets), keys.size());
       for (int i = 0; i < keys.size(); i++) {
         if (!ok[i]) return new L3Port.ReadResult(i, keys.size(), false, null);
         MemorySegment[] t = targets.get(i);
-        if (!verifies(keys.get(i), t[0], t[1])) {
-          metrics.count(StorageMetrics.CHECKSUM_MISMATCH_PAGES, 1);
-          try {
-            store.remove(keys.get(i));
-          } catch (RuntimeException e) {
-            metrics.count(StorageMetrics.L3_FAILURES, "remove", 1);
-          }
-          return new L3Port.ReadResult(i, keys.size(), true, null);
-        }
-        if (pool != null) pool.writePage(hostPages[i] * pageSize, t[0]);
+        if (!verifies(keys.get(i), t[0], t[1])) return mismatch(keys, i);
+        pool.writePage(hostPages[i] * pageSize, t[0]);
       }
       return new L3Port.ReadResult(keys.size(), keys.size(), false, null);
     }
   }
 
+  /** {@link #read} of stub pages: into the read scratch, each page checked against its key's stub. */
+  private L3Port.ReadResult readStubs(List<PageKey> keys) {
+    StubBatch b = stubReads;
+    int n = keys.size();
+    Arrays.fill(b.words, 0, STUB_WORDS * n, 0); // nothing of an earlier batch can pass for a page
+    boolean[] ok = answers(store.batchGet(keys, b.views.subList(0, n)), n);
+    for (int i = 0; i < n; i++) {
+      if (!ok[i]) return new L3Port.ReadResult(i, n, false, null);
+      if (!b.holds(i, keys.get(i))) return mismatch(keys, i);
+    }
+    return new L3Port.ReadResult(n, n, false, null);
+  }
+
+  /** Page {@code i} did not verify: a miss from there on, counted, and removed from L3. */
+  private L3Port.ReadResult mismatch(List<PageKey> keys, int i) {
+    metrics.count(StorageMetrics.CHECKSUM_MISMATCH_PAGES, 1);
+    try {
+      store.remove(keys.get(i));
+    } catch (RuntimeException e) {
+      metrics.count(StorageMetrics.L3_FAILURES, "remove", 1);
+    }
+    return new L3Port.ReadResult(i, keys.size(), true, null);
+  }
+
+  private boolean[] answers(boolean[] ok, int pages) {
+    if (ok == null || ok.length != pages) {
+      throw new IllegalStateException("L3 store '" + store.name() + "' returned "
+          + (ok == null ? "null" : ok.length + " results") + " for " + pages + " pages");
+    }
+    return ok;
+  }
+
   /** §6.5 page backup: the backend skips pages it already holds. Returns the leading pages stored. */
   public int write(List<PageKey> keys, int[] hostPages) {
     checkBatch(keys, hostPages);
-    if (pool == null) return stored(store.batchSet(keys, stubPages(keys)), keys.size());
+    if (pool == null) return stored(store.batchSet(keys, stubWrites.fill(keys)), keys.size());
     try (Arena arena = Arena.ofConfined()) {
       List<MemorySegment[]> sources = views(arena, keys.size());
       for (int i = 0; i < keys.size(); i++) {
@@ -123,50 +150,63 @@ public final class L3PageIo {
 
   /** The leading pages a {@code batchSet} answer says are stored. */
   private int stored(boolean[] ok, int pages) {
-    if (ok == null || ok.length != pages) {
-      throw new IllegalStateException("L3 store '" + store.name() + "' returned "
-          + (ok == null ? "null" : ok.length + " results") + " for " + pages + " pages");
-    }
+    answers(ok, pages);
     int n = 0;
     while (n < ok.length && ok[n]) n++;
     return n;
   }
 
   /**
-   * Metadata-only pages, filled: each page's stub (its key's int64) and trailer as three words of
-   * one heap array. The same bytes as a native view would hold (heap segments of a long[] use the
-   * native byte order, as the unaligned long layout does), without a confined arena's native
-   * allocation, zeroing and release per batch: a full-engine replay writes about 1.4 million stub
-   * pages, and that path was its largest compiled method and a tenth of its L3 time
-   * (docs/benchmarks.md).
+   * Scratch for up to {@link L3Store#MAX_BATCH_PAGES} stub pages: each page's stub (its key's
+   * int64) and trailer are three words of one heap array, with views made once. The same bytes a
+   * native view would hold (a long[]'s heap segment uses the native byte order, as the unaligned
+   * long layout does), without a confined arena's native allocation, zeroing and release, and
+   * without two view objects per page, per batch: a full-engine replay writes about 1.4 million
+   * stub pages, and that path was its largest compiled method and a tenth of its L3 time
+   * (docs/benchmarks.md). A store only uses the views during its call.
    */
-  private static List<MemorySegment[]> stubPages(List<PageKey> keys) {
-    int n = keys.size();
-    long[] words = new long[STUB_WORDS * n];
-    byte[] crcInput = new byte[PageKey.BYTES + (int) STUB_BYTES];
-    for (int i = 0; i < n; i++) {
-      PageKey key = keys.get(i);
-      long stub = key.toInt64();
+  private static final class StubBatch {
+    final long[] words = new long[STUB_WORDS * L3Store.MAX_BATCH_PAGES];
+    final List<MemorySegment[]> views;
+    private final byte[] crcInput = new byte[PageKey.BYTES + (int) STUB_BYTES];
+    private final CRC32C crc = new CRC32C();
+
+    StubBatch() {
+      MemorySegment all = MemorySegment.ofArray(words);
+      MemorySegment[][] v = new MemorySegment[L3Store.MAX_BATCH_PAGES][];
+      for (int i = 0; i < v.length; i++) {
+        long at = (long) Long.BYTES * STUB_WORDS * i;
+        v[i] = new MemorySegment[] {all.asSlice(at, STUB_BYTES), all.asSlice(at + STUB_BYTES, TRAILER_BYTES)};
+      }
+      views = Arrays.asList(v);
+    }
+
+    /** The pages of {@code keys}, filled in. */
+    List<MemorySegment[]> fill(List<PageKey> keys) {
+      for (int i = 0; i < keys.size(); i++) {
+        PageKey key = keys.get(i);
+        long stub = key.toInt64();
+        words[STUB_WORDS * i] = stub;
+        words[STUB_WORDS * i + 1] = MAGIC;
+        words[STUB_WORDS * i + 2] = crc(key, stub);
+      }
+      return views.subList(0, keys.size());
+    }
+
+    /** Whether page {@code i} as read is {@code key}'s stub with its trailer. */
+    boolean holds(int i, PageKey key) {
+      long stub = words[STUB_WORDS * i];
+      return words[STUB_WORDS * i + 1] == MAGIC && stub == key.toInt64() && words[STUB_WORDS * i + 2] == crc(key, stub);
+    }
+
+    /** {@link L3PageIo#crc} of a stub page, from this batch's scratch. */
+    private long crc(PageKey key, long stub) {
       key.writeTo(crcInput, 0);
       NATIVE_LONG.set(crcInput, PageKey.BYTES, stub);
-      CRC32C c = new CRC32C();
-      c.update(crcInput, 0, crcInput.length);
-      words[STUB_WORDS * i] = stub;
-      words[STUB_WORDS * i + 1] = MAGIC;
-      words[STUB_WORDS * i + 2] = c.getValue();
+      crc.reset();
+      crc.update(crcInput, 0, crcInput.length);
+      return crc.getValue();
     }
-    return stubViews(words, n);
-  }
-
-  /** Per page, views of its stub (one word) and trailer (two words) in {@code words}. */
-  private static List<MemorySegment[]> stubViews(long[] words, int n) {
-    MemorySegment all = MemorySegment.ofArray(words);
-    MemorySegment[][] views = new MemorySegment[n][];
-    for (int i = 0; i < n; i++) {
-      long at = (long) Long.BYTES * STUB_WORDS * i;
-      views[i] = new MemorySegment[] {all.asSlice(at, STUB_BYTES), all.asSlice(at + STUB_BYTES, TRAILER_BYTES)};
-    }
-    return Arrays.asList(views);
   }
 
   /**
@@ -186,15 +226,10 @@ public final class L3PageIo {
     return views;
   }
 
-  private boolean verifies(PageKey key, MemorySegment data, MemorySegment trailer) {
-    if (trailer.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) != MAGIC) return false;
-    if (trailer.get(ValueLayout.JAVA_LONG_UNALIGNED, 8) != crc(key, data)) return false;
-    return pool != null || data.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == key.toInt64();
+  private static boolean verifies(PageKey key, MemorySegment data, MemorySegment trailer) {
+    return trailer.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == MAGIC && trailer.get(ValueLayout.JAVA_LONG_UNALIGNED, 8) == crc(key, data);
   }
 
-  // The production port calls one instance from its read and write lanes at once: no shared
-  // scratch. A stub page (metadata-only simulation) is checksummed from one small array, without
-  // the key's byte copy and the direct buffer view a real page needs.
   static long crc(PageKey key, MemorySegment data) {
     CRC32C c = new CRC32C();
     long n = data.byteSize();

@@ -6,7 +6,9 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.hicache.api.PageKey;
+import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MetricsSink;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -80,5 +82,38 @@ class L3PageIoStubTest {
           assertThat(r.checksumMismatch()).isTrue();
           assertThat(store.contains(keys.get(victim))).as("the damaged page is removed").isFalse();
         });
+  }
+
+  /**
+   * The read scratch is reused by every batch: a store that answers "read" without writing must
+   * not leave the previous batch's (valid) pages to be served as this one's.
+   */
+  @Test
+  void aStoreThatClaimsAReadWithoutWriting_isNeverServedAnEarlierBatchsPages() {
+    MapL3StoreDouble backing = new MapL3StoreDouble();
+    boolean[] lie = {false};
+    L3Store store = new L3Store() {
+      @Override public String name() { return "claims-reads"; }
+      @Override public Capabilities capabilities() { return backing.capabilities(); }
+      @Override public int batchExists(List<PageKey> keys) { return backing.batchExists(keys); }
+      @Override public boolean[] batchGet(List<PageKey> keys, List<MemorySegment[]> targets) {
+        if (!lie[0]) return backing.batchGet(keys, targets);
+        boolean[] all = new boolean[keys.size()];
+        java.util.Arrays.fill(all, true);
+        return all;
+      }
+      @Override public boolean[] batchSet(List<PageKey> keys, List<MemorySegment[]> sources) { return backing.batchSet(keys, sources); }
+      @Override public boolean remove(PageKey key) { return backing.remove(key); }
+      @Override public void clear() { backing.clear(); }
+      @Override public void close() { backing.close(); }
+    };
+    L3PageIo io = new L3PageIo(store, null, 64, MetricsSink.NONE);
+    List<PageKey> keys = keys(7, 16);
+    io.write(keys, new int[16]);
+    assertThat(io.read(keys, new int[16]).pages()).isEqualTo(16);
+    lie[0] = true;
+    L3Port.ReadResult again = io.read(keys, new int[16]);
+    assertThat(again.pages()).isZero();
+    assertThat(again.checksumMismatch()).isTrue();
   }
 }
