@@ -76,6 +76,20 @@ public final class PageKey implements Comparable<PageKey> {
     return HEX.toHexDigits(w0) + HEX.toHexDigits(w1) + HEX.toHexDigits(w2) + HEX.toHexDigits(w3);
   }
 
+  /**
+   * The digest's bytes {@code [8i, 8i + 8)} as a big-endian word, {@code i} in 0..3 (word 0 is
+   * {@link #toInt64()}): for indexes that hash and compare keys without copying their bytes.
+   */
+  public long word(int i) {
+    return switch (i) {
+      case 0 -> w0;
+      case 1 -> w1;
+      case 2 -> w2;
+      case 3 -> w3;
+      default -> throw new IndexOutOfBoundsException("a page key has words 0..3, not " + i);
+    };
+  }
+
   /** SGLang's {@code hash_str_to_int64}: the first 16 hex characters as a signed 64-bit value. */
   public long toInt64() {
     return w0;

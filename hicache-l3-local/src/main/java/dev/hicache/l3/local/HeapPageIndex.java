@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -48,9 +49,9 @@ final class HeapPageIndex implements PageIndex {
   // entry's line and the table's line are fetched side by side instead of one after the other.
   private long[] wordBySlot;
   private boolean closed;
-  // The key being looked up, as words (filled under the monitor: one buffer, no allocation).
-  private final byte[] scratch = new byte[PageKey.BYTES];
+  // The key being looked up, as words (filled under the monitor).
   private long w0, w1, w2, w3, fingerprint;
+  private long prefetched;
 
   /** An index that holds {@code expectedEntries} without growing. */
   HeapPageIndex(long expectedEntries) {
@@ -81,12 +82,36 @@ final class HeapPageIndex implements PageIndex {
   }
 
   private void words(PageKey key) {
-    key.writeTo(scratch, 0);
-    w0 = (long) LONG_BE.get(scratch, 0);
-    w1 = (long) LONG_BE.get(scratch, 8);
-    w2 = (long) LONG_BE.get(scratch, 16);
-    w3 = (long) LONG_BE.get(scratch, 24);
+    w0 = key.word(0);
+    w1 = key.word(1);
+    w2 = key.word(2);
+    w3 = key.word(3);
     fingerprint = fingerprint(w0, w1, w2, w3);
+  }
+
+  /**
+   * Loads, for each key, the table word at its home position, and for each slot, its entry's
+   * words, changing nothing. Called before a batch's lookups and evictions: these loads do not
+   * depend on each other, so the processor overlaps their cache misses, which the batch's steps
+   * would otherwise take one after another (a lookup of an absent key is one cold table line, an
+   * eviction by slot three more; those misses were most of the store's time in the simulator's
+   * replay: docs/benchmarks.md).
+   */
+  synchronized void prefetch(List<PageKey> keys, int[] slots, int slotCount) {
+    long[] t = table, en = entries, bySlot = wordBySlot;
+    long acc = 0;
+    for (int k = 0; k < keys.size(); k++) {
+      PageKey key = keys.get(k);
+      acc += t[(int) fingerprint(key.word(0), key.word(1), key.word(2), key.word(3)) & mask];
+    }
+    for (int k = 0; k < slotCount; k++) {
+      int s = slots[k];
+      if (s < 0 || s >= bySlot.length) continue;
+      long word = bySlot[s];
+      if (word == 0) continue;
+      acc += t[(int) (word >>> ENTRY_BITS) & mask] + en[entryOf(word) * STRIDE + META];
+    }
+    prefetched = acc; // a use, so the loads are not dropped
   }
 
   private static int entryOf(long word) {

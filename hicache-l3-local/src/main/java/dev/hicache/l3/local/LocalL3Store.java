@@ -111,6 +111,9 @@ public final class LocalL3Store implements L3Store {
   static final int IMAGE_MAX_BYTES = 64 * 1024;
   private final byte[] image;
   private final ByteBuffer imageView;
+  // Process-private LRU: the next victims of a batch of writes (see prefetch), and a sink for its loads.
+  private final int[] victimScratch = new int[L3Store.MAX_BATCH_PAGES];
+  private long prefetched;
   private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
   private volatile boolean closed;
 
@@ -313,6 +316,7 @@ public final class LocalL3Store implements L3Store {
   @Override public boolean[] batchSet(List<PageKey> keys, List<MemorySegment[]> sources) {
     L3Store.checkPageBatch(keys, sources);
     return guarded(() -> {
+      if (lru != null) prefetch(keys);
       boolean[] out = new boolean[keys.size()];
       for (int i = 0; i < out.length; i++) out[i] = writePage(keys.get(i), sources.get(i));
       return out;
@@ -596,6 +600,21 @@ public final class LocalL3Store implements L3Store {
     synchronized (privateLock) {
       lru.toTail(slot);
     }
+  }
+
+  /**
+   * Process-private LRU, before a batch of writes: loads what the batch will miss on — each key's
+   * index line and, when the slab is full, the slot words and index lines of the pages it is about
+   * to evict (the coldest, in order) — as independent loads the processor overlaps, instead of one
+   * cold line after another inside the writes ({@link HeapPageIndex#prefetch}). Changes nothing.
+   */
+  private void prefetch(List<PageKey> keys) {
+    int victims = 0;
+    if (lru.size() > slab.slotCount - keys.size()) victims = lru.coldest(victimScratch, Math.min(keys.size(), victimScratch.length));
+    long acc = 0;
+    for (int k = 0; k < victims; k++) acc += slab.word(victimScratch[k]);
+    ((HeapPageIndex) index).prefetch(keys, victimScratch, victims);
+    prefetched = acc; // a use, so the loads are not dropped
   }
 
   /** LRU: frees the least recently used page while every slot holds a page, so the next claim finds one at once. */

@@ -52,6 +52,13 @@ final class SlotLru {
     return head;
   }
 
+  /** Writes up to {@code max} slots, least recently used first, into {@code out}; returns how many. */
+  int coldest(int[] out, int max) {
+    int n = 0;
+    for (int s = head; s != NONE && n < max; s = links[2 * s + 1]) out[n++] = s;
+    return n;
+  }
+
   int size() {
     return size;
   }
