@@ -43,8 +43,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5)
 @Fork(value = 1, jvmArgsAppend = {"-XX:+UseSerialGC", "-Xmn1g", "--enable-native-access=ALL-UNNAMED"})
 public class EngineReplayBenchmark {
-  /** The L3 model ({@code --l3}): memory = the in-memory LRU pool model. */
-  @Param({"memory"})
+  /**
+   * The L3 ({@code --l3}): local = the embedded store, process-private (the main job's default);
+   * memory = the in-memory LRU pool model.
+   */
+  @Param({"local", "memory"})
   public String l3;
 
   @Param({"true", "false"})
