@@ -230,18 +230,11 @@ public final class L3PageIo {
     return trailer.get(ValueLayout.JAVA_LONG_UNALIGNED, 0) == MAGIC && trailer.get(ValueLayout.JAVA_LONG_UNALIGNED, 8) == crc(key, data);
   }
 
+  /** CRC32C over the page key's 32 bytes, then the page's bytes (stub pages: {@link StubBatch#crc}, the same sum). */
   static long crc(PageKey key, MemorySegment data) {
     CRC32C c = new CRC32C();
-    long n = data.byteSize();
-    if (n <= 64) {
-      byte[] b = new byte[PageKey.BYTES + (int) n];
-      key.writeTo(b, 0);
-      MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, b, PageKey.BYTES, (int) n);
-      c.update(b, 0, b.length);
-    } else {
-      c.update(key.bytes());
-      c.update(data.asByteBuffer());
-    }
+    c.update(key.bytes());
+    c.update(data.asByteBuffer());
     return c.getValue();
   }
 
