@@ -40,7 +40,7 @@ public final class CudaDevicePool implements DevicePool {
   private final IoBackend backend;
   private final LayoutDescriptor layout;
   private final Strides strides;
-  private final PageAllocator pages;
+  private final FifoPageAllocator pages;
   private final int device;
   private final long maxPitch;
   private final long stagingBytes;
@@ -93,7 +93,7 @@ public final class CudaDevicePool implements DevicePool {
     this.backend = backend;
     this.layout = new LayoutDescriptor(shape, MemLayout.LAYER_FIRST, capacityTokens);
     this.strides = Strides.of(layout);
-    this.pages = new PageAllocator(capacityTokens / shape.pageSize(), shape.pageSize());
+    this.pages = new FifoPageAllocator(capacityTokens / shape.pageSize(), shape.pageSize());
     this.device = device;
     this.maxPitch = status.maxPitch() > 0 ? status.maxPitch() : Integer.MAX_VALUE;
     this.stagingBytes = stagingBytes;
@@ -214,8 +214,8 @@ public final class CudaDevicePool implements DevicePool {
       throw new IllegalArgumentException("device and host slot lists must have the same length, got "
           + (deviceSlots == null ? "null" : deviceSlots.length) + " and " + (hostSlots == null ? "null" : hostSlots.length));
     }
-    int[] dp = PageAllocator.pagesOf(deviceSlots, shape.pageSize(), capacityTokens, "device slots");
-    int[] hp = PageAllocator.pagesOf(hostSlots, shape.pageSize(), hl.tokens(), "host slots");
+    int[] dp = FifoPageAllocator.pagesOf(deviceSlots, shape.pageSize(), capacityTokens, "device slots");
+    int[] hp = FifoPageAllocator.pagesOf(hostSlots, shape.pageSize(), hl.tokens(), "host slots");
     Strides hs = Strides.of(hl);
     MemorySegment buf = host.buffer();
     long hostBase = buf.address();

@@ -7,8 +7,8 @@ import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.Transfer;
 import dev.hicache.api.spi.WritePolicy;
 import dev.hicache.api.spi.HostPool;
-import dev.hicache.core.prefetch.HostPages;
-import dev.hicache.core.prefetch.StorageController;
+import dev.hicache.core.storage.HostPages;
+import dev.hicache.core.storage.StorageController;
 import dev.hicache.core.tp.ConsensusParticipant;
 import dev.hicache.core.tree.DeviceEvictionHandler;
 import dev.hicache.core.tree.HiRadixTree;
@@ -69,8 +69,8 @@ final class CacheController implements DeviceEvictionHandler {
   private final int layers;
   private final long bytesPerPage;
   private final WritePolicy writePolicy;
-  private final PageAllocator device;
-  private final PageAllocator host; // null: no host tier (L1 only)
+  private final TierPageAllocator device;
+  private final TierPageAllocator host; // null: no host tier (L1 only)
   private final TransferPort port;
   private final MetricsSink metrics;
   private final int loadBackThreshold;
@@ -147,8 +147,8 @@ final class CacheController implements DeviceEvictionHandler {
     }
   }
 
-  CacheController(HiRadixTree tree, int layers, long bytesPerPage, WritePolicy writePolicy, PageAllocator device,
-                  PageAllocator host, TransferPort port, MetricsSink metrics, int loadBackThreshold,
+  CacheController(HiRadixTree tree, int layers, long bytesPerPage, WritePolicy writePolicy, TierPageAllocator device,
+                  TierPageAllocator host, TransferPort port, MetricsSink metrics, int loadBackThreshold,
                   LoadTicket.Driver driver, dev.hicache.api.spi.Clock clock) {
     this.tree = tree;
     this.ps = tree.pageSize();

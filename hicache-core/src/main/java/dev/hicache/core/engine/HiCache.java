@@ -12,12 +12,12 @@ import dev.hicache.api.spi.PrefetchPolicy;
 import dev.hicache.api.spi.RankGroup;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.Tokens;
-import dev.hicache.core.prefetch.L3CostModel;
-import dev.hicache.core.prefetch.L3PageIo;
-import dev.hicache.core.prefetch.L3Port;
-import dev.hicache.core.prefetch.StorageController;
-import dev.hicache.core.prefetch.ThreadedL3Port;
-import dev.hicache.core.prefetch.VirtualTimeL3Port;
+import dev.hicache.core.storage.L3CostModel;
+import dev.hicache.core.storage.L3PageIo;
+import dev.hicache.core.storage.L3Port;
+import dev.hicache.core.storage.StorageController;
+import dev.hicache.core.storage.ThreadedL3Port;
+import dev.hicache.core.storage.VirtualTimeL3Port;
 import dev.hicache.core.tree.EvictionPolicies;
 import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.MatchTouch;
@@ -409,16 +409,16 @@ public final class HiCache implements AutoCloseable {
     public HiCache build() {
       int ps = config.pageSize();
       KvShape shape;
-      PageAllocator device;
-      PageAllocator host;
+      TierPageAllocator device;
+      TierPageAllocator host;
       if (metadataShape != null) {
         if (devicePool != null || hostPool != null) throw new IllegalArgumentException("metadata-only caches take no pools");
         shape = metadataShape;
         checkTokens("device", metadataDeviceTokens, ps, false);
         checkTokens("host", metadataHostTokens, ps, true);
         checkHostLarger(metadataHostTokens, metadataDeviceTokens);
-        device = PageAllocator.metadataOnly(metadataDeviceTokens / ps);
-        host = metadataHostTokens == 0 ? null : PageAllocator.metadataOnly(metadataHostTokens / ps);
+        device = TierPageAllocator.metadataOnly(metadataDeviceTokens / ps);
+        host = metadataHostTokens == 0 ? null : TierPageAllocator.metadataOnly(metadataHostTokens / ps);
         if (costModel == null) costModel = CostModel.pcieGen5();
       } else {
         if (devicePool == null) throw new IllegalArgumentException("a device pool is required");
@@ -426,8 +426,8 @@ public final class HiCache implements AutoCloseable {
         if (hostPool != null && !hostPool.shape().equals(shape)) {
           throw new IllegalArgumentException("host pool shape " + hostPool.shape() + " differs from device pool shape " + shape);
         }
-        device = PageAllocator.of(devicePool);
-        host = hostPool == null ? null : PageAllocator.of(hostPool);
+        device = TierPageAllocator.of(devicePool);
+        host = hostPool == null ? null : TierPageAllocator.of(hostPool);
         if (hostPool != null) checkHostLarger(hostPool.capacityTokens(), devicePool.capacityTokens());
       }
       if (shape.pageSize() != ps) {

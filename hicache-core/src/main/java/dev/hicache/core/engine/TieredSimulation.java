@@ -6,7 +6,7 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.core.metrics.InMemoryMetrics;
 import dev.hicache.api.spi.L3Store;
-import dev.hicache.core.prefetch.L3CostModel;
+import dev.hicache.core.storage.L3CostModel;
 import dev.hicache.core.tree.MatchTouch;
 
 /**

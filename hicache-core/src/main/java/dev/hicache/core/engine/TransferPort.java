@@ -11,7 +11,7 @@ interface TransferPort {
   /**
    * Copies device pages to host pages (all layers at once), then reports {@link
    * CacheController#backupDone} with one checksum per host page ({@link
-   * dev.hicache.core.pool.PageChecksum}) or null when no bytes are moved.
+   * dev.hicache.core.pool.HostPageChecksum}) or null when no bytes are moved.
    */
   void backup(long op, int[] devicePages, int[] hostPages, PageKey[] keys);
 

@@ -67,8 +67,8 @@ class PoolsTest {
           h.readPage(hostSlots[0], flat);
           h.writePage(hs[0], flat);
           PageKey key = PageKey.ofDigest(new byte[32]);
-          assertThat(PageChecksum.of(h, hs[0] / 4, key)).isEqualTo(PageChecksum.of(h, hostSlots[0] / 4, key));
-          assertThat(PageChecksum.of(h, hs[0] / 4, PageKey.fromHex("01".repeat(32)))).isNotEqualTo(PageChecksum.of(h, hs[0] / 4, key));
+          assertThat(HostPageChecksum.of(h, hs[0] / 4, key)).isEqualTo(HostPageChecksum.of(h, hostSlots[0] / 4, key));
+          assertThat(HostPageChecksum.of(h, hs[0] / 4, PageKey.fromHex("01".repeat(32)))).isNotEqualTo(HostPageChecksum.of(h, hs[0] / 4, key));
         }
       } finally {
         ex.shutdown();

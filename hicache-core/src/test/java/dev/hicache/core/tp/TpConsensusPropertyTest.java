@@ -7,7 +7,7 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.hicache.api.spi.RankGroup;
-import dev.hicache.core.prefetch.TpRankRig;
+import dev.hicache.core.storage.TpRankRig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

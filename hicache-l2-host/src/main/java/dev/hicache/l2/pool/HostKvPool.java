@@ -26,7 +26,7 @@ public final class HostKvPool implements HostPool {
   private final LayoutDescriptor layout;
   private final HostMemory memory;
   private final MemorySegment buffer;
-  private final PageAllocator pages;
+  private final FifoRingPageAllocator pages;
   private final List<MemoryRegistrar.Registration> registrations;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -34,7 +34,7 @@ public final class HostKvPool implements HostPool {
     this.layout = layout;
     this.memory = memory;
     this.buffer = memory.segment();
-    this.pages = new PageAllocator(layout.tokens(), layout.shape().pageSize());
+    this.pages = new FifoRingPageAllocator(layout.tokens(), layout.shape().pageSize());
     this.registrations = registrations;
   }
 

@@ -655,9 +655,9 @@ public final class SimulateCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw usage("Invalid value for option '--l3-eviction': '" + l3Eviction + "' (expected lru or w-tinylfu)");
     }
-    dev.hicache.simulator.engine.MooncakeL3Model.Params mooncake;
+    dev.hicache.simulator.l3.MooncakeL3Model.Params mooncake;
     try {
-      mooncake = dev.hicache.simulator.engine.MooncakeL3Model.Params.ofFlags(mooncakeLeaseTtlMs, mooncakeHighWatermark,
+      mooncake = dev.hicache.simulator.l3.MooncakeL3Model.Params.ofFlags(mooncakeLeaseTtlMs, mooncakeHighWatermark,
           mooncakeEvictionRatio);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
