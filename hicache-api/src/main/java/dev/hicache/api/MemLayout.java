@@ -3,7 +3,7 @@ package dev.hicache.api;
 import java.util.Locale;
 
 /**
- * Host KV buffer layouts, {@code --hicache-mem-layout} (spec §5.3). The device pool is always
+ * Host KV buffer layouts, {@code --hicache-mem-layout} (docs/behaviour.md#page-layouts). The device pool is always
  * layer-first. The K/V index is the outermost dimension of every MHA layout.
  */
 public enum MemLayout {

@@ -3,7 +3,7 @@ package dev.hicache.api.spi;
 import java.util.Comparator;
 
 /**
- * Which node leaves a tier first, {@code --radix-eviction-policy} (spec §3.8): the smallest
+ * Which node leaves a tier first, {@code --radix-eviction-policy} (docs/behaviour.md#eviction-policies): the smallest
  * candidate in {@link #order()} is evicted first.
  *
  * <p>The tree keeps its evictable leaves in this order incrementally and re-positions a node when

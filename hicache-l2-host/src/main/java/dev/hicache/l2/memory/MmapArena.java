@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Mooncake's mmap arena ({@code MmapArena}, spec mooncake.md §6.2): one populated mapping carved
+ * Mooncake's mmap arena ({@code MmapArena}, docs/behaviour.md#mmap-arena): one populated mapping carved
  * by a lock-free bump pointer, with no individual frees.
  *
  * <p>Sizes are {@code size_t}: a {@code long} read as unsigned, so {@code allocate(-1)} asks for

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The L2 host KV pool (spec §5): one buffer of host memory in one layout, its page allocator, and
+ * The L2 host KV pool (docs/behaviour.md#host-pool): one buffer of host memory in one layout, its page allocator, and
  * its registrations with every {@link MemoryRegistrar} it was given (CUDA pinning, Mooncake's
  * zero-copy registration), which it closes before it unmaps the buffer.
  *
@@ -155,7 +155,7 @@ public final class HostKvPool implements HostPool {
   }
 
   /**
-   * The page starting at {@code firstSlot} as views of the buffer, one per L3 object (spec §5.6):
+   * The page starting at {@code firstSlot} as views of the buffer, one per L3 object (docs/behaviour.md#page-views-for-l3):
    * one per K/V part for page_first and page_first_direct, one per part and layer for layer_first.
    * Their concatenation is the flat page of {@link #readPage}. Views, valid until close.
    */

@@ -4,7 +4,7 @@ import java.util.BitSet;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Slot management for a paged pool (spec §5.5), a page at a time: {@code alloc} takes the first
+ * Slot management for a paged pool (docs/behaviour.md#slot-allocation), a page at a time: {@code alloc} takes the first
  * free pages and {@code free} appends pages at the end of the free list, as SGLang's free list
  * does, so returned slots always form whole, consecutive pages.
  *
