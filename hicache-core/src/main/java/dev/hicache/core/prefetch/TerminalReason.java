@@ -1,7 +1,7 @@
 package dev.hicache.core.prefetch;
 
 /**
- * Why a prefetch ended (spec §14.10, lessons 1, 5, 15): every exit is counted under one of these
+ * Why a prefetch ended (docs/behaviour.md#prefetch-termination): every exit is counted under one of these
  * as {@code hicache_prefetch_terminated{reason}}, never only logged.
  */
 public enum TerminalReason {

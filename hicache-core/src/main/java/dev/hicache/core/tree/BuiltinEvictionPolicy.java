@@ -5,7 +5,7 @@ import dev.hicache.api.spi.EvictionPolicy;
 import java.util.Comparator;
 
 /**
- * The strategies of {@code --radix-eviction-policy} (spec §3.8 table): the smallest candidate
+ * The strategies of {@code --radix-eviction-policy} (docs/behaviour.md#eviction-policies): the smallest candidate
  * leaves first. Every order ends with the node id so that it is total and deterministic, which the
  * tree's incrementally maintained eviction index needs.
  */

@@ -1,7 +1,7 @@
 package dev.hicache.core.tree;
 
 /**
- * What {@link HiRadixTree#matchPrefix} found (spec §3.3): the device pages of the continuous
+ * What {@link HiRadixTree#matchPrefix} found (docs/behaviour.md#match): the device pages of the continuous
  * device prefix, then how far the host part extends it.
  *
  * @param devicePages    device page ids of the matched device prefix, in order

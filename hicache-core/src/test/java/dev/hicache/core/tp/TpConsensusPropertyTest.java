@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * TP consensus (spec §6.6, §14.3, lesson 16): several simulated ranks with the same request stream
+ * TP consensus (docs/behaviour.md#tp-consensus): several simulated ranks with the same request stream
  * but different L3 contents (each rank's store holds a different leading run of each request),
  * different L3 latencies and skewed clocks. They must agree on every decision — the hit each
  * prefetch settles on, what is inserted, when each request is admitted, the host-resident content
