@@ -8,7 +8,7 @@ import java.util.Arrays;
  * after removal), by which the owner keeps its own per-entry arrays (values, list links, leases),
  * growing them to {@link #entryCapacity()}. The index is an open-addressing table whose slot is two
  * adjacent longs (one cache-line fetch): the key's first digest word and entry + 1 (0 = empty), so
- * a miss never touches a key object; a replay asks millions of times (docs/benchmarks.md). Linear
+ * a miss never touches a key object; a replay asks millions of times (docs/design.md#metadata-only-simulation). Linear
  * probing, backward-shift deletion, no tombstones; the table doubles before it is half full.
  */
 final class PageKeyTable {
