@@ -8,8 +8,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -34,6 +39,9 @@ class SpecReferenceGuardTest {
       "\\bspec" + "/",                                          // paths into the notes folder
       "\\b[Ss]pec" + "\\s+(\\d|section|invariant)"));           // 'spec' and a number, 'section' or 'invariant'
 
+  private static final Pattern DOC_LINK = Pattern.compile("\\b(behaviour\\.md|design\\.md)#([\\w-]+)");
+  private static final Pattern HEADING = Pattern.compile("#+\\s+(.*)");
+
   /** Files whose text is code, build configuration or prose; data (JSON vectors, traces) is not. */
   private static final Set<String> EXTENSIONS = Set.of(
       "java", "c", "cu", "h", "cc", "cpp", "sh", "py", "xml", "properties", "md", "txt", "yml", "yaml");
@@ -57,6 +65,34 @@ class SpecReferenceGuardTest {
         .as("references outside the repository; point to docs/behaviour.md#anchor or docs/design.md#anchor"
             + " instead, or state the reason in the comment itself")
         .isEmpty();
+  }
+
+  /** Every {@code docs/behaviour.md#anchor} or {@code docs/design.md#anchor} a file names is a heading there. */
+  @Test
+  void everyLinkToTheDocs_namesAnExistingHeading() throws IOException {
+    Path root = repositoryRoot();
+    Map<String, Set<String>> anchors = new HashMap<>();
+    for (String doc : List.of("behaviour.md", "design.md")) anchors.put(doc, anchors(Files.readString(root.resolve("docs").resolve(doc))));
+    List<String> broken = new ArrayList<>();
+    int links = 0;
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> scanned(root, p))::iterator) {
+        Matcher m = DOC_LINK.matcher(Files.readString(f, StandardCharsets.UTF_8));
+        while (m.find()) {
+          if (m.group(2).equals("anchor")) continue; // the placeholder in this class's message
+          links++;
+          if (!anchors.get(m.group(1)).contains(m.group(2))) broken.add(root.relativize(f) + ": " + m.group());
+        }
+      }
+    }
+    assertThat(links).as("links into the docs").isGreaterThan(100);
+    assertThat(broken).as("links to a heading that docs/behaviour.md or docs/design.md does not have").isEmpty();
+  }
+
+  @Test
+  void anchors_followGitHubsHeadingIds() {
+    assertThat(anchors("## Deliberate differences from SGLang\n### SGLang's Mooncake backend\n### Page views for L3\n"))
+        .containsExactlyInAnyOrder("deliberate-differences-from-sglang", "sglangs-mooncake-backend", "page-views-for-l3");
   }
 
   @Test
@@ -89,6 +125,16 @@ class SpecReferenceGuardTest {
     for (String line : good) {
       assertThat(violations("Sample.java", line)).as("accepts: %s", line).isEmpty();
     }
+  }
+
+  /** GitHub's heading ids: lower case, punctuation dropped, spaces as hyphens. */
+  static Set<String> anchors(String markdown) {
+    Set<String> out = new HashSet<>();
+    for (String line : markdown.split("\n")) {
+      Matcher h = HEADING.matcher(line);
+      if (h.matches()) out.add(h.group(1).strip().toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N} _-]", "").replace(' ', '-'));
+    }
+    return out;
   }
 
   static List<String> violations(String file, String text) {
