@@ -131,7 +131,7 @@ public final class MmapArena implements AutoCloseable {
     }
   }
 
-  /** Whether the address lies in the pool: base ≤ address < base + pool size. */
+  /** Whether the address lies in the pool: {@code base <= address < base + pool size}. */
   public boolean owns(long address) {
     NativeMapping m = mapping;
     return m != null && !closed && Long.compareUnsigned(address, base) >= 0
