@@ -8,7 +8,8 @@
  *
  * What it reproduces (the docs/behaviour.md section in brackets):
  *  - NULL handle / NULL required pointer -> -1; batch calls with NULL arrays -> -1
- *    even for count 0; NULL keys[i], or NULL buffers[i] with sizes[i] > 0 -> -1 [c-abi-conventions];
+ *    even for count 0; NULL keys[i], or NULL buffers[i] with sizes[i] > 0 -> -1
+ *    [c-abi-conventions];
  *  - "not initialised" -> INVALID_PARAMS (-600) before setup; health 0/1/2 [store-functions];
  *  - setup: NULL strings replaced by "", "", "tcp", "", "127.0.0.1:50051"; an empty
  *    local hostname -> -600; an unknown metadata scheme (including "") ABORTS the
@@ -16,7 +17,8 @@
  *    aborts [setup-parameters, threads-and-signals];
  *  - put-if-absent (an existing key returns 0 and keeps its value); empty key,
  *    zero-length copying put, a copying put larger than the local buffer, a too
- *    small get buffer -> -600; missing key -> -704; no space -> -200 [store-functions, observed-store-behaviour];
+ *    small get buffer -> -600; missing key -> -704; no space -> -200 [store-functions,
+ *    observed-store-behaviour];
  *  - zero-copy calls require registered memory (a register_buffer region or the
  *    setup-time local buffer; sub-ranges accepted). The double enforces this the way
  *    the rdma transport does (TRANSFER_FAIL, -800), stricter than tcp [registered-memory];

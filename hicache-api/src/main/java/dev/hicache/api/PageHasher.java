@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * SGLang's chained page hash (docs/behaviour.md#page-hash-chain): page i's key is SHA-256 over page i-1's raw 32-byte
- * digest (absent for the first page of a chain unless a prior or a namespace seed applies),
- * followed by each token id as 4 little-endian bytes.
+ * SGLang's chained page hash (docs/behaviour.md#page-hash-chain): page i's key is SHA-256 over page
+ * i-1's raw 32-byte digest (absent for the first page of a chain unless a prior or a namespace seed
+ * applies), followed by each token id as 4 little-endian bytes.
  *
  * <p>One hasher reuses one digest and one message buffer, so it is not thread-safe: give each
  * thread its own. Hashing a page costs one {@code MessageDigest} call over exactly the bytes

@@ -6,7 +6,8 @@ import java.nio.ByteOrder;
 import java.util.HexFormat;
 
 /**
- * The key of one full page: a 32-byte SHA-256 digest of SGLang's page hash chain (docs/behaviour.md#page-hash-chain).
+ * The key of one full page: a 32-byte SHA-256 digest of SGLang's page hash chain
+ * (docs/behaviour.md#page-hash-chain).
  *
  * <p>Held as four longs so that keys are cheap to compare and hash in maps; the text form is the
  * lowercase 64-character hex that SGLang and Mooncake use as object keys.

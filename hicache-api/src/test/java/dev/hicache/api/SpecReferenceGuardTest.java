@@ -37,7 +37,7 @@ class SpecReferenceGuardTest {
       "shared/" + "spec",                                       // the shared notes folder
       "\\b(hicache|mooncake)" + "\\.md\\b",                     // the two behavioural notes
       "\\bspec" + "/",                                          // paths into the notes folder
-      "\\b[Ss]pec" + "\\s+(\\d|section|invariant)"));           // 'spec' and a number, 'section' or 'invariant'
+      "\\b[Ss]pec" + "\\s+(\\d|section|invariant)"));           // 'spec', then a number or a word
 
   private static final Pattern DOC_LINK = Pattern.compile("\\b(behaviour\\.md|design\\.md)#([\\w-]+)");
   private static final Pattern HEADING = Pattern.compile("#+\\s+(.*)");
@@ -72,7 +72,9 @@ class SpecReferenceGuardTest {
   void everyLinkToTheDocs_namesAnExistingHeading() throws IOException {
     Path root = repositoryRoot();
     Map<String, Set<String>> anchors = new HashMap<>();
-    for (String doc : List.of("behaviour.md", "design.md")) anchors.put(doc, anchors(Files.readString(root.resolve("docs").resolve(doc))));
+    for (String doc : List.of("behaviour.md", "design.md")) {
+      anchors.put(doc, anchors(Files.readString(root.resolve("docs").resolve(doc))));
+    }
     List<String> broken = new ArrayList<>();
     int links = 0;
     try (Stream<Path> files = Files.walk(root)) {
@@ -92,7 +94,8 @@ class SpecReferenceGuardTest {
   @Test
   void anchors_followGitHubsHeadingIds() {
     assertThat(anchors("## Deliberate differences from SGLang\n### SGLang's Mooncake backend\n### Page views for L3\n"))
-        .containsExactlyInAnyOrder("deliberate-differences-from-sglang", "sglangs-mooncake-backend", "page-views-for-l3");
+        .containsExactlyInAnyOrder(
+            "deliberate-differences-from-sglang", "sglangs-mooncake-backend", "page-views-for-l3");
   }
 
   @Test
@@ -132,7 +135,9 @@ class SpecReferenceGuardTest {
     Set<String> out = new HashSet<>();
     for (String line : markdown.split("\n")) {
       Matcher h = HEADING.matcher(line);
-      if (h.matches()) out.add(h.group(1).strip().toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N} _-]", "").replace(' ', '-'));
+      if (!h.matches()) continue;
+      String title = h.group(1).strip().toLowerCase(Locale.ROOT);
+      out.add(title.replaceAll("[^\\p{L}\\p{N} _-]", "").replace(' ', '-'));
     }
     return out;
   }

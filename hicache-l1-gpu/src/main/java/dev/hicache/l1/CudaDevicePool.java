@@ -288,8 +288,8 @@ public final class CudaDevicePool implements DevicePool {
       case COPY, COPY_2D -> {
         boolean twoD = s == TransferStrategy.COPY_2D;
         if (!twoD && nLayers > 1) {
-          // Whole pages as one batch per layer: one batch of every (part, layer, page) run of a large
-          // transfer was slower (docs/design.md#gpu-transfers).
+          // Whole pages as one batch per layer: one batch of every (part, layer, page) run of a
+          // large transfer was slower (docs/design.md#gpu-transfers).
           for (int l = layer0; l < layer0 + nLayers; l++) issue(toDevice, lane, s, dp, hp, hs, hostBase, hostDeviceBase, l, 1);
           return;
         }

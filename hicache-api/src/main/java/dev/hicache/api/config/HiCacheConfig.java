@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * HiCache configuration under SGLang's flag names and defaults (docs/behaviour.md#configuration-and-corrections), except {@code
- * --page-size}, which defaults to 64 here as HiCache deployments use it.
+ * HiCache configuration under SGLang's flag names and defaults
+ * (docs/behaviour.md#configuration-and-corrections), except {@code --page-size}, which defaults to
+ * 64 here as HiCache deployments use it.
  *
  * @param pageSize {@code --page-size}
  * @param hicacheRatio {@code --hicache-ratio}: host pool = ratio × device pool tokens
@@ -98,8 +99,9 @@ public record HiCacheConfig(
   }
 
   /**
-   * Applies SGLang's automatic corrections (docs/behaviour.md#configuration-and-corrections, in SGLang's order) and returns
-   * the effective configuration; each correction adds a warning that says what changed and why.
+   * Applies SGLang's automatic corrections (docs/behaviour.md#configuration-and-corrections, in
+   * SGLang's order) and returns the effective configuration; each correction adds a warning that
+   * says what changed and why.
    */
   public HiCacheConfig resolve(List<String> warnings) {
     Builder b = toBuilder();

@@ -2,8 +2,9 @@ package dev.hicache.api.spi;
 
 /**
  * How long a request waits for its L3 prefetch, {@code --hicache-storage-prefetch-policy}
- * (docs/behaviour.md#prefetch-policies): best_effort, wait_complete, timeout, or a user's own (e.g. a deadline from the request's
- * SLO). Asked each time the scheduler considers the waiting request; the ranks then vote.
+ * (docs/behaviour.md#prefetch-policies): best_effort, wait_complete, timeout, or a user's own (e.g.
+ * a deadline from the request's SLO). Asked each time the scheduler considers the waiting request;
+ * the ranks then vote.
  */
 public interface PrefetchPolicy {
   String flagName();

@@ -26,11 +26,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * SGLang's HiCacheController and the request hooks of HiRadixCache (docs/behaviour.md#radix-tree, docs/behaviour.md#cache-controller) as
- * a deterministic, single-threaded state machine: it mutates the tree, issues copy commands to a
- * {@link TransferPort} and consumes their completions as events, in issue order (FIFO acks). It
- * never blocks and never reads a clock: where SGLang blocks (write_back eviction waits for its
- * copies), the eviction stays pending and the acknowledgement event completes it.
+ * SGLang's HiCacheController and the request hooks of HiRadixCache (docs/behaviour.md#radix-tree,
+ * docs/behaviour.md#cache-controller) as a deterministic, single-threaded state machine: it mutates
+ * the tree, issues copy commands to a {@link TransferPort} and consumes their completions as
+ * events, in issue order (FIFO acks). It never blocks and never reads a clock: where SGLang blocks
+ * (write_back eviction waits for its copies), the eviction stays pending and the acknowledgement
+ * event completes it.
  *
  * <p>Integrity: every host page is recorded with the key of the page it holds and, once its backup
  * is acknowledged, the checksum of its bytes under that key. A load-back verifies both before any
@@ -192,8 +193,9 @@ final class CacheController implements DeviceEvictionHandler {
   /**
    * TP > 1: copy acks are no longer applied when they arrive but in agreed counts, through {@link
    * #ackConsensus()} (SGLang's {@code writing_check}: the MIN over ranks of the finished D→H acks at
-   * the head of the FIFO, docs/behaviour.md#tp-consensus). Load acks are agreed the same way: a load's
-   * lock is released at its ack, and an eviction on one rank only would make the trees differ.
+   * the head of the FIFO, docs/behaviour.md#tp-consensus). Load acks are agreed the same way: a
+   * load's lock is released at its ack, and an eviction on one rank only would make the trees
+   * differ.
    */
   void agreeAcksAcrossRanks() {
     agreeAcks = true;
@@ -301,7 +303,7 @@ final class CacheController implements DeviceEvictionHandler {
     };
   }
 
-  // ---------------------------------------------------------------- request hooks (docs/behaviour.md#request-hooks)
+  // ----------------------------------------------- request hooks (docs/behaviour.md#request-hooks)
 
   /**
    * Matches the prompt, loads back its host-resident continuation (if at least the load-back
@@ -540,7 +542,8 @@ final class CacheController implements DeviceEvictionHandler {
 
   /**
    * Inserts tokens[0, aligned) with the request's pages, frees the request's duplicates of pages the
-   * tree already held (docs/behaviour.md#request-hooks), and starts the backups the write policy asks for.
+   * tree already held (docs/behaviour.md#request-hooks), and starts the backups the write policy
+   * asks for.
    */
   private int insertComputed(CacheRequest r, int[] tokens, int kvTokens, boolean chunked) {
     if (tokens != r.tokens
@@ -582,7 +585,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (r == null || r.done || !live.contains(r)) throw new IllegalStateException("request is finished or unknown: " + r);
   }
 
-  // ---------------------------------------------------------------- memory (docs/behaviour.md#device-eviction)
+  // ---------------------------------------------------- memory (docs/behaviour.md#device-eviction)
 
   /** n device pages, evicting per policy once; null if they cannot be had now. */
   private int[] allocDevice(int n) {
@@ -701,7 +704,7 @@ final class CacheController implements DeviceEvictionHandler {
     port.backup(id, dp.clone(), hp.clone(), keys.clone());
   }
 
-  // ---------------------------------------------------------------- completions (docs/behaviour.md#cache-controller)
+  // ---------------------------------------------- completions (docs/behaviour.md#cache-controller)
 
   /** A backup finished; acks are applied in issue order (writing_check). */
   void backupDone(long id, long[] checksums, Throwable failure) {
@@ -750,7 +753,8 @@ final class CacheController implements DeviceEvictionHandler {
       metrics.count(BACKUP_BYTES, null, op.hostPages.length * bytesPerPage);
     }
     if (storage != null && op.failure == null && !op.node.removed() && op.node.backuped() && storage.feedsL3(op.writeBack)) {
-      storage.backup(op.node); // write_back feeds L3 too outside the compatible profile (docs/behaviour.md#write-policies)
+      // write_back feeds L3 too outside the compatible profile (docs/behaviour.md#write-policies)
+      storage.backup(op.node);
     }
     if (op.writeBack) {
       pendingWriteBackPages -= op.hostPages.length;

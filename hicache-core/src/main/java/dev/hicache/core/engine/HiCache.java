@@ -82,8 +82,9 @@ public final class HiCache implements AutoCloseable {
 
   /**
    * SGLang's {@code _prefetch_kvcache}: request {@code rid} joined the waiting queue; with an L3
-   * store, start prefetching the continuous L3 hit beyond the local match (docs/behaviour.md#prefetch). Without one,
-   * nothing happens. Call on every rank in the same order.
+   * store, start prefetching the continuous L3 hit beyond the local match
+   * (docs/behaviour.md#prefetch). Without one, nothing happens. Call on every rank in the same
+   * order.
    */
   public void enqueue(long rid, int[] tokens) {
     enqueue(rid, tokens, null);
@@ -195,7 +196,8 @@ public final class HiCache implements AutoCloseable {
   public int poll() {
     check();
     int n = deliver();
-    // Every iteration, on every rank, whatever happened: exactly one consensus round (docs/behaviour.md#tp-consensus).
+    // Every iteration, on every rank, whatever happened: exactly one consensus round
+    // (docs/behaviour.md#tp-consensus).
     if (consensus) {
       long[] v = gatherVotes();
       rankGroup.allReduceMin(v);
@@ -354,8 +356,9 @@ public final class HiCache implements AutoCloseable {
     public Builder ioThreads(int n) { ioThreads = n; return this; }
 
     /**
-     * L3: prefetch from it and back up to it (docs/behaviour.md#prefetch, docs/behaviour.md#backup-to-l3). The caller owns the store (it may be
-     * shared by several caches) and closes it after the cache.
+     * L3: prefetch from it and back up to it (docs/behaviour.md#prefetch,
+     * docs/behaviour.md#backup-to-l3). The caller owns the store (it may be shared by several
+     * caches) and closes it after the cache.
      */
     public Builder storage(L3Store store) { l3Store = store; return this; }
 
@@ -471,7 +474,8 @@ public final class HiCache implements AutoCloseable {
         controller.attachStorage(sc);
         // A single rank has no partner to keep in step with: its shell may run the storage tick after
         // every event (a scheduler iteration per event, as the simulator models it). With TP > 1 the
-        // shell only delivers L3 completions; the tick runs once per poll() on every rank (docs/behaviour.md#tp-consensus).
+        // shell only delivers L3 completions; the tick runs once per poll() on every rank
+        // (docs/behaviour.md#tp-consensus).
         if (det != null) det.attachStorage(l3::nextDueNanos, rankGroup.size() == 1 ? sc::tick : sc::pollL3);
         if (rankGroup.size() > 1) sc.addParticipant(controller.ackConsensus());
       }

@@ -18,12 +18,13 @@ import java.util.zip.CRC32C;
 /**
  * Runs L3 commands against an {@link L3Store}, moving page bytes between the host pool and L3.
  *
- * <p>Every L3 page carries its own checksum (docs/behaviour.md#page-checksums), whatever the backend: it is stored as two
- * parts, the page's bytes (all layers, K and V, in the host layout's page order) and a 16-byte
- * trailer — a magic word and CRC32C over the page key and the bytes. A page read back is verified
- * before it is copied into the host pool; one that does not verify is a miss, is removed from L3,
- * and is counted, never served. Page views are created per command in a confined arena and closed
- * when it completes (docs/behaviour.md#node-state): nothing long-lived holds host memory.
+ * <p>Every L3 page carries its own checksum (docs/behaviour.md#page-checksums), whatever the
+ * backend: it is stored as two parts, the page's bytes (all layers, K and V, in the host layout's
+ * page order) and a 16-byte trailer — a magic word and CRC32C over the page key and the bytes. A
+ * page read back is verified before it is copied into the host pool; one that does not verify is a
+ * miss, is removed from L3, and is counted, never served. Page views are created per command in a
+ * confined arena and closed when it completes (docs/behaviour.md#node-state): nothing long-lived
+ * holds host memory.
  *
  * <p>Without a host pool (metadata-only simulation) a page is a 8-byte stub derived from its key,
  * with the same trailer, so the store, the checksum path and the cost model all still run; its

@@ -11,8 +11,9 @@ import java.util.RandomAccess;
  * i * pageSize ..)} chained from page {@code i - 1} (page 0 from {@code prior}), exactly what
  * {@link PageHasher#chain} returns. The L3 query asks 128 pages at a time and stops at the first
  * chunk with a miss (docs/behaviour.md#existence-query), so the pages after it are never hashed
- * (hashing the whole tail was a large cost: docs/design.md#page-keys-and-hashing). Unmodifiable; read only on the thread that owns the hasher
- * (the controller's: ports that run elsewhere copy the list on the caller's thread).
+ * (hashing the whole tail was a large cost: docs/design.md#page-keys-and-hashing). Unmodifiable;
+ * read only on the thread that owns the hasher (the controller's: ports that run elsewhere copy the
+ * list on the caller's thread).
  */
 final class LazyPageKeys extends AbstractList<PageKey> implements RandomAccess {
   private final PageHasher hasher;

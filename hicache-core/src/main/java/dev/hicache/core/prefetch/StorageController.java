@@ -23,9 +23,9 @@ import java.util.TreeMap;
  * The storage (L3) half of SGLang's HiCacheController and HiRadixCache: prefetch from L3
  * (docs/behaviour.md#prefetch, as an explicit state machine), backup from L2 to L3
  * (docs/behaviour.md#backup-to-l3), and the TP consensus that keeps every rank's tree identical
- * (docs/behaviour.md#tp-consensus), reshaped so that no rank can skip a round: one {@link #tick()} per
- * scheduler iteration, on every rank, runs exactly one vector all-reduce of fixed length, whatever
- * the rank's local state — so no rank can ever wait alone in a collective.
+ * (docs/behaviour.md#tp-consensus), reshaped so that no rank can skip a round: one {@link #tick()}
+ * per scheduler iteration, on every rank, runs exactly one vector all-reduce of fixed length,
+ * whatever the rank's local state — so no rank can ever wait alone in a collective.
  *
  * <p>Single-threaded (the scheduler thread); never blocks; reads time only from its {@link Clock};
  * L3 work goes to an {@link L3Port} and comes back as completions in {@link #tick()}.
@@ -205,7 +205,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     if (aligned < threshold) return skip("below_threshold");
     if (occupiedTokens >= capacityLimitTokens || ops.size() >= slots) return skip("rate_limited");
     PageKey prior = anchor.isRoot() ? namespaceSeed : anchor.lastHashValue();
-    if (!anchor.isRoot() && prior == null) return skip("broken_chain"); // never restart a chain silently (docs/behaviour.md#where-chains-start)
+    // Never restart a chain silently (docs/behaviour.md#where-chains-start).
+    if (!anchor.isRoot() && prior == null) return skip("broken_chain");
     int[] hp = null;
     if (compatible) {
       hp = host.alloc(aligned / ps);
@@ -407,7 +408,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     port.read(id, op.keys.subList(first, first + n), Arrays.copyOfRange(op.hostPages, first, first + n));
   }
 
-  // ---------------------------------------------------------------- the consensus tick (docs/behaviour.md#tp-consensus)
+  // ------------------------------------------- the consensus tick (docs/behaviour.md#tp-consensus)
 
   /**
    * Once per scheduler iteration, on every rank: applies the L3 completions that arrived, then runs

@@ -1,8 +1,8 @@
 package dev.hicache.core.prefetch;
 
 /**
- * Why a prefetch ended (docs/behaviour.md#prefetch-termination): every exit is counted under one of these
- * as {@code hicache_prefetch_terminated{reason}}, never only logged.
+ * Why a prefetch ended (docs/behaviour.md#prefetch-termination): every exit is counted under one of
+ * these as {@code hicache_prefetch_terminated{reason}}, never only logged.
  */
 public enum TerminalReason {
   /** The agreed L3 hit was below {@code max(prefetch_threshold, page_size)}. */

@@ -5,8 +5,9 @@
  * <ul>
  *   <li>{@link dev.hicache.core.prefetch.StorageController} — the single-threaded state machine
  *       (docs/behaviour.md#prefetch-state-machine): QUEUED → REVOKED | TRANSFERRING → COMPLETE |
- *       TERMINATED_BY_IO → TERMINATED (and abort), the L2→L3 backup queue, and one consensus round per scheduler tick ({@code tick()} =
- *       {@code gather()} + one vector all-reduce + {@code apply()}).
+ *       TERMINATED_BY_IO → TERMINATED (and abort), the L2→L3 backup queue, and one consensus round
+ *       per scheduler tick ({@code tick()} = {@code gather()} + one vector all-reduce + {@code
+ *       apply()}).
  *   <li>{@link dev.hicache.core.prefetch.PrefetchPolicies} — best_effort, wait_complete, timeout, and a
  *       registry for users' own {@link dev.hicache.api.spi.PrefetchPolicy}.
  *   <li>{@link dev.hicache.core.prefetch.L3Port} with {@link dev.hicache.core.prefetch.VirtualTimeL3Port}

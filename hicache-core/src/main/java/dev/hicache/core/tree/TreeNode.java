@@ -8,9 +8,10 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * A node of the {@link HiRadixTree} (docs/behaviour.md#node-state): a page-aligned span of token ids with its device
- * pages ({@code value}), its host pages ({@code host_value}), lock counts and the fields eviction
- * policies read. Read-only to everyone but the tree, which mutates it on the scheduler thread.
+ * A node of the {@link HiRadixTree} (docs/behaviour.md#node-state): a page-aligned span of token
+ * ids with its device pages ({@code value}), its host pages ({@code host_value}), lock counts and
+ * the fields eviction policies read. Read-only to everyone but the tree, which mutates it on the
+ * scheduler thread.
  *
  * <p>Values are page ids, one per page of the span, not per-token slots.
  */

@@ -16,9 +16,10 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The three termination policies behave as docs/behaviour.md#prefetch-policies says, in virtual time, for generated
- * workloads: several requests (some sharing prefixes, one with a local host hit), L3 holding a
- * generated leading run of each, generated L3 latencies, tick intervals and arrival times.
+ * The three termination policies behave as docs/behaviour.md#prefetch-policies says, in virtual
+ * time, for generated workloads: several requests (some sharing prefixes, one with a local host
+ * hit), L3 holding a generated leading run of each, generated L3 latencies, tick intervals and
+ * arrival times.
  *
  * <ul>
  *   <li>best_effort admits a request at the first tick after the scheduler first asks, with

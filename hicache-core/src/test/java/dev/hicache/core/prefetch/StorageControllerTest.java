@@ -152,7 +152,8 @@ class StorageControllerTest {
       rig.sc.abort(1);
       assertThat(op.reason()).isEqualTo(TerminalReason.ABORTED);
       assertThat(rig.sc.occupiedTokens()).isZero();
-      assertThat(rig.host.prefetchOwnedPages()).as("the batch in flight still writes its 128 pages: not freed before its IO ends").isEqualTo(200);
+      assertThat(rig.host.prefetchOwnedPages())
+          .as("the batch in flight still writes its 128 pages: not freed before its IO ends").isEqualTo(200);
       rig.sc.tick(); // not due yet: nothing freed
       assertThat(rig.host.prefetchOwnedPages()).isGreaterThanOrEqualTo(128);
       drain(rig);

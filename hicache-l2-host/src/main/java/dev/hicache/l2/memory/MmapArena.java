@@ -4,8 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Mooncake's mmap arena ({@code MmapArena}, docs/behaviour.md#mmap-arena): one populated mapping carved
- * by a lock-free bump pointer, with no individual frees.
+ * Mooncake's mmap arena ({@code MmapArena}, docs/behaviour.md#mmap-arena): one populated mapping
+ * carved by a lock-free bump pointer, with no individual frees.
  *
  * <p>Sizes are {@code size_t}: a {@code long} read as unsigned, so {@code allocate(-1)} asks for
  * 2^64 − 1 bytes and fails like Mooncake's {@code allocate(SIZE_MAX)}. A failed allocation returns

@@ -3,8 +3,8 @@ package dev.hicache.l2.sizing;
 import java.math.BigInteger;
 
 /**
- * The reference script's budget (docs/behaviour.md#hugetlb-sizing): per-rank and total floors, and a status
- * from strict comparisons with the available HugeTLB bytes.
+ * The reference script's budget (docs/behaviour.md#hugetlb-sizing): per-rank and total floors, and
+ * a status from strict comparisons with the available HugeTLB bytes.
  */
 public record Budget(Status status, BigInteger baselinePerRank, BigInteger baselineTotal, BigInteger cleanArenaPerRank,
     BigInteger cleanArenaTotal) {

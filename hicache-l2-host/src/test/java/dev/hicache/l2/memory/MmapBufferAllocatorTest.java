@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Mooncake's mmap_arena_fallback_test.cpp and the switch semantics of its memory
- * environment variables (docs/behaviour.md#memory-environment-variables), against our mmap-buffer path.
+ * environment variables (docs/behaviour.md#memory-environment-variables), against our mmap-buffer
+ * path.
  */
 class MmapBufferAllocatorTest {
   private static final long MIB = 1L << 20;

@@ -35,8 +35,8 @@ class HostKvPoolTest {
   }
 
   /**
-   * Where the documented dimension orders (docs/behaviour.md#page-layouts) put item (kv, layer, token) in the whole buffer,
-   * computed here independently of LayoutDescriptor.
+   * Where the documented dimension orders (docs/behaviour.md#page-layouts) put item (kv, layer,
+   * token) in the whole buffer, computed here independently of LayoutDescriptor.
    */
   static long specBufferOffset(KvShape s, MemLayout layout, int tokens, int kv, int layer, int token) {
     long item = s.itemBytes();

@@ -5,8 +5,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Mooncake's {@code ErrorCode} (mooncake-store {@code types.h}, a 32-bit enum; docs/behaviour.md#error-codes),
- * with what each code means for the cache.
+ * Mooncake's {@code ErrorCode} (mooncake-store {@code types.h}, a 32-bit enum;
+ * docs/behaviour.md#error-codes), with what each code means for the cache.
  *
  * <p>{@code -1} is both the C wrapper's rejection (a NULL pointer, a caught C++ exception) and
  * {@link #INTERNAL_ERROR}: {@link #isAmbiguous()} says so, and callers must not read more into it.

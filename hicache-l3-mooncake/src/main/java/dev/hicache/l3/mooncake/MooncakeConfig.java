@@ -13,8 +13,9 @@ import java.util.stream.Collectors;
 
 /**
  * Mooncake client configuration with SGLang's sources and precedence
- * (docs/behaviour.md#mooncake-configuration): the backend's extra config when it names {@code master_server_address}; else
- * the JSON file named by {@value #CONFIG_PATH_ENV}; else the {@code MOONCAKE_*} environment.
+ * (docs/behaviour.md#mooncake-configuration): the backend's extra config when it names {@code
+ * master_server_address}; else the JSON file named by {@value #CONFIG_PATH_ENV}; else the {@code
+ * MOONCAKE_*} environment.
  *
  * @param localHostname {@code MOONCAKE_LOCAL_HOSTNAME} (legacy {@code LOCAL_HOSTNAME}), default {@code localhost}
  * @param metadataServer {@code MOONCAKE_TE_META_DATA_SERVER}, default {@code P2PHANDSHAKE}
@@ -170,9 +171,9 @@ public record MooncakeConfig(String localHostname, String metadataServer, long g
       Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)\\s*(kb|mb|gb|tb|k|m|g|t|b)?");
 
   /**
-   * SGLang's size syntax (docs/behaviour.md#global-segment-size): an integer number of bytes, or {@code "<n>gb"}
-   * (n × 2^30). Mooncake's Python superset (kb/mb/gb/tb/k/m/g/t/b, decimals, 1024-based) is
-   * accepted with a warning, since SGLang itself would refuse it.
+   * SGLang's size syntax (docs/behaviour.md#global-segment-size): an integer number of bytes, or
+   * {@code "<n>gb"} (n × 2^30). Mooncake's Python superset (kb/mb/gb/tb/k/m/g/t/b, decimals,
+   * 1024-based) is accepted with a warning, since SGLang itself would refuse it.
    */
   public static long parseSize(String name, Object value, String src) {
     if (value instanceof Long l) {

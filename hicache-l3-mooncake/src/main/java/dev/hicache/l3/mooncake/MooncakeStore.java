@@ -21,9 +21,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <ul>
  *   <li><b>Signals.</b> The library blocks SIGINT, SIGTERM, SIGHUP and SIGUSR1 in the thread that
- *       first creates a store when the process has no {@code Py_IsInitialized} (docs/behaviour.md#threads-and-signals), so
- *       {@code create} runs on a short-lived platform thread of its own and the mask dies with it;
- *       the caller's thread (possibly a virtual thread's carrier) keeps its mask.
+ *       first creates a store when the process has no {@code Py_IsInitialized}
+ *       (docs/behaviour.md#threads-and-signals), so {@code create} runs on a short-lived platform
+ *       thread of its own and the mask dies with it; the caller's thread (possibly a virtual
+ *       thread's carrier) keeps its mask.
  *   <li><b>Aborts.</b> {@code init_all} is never called; setup arguments are validated first
  *       ({@link SetupParams#validate}).
  *   <li><b>Lifecycle.</b> A read-write lock: calls take it shared; setup, destroy and

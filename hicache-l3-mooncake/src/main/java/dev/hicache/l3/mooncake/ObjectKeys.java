@@ -12,8 +12,8 @@ import dev.hicache.api.PageKey;
  * </ul>
  *
  * {@code tag} is SGLang's {@code extra_backend_tag}; {@code ns} is our {@link
- * Namespace#formatTag()} (docs/behaviour.md#namespaces), left out in the SGLang-compatible profile so that keys
- * match what SGLang writes.
+ * Namespace#formatTag()} (docs/behaviour.md#namespaces), left out in the SGLang-compatible profile
+ * so that keys match what SGLang writes.
  */
 public final class ObjectKeys {
   /** Whether object keys carry our namespace. */

@@ -4,9 +4,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The seven arguments of {@code mooncake_store_setup} (docs/behaviour.md#setup-parameters), checked in Java first because
- * some bad values abort the whole process inside the library (a metadata scheme it was not built
- * with, {@code cxl} without {@code MC_CXL_DEV_SIZE}).
+ * The seven arguments of {@code mooncake_store_setup} (docs/behaviour.md#setup-parameters), checked
+ * in Java first because some bad values abort the whole process inside the library (a metadata
+ * scheme it was not built with, {@code cxl} without {@code MC_CXL_DEV_SIZE}).
  *
  * @param localHostname {@code host} or {@code host:port} this client registers as (required)
  * @param metadataServer transfer-engine metadata: {@code P2PHANDSHAKE} or an {@code http(s)://} URL

@@ -23,13 +23,14 @@ import java.util.Optional;
 
 /**
  * The raw Foreign Function and Memory binding to Mooncake Store's C ABI ({@code store_c.h},
- * docs/behaviour.md#mooncake-store): one downcall handle per exported function, all 19 resolved when the library is
- * opened, so that a missing symbol is a load error rather than a crash later.
+ * docs/behaviour.md#mooncake-store): one downcall handle per exported function, all 19 resolved
+ * when the library is opened, so that a missing symbol is a load error rather than a crash later.
  *
- * <p>Locating the library follows Mooncake's Rust binding ({@code ffi_dlopen.rs}, docs/behaviour.md#loading-the-library): the
- * file named by {@value #LIBRARY_ENV}, else {@value #DEFAULT_LIBRARY} through the system loader
- * search path; opened lazily by the first store, at most once per process; an explicit {@link
- * #load(Path)} must come before that and fails afterwards.
+ * <p>Locating the library follows Mooncake's Rust binding ({@code ffi_dlopen.rs},
+ * docs/behaviour.md#loading-the-library): the file named by {@value #LIBRARY_ENV}, else {@value
+ * #DEFAULT_LIBRARY} through the system loader search path; opened lazily by the first store, at
+ * most once per process; an explicit {@link #load(Path)} must come before that and fails
+ * afterwards.
  *
  * <p>These methods pass raw pointers and return raw codes. Use {@link MooncakeStore}, which checks
  * arguments, owns the handle and maps codes to errors; this class is public for benchmarks and

@@ -38,8 +38,9 @@ import org.quicktheories.core.Gen;
  * <p>Environment: {@code MOONCAKE_MASTER} (default {@code 127.0.0.1:50051}), {@code
  * MOONCAKE_TE_META_DATA_SERVER} (default {@code http://127.0.0.1:8080/metadata}), {@code
  * MOONCAKE_LOCAL_HOSTNAME} (default {@code 127.0.0.1}), {@code MOONCAKE_PROTOCOL} (default tcp).
- * One client serves the whole class (destroy takes seconds, docs/behaviour.md#observed-store-behaviour); it mounts a 512 MiB
- * segment with a 128 MiB local buffer, like Mooncake's Rust integration test.
+ * One client serves the whole class (destroy takes seconds,
+ * docs/behaviour.md#observed-store-behaviour); it mounts a 512 MiB segment with a 128 MiB local
+ * buffer, like Mooncake's Rust integration test.
  */
 class MooncakeRealStoreTest {
   static MooncakeStore client;

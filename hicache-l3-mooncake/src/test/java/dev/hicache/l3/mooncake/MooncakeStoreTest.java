@@ -64,7 +64,8 @@ class MooncakeStoreTest {
 
   @Test
   void rustIntegrationSequence_onTheDouble() {
-    // setup, health, put, is_exist, get_size, get, hostname, remove(force), is_exist (Mooncake's Rust binding's sequence).
+    // setup, health, put, is_exist, get_size, get, hostname, remove(force), is_exist (Mooncake's
+    // Rust binding's sequence).
     assertThat(store.healthCheck()).isEqualTo(MooncakeStore.Health.HEALTHY);
     String key = unique("rust-seq");
     MemorySegment value = arena.allocate(11).copyFrom(MemorySegment.ofArray("hello world".getBytes(StandardCharsets.US_ASCII)));
@@ -99,7 +100,8 @@ class MooncakeStoreTest {
     assertThat(catchThrowableOfType(MooncakeException.OperationFailed.class,
         () -> store.getInto(missing, region.asSlice(0, 8))).errorCode()).isEqualTo(ErrorCode.OBJECT_NOT_FOUND);
 
-    // A copying put larger than the 1 MiB local buffer: INVALID_PARAMS (docs/behaviour.md#observed-store-behaviour).
+    // A copying put larger than the 1 MiB local buffer: INVALID_PARAMS
+    // (docs/behaviour.md#observed-store-behaviour).
     var tooBig = catchThrowableOfType(MooncakeException.OperationFailed.class,
         () -> store.put(unique("big"), region.asSlice(0, 2 << 20), null));
     assertThat(tooBig.errorCode()).isEqualTo(ErrorCode.INVALID_PARAMS);
