@@ -10,8 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
- * The built-in values of {@code --hicache-storage-prefetch-policy} (spec §7.4) and a registry for
- * a user's own policy (for example a deadline from the request's SLO).
+ * The built-in values of {@code --hicache-storage-prefetch-policy}
+ * (docs/behaviour.md#prefetch-policies) and a registry for a user's own policy (for example a
+ * deadline from the request's SLO).
  *
  * <p>Built-ins, as SGLang's {@code can_terminate_prefetch} defines them:
  *
