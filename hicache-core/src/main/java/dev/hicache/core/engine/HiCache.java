@@ -103,7 +103,11 @@ public final class HiCache implements AutoCloseable {
   public void enqueue(long rid, int[] tokens, PageKey[] pageKeys) {
     check();
     StorageController sc = controller.storage();
-    if (sc != null && tokens.length > 0) sc.prefetch(rid, tokens, Tokens.pageAligned(tokens.length - 1, pageSize), pageKeys);
+    if (sc != null && tokens.length > 0) {
+      // The whole prompt, page-aligned, as SGLang's prefetch_from_storage takes it: unlike the
+      // match at admission, the prefetch is not limited to length - 1 (docs/behaviour.md#prefetch).
+      sc.prefetch(rid, tokens, Tokens.pageAligned(tokens.length, pageSize), pageKeys);
+    }
   }
 
   /**

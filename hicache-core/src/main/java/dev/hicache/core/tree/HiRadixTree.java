@@ -341,6 +341,10 @@ public final class HiRadixTree {
     leaf.hostValue = Arrays.copyOfRange(hostPages, firstPage, pages);
     if (hasher != null) leaf.hashValue = Arrays.copyOfRange(hashes, firstPage, pages);
     leaf.childKeyHash = pageHash(leaf.key, 0);
+    // SGLang's host insert gives the new node its parent's priority; the root's is a sentinel
+    // below every request's, so under the root the request default 0 is kept
+    // (docs/behaviour.md#prefetch-termination).
+    leaf.priority = node.isRoot() ? 0 : node.priority;
     node.addChild(leaf);
     nodeCount++;
     hostPageCount += leaf.hostValue.length;

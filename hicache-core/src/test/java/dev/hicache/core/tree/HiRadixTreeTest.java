@@ -485,6 +485,16 @@ class HiRadixTreeTest {
   }
 
   @Test
+  void insertHostOnly_belowAPrioritisedNode_takesItsParentsPriority() {
+    tree.insert(seq(1), PS, new int[] {10}, 7, false);
+    TreeNode parent = tree.matchPrefix(seq(1), PS).lastDeviceNode();
+    HostInsertResult r = tree.insertHostOnly(parent, seq(1, 2), PS, PS, new int[] {700}, null);
+    assertThat(r.last().priority()).isEqualTo(7);
+    HostInsertResult underRoot = tree.insertHostOnly(tree.root(), seq(3), 0, PS, new int[] {701}, null);
+    assertThat(underRoot.last().priority()).isZero();
+  }
+
+  @Test
   void insertHostOnly_existingPrefix_reportsMatchedPagesAndAddsTheRest() {
     insert(seq(1, 2), 10);
     HostInsertResult r = tree.insertHostOnly(tree.root(), seq(1, 2, 3, 4), 0, 4 * PS, ids(700, 4), null);

@@ -42,7 +42,8 @@ public final class PageKeysCommand implements Callable<Integer> {
   String cacheSalt;
 
   @Option(names = "--prior", paramLabel = "HEX",
-      description = "Key of the page before the first one (64 hex characters); overrides the seed.")
+      description = "Key of the page before the first one (64 hex characters); overrides the seed."
+          + " Empty = no prior, as in SGLang.")
   String prior;
 
   @Override public Integer call() {
@@ -52,7 +53,8 @@ public final class PageKeysCommand implements Callable<Integer> {
     }
     int[] ids = parseTokens(tokens);
     PageKey priorKey = null;
-    if (prior != null) {
+    // SGLang treats an empty prior hash as no prior (docs/behaviour.md#page-keys).
+    if (prior != null && !prior.isBlank()) {
       try {
         priorKey = PageKey.fromHex(prior.trim());
       } catch (IllegalArgumentException e) {

@@ -92,6 +92,14 @@ class MainTest {
   }
 
   @Test
+  void pageKeys_emptyPrior_isNoPrior() {
+    Run none = run("page-keys", "--tokens", range(0, 128));
+    Run empty = run("page-keys", "--tokens", range(0, 128), "--prior", "");
+    assertThat(empty.code()).isEqualTo(Main.EX_OK);
+    assertThat(empty.out()).isEqualTo(none.out()).isNotEmpty();
+  }
+
+  @Test
   void pageKeys_badPrior_namesTheFlag() {
     Run r = run("page-keys", "--tokens", "1", "--prior", "abc");
     assertThat(r.code()).isEqualTo(Main.EX_USAGE);
