@@ -3,10 +3,13 @@ package dev.hicache.core.engine;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.Tier;
 import dev.hicache.api.Tokens;
+import dev.hicache.api.metrics.HiCacheMetric;
+import dev.hicache.core.events.EngineEvents;
+import dev.hicache.api.metrics.MetricLabels;
+import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.Transfer;
 import dev.hicache.api.spi.WritePolicy;
-import dev.hicache.api.spi.HostPool;
 import dev.hicache.core.storage.HostPages;
 import dev.hicache.core.storage.StorageController;
 import dev.hicache.core.tp.ConsensusParticipant;
@@ -38,25 +41,25 @@ import java.util.Set;
  * byte moves; a page that does not verify is a miss, and the request recomputes it.
  */
 final class CacheController implements DeviceEvictionHandler {
-  static final String CACHED_TOKENS = "cached_tokens";
-  static final String PROMPT_TOKENS = "prompt_tokens";
-  static final String BACKUPED_TOKENS = "backuped_tokens";
-  static final String BACKUP_BYTES = "hicache_backup_bytes";
-  static final String BACKUP_FAILED_TOKENS = "hicache_backup_failed_tokens";
-  static final String BACKUP_SKIPPED_TOKENS = "hicache_backup_skipped_tokens";
-  static final String LOAD_BACK_TOKENS = "load_back_tokens";
-  static final String LOAD_BACK_BYTES = "load_back_bytes";
-  static final String LOAD_BACK_FAILED_TOKENS = "load_back_failed_tokens";
-  static final String LOAD_BACK_VERIFY_FAILED = "load_back_verify_failed_pages";
-  static final String LOAD_BACK_NOT_READY = "load_back_not_ready_pages";
-  static final String POISONED_EVICTED_TOKENS = "load_back_failed_evicted_tokens";
-  static final String EVICTED_TOKENS = "evicted_tokens";
-  static final String WRITE_BACK_LOST_TOKENS = "write_back_lost_tokens";
-  static final String BACKUP_QUEUE = "hicache_backup_queue_depth";
-  static final String LOAD_QUEUE = "hicache_load_queue_depth";
-  static final String HOST_USED = "hicache_host_used_tokens";
-  static final String HOST_TOTAL = "hicache_host_total_tokens";
-  static final String DEVICE_USED = "device_used_tokens";
+  static final String CACHED_TOKENS = HiCacheMetric.CACHED_TOKENS.key();
+  static final String PROMPT_TOKENS = HiCacheMetric.PROMPT_TOKENS.key();
+  static final String BACKUPED_TOKENS = HiCacheMetric.BACKUPED_TOKENS.key();
+  static final String BACKUP_BYTES = HiCacheMetric.BACKUP_BYTES.key();
+  static final String BACKUP_FAILED_TOKENS = HiCacheMetric.BACKUP_FAILED_TOKENS.key();
+  static final String BACKUP_SKIPPED_TOKENS = HiCacheMetric.BACKUP_SKIPPED_TOKENS.key();
+  static final String LOAD_BACK_TOKENS = HiCacheMetric.LOAD_BACK_TOKENS.key();
+  static final String LOAD_BACK_BYTES = HiCacheMetric.LOAD_BACK_BYTES.key();
+  static final String LOAD_BACK_FAILED_TOKENS = HiCacheMetric.LOAD_BACK_FAILED_TOKENS.key();
+  static final String LOAD_BACK_VERIFY_FAILED = HiCacheMetric.LOAD_BACK_VERIFY_FAILED.key();
+  static final String LOAD_BACK_NOT_READY = HiCacheMetric.LOAD_BACK_NOT_READY.key();
+  static final String POISONED_EVICTED_TOKENS = HiCacheMetric.POISONED_EVICTED_TOKENS.key();
+  static final String EVICTED_TOKENS = HiCacheMetric.EVICTED_TOKENS.key();
+  static final String WRITE_BACK_LOST_TOKENS = HiCacheMetric.WRITE_BACK_LOST_TOKENS.key();
+  static final String BACKUP_QUEUE = HiCacheMetric.BACKUP_QUEUE_DEPTH.key();
+  static final String LOAD_QUEUE = HiCacheMetric.LOAD_QUEUE_DEPTH.key();
+  static final String HOST_USED = HiCacheMetric.HOST_USED_TOKENS.key();
+  static final String HOST_TOTAL = HiCacheMetric.HOST_TOTAL_TOKENS.key();
+  static final String DEVICE_USED = HiCacheMetric.DEVICE_USED_TOKENS.key();
 
   /** Host page states: free; being written by a backup; acknowledged; failed; released by the tree while still being written. */
   private static final byte H_FREE = 0, H_PENDING = 1, H_VALID = 2, H_INVALID = 3, H_PENDING_FREED = 4;
@@ -74,12 +77,13 @@ final class CacheController implements DeviceEvictionHandler {
   private final TierPageAllocator host; // null: no host tier (L1 only)
   private final TransferPort port;
   private final MetricsSink metrics;
+  private EngineEvents events = EngineEvents.NONE;
   private final int loadBackThreshold;
   private final LoadTicket.Driver driver;
   /** For durations only (the shell's clock: virtual time in the deterministic shell). */
   private final dev.hicache.api.spi.Clock clock;
-  static final String BACKUP_DURATION = "hicache_backup_duration_seconds";
-  static final String LOAD_BACK_DURATION = "load_back_duration_seconds";
+  static final String BACKUP_DURATION = HiCacheMetric.BACKUP_DURATION.key();
+  static final String LOAD_BACK_DURATION = HiCacheMetric.LOAD_BACK_DURATION.key();
 
   private final PageKey[] hostKey;
   private final long[] hostSum;
@@ -184,6 +188,9 @@ final class CacheController implements DeviceEvictionHandler {
   void promptsUnmodified() {
     promptsUnmodified = true;
   }
+
+  /** Per-operation tracing (docs/observability.md#jfr-events). */
+  void engineEvents(EngineEvents e) { events = e == null ? EngineEvents.NONE : e; }
 
   void attachStorage(StorageController sc) {
     if (storage != null) throw new IllegalStateException("a storage controller is already attached");
@@ -357,9 +364,9 @@ final class CacheController implements DeviceEvictionHandler {
     metrics.count(PROMPT_TOKENS, null, tokens.length);
     // SGLang's cached_tokens_details: storage = min(host hit, prefetched); host = the rest.
     r.storageHitTokens = storage == null || rid < 0 ? 0 : Math.min(r.hostHitTokens, storage.takeStorageHitTokens(rid));
-    metrics.count(CACHED_TOKENS, Tier.DEVICE.sglangName(), r.deviceHitTokens);
-    metrics.count(CACHED_TOKENS, Tier.HOST.sglangName(), r.hostHitTokens - r.storageHitTokens);
-    if (storage != null) metrics.count(CACHED_TOKENS, Tier.STORAGE.sglangName(), r.storageHitTokens);
+    metrics.count(CACHED_TOKENS, MetricLabels.DEVICE, r.deviceHitTokens);
+    metrics.count(CACHED_TOKENS, MetricLabels.HOST, r.hostHitTokens - r.storageHitTokens);
+    if (storage != null) metrics.count(CACHED_TOKENS, MetricLabels.STORAGE, r.storageHitTokens);
     return r;
   }
 
@@ -461,6 +468,7 @@ final class CacheController implements DeviceEvictionHandler {
         // Without page keys (a metadata-only simulation without L3: no bytes, no keys) the state is all there is.
         if (keys != null && (!keys[i].equals(hostKey[hp]) || (port.movesBytes() && port.checksum(hp, keys[i]) != hostSum[hp]))) {
           metrics.count(LOAD_BACK_VERIFY_FAILED, null, 1);
+          events.checksumFailure(MetricLabels.HOST, keys[i]);
           return n;
         }
       }
@@ -620,7 +628,8 @@ final class CacheController implements DeviceEvictionHandler {
       if (now.length > 0) device.free(now);
       deferredDevicePages += deferred;
     }
-    metrics.count(EVICTED_TOKENS, Tier.DEVICE.sglangName(), (long) pages.length * ps);
+    metrics.count(EVICTED_TOKENS, MetricLabels.DEVICE, (long) pages.length * ps);
+    events.eviction(MetricLabels.DEVICE, pages.length);
   }
 
   private void freeHostPages(int[] pages) {
@@ -642,7 +651,8 @@ final class CacheController implements DeviceEvictionHandler {
       }
     }
     if (freed > 0) host.free(Arrays.copyOf(now, freed));
-    metrics.count(EVICTED_TOKENS, Tier.HOST.sglangName(), (long) pages.length * ps);
+    metrics.count(EVICTED_TOKENS, MetricLabels.HOST, (long) pages.length * ps);
+    events.eviction(MetricLabels.HOST, pages.length);
     metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
   }
 
@@ -745,10 +755,12 @@ final class CacheController implements DeviceEvictionHandler {
       }
     }
     long tokens = (long) op.hostPages.length * ps;
+    events.copy("backup", op.id, op.hostPages.length, op.hostPages.length * bytesPerPage, clock.nanos() - op.issuedAt,
+        op.failure == null);
     if (op.failure != null) {
       metrics.count(BACKUP_FAILED_TOKENS, null, tokens);
     } else {
-      metrics.count(BACKUPED_TOKENS, Tier.HOST.sglangName(), tokens);
+      metrics.count(BACKUPED_TOKENS, MetricLabels.HOST, tokens);
       metrics.observe(BACKUP_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
       metrics.count(BACKUP_BYTES, null, op.hostPages.length * bytesPerPage);
     }
@@ -787,6 +799,8 @@ final class CacheController implements DeviceEvictionHandler {
     inflight.remove(op.id);
     for (int p : op.devicePages) deviceLoadOp[p] = 0;
     long tokens = (long) op.devicePages.length * ps;
+    events.copy("load_back", op.id, op.devicePages.length, op.devicePages.length * bytesPerPage,
+        clock.nanos() - op.issuedAt, op.failure == null);
     if (op.failure != null) {
       // The device pages hold no valid KV, yet the tree holds them as device-resident: poison them.
       // No match serves a poisoned page (the prefix stops before it) until eviction frees it; the

@@ -2,7 +2,11 @@ package dev.hicache.core.engine;
 
 import dev.hicache.api.KvShape;
 import dev.hicache.api.PageHasher;
+import dev.hicache.api.PageKey;
+import dev.hicache.api.Tier;
+import dev.hicache.api.Tokens;
 import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.events.KvEventListener;
 import dev.hicache.api.spi.Clock;
 import dev.hicache.api.spi.DevicePool;
 import dev.hicache.api.spi.HostPool;
@@ -10,8 +14,10 @@ import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.PrefetchPolicy;
 import dev.hicache.api.spi.RankGroup;
-import dev.hicache.api.PageKey;
-import dev.hicache.api.Tokens;
+import dev.hicache.core.events.EngineEvents;
+import dev.hicache.core.events.JfrEngineEvents;
+import dev.hicache.core.events.KvEventPublisher;
+import dev.hicache.core.events.KvEventTreeObserver;
 import dev.hicache.core.storage.L3CostModel;
 import dev.hicache.core.storage.L3PageIo;
 import dev.hicache.core.storage.L3Port;
@@ -21,6 +27,11 @@ import dev.hicache.core.storage.VirtualTimeL3Port;
 import dev.hicache.core.tree.EvictionPolicies;
 import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.tree.TreeNode;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -56,6 +67,8 @@ public final class HiCache implements AutoCloseable {
   private final int pageSize;
   private Thread owner;
   private boolean closed;
+  /** KV events for routers (docs/observability.md#kv-events); null without a listener. */
+  private KvEventPublisher kvEvents;
 
   /** Whether {@link #poll} runs a consensus round: with L3 (the storage tick), or with TP > 1. */
   private final boolean consensus;
@@ -289,6 +302,39 @@ public final class HiCache implements AutoCloseable {
 
   CacheController controller() { return controller; }
 
+  /**
+   * The page keys {@code tier} (device or host) holds now, in no particular order: what a router
+   * rebuilds from the KV events (docs/observability.md#kv-events). Needs page keys (always there
+   * with real pools, with L3 or with a KV event listener); O(size).
+   */
+  public List<PageKey> pageKeys(Tier tier) {
+    check();
+    if (tier == Tier.STORAGE) throw new IllegalArgumentException("L3 is shared: ask the store what it holds");
+    List<PageKey> out = new ArrayList<>();
+    ArrayDeque<TreeNode> todo = new ArrayDeque<>(controller.tree().root().children());
+    while (!todo.isEmpty()) {
+      TreeNode n = todo.poll();
+      todo.addAll(n.children());
+      if (tier == Tier.DEVICE ? n.value() == null : n.hostValue() == null) continue;
+      if (n.hashValue() == null) throw new IllegalStateException("this cache keeps no page keys (metadata-only without L3 or KV events)");
+      out.addAll(Arrays.asList(n.hashValue()));
+    }
+    return out;
+  }
+
+  /**
+   * Waits until the KV event listener has been handed every event published so far (true), or
+   * the timeout passes (false). True at once without a listener. Blocks: not for the scheduler loop.
+   */
+  public boolean awaitKvEvents(long timeout, TimeUnit unit) {
+    return kvEvents == null || kvEvents.awaitDelivered(timeout, unit);
+  }
+
+  /** KV events dropped because the listener's queue was full (also counted as {@code hicache_kv_events_dropped}). */
+  public long kvEventsDropped() {
+    return kvEvents == null ? 0 : kvEvents.dropped();
+  }
+
   private void check() {
     if (closed) throw new IllegalStateException("HiCache is closed");
     Thread t = Thread.currentThread();
@@ -315,6 +361,11 @@ public final class HiCache implements AutoCloseable {
       }
     } finally {
       closed = true;
+      if (kvEvents != null) {
+        kvEvents.cleared(Tier.DEVICE);
+        kvEvents.cleared(Tier.HOST);
+        kvEvents.close();
+      }
       if (devicePool != null) devicePool.close();
       if (hostPool != null) hostPool.close();
     }
@@ -339,6 +390,9 @@ public final class HiCache implements AutoCloseable {
     private PrefetchPolicy prefetchPolicy;
     private PageKey namespaceSeed;
     private boolean promptsUnmodified;
+    private KvEventListener kvEventListener;
+    private int kvEventQueueCapacity = 65_536;
+    private boolean jfrEvents = true;
 
     private Builder(HiCacheConfig config) {
       if (config == null) throw new IllegalArgumentException("config is required");
@@ -395,6 +449,26 @@ public final class HiCache implements AutoCloseable {
      * it does not hold.
      */
     public Builder promptsUnmodified(boolean v) { promptsUnmodified = v; return this; }
+
+    /**
+     * Reports which pages each tier holds to {@code listener}, on a thread of the cache's own,
+     * through a bounded queue that never blocks the scheduler (docs/observability.md#kv-events).
+     * Turns page keys on even for a metadata-only simulation without L3.
+     */
+    public Builder kvEvents(KvEventListener listener) { kvEventListener = listener; return this; }
+
+    /** Capacity of the KV event queue (default 65536); a full queue drops and counts events. */
+    public Builder kvEventQueueCapacity(int capacity) {
+      if (capacity < 1) throw new IllegalArgumentException("KV event queue capacity must be at least 1, got " + capacity);
+      kvEventQueueCapacity = capacity;
+      return this;
+    }
+
+    /**
+     * Emit JFR events for copies, prefetches, evictions and checksum failures (default true; they
+     * cost next to nothing while no recording is on; docs/observability.md#jfr-events).
+     */
+    public Builder jfrEvents(boolean on) { jfrEvents = on; return this; }
 
     /** What a splitting match touches (default SGLang's {@link MatchTouch#TRAVERSED}). */
     public Builder matchTouch(MatchTouch t) { matchTouch = t; return this; }
@@ -457,16 +531,22 @@ public final class HiCache implements AutoCloseable {
       }
       // Page keys bind host bytes to what they hold and name L3 objects; a metadata-only simulation
       // without L3 moves no bytes and needs none (hashing is most of its CPU time).
-      PageHasher hasher = metadataShape != null && l3Store == null ? null : new PageHasher(ps);
+      PageHasher hasher = metadataShape != null && l3Store == null && kvEventListener == null ? null : new PageHasher(ps);
       HiRadixTree tree = new HiRadixTree(ps, EvictionPolicies.byName(config.radixEvictionPolicy()), c,
           config.writePolicy(), hasher, namespaceSeed, matchTouch);
       CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), config.writePolicy(),
           device, host, port, metrics, config.loadBackThreshold(), driver, c);
       if (det != null) det.bind(controller);
+      EngineEvents events = jfrEvents ? new JfrEngineEvents() : EngineEvents.NONE;
+      controller.engineEvents(events);
+      KvEventPublisher publisher = kvEventListener == null ? null
+          : new KvEventPublisher(kvEventListener, kvEventQueueCapacity, namespaceSeed, metrics);
+      if (publisher != null) tree.observer(new KvEventTreeObserver(publisher));
       if (promptsUnmodified) controller.promptsUnmodified();
       if (l3Store != null) {
         if (host == null) throw new IllegalArgumentException("--hicache-storage-backend needs a host tier (L3 pages pass through L2)");
         L3PageIo io = new L3PageIo(l3Store, hostPool, ps, metrics);
+        io.engineEvents(events);
         L3Port l3 = det != null ? new VirtualTimeL3Port(io, l3Cost == null ? L3CostModel.mooncakeRdma() : l3Cost, c)
             : new ThreadedL3Port(io);
         StorageController.Builder sb = StorageController.builder(tree, controller.hostPages(hostPool), l3).config(config)
@@ -475,6 +555,8 @@ public final class HiCache implements AutoCloseable {
             .promptsUnmodified(promptsUnmodified);
         if (prefetchPolicy != null) sb.policy(prefetchPolicy);
         StorageController sc = sb.build();
+        sc.engineEvents(events);
+        if (publisher != null) sc.kvEvents(publisher);
         controller.attachStorage(sc);
         // A single rank has no partner to keep in step with: its shell may run the storage tick after
         // every event (a scheduler iteration per event, as the simulator models it). With TP > 1 the
@@ -484,7 +566,9 @@ public final class HiCache implements AutoCloseable {
         if (rankGroup.size() > 1) sc.addParticipant(controller.ackConsensus());
       }
       if (rankGroup.size() > 1) controller.agreeAcksAcrossRanks();
-      return new HiCache(controller, prod, det, devicePool, hostPool, ps, rankGroup);
+      HiCache cache = new HiCache(controller, prod, det, devicePool, hostPool, ps, rankGroup);
+      cache.kvEvents = publisher;
+      return cache;
     }
 
     private static void checkTokens(String what, int tokens, int ps, boolean zeroOk) {

@@ -1,6 +1,7 @@
 package dev.hicache.core.storage;
 
 import dev.hicache.api.PageKey;
+import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.spi.Clock;
 import dev.hicache.api.spi.L3Exception;
 import dev.hicache.api.spi.L3Store;
@@ -191,7 +192,7 @@ public final class FaultTolerantL3Store implements L3Store {
       streak = 0;
       failedProbes = 0;
       backoffUntil = Long.MIN_VALUE;
-      metrics.gauge("hicache_l3_attached", null, 1);
+      metrics.gauge(HiCacheMetric.L3_ATTACHED.key(), null, 1);
       return true;
     }
     if (now < backoffUntil) {
@@ -218,7 +219,7 @@ public final class FaultTolerantL3Store implements L3Store {
       detaches++;
       failedProbes = 0;
       nextProbeAt = now + probeIntervalNanos;
-      metrics.gauge("hicache_l3_attached", null, 0);
+      metrics.gauge(HiCacheMetric.L3_ATTACHED.key(), null, 0);
       System.getLogger(FaultTolerantL3Store.class.getName()).log(System.Logger.Level.WARNING,
           "L3 store '" + delegate.name() + "' detached after " + streak + " failed calls; probing for health");
     }

@@ -1,9 +1,11 @@
 package dev.hicache.core.storage;
 
 import dev.hicache.api.PageKey;
+import dev.hicache.api.metrics.MetricLabels;
 import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MetricsSink;
+import dev.hicache.core.events.EngineEvents;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -43,6 +45,7 @@ public final class L3PageIo {
   private final L3Store store;
   private final HostPool pool;
   private final MetricsSink metrics;
+  private volatile EngineEvents events = EngineEvents.NONE;
   private final long pageBytes;
   private final int pageSize;
   // Stub pages only. The production port calls one instance from its read and write lanes at
@@ -113,9 +116,13 @@ public final class L3PageIo {
     return new L3Port.ReadResult(n, n, false, null);
   }
 
+  /** Per-operation tracing (docs/observability.md#jfr-events); called from the IO threads. */
+  public void engineEvents(EngineEvents e) { events = e == null ? EngineEvents.NONE : e; }
+
   /** Page {@code i} did not verify: a miss from there on, counted, and removed from L3. */
   private L3Port.ReadResult mismatch(List<PageKey> keys, int i) {
     metrics.count(StorageMetrics.CHECKSUM_MISMATCH_PAGES, 1);
+    events.checksumFailure(MetricLabels.STORAGE, keys.get(i));
     try {
       store.remove(keys.get(i));
     } catch (RuntimeException e) {

@@ -2,11 +2,16 @@ package dev.hicache.core.storage;
 
 import dev.hicache.api.PageHasher;
 import dev.hicache.api.PageKey;
+import dev.hicache.api.Tier;
 import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.metrics.HiCacheMetric;
+import dev.hicache.api.metrics.MetricLabels;
 import dev.hicache.api.spi.Clock;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.PrefetchPolicy;
 import dev.hicache.api.spi.RankGroup;
+import dev.hicache.core.events.EngineEvents;
+import dev.hicache.core.events.KvEventPublisher;
 import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.HostInsertResult;
 import dev.hicache.core.tree.MatchResult;
@@ -66,6 +71,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   private final RankGroup group;
   private final Clock clock;
   private final MetricsSink metrics;
+  private EngineEvents events = EngineEvents.NONE;
+  private KvEventPublisher kvEvents;
   private final PageHasher hasher;
   /** The caller never modifies a prompt it handed over: a prefetch keeps it instead of a copy. */
   private final boolean promptsUnmodified;
@@ -346,8 +353,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     PrefetchOperation op = c.op;
     op.inFlightBatches--;
     if (r.failure() != null) metrics.count(StorageMetrics.L3_FAILURES, "read", 1);
-    metrics.count(StorageMetrics.L3_PAGES, "read", r.pages());
-    metrics.count(StorageMetrics.L3_BYTES, "read", r.pages() * pageBytes);
+    metrics.count(StorageMetrics.L3_PAGES, MetricLabels.READ, r.pages());
+    metrics.count(StorageMetrics.L3_BYTES, MetricLabels.READ, r.pages() * pageBytes);
     metrics.observe(StorageMetrics.PREFETCH_PGS, null, r.pages());
     if (op.state.isFinal()) {
       // Ended while this batch was in flight: its pages may go back now that the IO is done.
@@ -375,8 +382,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     if (failure != null) metrics.count(StorageMetrics.L3_FAILURES, "write", 1);
     b.storedPages += storedPages;
     writtenPages += storedPages;
-    metrics.count(StorageMetrics.L3_PAGES, "write", storedPages);
-    metrics.count(StorageMetrics.L3_BYTES, "write", storedPages * pageBytes);
+    metrics.count(StorageMetrics.L3_PAGES, MetricLabels.WRITE, storedPages);
+    metrics.count(StorageMetrics.L3_BYTES, MetricLabels.WRITE, storedPages * pageBytes);
     metrics.observe(StorageMetrics.BACKUP_PGS, null, storedPages);
     if (storedPages < c.pages || failure != null) {
       // SGLang stops at the first failed batch and never retries: a later miss is recomputed.
@@ -526,6 +533,9 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       if (b == null || !b.done) throw new IllegalStateException("backup acks out of step across ranks");
       if (b.protectedHost && !b.node.removed()) tree.releaseHost(b.node);
       metrics.count(StorageMetrics.BACKUPED_TOKENS, StorageMetrics.STORAGE_LABEL, (long) b.storedPages * ps);
+      if (kvEvents != null && b.storedPages > 0) {
+        kvEvents.stored(Tier.STORAGE, null, Arrays.asList(b.keys).subList(0, b.storedPages));
+      }
     }
     List<PrefetchOperation> live = new ArrayList<>(ops.values());
     for (int i = 0; i < live.size(); i++) {
@@ -675,10 +685,19 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     occupiedTokens -= op.requestedTokens;
     if (occupiedTokens < 0) throw new IllegalStateException("prefetch_tokens_occupied went negative at " + op);
     metrics.count(StorageMetrics.PREFETCH_TERMINATED, op.reason.label(), 1);
+    long took = clock.nanos() - op.startNanos;
+    metrics.observe(HiCacheMetric.PREFETCH_DURATION.key(), op.reason.label(), took / 1e9);
+    events.prefetch(op.rid, op.reason.label(), op.requestedTokens, Math.max(0, op.hitTokens), op.insertedTokens, took);
     if (op.inFlightBatches > 0 || op.queryInFlight) zombies.put(op.rid, op);
   }
 
   private final Map<Long, PrefetchOperation> zombies = new HashMap<>();
+
+  /** Per-operation tracing (docs/observability.md#jfr-events). */
+  public void engineEvents(EngineEvents e) { events = e == null ? EngineEvents.NONE : e; }
+
+  /** Reports the pages this cache stored in L3 (docs/observability.md#kv-events); null = none. */
+  public void kvEvents(KvEventPublisher p) { kvEvents = p; }
 
   private void releaseZombie(PrefetchOperation op) {
     if (op.inFlightBatches > 0 || op.queryInFlight) return;

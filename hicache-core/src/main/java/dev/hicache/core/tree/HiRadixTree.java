@@ -2,6 +2,7 @@ package dev.hicache.core.tree;
 
 import dev.hicache.api.PageHasher;
 import dev.hicache.api.PageKey;
+import dev.hicache.api.Tier;
 import dev.hicache.api.spi.Clock;
 import dev.hicache.api.spi.EvictionCandidate;
 import dev.hicache.api.spi.EvictionPolicy;
@@ -38,6 +39,7 @@ public final class HiRadixTree {
   private final PageHasher hasher;
   private final PageKey namespaceSeed;
   private final MatchTouch matchTouch;
+  private TreeObserver observer;
   private final int[] pageHashMultipliers;
   private final TreeNode root;
   private final TreeSet<TreeNode> deviceIndex;
@@ -105,6 +107,9 @@ public final class HiRadixTree {
   }
 
   public int pageSize() { return pageSize; }
+
+  /** Reports page moves between tiers from now on (docs/observability.md#kv-events); null = none. */
+  public void observer(TreeObserver o) { observer = o; }
 
   public TreeNode root() { return root; }
 
@@ -247,6 +252,7 @@ public final class HiRadixTree {
       nodeCount++;
       devicePageCount += leaf.value.length;
       deviceGain(node);
+      if (observer != null) observer.stored(Tier.DEVICE, leaf);
       if (!writePolicy.writeBack()) needBackup = incHitCount(leaf, chunked, needBackup);
       reindex(leaf);
     }
@@ -350,6 +356,7 @@ public final class HiRadixTree {
     hostPageCount += leaf.hostValue.length;
     reindex(node);
     reindex(leaf);
+    if (observer != null) observer.stored(Tier.HOST, leaf);
     return new HostInsertResult(matchedPages, leaf);
   }
 
@@ -485,6 +492,7 @@ public final class HiRadixTree {
     node.hostValue = hostPages.clone();
     hostPageCount += node.hostValue.length;
     reindex(node);
+    if (observer != null) observer.stored(Tier.HOST, node);
   }
 
   // ------------------------------------------------------------------------------------------
@@ -584,6 +592,7 @@ public final class HiRadixTree {
   private void evictBackupedNow(TreeNode x, DeviceEvictionHandler handler) {
     unindex(x);
     int[] v = x.value;
+    if (observer != null) observer.removed(Tier.DEVICE, x);
     x.value = null;
     devicePageCount -= v.length;
     if (x.writeBackPending) {
@@ -602,6 +611,10 @@ public final class HiRadixTree {
     unindex(x);
     int[] v = x.value;
     TreeNode p = x.parent;
+    if (observer != null) {
+      observer.removed(Tier.DEVICE, x);
+      if (x.hostValue != null) observer.removed(Tier.HOST, x);
+    }
     p.removeChild(x);
     p.deviceChildCount--;
     x.removed = true;
@@ -626,6 +639,7 @@ public final class HiRadixTree {
       x.inHostIndex = false;
       int[] hv = x.hostValue;
       TreeNode p = x.parent;
+      if (observer != null) observer.removed(Tier.HOST, x);
       p.removeChild(x);
       x.removed = true;
       nodeCount--;
@@ -694,6 +708,7 @@ public final class HiRadixTree {
     if (n.lockRef > 0) protectedDevicePages += pages.length;
     deviceGain(n.parent);
     reindex(n);
+    if (observer != null) observer.stored(Tier.DEVICE, n);
   }
 
   private void deviceGain(TreeNode parent) {

@@ -45,6 +45,8 @@ final class EngineScript {
   long abortedAfterFailedLoad;
 
   final InMemoryMetrics metrics = new InMemoryMetrics();
+  /** Rebuilds the tiers from KV events and is checked after every step (null: no listener). */
+  TierStateKvListener kvView;
   KeyedDevicePoolDouble device;
   CorruptibleHostPoolDouble host;
   HiCache cache;
@@ -97,6 +99,7 @@ final class EngineScript {
     HiCache.Builder b = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics)
         .deterministic(CostModel.link(1e9, 2e9, 1_000));
     if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.storage.L3CostModel.link(1e9, 1e9, 5_000));
+    if (kvView != null) b.kvEvents(kvView);
     cache = b.build();
   }
 
@@ -107,6 +110,7 @@ final class EngineScript {
       for (int a : actions) {
         step(a);
         cache.checkInvariants();
+        if (kvView != null) kvView.assertMatches(cache);
       }
       // Queued requests are admitted (or leave the queue) first.
       while (!queued.isEmpty()) {
@@ -133,9 +137,11 @@ final class EngineScript {
       cache.deterministicShell().drain();
       cache.checkInvariants();
       checkMetrics();
+      if (kvView != null) kvView.assertMatches(cache);
     } finally {
       cache.close();
     }
+    if (kvView != null) kvView.assertCleared();
     assertThat(device.outstandingBytes()).as("device bytes after close").isZero();
     assertThat(host.outstandingBytes()).as("host bytes after close").isZero();
   }

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.hicache.api.PageKey;
+import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.spi.L3Exception;
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MetricsSink;
@@ -152,7 +153,7 @@ public final class LocalL3Store implements L3Store {
         .weigher((PageKey k, Integer w) -> w)
         .executor(Runnable::run)
         .removalListener((PageKey k, Integer w, RemovalCause cause) -> {
-          if (k != null && cause.wasEvicted() && !closed && dropPage(k)) count(evictions, "l3_evictions", null);
+          if (k != null && cause.wasEvicted() && !closed && dropPage(k)) count(evictions, HiCacheMetric.L3_EVICTIONS.key(), null);
         })
         .build();
   }
@@ -382,19 +383,19 @@ public final class LocalL3Store implements L3Store {
     if (at != PageIndex.ABSENT) {
       // A stale or damaged entry: drop it (if it is still the one found) and store the page anew.
       PageIndex.Entry e = index.get(key);
-      if (e != null && !holds(e) && index.remove(key, e)) count(stale, "l3_read_failures", "stale_entry");
+      if (e != null && !holds(e) && index.remove(key, e)) count(stale, HiCacheMetric.L3_READ_FAILURES.key(), "stale_entry");
     }
     long header = LocalL3Config.headerBytes(parts.length);
     long length = header;
     for (MemorySegment p : parts) length += p.byteSize();
     if (parts.length > config.maxParts() || length > slab.slotBytes) {
-      count(tooLarge, "l3_write_skipped", "too_large");
+      count(tooLarge, HiCacheMetric.L3_WRITE_SKIPPED.key(), "too_large");
       return false;
     }
     if (lru != null) makeRoomLru();
     long claim = allocate();
     if (claim < 0) {
-      count(full, "l3_write_skipped", "full");
+      count(full, HiCacheMetric.L3_WRITE_SKIPPED.key(), "full");
       return false;
     }
     int slot = (int) (claim >>> 32), gen = (int) claim;
@@ -458,12 +459,12 @@ public final class LocalL3Store implements L3Store {
     if (e == null) return false;
     if (e.slot() < 0 || e.slot() >= slab.slotCount || e.length() < LocalL3Config.SLOT_HEADER_FIXED
         || e.length() > slab.slotBytes) {
-      if (index.remove(key, e)) count(mismatches, "l3_read_failures", "checksum_mismatch");
+      if (index.remove(key, e)) count(mismatches, HiCacheMetric.L3_READ_FAILURES.key(), "checksum_mismatch");
       return false;
     }
     long w1 = slab.word(e.slot());
     if (SlabFile.state(w1) == SlabFile.FREE || SlabFile.generation(w1) != e.generation()) {
-      if (index.remove(key, e)) count(stale, "l3_read_failures", "stale_entry");
+      if (index.remove(key, e)) count(stale, HiCacheMetric.L3_READ_FAILURES.key(), "stale_entry");
       return false;
     }
     byte[] kb = key.bytes();
@@ -499,7 +500,7 @@ public final class LocalL3Store implements L3Store {
       return false; // freed or reused while we read: a miss, not damage
     }
     if (!verified) {
-      count(mismatches, "l3_read_failures", "checksum_mismatch");
+      count(mismatches, HiCacheMetric.L3_READ_FAILURES.key(), "checksum_mismatch");
       if (policy != null) policy.invalidate(key);
       if (index.remove(key, e)) freeSlot(e.slot(), e.generation());
       return false;
@@ -683,7 +684,7 @@ public final class LocalL3Store implements L3Store {
         PageKey k = coldest.keySet().iterator().next();
         policy.invalidate(k);
         if (dropPage(k)) {
-          count(evictions, "l3_evictions", null);
+          count(evictions, HiCacheMetric.L3_EVICTIONS.key(), null);
           return true;
         }
       }
@@ -692,7 +693,7 @@ public final class LocalL3Store implements L3Store {
     for (int i = 0; i < slab.slotCount; i++) {
       int s = (start + i) % slab.slotCount;
       if (dropSlot(s)) {
-        count(evictions, "l3_evictions", null);
+        count(evictions, HiCacheMetric.L3_EVICTIONS.key(), null);
         return true;
       }
     }
@@ -712,7 +713,7 @@ public final class LocalL3Store implements L3Store {
         if (s < 0) return false;
       }
       if (dropSlot(s)) {
-        count(evictions, "l3_evictions", null);
+        count(evictions, HiCacheMetric.L3_EVICTIONS.key(), null);
         return true;
       }
       synchronized (privateLock) {

@@ -3,6 +3,7 @@ package dev.hicache.l3.mooncake;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import dev.hicache.api.Namespace;
 import dev.hicache.api.PageKey;
+import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.spi.L3Exception;
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MemoryRegistrar;
@@ -241,7 +242,7 @@ public final class MooncakeL3Store implements L3Store {
       int[] rc = store.batchIsExist(objects);
       for (int i = 0; i < rc.length; i++) {
         if (rc[i] != 1) {
-          if (rc[i] != 0) metrics.count("l3_exists_errors", ErrorCode.describe(rc[i]), 1);
+          if (rc[i] != 0) metrics.count(HiCacheMetric.L3_EXISTS_ERRORS.key(), ErrorCode.describe(rc[i]), 1);
           return i / parts;
         }
       }
@@ -259,7 +260,7 @@ public final class MooncakeL3Store implements L3Store {
         if (rc[i] == 1 || rc[i] == 0) {
           existence.put(q[i], rc[i] == 1);
         } else {
-          metrics.count("l3_exists_errors", ErrorCode.describe(rc[i]), 1);
+          metrics.count(HiCacheMetric.L3_EXISTS_ERRORS.key(), ErrorCode.describe(rc[i]), 1);
         }
         answers.put(q[i], rc[i] == 1);
       }
@@ -290,9 +291,9 @@ public final class MooncakeL3Store implements L3Store {
           all = false;
           if (rc[i] < 0) {
             existence.invalidate(objects[i]);
-            metrics.count("l3_read_failures", ErrorCode.describe(rc[i]), 1);
+            metrics.count(HiCacheMetric.L3_READ_FAILURES.key(), ErrorCode.describe(rc[i]), 1);
           } else {
-            metrics.count("l3_read_failures", "size mismatch", 1);
+            metrics.count(HiCacheMetric.L3_READ_FAILURES.key(), "size mismatch", 1);
           }
         }
       }
@@ -337,7 +338,7 @@ public final class MooncakeL3Store implements L3Store {
       for (int j = 0; j < rc.length; j++) {
         stored.put(putKeys.get(j), rc[j] == 0);
         if (rc[j] != 0) {
-          metrics.count("l3_write_failures", ErrorCode.describe(rc[j]), 1);
+          metrics.count(HiCacheMetric.L3_WRITE_FAILURES.key(), ErrorCode.describe(rc[j]), 1);
           existence.invalidate(putKeys.get(j));
         }
       }

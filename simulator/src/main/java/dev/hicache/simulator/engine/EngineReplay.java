@@ -1,9 +1,14 @@
 package dev.hicache.simulator.engine;
 
+import dev.hicache.api.metrics.HiCacheMetric;
+import dev.hicache.api.metrics.MetricLabels;
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.core.engine.TieredSimulation;
 import dev.hicache.core.engine.VirtualTimeCluster;
 import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.simulator.l3.EmbeddedL3;
+import dev.hicache.simulator.l3.MemoryL3Store;
+import dev.hicache.simulator.l3.MooncakeL3Model;
 import dev.hicache.simulator.workload.ReadAheadWorkload;
 import dev.hicache.simulator.workload.Request;
 import dev.hicache.simulator.workload.Workload;
@@ -11,9 +16,6 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.TreeMap;
 import java.util.function.LongConsumer;
-import dev.hicache.simulator.l3.MemoryL3Store;
-import dev.hicache.simulator.l3.MooncakeL3Model;
-import dev.hicache.simulator.l3.EmbeddedL3;
 
 /**
  * A workload through the real engine ({@link TieredSimulation}: the cache controller and radix
@@ -32,6 +34,9 @@ import dev.hicache.simulator.l3.EmbeddedL3;
  * the fewest requests queued (PD decode instances likewise).
  */
 public final class EngineReplay {
+  // The report's prefetch section lists these counters under their InMemoryMetrics keys.
+  private static final String TERMINATED_PREFIX = HiCacheMetric.PREFETCH_TERMINATED.key() + "{";
+  private static final String SKIPPED_PREFIX = HiCacheMetric.PREFETCH_SKIPPED.key() + "{";
   /** Width of a timeline bucket (arrival time). */
   public static final long TIMELINE_BUCKET_NANOS = 60_000_000_000L;
 
@@ -176,10 +181,10 @@ public final class EngineReplay {
         sim.drain();
         var m = sim.metrics();
         sto += sim.storageHitTokens();
-        l3Read += m.counter("hicache_l3_pages", "read");
-        l3Write += m.counter("hicache_l3_pages", "write");
+        l3Read += m.counter(HiCacheMetric.L3_PAGES.key(), MetricLabels.READ);
+        l3Write += m.counter(HiCacheMetric.L3_PAGES.key(), MetricLabels.WRITE);
         m.counters().forEach((k, v) -> {
-          if (k.startsWith("hicache_prefetch_terminated{") || k.startsWith("hicache_prefetch_skipped{")) {
+          if (k.startsWith(TERMINATED_PREFIX) || k.startsWith(SKIPPED_PREFIX)) {
             prefetch.merge(k, v, Long::sum);
           }
         });
@@ -188,15 +193,15 @@ public final class EngineReplay {
         dev += sim.deviceHitTokens();
         hst += sim.hostHitTokens();
         unc += sim.uncachedRequests();
-        d2h += m.counter("hicache_backup_bytes");
-        h2d += m.counter("load_back_bytes");
-        evD += m.counter("evicted_tokens", "device");
-        evH += m.counter("evicted_tokens", "host");
+        d2h += m.counter(HiCacheMetric.BACKUP_BYTES.key());
+        h2d += m.counter(HiCacheMetric.LOAD_BACK_BYTES.key());
+        evD += m.counter(HiCacheMetric.EVICTED_TOKENS.key(), MetricLabels.DEVICE);
+        evH += m.counter(HiCacheMetric.EVICTED_TOKENS.key(), MetricLabels.HOST);
       }
       long decodeL3Write = 0;
       for (TieredSimulation d : decodeSims) {
         d.drain();
-        decodeL3Write += d.metrics().counter("hicache_l3_pages", "write");
+        decodeL3Write += d.metrics().counter(HiCacheMetric.L3_PAGES.key(), MetricLabels.WRITE);
       }
       long[] sorted = Arrays.copyOf(ttft, n);
       Arrays.sort(sorted);
@@ -384,15 +389,15 @@ public final class EngineReplay {
       int bucket = (int) Math.min(Integer.MAX_VALUE - 1, r.arrivalNanos / TIMELINE_BUCKET_NANOS);
       while (timeline.size() <= bucket) timeline.add(new long[6]);
       long[] b = timeline.get(bucket);
-      long d2h = sim.metrics().counter("hicache_backup_bytes");
-      long h2d = sim.metrics().counter("load_back_bytes");
+      long d2h = sim.metrics().counter(HiCacheMetric.BACKUP_BYTES.key());
+      long h2d = sim.metrics().counter(HiCacheMetric.LOAD_BACK_BYTES.key());
       b[0] += o.promptTokens();
       b[1] += o.cachedTokens();
       b[2] += d2h - lastD2h[target];
       b[3] += h2d - lastH2d[target];
       lastD2h[target] = d2h;
       lastH2d[target] = h2d;
-      long l3r = sim.metrics().counter("hicache_l3_pages", "read"), l3w = sim.metrics().counter("hicache_l3_pages", "write");
+      long l3r = sim.metrics().counter(HiCacheMetric.L3_PAGES.key(), MetricLabels.READ), l3w = sim.metrics().counter(HiCacheMetric.L3_PAGES.key(), MetricLabels.WRITE);
       b[4] += (l3r - lastL3Read[target]) * l3PageBytes;
       b[5] += (l3w - lastL3Write[target]) * l3PageBytes;
       lastL3Read[target] = l3r;

@@ -1,0 +1,129 @@
+package dev.hicache.benchmarks.engine;
+
+import dev.hicache.api.DType;
+import dev.hicache.api.KvShape;
+import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.events.KvEvent;
+import dev.hicache.api.spi.MetricsSink;
+import dev.hicache.core.engine.CacheRequest;
+import dev.hicache.core.engine.CostModel;
+import dev.hicache.core.engine.HiCache;
+import dev.hicache.core.metrics.InMemoryMetrics;
+import dev.hicache.simulator.l3.MemoryL3Store;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import jdk.jfr.Recording;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The cost of observability on the engine (docs/observability.md#overhead): one operation replays
+ * a multi-turn workload (400 conversations x 6 turns, 64-token pages, each turn the previous
+ * prompt plus 200-1,200 new tokens, shuffled across conversations) through one metadata-only
+ * {@link HiCache} on the deterministic shell with L1, L2 and an in-memory L3: enqueue, admit,
+ * extend, finish and poll per request, as the simulator's engine replay does.
+ *
+ * <p>{@code mode}: {@code off} = no metrics sink, no JFR events, no KV event listener (the
+ * baseline); {@code on} = {@link InMemoryMetrics}, JFR events emitted (no recording running) and a
+ * KV event listener; {@code recording} = {@code on} plus a JFR recording of the HiCache events.
+ *
+ * <p>{@code java -jar benchmarks/target/benchmarks.jar ObservabilityOverheadBenchmark}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3)
+@Measurement(iterations = 5)
+@Fork(value = 1, jvmArgsAppend = {"-XX:+UseSerialGC", "-Xmn1g"})
+public class ObservabilityOverheadBenchmark {
+  static final int PS = 64;
+  static final KvShape SHAPE = KvShape.mha(32, 8, 128, DType.BF16, PS);
+
+  @Param({"off", "on", "recording"})
+  public String mode;
+
+  private int[][] prompts;
+  private Recording recording;
+  private final LongAdder events = new LongAdder();
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    SplittableRandom r = new SplittableRandom(20261207L);
+    int conversations = 400, turns = 6;
+    int[][][] conv = new int[conversations][turns][];
+    for (int c = 0; c < conversations; c++) {
+      int[] prev = new int[0];
+      for (int t = 0; t < turns; t++) {
+        int add = 200 + r.nextInt(1000);
+        int[] p = java.util.Arrays.copyOf(prev, prev.length + add);
+        for (int i = prev.length; i < p.length; i++) p[i] = r.nextInt(128_000);
+        conv[c][t] = p;
+        prev = p;
+      }
+    }
+    // Turn t of every conversation comes before turn t+1 of any; conversations interleave.
+    prompts = new int[conversations * turns][];
+    int n = 0;
+    for (int t = 0; t < turns; t++) {
+      int[] order = r.ints(0, conversations).distinct().limit(conversations).toArray();
+      for (int c : order) prompts[n++] = conv[c][t];
+    }
+    if (mode.equals("recording")) {
+      recording = new Recording();
+      for (String e : new String[] {"Copy", "Prefetch", "Eviction", "ChecksumFailure"}) {
+        recording.enable("dev.hicache." + e).withoutThreshold();
+      }
+      recording.setToDisk(true);
+      recording.start();
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    if (recording != null) recording.close();
+  }
+
+  @Benchmark
+  public long replay() {
+    boolean on = !mode.equals("off");
+    HiCacheConfig config = HiCacheConfig.builder().pageSize(PS).prefetchThreshold(4 * PS).build();
+    HiCache.Builder b = HiCache.builder(config).metadataOnly(SHAPE, 2048 * PS, 8192 * PS)
+        .deterministic(CostModel.pcieGen5()).storage(new MemoryL3Store(1 << 20))
+        .metrics(on ? new InMemoryMetrics() : MetricsSink.NONE).jfrEvents(on);
+    if (on) b.kvEvents((KvEvent e) -> events.increment());
+    long cached = 0;
+    try (HiCache cache = b.build()) {
+      for (int i = 0; i < prompts.length; i++) {
+        int[] p = prompts[i];
+        cache.enqueue(i, p);
+        cache.poll();
+        for (int k = 0; k < 1000 && !cache.readyToAdmit(i); k++) {
+          if (!cache.deterministicShell().runNext()) break;
+          cache.poll();
+        }
+        CacheRequest q = cache.admit(i, p, 0);
+        cached += q.deviceHitTokens() + q.hostHitTokens();
+        if (!cache.extend(q, p.length)) {
+          cache.abort(q);
+        } else {
+          cache.finish(q, p, p.length);
+        }
+        cache.poll();
+      }
+      cache.deterministicShell().drain();
+    }
+    return cached;
+  }
+}

@@ -1,0 +1,13 @@
+package dev.hicache.api.events;
+
+/**
+ * Receives a cache's {@link KvEvent}s, one at a time and in {@link KvEvent#sequence()} order, on
+ * a thread of the cache's own (never the scheduler thread). The cache hands events over through a
+ * bounded queue and never waits for the listener: when the queue is full, events are dropped and
+ * counted (metric {@code hicache_kv_events_dropped}), and the next delivered event's sequence
+ * shows the gap. A listener that throws loses that event only.
+ */
+@FunctionalInterface
+public interface KvEventListener {
+  void onEvent(KvEvent event);
+}

@@ -1,0 +1,98 @@
+package dev.hicache.micrometer;
+
+import dev.hicache.api.metrics.HiCacheMetric;
+import dev.hicache.api.spi.MetricsSink;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * HiCache's {@link MetricsSink} on a Micrometer {@link MeterRegistry}: each {@link HiCacheMetric}
+ * becomes a meter named by its {@link HiCacheMetric#exportName()} with its unit as base unit and
+ * its label as the tag {@link HiCacheMetric#labelName()}; counters stay counters, gauges become
+ * gauges, distributions in seconds become timers and the others distribution summaries
+ * (docs/observability.md#micrometer). A name HiCache does not declare is registered as it comes,
+ * its label under the tag {@code label}.
+ *
+ * <p>Meters are looked up once per (name, label) and cached, so the scheduler thread pays a map
+ * lookup and an add per call. Thread-safe.
+ */
+public final class MicrometerMetricsSink implements MetricsSink {
+  private final MeterRegistry registry;
+  private final Tags commonTags;
+  private final ConcurrentHashMap<Key, Counter> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Key, AtomicLong> gauges = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Key, Object> distributions = new ConcurrentHashMap<>();
+
+  private record Key(String name, String label) {}
+
+  public MicrometerMetricsSink(MeterRegistry registry) {
+    this(registry, Tags.empty());
+  }
+
+  /** {@code commonTags} go on every meter (e.g. the instance or the TP rank). */
+  public MicrometerMetricsSink(MeterRegistry registry, Iterable<Tag> commonTags) {
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.commonTags = Tags.of(commonTags);
+  }
+
+  @Override public void count(String name, String label, long delta) {
+    counters.computeIfAbsent(new Key(name, label), k -> {
+      HiCacheMetric m = HiCacheMetric.byKey(k.name());
+      return Counter.builder(exportName(m, k.name())).tags(tags(m, k.label())).baseUnit(unit(m))
+          .description(description(m)).register(registry);
+    }).increment(delta);
+  }
+
+  @Override public void gauge(String name, String label, long value) {
+    gauges.computeIfAbsent(new Key(name, label), k -> {
+      HiCacheMetric m = HiCacheMetric.byKey(k.name());
+      AtomicLong cell = new AtomicLong();
+      // The map holds the cell strongly: Micrometer's gauges hold it weakly.
+      Gauge.builder(exportName(m, k.name()), cell, AtomicLong::doubleValue).tags(tags(m, k.label())).baseUnit(unit(m))
+          .description(description(m)).register(registry);
+      return cell;
+    }).set(value);
+  }
+
+  @Override public void observe(String name, String label, double value) {
+    Object meter = distributions.computeIfAbsent(new Key(name, label), k -> {
+      HiCacheMetric m = HiCacheMetric.byKey(k.name());
+      String n = exportName(m, k.name());
+      if (m != null && m.unit() == HiCacheMetric.Unit.SECONDS) {
+        // Micrometer's Prometheus naming appends _seconds itself.
+        String base = n.endsWith("_seconds") ? n.substring(0, n.length() - "_seconds".length()) : n;
+        return Timer.builder(base).tags(tags(m, k.label())).description(description(m)).register(registry);
+      }
+      return DistributionSummary.builder(n).tags(tags(m, k.label())).baseUnit(unit(m)).description(description(m))
+          .register(registry);
+    });
+    if (meter instanceof Timer t) t.record(Duration.ofNanos(Math.round(value * 1e9)));
+    else ((DistributionSummary) meter).record(value);
+  }
+
+  private static String exportName(HiCacheMetric m, String name) {
+    return m == null ? name : m.exportName();
+  }
+
+  private Tags tags(HiCacheMetric m, String label) {
+    if (label == null) return commonTags;
+    return commonTags.and(m == null || m.labelName() == null ? "label" : m.labelName(), label);
+  }
+
+  private static String unit(HiCacheMetric m) {
+    return m == null || m.unit() == HiCacheMetric.Unit.BOOLEAN ? null : m.unit().label();
+  }
+
+  private static String description(HiCacheMetric m) {
+    return m == null ? null : "HiCache " + m.key();
+  }
+}
