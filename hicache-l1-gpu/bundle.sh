@@ -5,7 +5,7 @@
 #   lib/        hicache-l1-gpu.jar (with the nvcc-built JNI library inside), hicache-api.jar,
 #               hicache-core.jar and hicache-core-tests.jar (the engine and its property harness, for
 #               the engine's tests on CudaDevicePool), the test dependencies, junit-platform-console-standalone
-#   test-classes/  this module's compiled tests (GPU tests, the engine's pool doubles' GPU twins,
+#   test-classes/  this module's compiled tests (GPU tests, the engine's contract suites on CudaDevicePool,
 #               PinnedHostPoolDouble, TransferBenchmark); first on the class path, before hicache-core-tests.jar
 #   torch_copy_baseline.py  the same-run PyTorch baseline (copied from ../shared/bench: only the
 #               repository travels to the device machine)
@@ -56,7 +56,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-${OUT:-/tmp/hicache-gpu-out}}"
 mkdir -p "$out"
 java="$here/jre/bin/java"
-# test-classes before hicache-core-tests.jar: the GPU twins of the engine's pool doubles shadow the originals.
+# hicache-core-tests.jar holds the engine's contract suites (EngineContract, ProductionShellContract) this module's tests extend.
 cp="$here/lib/hicache-l1-gpu.jar:$here/lib/hicache-api.jar:$here/test-classes:$here/lib/hicache-core.jar:$here/lib/hicache-core-tests.jar"
 for j in "$here"/lib/*.jar; do case "$j" in *console-standalone*|*hicache-*) ;; *) cp="$cp:$j";; esac; done
 { nvidia-smi; nvidia-smi --query-gpu=name,pcie.link.gen.current,pcie.link.gen.max,pcie.link.width.current,pcie.link.width.max,driver_version --format=csv; } > "$out/nvidia-smi.txt" 2>&1

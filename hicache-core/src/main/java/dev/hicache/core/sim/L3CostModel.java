@@ -1,4 +1,4 @@
-package dev.hicache.core.storage;
+package dev.hicache.core.sim;
 
 /**
  * How long an L3 command takes in virtual time ({@link VirtualTimeL3Port}). Each lane (queries,
@@ -56,11 +56,11 @@ public interface L3CostModel {
    * pageBytes} on {@code read} ({@code write}) with its processor share, re-timed whenever a
    * transfer joins or leaves. {@code read} and {@code write} may be the same link (one NIC for
    * both directions). Queries pay the latency per 128-key chunk and use no bandwidth. The ports
-   * sharing a link must run in one {@link dev.hicache.core.engine.VirtualTimeCluster}.
+   * sharing a link must run in one of the simulator's {@code VirtualTimeCluster}s.
    *
    * @param pageBytes the KV bytes a page stands for (the simulator moves metadata-only stubs)
    */
-  record Shared(dev.hicache.core.engine.SharedLink read, dev.hicache.core.engine.SharedLink write, long latencyNanos,
+  record Shared(dev.hicache.core.sim.SharedLink read, dev.hicache.core.sim.SharedLink write, long latencyNanos,
                 long pageBytes) implements L3CostModel {
     public Shared {
       if (read == null || write == null || latencyNanos < 0 || pageBytes < 1) {

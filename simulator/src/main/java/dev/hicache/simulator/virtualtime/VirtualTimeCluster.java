@@ -1,4 +1,4 @@
-package dev.hicache.core.engine;
+package dev.hicache.simulator.virtualtime;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import dev.hicache.core.sim.SharedLink;
+import dev.hicache.core.engine.DeterministicShell;
+import dev.hicache.core.sim.ClusterTurns;
 
 /**
  * Several simulated instances ({@link TieredSimulation}s) that act in one global virtual-time
@@ -43,7 +46,7 @@ public final class VirtualTimeCluster implements AutoCloseable {
     Thread thread;
   }
 
-  private final class Member extends Party implements DeterministicShell.Turns {
+  private final class Member extends Party implements ClusterTurns {
     final int index;
     final TieredSimulation sim;
     final DeterministicShell shell;
@@ -214,7 +217,7 @@ public final class VirtualTimeCluster implements AutoCloseable {
       return set(start, HAND_OFF);
     }
     if (m.current != null && m.waiting) {
-      if (m.wish == DeterministicShell.NEXT_EVENT) return set(e == Long.MAX_VALUE ? m.shell.now() : e, HAND_OFF);
+      if (m.wish == ClusterTurns.NEXT_EVENT) return set(e == Long.MAX_VALUE ? m.shell.now() : e, HAND_OFF);
       if (e < m.wish) return set(e, STEP);
       return set(m.wish, HAND_OFF);
     }

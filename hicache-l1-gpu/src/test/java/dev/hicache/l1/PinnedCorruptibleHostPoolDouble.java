@@ -1,32 +1,29 @@
-package dev.hicache.core.engine;
+package dev.hicache.l1;
 
 import dev.hicache.api.KvShape;
 import dev.hicache.api.LayoutDescriptor;
 import dev.hicache.api.MemLayout;
-import dev.hicache.api.spi.HostPool;
-import dev.hicache.l1.CudaMemoryRegistrar;
-import dev.hicache.l1.PinnedHostPoolDouble;
+import dev.hicache.core.engine.CorruptibleHostPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The GPU twin of hicache-core's {@code CorruptibleHostPoolDouble} (same name, package and members;
- * see {@link KeyedDevicePoolDouble} for why): an L2 pool whose buffer is registered with CUDA
- * ({@code cudaHostRegister} through {@link CudaMemoryRegistrar}, as the real L2 pool is), so the
- * device pool's copy engines and kernels move its bytes; a test can corrupt a page at rest
- * ({@link #flipByte}).
+ * hicache-core's engine contract suites' L2 pool ({@link CorruptibleHostPool}) with its buffer
+ * registered with CUDA ({@code cudaHostRegister} through {@link CudaMemoryRegistrar}, as the real L2
+ * pool is), so the device pool's copy engines and kernels move its bytes; a test can corrupt a page
+ * at rest ({@link #flipByte}).
  */
-final class CorruptibleHostPoolDouble implements HostPool {
+final class PinnedCorruptibleHostPoolDouble implements CorruptibleHostPool {
   private static final CudaMemoryRegistrar CUDA = new CudaMemoryRegistrar();
   private final PinnedHostPoolDouble pool;
   long flips;
 
-  CorruptibleHostPoolDouble(KvShape shape, MemLayout layout, int tokens) {
+  PinnedCorruptibleHostPoolDouble(KvShape shape, MemLayout layout, int tokens) {
     this.pool = new PinnedHostPoolDouble(shape, layout, tokens, CUDA);
   }
 
   /** Flips one byte of host page {@code page}, at a position derived from {@code salt}. */
-  void flipByte(int page, long salt) {
+  @Override public void flipByte(int page, long salt) {
     long[] r = pool.layout().pageObjectRanges(page * pool.shape().pageSize());
     int range = (int) Math.floorMod(salt, (long) r.length / 2);
     long off = r[2 * range] + Math.floorMod(salt >>> 8, r[2 * range + 1]);

@@ -1,4 +1,4 @@
-package dev.hicache.core.engine;
+package dev.hicache.simulator.virtualtime;
 
 import dev.hicache.api.KvShape;
 import dev.hicache.api.PageHasher;
@@ -6,8 +6,12 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.core.metrics.InMemoryMetrics;
 import dev.hicache.api.spi.L3Store;
-import dev.hicache.core.storage.L3CostModel;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.L3CostModel;
+import dev.hicache.core.sim.MatchTouch;
+import dev.hicache.core.sim.CostModel;
+import dev.hicache.core.engine.HiCache;
+import dev.hicache.core.engine.CacheRequest;
+import dev.hicache.core.engine.DeterministicShell;
 
 /**
  * The engine in virtual time, for the simulator: the real controller and radix tree on the
@@ -160,7 +164,7 @@ public final class TieredSimulation implements AutoCloseable {
     // On a shared link the layers' landing times are known only once the load is done.
     shell.runUntil(() -> r.load().isDone());
     for (int layer = 0; layer < layers; layer++) {
-      long start = Math.max(computeDone, r.load.layerDueNanos(layer));
+      long start = Math.max(computeDone, r.layerDueNanos(layer));
       computeDone = start + prefill * (layer + 1) / layers - prefill * layer / layers;
     }
     // Device pages for the prompt; under write_back they may wait for copies to be acknowledged.

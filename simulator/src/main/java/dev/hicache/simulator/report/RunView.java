@@ -1,4 +1,4 @@
-package dev.hicache.simulator.cli;
+package dev.hicache.simulator.report;
 
 import dev.hicache.simulator.engine.EngineResult;
 import java.util.Map;

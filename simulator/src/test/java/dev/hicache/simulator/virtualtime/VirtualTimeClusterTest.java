@@ -1,4 +1,4 @@
-package dev.hicache.core.engine;
+package dev.hicache.simulator.virtualtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hicache.api.DType;
 import dev.hicache.api.KvShape;
 import dev.hicache.api.config.HiCacheConfig;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.MatchTouch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.CostModel;
+import dev.hicache.core.sim.SharedLink;
 
 /**
  * Instances in one global virtual-time order on shared links: with one instance the shared links

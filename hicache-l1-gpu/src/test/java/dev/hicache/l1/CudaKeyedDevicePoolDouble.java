@@ -1,19 +1,15 @@
-package dev.hicache.core.engine;
+package dev.hicache.l1;
 
 import dev.hicache.api.KvShape;
 import dev.hicache.api.LayoutDescriptor;
 import dev.hicache.api.MemLayout;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.config.IoBackend;
-import dev.hicache.api.spi.DevicePool;
 import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.Transfer;
+import dev.hicache.core.engine.KeyedDevicePool;
+import dev.hicache.core.engine.KeyedPages;
 import dev.hicache.core.pool.CopyTransfer;
-import dev.hicache.l1.CudaDevicePool;
-import dev.hicache.l1.CudaMemoryRegistrar;
-import dev.hicache.l1.CudaPoolTestAccess;
-import dev.hicache.l1.PinnedHostPoolDouble;
-import dev.hicache.l1.TransferStrategy;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.Executor;
@@ -21,13 +17,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
 
 /**
- * The GPU twin of hicache-core's {@code KeyedDevicePoolDouble} (same name, same package, same
- * members, so the engine's harness — {@code EngineScript}, {@code ProductionShellStressTest} —
- * compiled against the original runs on this one: this module's test classes come first on the
- * class path). The pool is a real {@link CudaDevicePool}: KV in GPU memory, every backup and load a
- * real CUDA transfer on the pool's streams. Pools alternate between the two io backends
- * ({@code direct}, {@code kernel}); the engine's script varies the host layout, so every strategy
- * is exercised.
+ * hicache-core's engine contract suites' L1 pool ({@link KeyedDevicePool}) on a real {@link
+ * CudaDevicePool}: KV in GPU memory, every backup and load a real CUDA transfer on the pool's
+ * streams. Pools alternate between the two io backends ({@code direct}, {@code kernel}); the
+ * engine's script varies the host layout, so every strategy is exercised.
  *
  * <p>The engine's "forward pass" ({@link #fillPage}) writes the key-derived bytes into a pinned
  * one-page staging pool and copies them to the device page through the pool's own load path;
@@ -37,7 +30,7 @@ import java.util.function.IntPredicate;
  * <p>The executor the production-shell test passes is not used: the GPU's streams are the
  * asynchronous copy engine here.
  */
-final class KeyedDevicePoolDouble implements DevicePool {
+final class CudaKeyedDevicePoolDouble implements KeyedDevicePool {
   /** Transfers issued through CUDA by pools of this class, per backend (the test checks both ran). */
   static final AtomicLong DIRECT_TRANSFERS = new AtomicLong();
   static final AtomicLong KERNEL_TRANSFERS = new AtomicLong();
@@ -51,11 +44,11 @@ final class KeyedDevicePoolDouble implements DevicePool {
   private final MemorySegment readBack;
   private final AtomicLong transfers;
 
-  KeyedDevicePoolDouble(KvShape shape, int tokens) {
+  CudaKeyedDevicePoolDouble(KvShape shape, int tokens) {
     this(shape, tokens, null);
   }
 
-  KeyedDevicePoolDouble(KvShape shape, int tokens, Executor unusedCopies) {
+  CudaKeyedDevicePoolDouble(KvShape shape, int tokens, Executor unusedCopies) {
     IoBackend backend = POOLS.getAndIncrement() % 2 == 0 ? IoBackend.DIRECT : IoBackend.KERNEL;
     this.transfers = backend == IoBackend.DIRECT ? DIRECT_TRANSFERS : KERNEL_TRANSFERS;
     // Staging ring of 2 x 4 pages: a multi-page backup on the kernel backend's staged path takes several chunks.
@@ -70,7 +63,7 @@ final class KeyedDevicePoolDouble implements DevicePool {
   }
 
   /** What the engine's forward pass does: writes the KV of the page with key {@code key} (into GPU memory). */
-  synchronized void fillPage(int page, PageKey key) {
+  @Override public synchronized void fillPage(int page, PageKey key) {
     KeyedPages.fill(staging.layout(), staging.buffer(), 0, key);
     int ps = pool.shape().pageSize();
     int[] deviceSlots = new int[ps];
@@ -90,7 +83,7 @@ final class KeyedDevicePoolDouble implements DevicePool {
   }
 
   /** Whether device page {@code page} holds exactly the key's bytes (read back from GPU memory). */
-  synchronized boolean pageHolds(int page, PageKey key) {
+  @Override public synchronized boolean pageHolds(int page, PageKey key) {
     CudaPoolTestAccess.download(pool, readBack);
     PAGES_VERIFIED.incrementAndGet();
     return KeyedPages.holds(pool.layout(), readBack, page, key);
@@ -100,9 +93,12 @@ final class KeyedDevicePoolDouble implements DevicePool {
     return pool.layout();
   }
 
-  /** Loads whose first device page matches fail (as a GPU copy error would), every time. */
-  IntPredicate failLoadsTo = p -> false;
-  long failedLoads;
+  private IntPredicate failLoadsTo = p -> false;
+  private long failedLoads;
+
+  @Override public void failLoadsTo(IntPredicate pages) { failLoadsTo = pages; }
+
+  @Override public long failedLoads() { return failedLoads; }
 
   @Override public Transfer backup(int[] deviceSlots, HostPool host, int[] hostSlots) {
     transfers.incrementAndGet();
@@ -134,6 +130,6 @@ final class KeyedDevicePoolDouble implements DevicePool {
   }
 
   @Override public String toString() {
-    return "KeyedDevicePoolDouble on " + pool;
+    return "CudaKeyedDevicePoolDouble on " + pool;
   }
 }

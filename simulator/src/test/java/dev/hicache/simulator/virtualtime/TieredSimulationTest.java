@@ -1,4 +1,4 @@
-package dev.hicache.core.engine;
+package dev.hicache.simulator.virtualtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,10 +7,12 @@ import dev.hicache.api.KvShape;
 import dev.hicache.api.Tier;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.WritePolicyKind;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.MatchTouch;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.CostModel;
+import dev.hicache.core.engine.InMemoryL3StoreDouble;
 
 class TieredSimulationTest {
   private static final KvShape SHAPE = KvShape.mha(32, 8, 128, DType.BF16, 64);

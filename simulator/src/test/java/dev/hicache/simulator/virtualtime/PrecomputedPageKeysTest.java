@@ -1,4 +1,4 @@
-package dev.hicache.core.engine;
+package dev.hicache.simulator.virtualtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,13 +10,15 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
 import dev.hicache.api.config.WritePolicyKind;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.MatchTouch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.CostModel;
+import dev.hicache.core.engine.InMemoryL3StoreDouble;
 
 /**
  * Page keys computed outside the engine ({@link TieredSimulation#pageKeys}, handed to {@link

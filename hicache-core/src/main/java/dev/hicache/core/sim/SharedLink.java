@@ -1,4 +1,4 @@
-package dev.hicache.core.engine;
+package dev.hicache.core.sim;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,7 +15,7 @@ import java.util.Arrays;
  * <p>Users {@link #start} transfers at their own virtual time and ask {@link Transfer#finishNanos()}
  * for when one completes, given the transfers started so far (a later start can only postpone it).
  * Time is moved by {@link #advanceTo}, never backwards: everyone sharing a link must act in one
- * global virtual-time order ({@link VirtualTimeCluster}); a start or an advance before the link's
+ * global virtual-time order (the simulator's {@code VirtualTimeCluster}); a start or an advance before the link's
  * time is a causality error and throws.
  *
  * <p>Deterministic: ties (equal remaining bytes, equal join times) resolve in start order; no wall
@@ -249,7 +249,8 @@ public final class SharedLink {
     return Math.min(tj, lastEvent + nanosFor(active.get(indexOfMin(active)).remaining, rate(n)));
   }
 
-  static long nanosFor(double bytes, double bytesPerSecond) {
+  /** Nanoseconds to move {@code bytes} at {@code bytesPerSecond}, rounded up (0 for what is already done). */
+  public static long nanosFor(double bytes, double bytesPerSecond) {
     if (bytes <= DONE_EPSILON) return 0;
     return (long) Math.ceil(bytes * 1e9 / bytesPerSecond);
   }

@@ -1,4 +1,4 @@
-package dev.hicache.core.engine;
+package dev.hicache.core.sim;
 
 /**
  * How long a copy takes in virtual time: the deterministic shell asks it for every command. Each
@@ -45,7 +45,7 @@ public interface CostModel {
    * head moves its bytes on a link shared with other instances (a box's host side of PCIe): after
    * {@code latencyNanos} it gets its share of the link, re-timed whenever a transfer joins or
    * leaves. The link's per-transfer cap is the GPU's own PCIe bandwidth. Everyone sharing a link
-   * must run in one {@link VirtualTimeCluster}.
+   * must run in one of the simulator's {@code VirtualTimeCluster}s.
    */
   record Shared(SharedLink deviceToHost, SharedLink hostToDevice, long latencyNanos) implements CostModel {
     public Shared {

@@ -1,4 +1,4 @@
-package dev.hicache.core.tree;
+package dev.hicache.core.sim;
 
 /**
  * Which nodes a match that ends inside a node touches (sets {@code last_access_time = now}).
