@@ -4,10 +4,10 @@ import java.util.ArrayDeque;
 import java.util.BitSet;
 
 /**
- * Hands out token slots a page at a time (spec §5.5): the free list starts as every page in
- * order, alloc takes from its head, free appends to its tail. Every returned run of page-size
- * slots is page-aligned and consecutive. Freeing a slot that is not allocated, or a slot list that
- * is not whole pages, throws and changes nothing.
+ * Hands out token slots a page at a time (docs/behaviour.md#slot-allocation): the free list starts
+ * as every page in order, alloc takes from its head, free appends to its tail. Every returned run
+ * of page-size slots is page-aligned and consecutive. Freeing a slot that is not allocated, or a
+ * slot list that is not whole pages, throws and changes nothing.
  */
 final class FifoPageAllocator {
   private final int pageSize;

@@ -83,8 +83,9 @@ public final class HiCache implements AutoCloseable {
 
   /**
    * SGLang's {@code _prefetch_kvcache}: request {@code rid} joined the waiting queue; with an L3
-   * store, start prefetching the continuous L3 hit beyond the local match (spec §7). Without one,
-   * nothing happens. Call on every rank in the same order.
+   * store, start prefetching the continuous L3 hit beyond the local match
+   * (docs/behaviour.md#prefetch). Without one, nothing happens. Call on every rank in the same
+   * order.
    */
   public void enqueue(long rid, int[] tokens) {
     enqueue(rid, tokens, null);
@@ -196,7 +197,8 @@ public final class HiCache implements AutoCloseable {
   public int poll() {
     check();
     int n = deliver();
-    // Every iteration, on every rank, whatever happened: exactly one consensus round (§14.3).
+    // Every iteration, on every rank, whatever happened: exactly one consensus round
+    // (docs/behaviour.md#tp-consensus).
     if (consensus) {
       long[] v = gatherVotes();
       rankGroup.allReduceMin(v);
@@ -358,8 +360,9 @@ public final class HiCache implements AutoCloseable {
     public Builder ioThreads(int n) { ioThreads = n; return this; }
 
     /**
-     * L3: prefetch from it and back up to it (spec §6.5, §7). The caller owns the store (it may be
-     * shared by several caches) and closes it after the cache.
+     * L3: prefetch from it and back up to it (docs/behaviour.md#prefetch,
+     * docs/behaviour.md#backup-to-l3). The caller owns the store (it may be shared by several
+     * caches) and closes it after the cache.
      */
     public Builder storage(L3Store store) { l3Store = store; return this; }
 
@@ -399,7 +402,7 @@ public final class HiCache implements AutoCloseable {
     /** The write policy registered under {@code name} instead of the config's {@code --hicache-write-policy}. */
     public Builder writePolicy(String name) { writePolicyName = name; return this; }
 
-    /** The namespace seed of page-hash chains that start at the root (spec §4.3). */
+    /** The namespace seed of page-hash chains that start at the root (docs/behaviour.md#namespaces). */
     public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
 
     /**
@@ -495,7 +498,8 @@ public final class HiCache implements AutoCloseable {
         controller.attachStorage(sc);
         // A single rank has no partner to keep in step with: its shell may run the storage tick after
         // every event (a scheduler iteration per event, as the simulator models it). With TP > 1 the
-        // shell only delivers L3 completions; the tick runs once per poll() on every rank (lesson 16).
+        // shell only delivers L3 completions; the tick runs once per poll() on every rank
+        // (docs/behaviour.md#tp-consensus).
         if (det != null) det.attachStorage(l3::nextDueNanos, rankGroup.size() == 1 ? sc::tick : sc::pollL3);
         if (rankGroup.size() > 1) sc.addParticipant(controller.ackConsensus());
       }
@@ -513,7 +517,7 @@ public final class HiCache implements AutoCloseable {
     private static void checkHostLarger(int hostTokens, int deviceTokens) {
       if (hostTokens != 0 && hostTokens <= deviceTokens) {
         throw new IllegalArgumentException("the host pool (" + hostTokens + " tokens) must be larger than the device pool ("
-            + deviceTokens + " tokens): raise --hicache-ratio or --hicache-size (spec §5.2)");
+            + deviceTokens + " tokens): raise --hicache-ratio or --hicache-size (docs/behaviour.md#host-pool-size)");
       }
     }
   }

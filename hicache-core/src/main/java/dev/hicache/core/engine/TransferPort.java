@@ -3,9 +3,10 @@ package dev.hicache.core.engine;
 import dev.hicache.api.PageKey;
 
 /**
- * Where the controller sends its L1↔L2 copy commands (spec §6.3, §6.4). A shell runs them — on
- * I/O threads against real pools, or in virtual time — and reports each completion back to the
- * controller on the scheduler thread. A command never fails synchronously.
+ * Where the controller sends its L1↔L2 copy commands (docs/behaviour.md#device-to-host-backup,
+ * docs/behaviour.md#layer-wise-load). A shell runs them — on I/O threads against real pools, or in
+ * virtual time — and reports each completion back to the controller on the scheduler thread. A
+ * command never fails synchronously.
  */
 interface TransferPort {
   /**

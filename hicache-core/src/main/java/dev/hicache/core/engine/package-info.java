@@ -2,7 +2,7 @@
  * The tiered engine: SGLang's HiCache (L1 device, L2 host, L3 storage) behind one facade, {@link
  * dev.hicache.core.engine.HiCache}.
  *
- * <p>Structure (DESIGN.md, "the core is a deterministic state machine"):
+ * <p>Structure (docs/design.md#the-core-and-its-shells):
  *
  * <ul>
  *   <li>{@code CacheController} — single-threaded, owns the radix tree and every page's state;

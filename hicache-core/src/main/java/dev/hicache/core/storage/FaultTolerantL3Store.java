@@ -13,11 +13,11 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * An {@link L3Store} decorator that turns a failing backend into misses and skipped writes (spec
- * invariant 5, §14.11): retry, back off, detach after repeated failure, re-attach when a health
- * probe succeeds. Time is the {@link Clock} it is given — virtual in the simulator and the tests —
- * and it never sleeps: a retry is immediate, "backing off" means calls inside the back-off window
- * do not reach the backend at all and answer as a miss.
+ * An {@link L3Store} decorator that turns a failing backend into misses and skipped writes
+ * (docs/behaviour.md#l3-faults, docs/design.md#invariants): retry, back off, detach after repeated
+ * failure, re-attach when a health probe succeeds. Time is the {@link Clock} it is given — virtual
+ * in the simulator and the tests — and it never sleeps: a retry is immediate, "backing off" means
+ * calls inside the back-off window do not reach the backend at all and answer as a miss.
  *
  * <ul>
  *   <li>A call that throws (any {@link L3Exception} but FULL and INVALID_ARGUMENT, or a runtime

@@ -19,7 +19,7 @@ public interface HostPages {
    */
   int[] alloc(int n);
 
-  /** Returns prefetch-owned pages; called only after each page's last L3 IO has completed (lesson 8). */
+  /** Returns prefetch-owned pages; called only after each page's last L3 IO has completed (else a read lands in a reused page). */
   void free(int[] pages);
 
   /**

@@ -18,12 +18,13 @@ import java.util.zip.CRC32C;
 /**
  * Runs L3 commands against an {@link L3Store}, moving page bytes between the host pool and L3.
  *
- * <p>Every L3 page carries its own checksum (spec §14.2), whatever the backend: it is stored as two
- * parts, the page's bytes (all layers, K and V, in the host layout's page order) and a 16-byte
- * trailer — a magic word and CRC32C over the page key and the bytes. A page read back is verified
- * before it is copied into the host pool; one that does not verify is a miss, is removed from L3,
- * and is counted, never served. Page views are created per command in a confined arena and closed
- * when it completes (spec §14.4): nothing long-lived holds host memory.
+ * <p>Every L3 page carries its own checksum (docs/behaviour.md#page-checksums), whatever the
+ * backend: it is stored as two parts, the page's bytes (all layers, K and V, in the host layout's
+ * page order) and a 16-byte trailer — a magic word and CRC32C over the page key and the bytes. A
+ * page read back is verified before it is copied into the host pool; one that does not verify is a
+ * miss, is removed from L3, and is counted, never served. Page views are created per command in a
+ * confined arena and closed when it completes (docs/behaviour.md#node-state): nothing long-lived
+ * holds host memory.
  *
  * <p>Without a host pool (metadata-only simulation) a page is a 8-byte stub derived from its key,
  * with the same trailer, so the store, the checksum path and the cost model all still run; its
@@ -67,7 +68,7 @@ public final class L3PageIo {
   /** Bytes of one page's data part in L3. */
   public long pageBytes() { return pageBytes; }
 
-  /** §7.2: hashes were computed by the caller; asks 128 at a time and stops at the first chunk with a miss. */
+  /** Existence query (docs/behaviour.md#existence-query): hashes were computed by the caller; asks 128 at a time and stops at the first chunk with a miss. */
   public int query(List<PageKey> keys) {
     int hit = 0;
     for (int at = 0; at < keys.size(); at += L3Store.MAX_BATCH_PAGES) {
@@ -82,7 +83,7 @@ public final class L3PageIo {
     return hit;
   }
 
-  /** §7.3 generic page get: read, verify, copy into the host pool page by page; the leading verified run counts. */
+  /** Generic page get (docs/behaviour.md#prefetch-transfer): read, verify, copy into the host pool page by page; the leading verified run counts. */
   public L3Port.ReadResult read(List<PageKey> keys, int[] hostPages) {
     checkBatch(keys, hostPages);
     if (pool == null) return readStubs(keys);
@@ -131,7 +132,7 @@ public final class L3PageIo {
     return ok;
   }
 
-  /** §6.5 page backup: the backend skips pages it already holds. Returns the leading pages stored. */
+  /** Page backup (docs/behaviour.md#backup-to-l3): the backend skips pages it already holds. Returns the leading pages stored. */
   public int write(List<PageKey> keys, int[] hostPages) {
     checkBatch(keys, hostPages);
     if (pool == null) return stored(store.batchSet(keys, stubWrites.fill(keys)), keys.size());
@@ -161,9 +162,8 @@ public final class L3PageIo {
    * int64) and trailer are three words of one heap array, with views made once. The same bytes a
    * native view would hold (a long[]'s heap segment uses the native byte order, as the unaligned
    * long layout does), without a confined arena's native allocation, zeroing and release, and
-   * without two view objects per page, per batch: a full-engine replay writes about 1.4 million
-   * stub pages, and that path was its largest compiled method and a tenth of its L3 time
-   * (docs/benchmarks.md). A store only uses the views during its call.
+   * without two view objects per page, per batch: a full-engine replay writes over a million stub
+   * pages (docs/design.md#metadata-only-simulation). A store only uses the views during its call.
    */
   private static final class StubBatch {
     final long[] words = new long[STUB_WORDS * L3Store.MAX_BATCH_PAGES];

@@ -4,10 +4,11 @@ import dev.hicache.api.PageKey;
 import java.util.List;
 
 /**
- * Where the {@link StorageController} sends its L3 commands (spec §7.2, §7.3, §6.5). A shell runs
- * them — on I/O threads ({@link ThreadedL3Port}) or in virtual time ({@link VirtualTimeL3Port}) —
- * and hands each completion back on the scheduler thread in {@link #poll}. A command never fails
- * synchronously and never throws into the scheduler: a failure is a completion that says so.
+ * Where the {@link StorageController} sends its L3 commands (docs/behaviour.md#prefetch,
+ * docs/behaviour.md#backup-to-l3). A shell runs them — on I/O threads ({@link ThreadedL3Port}) or
+ * in virtual time ({@link VirtualTimeL3Port}) — and hands each completion back on the scheduler
+ * thread in {@link #poll}. A command never fails synchronously and never throws into the scheduler:
+ * a failure is a completion that says so.
  *
  * <p>Three lanes, as SGLang's three storage threads: existence queries, reads (prefetch IO) and
  * writes (backup) each run one command at a time, in issue order.

@@ -10,9 +10,10 @@ import java.util.RandomAccess;
  * The page keys of a prefetch's span, hashed on first use: page {@code i} is {@code tokens[from +
  * i * pageSize ..)} chained from page {@code i - 1} (page 0 from {@code prior}), exactly what
  * {@link PageHasher#chain} returns. The L3 query asks 128 pages at a time and stops at the first
- * chunk with a miss (spec §7.2), so the pages after it are never hashed (SHA-256 of the whole tail
- * was the simulator's largest cost). Unmodifiable; read only on the thread that owns the hasher
- * (the controller's: ports that run elsewhere copy the list on the caller's thread).
+ * chunk with a miss (docs/behaviour.md#existence-query), so the pages after it are never hashed
+ * (hashing the whole tail was a large cost: docs/design.md#page-keys-and-hashing). Unmodifiable;
+ * read only on the thread that owns the hasher (the controller's: ports that run elsewhere copy the
+ * list on the caller's thread).
  */
 final class LazyPageKeys extends AbstractList<PageKey> implements RandomAccess {
   private final PageHasher hasher;

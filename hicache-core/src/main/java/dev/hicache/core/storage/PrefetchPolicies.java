@@ -5,8 +5,9 @@ import dev.hicache.api.spi.PrefetchPolicy;
 import dev.hicache.api.spi.PrefetchProgress;
 
 /**
- * The built-in values of {@code --hicache-storage-prefetch-policy} (spec §7.4). A user's own policy
- * (for example a deadline from the request's SLO) joins them in a cache's {@code PolicyRegistry}.
+ * The built-in values of {@code --hicache-storage-prefetch-policy}
+ * (docs/behaviour.md#prefetch-policies). A user's own policy (for example a deadline from the
+ * request's SLO) joins them in a cache's {@code PolicyRegistry}.
  *
  * <p>Built-ins, as SGLang's {@code can_terminate_prefetch} defines them:
  *

@@ -1,7 +1,7 @@
 package dev.hicache.core.storage;
 
 /**
- * The prefetch state machine of spec §7.5:
+ * The prefetch state machine (docs/behaviour.md#prefetch-state-machine):
  *
  * <pre>
  * QUEUED --query--> REVOKED            (agreed hit &lt; threshold; everything released)

@@ -20,11 +20,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The storage (L3) half of SGLang's HiCacheController and HiRadixCache: prefetch from L3 (spec §7,
- * as the explicit state machine of §7.5), backup from L2 to L3 (§6.5), and the TP consensus that
- * keeps every rank's tree identical (§6.6), reshaped as §14.3 asks: one {@link #tick()} per
- * scheduler iteration, on every rank, runs exactly one vector all-reduce of fixed length, whatever
- * the rank's local state — so no rank can ever wait alone in a collective.
+ * The storage (L3) half of SGLang's HiCacheController and HiRadixCache: prefetch from L3
+ * (docs/behaviour.md#prefetch, as an explicit state machine), backup from L2 to L3
+ * (docs/behaviour.md#backup-to-l3), and the TP consensus that keeps every rank's tree identical
+ * (docs/behaviour.md#tp-consensus), reshaped so that no rank can skip a round: one {@link #tick()}
+ * per scheduler iteration, on every rank, runs exactly one vector all-reduce of fixed length,
+ * whatever the rank's local state — so no rank can ever wait alone in a collective.
  *
  * <p>Single-threaded (the scheduler thread); never blocks; reads time only from its {@link Clock};
  * L3 work goes to an {@link L3Port} and comes back as completions in {@link #tick()}.
@@ -148,7 +149,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       limit = b.capacityLimitTokens;
     } else if (computed <= 0) {
       String w = "prefetch capacity limit 0.8 × (host " + hostTokens + " − device " + b.deviceTokens + " tokens) = "
-          + computed + " tokens would switch every L3 read off (spec §13 lesson 4)";
+          + computed + " tokens would switch every L3 read off (docs/behaviour.md#prefetch-accounting)";
       if (compatible) {
         limit = computed;
         w += "; the SGLang-compatible profile keeps it: NO PREFETCH WILL RUN";
@@ -199,12 +200,13 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     checkAlarm();
     MatchResult m = tree.matchPrefix(tokens, length);
     int matched = (m.devicePrefixPages() + m.hostHitPages()) * ps;
-    TreeNode anchor = m.lastHostNode(); // the root is always a valid anchor (lesson 2)
+    TreeNode anchor = m.lastHostNode(); // the root is always a valid anchor: cold instances prefetch too
     int aligned = (length - matched) / ps * ps;
     if (aligned < threshold) return skip("below_threshold");
     if (occupiedTokens >= capacityLimitTokens || ops.size() >= slots) return skip("rate_limited");
     PageKey prior = anchor.isRoot() ? namespaceSeed : anchor.lastHashValue();
-    if (!anchor.isRoot() && prior == null) return skip("broken_chain"); // §14.9: never restart a chain silently
+    // Never restart a chain silently (docs/behaviour.md#where-chains-start).
+    if (!anchor.isRoot() && prior == null) return skip("broken_chain");
     int[] hp = null;
     if (compatible) {
       hp = host.alloc(aligned / ps);
@@ -218,7 +220,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     PrefetchOperation op = new PrefetchOperation(rid, anchor, own, matched, aligned, clock.nanos(), keys);
     op.hostPages = hp;
     ops.put(rid, op);
-    occupiedTokens += aligned; // raised exactly once, here (lesson 3)
+    occupiedTokens += aligned; // raised exactly once, here (docs/behaviour.md#prefetch-accounting)
     metrics.gauge(StorageMetrics.PREFETCH_TOKENS_OCCUPIED, null, occupiedTokens);
     prefetchStarted++;
     metrics.count(StorageMetrics.PREFETCH_STARTED, 1);
@@ -406,7 +408,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     port.read(id, op.keys.subList(first, first + n), Arrays.copyOfRange(op.hostPages, first, first + n));
   }
 
-  // ---------------------------------------------------------------- the consensus tick (§6.6, §14.3)
+  // ------------------------------------------- the consensus tick (docs/behaviour.md#tp-consensus)
 
   /**
    * Once per scheduler iteration, on every rank: applies the L3 completions that arrived, then runs
@@ -581,7 +583,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       for (int k = pages; k < op.hostPages.length; k++) hostRelease.add(op.hostPages[k]);
       op.hostPages = Arrays.copyOf(op.hostPages, pages);
     } else {
-      int[] hp = host.alloc(pages); // §14.7: hit-sized, after the existence query
+      int[] hp = host.alloc(pages); // hit-sized, after the existence query (docs/behaviour.md#existence-query)
       if (hp == null) {
         op.localTerminated = true;
         op.localReason = TerminalReason.REVOKED;
@@ -666,7 +668,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     }
   }
 
-  /** Leaves the live set: anchor released, occupied tokens lowered — exactly once (lesson 3). */
+  /** Leaves the live set: anchor released, occupied tokens lowered — exactly once (docs/behaviour.md#prefetch-accounting). */
   private void end(PrefetchOperation op) {
     if (ops.remove(op.rid) != op) throw new IllegalStateException("prefetch " + op + " ended twice");
     tree.releaseHost(op.anchor);
@@ -692,7 +694,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     if (alarm && !alarmRaised) {
       alarmRaised = true;
       String w = "L3 has been written (" + writtenPages + " pages) but " + prefetchCalls
-          + " queued requests started no prefetch: L3 is pure write overhead (spec §13 lesson 1)";
+          + " queued requests started no prefetch: L3 is pure write overhead (docs/behaviour.md#prefetch-accounting)";
       warnings.add(w);
       LOG.log(System.Logger.Level.WARNING, w);
     }
@@ -741,7 +743,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
 
   /**
    * Throws IllegalStateException describing the first broken invariant: {@code
-   * prefetch_tokens_occupied} equals the sum over live ops (lesson 3), every live op's anchor is
+   * prefetch_tokens_occupied} equals the sum over live ops, every live op's anchor is
    * protected, host pages owned by the prefetch path are accounted for exactly, every in-flight
    * command belongs to something alive.
    */
@@ -841,7 +843,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
 
     public Builder metrics(MetricsSink m) { metrics = m; return this; }
 
-    /** The seed of chains that start at the root (spec §4.3); must be the tree's. */
+    /** The seed of chains that start at the root (docs/behaviour.md#namespaces); must be the tree's. */
     public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
 
     /** Device pool tokens, for the in-flight budget 0.8 × (host − device). */

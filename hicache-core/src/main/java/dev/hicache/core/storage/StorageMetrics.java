@@ -2,7 +2,7 @@ package dev.hicache.core.storage;
 
 /**
  * Metric names of the storage (L3) half of the controller, in SGLang's vocabulary without the
- * {@code sglang:} prefix (spec §10); ours carry the {@code hicache_} prefix.
+ * {@code sglang:} prefix (docs/behaviour.md#metrics); ours carry the {@code hicache_} prefix.
  */
 public final class StorageMetrics {
   private StorageMetrics() {}
@@ -36,7 +36,7 @@ public final class StorageMetrics {
   public static final String L3_BYTES = "hicache_l3_bytes";
   /** Backup pages not stored (L3 full, failing or detached): a skipped write, never an error. */
   public static final String BACKUP_SKIPPED_PAGES = "hicache_backup_skipped_pages";
-  /** Nodes not written to L3 because their parent chain lacks hashes (spec §14.9). */
+  /** Nodes not written to L3 because their parent chain lacks hashes (docs/behaviour.md#where-chains-start). */
   public static final String BACKUP_REFUSED_CHAIN = "hicache_backup_refused_broken_chain";
   /** L3 calls that failed, by operation ({@code query}, {@code read}, {@code write}, {@code remove}). */
   public static final String L3_FAILURES = "hicache_l3_failures";
@@ -44,7 +44,7 @@ public final class StorageMetrics {
   public static final String CHECKSUM_MISMATCH_PAGES = "hicache_l3_checksum_mismatch_pages";
   /** Gauge: host tokens reserved by live prefetches (SGLang's prefetch_tokens_occupied). */
   public static final String PREFETCH_TOKENS_OCCUPIED = "hicache_prefetch_tokens_occupied";
-  /** Gauge, 0 or 1: L3 is being written but nothing was ever prefetched (spec §13 lesson 1). */
+  /** Gauge, 0 or 1: L3 is being written but nothing was ever prefetched (docs/behaviour.md#prefetch-accounting). */
   public static final String WRITE_WITHOUT_READ_ALARM = "hicache_l3_write_without_read_alarm";
   /** Consensus ticks run (one vector all-reduce each). */
   public static final String CONSENSUS_TICKS = "hicache_tp_consensus_ticks";

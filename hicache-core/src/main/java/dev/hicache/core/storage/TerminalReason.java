@@ -1,8 +1,8 @@
 package dev.hicache.core.storage;
 
 /**
- * Why a prefetch ended (spec §14.10, lessons 1, 5, 15): every exit is counted under one of these
- * as {@code hicache_prefetch_terminated{reason}}, never only logged.
+ * Why a prefetch ended (docs/behaviour.md#prefetch-termination): every exit is counted under one of
+ * these as {@code hicache_prefetch_terminated{reason}}, never only logged.
  */
 public enum TerminalReason {
   /** The agreed L3 hit was below {@code max(prefetch_threshold, page_size)}. */

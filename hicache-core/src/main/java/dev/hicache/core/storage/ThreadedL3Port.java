@@ -13,7 +13,8 @@ import org.jctools.queues.MpscUnboundedArrayQueue;
  * The L3 port on real threads (the production shell): one daemon thread per lane (queries, reads,
  * writes — SGLang's prefetch thread, prefetch IO thread and backup thread), each taking commands
  * in issue order. Completions go on an MPSC queue that the scheduler thread drains in {@link
- * #poll}. A lane thread catches every failure per command and never dies (spec §14.11).
+ * #poll}. A lane thread catches every failure per command and never dies
+ * (docs/behaviour.md#l3-faults).
  */
 public final class ThreadedL3Port implements L3Port {
   private sealed interface Done permits QueryDone, ReadDone, WriteDone {}

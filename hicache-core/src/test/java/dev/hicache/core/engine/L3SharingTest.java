@@ -18,8 +18,8 @@ import dev.hicache.core.sim.CostModel;
 
 /**
  * Two engine instances share one L3: the first serves prompts and backs them up (L1→L2→L3); a cold
- * second instance prefetches them (spec §7; the root is a valid anchor, lesson 2) and serves the
- * same prompts from storage, every byte checked against the page keys.
+ * second instance prefetches them (docs/behaviour.md#prefetch; the root is a valid anchor) and
+ * serves the same prompts from storage, every byte checked against the page keys.
  */
 class L3SharingTest {
   private static final int PAGE = EngineScript.PAGE;

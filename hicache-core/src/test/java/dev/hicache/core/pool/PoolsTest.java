@@ -95,7 +95,8 @@ class PoolsTest {
 
   @Test void sized_followsHicacheRatioAndRejectsSmallHost() {
     try (OffHeapHostPool h = OffHeapHostPool.sized(HiCacheConfig.builder().pageSize(4).build(), MHA, 64)) {
-      assertThat(h.capacityTokens()).isEqualTo(132); // 2.0 x 64, plus one page (spec §5.2)
+      // 2.0 x 64, plus one page (docs/behaviour.md#host-pool-size)
+      assertThat(h.capacityTokens()).isEqualTo(132);
     }
     assertThatThrownBy(() -> OffHeapHostPool.sized(HiCacheConfig.builder().pageSize(4).hicacheRatio(0.5).build(), MHA, 64))
         .hasMessageContaining("--hicache-ratio 0.5");

@@ -12,12 +12,13 @@ import org.junit.jupiter.api.Test;
 import dev.hicache.core.sim.L3CostModel;
 
 /**
- * L3 faults cost hit ratio, never a request and never wrong data (spec invariant 5, §14.2,
- * §14.11). A request stream of multi-turn conversations (later turns extend earlier ones, so L3
- * written by one turn serves the next) runs in virtual time through phases: healthy, down, erroring,
- * full, corrupting bytes, slow, healthy again — with the store behind {@link FaultTolerantL3Store}.
- * Every admitted request is followed by a check of every host page in the tree against its key's
- * bytes. Figures are printed and asserted: wrong pages served 0, requests failed 0.
+ * L3 faults cost hit ratio, never a request and never wrong data (docs/design.md#invariants,
+ * docs/behaviour.md#l3-faults). A request stream of multi-turn conversations (later turns extend
+ * earlier ones, so L3 written by one turn serves the next) runs in virtual time through phases:
+ * healthy, down, erroring, full, corrupting bytes, slow, healthy again — with the store behind
+ * {@link FaultTolerantL3Store}. Every admitted request is followed by a check of every host page in
+ * the tree against its key's bytes. Figures are printed and asserted: wrong pages served 0,
+ * requests failed 0.
  */
 class L3FaultInjectionTest {
   enum Phase {

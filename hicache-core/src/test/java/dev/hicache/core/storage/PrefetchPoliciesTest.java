@@ -22,7 +22,7 @@ class PrefetchPoliciesTest {
     HiCacheConfig d = HiCacheConfig.defaults();
     assertThat(PrefetchPolicies.create(d).flagName()).isEqualTo("best_effort");
     var t = (PrefetchPolicies.Timeout) PrefetchPolicies.create(d.toBuilder().prefetchPolicy(PrefetchPolicyKind.TIMEOUT).build());
-    // 1 s + 0.25 s per 1024 hit tokens, no cap (spec §12)
+    // 1 s + 0.25 s per 1024 hit tokens, no cap (SGLang's Oct-2025 defaults)
     assertThat(t.baseNanos()).isEqualTo(1_000_000_000L);
     assertThat(t.timeoutNanos(p(0, 4096, 0))).isEqualTo(2_000_000_000L);
     assertThat(t.timeoutNanos(p(0, -1, 0))).as("only the base before the hit is known").isEqualTo(1_000_000_000L);

@@ -17,9 +17,10 @@ import org.junit.jupiter.api.Test;
 import dev.hicache.core.sim.L3CostModel;
 
 /**
- * The three termination policies behave as spec §7.4 says, in virtual time, for generated
- * workloads: several requests (some sharing prefixes, one with a local host hit), L3 holding a
- * generated leading run of each, generated L3 latencies, tick intervals and arrival times.
+ * The three termination policies behave as docs/behaviour.md#prefetch-policies says, in virtual
+ * time, for generated workloads: several requests (some sharing prefixes, one with a local host
+ * hit), L3 holding a generated leading run of each, generated L3 latencies, tick intervals and
+ * arrival times.
  *
  * <ul>
  *   <li>best_effort admits a request at the first tick after the scheduler first asks, with
@@ -198,7 +199,7 @@ class PrefetchPolicyPropertyTest {
         case "wait_complete" -> assertThat(revoked || complete)
             .as("wait_complete admitted rid %d with %d of %d hit tokens in the tree", rid, inTree - from, hit).isTrue();
         case "timeout" -> {
-          // The spec's formula, computed here independently of the policy under test.
+          // The documented formula, computed here independently of the policy under test.
           long deadlineWithHit = start + formulaNanos(revoked ? 0 : hit);
           long knownTimeout = formulaNanos(agreedBefore);
           assertThat(revoked || complete || now - start > knownTimeout)

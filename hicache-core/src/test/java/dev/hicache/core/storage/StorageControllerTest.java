@@ -18,7 +18,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import dev.hicache.core.sim.L3CostModel;
 
-/** The storage controller's rules one by one (spec §6.5, §7, §13 lessons 1–5, 8, 10, 11, §14.7–9). */
+/**
+ * The storage controller's rules one by one (docs/behaviour.md#prefetch, #prefetch-accounting,
+ * #backup-to-l3, #deliberate-differences-from-sglang).
+ */
 class StorageControllerTest {
   static final int PS = PrefetchRig.PAGE_SIZE;
   static final long MS = 1_000_000;
@@ -57,7 +60,7 @@ class StorageControllerTest {
     PrefetchRig.seedL3(store, null, t, 300);
     try (PrefetchRig rig = rig(cfg(PrefetchPolicyKind.WAIT_COMPLETE), store, 1024, 128)) {
       PrefetchOperation op = rig.sc.prefetch(7, t, t.length - 1);
-      assertThat(op).as("empty tree: the root anchors the prefetch (lesson 2)").isNotNull();
+      assertThat(op).as("empty tree: the root anchors the prefetch").isNotNull();
       assertThat(op.anchor.isRoot()).isTrue();
       assertThat(rig.sc.checkProgress(7)).isFalse();
       runUntilAdmitted(rig, 7);
@@ -85,9 +88,9 @@ class StorageControllerTest {
       assertThat(rig.metrics.counter(StorageMetrics.PREFETCH_SKIPPED, "below_threshold")).isEqualTo(1);
       PrefetchOperation op = rig.sc.prefetch(2, t, t.length - 1);
       assertThat(rig.sc.occupiedTokens()).isEqualTo(40 * PS);
-      assertThat(rig.host.prefetchOwnedPages()).as("our profile allocates nothing before the query (§14.7)").isZero();
+      assertThat(rig.host.prefetchOwnedPages()).as("our profile allocates nothing before the query").isZero();
       int ticks = runUntilAdmitted(rig, 2);
-      assertThat(ticks).as("a miss admits as soon as the query answers (lesson 11)").isLessThanOrEqualTo(2);
+      assertThat(ticks).as("a miss admits as soon as the query answers").isLessThanOrEqualTo(2);
       assertThat(op.state()).isEqualTo(PrefetchState.REVOKED);
       assertThat(rig.metrics.counter(StorageMetrics.PREFETCH_TERMINATED, "below_threshold")).isEqualTo(1);
       assertThat(rig.sc.occupiedTokens()).isZero();
@@ -113,7 +116,7 @@ class StorageControllerTest {
   @Test void capacityLimit_thatComputesToZero_warnsAndGetsAFloor_exceptInTheCompatibleProfile() {
     MapL3StoreDouble store = new MapL3StoreDouble();
     try (PrefetchRig rig = rig(cfg(PrefetchPolicyKind.BEST_EFFORT), store, 64, 64 * PS)) {
-      assertThat(rig.sc.warnings()).anyMatch(w -> w.contains("lesson 4") && w.contains("floor"));
+      assertThat(rig.sc.warnings()).anyMatch(w -> w.contains("would switch every L3 read off") && w.contains("floor"));
       assertThat(rig.sc.capacityLimitTokens()).isPositive();
     }
     try (PrefetchRig rig = rig(cfg(PrefetchPolicyKind.BEST_EFFORT).toBuilder().sglangCompatible(true).build(), store, 64, 64 * PS)) {
@@ -150,7 +153,8 @@ class StorageControllerTest {
       rig.sc.abort(1);
       assertThat(op.reason()).isEqualTo(TerminalReason.ABORTED);
       assertThat(rig.sc.occupiedTokens()).isZero();
-      assertThat(rig.host.prefetchOwnedPages()).as("the batch in flight still writes its 128 pages (lesson 8)").isEqualTo(200);
+      assertThat(rig.host.prefetchOwnedPages())
+          .as("the batch in flight still writes its 128 pages: not freed before its IO ends").isEqualTo(200);
       rig.sc.tick(); // not due yet: nothing freed
       assertThat(rig.host.prefetchOwnedPages()).isGreaterThanOrEqualTo(128);
       drain(rig);
@@ -258,7 +262,7 @@ class StorageControllerTest {
       for (int i = 0; i < 101; i++) rig.sc.prefetch(100 + i, PrefetchRig.tokens(15, 2 * PS + 1), 2 * PS);
       assertThat(rig.sc.writeWithoutReadAlarm()).isTrue();
       assertThat(rig.metrics.gauge(StorageMetrics.WRITE_WITHOUT_READ_ALARM, null)).isEqualTo(1);
-      assertThat(rig.sc.warnings()).anyMatch(w -> w.contains("lesson 1"));
+      assertThat(rig.sc.warnings()).anyMatch(w -> w.contains("pure write overhead"));
     }
   }
 

@@ -4,9 +4,9 @@ import java.util.BitSet;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Slot management for a paged pool (spec §5.5), a page at a time: {@code alloc} takes the first
- * free pages and {@code free} appends pages at the end of the free list, as SGLang's free list
- * does, so returned slots always form whole, consecutive pages.
+ * Slot management for a paged pool (docs/behaviour.md#slot-allocation), a page at a time: {@code
+ * alloc} takes the first free pages and {@code free} appends pages at the end of the free list, as
+ * SGLang's free list does, so returned slots always form whole, consecutive pages.
  *
  * <p>Frees are checked before anything changes: a slot outside the pool, a run that is not a
  * whole page, or a page that is not allocated (a double free) is rejected with the slot named,

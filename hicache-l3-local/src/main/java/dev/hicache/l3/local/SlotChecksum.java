@@ -8,8 +8,9 @@ import java.util.zip.CRC32C;
 /**
  * A page's 64-bit checksum: CRC32C and CRC32 (two different polynomials, both hardware-assisted)
  * over the page's slot bytes, whose header holds the page key, the part count and the part sizes.
- * It therefore covers all parts of the page together and its key (spec §14.2): a page read under
- * another key, or with one part from another write, does not verify.
+ * It therefore covers all parts of the page together and its key
+ * (docs/behaviour.md#page-checksums): a page read under another key, or with one part from another
+ * write, does not verify.
  */
 final class SlotChecksum {
   private SlotChecksum() {}

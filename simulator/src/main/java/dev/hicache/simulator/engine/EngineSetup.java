@@ -15,10 +15,10 @@ import dev.hicache.simulator.l3.MooncakeL3Model;
  * deployment is PD-disaggregated: the {@code instances} only prefill (and write to L3 as HiCache
  * does), each request then decodes on the decode instance free earliest ({@code
  * decodeNanosPerToken} per output token), which with {@code decodeOffload} writes the page-aligned
- * prompt + output to the shared L3 (spec hicache.md §8.6). With {@code sharedL3Link} the
- * instances of a box share its L3 link (one per direction) and with {@code sharedPcieLink} the host
- * side of its PCIe ({@link BoxLinks}); otherwise each instance has its own links. With {@code
- * l3Backend} mooncake the shared L3 is {@link MooncakeL3Model} with {@code
+ * prompt + output to the shared L3 (docs/behaviour.md#decode-side-offload). With {@code
+ * sharedL3Link} the instances of a box share its L3 link (one per direction) and with {@code
+ * sharedPcieLink} the host side of its PCIe ({@link BoxLinks}); otherwise each instance has its own
+ * links. With {@code l3Backend} mooncake the shared L3 is {@link MooncakeL3Model} with {@code
  * mooncake}'s lease and eviction settings; with local it is the embedded store, process-private,
  * evicting by {@code l3Eviction} (default LRU).
  */

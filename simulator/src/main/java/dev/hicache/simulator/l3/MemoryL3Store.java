@@ -12,14 +12,14 @@ import java.util.Map;
 /**
  * The simulator's model of a shared L3 (a Mooncake-like pool): pages in memory under their keys,
  * at most {@code capacityPages}, evicted least recently used first (Mooncake evicts LRU and skips
- * blocks in use, FAST'25 §3.2.1; a read refreshes a page). In a metadata-only simulation pages
- * are small stubs, so this holds millions of them cheaply. It passes the L3 TCK
+ * blocks in use, FAST'25 paper, section 3.2.1; a read refreshes a page). In a metadata-only
+ * simulation pages are small stubs, so this holds millions of them cheaply. It passes the L3 TCK
  * (MemoryL3StoreTckTest). Thread-safe (one lock).
  *
  * <p>Layout: a replay asks it millions of times, and a {@code LinkedHashMap} of that size spends
- * its time in cache misses (node, key, entry links: docs/benchmarks.md). Here an open-addressing
- * table of entry numbers with each key's first digest word next to it (a miss never touches the
- * key object), and the LRU order as two int arrays over entry numbers.
+ * its time in cache misses (node, key, entry links: docs/design.md#metadata-only-simulation). Here
+ * an open-addressing table of entry numbers with each key's first digest word next to it (a miss
+ * never touches the key object), and the LRU order as two int arrays over entry numbers.
  */
 public final class MemoryL3Store implements L3Store {
   private static final int NONE = -1;

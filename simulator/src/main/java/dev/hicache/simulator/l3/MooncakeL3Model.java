@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * A model of a Mooncake Store pool as the master manages it (spec mooncake.md §4.2, §4.3,
- * "Simulator model (ADOPT)"), in virtual time:
+ * A model of a Mooncake Store pool as the master manages it
+ * (docs/behaviour.md#master-eviction, docs/behaviour.md#leases), in virtual time:
  *
  * <ul>
  *   <li>Objects are pages, all of one size: the master counts objects for the eviction amounts and
@@ -61,7 +61,7 @@ public final class MooncakeL3Model implements L3Store {
    * @param evictionRatio {@code --eviction_ratio}, in [0, 1]
    */
   public record Params(long leaseTtlNanos, double highWatermark, double evictionRatio) {
-    /** Mooncake's code defaults: 10 s, 0.90, 0.05 (spec §4.1). */
+    /** Mooncake's code defaults: 10 s, 0.90, 0.05 (the master's flag defaults). */
     public static final Params DEFAULTS = new Params(10_000_000_000L, 0.90, 0.05);
 
     public Params {
@@ -309,12 +309,12 @@ public final class MooncakeL3Model implements L3Store {
     return advance();
   }
 
-  /** {@code max(ratio, used − watermark + ratio)} (spec §4.2). */
+  /** {@code max(ratio, used − watermark + ratio)} (docs/behaviour.md#master-eviction). */
   static double evictionTarget(double used, double highWatermark, double ratio) {
     return Math.max(ratio, used - highWatermark + ratio);
   }
 
-  /** {@code max(0.5 × target, used − watermark)} (spec §4.2). */
+  /** {@code max(0.5 × target, used − watermark)} (docs/behaviour.md#master-eviction). */
   static double evictionLowerBound(double target, double used, double highWatermark) {
     return Math.max(0.5 * target, used - highWatermark);
   }

@@ -8,8 +8,9 @@ import java.util.Arrays;
  * after removal), by which the owner keeps its own per-entry arrays (values, list links, leases),
  * growing them to {@link #entryCapacity()}. The index is an open-addressing table whose slot is two
  * adjacent longs (one cache-line fetch): the key's first digest word and entry + 1 (0 = empty), so
- * a miss never touches a key object; a replay asks millions of times (docs/benchmarks.md). Linear
- * probing, backward-shift deletion, no tombstones; the table doubles before it is half full.
+ * a miss never touches a key object; a replay asks millions of times
+ * (docs/design.md#metadata-only-simulation). Linear probing, backward-shift deletion, no
+ * tombstones; the table doubles before it is half full.
  */
 final class PageKeyTable {
   private static final int INITIAL_SLOTS = 1024, INITIAL_ENTRIES = 256;

@@ -17,7 +17,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.core.Gen;
 
-/** The Mooncake model's leases and eviction (spec mooncake.md §4.2, §4.3), against a reference model. */
+/** The Mooncake model's leases and eviction (docs/behaviour.md#leases, #master-eviction), against a reference model. */
 class MooncakeL3ModelTest {
   private static final long MS = 1_000_000L;
   private static final long TICK = MooncakeL3Model.EVICTION_INTERVAL_NANOS;
@@ -48,7 +48,7 @@ class MooncakeL3ModelTest {
     return m.get(key(k), MemorySegment.ofArray(new byte[1]));
   }
 
-  // ---------------------------------------------------------------- the spec's arithmetic
+  // ---------------------------------------------------------------- the master's arithmetic
 
   @Test
   void evictionTarget_andLowerBound_followTheSpecsFormulas() {
