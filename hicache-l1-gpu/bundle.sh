@@ -62,7 +62,8 @@ mkdir -p "$out"
 java="$here/jre/bin/java"
 # test-classes before hicache-core-tests.jar: the GPU twins of the engine's pool doubles shadow the originals.
 cp="$here/lib/hicache-l1-gpu.jar:$here/lib/hicache-api.jar:$here/test-classes:$here/lib/hicache-core.jar:$here/lib/hicache-core-tests.jar"
-for j in "$here"/lib/*.jar; do case "$j" in *console-standalone*|*hicache-*) ;; *) cp="$cp:$j";; esac; done
+# (matched on the file name: the bundle's own path may contain "hicache-")
+for j in "$here"/lib/*.jar; do case "${j##*/}" in *console-standalone*|hicache-*) ;; *) cp="$cp:$j";; esac; done
 { nvidia-smi; nvidia-smi --query-gpu=name,pcie.link.gen.current,pcie.link.gen.max,pcie.link.width.current,pcie.link.width.max,driver_version --format=csv; } > "$out/nvidia-smi.txt" 2>&1
 echo "== GPU tests"
 timeout "${HICACHE_TEST_TIMEOUT:-300}" "$java" --enable-native-access=ALL-UNNAMED -jar "$here"/lib/junit-platform-console-standalone-*.jar execute \
