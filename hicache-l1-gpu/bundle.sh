@@ -54,7 +54,7 @@ fi
 
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
-# On the GPU machine: bash bundle/run.sh OUTDIR
+# On the GPU machine: bash <bundle>/run.sh OUTDIR
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:-${OUT:-/tmp/hicache-gpu-out}}"

@@ -19,7 +19,8 @@ import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
- * The GPU benchmark (a plain main; run on the GPU machine by bundle/run.sh): device layer-first ↔
+ * The GPU benchmark (a plain main; run on the GPU machine by the run.sh that
+ * hicache-l1-gpu/bundle.sh writes): device layer-first ↔
  * host page_first / page_first_direct / layer_first for a Llama-3-8B-shaped KV (32 layers, 8 KV
  * heads, head dim 128, bf16, 64-token pages), every strategy, both directions, whole pages and
  * layer by layer, and both directions at once; with this process's own pinned-memcpy peak (1 GiB
