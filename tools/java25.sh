@@ -6,7 +6,7 @@
 
 java25_major() { # prints the feature version of the java binary $1, or nothing
   local line v rel
-  # The JDK's release file says it without starting a JVM (~40 ms on every run otherwise).
+  # The JDK's release file says it without starting a JVM (docs/design.md#the-launcher).
   rel="$(dirname "$1")/../release"
   if [ -f "$rel" ]; then
     v="$(sed -nE 's/^JAVA_VERSION="(1\.)?([0-9]+).*/\2/p' "$rel" | head -1)"
