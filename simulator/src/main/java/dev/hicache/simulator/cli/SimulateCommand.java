@@ -378,7 +378,7 @@ public final class SimulateCommand implements Callable<Integer> {
             + " (hicache-l3-local, process-private, " + setup.l3Eviction().flagName() + " eviction; --l3 memory: an"
             + " in-memory LRU pool model)"
         : setup.l3Backend().equals("mooncake") ? "L3 is a model of a Mooncake Store pool (objects = pages of one"
-            + " size; leases, watermark eviction, puts that fail when full; README Simulator)"
+            + " size; leases, watermark eviction, puts that fail when full; docs/simulator.md)"
         : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")
         + "; metadata mode: presence, hit lengths and timings are real, L3 bytes are modelled (pages x KV bytes per page)"
         + (setup.sharedPcieLink() || (setup.sharedL3Link() && setup.l3Tokens() > 0)
