@@ -55,6 +55,11 @@ public final class MooncakeStore implements AutoCloseable {
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   /** Registered regions: base address to size. */
   private final ConcurrentSkipListMap<Long, Long> registered = new ConcurrentSkipListMap<>();
+  /**
+   * The same regions as sorted {@code [base, end)} pairs, replaced whole on every change: every
+   * zero-copy call checks its buffers against them, with no boxing or map walk.
+   */
+  private volatile long[] regions = new long[0];
   private final Object stateLock = new Object();
   /** Written under {@code stateLock}; read without it on every call. */
   private volatile State state = State.CREATED;
@@ -221,7 +226,7 @@ public final class MooncakeStore implements AutoCloseable {
   /** Zero-copy put of {@code buffer}, which must lie inside a registered region. */
   public void putFrom(String key, MemorySegment buffer, ReplicateConfig config) {
     CStrings.checkKey(key);
-    requireRegistered(buffer, "put_from(" + key + ")");
+    requireRegistered(buffer, "put_from", key);
     int rc;
     enter();
     try {
@@ -243,7 +248,7 @@ public final class MooncakeStore implements AutoCloseable {
   public int[] batchPutFrom(String[] keys, MemorySegment[] buffers, ReplicateConfig config) {
     checkLengths(keys, buffers);
     if (keys.length == 0) return new int[0];
-    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_put_from key " + keys[i]);
+    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_put_from", keys[i]);
     int n = keys.length;
     enter();
     try (Arena arena = config == null ? null : Arena.ofConfined()) {
@@ -253,7 +258,7 @@ public final class MooncakeStore implements AutoCloseable {
       MemorySegment out = s.take(JAVA_INT.byteSize() * n);
       int rc = lib.batchPutFrom(handle, k, bs[0], bs[1], n,
           config == null ? MemorySegment.NULL : ReplicateConfig.toNative(config, arena), out);
-      check("mooncake_store_batch_put_from(" + n + " keys)", rc);
+      if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_batch_put_from(" + n + " keys)", rc);
       return out.toArray(JAVA_INT);
     } finally {
       exit();
@@ -269,7 +274,7 @@ public final class MooncakeStore implements AutoCloseable {
    */
   public long getInto(String key, MemorySegment buffer) {
     CStrings.checkKey(key);
-    requireRegistered(buffer, "get_into(" + key + ")");
+    requireRegistered(buffer, "get_into", key);
     long rc;
     enter();
     try {
@@ -285,7 +290,7 @@ public final class MooncakeStore implements AutoCloseable {
   public long[] batchGetInto(String[] keys, MemorySegment[] buffers) {
     checkLengths(keys, buffers);
     if (keys.length == 0) return new long[0];
-    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_get_into key " + keys[i]);
+    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_get_into", keys[i]);
     int n = keys.length;
     enter();
     try {
@@ -294,7 +299,7 @@ public final class MooncakeStore implements AutoCloseable {
       MemorySegment[] bs = s.buffersAndSizes(buffers);
       MemorySegment out = s.take(JAVA_LONG.byteSize() * n);
       int rc = lib.batchGetInto(handle, k, bs[0], bs[1], n, out);
-      check("mooncake_store_batch_get_into(" + n + " keys)", rc);
+      if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_batch_get_into(" + n + " keys)", rc);
       return out.toArray(JAVA_LONG);
     } finally {
       exit();
@@ -346,7 +351,7 @@ public final class MooncakeStore implements AutoCloseable {
       MemorySegment k = s.keys(keys);
       MemorySegment out = s.take(JAVA_INT.byteSize() * n);
       int rc = lib.batchIsExist(handle, k, n, out);
-      check("mooncake_store_batch_is_exist(" + n + " keys)", rc);
+      if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_batch_is_exist(" + n + " keys)", rc);
       return out.toArray(JAVA_INT);
     } finally {
       exit();
@@ -394,7 +399,7 @@ public final class MooncakeStore implements AutoCloseable {
       exit();
     }
     if (rc == ErrorCode.OBJECT_NOT_FOUND.code()) return false;
-    check("mooncake_store_remove(" + key + ")", rc);
+    if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_remove(" + key + ")", rc);
     return true;
   }
 
@@ -440,6 +445,7 @@ public final class MooncakeStore implements AutoCloseable {
       int rc = read(() -> lib.registerBuffer(handle, buffer, buffer.byteSize()));
       check(String.format("mooncake_store_register_buffer(0x%x, %d bytes)", base, buffer.byteSize()), rc);
       registered.put(base, buffer.byteSize());
+      publishRegions();
     }
   }
 
@@ -460,6 +466,7 @@ public final class MooncakeStore implements AutoCloseable {
       int rc = lib.unregisterBuffer(handle, buffer);
       check(String.format("mooncake_store_unregister_buffer(0x%x)", base), rc);
       registered.remove(base);
+      publishRegions();
     } finally {
       lifecycle.writeLock().unlock();
     }
@@ -469,25 +476,49 @@ public final class MooncakeStore implements AutoCloseable {
   public boolean isRegistered(MemorySegment segment) {
     if (!segment.isNative()) return false;
     long a = segment.address();
-    Long base = registered.floorKey(a); // floorKey, not floorEntry: no entry object per call
-    if (base == null) return false;
-    Long size = registered.get(base);
-    return size != null && a + segment.byteSize() <= base + size;
+    long[] r = regions;
+    int lo = 0, hi = r.length / 2 - 1, found = -1;
+    while (lo <= hi) { // the last region whose base is <= a
+      int mid = (lo + hi) >>> 1;
+      if (r[2 * mid] <= a) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found >= 0 && a + segment.byteSize() <= r[2 * found + 1];
   }
 
-  private void requireRegistered(MemorySegment segment, String what) {
+  private void publishRegions() {
+    synchronized (registered) {
+      long[] r = new long[registered.size() * 2];
+      int i = 0;
+      for (var e : registered.entrySet()) {
+        r[i++] = e.getKey();
+        r[i++] = e.getKey() + e.getValue();
+      }
+      regions = r;
+    }
+  }
+
+  /** Checks a zero-copy buffer; the error message is built only on failure (this runs on every call). */
+  private void requireRegistered(MemorySegment segment, String operation, String key) {
+    if (segment == null || segment.byteSize() != 0 && !isRegistered(segment)) {
+      refuseUnregistered(segment, operation + "(" + key + ")");
+    }
+  }
+
+  private static void refuseUnregistered(MemorySegment segment, String what) {
     if (segment == null) throw new MooncakeException.InvalidArgument(what + ": null buffer");
-    if (segment.byteSize() == 0) return;
     if (!segment.isNative()) {
       throw new MooncakeException.InvalidArgument(what + ": zero-copy calls need registered off-heap memory, got a heap "
-          + "segment (spec §3.5: never heap arrays)");
+          + "segment (the garbage collector moves heap arrays, and the library would not know)");
     }
-    if (!isRegistered(segment)) {
-      throw new MooncakeException.InvalidArgument(String.format(
-          "%s: memory [0x%x, +%d) is not inside a region registered with this store (register_buffer first: "
-              + "over tcp the library does not check and would read or write arbitrary memory)", what,
-          segment.address(), segment.byteSize()));
-    }
+    throw new MooncakeException.InvalidArgument(String.format(
+        "%s: memory [0x%x, +%d) is not inside a region registered with this store (register_buffer first: "
+            + "over tcp the library does not check and would read or write arbitrary memory)", what,
+        segment.address(), segment.byteSize()));
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------------
@@ -511,6 +542,7 @@ public final class MooncakeStore implements AutoCloseable {
       }
       lib.destroy(handle);
       registered.clear();
+      publishRegions();
     } finally {
       lifecycle.writeLock().unlock();
     }

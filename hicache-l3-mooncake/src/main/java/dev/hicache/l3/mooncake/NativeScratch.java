@@ -1,11 +1,11 @@
 package dev.hicache.l3.mooncake;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Per-thread native memory for a call's arguments (C strings, pointer and size arrays, result
@@ -50,13 +50,17 @@ final class NativeScratch {
   /** Blocks outgrown during the current call: raw pointers into them may still be in use until it ends. */
   private final java.util.ArrayList<MemorySegment> retired = new java.util.ArrayList<>(2);
 
-  /** A checked key as a NUL-terminated C string (keys are printable ASCII: one byte per char). */
+  /**
+   * A checked key as a NUL-terminated C string (keys are printable ASCII: one byte per char). As
+   * the first thing of a call it is written at the start of the block, which is passed whole: no
+   * slice object per call.
+   */
   MemorySegment key(String key) {
     CStrings.checkKey(key);
     int n = key.length();
-    MemorySegment s = take(n + 1L);
-    for (int i = 0; i < n; i++) s.set(JAVA_BYTE, i, (byte) key.charAt(i));
-    s.set(JAVA_BYTE, n, (byte) 0);
+    MemorySegment s = used == 0 && n + 1L <= memory.byteSize() ? memory : take(n + 1L);
+    if (s == memory) used = n + 1L;
+    s.setString(0, key, StandardCharsets.UTF_8); // ASCII: the same bytes; copied without a byte[]
     return s;
   }
 
@@ -70,8 +74,7 @@ final class NativeScratch {
     for (int i = 0; i < keys.length; i++) {
       String k = keys[i];
       int n = k.length();
-      for (int j = 0; j < n; j++) block.set(JAVA_BYTE, off + j, (byte) k.charAt(j));
-      block.set(JAVA_BYTE, off + n, (byte) 0);
+      block.setString(off, k, StandardCharsets.UTF_8);
       pointers.setAtIndex(JAVA_LONG, i, block.address() + off); // a char* (64-bit platforms only, as the binding)
       off += n + 1L;
     }
