@@ -96,7 +96,7 @@ final class EngineScript {
     host = new CorruptibleHostPoolDouble(SHAPE, hostLayout, hostPages * PAGE);
     HiCache.Builder b = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics)
         .deterministic(CostModel.link(1e9, 2e9, 1_000));
-    if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.prefetch.L3CostModel.link(1e9, 1e9, 5_000));
+    if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.storage.L3CostModel.link(1e9, 1e9, 5_000));
     cache = b.build();
   }
 
