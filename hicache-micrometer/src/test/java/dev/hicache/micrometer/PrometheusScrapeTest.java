@@ -10,7 +10,7 @@ import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.tck.InMemoryL3StoreDouble;
 import dev.hicache.core.engine.CacheRequest;
-import dev.hicache.core.engine.CostModel;
+import dev.hicache.core.sim.CostModel;
 import dev.hicache.core.engine.HiCache;
 import dev.hicache.core.metrics.InMemoryMetrics;
 import io.micrometer.core.instrument.Meter;

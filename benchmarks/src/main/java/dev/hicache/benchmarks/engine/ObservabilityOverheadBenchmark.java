@@ -6,7 +6,7 @@ import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.events.KvEvent;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.core.engine.CacheRequest;
-import dev.hicache.core.engine.CostModel;
+import dev.hicache.core.sim.CostModel;
 import dev.hicache.core.engine.HiCache;
 import dev.hicache.core.metrics.InMemoryMetrics;
 import dev.hicache.simulator.l3.MemoryL3Store;

@@ -106,7 +106,11 @@ public enum HiCacheMetric {
   /** Pages an L3 store failed to write, by cause. */
   L3_WRITE_FAILURES("l3_write_failures", Kind.COUNTER, Unit.PAGES, MetricLabels.CAUSE),
   /** Existence checks an L3 store answered with an error, by cause. */
-  L3_EXISTS_ERRORS("l3_exists_errors", Kind.COUNTER, Unit.OPERATIONS, MetricLabels.CAUSE);
+  L3_EXISTS_ERRORS("l3_exists_errors", Kind.COUNTER, Unit.OPERATIONS, MetricLabels.CAUSE),
+  /** Removals an L3 store refused because the object was in use. */
+  L3_REMOVE_IN_USE("l3_remove_in_use", Kind.COUNTER, Unit.OPERATIONS, null),
+  /** Calls an L3 store could not make because its master was unreachable. */
+  L3_MASTER_UNREACHABLE("l3_master_unreachable", Kind.COUNTER, Unit.OPERATIONS, null);
 
   /** How a metric is reported. */
   public enum Kind {

@@ -7,7 +7,7 @@ import dev.hicache.api.KvShape;
 import dev.hicache.api.PageHasher;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.core.engine.CacheRequest;
-import dev.hicache.core.engine.CostModel;
+import dev.hicache.core.sim.CostModel;
 import dev.hicache.core.engine.HiCache;
 import dev.hicache.core.metrics.InMemoryMetrics;
 import org.junit.jupiter.api.Test;
