@@ -17,15 +17,15 @@ import java.util.List;
  *
  * <p>The buffer owns whole 4 KiB OS pages (size rounded up, aligned to at least 4 KiB): CUDA pins
  * whole pages, and a second registration touching a page already pinned for another small buffer
- * would fail (the engine property tests make thousands of small pools). Public for the engine's
- * pool doubles in {@code dev.hicache.core.engine} (this module's tests).
+ * would fail (the engine property tests make thousands of small pools). Also the engine contract
+ * suites' host pool (PinnedCorruptibleHostPoolDouble).
  */
 public final class PinnedHostPoolDouble implements HostPool {
   private final LayoutDescriptor layout;
   private final Arena arena;
   private final MemorySegment buffer;
   private final List<MemoryRegistrar.Registration> registrations = new ArrayList<>();
-  private final PageAllocator pages;
+  private final FifoPageAllocator pages;
   private boolean closed;
 
   public PinnedHostPoolDouble(KvShape shape, MemLayout memLayout, int tokens, MemoryRegistrar... registrars) {
@@ -41,7 +41,7 @@ public final class PinnedHostPoolDouble implements HostPool {
       arena.close();
       throw e;
     }
-    this.pages = new PageAllocator(tokens / shape.pageSize(), shape.pageSize());
+    this.pages = new FifoPageAllocator(tokens / shape.pageSize(), shape.pageSize());
   }
 
   @Override public LayoutDescriptor layout() {

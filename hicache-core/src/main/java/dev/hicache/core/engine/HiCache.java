@@ -10,19 +10,20 @@ import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.PrefetchPolicy;
 import dev.hicache.api.spi.RankGroup;
+import dev.hicache.api.spi.WritePolicy;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.Tokens;
-import dev.hicache.core.prefetch.L3CostModel;
-import dev.hicache.core.prefetch.L3PageIo;
-import dev.hicache.core.prefetch.L3Port;
-import dev.hicache.core.prefetch.StorageController;
-import dev.hicache.core.prefetch.ThreadedL3Port;
-import dev.hicache.core.prefetch.VirtualTimeL3Port;
-import dev.hicache.core.tree.EvictionPolicies;
+import dev.hicache.core.sim.L3CostModel;
+import dev.hicache.core.storage.L3PageIo;
+import dev.hicache.core.storage.L3Port;
+import dev.hicache.core.storage.StorageController;
+import dev.hicache.core.storage.ThreadedL3Port;
+import dev.hicache.core.storage.VirtualTimeL3Port;
 import dev.hicache.core.tree.HiRadixTree;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.MatchTouch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import dev.hicache.core.sim.CostModel;
 
 /**
  * HiCache for a JVM serving engine: SGLang's hierarchical KV cache over a device pool (L1) and a
@@ -82,8 +83,9 @@ public final class HiCache implements AutoCloseable {
 
   /**
    * SGLang's {@code _prefetch_kvcache}: request {@code rid} joined the waiting queue; with an L3
-   * store, start prefetching the continuous L3 hit beyond the local match (spec §7). Without one,
-   * nothing happens. Call on every rank in the same order.
+   * store, start prefetching the continuous L3 hit beyond the local match
+   * (docs/behaviour.md#prefetch). Without one, nothing happens. Call on every rank in the same
+   * order.
    */
   public void enqueue(long rid, int[] tokens) {
     enqueue(rid, tokens, null);
@@ -195,7 +197,8 @@ public final class HiCache implements AutoCloseable {
   public int poll() {
     check();
     int n = deliver();
-    // Every iteration, on every rank, whatever happened: exactly one consensus round (§14.3).
+    // Every iteration, on every rank, whatever happened: exactly one consensus round
+    // (docs/behaviour.md#tp-consensus).
     if (consensus) {
       long[] v = gatherVotes();
       rankGroup.allReduceMin(v);
@@ -331,6 +334,9 @@ public final class HiCache implements AutoCloseable {
     private L3CostModel l3Cost;
     private RankGroup rankGroup = RankGroup.single();
     private PrefetchPolicy prefetchPolicy;
+    private String prefetchPolicyName;
+    private String writePolicyName;
+    private PolicyRegistry policies = PolicyRegistry.sglang();
     private PageKey namespaceSeed;
     private boolean promptsUnmodified;
 
@@ -354,8 +360,9 @@ public final class HiCache implements AutoCloseable {
     public Builder ioThreads(int n) { ioThreads = n; return this; }
 
     /**
-     * L3: prefetch from it and back up to it (spec §6.5, §7). The caller owns the store (it may be
-     * shared by several caches) and closes it after the cache.
+     * L3: prefetch from it and back up to it (docs/behaviour.md#prefetch,
+     * docs/behaviour.md#backup-to-l3). The caller owns the store (it may be shared by several
+     * caches) and closes it after the cache.
      */
     public Builder storage(L3Store store) { l3Store = store; return this; }
 
@@ -377,7 +384,25 @@ public final class HiCache implements AutoCloseable {
     /** A prefetch policy of one's own instead of {@code --hicache-storage-prefetch-policy}'s. */
     public Builder prefetchPolicy(PrefetchPolicy policy) { prefetchPolicy = policy; return this; }
 
-    /** The namespace seed of page-hash chains that start at the root (spec §4.3). */
+    /**
+     * The policies this cache's names refer to (default {@link PolicyRegistry#sglang()}): the config's
+     * {@code --radix-eviction-policy}, {@code --hicache-write-policy} and {@code
+     * --hicache-storage-prefetch-policy} are looked up in it, and so are {@link #prefetchPolicy(String)}
+     * and {@link #writePolicy(String)}.
+     */
+    public Builder policies(PolicyRegistry registry) {
+      if (registry == null) throw new IllegalArgumentException("policy registry must not be null");
+      policies = registry;
+      return this;
+    }
+
+    /** The prefetch policy registered under {@code name} instead of the config's {@code --hicache-storage-prefetch-policy}. */
+    public Builder prefetchPolicy(String name) { prefetchPolicyName = name; return this; }
+
+    /** The write policy registered under {@code name} instead of the config's {@code --hicache-write-policy}. */
+    public Builder writePolicy(String name) { writePolicyName = name; return this; }
+
+    /** The namespace seed of page-hash chains that start at the root (docs/behaviour.md#namespaces). */
     public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
 
     /**
@@ -409,16 +434,16 @@ public final class HiCache implements AutoCloseable {
     public HiCache build() {
       int ps = config.pageSize();
       KvShape shape;
-      PageAllocator device;
-      PageAllocator host;
+      TierPageAllocator device;
+      TierPageAllocator host;
       if (metadataShape != null) {
         if (devicePool != null || hostPool != null) throw new IllegalArgumentException("metadata-only caches take no pools");
         shape = metadataShape;
         checkTokens("device", metadataDeviceTokens, ps, false);
         checkTokens("host", metadataHostTokens, ps, true);
         checkHostLarger(metadataHostTokens, metadataDeviceTokens);
-        device = PageAllocator.metadataOnly(metadataDeviceTokens / ps);
-        host = metadataHostTokens == 0 ? null : PageAllocator.metadataOnly(metadataHostTokens / ps);
+        device = TierPageAllocator.metadataOnly(metadataDeviceTokens / ps);
+        host = metadataHostTokens == 0 ? null : TierPageAllocator.metadataOnly(metadataHostTokens / ps);
         if (costModel == null) costModel = CostModel.pcieGen5();
       } else {
         if (devicePool == null) throw new IllegalArgumentException("a device pool is required");
@@ -426,8 +451,8 @@ public final class HiCache implements AutoCloseable {
         if (hostPool != null && !hostPool.shape().equals(shape)) {
           throw new IllegalArgumentException("host pool shape " + hostPool.shape() + " differs from device pool shape " + shape);
         }
-        device = PageAllocator.of(devicePool);
-        host = hostPool == null ? null : PageAllocator.of(hostPool);
+        device = TierPageAllocator.of(devicePool);
+        host = hostPool == null ? null : TierPageAllocator.of(hostPool);
         if (hostPool != null) checkHostLarger(hostPool.capacityTokens(), devicePool.capacityTokens());
       }
       if (shape.pageSize() != ps) {
@@ -451,9 +476,10 @@ public final class HiCache implements AutoCloseable {
       // Page keys bind host bytes to what they hold and name L3 objects; a metadata-only simulation
       // without L3 moves no bytes and needs none (hashing is most of its CPU time).
       PageHasher hasher = metadataShape != null && l3Store == null ? null : new PageHasher(ps);
-      HiRadixTree tree = new HiRadixTree(ps, EvictionPolicies.byName(config.radixEvictionPolicy()), c,
-          config.writePolicy(), hasher, namespaceSeed, matchTouch);
-      CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), config.writePolicy(),
+      WritePolicy write = policies.write(writePolicyName != null ? writePolicyName : config.writePolicy().flagName(), config);
+      HiRadixTree tree = new HiRadixTree(ps, policies.eviction(config.radixEvictionPolicy()), c, write, hasher,
+          namespaceSeed, matchTouch);
+      CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), write,
           device, host, port, metrics, config.loadBackThreshold(), driver, c);
       if (det != null) det.bind(controller);
       if (promptsUnmodified) controller.promptsUnmodified();
@@ -466,12 +492,14 @@ public final class HiCache implements AutoCloseable {
             .rankGroup(rankGroup).clock(c).metrics(metrics).namespaceSeed(namespaceSeed)
             .deviceTokens(device.capacity() * ps).mla(shape.mla()).pageBytes(shape.bytesPerPage())
             .promptsUnmodified(promptsUnmodified);
-        if (prefetchPolicy != null) sb.policy(prefetchPolicy);
+        sb.policy(prefetchPolicy != null ? prefetchPolicy
+            : policies.prefetch(prefetchPolicyName != null ? prefetchPolicyName : config.prefetchPolicy().flagName(), config));
         StorageController sc = sb.build();
         controller.attachStorage(sc);
         // A single rank has no partner to keep in step with: its shell may run the storage tick after
         // every event (a scheduler iteration per event, as the simulator models it). With TP > 1 the
-        // shell only delivers L3 completions; the tick runs once per poll() on every rank (lesson 16).
+        // shell only delivers L3 completions; the tick runs once per poll() on every rank
+        // (docs/behaviour.md#tp-consensus).
         if (det != null) det.attachStorage(l3::nextDueNanos, rankGroup.size() == 1 ? sc::tick : sc::pollL3);
         if (rankGroup.size() > 1) sc.addParticipant(controller.ackConsensus());
       }
@@ -489,7 +517,7 @@ public final class HiCache implements AutoCloseable {
     private static void checkHostLarger(int hostTokens, int deviceTokens) {
       if (hostTokens != 0 && hostTokens <= deviceTokens) {
         throw new IllegalArgumentException("the host pool (" + hostTokens + " tokens) must be larger than the device pool ("
-            + deviceTokens + " tokens): raise --hicache-ratio or --hicache-size (spec §5.2)");
+            + deviceTokens + " tokens): raise --hicache-ratio or --hicache-size (docs/behaviour.md#host-pool-size)");
       }
     }
   }

@@ -2,7 +2,7 @@
  * The tiered engine: SGLang's HiCache (L1 device, L2 host, L3 storage) behind one facade, {@link
  * dev.hicache.core.engine.HiCache}.
  *
- * <p>Structure (DESIGN.md, "the core is a deterministic state machine"):
+ * <p>Structure (docs/design.md#the-core-and-its-shells):
  *
  * <ul>
  *   <li>{@code CacheController} — single-threaded, owns the radix tree and every page's state;
@@ -11,9 +11,9 @@
  *   <li>{@code ProductionShell} — the port on real threads: JCTools queues to and from I/O threads
  *       that copy through the {@link dev.hicache.api.spi.DevicePool} SPI and checksum host pages.
  *   <li>{@link dev.hicache.core.engine.DeterministicShell} — the port in virtual time with a
- *       {@link dev.hicache.core.engine.CostModel}; property tests choose completion orders, the
- *       simulator ({@link dev.hicache.core.engine.TieredSimulation}) lets the cost model decide.
- *   <li>The L3 half ({@code dev.hicache.core.prefetch.StorageController}) plugs into both shells.
+ *       {@link dev.hicache.core.sim.CostModel}; property tests choose completion orders, the
+ *       simulator ({@code TieredSimulation}, in the simulator module) lets the cost model decide.
+ *   <li>The L3 half ({@code dev.hicache.core.storage.StorageController}) plugs into both shells.
  *   <li>Tensor parallelism ({@link dev.hicache.core.engine.HiCache.Builder#rankGroup}): each rank is a
  *       full cache; {@link dev.hicache.core.engine.HiCache#poll} runs exactly one all-reduce per
  *       scheduler iteration on every rank, carrying the copy acks (writing_check's TP-MIN, and the

@@ -3,7 +3,7 @@ package dev.hicache.simulator.cli;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.api.spi.EvictionPolicy;
-import dev.hicache.core.tree.EvictionPolicies;
+import dev.hicache.core.engine.PolicyRegistry;
 import dev.hicache.simulator.engine.EngineReplay;
 import dev.hicache.simulator.engine.EngineResult;
 import dev.hicache.simulator.engine.EngineSetup;
@@ -35,6 +35,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import dev.hicache.simulator.report.RunView;
 
 /** Replays a workload through the cache and reports hit ratios. */
 @Command(
@@ -47,7 +48,7 @@ import picocli.CommandLine.Spec;
       "Llama-3-8B on an H100 box (8 TP-1 instances, prefix-affinity routing), L1 + L2",
       "(--hicache-ratio 2) + a shared 30M-token L3 (the embedded store, process-private, LRU),",
       "write_through, lru, prefetch timeout.",
-      "--l1-only: the frozen L1-only replay of the reference values (spec/mooncake.md 10.4)."
+      "--l1-only: the frozen L1-only replay of the reference values (docs/behaviour.md#traces-and-reference-values)."
     })
 public final class SimulateCommand implements Callable<Integer> {
   /** The paper's local-cache line (FAST'25 Figure 9): the --l1-only default. */
@@ -256,7 +257,7 @@ public final class SimulateCommand implements Callable<Integer> {
       description = "trace (default: a Mooncake trace), multiturn (bench_multiturn), synthetic (Poisson, Zipf prefixes).")
   WorkloadKind workloadKind;
 
-  // bench_multiturn's parameters (spec 11.1), same names
+  // bench_multiturn's parameters (docs/behaviour.md#multi-turn-workload), same names
   @Option(names = "--num-clients", defaultValue = "256", description = "multiturn: conversations (default ${DEFAULT-VALUE}).")
   int numClients;
   @Option(names = "--num-rounds", defaultValue = "5", description = "multiturn: turns per client (default ${DEFAULT-VALUE}).")
@@ -330,10 +331,10 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     EvictionPolicy policy;
     try {
-      policy = EvictionPolicies.byName(evictionPolicy);
+      policy = PolicyRegistry.sglang().eviction(evictionPolicy);
     } catch (IllegalArgumentException e) {
       throw usage("Invalid value for option '--radix-eviction-policy': '" + evictionPolicy
-          + "' (expected one of " + String.join(", ", EvictionPolicies.names()) + ")");
+          + "' (expected one of " + String.join(", ", PolicyRegistry.sglang().evictionNames()) + ")");
     }
     if (l1Only) {
       if (workloadKind != WorkloadKind.trace) {
@@ -377,7 +378,7 @@ public final class SimulateCommand implements Callable<Integer> {
             + " (hicache-l3-local, process-private, " + setup.l3Eviction().flagName() + " eviction; --l3 memory: an"
             + " in-memory LRU pool model)"
         : setup.l3Backend().equals("mooncake") ? "L3 is a model of a Mooncake Store pool (objects = pages of one"
-            + " size; leases, watermark eviction, puts that fail when full; README Simulator)"
+            + " size; leases, watermark eviction, puts that fail when full; docs/simulator.md)"
         : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")
         + "; metadata mode: presence, hit lengths and timings are real, L3 bytes are modelled (pages x KV bytes per page)"
         + (setup.sharedPcieLink() || (setup.sharedL3Link() && setup.l3Tokens() > 0)
@@ -633,13 +634,13 @@ public final class SimulateCommand implements Callable<Integer> {
       host = l2CapacityTokens / pageSize * pageSize;
       if (host != 0 && host <= device) {
         throw usage("Invalid value for option '--l2-capacity-tokens': '" + l2CapacityTokens
-            + "' (the host tier must be larger than L1's " + device + " tokens, or 0 for none; spec 5.2)");
+            + "' (the host tier must be larger than L1's " + device + " tokens, or 0 for none; docs/behaviour.md#host-pool-size)");
       }
     } else {
       host = (long) (device * hicacheRatio) / pageSize * pageSize;
       if (host <= device) {
         throw usage("Invalid value for option '--hicache-ratio': '" + hicacheRatio
-            + "' (must be > 1: the host tier must be larger than the device pool; spec 5.2)");
+            + "' (must be > 1: the host tier must be larger than the device pool; docs/behaviour.md#host-pool-size)");
       }
     }
     if (device > Integer.MAX_VALUE || host > Integer.MAX_VALUE) {
@@ -655,9 +656,9 @@ public final class SimulateCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw usage("Invalid value for option '--l3-eviction': '" + l3Eviction + "' (expected lru or w-tinylfu)");
     }
-    dev.hicache.simulator.engine.MooncakeL3Model.Params mooncake;
+    dev.hicache.simulator.l3.MooncakeL3Model.Params mooncake;
     try {
-      mooncake = dev.hicache.simulator.engine.MooncakeL3Model.Params.ofFlags(mooncakeLeaseTtlMs, mooncakeHighWatermark,
+      mooncake = dev.hicache.simulator.l3.MooncakeL3Model.Params.ofFlags(mooncakeLeaseTtlMs, mooncakeHighWatermark,
           mooncakeEvictionRatio);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());

@@ -1,9 +1,9 @@
 package dev.hicache.simulator.engine;
 
 import dev.hicache.api.spi.L3Store;
-import dev.hicache.core.engine.TieredSimulation;
-import dev.hicache.core.engine.VirtualTimeCluster;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.simulator.virtualtime.TieredSimulation;
+import dev.hicache.simulator.virtualtime.VirtualTimeCluster;
+import dev.hicache.core.sim.MatchTouch;
 import dev.hicache.simulator.workload.ReadAheadWorkload;
 import dev.hicache.simulator.workload.Request;
 import dev.hicache.simulator.workload.Workload;
@@ -11,6 +11,9 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.TreeMap;
 import java.util.function.LongConsumer;
+import dev.hicache.simulator.l3.MemoryL3Store;
+import dev.hicache.simulator.l3.MooncakeL3Model;
+import dev.hicache.simulator.l3.EmbeddedL3;
 
 /**
  * A workload through the real engine ({@link TieredSimulation}: the cache controller and radix

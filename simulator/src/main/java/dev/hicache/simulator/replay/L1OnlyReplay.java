@@ -8,7 +8,7 @@ import dev.hicache.core.tree.EvictionPolicies;
 import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.InsertResult;
 import dev.hicache.core.tree.MatchResult;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.MatchTouch;
 import dev.hicache.core.tree.TreeNode;
 import dev.hicache.simulator.trace.MooncakeTraceReader;
 import dev.hicache.simulator.trace.TraceRecord;
@@ -18,7 +18,8 @@ import java.util.Arrays;
 /**
  * {@code simulate --l1-only}: a Mooncake trace through the real {@link HiRadixTree}, device tier
  * only, in record order (issue 2, "Minimal simulate"). These semantics are frozen: they give the
- * reference values of spec/mooncake.md §10.4 and must not change when the simulator grows tiers.
+ * reference values of docs/behaviour.md#traces-and-reference-values and must not change when the
+ * simulator grows tiers.
  *
  * <ul>
  *   <li>The record index is the time (the tree's clock).

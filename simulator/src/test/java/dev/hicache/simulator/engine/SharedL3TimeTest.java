@@ -4,16 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
-import dev.hicache.core.engine.CostModel;
-import dev.hicache.core.engine.TieredSimulation;
-import dev.hicache.core.prefetch.L3CostModel;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.CostModel;
+import dev.hicache.simulator.virtualtime.TieredSimulation;
+import dev.hicache.core.sim.L3CostModel;
+import dev.hicache.core.sim.MatchTouch;
 import dev.hicache.simulator.model.HardwareProfile;
 import dev.hicache.simulator.model.ModelProfile;
 import dev.hicache.simulator.workload.Request;
 import dev.hicache.simulator.workload.Workload;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
+import dev.hicache.simulator.l3.MemoryL3Store;
 
 /**
  * Instances sharing one L3 in one virtual-time order: what a warm instance backed up is an L3 hit
