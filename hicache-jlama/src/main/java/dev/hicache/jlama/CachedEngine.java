@@ -8,6 +8,7 @@ import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.core.engine.CacheRequest;
+import dev.hicache.core.engine.DecodeOffload;
 import dev.hicache.core.engine.HiCache;
 import dev.hicache.core.pool.HostMemoryDevicePool;
 import dev.hicache.jlama.engine.InferenceEngine;
@@ -61,6 +62,9 @@ public final class CachedEngine implements AutoCloseable {
 
   public ModelSpec spec() { return spec; }
 
+  /** L1: the engine's device pool (a decode role's {@link DecodeOffload} copies from it). */
+  public HostMemoryDevicePool devicePool() { return device; }
+
   /** L2, or null (for fault-injection tests). */
   dev.hicache.api.spi.HostPool hostPool() { return host; }
 
@@ -75,7 +79,17 @@ public final class CachedEngine implements AutoCloseable {
    * greedy tokens (fewer if EOS comes), then the KV of prompt and output into the cache.
    */
   public Turn generate(int[] prompt, int maxNewTokens) {
-    return run(prompt, maxNewTokens, true);
+    return run(prompt, maxNewTokens, null);
+  }
+
+  /**
+   * {@link #generate} as the decode role of prefill/decode disaggregation with decode offload: as
+   * pages of prompt and output fill up while decoding, their KV goes into the request's device
+   * pages and {@code offload} writes them to L3, page by page.
+   */
+  public Turn generate(int[] prompt, int maxNewTokens, DecodeOffload offload) {
+    if (offload == null) throw new IllegalArgumentException("offload is required (use generate(prompt, n) without one)");
+    return run(prompt, maxNewTokens, offload);
   }
 
   /**
@@ -88,12 +102,12 @@ public final class CachedEngine implements AutoCloseable {
     try (InferenceEngine.Sequence seq = engine.newSequence()) {
       float[] logits = seq.forward(prompt, 0);
       long ttft = System.nanoTime() - t0;
-      int[] out = decode(engine.spec(), seq, prompt, logits, maxNewTokens);
+      int[] out = decode(engine.spec(), seq, prompt, logits, maxNewTokens, null);
       return new Turn(prompt.clone(), out, 0, 0, 0, ttft, 0, logits);
     }
   }
 
-  private Turn run(int[] prompt, int maxNewTokens, boolean decode) {
+  private Turn run(int[] prompt, int maxNewTokens, DecodeOffload offload) {
     checkPrompt(spec, prompt, maxNewTokens);
     long t0 = System.nanoTime();
     long rid = nextRid++;
@@ -118,7 +132,23 @@ public final class CachedEngine implements AutoCloseable {
       long handoff = System.nanoTime() - h0;
       float[] logits = seq.forward(Arrays.copyOfRange(prompt, cached, prompt.length), cached);
       long ttft = System.nanoTime() - t0;
-      int[] out = decode ? decode(spec, seq, prompt, logits, maxNewTokens) : new int[0];
+      KvSink sink = null;
+      if (offload != null && r != null) {
+        CacheRequest req = r;
+        DecodeOffload.Request off = offload.request();
+        int[] copied = {cached};
+        sink = (tokens, kvTokens) -> {
+          if (kvTokens / pageSize == copied[0] / pageSize) return;
+          while (!cache.extend(req, kvTokens)) {
+            if (cache.poll() == 0) LockSupport.parkNanos(20_000);
+          }
+          copyOut(req, seq, copied[0], kvTokens);
+          copied[0] = kvTokens;
+          off.offload(tokens, kvTokens, req::slot);
+        };
+        sink.accept(prompt, prompt.length);
+      }
+      int[] out = decode(spec, seq, prompt, logits, maxNewTokens, sink);
       Turn turn = r == null ? new Turn(prompt.clone(), out, 0, 0, 0, ttft, handoff, logits)
           : new Turn(prompt.clone(), out, r.deviceHitTokens(), r.hostHitTokens() - r.storageHitTokens(), r.storageHitTokens(),
               ttft, handoff, logits);
@@ -157,29 +187,40 @@ public final class CachedEngine implements AutoCloseable {
     while (!cache.extend(r, kvTokens)) {
       if (cache.poll() == 0) LockSupport.parkNanos(20_000);
     }
+    copyOut(r, seq, cached, kvTokens);
+    cache.finish(r, tokens, kvTokens);
+  }
+
+  /** Copies the KV of positions [from, to) from the engine into the request's device pages. */
+  private void copyOut(CacheRequest r, InferenceEngine.Sequence seq, int from, int to) {
     MemorySegment buf = device.buffer();
     var layout = device.layout();
     for (int layer = 0; layer < spec.layers(); layer++) {
-      for (int p = cached; p < kvTokens; p++) {
+      for (int p = from; p < to; p++) {
         int slot = r.slot(p);
         seq.readKv(layer, 0, p, buf, layout.offset(0, layer, slot));
         seq.readKv(layer, 1, p, buf, layout.offset(1, layer, slot));
       }
     }
-    cache.finish(r, tokens, kvTokens);
   }
 
-  private static int[] decode(ModelSpec spec, InferenceEngine.Sequence seq, int[] prompt, float[] first, int maxNewTokens) {
-    int[] out = new int[maxNewTokens];
+  /** Told, after each forward pass, the tokens so far and how many positions have KV. */
+  private interface KvSink {
+    void accept(int[] tokens, int kvTokens);
+  }
+
+  private static int[] decode(ModelSpec spec, InferenceEngine.Sequence seq, int[] prompt, float[] first, int maxNewTokens, KvSink sink) {
+    int[] all = Arrays.copyOf(prompt, prompt.length + maxNewTokens);
     float[] logits = first;
     int n = 0;
     while (n < maxNewTokens) {
       int next = argmax(logits);
-      out[n++] = next;
+      all[prompt.length + n++] = next;
       if (next == spec.eosToken() || n == maxNewTokens) break;
       logits = seq.forward(new int[] {next}, prompt.length + n - 1);
+      if (sink != null) sink.accept(Arrays.copyOf(all, prompt.length + n), prompt.length + n);
     }
-    return Arrays.copyOf(out, n);
+    return Arrays.copyOfRange(all, prompt.length, prompt.length + n);
   }
 
   /** Greedy sampling: the first of the largest logits. */

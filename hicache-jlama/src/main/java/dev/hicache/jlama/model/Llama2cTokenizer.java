@@ -94,15 +94,27 @@ public final class Llama2cTokenizer {
     return piece;
   }
 
-  /** The text of {@code tokens} (the first one's predecessor taken as BOS). */
+  /**
+   * The text of {@code tokens} (the first one's predecessor taken as BOS); byte-fallback tokens are
+   * gathered into UTF-8 sequences.
+   */
   public String decode(int[] tokens) {
-    StringBuilder sb = new StringBuilder();
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     int prev = BOS;
     for (int tk : tokens) {
-      if (tk == BOS) { prev = tk; continue; }
-      sb.append(decode(prev, tk));
+      if (tk == BOS) {
+        prev = tk;
+        continue;
+      }
+      String piece = vocab[tk];
+      if (piece.length() == 6 && piece.startsWith("<0x") && piece.endsWith(">")) {
+        bytes.write(Integer.parseInt(piece.substring(3, 5), 16));
+      } else {
+        if (prev == BOS && piece.startsWith(" ")) piece = piece.substring(1);
+        bytes.writeBytes(piece.getBytes(StandardCharsets.UTF_8));
+      }
       prev = tk;
     }
-    return sb.toString();
+    return bytes.toString(StandardCharsets.UTF_8);
   }
 }
