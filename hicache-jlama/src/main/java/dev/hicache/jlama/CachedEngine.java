@@ -109,6 +109,11 @@ public final class CachedEngine implements AutoCloseable {
 
   private Turn run(int[] prompt, int maxNewTokens, DecodeOffload offload) {
     checkPrompt(spec, prompt, maxNewTokens);
+    if (prompt.length + maxNewTokens > device.capacityTokens()) {
+      // Its device pages could never all be allocated: extend would wait forever.
+      throw new IllegalArgumentException("prompt of " + prompt.length + " tokens + " + maxNewTokens + " new exceeds L1's capacity of "
+          + device.capacityTokens() + " tokens");
+    }
     long t0 = System.nanoTime();
     long rid = nextRid++;
     cache.enqueue(rid, prompt);
