@@ -682,7 +682,9 @@ public final class SimulateCommand implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw usage("Invalid value for option '--model-file': " + e.getMessage());
       } catch (java.io.IOException e) {
-        throw usage("Invalid value for option '--model-file': '" + modelFile + "' (cannot read it: " + e + ")");
+        throw new CliErrors.InputFileException("Invalid value for option '--model-file': '" + modelFile + "' ("
+            + (Files.isDirectory(modelFile) ? "is a directory" : e instanceof java.nio.file.NoSuchFileException
+                ? "no such file" : "cannot read it: " + e.getMessage()) + ")");
       }
     } else {
       try {
@@ -900,11 +902,11 @@ public final class SimulateCommand implements Callable<Integer> {
     Path tracePath = trace != null ? trace : bundledTrace();
     if (!Files.isRegularFile(tracePath)) {
       if (trace != null) {
-        throw usage("Invalid value for option '--trace': '" + trace + "' ("
+        throw new CliErrors.InputFileException("Invalid value for option '--trace': '" + trace + "' ("
             + (Files.isDirectory(trace) ? "is a directory, not a trace file"
                 : Files.exists(trace) ? "is " + kindOf(trace) + ", not a trace file" : "no such file") + ")");
       }
-      throw usage("no --trace given and the bundled trace is missing at " + tracePath);
+      throw new CliErrors.InputFileException("no --trace given and the bundled trace is missing at " + tracePath);
     }
     return tracePath;
   }

@@ -136,7 +136,7 @@ public final class HtmlReport {
     for (String key : runs.get(0).fields().keySet()) {
       if (key.equals("note") || key.equals("workload")) continue;
       b.append("<tr><td>").append(esc(key)).append("</td>");
-      for (RunView r : runs) b.append("<td>").append(esc(String.valueOf(r.fields().get(key)))).append("</td>");
+      for (RunView r : runs) b.append("<td>").append(esc(EngineReport.textValue(r.fields().get(key)))).append("</td>");
       b.append("</tr>\n");
     }
     return b.append("</table>\n").toString();
