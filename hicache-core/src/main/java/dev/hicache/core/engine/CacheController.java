@@ -43,6 +43,8 @@ final class CacheController implements DeviceEvictionHandler {
   static final String BACKUP_BYTES = "hicache_backup_bytes";
   static final String BACKUP_FAILED_TOKENS = "hicache_backup_failed_tokens";
   static final String BACKUP_SKIPPED_TOKENS = "hicache_backup_skipped_tokens";
+  /** Host pages of an acknowledged backup that could not be written to L3 (evicted or removed first). */
+  public static final String L3_BACKUP_UNREACHABLE_PAGES = "hicache_l3_backup_unreachable_pages";
   static final String LOAD_BACK_TOKENS = "load_back_tokens";
   static final String LOAD_BACK_BYTES = "load_back_bytes";
   static final String LOAD_BACK_FAILED_TOKENS = "load_back_failed_tokens";
@@ -749,8 +751,8 @@ final class CacheController implements DeviceEvictionHandler {
       metrics.observe(BACKUP_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
       metrics.count(BACKUP_BYTES, null, op.hostPages.length * bytesPerPage);
     }
-    if (storage != null && op.failure == null && !op.node.removed() && op.node.backuped() && storage.feedsL3(op.writeBack)) {
-      storage.backup(op.node); // §6.5 (and §14.8: write_back feeds L3 too outside the compatible profile)
+    if (storage != null && op.failure == null && storage.feedsL3(op.writeBack)) {
+      backupToStorage(op); // §6.5 (and §14.8: write_back feeds L3 too outside the compatible profile)
     }
     if (op.writeBack) {
       pendingWriteBackPages -= op.hostPages.length;
@@ -760,6 +762,32 @@ final class CacheController implements DeviceEvictionHandler {
     } else {
       tree.decLockRef(op.node);
     }
+  }
+
+  /**
+   * Writes every page of an acknowledged L1->L2 backup on to L3. A request that splits the node while
+   * its copy is in flight leaves the backup's pages in a chain of nodes: the node the copy was made
+   * for keeps the tail, and the new upper nodes above it (each split adds one) hold the head. SGLang
+   * writes only the node it recorded, so the head never reaches L3 (no later backup is made for it:
+   * it is already backuped). Here each node of the chain that holds the backup's pages is written;
+   * pages of nodes evicted or removed meanwhile are counted, never silently dropped.
+   */
+  private void backupToStorage(BackupOp op) {
+    java.util.ArrayDeque<TreeNode> chain = new java.util.ArrayDeque<>();
+    int covered = 0;
+    for (TreeNode n = op.node; n != null && !n.isRoot() && covered < op.hostPages.length; n = n.parent()) {
+      int[] hv = n.hostValue();
+      if (n.removed() || hv == null || hv.length == 0 || !holdsHostPage(op.hostPages, hv[0])) break;
+      chain.addFirst(n); // the head first: L3 then holds a prefix whenever it holds anything
+      covered += hv.length;
+    }
+    for (TreeNode n : chain) storage.backup(n);
+    if (covered < op.hostPages.length) metrics.count(L3_BACKUP_UNREACHABLE_PAGES, null, op.hostPages.length - covered);
+  }
+
+  private static boolean holdsHostPage(int[] pages, int page) {
+    for (int p : pages) if (p == page) return true;
+    return false;
   }
 
   /** A load finished (all layers landed, or it failed); acks are applied in issue order (loading_check). */
