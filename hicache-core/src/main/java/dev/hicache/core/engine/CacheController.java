@@ -475,7 +475,13 @@ final class CacheController implements DeviceEvictionHandler {
    */
   boolean extend(CacheRequest r, int tokens) {
     checkLive(r);
-    int need = (tokens + ps - 1) / ps - r.pageCount;
+    if (tokens < 0) throw new IllegalArgumentException("extend: tokens must be >= 0, got " + tokens);
+    long pages = ((long) tokens + ps - 1) / ps;
+    if (pages > device.capacity()) {
+      throw new NeverFitsException("extend: " + tokens + " tokens need " + pages + " device pages but the device pool"
+          + " holds " + device.capacity() + " in all: this request can never fit; abort it (HiCache.abort)");
+    }
+    int need = (int) pages - r.pageCount;
     if (need <= 0) return true;
     int[] p = allocDevice(need);
     if (p == null) return false;
@@ -835,6 +841,16 @@ final class CacheController implements DeviceEvictionHandler {
   int inFlightLoads() { return loads.size(); }
 
   int liveRequests() { return live.size(); }
+
+  /** Requests admitted and neither finished nor aborted when the cache closed (their pages go with the pools). */
+  public static final String CLOSED_WITH_LIVE_REQUESTS = "hicache_closed_with_live_requests";
+
+  /** Counts the live requests at close; returns how many there were. */
+  int countLiveAtClose() {
+    int n = live.size();
+    if (n > 0) metrics.count(CLOSED_WITH_LIVE_REQUESTS, null, n);
+    return n;
+  }
 
   int ownedDevicePages() { return ownedDevicePages; }
 

@@ -101,6 +101,7 @@ public final class HiCache implements AutoCloseable {
    */
   public void enqueue(long rid, int[] tokens, PageKey[] pageKeys) {
     check();
+    if (tokens == null) throw new IllegalArgumentException("enqueue: tokens must not be null");
     StorageController sc = controller.storage();
     if (sc != null && tokens.length > 0) sc.prefetch(rid, tokens, Tokens.pageAligned(tokens.length - 1, pageSize), pageKeys);
   }
@@ -155,6 +156,10 @@ public final class HiCache implements AutoCloseable {
   /**
    * Makes sure the request has device slots for token positions [0, tokens). False when the device
    * cannot hold them now (all else locked, or write_back copies pending): {@link #poll} and retry.
+   *
+   * @throws NeverFitsException when the device pool could not hold them even empty (a {@code
+   *     while (!extend(...)) poll()} loop would spin for ever): abort the request
+   * @throws IllegalArgumentException when {@code tokens} is negative
    */
   public boolean extend(CacheRequest r, int tokens) {
     check();
@@ -167,6 +172,7 @@ public final class HiCache implements AutoCloseable {
    */
   public void cacheUnfinished(CacheRequest r, int[] tokens, int kvTokens) {
     check();
+    checkKv("cacheUnfinished", tokens, kvTokens);
     controller.cacheUnfinished(r, tokens, kvTokens);
   }
 
@@ -176,6 +182,7 @@ public final class HiCache implements AutoCloseable {
    */
   public void finish(CacheRequest r, int[] tokens, int kvTokens) {
     check();
+    checkKv("finish", tokens, kvTokens);
     controller.finish(r, tokens, kvTokens);
   }
 
@@ -293,9 +300,28 @@ public final class HiCache implements AutoCloseable {
     }
   }
 
-  /** Drains the copies in flight, stops the I/O threads and closes both pools. Idempotent. */
+  private static void checkKv(String method, int[] tokens, int kvTokens) {
+    if (tokens == null) throw new IllegalArgumentException(method + ": tokens must not be null");
+    if (kvTokens < 0 || kvTokens > tokens.length) {
+      throw new IllegalArgumentException(method + ": kvTokens must be in [0, " + tokens.length + "] (the tokens given),"
+          + " got " + kvTokens);
+    }
+  }
+
+  private static final System.Logger LOG = System.getLogger(HiCache.class.getName());
+
+  /**
+   * Drains the copies in flight, stops the I/O threads and closes both pools. Idempotent. Requests
+   * still admitted (neither finished nor aborted) lose their pages with the pools: they are counted
+   * ({@code hicache_closed_with_live_requests}) and logged.
+   */
   @Override public void close() {
     if (closed) return;
+    int live = controller.countLiveAtClose();
+    if (live > 0) {
+      LOG.log(System.Logger.Level.WARNING, "HiCache closed with " + live + " live request(s) (admitted, neither"
+          + " finished nor aborted); their device pages are released with the pool");
+    }
     try {
       if (production != null) {
         while (production.inFlight() > 0) {
@@ -354,8 +380,11 @@ public final class HiCache implements AutoCloseable {
     public Builder ioThreads(int n) { ioThreads = n; return this; }
 
     /**
-     * L3: prefetch from it and back up to it (spec §6.5, §7). The caller owns the store (it may be
-     * shared by several caches) and closes it after the cache.
+     * L3: prefetch from it and back up to it. The caller owns the store (it may be shared by several
+     * caches) and closes it after the cache. Mind the prefetch policy ({@code
+     * HiCacheConfig.Builder.prefetchPolicy}): with SGLang's default {@code best_effort} an engine that
+     * admits each request right after enqueueing it gets no L3 hits; {@code wait_complete} or {@code
+     * timeout}, with {@code while (!readyToAdmit(rid)) poll()}, does (the README's engine loop).
      */
     public Builder storage(L3Store store) { l3Store = store; return this; }
 
@@ -431,7 +460,7 @@ public final class HiCache implements AutoCloseable {
         if (hostPool != null) checkHostLarger(hostPool.capacityTokens(), devicePool.capacityTokens());
       }
       if (shape.pageSize() != ps) {
-        throw new IllegalArgumentException("--page-size " + ps + " differs from the KV pools' page size " + shape.pageSize());
+        throw new IllegalArgumentException("HiCacheConfig pageSize " + ps + " differs from the KV pools' page size " + shape.pageSize());
       }
       DeterministicShell det = null;
       ProductionShell prod = null;
@@ -458,7 +487,7 @@ public final class HiCache implements AutoCloseable {
       if (det != null) det.bind(controller);
       if (promptsUnmodified) controller.promptsUnmodified();
       if (l3Store != null) {
-        if (host == null) throw new IllegalArgumentException("--hicache-storage-backend needs a host tier (L3 pages pass through L2)");
+        if (host == null) throw new IllegalArgumentException("HiCache.Builder.storage(L3Store) needs a host tier: give hostPool(...) (L3 pages pass through L2)");
         L3PageIo io = new L3PageIo(l3Store, hostPool, ps, metrics);
         L3Port l3 = det != null ? new VirtualTimeL3Port(io, l3Cost == null ? L3CostModel.mooncakeRdma() : l3Cost, c)
             : new ThreadedL3Port(io);
@@ -482,14 +511,14 @@ public final class HiCache implements AutoCloseable {
     private static void checkTokens(String what, int tokens, int ps, boolean zeroOk) {
       if (tokens < 0 || (!zeroOk && tokens == 0) || tokens % ps != 0) {
         throw new IllegalArgumentException(what + " capacity " + tokens + " tokens must be a "
-            + (zeroOk ? "non-negative" : "positive") + " multiple of --page-size " + ps);
+            + (zeroOk ? "non-negative" : "positive") + " multiple of HiCacheConfig pageSize " + ps);
       }
     }
 
     private static void checkHostLarger(int hostTokens, int deviceTokens) {
       if (hostTokens != 0 && hostTokens <= deviceTokens) {
         throw new IllegalArgumentException("the host pool (" + hostTokens + " tokens) must be larger than the device pool ("
-            + deviceTokens + " tokens): raise --hicache-ratio or --hicache-size (spec §5.2)");
+            + deviceTokens + " tokens): give a larger hostPool, or raise HiCacheConfig hicacheRatio or hicacheSizeGb");
       }
     }
   }

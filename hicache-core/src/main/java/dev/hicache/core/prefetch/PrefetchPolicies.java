@@ -42,7 +42,7 @@ public final class PrefetchPolicies {
    * are an error naming the flag and the value.
    */
   public static PrefetchPolicy byName(String name, HiCacheConfig config) {
-    if (name == null) throw new IllegalArgumentException("--hicache-storage-prefetch-policy: no value given");
+    if (name == null) throw new IllegalArgumentException("prefetchPolicy (SGLang's --hicache-storage-prefetch-policy): no value given");
     Function<HiCacheConfig, PrefetchPolicy> f = CUSTOM.get(name);
     if (f != null) {
       PrefetchPolicy p = f.apply(config);
@@ -52,7 +52,7 @@ public final class PrefetchPolicies {
     for (var k : dev.hicache.api.config.PrefetchPolicyKind.values()) {
       if (k.flagName().equals(name)) return create(config.toBuilder().prefetchPolicy(k).build());
     }
-    throw new IllegalArgumentException("--hicache-storage-prefetch-policy: unknown policy '" + name
+    throw new IllegalArgumentException("prefetchPolicy (SGLang's --hicache-storage-prefetch-policy): unknown policy '" + name
         + "' (expected one of " + names() + ")");
   }
 
