@@ -677,6 +677,12 @@ public final class SimulateCommand implements Callable<Integer> {
   ModelProfile modelProfile() {
     ModelProfile m;
     if (modelFile != null) {
+      if (!Files.isRegularFile(modelFile)) {
+        // Never open a FIFO or device (it would block or never end) or a directory.
+        throw new CliErrors.InputFileException("Invalid value for option '--model-file': '" + modelFile + "' ("
+            + (Files.isDirectory(modelFile) ? "is a directory" : Files.exists(modelFile) ? "is " + kindOf(modelFile)
+                + ", not a regular file" : "no such file") + ")");
+      }
       try {
         m = ModelProfileFile.read(modelFile);
       } catch (IllegalArgumentException e) {
