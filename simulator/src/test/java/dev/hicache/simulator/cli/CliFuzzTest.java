@@ -32,7 +32,7 @@ import picocli.CommandLine.Model.OptionSpec;
  *
  * <p>Without JAZZER_FUZZ=1 this replays the committed corpus
  * (src/test/resources/.../CliFuzzTestInputs/fuzzCommandLine); with JAZZER_FUZZ=1 it fuzzes for
- * {@code -Dhicache.cliFuzz.executions} inputs (docs/benchmarks.md has the figures of a run).
+ * 100,000 inputs (or 3 hours), the figures of such a run are in docs/benchmarks.md.
  */
 class CliFuzzTest {
   private static final Path SCRATCH;
@@ -72,7 +72,7 @@ class CliFuzzTest {
   private static final List<String> SUBCOMMANDS = List.of("simulate", "simulate", "simulate", "simulate", "page-keys",
       "hugepage-sizing", "help", "--version", "bogus");
 
-  @FuzzTest(maxDuration = "2h")
+  @FuzzTest(maxDuration = "3h", maxExecutions = 100_000)
   void fuzzCommandLine(FuzzedDataProvider data) throws IOException {
     resetScratch();
     writeFiles(data);
