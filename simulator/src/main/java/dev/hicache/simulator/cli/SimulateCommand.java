@@ -394,6 +394,28 @@ public final class SimulateCommand implements Callable<Integer> {
         + Math.max(1, (long) Math.ceil(total * 1.25 / (1L << 30))) + "g)");
   }
 
+  /**
+   * A generated workload's expected span of arrival times, like a trace's, is at most 366 days of
+   * virtual time (nanoseconds summed over arrivals must stay far from overflowing).
+   */
+  private void checkSpan() {
+    double arrivals = switch (workloadKind) {
+      case synthetic -> requests;
+      case multiturn -> (double) numClients * numRounds;
+      case trace -> 0;
+    };
+    if (arrivals == 0 || !(requestRate > 0)) return;
+    double days = arrivals / requestRate / 86_400;
+    if (days > 366) {
+      String flag = spec.commandLine().getParseResult() != null
+          && spec.commandLine().getParseResult().hasMatchedOption("--request-rate") ? "--request-rate"
+          : workloadKind == WorkloadKind.synthetic ? "--requests" : "--num-clients";
+      throw usage("Invalid value for option '" + flag + "': '" + spec.findOption(flag).getValue() + "' ("
+          + String.format(java.util.Locale.ROOT, "%.0f", arrivals) + " requests at " + requestRate
+          + " per second span about " + Math.round(days) + " days; a run spans at most 366 days)");
+    }
+  }
+
   /** a x b, saturating at Long.MAX_VALUE (sizes here are all >= 0). */
   private static long sat(long a, long b) {
     long r = a * b;
@@ -500,6 +522,7 @@ public final class SimulateCommand implements Callable<Integer> {
   private Run runEngine(boolean showProgress) throws IOException {
     EngineSetup setup = engineSetup();
     checkMemory(setup);
+    checkSpan();
     EngineResult result;
     try (Workload w = workload();
          Progress progress = new Progress(w instanceof MultiTurnWorkload m ? m.totalRequests()

@@ -60,7 +60,7 @@ class CliFuzzTest {
   }
 
   private static final String[] VALUES = {"", "0", "1", "-1", "2", "3", "4", "6", "7", "8", "16", "64", "100", "128",
-      "512", "1000", "4096", "8192", "65536", "3M", "30M", "inf", "-inf", "NaN", "Infinity", "1e309", "1e-300",
+      "512", "1000", "4096", "inf", "-inf", "NaN", "Infinity", "1e309", "1e-300",
       "0.5", "0.9", "1.5", "2.0", "-0.0", "9223372036854775807", "9223372036854775808", "2147483647", "2147483648",
       "-2147483648", "99999999999999999999", "1e18", "lru", "w-tinylfu", "memory", "local", "mooncake", "shared",
       "private", "trace", "multiturn", "synthetic", "json", "csv", "text", "asap", "timestamps", "write_back",
@@ -68,6 +68,16 @@ class CliFuzzTest {
       "fp8_e4m3", "fp32", "llama-3-8b", "llama-3-70b", "deepseek-v3-like", "qwen3-14b", "h200-box", "a100-box",
       "round_robin", "random", "prefix_affinity", "lfu", "slru", "priority", "poisson", "uniform", "fifo", "1,2,3",
       "0,1,2147483647", "ff", "00", "x=y", "--", "-"};
+
+  /** Each subcommand's options, from its own spec (built once: picocli's model is built by reflection). */
+  private static final Map<String, List<OptionSpec>> OPTIONS = new java.util.HashMap<>();
+
+  static {
+    var subs = Main.commandLine().getSubcommands();
+    for (String s : List.of("simulate", "page-keys", "hugepage-sizing")) {
+      OPTIONS.put(s, List.copyOf(subs.get(s).getCommandSpec().options()));
+    }
+  }
 
   private static final List<String> SUBCOMMANDS = List.of("simulate", "simulate", "simulate", "simulate", "page-keys",
       "hugepage-sizing", "help", "--version", "bogus");
@@ -79,7 +89,10 @@ class CliFuzzTest {
     List<String> args = arguments(data);
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
+    long t0 = System.nanoTime();
     int code = Main.run(args.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true));
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    if (ms > 2000) System.err.println("CliFuzzTest: slow input (" + ms + " ms): " + args);
     RUNS.incrementAndGet();
     CODES.computeIfAbsent(code, k -> new AtomicLong()).incrementAndGet();
     String e = err.toString();
@@ -153,8 +166,7 @@ class CliFuzzTest {
     String sub = data.pickValue(SUBCOMMANDS);
     List<String> args = new ArrayList<>();
     args.add(sub);
-    List<OptionSpec> options = sub.equals("simulate") || sub.equals("page-keys") || sub.equals("hugepage-sizing")
-        ? Main.commandLine().getSubcommands().get(sub).getCommandSpec().options() : List.of();
+    List<OptionSpec> options = OPTIONS.getOrDefault(sub, List.of());
     Map<String, String> chosen = new LinkedHashMap<>();
     int n = data.consumeInt(0, 8);
     for (int i = 0; i < n && !options.isEmpty(); i++) {
