@@ -3,34 +3,36 @@
  *
  * Not Mooncake. An in-memory, thread-safe stand-in that exports the same 19
  * mooncake_store_* symbols with the same signatures and the same conventions
- * (spec mooncake.md §3), so that the Java binding's marshalling, error mapping,
+ * (docs/behaviour.md#mooncake-store), so that the Java binding's marshalling, error mapping,
  * batching, registration rules and concurrency can be tested without a cluster.
  *
- * What it reproduces (spec section in brackets):
+ * What it reproduces (the docs/behaviour.md section in brackets):
  *  - NULL handle / NULL required pointer -> -1; batch calls with NULL arrays -> -1
- *    even for count 0; NULL keys[i], or NULL buffers[i] with sizes[i] > 0 -> -1 [3.2];
- *  - "not initialised" -> INVALID_PARAMS (-600) before setup; health 0/1/2 [3.3];
+ *    even for count 0; NULL keys[i], or NULL buffers[i] with sizes[i] > 0 -> -1
+ *    [c-abi-conventions];
+ *  - "not initialised" -> INVALID_PARAMS (-600) before setup; health 0/1/2 [store-functions];
  *  - setup: NULL strings replaced by "", "", "tcp", "", "127.0.0.1:50051"; an empty
  *    local hostname -> -600; an unknown metadata scheme (including "") ABORTS the
  *    process, as the real library's fatal log does; cxl without MC_CXL_DEV_SIZE
- *    aborts [3.4, 3.7];
+ *    aborts [setup-parameters, threads-and-signals];
  *  - put-if-absent (an existing key returns 0 and keeps its value); empty key,
  *    zero-length copying put, a copying put larger than the local buffer, a too
- *    small get buffer -> -600; missing key -> -704; no space -> -200 [3.3, 10.5];
+ *    small get buffer -> -600; missing key -> -704; no space -> -200 [store-functions,
+ *    observed-store-behaviour];
  *  - zero-copy calls require registered memory (a register_buffer region or the
  *    setup-time local buffer; sub-ranges accepted). The double enforces this the way
- *    the rdma transport does (TRANSFER_FAIL, -800), stricter than tcp [3.5];
+ *    the rdma transport does (TRANSFER_FAIL, -800), stricter than tcp [registered-memory];
  *  - reads, existence checks and get_size grant a read lease; a non-forced remove of
  *    a leased key -> -706; remove_all / remove_by_regex skip leased keys unless
- *    forced [4.3]. Lease TTL: env MOONCAKE_DOUBLE_LEASE_TTL_MS at create (default
+ *    forced [leases]. Lease TTL: env MOONCAKE_DOUBLE_LEASE_TTL_MS at create (default
  *    10000, the master's default);
  *  - capacity is the sum of the global segments that live clients of one master
  *    address mounted; objects live in one client's segment and vanish when that
- *    client is destroyed [4.4, 5.4]. Clients with the same master address share
+ *    client is destroyed [segment-loss]. Clients with the same master address share
  *    one in-process "cluster";
  *  - on create, when the process has no Py_IsInitialized symbol, the calling
  *    thread's SIGINT, SIGTERM, SIGHUP and SIGUSR1 are blocked, as Mooncake's
- *    ResourceTracker does [3.7]. Stricter than the real library: it does so on
+ *    ResourceTracker does [threads-and-signals]. Stricter than the real library: it does so on
  *    every create (the real one only on the first), so that a test can observe it;
  *    it starts no signal-waiting thread.
  *
@@ -240,7 +242,7 @@ EXPORT void mooncake_store_destroy(mooncake_store_t store) {
     }
   }
   if (cl->cluster) {
-    /* Unmounting loses every object whose bytes lived in this client's segment (spec 4.4). */
+    /* Unmounting loses every object whose bytes lived in this client's segment (docs/behaviour.md#segment-loss). */
     object_t **pp = &cl->cluster->objects;
     while (*pp) {
       object_t *o = *pp;

@@ -2,7 +2,7 @@ package dev.hicache.api;
 
 /**
  * The shape of one rank's KV cache, which the device pool, the host pool and the transfer kernels
- * must agree on (spec §5.1).
+ * must agree on (docs/behaviour.md#bytes-per-token).
  *
  * <p>MHA holds a K and a V item per token and layer, each {@code kvHeads × headDim} elements. MLA
  * holds one latent item per token and layer of {@code kvLoraRank + qkRopeHeadDim} elements.

@@ -1,9 +1,9 @@
 package dev.hicache.api;
 
 /**
- * Strides and offsets of one KV buffer in one layout, computed once (spec §5.3). The GPU kernels,
- * the host pool and the L3 page views all read offsets from here, so two tiers cannot disagree on
- * where a token's K of a layer lives.
+ * Strides and offsets of one KV buffer in one layout, computed once
+ * (docs/behaviour.md#page-layouts). The GPU kernels, the host pool and the L3 page views all read
+ * offsets from here, so two tiers cannot disagree on where a token's K of a layer lives.
  *
  * <p>An <em>item</em> is one token's K (or V, or MLA latent) in one layer: {@link
  * KvShape#itemBytes()} contiguous bytes in every layout.
@@ -67,9 +67,9 @@ public final class LayoutDescriptor {
 
   /**
    * The byte ranges that make up one page as L3 objects, starting at page-aligned slot {@code
-   * firstSlot} (spec §5.6): page_first and page_first_direct give one contiguous range per K/V
-   * part ({@code layers × page_size × item} bytes); layer_first gives one range per part and layer.
-   * Returned as {offset0, length0, offset1, length1, ...}.
+   * firstSlot} (docs/behaviour.md#page-views-for-l3): page_first and page_first_direct give one
+   * contiguous range per K/V part ({@code layers × page_size × item} bytes); layer_first gives one
+   * range per part and layer. Returned as {offset0, length0, offset1, length1, ...}.
    */
   public long[] pageObjectRanges(int firstSlot) {
     if (firstSlot % shape.pageSize() != 0 || firstSlot < 0 || firstSlot >= tokens) {

@@ -3,8 +3,8 @@ package dev.hicache.api;
 import java.util.Locale;
 
 /**
- * Host KV buffer layouts, {@code --hicache-mem-layout} (spec §5.3). The device pool is always
- * layer-first. The K/V index is the outermost dimension of every MHA layout.
+ * Host KV buffer layouts, {@code --hicache-mem-layout} (docs/behaviour.md#page-layouts). The device
+ * pool is always layer-first. The K/V index is the outermost dimension of every MHA layout.
  */
 public enum MemLayout {
   /** MHA (2, layer, token, head, dim); MLA (layer, token, 1, kv_dim). */

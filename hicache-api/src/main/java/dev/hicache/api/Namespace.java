@@ -9,10 +9,10 @@ import java.util.Objects;
  * Who may share a page: the KV format identity (model, layout, dtype) plus SGLang's namespace
  * parts {@code extra_key} (e.g. a LoRA id) and {@code cache_salt}.
  *
- * <p>{@link #seed()} is SGLang's storage namespace seed (spec §4.3, PR #38577): the prior of a
- * chain's first page when either namespace part is present. {@link #formatTag()} is our
- * additional object-key prefix (spec §14.1) so that instances with a different KV format never
- * read each other's bytes.
+ * <p>{@link #seed()} is SGLang's storage namespace seed (SGLang PR #38577,
+ * docs/behaviour.md#namespaces): the prior of a chain's first page when either namespace part is
+ * present. {@link #formatTag()} is our additional object-key prefix so that instances with a
+ * different KV format never read each other's bytes.
  */
 public record Namespace(String modelId, String layout, String dtype, String extraKey, String cacheSalt) {
 

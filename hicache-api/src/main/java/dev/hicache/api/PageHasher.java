@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * SGLang's chained page hash (spec §4.1): page i's key is SHA-256 over page i-1's raw 32-byte
- * digest (absent for the first page of a chain unless a prior or a namespace seed applies),
- * followed by each token id as 4 little-endian bytes.
+ * SGLang's chained page hash (docs/behaviour.md#page-hash-chain): page i's key is SHA-256 over page
+ * i-1's raw 32-byte digest (absent for the first page of a chain unless a prior or a namespace seed
+ * applies), followed by each token id as 4 little-endian bytes.
  *
  * <p>One hasher reuses one digest and one message buffer, so it is not thread-safe: give each
  * thread its own. Hashing a page costs one {@code MessageDigest} call over exactly the bytes
@@ -19,8 +19,8 @@ import java.util.List;
  */
 public final class PageHasher {
   // Token ids go into the message as one bulk little-endian copy (a plain memory copy on
-  // little-endian machines) instead of four byte stores each: the encoding then costs a few
-  // percent of the digest instead of a third of it (docs/benchmarks.md, PageHashBenchmark).
+  // little-endian machines) instead of four byte stores each, which cost a visible share of the
+  // digest (docs/design.md#page-keys-and-hashing).
   private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   private final int pageSize;
   private final MessageDigest sha = Namespace.sha256();
@@ -88,7 +88,7 @@ public final class PageHasher {
 
   /**
    * Keys of a chain start in a namespace: the explicit prior wins; without one the namespace seed
-   * (if any) is the first page's prior (spec §4.3).
+   * (if any) is the first page's prior (docs/behaviour.md#namespaces).
    */
   public List<PageKey> chain(PageKey explicitPrior, Namespace ns, int[] tokens) {
     PageKey prior = explicitPrior != null ? explicitPrior : (ns == null ? null : ns.seed());

@@ -6,7 +6,8 @@ import java.nio.ByteOrder;
 import java.util.HexFormat;
 
 /**
- * The key of one full page: a 32-byte SHA-256 digest of SGLang's page hash chain (spec §4.1).
+ * The key of one full page: a 32-byte SHA-256 digest of SGLang's page hash chain
+ * (docs/behaviour.md#page-hash-chain).
  *
  * <p>Held as four longs so that keys are cheap to compare and hash in maps; the text form is the
  * lowercase 64-character hex that SGLang and Mooncake use as object keys.
@@ -15,7 +16,7 @@ public final class PageKey implements Comparable<PageKey> {
   public static final int BYTES = 32;
   private static final HexFormat HEX = HexFormat.of();
   // Whole-word access: page keys are made once per hashed page, so byte loops would show up next
-  // to SHA-256 itself (docs/benchmarks.md).
+  // to SHA-256 itself (docs/design.md#page-keys-and-hashing).
   private static final VarHandle LONG_BE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private final long w0, w1, w2, w3;

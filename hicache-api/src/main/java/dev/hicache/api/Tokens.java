@@ -1,8 +1,9 @@
 package dev.hicache.api;
 
 /**
- * Token ids. SGLang's token ids are unsigned 32-bit values (spec §4.1); we hold them in {@code
- * int[]} with the unsigned reading, so 4294967295 is stored as -1 and hashes as {@code ff ff ff ff}.
+ * Token ids. SGLang's token ids are unsigned 32-bit values (docs/behaviour.md#page-hash-chain); we
+ * hold them in {@code int[]} with the unsigned reading, so 4294967295 is stored as -1 and hashes as
+ * {@code ff ff ff ff}.
  */
 public final class Tokens {
   public static final long MAX_TOKEN_ID = 0xFFFF_FFFFL;

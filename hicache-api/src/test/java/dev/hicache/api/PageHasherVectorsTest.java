@@ -16,7 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every vector of spec/page-hash-vectors.json (copied into test resources). */
+/** Every vector of {@code vectors/page-hash-vectors.json} in the test resources (docs/behaviour.md#page-hash-chain). */
 class PageHasherVectorsTest {
   private static final JsonNode ROOT = load();
 

@@ -40,7 +40,7 @@ public final class CudaDevicePool implements DevicePool {
   private final IoBackend backend;
   private final LayoutDescriptor layout;
   private final Strides strides;
-  private final PageAllocator pages;
+  private final FifoPageAllocator pages;
   private final int device;
   private final long maxPitch;
   private final long stagingBytes;
@@ -55,9 +55,8 @@ public final class CudaDevicePool implements DevicePool {
   /** The copy engine's share of the pages in {@link TransferStrategy#HYBRID_COPY_KERNEL}. */
   private volatile double hybridCopyShare = 0.3;
   /**
-   * Whole-page copy-engine transfers use both of the lane's streams ({@link #issueSplit}). Off: on
-   * the H100 it changed nothing beyond the noise (2-D backup 51.88 vs 51.42 GB/s, both directions
-   * at once 81.40 vs 81.34; docs/benchmarks.md, run 4).
+   * Whole-page copy-engine transfers use both of the lane's streams ({@link #issueSplit}). Off: it
+   * measured no better than one stream (docs/design.md#gpu-transfers).
    */
   private volatile boolean splitStreams;
 
@@ -93,7 +92,7 @@ public final class CudaDevicePool implements DevicePool {
     this.backend = backend;
     this.layout = new LayoutDescriptor(shape, MemLayout.LAYER_FIRST, capacityTokens);
     this.strides = Strides.of(layout);
-    this.pages = new PageAllocator(capacityTokens / shape.pageSize(), shape.pageSize());
+    this.pages = new FifoPageAllocator(capacityTokens / shape.pageSize(), shape.pageSize());
     this.device = device;
     this.maxPitch = status.maxPitch() > 0 ? status.maxPitch() : Integer.MAX_VALUE;
     this.stagingBytes = stagingBytes;
@@ -161,13 +160,12 @@ public final class CudaDevicePool implements DevicePool {
 
   /**
    * The strategy this pool's backend uses for a transfer with a host pool of layout {@code host}
-   * (measured on an H100, docs/benchmarks.md):
+   * (the fastest measured, docs/design.md#gpu-transfers):
    *
    * <ul>
    *   <li>{@code direct}: copy-engine copies only — all layers of a (part, page) in one 2-D copy for
    *       a backup or whole load, one copy per contiguous run for a per-layer load. (Whole pages as
-   *       contiguous runs batched per layer were measured too: as backups they are slower and cut
-   *       both-directions-at-once from ~86 to ~72 GB/s; docs/benchmarks.md, run 3.)
+   *       contiguous runs batched per layer were measured too and rejected: slower as backups.)
    *   <li>{@code kernel}: whatever reaches the PCIe limit. Whole pages go through the staging ring
    *       (copy engine + relayout kernel) where the host's page blocks are contiguous (page_first,
    *       page_first_direct), else as 2-D copies (layer_first). A per-layer load uses the copy
@@ -214,8 +212,8 @@ public final class CudaDevicePool implements DevicePool {
       throw new IllegalArgumentException("device and host slot lists must have the same length, got "
           + (deviceSlots == null ? "null" : deviceSlots.length) + " and " + (hostSlots == null ? "null" : hostSlots.length));
     }
-    int[] dp = PageAllocator.pagesOf(deviceSlots, shape.pageSize(), capacityTokens, "device slots");
-    int[] hp = PageAllocator.pagesOf(hostSlots, shape.pageSize(), hl.tokens(), "host slots");
+    int[] dp = FifoPageAllocator.pagesOf(deviceSlots, shape.pageSize(), capacityTokens, "device slots");
+    int[] hp = FifoPageAllocator.pagesOf(hostSlots, shape.pageSize(), hl.tokens(), "host slots");
     Strides hs = Strides.of(hl);
     MemorySegment buf = host.buffer();
     long hostBase = buf.address();
@@ -290,9 +288,8 @@ public final class CudaDevicePool implements DevicePool {
       case COPY, COPY_2D -> {
         boolean twoD = s == TransferStrategy.COPY_2D;
         if (!twoD && nLayers > 1) {
-          // Whole pages as one batch per layer: one cudaMemcpyBatchAsync of all 16 K (part, layer, page)
-          // runs of a 2 GiB transfer moved 42-46 GB/s on the H100; batched per layer, 49 (D2H) and 52.7
-          // (H2D) in the same-run comparison (docs/benchmarks.md).
+          // Whole pages as one batch per layer: one batch of every (part, layer, page) run of a
+          // large transfer was slower (docs/design.md#gpu-transfers).
           for (int l = layer0; l < layer0 + nLayers; l++) issue(toDevice, lane, s, dp, hp, hs, hostBase, hostDeviceBase, l, 1);
           return;
         }

@@ -33,11 +33,9 @@ public enum TransferStrategy {
    * Part of the pages (a share, default 30%) by the copy engine ({@link #COPY}) on the lane's
    * auxiliary stream, the rest by {@link #ZERO_COPY_KERNEL}, joined before the transfer's (or the
    * layer's) event: for per-layer loads from a token-strided host layout (page_first), where neither
-   * alone reaches the link when a backup runs the other way. Forced only (benchmarks, tests): on
-   * the H100 a 30% copy share lifted page_first's staged backup + per-layer load from ~54.5 to 59.2
-   * GB/s aggregate, far from the 85 goal, and alone it is slower than the kernel (36 vs 49 GB/s):
-   * layer by layer each half waits for the other (the auxiliary stream joins the lane's stream at
-   * every layer), so the slower share sets the pace. docs/benchmarks.md, run 4.
+   * alone reaches the link when a backup runs the other way. Forced only (benchmarks, tests): layer
+   * by layer each half waits for the other (the auxiliary stream joins the lane's stream at every
+   * layer), so the slower share sets the pace (docs/design.md#gpu-transfers).
    */
   HYBRID_COPY_KERNEL
 }

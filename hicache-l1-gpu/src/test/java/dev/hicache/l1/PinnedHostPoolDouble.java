@@ -25,7 +25,7 @@ public final class PinnedHostPoolDouble implements HostPool {
   private final Arena arena;
   private final MemorySegment buffer;
   private final List<MemoryRegistrar.Registration> registrations = new ArrayList<>();
-  private final PageAllocator pages;
+  private final FifoPageAllocator pages;
   private boolean closed;
 
   public PinnedHostPoolDouble(KvShape shape, MemLayout memLayout, int tokens, MemoryRegistrar... registrars) {
@@ -41,7 +41,7 @@ public final class PinnedHostPoolDouble implements HostPool {
       arena.close();
       throw e;
     }
-    this.pages = new PageAllocator(tokens / shape.pageSize(), shape.pageSize());
+    this.pages = new FifoPageAllocator(tokens / shape.pageSize(), shape.pageSize());
   }
 
   @Override public LayoutDescriptor layout() {

@@ -4,7 +4,7 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.l3.local.LocalL3Config;
 import dev.hicache.l3.local.LocalL3Store;
-import dev.hicache.simulator.engine.MemoryL3Store;
+import dev.hicache.simulator.l3.MemoryL3Store;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -5,8 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * HiCache configuration under SGLang's flag names and defaults (spec §9.1, §7.4), except {@code
- * --page-size}, which defaults to 64 here as HiCache deployments use it.
+ * HiCache configuration under SGLang's flag names and defaults
+ * (docs/behaviour.md#configuration-and-corrections), except {@code --page-size}, which defaults to
+ * 64 here as HiCache deployments use it.
  *
  * @param pageSize {@code --page-size}
  * @param hicacheRatio {@code --hicache-ratio}: host pool = ratio × device pool tokens
@@ -22,7 +23,8 @@ import java.util.List;
  * @param prefetchTimeoutPerKiTokenSeconds extra-config {@code prefetch_timeout_per_ki_token}
  * @param prefetchTimeoutMaxSeconds extra-config {@code prefetch_timeout_max}; infinity = no cap
  * @param loadBackThreshold smallest host hit (tokens) worth loading back (SGLang: 10)
- * @param sglangCompatible the SGLang-compatible profile (spec §14): our fixes marked † are off
+ * @param sglangCompatible the SGLang-compatible profile: our fixes that change results are off
+ *     (docs/behaviour.md#deliberate-differences-from-sglang)
  */
 public record HiCacheConfig(
     int pageSize,
@@ -69,7 +71,7 @@ public record HiCacheConfig(
     if (loadBackThreshold < 0) throw new IllegalArgumentException("load-back threshold must be >= 0, got " + loadBackThreshold);
   }
 
-  /** SGLang's defaults (the baseline values that spec §12 adopts), with 64-token pages. */
+  /** SGLang's defaults (its Oct-2025 values), with 64-token pages. */
   public static HiCacheConfig defaults() {
     return builder().build();
   }
@@ -91,14 +93,15 @@ public record HiCacheConfig(
     return b;
   }
 
-  /** The prefetch threshold the controller uses: {@code max(prefetch_threshold, page_size)} (spec §7.1). */
+  /** The prefetch threshold the controller uses: {@code max(prefetch_threshold, page_size)} (docs/behaviour.md#prefetch-trigger). */
   public int effectivePrefetchThreshold() {
     return Math.max(prefetchThreshold, pageSize);
   }
 
   /**
-   * Applies SGLang's automatic corrections (spec §9.3 rules 3–5, in SGLang's order) and returns
-   * the effective configuration; each correction adds a warning that says what changed and why.
+   * Applies SGLang's automatic corrections (docs/behaviour.md#configuration-and-corrections, in
+   * SGLang's order) and returns the effective configuration; each correction adds a warning that
+   * says what changed and why.
    */
   public HiCacheConfig resolve(List<String> warnings) {
     Builder b = toBuilder();

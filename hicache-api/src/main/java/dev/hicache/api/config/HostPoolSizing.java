@@ -1,9 +1,10 @@
 package dev.hicache.api.config;
 
 /**
- * The host pool's size from {@code --hicache-ratio} / {@code --hicache-size} (spec §5.2), with
- * SGLang's baseline rules: page alignment by always adding one page, host tokens must exceed
- * device tokens, and the bytes must fit in available memory minus 10 GiB.
+ * The host pool's size from {@code --hicache-ratio} / {@code --hicache-size}
+ * (docs/behaviour.md#host-pool-size), with SGLang's baseline rules: page alignment by always adding
+ * one page, host tokens must exceed device tokens, and the bytes must fit in available memory minus
+ * 10 GiB.
  */
 public final class HostPoolSizing {
   /** Memory SGLang leaves to the rest of the system. */

@@ -1,6 +1,6 @@
 package dev.hicache.api.config;
 
-/** {@code --hicache-io-backend} (spec §5.7): how pages move between device and host. */
+/** {@code --hicache-io-backend} (docs/behaviour.md#io-backends): how pages move between device and host. */
 public enum IoBackend {
   /** Plain asynchronous memcpy of contiguous runs. */
   DIRECT("direct"),

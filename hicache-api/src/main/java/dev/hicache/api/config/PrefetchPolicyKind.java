@@ -1,6 +1,6 @@
 package dev.hicache.api.config;
 
-/** The built-in values of {@code --hicache-storage-prefetch-policy} (spec §7.4). */
+/** The built-in values of {@code --hicache-storage-prefetch-policy} (docs/behaviour.md#prefetch-policies). */
 public enum PrefetchPolicyKind {
   /** Admit the request the first time the scheduler reaches it, with whatever has arrived. */
   BEST_EFFORT("best_effort"),

@@ -2,10 +2,10 @@ package dev.hicache.api.config;
 
 import dev.hicache.api.spi.WritePolicy;
 
-/** The three write policies of {@code --hicache-write-policy}, with SGLang's thresholds (spec §3.5). */
+/** The three write policies of {@code --hicache-write-policy}, with SGLang's thresholds (docs/behaviour.md#write-policies). */
 public enum WritePolicyKind implements WritePolicy {
   WRITE_THROUGH("write_through", 1, false),
-  /** Threshold 2 (spec §12: the Oct-2025 value; mid-2025 used 3). */
+  /** Threshold 2 (SGLang's Oct-2025 value; mid-2025 versions used 3). */
   WRITE_THROUGH_SELECTIVE("write_through_selective", 2, false),
   WRITE_BACK("write_back", 0, true);
 

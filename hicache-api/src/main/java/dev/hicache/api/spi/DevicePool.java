@@ -10,13 +10,13 @@ package dev.hicache.api.spi;
 public interface DevicePool extends KvPool {
   /**
    * Starts copying every layer of {@code deviceSlots} into {@code hostSlots} (same length, page
-   * multiples) and returns at once (spec §6.3).
+   * multiples) and returns at once (docs/behaviour.md#device-to-host-backup).
    */
   Transfer backup(int[] deviceSlots, HostPool host, int[] hostSlots);
 
   /**
    * Starts loading {@code hostSlots} into {@code deviceSlots} one layer at a time, completing each
-   * layer separately (spec §6.4), and returns at once.
+   * layer separately (docs/behaviour.md#layer-wise-load), and returns at once.
    */
   Transfer load(int[] hostSlots, HostPool host, int[] deviceSlots);
 }

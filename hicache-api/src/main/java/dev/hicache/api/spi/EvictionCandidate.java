@@ -1,6 +1,6 @@
 package dev.hicache.api.spi;
 
-/** What an eviction policy may look at on a radix-tree node (spec §3.2). */
+/** What an eviction policy may look at on a radix-tree node (docs/behaviour.md#node-state). */
 public interface EvictionCandidate {
   /** Last time (clock nanos) a match, insert or prefetch-insert traversed the node. */
   long lastAccessTime();

@@ -3,8 +3,9 @@ package dev.hicache.api.spi;
 import java.util.Comparator;
 
 /**
- * Which node leaves a tier first, {@code --radix-eviction-policy} (spec §3.8): the smallest
- * candidate in {@link #order()} is evicted first.
+ * Which node leaves a tier first, {@code --radix-eviction-policy}
+ * (docs/behaviour.md#eviction-policies): the smallest candidate in {@link #order()} is evicted
+ * first.
  *
  * <p>The tree keeps its evictable leaves in this order incrementally and re-positions a node when
  * its fields change, so the order must depend only on the {@link EvictionCandidate} fields and

@@ -4,8 +4,8 @@ import dev.hicache.api.LayoutDescriptor;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The L2 host KV pool (spec §5): one buffer in one layout, registered with the device (for DMA)
- * and with an L3 transport (for zero copy) through {@link MemoryRegistrar}s.
+ * The L2 host KV pool (docs/behaviour.md#host-pool): one buffer in one layout, registered with the
+ * device (for DMA) and with an L3 transport (for zero copy) through {@link MemoryRegistrar}s.
  */
 public interface HostPool extends KvPool {
   /** Where every (part, layer, slot) item lives in {@link #buffer()}. */
@@ -13,7 +13,8 @@ public interface HostPool extends KvPool {
 
   /**
    * The whole KV buffer. A view: the pool owns the memory, and the segment is invalid after
-   * close. Long-lived objects must keep slot indices, never this view (spec §13, lesson 18).
+   * close. Long-lived objects must keep slot indices, never this view (views kept in tree nodes
+   * grew SGLang's resident memory).
    */
   MemorySegment buffer();
 

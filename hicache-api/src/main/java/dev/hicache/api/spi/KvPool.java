@@ -3,7 +3,8 @@ package dev.hicache.api.spi;
 import dev.hicache.api.KvShape;
 
 /**
- * A paged KV pool of token slots (spec §5.5): slots are integers, handed out a page at a time.
+ * A paged KV pool of token slots (docs/behaviour.md#slot-allocation): slots are integers, handed
+ * out a page at a time.
  *
  * <p>Every pool owns native memory and is {@link AutoCloseable}: it reports the bytes it holds,
  * close returns all of them, a second close does nothing, and any use after close throws {@link

@@ -1,8 +1,8 @@
 package dev.hicache.api.spi;
 
 /**
- * A typed L3 failure (spec §14.11): the IO loop catches it per operation and counts it by cause;
- * it costs hit ratio, never a request.
+ * A typed L3 failure (docs/behaviour.md#l3-faults): the IO loop catches it per operation and counts
+ * it by cause; it costs hit ratio, never a request.
  */
 public class L3Exception extends RuntimeException {
   /** Why an L3 call failed. */

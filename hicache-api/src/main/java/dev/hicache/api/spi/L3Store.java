@@ -6,12 +6,13 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The L3 page store SPI (spec §8): Mooncake Store, the embedded store, or a user's own backend.
+ * The L3 page store SPI (docs/behaviour.md#l3-store-contract): Mooncake Store, the embedded store,
+ * or a user's own backend.
  *
  * <p>A page is stored under its {@link PageKey} as one or more parts (K and V for an MHA page in a
  * page-first layout, one latent part for MLA, one part per layer and K/V for layer_first). All
- * parts of a page succeed or fail together (spec §13, lesson 20). Batches hold at most {@link
- * #MAX_BATCH_PAGES} pages.
+ * parts of a page succeed or fail together (a part paired with another page's part is wrong data).
+ * Batches hold at most {@link #MAX_BATCH_PAGES} pages.
  *
  * <p>Page buffers are native memory (the host pool's pages; registered memory for a zero-copy
  * backend) or, for a metadata-only simulation's stub pages, heap segments. A backend that moves
@@ -33,7 +34,7 @@ public interface L3Store extends AutoCloseable {
 
   Capabilities capabilities();
 
-  /** The number of leading keys, from the first, whose pages are all present (spec §8.2). */
+  /** The number of leading keys, from the first, whose pages are all present. */
   int batchExists(List<PageKey> keys);
 
   /**
@@ -46,8 +47,8 @@ public interface L3Store extends AutoCloseable {
   boolean[] batchGet(List<PageKey> keys, List<MemorySegment[]> targets);
 
   /**
-   * Stores each page from its source parts, skipping pages already present (spec §6.5: the backend
-   * deduplicates).
+   * Stores each page from its source parts, skipping pages already present (the backend
+   * deduplicates: docs/behaviour.md#backup-to-l3).
    *
    * @return per page, whether it is now stored (already present counts as stored)
    */

@@ -1,9 +1,10 @@
 package dev.hicache.api.spi;
 
 /**
- * How long a request waits for its L3 prefetch, {@code --hicache-storage-prefetch-policy} (spec
- * §7.4): best_effort, wait_complete, timeout, or a user's own (e.g. a deadline from the request's
- * SLO). Asked each time the scheduler considers the waiting request; the ranks then vote.
+ * How long a request waits for its L3 prefetch, {@code --hicache-storage-prefetch-policy}
+ * (docs/behaviour.md#prefetch-policies): best_effort, wait_complete, timeout, or a user's own (e.g.
+ * a deadline from the request's SLO). Asked each time the scheduler considers the waiting request;
+ * the ranks then vote.
  */
 public interface PrefetchPolicy {
   String flagName();

@@ -1,6 +1,6 @@
 package dev.hicache.api.spi;
 
-/** What a {@link PrefetchPolicy} sees of one prefetch (spec §7.4). */
+/** What a {@link PrefetchPolicy} sees of one prefetch (docs/behaviour.md#prefetch-policies). */
 public interface PrefetchProgress {
   /** When the prefetch was created (clock nanos). */
   long startNanos();

@@ -1,11 +1,12 @@
 package dev.hicache.api.spi;
 
 /**
- * The tensor-parallel ranks of one engine instance, for consensus (spec §6.6): every rank must
- * take identical tree decisions, agreed by all-reduce MIN/MAX at fixed points.
+ * The tensor-parallel ranks of one engine instance, for consensus (docs/behaviour.md#tp-consensus):
+ * every rank must take identical tree decisions, agreed by all-reduce MIN/MAX at fixed points.
  *
- * <p>Contract that prevents SGLang's TP deadlocks (spec §13, lesson 16): every rank calls every
- * collective, in the same order, with arrays of the same length, whatever its local state.
+ * <p>Contract that prevents SGLang's TP deadlocks (a rank that skipped a collective hung the
+ * others): every rank calls every collective, in the same order, with arrays of the same length,
+ * whatever its local state.
  */
 public interface RankGroup {
   int rank();

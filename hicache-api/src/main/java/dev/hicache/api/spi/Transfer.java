@@ -3,7 +3,7 @@ package dev.hicache.api.spi;
 /**
  * An asynchronous copy between the device and the host pool: a backup (device → host, all layers
  * at once) or a load (host → device, layer by layer so that layer N's attention can start as soon
- * as layer N has arrived — SGLang's layer-done counter, spec §6.4).
+ * as layer N has arrived — SGLang's layer-done counter, docs/behaviour.md#layer-wise-load).
  *
  * <p>Polling never blocks; the core only polls. {@link #awaitLayer} exists for a serving engine's
  * forward pass, which must wait for a layer before reading it.

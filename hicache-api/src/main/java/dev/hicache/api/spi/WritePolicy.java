@@ -1,9 +1,10 @@
 package dev.hicache.api.spi;
 
 /**
- * When a node's device KV is copied down to the host, {@code --hicache-write-policy} (spec §3.5,
- * §3.8): write_through backs up on the first hit, write_through_selective once the hit count
- * reaches a threshold, write_back only when the node is evicted from the device.
+ * When a node's device KV is copied down to the host, {@code --hicache-write-policy}
+ * (docs/behaviour.md#write-policies): write_through backs up on the first hit,
+ * write_through_selective once the hit count reaches a threshold, write_back only when the node is
+ * evicted from the device.
  */
 public interface WritePolicy {
   String flagName();

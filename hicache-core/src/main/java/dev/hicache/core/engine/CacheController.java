@@ -7,8 +7,8 @@ import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.Transfer;
 import dev.hicache.api.spi.WritePolicy;
 import dev.hicache.api.spi.HostPool;
-import dev.hicache.core.prefetch.HostPages;
-import dev.hicache.core.prefetch.StorageController;
+import dev.hicache.core.storage.HostPages;
+import dev.hicache.core.storage.StorageController;
 import dev.hicache.core.tp.ConsensusParticipant;
 import dev.hicache.core.tree.DeviceEvictionHandler;
 import dev.hicache.core.tree.HiRadixTree;
@@ -26,11 +26,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * SGLang's HiCacheController and the request hooks of HiRadixCache (spec §3.5–3.10, §6.3, §6.4) as
- * a deterministic, single-threaded state machine: it mutates the tree, issues copy commands to a
- * {@link TransferPort} and consumes their completions as events, in issue order (FIFO acks). It
- * never blocks and never reads a clock: where SGLang blocks (write_back eviction waits for its
- * copies), the eviction stays pending and the acknowledgement event completes it.
+ * SGLang's HiCacheController and the request hooks of HiRadixCache (docs/behaviour.md#radix-tree,
+ * docs/behaviour.md#cache-controller) as a deterministic, single-threaded state machine: it mutates
+ * the tree, issues copy commands to a {@link TransferPort} and consumes their completions as
+ * events, in issue order (FIFO acks). It never blocks and never reads a clock: where SGLang blocks
+ * (write_back eviction waits for its copies), the eviction stays pending and the acknowledgement
+ * event completes it.
  *
  * <p>Integrity: every host page is recorded with the key of the page it holds and, once its backup
  * is acknowledged, the checksum of its bytes under that key. A load-back verifies both before any
@@ -71,8 +72,8 @@ final class CacheController implements DeviceEvictionHandler {
   private final int layers;
   private final long bytesPerPage;
   private final WritePolicy writePolicy;
-  private final PageAllocator device;
-  private final PageAllocator host; // null: no host tier (L1 only)
+  private final TierPageAllocator device;
+  private final TierPageAllocator host; // null: no host tier (L1 only)
   private final TransferPort port;
   private final MetricsSink metrics;
   private final int loadBackThreshold;
@@ -149,8 +150,8 @@ final class CacheController implements DeviceEvictionHandler {
     }
   }
 
-  CacheController(HiRadixTree tree, int layers, long bytesPerPage, WritePolicy writePolicy, PageAllocator device,
-                  PageAllocator host, TransferPort port, MetricsSink metrics, int loadBackThreshold,
+  CacheController(HiRadixTree tree, int layers, long bytesPerPage, WritePolicy writePolicy, TierPageAllocator device,
+                  TierPageAllocator host, TransferPort port, MetricsSink metrics, int loadBackThreshold,
                   LoadTicket.Driver driver, dev.hicache.api.spi.Clock clock) {
     this.tree = tree;
     this.ps = tree.pageSize();
@@ -194,8 +195,9 @@ final class CacheController implements DeviceEvictionHandler {
   /**
    * TP > 1: copy acks are no longer applied when they arrive but in agreed counts, through {@link
    * #ackConsensus()} (SGLang's {@code writing_check}: the MIN over ranks of the finished D→H acks at
-   * the head of the FIFO, §6.3 step 4, §6.6 item 1). Load acks are agreed the same way: a load's
-   * lock is released at its ack, and an eviction on one rank only would make the trees differ.
+   * the head of the FIFO, docs/behaviour.md#tp-consensus). Load acks are agreed the same way: a
+   * load's lock is released at its ack, and an eviction on one rank only would make the trees
+   * differ.
    */
   void agreeAcksAcrossRanks() {
     agreeAcks = true;
@@ -303,7 +305,7 @@ final class CacheController implements DeviceEvictionHandler {
     };
   }
 
-  // ---------------------------------------------------------------- request hooks (spec §3.6, §3.10)
+  // ----------------------------------------------- request hooks (docs/behaviour.md#request-hooks)
 
   /**
    * Matches the prompt, loads back its host-resident continuation (if at least the load-back
@@ -405,7 +407,7 @@ final class CacheController implements DeviceEvictionHandler {
     }
   }
 
-  /** §3.10 load_back: verify, allocate, attach, lock, and issue the H→D copy; null when skipped. */
+  /** load_back (docs/behaviour.md#load-back): verify, allocate, attach, lock, and issue the H→D copy; null when skipped. */
   private LoadOp loadBack(MatchResult m) {
     List<TreeNode> chain = tree.evictedChain(m.lastHostNode());
     int keep = verifiedNodes(chain);
@@ -548,7 +550,8 @@ final class CacheController implements DeviceEvictionHandler {
 
   /**
    * Inserts tokens[0, aligned) with the request's pages, frees the request's duplicates of pages the
-   * tree already held (spec §3.6), and starts the backups the write policy asks for.
+   * tree already held (docs/behaviour.md#request-hooks), and starts the backups the write policy
+   * asks for.
    */
   private int insertComputed(CacheRequest r, int[] tokens, int kvTokens, boolean chunked) {
     if (tokens != r.tokens
@@ -590,7 +593,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (r == null || r.done || !live.contains(r)) throw new IllegalStateException("request is finished or unknown: " + r);
   }
 
-  // ---------------------------------------------------------------- memory (spec §3.8, §3.9)
+  // ---------------------------------------------------- memory (docs/behaviour.md#device-eviction)
 
   /** n device pages, evicting per policy once; null if they cannot be had now. */
   private int[] allocDevice(int n) {
@@ -660,7 +663,7 @@ final class CacheController implements DeviceEvictionHandler {
     return hp;
   }
 
-  /** write_back: the tree evicts a node that is not backuped; copy it down first (spec §3.8 step 3). */
+  /** write_back: the tree evicts a node that is not backuped; copy it down first (docs/behaviour.md#device-eviction). */
   @Override public boolean startWriteBack(TreeNode node) {
     if (host == null || !writePolicy.writeBack()) return false;
     // Room was made before evictDevice; if the node is larger, evict host-only leaves now (the tree
@@ -675,7 +678,7 @@ final class CacheController implements DeviceEvictionHandler {
     return true;
   }
 
-  /** write_through / write_through_selective: §3.5 write_backup. */
+  /** write_through / write_through_selective: write_backup (docs/behaviour.md#write-policies). */
   private void writeBackup(TreeNode node) {
     if (host == null || node.backuped() || node.evicted()) return;
     int[] hp = allocHost(node.pages(), true);
@@ -709,7 +712,7 @@ final class CacheController implements DeviceEvictionHandler {
     port.backup(id, dp.clone(), hp.clone(), keys.clone());
   }
 
-  // ---------------------------------------------------------------- completions (spec §6.3 step 4, §6.4 step 4)
+  // ---------------------------------------------- completions (docs/behaviour.md#cache-controller)
 
   /** A backup finished; acks are applied in issue order (writing_check). */
   void backupDone(long id, long[] checksums, Throwable failure) {
@@ -758,7 +761,8 @@ final class CacheController implements DeviceEvictionHandler {
       metrics.count(BACKUP_BYTES, null, op.hostPages.length * bytesPerPage);
     }
     if (storage != null && op.failure == null && storage.feedsL3(op.writeBack)) {
-      backupToStorage(op); // §6.5 (and §14.8: write_back feeds L3 too outside the compatible profile)
+      // write_back feeds L3 too outside the compatible profile (docs/behaviour.md#write-policies)
+      backupToStorage(op);
     }
     if (op.writeBack) {
       pendingWriteBackPages -= op.hostPages.length;

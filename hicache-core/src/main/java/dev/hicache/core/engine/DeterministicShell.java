@@ -5,7 +5,7 @@ import dev.hicache.api.spi.Clock;
 import dev.hicache.api.spi.DevicePool;
 import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.Transfer;
-import dev.hicache.core.pool.PageChecksum;
+import dev.hicache.core.pool.HostPageChecksum;
 import dev.hicache.core.pool.SlotPages;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -213,7 +213,7 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
   }
 
   @Override public long checksum(int hostPage, PageKey key) {
-    return PageChecksum.of(hostPool, hostPage, key);
+    return HostPageChecksum.of(hostPool, hostPage, key);
   }
 
   /** Completes the command due first (ties in issue order), advancing virtual time to it; false if none. */
@@ -279,7 +279,7 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
         failure = awaitQuietly(t);
         if (failure == null) {
           sums = new long[c.hostPages.length];
-          for (int i = 0; i < sums.length; i++) sums[i] = PageChecksum.of(hostPool, c.hostPages[i], c.keys[i]);
+          for (int i = 0; i < sums.length; i++) sums[i] = HostPageChecksum.of(hostPool, c.hostPages[i], c.keys[i]);
         }
       }
       controller.backupDone(c.p.op, sums, failure);

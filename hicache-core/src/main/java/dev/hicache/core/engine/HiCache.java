@@ -12,12 +12,12 @@ import dev.hicache.api.spi.PrefetchPolicy;
 import dev.hicache.api.spi.RankGroup;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.Tokens;
-import dev.hicache.core.prefetch.L3CostModel;
-import dev.hicache.core.prefetch.L3PageIo;
-import dev.hicache.core.prefetch.L3Port;
-import dev.hicache.core.prefetch.StorageController;
-import dev.hicache.core.prefetch.ThreadedL3Port;
-import dev.hicache.core.prefetch.VirtualTimeL3Port;
+import dev.hicache.core.storage.L3CostModel;
+import dev.hicache.core.storage.L3PageIo;
+import dev.hicache.core.storage.L3Port;
+import dev.hicache.core.storage.StorageController;
+import dev.hicache.core.storage.ThreadedL3Port;
+import dev.hicache.core.storage.VirtualTimeL3Port;
 import dev.hicache.core.tree.EvictionPolicies;
 import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.MatchTouch;
@@ -82,8 +82,9 @@ public final class HiCache implements AutoCloseable {
 
   /**
    * SGLang's {@code _prefetch_kvcache}: request {@code rid} joined the waiting queue; with an L3
-   * store, start prefetching the continuous L3 hit beyond the local match (spec §7). Without one,
-   * nothing happens. Call on every rank in the same order.
+   * store, start prefetching the continuous L3 hit beyond the local match
+   * (docs/behaviour.md#prefetch). Without one, nothing happens. Call on every rank in the same
+   * order.
    */
   public void enqueue(long rid, int[] tokens) {
     enqueue(rid, tokens, null);
@@ -202,7 +203,8 @@ public final class HiCache implements AutoCloseable {
   public int poll() {
     check();
     int n = deliver();
-    // Every iteration, on every rank, whatever happened: exactly one consensus round (§14.3).
+    // Every iteration, on every rank, whatever happened: exactly one consensus round
+    // (docs/behaviour.md#tp-consensus).
     if (consensus) {
       long[] v = gatherVotes();
       rankGroup.allReduceMin(v);
@@ -380,7 +382,8 @@ public final class HiCache implements AutoCloseable {
     public Builder ioThreads(int n) { ioThreads = n; return this; }
 
     /**
-     * L3: prefetch from it and back up to it. The caller owns the store (it may be shared by several
+     * L3: prefetch from it and back up to it (docs/behaviour.md#prefetch,
+     * docs/behaviour.md#backup-to-l3). The caller owns the store (it may be shared by several
      * caches) and closes it after the cache. Mind the prefetch policy ({@code
      * HiCacheConfig.Builder.prefetchPolicy}): with SGLang's default {@code best_effort} an engine that
      * admits each request right after enqueueing it gets no L3 hits; {@code wait_complete} or {@code
@@ -406,7 +409,7 @@ public final class HiCache implements AutoCloseable {
     /** A prefetch policy of one's own instead of {@code --hicache-storage-prefetch-policy}'s. */
     public Builder prefetchPolicy(PrefetchPolicy policy) { prefetchPolicy = policy; return this; }
 
-    /** The namespace seed of page-hash chains that start at the root (spec §4.3). */
+    /** The namespace seed of page-hash chains that start at the root (docs/behaviour.md#namespaces). */
     public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
 
     /**
@@ -438,16 +441,16 @@ public final class HiCache implements AutoCloseable {
     public HiCache build() {
       int ps = config.pageSize();
       KvShape shape;
-      PageAllocator device;
-      PageAllocator host;
+      TierPageAllocator device;
+      TierPageAllocator host;
       if (metadataShape != null) {
         if (devicePool != null || hostPool != null) throw new IllegalArgumentException("metadata-only caches take no pools");
         shape = metadataShape;
         checkTokens("device", metadataDeviceTokens, ps, false);
         checkTokens("host", metadataHostTokens, ps, true);
         checkHostLarger(metadataHostTokens, metadataDeviceTokens);
-        device = PageAllocator.metadataOnly(metadataDeviceTokens / ps);
-        host = metadataHostTokens == 0 ? null : PageAllocator.metadataOnly(metadataHostTokens / ps);
+        device = TierPageAllocator.metadataOnly(metadataDeviceTokens / ps);
+        host = metadataHostTokens == 0 ? null : TierPageAllocator.metadataOnly(metadataHostTokens / ps);
         if (costModel == null) costModel = CostModel.pcieGen5();
       } else {
         if (devicePool == null) throw new IllegalArgumentException("a device pool is required");
@@ -455,8 +458,8 @@ public final class HiCache implements AutoCloseable {
         if (hostPool != null && !hostPool.shape().equals(shape)) {
           throw new IllegalArgumentException("host pool shape " + hostPool.shape() + " differs from device pool shape " + shape);
         }
-        device = PageAllocator.of(devicePool);
-        host = hostPool == null ? null : PageAllocator.of(hostPool);
+        device = TierPageAllocator.of(devicePool);
+        host = hostPool == null ? null : TierPageAllocator.of(hostPool);
         if (hostPool != null) checkHostLarger(hostPool.capacityTokens(), devicePool.capacityTokens());
       }
       if (shape.pageSize() != ps) {
@@ -500,7 +503,8 @@ public final class HiCache implements AutoCloseable {
         controller.attachStorage(sc);
         // A single rank has no partner to keep in step with: its shell may run the storage tick after
         // every event (a scheduler iteration per event, as the simulator models it). With TP > 1 the
-        // shell only delivers L3 completions; the tick runs once per poll() on every rank (lesson 16).
+        // shell only delivers L3 completions; the tick runs once per poll() on every rank
+        // (docs/behaviour.md#tp-consensus).
         if (det != null) det.attachStorage(l3::nextDueNanos, rankGroup.size() == 1 ? sc::tick : sc::pollL3);
         if (rankGroup.size() > 1) sc.addParticipant(controller.ackConsensus());
       }
@@ -518,7 +522,8 @@ public final class HiCache implements AutoCloseable {
     private static void checkHostLarger(int hostTokens, int deviceTokens) {
       if (hostTokens != 0 && hostTokens <= deviceTokens) {
         throw new IllegalArgumentException("the host pool (" + hostTokens + " tokens) must be larger than the device pool ("
-            + deviceTokens + " tokens): give a larger hostPool, or raise HiCacheConfig hicacheRatio or hicacheSizeGb");
+            + deviceTokens + " tokens): give a larger hostPool, or raise HiCacheConfig hicacheRatio or hicacheSizeGb"
+            + " (docs/behaviour.md#host-pool-size)");
       }
     }
   }

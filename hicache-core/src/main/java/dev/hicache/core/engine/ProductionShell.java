@@ -5,7 +5,7 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.spi.DevicePool;
 import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.Transfer;
-import dev.hicache.core.pool.PageChecksum;
+import dev.hicache.core.pool.HostPageChecksum;
 import dev.hicache.core.pool.SlotPages;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,7 +70,7 @@ final class ProductionShell implements TransferPort, AutoCloseable {
   }
 
   @Override public long checksum(int hostPage, PageKey key) {
-    return PageChecksum.of(host, hostPage, key);
+    return HostPageChecksum.of(host, hostPage, key);
   }
 
   /** Scheduler thread: hands every posted completion to the controller; returns how many. */
@@ -111,7 +111,7 @@ final class ProductionShell implements TransferPort, AutoCloseable {
           t.await();
           if (t.failure() != null) yield new Completion(b.op, true, null, t.failure());
           long[] sums = new long[b.hostPages.length];
-          for (int i = 0; i < sums.length; i++) sums[i] = PageChecksum.of(host, b.hostPages[i], b.keys[i]);
+          for (int i = 0; i < sums.length; i++) sums[i] = HostPageChecksum.of(host, b.hostPages[i], b.keys[i]);
           yield new Completion(b.op, true, sums, null);
         }
         case LoadCmd l -> {

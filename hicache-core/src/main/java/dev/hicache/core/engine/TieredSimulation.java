@@ -6,7 +6,7 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.core.metrics.InMemoryMetrics;
 import dev.hicache.api.spi.L3Store;
-import dev.hicache.core.prefetch.L3CostModel;
+import dev.hicache.core.storage.L3CostModel;
 import dev.hicache.core.tree.MatchTouch;
 
 /**
@@ -152,8 +152,8 @@ public final class TieredSimulation implements AutoCloseable {
       r = cache.admit(tokens);
     }
     long admitted = shell.now();
-    // Layer-wise overlap (spec §6.4): layer i's prefill starts once layer i of the cached prefix has
-    // landed and layer i-1's prefill is done.
+    // Layer-wise overlap (docs/behaviour.md#layer-wise-load): layer i's prefill starts once layer i
+    // of the cached prefix has landed and layer i-1's prefill is done.
     long prefill = prefillNanos(tokens.length - r.cachedTokens(), r.cachedTokens());
     int layers = r.load().layers();
     long computeDone = admitted;

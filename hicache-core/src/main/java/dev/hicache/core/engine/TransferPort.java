@@ -3,15 +3,16 @@ package dev.hicache.core.engine;
 import dev.hicache.api.PageKey;
 
 /**
- * Where the controller sends its L1↔L2 copy commands (spec §6.3, §6.4). A shell runs them — on
- * I/O threads against real pools, or in virtual time — and reports each completion back to the
- * controller on the scheduler thread. A command never fails synchronously.
+ * Where the controller sends its L1↔L2 copy commands (docs/behaviour.md#device-to-host-backup,
+ * docs/behaviour.md#layer-wise-load). A shell runs them — on I/O threads against real pools, or in
+ * virtual time — and reports each completion back to the controller on the scheduler thread. A
+ * command never fails synchronously.
  */
 interface TransferPort {
   /**
    * Copies device pages to host pages (all layers at once), then reports {@link
    * CacheController#backupDone} with one checksum per host page ({@link
-   * dev.hicache.core.pool.PageChecksum}) or null when no bytes are moved.
+   * dev.hicache.core.pool.HostPageChecksum}) or null when no bytes are moved.
    */
   void backup(long op, int[] devicePages, int[] hostPages, PageKey[] keys);
 

@@ -2,7 +2,7 @@
  * The tiered engine: SGLang's HiCache (L1 device, L2 host, L3 storage) behind one facade, {@link
  * dev.hicache.core.engine.HiCache}.
  *
- * <p>Structure (DESIGN.md, "the core is a deterministic state machine"):
+ * <p>Structure (docs/design.md#the-core-and-its-shells):
  *
  * <ul>
  *   <li>{@code CacheController} — single-threaded, owns the radix tree and every page's state;
@@ -13,7 +13,7 @@
  *   <li>{@link dev.hicache.core.engine.DeterministicShell} — the port in virtual time with a
  *       {@link dev.hicache.core.engine.CostModel}; property tests choose completion orders, the
  *       simulator ({@link dev.hicache.core.engine.TieredSimulation}) lets the cost model decide.
- *   <li>The L3 half ({@code dev.hicache.core.prefetch.StorageController}) plugs into both shells.
+ *   <li>The L3 half ({@code dev.hicache.core.storage.StorageController}) plugs into both shells.
  *   <li>Tensor parallelism ({@link dev.hicache.core.engine.HiCache.Builder#rankGroup}): each rank is a
  *       full cache; {@link dev.hicache.core.engine.HiCache#poll} runs exactly one all-reduce per
  *       scheduler iteration on every rank, carrying the copy acks (writing_check's TP-MIN, and the

@@ -44,7 +44,7 @@ public final class InMemoryMetrics implements MetricsSink {
   }
 
   // The engine counts on every page event: the {@code name{label}} key is built once per (name,
-  // label), not per call (concatenating it was a visible share of a simulation's time).
+  // label), not per call (docs/design.md#metadata-only-simulation).
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, LongAdder>> counterByLabel = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, ConcurrentHashMap<String, AtomicLong>> gaugeByLabel = new ConcurrentHashMap<>();
 

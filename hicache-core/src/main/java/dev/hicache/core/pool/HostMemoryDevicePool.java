@@ -92,7 +92,8 @@ public final class HostMemoryDevicePool implements DevicePool {
           PoolCopies.copyPageLayer(layout, buffer, pp[0][i] * ps, host.layout(), host.buffer(), pp[1][i] * ps, layer);
         }
       }
-      t.layersLanded(shape.layers()); // a backup completes as a whole (spec §6.3)
+      // a backup completes as a whole (docs/behaviour.md#device-to-host-backup)
+      t.layersLanded(shape.layers());
     });
     return t;
   }

@@ -34,7 +34,8 @@ public final class OffHeapHostPool implements HostPool {
 
   /**
    * A pool sized by {@code --hicache-ratio} / {@code --hicache-size} against a device pool of
-   * {@code deviceTokens} (spec §5.2), in the configured {@code --hicache-mem-layout}.
+   * {@code deviceTokens} (docs/behaviour.md#host-pool-size), in the configured {@code
+   * --hicache-mem-layout}.
    */
   public static OffHeapHostPool sized(HiCacheConfig config, KvShape shape, int deviceTokens) {
     return sized(config, shape, deviceTokens, Long.MAX_VALUE);

@@ -3,8 +3,9 @@ package dev.hicache.core.pool;
 import java.util.BitSet;
 
 /**
- * The free list of a paged pool (spec §5.5): page ids handed out lowest-first from a stack, with
- * double-alloc and double-free checks (SGLang's newer checks). Not thread-safe: a pool guards it.
+ * The free list of a paged pool (docs/behaviour.md#slot-allocation): page ids handed out
+ * lowest-first from a stack, with double-alloc and double-free checks (SGLang's newer checks). Not
+ * thread-safe: a pool guards it.
  */
 final class PageFreeList {
   private final int pages;

@@ -3,7 +3,7 @@ package dev.hicache.core.pool;
 import dev.hicache.api.LayoutDescriptor;
 import java.lang.foreign.MemorySegment;
 
-/** Page copies between two KV buffers of the same shape, whatever their layouts (spec §5.3). */
+/** Page copies between two KV buffers of the same shape, whatever their layouts (docs/behaviour.md#page-layouts). */
 final class PoolCopies {
   private PoolCopies() {}
 

@@ -9,10 +9,11 @@ import java.util.List;
 /**
  * {@link RankGroup} for N ranks living as N threads of one JVM (tests, simulation): each
  * collective blocks until every rank has called the same collective, then all get the element-wise
- * result. It checks the contract SGLang's deadlocks broke (spec §13 lesson 16): every rank calls
- * the same collective with the same length in the same round; a mismatch breaks the group with an
- * error naming the round and the ranks, and a rank that waits longer than the bound breaks it
- * with "waited alone" instead of hanging — so a deadlock fails a test rather than stalling it.
+ * result. It checks the contract SGLang's deadlocks broke (docs/behaviour.md#tp-consensus): every
+ * rank calls the same collective with the same length in the same round; a mismatch breaks the
+ * group with an error naming the round and the ranks, and a rank that waits longer than the bound
+ * breaks it with "waited alone" instead of hanging — so a deadlock fails a test rather than
+ * stalling it.
  */
 public final class InProcessRankGroup {
   private final int size;

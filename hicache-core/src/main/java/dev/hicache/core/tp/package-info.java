@@ -1,5 +1,5 @@
 /**
- * Tensor-parallel consensus for tests and simulation (spec §6.6, §14.3, lesson 16).
+ * Tensor-parallel consensus for tests and simulation (docs/behaviour.md#tp-consensus).
  *
  * <p>{@link dev.hicache.core.tp.InProcessRankGroup}: N ranks as N threads of one JVM, with bounded
  * waits and checks that every rank calls the same collective with the same length in the same round

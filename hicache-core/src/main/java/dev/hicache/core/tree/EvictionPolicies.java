@@ -11,7 +11,7 @@ public final class EvictionPolicies {
 
   private EvictionPolicies() {}
 
-  /** The flag values of the built-in policies, in the spec's order. */
+  /** The flag values of the built-in policies, in the order of docs/behaviour.md#eviction-policies. */
   public static List<String> names() {
     return Arrays.stream(BuiltinEvictionPolicy.values()).map(BuiltinEvictionPolicy::flagName).toList();
   }

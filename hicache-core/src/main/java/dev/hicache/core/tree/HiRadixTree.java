@@ -17,9 +17,9 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 
 /**
- * SGLang's HiRadixCache tree (spec §3): a page-granular prefix tree whose nodes hold device (L1)
- * and host (L2) page ids, with per-tier protection counts and the eviction order of a pluggable
- * {@link EvictionPolicy}.
+ * SGLang's HiRadixCache tree (docs/behaviour.md#radix-tree): a page-granular prefix tree whose
+ * nodes hold device (L1) and host (L2) page ids, with per-tier protection counts and the eviction
+ * order of a pluggable {@link EvictionPolicy}.
  *
  * <p>The tree is metadata only: it does no I/O, starts no threads and reads time only from the
  * {@link Clock} it is handed. It is single-threaded (the scheduler thread owns it).
@@ -53,8 +53,10 @@ public final class HiRadixTree {
 
   /**
    * @param hasherOrNull        null keeps no hash values (no L3); otherwise every new node gets its
-   *                            page keys chained from its parent's last key (spec §4.2)
-   * @param namespaceSeedOrNull the prior of a chain that starts at the root (spec §4.3), or null
+   *                            page keys chained from its parent's last key
+   *                            (docs/behaviour.md#where-chains-start)
+   * @param namespaceSeedOrNull the prior of a chain that starts at the root
+   *                            (docs/behaviour.md#namespaces), or null
    */
   public HiRadixTree(int pageSize, EvictionPolicy policy, Clock clock, WritePolicy writePolicy,
                      PageHasher hasherOrNull, PageKey namespaceSeedOrNull) {
@@ -116,8 +118,9 @@ public final class HiRadixTree {
   // match
 
   /**
-   * Spec §3.3: matches the first {@code floor(length / page_size)} pages of {@code tokens}. A match
-   * that ends inside a node splits it; every traversed node is touched; no data moves.
+   * docs/behaviour.md#match: matches the first {@code floor(length / page_size)} pages of {@code
+   * tokens}. A match that ends inside a node splits it; every traversed node is touched; no data
+   * moves.
    */
   public MatchResult matchPrefix(int[] tokens, int length) {
     if (length < 0 || length > tokens.length) {
@@ -178,9 +181,9 @@ public final class HiRadixTree {
   // insert
 
   /**
-   * Spec §3.5: inserts the page-aligned {@code tokens[0..length)} with one device page per page.
-   * Evicted nodes on the path adopt the given device pages (not counted in the returned prefix);
-   * device-resident ones count as the prefix whose duplicates the caller frees.
+   * docs/behaviour.md#insert: inserts the page-aligned {@code tokens[0..length)} with one device
+   * page per page. Evicted nodes on the path adopt the given device pages (not counted in the
+   * returned prefix); device-resident ones count as the prefix whose duplicates the caller frees.
    *
    * @param priority raises the priority of every node on the path to at least this
    * @param chunked  an intermediate chunked-prefill insert: no hit counts
@@ -292,10 +295,10 @@ public final class HiRadixTree {
   }
 
   /**
-   * Spec §7.4 step 3 ({@code _insert_helper_host}): below {@code anchor}, inserts {@code
-   * tokens[from..from+length)} as host-only nodes with one host page and one page key per page.
-   * Where the tree already holds a prefix of it, walks (and splits) past it; those pages are the
-   * {@link HostInsertResult#matchedPages() duplicates} the caller frees.
+   * docs/behaviour.md#prefetch-termination, step 3 ({@code _insert_helper_host}): below {@code
+   * anchor}, inserts {@code tokens[from..from+length)} as host-only nodes with one host page and
+   * one page key per page. Where the tree already holds a prefix of it, walks (and splits) past it;
+   * those pages are the {@link HostInsertResult#matchedPages() duplicates} the caller frees.
    *
    * @param hashes the span's page keys (kept when the tree keeps hashes; may be null otherwise)
    */
@@ -350,9 +353,9 @@ public final class HiRadixTree {
   // split
 
   /**
-   * Spec §3.4: a new node takes the first {@code splitPages} pages of {@code child} and its place
-   * under the parent; the child keeps the rest (and its identity) below it. Hashes are split, never
-   * recomputed.
+   * docs/behaviour.md#split: a new node takes the first {@code splitPages} pages of {@code child}
+   * and its place under the parent; the child keeps the rest (and its identity) below it. Hashes
+   * are split, never recomputed.
    */
   private TreeNode split(TreeNode child, int splitPages, long now) {
     int splitTokens = splitPages * pageSize;
@@ -395,8 +398,8 @@ public final class HiRadixTree {
   // locks and protection
 
   /**
-   * Spec §3.7 {@code inc_lock_ref}: locks {@code node} and its ancestors (root excluded). Device
-   * pages of nodes going 0 -> 1 move from evictable to protected.
+   * docs/behaviour.md#locks-and-host-protection, {@code inc_lock_ref}: locks {@code node} and its
+   * ancestors (root excluded). Device pages of nodes going 0 -> 1 move from evictable to protected.
    *
    * @return minus the pages newly protected
    */
@@ -419,7 +422,8 @@ public final class HiRadixTree {
   }
 
   /**
-   * Spec §3.7 {@code dec_lock_ref}: the inverse of {@link #incLockRef}.
+   * docs/behaviour.md#locks-and-host-protection, {@code dec_lock_ref}: the inverse of {@link
+   * #incLockRef}.
    *
    * @return the pages that became evictable (>= 0)
    * @throws IllegalStateException if a lock count on the path is already 0 (nothing changes)
@@ -463,8 +467,8 @@ public final class HiRadixTree {
   }
 
   /**
-   * Spec §3.5 {@code write_backup} step 3: the node counts as backuped from now on (SGLang sets
-   * {@code host_value} when the device-to-host copy is issued).
+   * {@code write_backup} (docs/behaviour.md#write-policies): the node counts as backuped from now
+   * on (SGLang sets {@code host_value} when the device-to-host copy is issued).
    */
   public void setBackuped(TreeNode node, int[] hostPages) {
     requireLive(node, "setBackuped");
@@ -483,9 +487,9 @@ public final class HiRadixTree {
   // eviction
 
   /**
-   * Spec §3.8: evicts at least {@code pages} device pages (or as many as possible) in policy order
-   * among the unlocked device leaves. Backuped nodes become host-only with their subtree kept;
-   * under write_back a node that is not backuped is handed to {@link
+   * docs/behaviour.md#device-eviction: evicts at least {@code pages} device pages (or as many as
+   * possible) in policy order among the unlocked device leaves. Backuped nodes become host-only
+   * with their subtree kept; under write_back a node that is not backuped is handed to {@link
    * DeviceEvictionHandler#startWriteBack}; every other node is deleted.
    *
    * @return pages evicted, write-back-pending pages included
@@ -604,8 +608,8 @@ public final class HiRadixTree {
   }
 
   /**
-   * Spec §3.9: removes host-only leaves that nothing protects, in policy order, until {@code pages}
-   * host pages are freed (or none is left).
+   * docs/behaviour.md#host-eviction: removes host-only leaves that nothing protects, in policy
+   * order, until {@code pages} host pages are freed (or none is left).
    *
    * @return host pages freed
    */
@@ -633,8 +637,8 @@ public final class HiRadixTree {
   // load back
 
   /**
-   * Spec §3.10 step 1: the evicted nodes from {@code node} up to the first device-resident
-   * ancestor, top-down; empty when {@code node} is on the device.
+   * docs/behaviour.md#load-back, first step: the evicted nodes from {@code node} up to the first
+   * device-resident ancestor, top-down; empty when {@code node} is on the device.
    */
   public List<TreeNode> evictedChain(TreeNode node) {
     requireLive(node, "evictedChain");
@@ -646,8 +650,8 @@ public final class HiRadixTree {
   }
 
   /**
-   * Spec §3.10 step 6: gives the chain (top-down, as {@link #evictedChain} returned it) the loaded
-   * device pages in order; its nodes become device+host and evictable.
+   * docs/behaviour.md#load-back, last step: gives the chain (top-down, as {@link #evictedChain}
+   * returned it) the loaded device pages in order; its nodes become device+host and evictable.
    */
   public void attachDevicePages(List<TreeNode> chain, int[] devicePages) {
     int total = 0;

@@ -1,8 +1,8 @@
 package dev.hicache.core.tree;
 
 /**
- * What {@link HiRadixTree#matchPrefix} found (spec §3.3): the device pages of the continuous
- * device prefix, then how far the host part extends it.
+ * What {@link HiRadixTree#matchPrefix} found (docs/behaviour.md#match): the device pages of the
+ * continuous device prefix, then how far the host part extends it.
  *
  * @param devicePages    device page ids of the matched device prefix, in order
  * @param lastDeviceNode the deepest matched node on the device (the root when none)

@@ -5,7 +5,8 @@ package dev.hicache.core.tree;
  *
  * <p>SGLang's {@code _match_prefix_helper} touches the child before it splits it, so the split-off
  * remainder (not matched) is touched too. The simulator's {@code --l1-only} semantics ("matched
- * nodes are touched", spec/mooncake.md §10.4's reference replay) leave the remainder's time alone.
+ * nodes are touched", the reference replay of docs/behaviour.md#traces-and-reference-values) leave
+ * the remainder's time alone.
  */
 public enum MatchTouch {
   /** SGLang: every traversed node, including the unmatched remainder of a split node. */

@@ -8,9 +8,10 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * A node of the {@link HiRadixTree} (spec §3.2): a page-aligned span of token ids with its device
- * pages ({@code value}), its host pages ({@code host_value}), lock counts and the fields eviction
- * policies read. Read-only to everyone but the tree, which mutates it on the scheduler thread.
+ * A node of the {@link HiRadixTree} (docs/behaviour.md#node-state): a page-aligned span of token
+ * ids with its device pages ({@code value}), its host pages ({@code host_value}), lock counts and
+ * the fields eviction policies read. Read-only to everyone but the tree, which mutates it on the
+ * scheduler thread.
  *
  * <p>Values are page ids, one per page of the span, not per-token slots.
  */
@@ -84,7 +85,7 @@ public final class TreeNode implements EvictionCandidate {
 
   public int hostRefCounter() { return hostRefCounter; }
 
-  /** Per-page keys (spec §4.2), or null when the tree keeps none. Do not mutate. */
+  /** Per-page keys (docs/behaviour.md#where-chains-start), or null when the tree keeps none. Do not mutate. */
   public PageKey[] hashValue() { return hashValue; }
 
   /** The key of the span's last page, or null (the root, or no hashes kept). */

@@ -1,6 +1,7 @@
 /**
- * SGLang's HiRadixTree (spec/hicache.md §3): the page-granular prefix tree that knows, for every
- * cached span of tokens, whether its KV is on the device (L1), in host memory (L2), or both.
+ * SGLang's HiRadixTree (docs/behaviour.md#radix-tree): the page-granular prefix tree that knows,
+ * for every cached span of tokens, whether its KV is on the device (L1), in host memory (L2), or
+ * both.
  *
  * <p>{@link dev.hicache.core.tree.HiRadixTree} is metadata only and single-threaded: no I/O, no
  * threads, time only from the {@link dev.hicache.api.spi.Clock} it is handed. The controller asks it

@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Test double of an L2 pool: a real {@link OffHeapHostPool} whose bytes a test can corrupt at
- * rest ({@link #flipByte}), as a stray write or a use-after-free would (spec §13 lesson 8).
+ * rest ({@link #flipByte}), as a stray write or a use-after-free would.
  */
 final class CorruptibleHostPoolDouble implements HostPool {
   private final OffHeapHostPool pool;

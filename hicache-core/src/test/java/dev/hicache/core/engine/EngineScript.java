@@ -96,7 +96,7 @@ final class EngineScript {
     host = new CorruptibleHostPoolDouble(SHAPE, hostLayout, hostPages * PAGE);
     HiCache.Builder b = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics)
         .deterministic(CostModel.link(1e9, 2e9, 1_000));
-    if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.prefetch.L3CostModel.link(1e9, 1e9, 5_000));
+    if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.storage.L3CostModel.link(1e9, 1e9, 5_000));
     cache = b.build();
   }
 
@@ -310,8 +310,8 @@ final class EngineScript {
       if (n.isRoot() || !n.backuped() || n.hashValue() == null) continue;
       for (PageKey k : n.hashValue()) if (!l3.holds(k)) missing++;
     }
-    long counted = metrics.counter(dev.hicache.core.prefetch.StorageMetrics.BACKUP_REFUSED_CHAIN)
-        + metrics.counter(dev.hicache.core.prefetch.StorageMetrics.BACKUP_SKIPPED_PAGES)
+    long counted = metrics.counter(dev.hicache.core.storage.StorageMetrics.BACKUP_REFUSED_CHAIN)
+        + metrics.counter(dev.hicache.core.storage.StorageMetrics.BACKUP_SKIPPED_PAGES)
         + metrics.counter(CacheController.L3_BACKUP_UNREACHABLE_PAGES);
     l3Unbacked += missing;
     assertThat(missing).as("L2 pages that never reached L3 and no metric counts, in " + this).isLessThanOrEqualTo(counted);

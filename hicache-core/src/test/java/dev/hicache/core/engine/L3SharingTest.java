@@ -8,7 +8,7 @@ import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
 import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.core.metrics.InMemoryMetrics;
-import dev.hicache.core.prefetch.L3CostModel;
+import dev.hicache.core.storage.L3CostModel;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Two engine instances share one L3: the first serves prompts and backs them up (L1→L2→L3); a cold
- * second instance prefetches them (spec §7; the root is a valid anchor, lesson 2) and serves the
- * same prompts from storage, every byte checked against the page keys.
+ * second instance prefetches them (docs/behaviour.md#prefetch; the root is a valid anchor) and
+ * serves the same prompts from storage, every byte checked against the page keys.
  */
 class L3SharingTest {
   private static final int PAGE = EngineScript.PAGE;

@@ -7,7 +7,7 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.core.metrics.InMemoryMetrics;
-import dev.hicache.core.prefetch.L3CostModel;
+import dev.hicache.core.storage.L3CostModel;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;

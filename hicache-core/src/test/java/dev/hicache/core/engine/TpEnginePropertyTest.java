@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * TP consensus at the engine level (spec §6.3 step 4, §6.6, §14.3, lessons 16–17): 2–4 ranks, each
+ * TP consensus at the engine level (docs/behaviour.md#tp-consensus): 2–4 ranks, each
  * a full {@link HiCache} with its own pools, L3 store and storage controller, run the same
  * scheduler script while their L3 contents, L3 latencies and copy (D→H and H→D) timings differ.
  * Every scheduler iteration is exactly one consensus round ({@link HiCache#poll}, or its two

@@ -67,8 +67,8 @@ class PoolsTest {
           h.readPage(hostSlots[0], flat);
           h.writePage(hs[0], flat);
           PageKey key = PageKey.ofDigest(new byte[32]);
-          assertThat(PageChecksum.of(h, hs[0] / 4, key)).isEqualTo(PageChecksum.of(h, hostSlots[0] / 4, key));
-          assertThat(PageChecksum.of(h, hs[0] / 4, PageKey.fromHex("01".repeat(32)))).isNotEqualTo(PageChecksum.of(h, hs[0] / 4, key));
+          assertThat(HostPageChecksum.of(h, hs[0] / 4, key)).isEqualTo(HostPageChecksum.of(h, hostSlots[0] / 4, key));
+          assertThat(HostPageChecksum.of(h, hs[0] / 4, PageKey.fromHex("01".repeat(32)))).isNotEqualTo(HostPageChecksum.of(h, hs[0] / 4, key));
         }
       } finally {
         ex.shutdown();
@@ -95,7 +95,8 @@ class PoolsTest {
 
   @Test void sized_followsHicacheRatioAndRejectsSmallHost() {
     try (OffHeapHostPool h = OffHeapHostPool.sized(HiCacheConfig.builder().pageSize(4).build(), MHA, 64)) {
-      assertThat(h.capacityTokens()).isEqualTo(132); // 2.0 x 64, plus one page (spec §5.2)
+      // 2.0 x 64, plus one page (docs/behaviour.md#host-pool-size)
+      assertThat(h.capacityTokens()).isEqualTo(132);
     }
     assertThatThrownBy(() -> OffHeapHostPool.sized(HiCacheConfig.builder().pageSize(4).hicacheRatio(0.5).build(), MHA, 64))
         .hasMessageContaining("--hicache-ratio 0.5");

@@ -7,7 +7,7 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.hicache.api.spi.RankGroup;
-import dev.hicache.core.prefetch.TpRankRig;
+import dev.hicache.core.storage.TpRankRig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,12 +16,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * TP consensus (spec §6.6, §14.3, lesson 16): several simulated ranks with the same request stream
- * but different L3 contents (each rank's store holds a different leading run of each request),
- * different L3 latencies and skewed clocks. They must agree on every decision — the hit each
- * prefetch settles on, what is inserted, when each request is admitted, the host-resident content
- * of the tree — never insert a page some rank lacks, and never deadlock: the ranks run as real
- * threads over {@link InProcessRankGroup} with bounded waits, so a deadlock fails the test.
+ * TP consensus (docs/behaviour.md#tp-consensus): several simulated ranks with the same request
+ * stream but different L3 contents (each rank's store holds a different leading run of each
+ * request), different L3 latencies and skewed clocks. They must agree on every decision — the hit
+ * each prefetch settles on, what is inserted, when each request is admitted, the host-resident
+ * content of the tree — never insert a page some rank lacks, and never deadlock: the ranks run as
+ * real threads over {@link InProcessRankGroup} with bounded waits, so a deadlock fails the test.
  */
 class TpConsensusPropertyTest {
   static final int EXAMPLES = Integer.getInteger("hicache.tp.examples", 40);

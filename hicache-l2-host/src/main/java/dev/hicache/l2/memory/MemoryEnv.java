@@ -6,10 +6,11 @@ import java.util.OptionalLong;
 import java.util.function.Consumer;
 
 /**
- * Mooncake's memory environment variables with Mooncake's semantics (spec mooncake.md §6.1). The
- * environment is a map handed in, so tests drive every branch; {@link #system()} reads the
- * process's. Values are read when asked for, not cached: callers decide when a value is final
- * (the arena reads its variables once, at its first use).
+ * Mooncake's memory environment variables with Mooncake's semantics
+ * (docs/behaviour.md#memory-environment-variables). The environment is a map handed in, so tests
+ * drive every branch; {@link #system()} reads the process's. Values are read when asked for, not
+ * cached: callers decide when a value is final (the arena reads its variables once, at its first
+ * use).
  */
 public final class MemoryEnv {
   public static final String USE_HUGEPAGE = "MC_STORE_USE_HUGEPAGE";

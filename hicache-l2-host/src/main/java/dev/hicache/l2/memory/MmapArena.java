@@ -4,8 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Mooncake's mmap arena ({@code MmapArena}, spec mooncake.md §6.2): one populated mapping carved
- * by a lock-free bump pointer, with no individual frees.
+ * Mooncake's mmap arena ({@code MmapArena}, docs/behaviour.md#mmap-arena): one populated mapping
+ * carved by a lock-free bump pointer, with no individual frees.
  *
  * <p>Sizes are {@code size_t}: a {@code long} read as unsigned, so {@code allocate(-1)} asks for
  * 2^64 − 1 bytes and fails like Mooncake's {@code allocate(SIZE_MAX)}. A failed allocation returns
@@ -131,7 +131,7 @@ public final class MmapArena implements AutoCloseable {
     }
   }
 
-  /** Whether the address lies in the pool: base ≤ address < base + pool size. */
+  /** Whether the address lies in the pool: {@code base <= address < base + pool size}. */
   public boolean owns(long address) {
     NativeMapping m = mapping;
     return m != null && !closed && Long.compareUnsigned(address, base) >= 0

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * Mooncake's mmap-buffer path (spec mooncake.md §6.1–6.2): the buffers that Mooncake's client
+ * Mooncake's mmap-buffer path (docs/behaviour.md#mmap-arena): the buffers that Mooncake's client
  * allocates for its local buffer and global segments. Each allocation comes from the {@link
  * MmapArena} when the arena is enabled, else (or when the arena is exhausted) from a direct
  * mmap.

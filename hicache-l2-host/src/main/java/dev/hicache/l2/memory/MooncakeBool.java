@@ -4,8 +4,9 @@ import java.util.Locale;
 import java.util.Optional;
 
 /**
- * Mooncake's boolean environment parser ({@code bool_parser.h}, spec mooncake.md §6.1): ASCII
- * whitespace trimmed, case-insensitive, 1/true/yes/on/enable and 0/false/no/off/disable.
+ * Mooncake's boolean environment parser ({@code bool_parser.h},
+ * docs/behaviour.md#memory-environment-variables): ASCII whitespace trimmed, case-insensitive,
+ * 1/true/yes/on/enable and 0/false/no/off/disable.
  */
 public final class MooncakeBool {
   /** The warning Mooncake gives for a value it does not recognise. */

@@ -8,10 +8,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Mooncake's C++ byte-size parser ({@code try_string_to_byte_size}, spec mooncake.md §6.1), used
- * for {@code MC_MMAP_ARENA_POOL_SIZE}, {@code MC_STORE_HUGEPAGE_SIZE} and the client sizes. It is
- * not the sizing command's parser ({@code dev.hicache.l2.sizing.SizeParser}): this one takes
- * exponents, hex floats and a space before the unit, but no KiB/GiB spellings and no underscores.
+ * Mooncake's C++ byte-size parser ({@code try_string_to_byte_size},
+ * docs/behaviour.md#byte-size-parser), used for {@code MC_MMAP_ARENA_POOL_SIZE}, {@code
+ * MC_STORE_HUGEPAGE_SIZE} and the client sizes. It is not the sizing command's parser ({@code
+ * dev.hicache.l2.sizing.SizeParser}): this one takes exponents, hex floats and a space before the
+ * unit, but no KiB/GiB spellings and no underscores.
  *
  * <p>Results are {@code size_t}: an unsigned 64-bit value in a {@code long} (the word {@code
  * infinite} is 2^64 − 1, which reads as -1 when signed).

@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The L2 host KV pool (spec §5): one buffer of host memory in one layout, its page allocator, and
- * its registrations with every {@link MemoryRegistrar} it was given (CUDA pinning, Mooncake's
- * zero-copy registration), which it closes before it unmaps the buffer.
+ * The L2 host KV pool (docs/behaviour.md#host-pool): one buffer of host memory in one layout, its
+ * page allocator, and its registrations with every {@link MemoryRegistrar} it was given (CUDA
+ * pinning, Mooncake's zero-copy registration), which it closes before it unmaps the buffer.
  *
  * <p>Offsets come from the api's {@link LayoutDescriptor} and nowhere else. Close returns every
  * byte, a second close does nothing, and any use after close throws {@link IllegalStateException}.
@@ -26,7 +26,7 @@ public final class HostKvPool implements HostPool {
   private final LayoutDescriptor layout;
   private final HostMemory memory;
   private final MemorySegment buffer;
-  private final PageAllocator pages;
+  private final FifoRingPageAllocator pages;
   private final List<MemoryRegistrar.Registration> registrations;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -34,7 +34,7 @@ public final class HostKvPool implements HostPool {
     this.layout = layout;
     this.memory = memory;
     this.buffer = memory.segment();
-    this.pages = new PageAllocator(layout.tokens(), layout.shape().pageSize());
+    this.pages = new FifoRingPageAllocator(layout.tokens(), layout.shape().pageSize());
     this.registrations = registrations;
   }
 
@@ -155,9 +155,10 @@ public final class HostKvPool implements HostPool {
   }
 
   /**
-   * The page starting at {@code firstSlot} as views of the buffer, one per L3 object (spec §5.6):
-   * one per K/V part for page_first and page_first_direct, one per part and layer for layer_first.
-   * Their concatenation is the flat page of {@link #readPage}. Views, valid until close.
+   * The page starting at {@code firstSlot} as views of the buffer, one per L3 object
+   * (docs/behaviour.md#page-views-for-l3): one per K/V part for page_first and page_first_direct,
+   * one per part and layer for layer_first. Their concatenation is the flat page of {@link
+   * #readPage}. Views, valid until close.
    */
   public MemorySegment[] pageObjects(int firstSlot) {
     ensureOpen();

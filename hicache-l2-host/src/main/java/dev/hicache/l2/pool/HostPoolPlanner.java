@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.OptionalLong;
 
 /**
- * Sizes the host pool before any memory is touched (spec §5.2, §9.3): resolves the layout rules,
- * computes the token capacity from {@code --hicache-ratio} / {@code --hicache-size}, and rejects a
- * pool that would not exceed the device pool or would not fit: in MemAvailable minus 10 GiB, or,
- * when {@code MC_STORE_USE_HUGEPAGE} makes hugepages strict, in the free HugeTLB pages.
+ * Sizes the host pool before any memory is touched (docs/behaviour.md#host-pool-size): resolves the
+ * layout rules, computes the token capacity from {@code --hicache-ratio} / {@code --hicache-size},
+ * and rejects a pool that would not exceed the device pool or would not fit: in MemAvailable minus
+ * 10 GiB, or, when {@code MC_STORE_USE_HUGEPAGE} makes hugepages strict, in the free HugeTLB pages.
  */
 public final class HostPoolPlanner {
   private HostPoolPlanner() {}

@@ -3,8 +3,8 @@ package dev.hicache.l2.sizing;
 import java.math.BigInteger;
 
 /**
- * The reference script's budget (spec mooncake.md §7.4): per-rank and total floors, and a status
- * from strict comparisons with the available HugeTLB bytes.
+ * The reference script's budget (docs/behaviour.md#hugetlb-sizing): per-rank and total floors, and
+ * a status from strict comparisons with the available HugeTLB bytes.
  */
 public record Budget(Status status, BigInteger baselinePerRank, BigInteger baselineTotal, BigInteger cleanArenaPerRank,
     BigInteger cleanArenaTotal) {
@@ -43,7 +43,7 @@ public record Budget(Status status, BigInteger baselinePerRank, BigInteger basel
       return exitCode;
     }
 
-    /** Our own sentence for the Meaning: line (spec §7.6 leaves the words to the port). */
+    /** Our own sentence for the Meaning: line (the reference's words are not copied; labels and statuses are). */
     public String meaning() {
       return meaning;
     }

@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code hicache hugepage-sizing}: a port of Mooncake's {@code check_hicache_hugepage_requirements.py}
- * (spec mooncake.md §7). Same flags, size parsing, formulas, labels, figures, status texts and exit
- * codes (0, 1, 2; 64 for a bad size or tp), the same reading of {@code
+ * (docs/behaviour.md#hugetlb-sizing). Same flags, size parsing, formulas, labels, figures, status
+ * texts and exit codes (0, 1, 2; 64 for a bad size or tp), the same reading of {@code
  * /sys/kernel/mm/hugepages/hugepages-<kB>kB/nr_hugepages} when no capacity is given; the Meaning
  * and Note sentences are our own. After the reference lines it adds the hugepages to reserve and
  * the command that reserves them; {@code --format json} prints the same figures as JSON.

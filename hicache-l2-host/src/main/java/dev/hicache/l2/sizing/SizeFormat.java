@@ -5,10 +5,10 @@ import java.math.BigInteger;
 import java.math.RoundingMode;
 
 /**
- * The reference script's {@code format_size} (spec mooncake.md §7.3): two decimals of the largest
- * binary unit up to TiB. Python divides into a double and rounds that double's exact value, ties
- * to even, which is what {@code new BigDecimal(double)} with HALF_EVEN reproduces (String.format
- * would round ties up: 1152 B is "1.12 KiB", not "1.13 KiB").
+ * The reference script's {@code format_size} (docs/behaviour.md#hugetlb-sizing): two decimals of
+ * the largest binary unit up to TiB. Python divides into a double and rounds that double's exact
+ * value, ties to even, which is what {@code new BigDecimal(double)} with HALF_EVEN reproduces
+ * (String.format would round ties up: 1152 B is "1.12 KiB", not "1.13 KiB").
  */
 public final class SizeFormat {
   private static final String[] UNITS = {"TiB", "GiB", "MiB", "KiB"};

@@ -7,9 +7,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The sizing command's size parser, a port of the reference script's {@code parse_size} (spec
- * mooncake.md §7.2): digits with an optional fraction and 1024-based units up to TiB, underscores
- * ignored. Not Mooncake's C++ parser ({@code MooncakeByteSize}); the two accept different text.
+ * The sizing command's size parser, a port of the reference script's {@code parse_size}
+ * (docs/behaviour.md#hugetlb-sizing): digits with an optional fraction and 1024-based units up to
+ * TiB, underscores ignored. Not Mooncake's C++ parser ({@code MooncakeByteSize}); the two accept
+ * different text.
  *
  * <p>Results are exact integers of any size, as in Python: the number goes through a double, so
  * 9007199254740993 reads as 9007199254740992, and 100000000tib is above 2^63.

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The assertions of Mooncake's mmap_arena_test.cpp (spec mooncake.md §6.3), against our arena. */
+/** The assertions of Mooncake's mmap_arena_test.cpp (docs/behaviour.md#mmap-arena), against our arena. */
 class MmapArenaTest {
   private static final long MIB = 1L << 20;
   private final List<MmapArena> arenas = new ArrayList<>();

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Mooncake's mmap_arena_fallback_test.cpp (spec mooncake.md §6.3) and the switch semantics of
- * §6.1, against our mmap-buffer path.
+ * Mooncake's mmap_arena_fallback_test.cpp and the switch semantics of its memory
+ * environment variables (docs/behaviour.md#memory-environment-variables), against our mmap-buffer
+ * path.
  */
 class MmapBufferAllocatorTest {
   private static final long MIB = 1L << 20;

@@ -35,8 +35,8 @@ class HostKvPoolTest {
   }
 
   /**
-   * Where the spec's dimension orders (spec §5.3) put item (kv, layer, token) in the whole buffer,
-   * computed here independently of LayoutDescriptor.
+   * Where the documented dimension orders (docs/behaviour.md#page-layouts) put item (kv, layer,
+   * token) in the whole buffer, computed here independently of LayoutDescriptor.
    */
   static long specBufferOffset(KvShape s, MemLayout layout, int tokens, int kv, int layer, int token) {
     long item = s.itemBytes();
@@ -50,7 +50,7 @@ class HostKvPoolTest {
     };
   }
 
-  /** Where item (kv, layer, t) of a page sits in the flat page (local layout order, spec §5.6). */
+  /** Where item (kv, layer, t) of a page sits in the flat page (local layout order, docs/behaviour.md#page-views-for-l3). */
   static long specFlatOffset(KvShape s, MemLayout layout, int kv, int layer, int t) {
     long item = s.itemBytes();
     int L = s.layers();
@@ -199,7 +199,7 @@ class HostKvPoolTest {
   /**
    * The property: a page written through one accessor reads back identical through every other
    * (writePage/readPage, the L3 page views, the item offsets of the layout descriptor), every item
-   * sits where the spec's dimension order puts it, and no other page changes.
+   * sits where the documented dimension order puts it, and no other page changes.
    */
   @Test
   void everyAccessor_seesTheSamePage_atTheSpecsOffsets_forRandomShapes() {
@@ -242,7 +242,7 @@ class HostKvPoolTest {
       }
       assertThat(at).isEqualTo(pageBytes);
 
-      // Every item is where the descriptor and the spec's dimension order both say, with the
+      // Every item is where the descriptor and the documented dimension order both say, with the
       // flat page's bytes for that item.
       LayoutDescriptor d = p.layout();
       long item = shape.itemBytes();
@@ -272,7 +272,7 @@ class HostKvPoolTest {
       assertThat(nonZeroOutside).as("%s bytes changed outside the page", layout).isZero();
 
       // And the other direction: items written one by one through the descriptor read back as
-      // one flat page in the spec's order.
+      // one flat page in the documented order.
       int other = slots[((page + 1) % pages) * shape.pageSize()];
       if (other != first) {
         for (int kv = 0; kv < shape.kvParts(); kv++) {

@@ -20,7 +20,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
-/** Every vector of spec/hugepage-sizing-vectors.json (copied into the test resources). */
+/** Every vector of {@code vectors/hugepage-sizing-vectors.json} in the test resources (docs/behaviour.md#hugetlb-sizing). */
 class SizingVectorsTest {
   private static final JsonNode V = load();
 

@@ -95,7 +95,7 @@ final class HeapPageIndex implements PageIndex {
    * depend on each other, so the processor overlaps their cache misses, which the batch's steps
    * would otherwise take one after another (a lookup of an absent key is one cold table line, an
    * eviction by slot three more; those misses were most of the store's time in the simulator's
-   * replay: docs/benchmarks.md).
+   * replay: docs/design.md#metadata-only-simulation).
    */
   synchronized void prefetch(List<PageKey> keys, int[] slots, int slotCount) {
     long[] t = table, en = entries, bySlot = wordBySlot;

@@ -488,7 +488,7 @@ public final class LocalL3Store implements L3Store {
       MemorySegment.copy(parts[p], 0, s, off, parts[p].byteSize());
       off += parts[p].byteSize();
     }
-    long checksum = PageChecksum.of(s.asSlice(PARTS_AT, length - PARTS_AT));
+    long checksum = SlotChecksum.of(s.asSlice(PARTS_AT, length - PARTS_AT));
     s.set(ValueLayout.JAVA_LONG, CHECKSUM_AT, checksum);
     return checksum;
   }
@@ -506,7 +506,7 @@ public final class LocalL3Store implements L3Store {
       MemorySegment.copy(parts[p], ValueLayout.JAVA_BYTE, 0, image, off, size);
       off += size;
     }
-    long checksum = PageChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT);
+    long checksum = SlotChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT);
     b.putLong((int) CHECKSUM_AT, checksum);
     MemorySegment.copy(image, 0, s, ValueLayout.JAVA_BYTE, 0, length);
     return checksum;
@@ -532,7 +532,7 @@ public final class LocalL3Store implements L3Store {
       // One copy out of the slot; verified and copied to the targets from the image.
       int length = e.length();
       MemorySegment.copy(s, ValueLayout.JAVA_BYTE, 0, image, 0, length);
-      verified = PageChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT) == e.checksum() && imageNames(length, kb);
+      verified = SlotChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT) == e.checksum() && imageNames(length, kb);
       fits = verified && imageShapeMatches(target);
       if (fits) {
         int off = (int) LocalL3Config.headerBytes(target.length);
@@ -542,7 +542,7 @@ public final class LocalL3Store implements L3Store {
         }
       }
     } else {
-      verified = PageChecksum.of(s.asSlice(PARTS_AT, e.length() - PARTS_AT)) == e.checksum() && headerNames(s, kb);
+      verified = SlotChecksum.of(s.asSlice(PARTS_AT, e.length() - PARTS_AT)) == e.checksum() && headerNames(s, kb);
       fits = verified && shapeMatches(s, target);
       if (fits) {
         long off = LocalL3Config.headerBytes(target.length);

@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 
 /** Java strings to NUL-terminated C strings, refusing what C cannot carry. */
 final class CStrings {
-  /** Keys longer than this fail Mooncake's op-log validation (spec §3.6, adopted limit). */
+  /** Keys longer than this fail Mooncake's op-log validation (docs/behaviour.md#keys-and-values). */
   static final int MAX_KEY_BYTES = 4096;
 
   private CStrings() {}
@@ -22,8 +22,8 @@ final class CStrings {
   }
 
   /**
-   * Checks an object key: 1 to {@value #MAX_KEY_BYTES} printable ASCII characters (spec §3.6,
-   * ADOPT). Returns it for chaining.
+   * Checks an object key: 1 to {@value #MAX_KEY_BYTES} printable ASCII characters
+   * (docs/behaviour.md#keys-and-values). Returns it for chaining.
    */
   static String checkKey(String key) {
     if (key == null) throw new MooncakeException.InvalidArgument("a key must not be null");

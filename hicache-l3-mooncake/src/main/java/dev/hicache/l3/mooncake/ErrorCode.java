@@ -5,8 +5,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Mooncake's {@code ErrorCode} (mooncake-store {@code types.h}, a 32-bit enum; spec mooncake.md §3.9),
- * with what each code means for the cache.
+ * Mooncake's {@code ErrorCode} (mooncake-store {@code types.h}, a 32-bit enum;
+ * docs/behaviour.md#error-codes), with what each code means for the cache.
  *
  * <p>{@code -1} is both the C wrapper's rejection (a NULL pointer, a caught C++ exception) and
  * {@link #INTERNAL_ERROR}: {@link #isAmbiguous()} says so, and callers must not read more into it.
@@ -119,7 +119,7 @@ public enum ErrorCode {
     return this == INTERNAL_ERROR;
   }
 
-  /** A read that failed with this code is a miss, not an error (spec §3.9, adopted mapping). */
+  /** A read that failed with this code is a miss, not an error (docs/behaviour.md#error-codes). */
   public boolean isMiss() {
     return switch (this) {
       case OBJECT_NOT_FOUND, REPLICA_IS_NOT_READY, LEASE_EXPIRED, TRANSFER_FAIL, RPC_FAIL, RPC_TIMEOUT,

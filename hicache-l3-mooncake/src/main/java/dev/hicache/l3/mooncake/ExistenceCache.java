@@ -10,9 +10,9 @@ import java.util.Map;
 /**
  * Recent {@code batch_is_exist} answers per object key, so that repeated prefetch queries for the
  * same prefix do not all reach the master. Short-lived by design: objects can be evicted at any
- * time (spec hicache.md §8.3), and a stale answer only costs hit ratio — a page believed present is
- * still read and verified, and a page believed absent is recomputed. Our own puts and removes update
- * it at once.
+ * time (docs/behaviour.md#sglangs-mooncake-backend), and a stale answer only costs hit ratio — a
+ * page believed present is still read and verified, and a page believed absent is recomputed. Our
+ * own puts and removes update it at once.
  */
 final class ExistenceCache {
   private final Cache<String, Boolean> cache;

@@ -12,9 +12,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
- * Mooncake client configuration with SGLang's sources and precedence (spec hicache.md §8.3,
- * mooncake.md §8): the backend's extra config when it names {@code master_server_address}; else
- * the JSON file named by {@value #CONFIG_PATH_ENV}; else the {@code MOONCAKE_*} environment.
+ * Mooncake client configuration with SGLang's sources and precedence
+ * (docs/behaviour.md#mooncake-configuration): the backend's extra config when it names {@code
+ * master_server_address}; else the JSON file named by {@value #CONFIG_PATH_ENV}; else the {@code
+ * MOONCAKE_*} environment.
  *
  * @param localHostname {@code MOONCAKE_LOCAL_HOSTNAME} (legacy {@code LOCAL_HOSTNAME}), default {@code localhost}
  * @param metadataServer {@code MOONCAKE_TE_META_DATA_SERVER}, default {@code P2PHANDSHAKE}
@@ -122,7 +123,7 @@ public record MooncakeConfig(String localHostname, String metadataServer, long g
   private static void refuseDummyMode(boolean dummy, String src) {
     if (dummy) {
       throw new MooncakeException.InvalidArgument(src + " asks for Mooncake's dummy-client mode (client_server_address"
-          + " / MOONCAKE_CLIENT / standalone_storage), which the C ABI cannot reach (spec mooncake.md §5.3): "
+          + " / MOONCAKE_CLIENT / standalone_storage), which the C ABI cannot reach (docs/behaviour.md#mooncake-configuration): "
           + "configure master_server_address / MOONCAKE_MASTER and let this process set up a real client");
     }
   }
@@ -170,9 +171,9 @@ public record MooncakeConfig(String localHostname, String metadataServer, long g
       Pattern.compile("(\\d+(?:\\.\\d*)?|\\.\\d+)\\s*(kb|mb|gb|tb|k|m|g|t|b)?");
 
   /**
-   * SGLang's size syntax (spec mooncake.md §5.5): an integer number of bytes, or {@code "<n>gb"}
-   * (n × 2^30). Mooncake's Python superset (kb/mb/gb/tb/k/m/g/t/b, decimals, 1024-based) is
-   * accepted with a warning, since SGLang itself would refuse it.
+   * SGLang's size syntax (docs/behaviour.md#global-segment-size): an integer number of bytes, or
+   * {@code "<n>gb"} (n × 2^30). Mooncake's Python superset (kb/mb/gb/tb/k/m/g/t/b, decimals,
+   * 1024-based) is accepted with a warning, since SGLang itself would refuse it.
    */
   public static long parseSize(String name, Object value, String src) {
     if (value instanceof Long l) {
@@ -217,7 +218,7 @@ public record MooncakeConfig(String localHostname, String metadataServer, long g
 
   /**
    * The NICs for one TP rank: {@code deviceName} itself, or its entry for {@code tpRank} when it is
-   * a JSON map (spec mooncake.md §9).
+   * a JSON map (docs/behaviour.md#mooncake-configuration).
    */
   public String deviceFor(int tpRank) {
     String d = deviceName.strip();
@@ -238,7 +239,7 @@ public record MooncakeConfig(String localHostname, String metadataServer, long g
     return String.valueOf(v);
   }
 
-  /** The global segment one rank mounts: the instance total divided by tp × pp (spec §5.5). */
+  /** The global segment one rank mounts: the instance total divided by tp × pp (docs/behaviour.md#global-segment-size). */
   public long perRankSegmentSize(int tpSize, int ppSize) {
     if (tpSize < 1 || ppSize < 1) {
       throw new MooncakeException.InvalidArgument("tp_size and pp_size must be >= 1, got " + tpSize + " and " + ppSize);

@@ -4,10 +4,11 @@ import dev.hicache.api.spi.L3Exception;
 
 /**
  * Every failure of the Mooncake binding: an {@link L3Exception} (so the engine's IO loop counts it
- * by cause) whose subclass matches one variant of Mooncake's Rust binding error (spec §3.8):
- * {@link NullHandle}, {@link InvalidString}, {@link OperationFailed}, {@link InvalidArgument},
- * {@link LibraryLoad}, {@link LibraryAlreadyLoaded}. (The Rust {@code NotFound} is never produced
- * there either: a missing key is {@code OperationFailed(-704)}.)
+ * by cause) whose subclass matches one variant of Mooncake's Rust binding error
+ * (docs/behaviour.md#error-codes): {@link NullHandle}, {@link InvalidString}, {@link
+ * OperationFailed}, {@link InvalidArgument}, {@link LibraryLoad}, {@link LibraryAlreadyLoaded}.
+ * (The Rust {@code NotFound} is never produced there either: a missing key is {@code
+ * OperationFailed(-704)}.)
  */
 public sealed class MooncakeException extends L3Exception {
 

@@ -18,10 +18,10 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * L3 on Mooncake Store with SGLang's Mooncake backend behaviour (spec hicache.md §8.3, mooncake.md
- * §9): one instance per rank; object keys per {@link ObjectKeys}; batches of at most {@value
- * L3Store#MAX_BATCH_PAGES} pages; zero-copy reads and writes straight between registered host
- * memory and the store.
+ * L3 on Mooncake Store with SGLang's Mooncake backend behaviour
+ * (docs/behaviour.md#sglangs-mooncake-backend): one instance per rank; object keys per {@link
+ * ObjectKeys}; batches of at most {@value L3Store#MAX_BATCH_PAGES} pages; zero-copy reads and
+ * writes straight between registered host memory and the store.
  *
  * <ul>
  *   <li>{@link #batchExists}: {@code batch_is_exist} on every object of every page (answers kept
@@ -148,8 +148,9 @@ public final class MooncakeL3Store implements L3Store {
   }
 
   /**
-   * SGLang's warm-up (spec §8.3 step 2): put a 4 KiB value under a random key, retrying, then
-   * check {@code is_exist == 1} and that the value reads back; the key is then removed.
+   * SGLang's warm-up (docs/behaviour.md#sglangs-mooncake-backend): put a 4 KiB value under a random
+   * key, retrying, then check {@code is_exist == 1} and that the value reads back; the key is then
+   * removed.
    */
   void warmUp(long localBufferSize) {
     String key = keys.prefix() + "sglang_mooncake_store_warmup_key" + UUID.randomUUID().toString().replace("-", "");

@@ -6,8 +6,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Registers host memory with a Mooncake store ({@code register_buffer}) so that zero-copy reads and
- * writes may use it: the L2 host pool registers its whole buffer once at start-up (spec §3.5,
- * SGLang's {@code register_mem_pool_host}).
+ * writes may use it: the L2 host pool registers its whole buffer once at start-up
+ * (docs/behaviour.md#registered-memory, SGLang's {@code register_mem_pool_host}).
  */
 public final class MooncakeRegistrar implements MemoryRegistrar {
   private final MooncakeStore store;

@@ -17,13 +17,14 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * One Mooncake Store client: a {@code mooncake_store_t} handle with every function of store_c.h
- * (spec §3), made safe for the JVM.
+ * (docs/behaviour.md#mooncake-store), made safe for the JVM.
  *
  * <ul>
  *   <li><b>Signals.</b> The library blocks SIGINT, SIGTERM, SIGHUP and SIGUSR1 in the thread that
- *       first creates a store when the process has no {@code Py_IsInitialized} (spec §3.7), so
- *       {@code create} runs on a short-lived platform thread of its own and the mask dies with it;
- *       the caller's thread (possibly a virtual thread's carrier) keeps its mask.
+ *       first creates a store when the process has no {@code Py_IsInitialized}
+ *       (docs/behaviour.md#threads-and-signals), so {@code create} runs on a short-lived platform
+ *       thread of its own and the mask dies with it; the caller's thread (possibly a virtual
+ *       thread's carrier) keeps its mask.
  *   <li><b>Aborts.</b> {@code init_all} is never called; setup arguments are validated first
  *       ({@link SetupParams#validate}).
  *   <li><b>Lifecycle.</b> A read-write lock: calls take it shared; setup, destroy and
@@ -31,7 +32,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *       concurrent operations. Setup runs at most once, with a deadline; destroy runs exactly once.
  *   <li><b>Zero copy.</b> {@code put_from}, {@code get_into} and their batch forms accept only
  *       native memory inside a region this client registered; over tcp the library would not
- *       check and could corrupt memory (spec §3.5).
+ *       check and could corrupt memory (docs/behaviour.md#registered-memory).
  *   <li><b>Errors.</b> Every failure is a {@link MooncakeException} (an {@code L3Exception}); a
  *       negative code becomes {@link MooncakeException.OperationFailed} with its {@link ErrorCode}.
  * </ul>
@@ -110,7 +111,7 @@ public final class MooncakeStore implements AutoCloseable {
   /**
    * Validates {@code params} and calls {@code mooncake_store_setup} on a thread of its own, waiting
    * at most {@code deadline}: with an unreachable master the library retries for a long time
-   * (about 90 s by default, spec §10.5). Past the deadline this throws {@link
+   * (docs/behaviour.md#observed-store-behaviour). Past the deadline this throws {@link
    * MooncakeException.Timeout}; the store then stays unusable and is destroyed once the call
    * returns, if it was closed meanwhile.
    */
@@ -174,7 +175,7 @@ public final class MooncakeStore implements AutoCloseable {
     }
   }
 
-  /** The library's health codes (spec §3.3, row 5). */
+  /** The library's health codes (docs/behaviour.md#store-functions). */
   public enum Health {
     HEALTHY, NOT_INITIALIZED, MASTER_UNREACHABLE;
   }
@@ -292,7 +293,7 @@ public final class MooncakeStore implements AutoCloseable {
 
   // ---- existence, size, hostname -----------------------------------------------------------------
 
-  /** Whether a complete replica exists. Grants the key a read lease in the master (spec §4.3). */
+  /** Whether a complete replica exists. Grants the key a read lease in the master (docs/behaviour.md#leases). */
   public boolean isExist(String key) {
     CStrings.checkKey(key);
     int rc = read(() -> {
@@ -448,7 +449,7 @@ public final class MooncakeStore implements AutoCloseable {
     if (segment.byteSize() == 0) return;
     if (!segment.isNative()) {
       throw new MooncakeException.InvalidArgument(what + ": zero-copy calls need registered off-heap memory, got a heap "
-          + "segment (spec §3.5: never heap arrays)");
+          + "segment (docs/behaviour.md#registered-memory: never heap arrays)");
     }
     if (!isRegistered(segment)) {
       throw new MooncakeException.InvalidArgument(String.format(

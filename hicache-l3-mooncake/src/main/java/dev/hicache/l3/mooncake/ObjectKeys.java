@@ -4,7 +4,7 @@ import dev.hicache.api.Namespace;
 import dev.hicache.api.PageKey;
 
 /**
- * Page hash to Mooncake object keys (spec hicache.md §4.5, baseline scheme):
+ * Page hash to Mooncake object keys (SGLang's baseline scheme, docs/behaviour.md#l3-object-keys):
  *
  * <ul>
  *   <li>MHA: two objects, {@code [tag_][ns_]{hash}_{tp_rank}_k} and {@code ..._v};
@@ -12,8 +12,8 @@ import dev.hicache.api.PageKey;
  * </ul>
  *
  * {@code tag} is SGLang's {@code extra_backend_tag}; {@code ns} is our {@link
- * Namespace#formatTag()} (spec §14.1), left out in the SGLang-compatible profile so that keys
- * match what SGLang writes.
+ * Namespace#formatTag()} (docs/behaviour.md#namespaces), left out in the SGLang-compatible profile
+ * so that keys match what SGLang writes.
  */
 public final class ObjectKeys {
   /** Whether object keys carry our namespace. */

@@ -6,7 +6,8 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
- * Replication settings of a put: {@code mooncake_replicate_config_t} (spec §3.1).
+ * Replication settings of a put: {@code mooncake_replicate_config_t}
+ * (docs/behaviour.md#replication).
  *
  * @param replicaNum replicas to create; at least 1 (the master rejects 0 with INVALID_PARAMS, so
  *     the Rust doc comment "0 = server default" does not hold)
@@ -29,7 +30,8 @@ public record ReplicateConfig(long replicaNum, boolean softPin, boolean hardPin,
 
   /**
    * Writes the C struct into {@code arena}; the segment-name strings live in the same arena, so
-   * they stay valid for the call (spec §3.8: the config keeps its native strings alive).
+   * they stay valid for the call (the config keeps its native strings alive, as Mooncake's Rust
+   * binding does).
    */
   MemorySegment toNative(Arena arena) {
     MemorySegment c = arena.allocate(StoreCLibrary.REPLICATE_CONFIG);

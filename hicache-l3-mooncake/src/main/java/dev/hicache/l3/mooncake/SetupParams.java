@@ -4,9 +4,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The seven arguments of {@code mooncake_store_setup} (spec §3.4), checked in Java first because
- * some bad values abort the whole process inside the library (a metadata scheme it was not built
- * with, {@code cxl} without {@code MC_CXL_DEV_SIZE}).
+ * The seven arguments of {@code mooncake_store_setup} (docs/behaviour.md#setup-parameters), checked
+ * in Java first because some bad values abort the whole process inside the library (a metadata
+ * scheme it was not built with, {@code cxl} without {@code MC_CXL_DEV_SIZE}).
  *
  * @param localHostname {@code host} or {@code host:port} this client registers as (required)
  * @param metadataServer transfer-engine metadata: {@code P2PHANDSHAKE} or an {@code http(s)://} URL
@@ -20,14 +20,14 @@ import java.util.Set;
 public record SetupParams(String localHostname, String metadataServer, long globalSegmentSize, long localBufferSize,
     String protocol, String deviceName, String masterServerAddress) {
 
-  /** Protocols the library knows (spec §3.4); matched exactly, lowercase. */
+  /** Protocols the library knows (docs/behaviour.md#setup-parameters); matched exactly, lowercase. */
   public static final Set<String> PROTOCOLS = Set.of("tcp", "rdma", "efa", "cxl", "ascend", "ub", "ubshmem",
       "sunrise_link", "cxi", "nvlink_intra", "rpc_only");
 
-  /** The largest segment the library accepts (spec §3.4). */
+  /** The largest segment the library accepts (docs/behaviour.md#setup-parameters). */
   public static final long MAX_SEGMENT_BYTES = 1L << 40;
 
-  /** Metadata that needs no etcd or redis support in the library (spec §3.4). */
+  /** Metadata that needs no etcd or redis support in the library (docs/behaviour.md#setup-parameters). */
   public static boolean isSupportedMetadata(String m) {
     return m != null && (m.equals("P2PHANDSHAKE") || m.startsWith("http://") || m.startsWith("https://"));
   }

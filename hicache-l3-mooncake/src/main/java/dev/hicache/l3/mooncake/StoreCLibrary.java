@@ -22,14 +22,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The raw Foreign Function and Memory binding to Mooncake Store's C ABI ({@code store_c.h}, spec
- * mooncake.md §3): one downcall handle per exported function, all 19 resolved when the library is
- * opened, so that a missing symbol is a load error rather than a crash later.
+ * The raw Foreign Function and Memory binding to Mooncake Store's C ABI ({@code store_c.h},
+ * docs/behaviour.md#mooncake-store): one downcall handle per exported function, all 19 resolved
+ * when the library is opened, so that a missing symbol is a load error rather than a crash later.
  *
- * <p>Locating the library follows Mooncake's Rust binding ({@code ffi_dlopen.rs}, spec §2.2): the
- * file named by {@value #LIBRARY_ENV}, else {@value #DEFAULT_LIBRARY} through the system loader
- * search path; opened lazily by the first store, at most once per process; an explicit {@link
- * #load(Path)} must come before that and fails afterwards.
+ * <p>Locating the library follows Mooncake's Rust binding ({@code ffi_dlopen.rs},
+ * docs/behaviour.md#loading-the-library): the file named by {@value #LIBRARY_ENV}, else {@value
+ * #DEFAULT_LIBRARY} through the system loader search path; opened lazily by the first store, at
+ * most once per process; an explicit {@link #load(Path)} must come before that and fails
+ * afterwards.
  *
  * <p>These methods pass raw pointers and return raw codes. Use {@link MooncakeStore}, which checks
  * arguments, owns the handle and maps codes to errors; this class is public for benchmarks and
@@ -42,14 +43,14 @@ public final class StoreCLibrary {
   /** Default library name, resolved through the OS loader search path. */
   public static final String DEFAULT_LIBRARY = "libmooncake_store.so";
 
-  /** How to obtain the library (spec §2.1), appended to every load error. */
+  /** How to obtain the library, appended to every load error. */
   static final String HOW_TO_OBTAIN =
       "libmooncake_store.so is built from Mooncake's sources (https://github.com/kvcache-ai/Mooncake): "
           + "cmake -S . -B build -DWITH_STORE_C_SHARED=ON && cmake --build build --target mooncake_store_c "
           + "(Linux; output build/mooncake-store/src/shared/libmooncake_store.so). Set "
           + LIBRARY_ENV + " to that file, or put its directory on the system library path (LD_LIBRARY_PATH).";
 
-  /** {@code mooncake_replicate_config_t}: size 32, alignment 8 on 64-bit Linux (spec §3.1). */
+  /** {@code mooncake_replicate_config_t}: size 32, alignment 8 on 64-bit Linux (docs/behaviour.md#c-abi-conventions). */
   public static final StructLayout REPLICATE_CONFIG =
       MemoryLayout.structLayout(
           JAVA_LONG.withName("replica_num"),
@@ -74,7 +75,7 @@ public final class StoreCLibrary {
   private static final MemoryLayout UINT64 = JAVA_LONG;
   private static final MemoryLayout INT64 = JAVA_LONG;
 
-  /** Every exported function of store_c.h, with its C signature as a descriptor (spec §3.3). */
+  /** Every exported function of store_c.h, with its C signature as a descriptor (docs/behaviour.md#store-functions). */
   public static final Map<String, FunctionDescriptor> FUNCTIONS = functions();
 
   private static Map<String, FunctionDescriptor> functions() {
@@ -188,7 +189,7 @@ public final class StoreCLibrary {
     }
   }
 
-  /** The process's library, loading it on first use from the environment (spec §2.2). */
+  /** The process's library, loading it on first use from the environment (docs/behaviour.md#loading-the-library). */
   public static StoreCLibrary ensureLoaded() {
     return ensureLoaded(System.getenv());
   }
@@ -263,7 +264,7 @@ public final class StoreCLibrary {
   /**
    * {@code mooncake_store_init_all} is bound (it is exported, and a missing symbol must fail the
    * load) but deliberately not callable: it hard-codes etcd metadata and aborts the process in a
-   * default build (spec §3.3, row 4).
+   * default build (docs/behaviour.md#store-functions).
    */
   boolean initAllBound() {
     return initAll != null;

@@ -8,7 +8,7 @@ import dev.hicache.api.spi.L3Exception.Cause;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-/** The 32-bit ErrorCode enum of types.h and the cache's reading of it (spec §3.9). */
+/** The 32-bit ErrorCode enum of types.h and the cache's reading of it (docs/behaviour.md#error-codes). */
 class ErrorCodeTest {
 
   @Test

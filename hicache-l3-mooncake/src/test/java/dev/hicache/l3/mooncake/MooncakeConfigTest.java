@@ -14,7 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** SGLang's Mooncake configuration: sources, precedence, defaults, sizes (hicache.md §8.3). */
+/** SGLang's Mooncake configuration: sources, precedence, defaults, sizes (docs/behaviour.md#mooncake-configuration). */
 class MooncakeConfigTest {
   @TempDir Path dir;
 

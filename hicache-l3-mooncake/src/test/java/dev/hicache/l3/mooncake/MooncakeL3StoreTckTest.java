@@ -13,8 +13,9 @@ import org.quicktheories.core.Gen;
 
 /**
  * The L3 TCK against {@link MooncakeL3Store} over the C double. A Mooncake page has a fixed number
- * of objects (K and V for MHA, the latent for MLA: spec hicache.md §4.5), so the generated pages
- * have exactly that many parts; every buffer is carved from memory registered with the store.
+ * of objects (K and V for MHA, the latent for MLA: docs/behaviour.md#l3-object-keys), so the
+ * generated pages have exactly that many parts; every buffer is carved from memory registered with
+ * the store.
  */
 class MooncakeL3StoreTckTest {
   static RegisteredSlabs slabs;

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** SGLang's Mooncake backend behaviour over the double (hicache.md §8.3, mooncake.md §9). */
+/** SGLang's Mooncake backend behaviour over the double (docs/behaviour.md#sglangs-mooncake-backend). */
 class MooncakeL3StoreTest {
   static RegisteredSlabs slabs;
   static final SplittableRandom RANDOM = new SplittableRandom(7);

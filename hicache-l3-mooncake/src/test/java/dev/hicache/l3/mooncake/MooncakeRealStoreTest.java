@@ -38,8 +38,9 @@ import org.quicktheories.core.Gen;
  * <p>Environment: {@code MOONCAKE_MASTER} (default {@code 127.0.0.1:50051}), {@code
  * MOONCAKE_TE_META_DATA_SERVER} (default {@code http://127.0.0.1:8080/metadata}), {@code
  * MOONCAKE_LOCAL_HOSTNAME} (default {@code 127.0.0.1}), {@code MOONCAKE_PROTOCOL} (default tcp).
- * One client serves the whole class (destroy takes seconds, spec §10.5); it mounts a 512 MiB
- * segment with a 128 MiB local buffer, like Mooncake's Rust integration test.
+ * One client serves the whole class (destroy takes seconds,
+ * docs/behaviour.md#observed-store-behaviour); it mounts a 512 MiB segment with a 128 MiB local
+ * buffer, like Mooncake's Rust integration test.
  */
 class MooncakeRealStoreTest {
   static MooncakeStore client;
@@ -90,7 +91,7 @@ class MooncakeRealStoreTest {
     }
   }
 
-  /** The real library exports exactly the 19 functions the binding declares (spec §10.5). */
+  /** The real library exports exactly the 19 functions the binding declares (docs/behaviour.md#observed-store-behaviour). */
   @Test
   void theLibrary_exportsExactlyTheBoundFunctions() throws Exception {
     var exported = StoreCLibraryTest.exportedStoreSymbols(Path.of(System.getenv(StoreCLibrary.LIBRARY_ENV)));
@@ -98,7 +99,7 @@ class MooncakeRealStoreTest {
     assertThat(exported).containsExactlyInAnyOrderElementsOf(StoreCLibrary.FUNCTIONS.keySet());
   }
 
-  /** Mooncake's Rust integration sequence, plus the Go binding's batch checks (spec §3.8). */
+  /** Mooncake's Rust integration sequence, plus the Go binding's batch checks. */
   @Test
   void bindingSequence_likeMooncakesOwnIntegrationTests() {
     assertThat(client.healthCheck()).isEqualTo(MooncakeStore.Health.HEALTHY);

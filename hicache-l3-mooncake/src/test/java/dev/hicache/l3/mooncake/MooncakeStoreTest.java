@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The binding against the C double: marshalling, return-code conventions, error mapping,
- * registration rules and concurrency (spec §3, and the tests of Mooncake's Rust and Go bindings,
- * §3.8).
+ * registration rules and concurrency (docs/behaviour.md#mooncake-store, and the tests of Mooncake's
+ * Rust and Go bindings).
  */
 class MooncakeStoreTest {
   static Arena arena;
@@ -64,7 +64,8 @@ class MooncakeStoreTest {
 
   @Test
   void rustIntegrationSequence_onTheDouble() {
-    // setup, health, put, is_exist, get_size, get, hostname, remove(force), is_exist (spec §3.8).
+    // setup, health, put, is_exist, get_size, get, hostname, remove(force), is_exist (Mooncake's
+    // Rust binding's sequence).
     assertThat(store.healthCheck()).isEqualTo(MooncakeStore.Health.HEALTHY);
     String key = unique("rust-seq");
     MemorySegment value = arena.allocate(11).copyFrom(MemorySegment.ofArray("hello world".getBytes(StandardCharsets.US_ASCII)));
@@ -99,7 +100,8 @@ class MooncakeStoreTest {
     assertThat(catchThrowableOfType(MooncakeException.OperationFailed.class,
         () -> store.getInto(missing, region.asSlice(0, 8))).errorCode()).isEqualTo(ErrorCode.OBJECT_NOT_FOUND);
 
-    // A copying put larger than the 1 MiB local buffer: INVALID_PARAMS (spec §10.5).
+    // A copying put larger than the 1 MiB local buffer: INVALID_PARAMS
+    // (docs/behaviour.md#observed-store-behaviour).
     var tooBig = catchThrowableOfType(MooncakeException.OperationFailed.class,
         () -> store.put(unique("big"), region.asSlice(0, 2 << 20), null));
     assertThat(tooBig.errorCode()).isEqualTo(ErrorCode.INVALID_PARAMS);
@@ -326,7 +328,7 @@ class MooncakeStoreTest {
       pureClient.put("k", MemorySegment.ofArray(new byte[16]), null);
       assertThat(pureClient.isExist("k")).as("stored in the node's segment").isTrue();
       node.close();
-      assertThat(pureClient.isExist("k")).as("unmounting lost it (spec §4.4)").isFalse();
+      assertThat(pureClient.isExist("k")).as("unmounting lost it").isFalse();
     }
   }
 

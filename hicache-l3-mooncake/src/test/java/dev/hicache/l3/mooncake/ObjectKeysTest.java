@@ -8,7 +8,7 @@ import dev.hicache.api.PageKey;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** SGLang's Mooncake key scheme (hicache.md §4.5) plus our namespace (§14.1). */
+/** SGLang's Mooncake key scheme plus our namespace (docs/behaviour.md#l3-object-keys). */
 class ObjectKeysTest {
   static final PageKey K = PageKey.fromHex("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
   static final String H = K.toHex();

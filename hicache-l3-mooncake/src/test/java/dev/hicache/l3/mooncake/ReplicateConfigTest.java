@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The config struct as C sees it (spec §3.1; Mooncake's Rust binding's conversion tests, §3.8). */
+/** The config struct as C sees it (docs/behaviour.md#replication; Mooncake's Rust binding's conversion tests). */
 class ReplicateConfigTest {
 
   @Test

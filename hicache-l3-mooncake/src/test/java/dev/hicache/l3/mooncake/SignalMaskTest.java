@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Mooncake blocks SIGINT, SIGTERM, SIGHUP and SIGUSR1 in the thread that creates a store when the
- * process is not Python (spec §3.7); the double does the same. {@link MooncakeStore#create}
- * must leave the caller's signal mask alone.
+ * process is not Python (docs/behaviour.md#threads-and-signals); the double does the same. {@link
+ * MooncakeStore#create} must leave the caller's signal mask alone.
  */
 class SignalMaskTest {
   private static final int SIG_BLOCK = 0, SIG_SETMASK = 2;

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-/** Loading the library (spec §2.2) and the binding's coverage of store_c.h (§3.3). */
+/** Loading the library and the binding's coverage of store_c.h (docs/behaviour.md#loading-the-library, #store-functions). */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StoreCLibraryTest {
 

@@ -47,7 +47,15 @@ public final class Main implements Runnable {
 
   /** Runs the command line with the given streams and returns the exit code (tests call this). */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
-    CommandLine cl = commandLine();
+    return run(commandLine(), args, out, err);
+  }
+
+  /**
+   * Runs {@code args} on a command line made by {@link #commandLine()}, which may have run before:
+   * picocli resets every option to its initial value before it parses (the CLI fuzz test reuses one,
+   * as building it costs more than most runs).
+   */
+  static int run(CommandLine cl, String[] args, PrintWriter out, PrintWriter err) {
     cl.setOut(out);
     cl.setErr(err);
     try {

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** Prints the L3 page keys a prompt maps to (SGLang's page hash chain, spec §4.1–4.3). */
+/** Prints the L3 page keys a prompt maps to (SGLang's page hash chain, docs/behaviour.md#page-keys). */
 @Command(
     name = "page-keys",
     mixinStandardHelpOptions = true,

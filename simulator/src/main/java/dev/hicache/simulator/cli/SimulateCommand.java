@@ -47,7 +47,7 @@ import picocli.CommandLine.Spec;
       "Llama-3-8B on an H100 box (8 TP-1 instances, prefix-affinity routing), L1 + L2",
       "(--hicache-ratio 2) + a shared 30M-token L3 (the embedded store, process-private, LRU),",
       "write_through, lru, prefetch timeout.",
-      "--l1-only: the frozen L1-only replay of the reference values (spec/mooncake.md 10.4)."
+      "--l1-only: the frozen L1-only replay of the reference values (docs/behaviour.md#traces-and-reference-values)."
     })
 public final class SimulateCommand implements Callable<Integer> {
   /** The paper's local-cache line (FAST'25 Figure 9): the --l1-only default. */
@@ -256,7 +256,7 @@ public final class SimulateCommand implements Callable<Integer> {
       description = "trace (default: a Mooncake trace), multiturn (bench_multiturn), synthetic (Poisson, Zipf prefixes).")
   WorkloadKind workloadKind;
 
-  // bench_multiturn's parameters (spec 11.1), same names
+  // bench_multiturn's parameters (docs/behaviour.md#multi-turn-workload), same names
   @Option(names = "--num-clients", defaultValue = "256", description = "multiturn: conversations (default ${DEFAULT-VALUE}).")
   int numClients;
   @Option(names = "--num-rounds", defaultValue = "5", description = "multiturn: turns per client (default ${DEFAULT-VALUE}).")
@@ -308,6 +308,8 @@ public final class SimulateCommand implements Callable<Integer> {
 
   @Override public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
+    reportTarget = null; // state of an earlier run of a reused command line
+    reportAction = null;
     checkReportTarget();
     if (sweep != null) return runSweep(out);
     Run run = runOnce(true);
@@ -846,13 +848,13 @@ public final class SimulateCommand implements Callable<Integer> {
       host = l2CapacityTokens / pageSize * pageSize;
       if (host != 0 && host <= device) {
         throw usage("Invalid value for option '--l2-capacity-tokens': '" + l2CapacityTokens
-            + "' (the host tier must be larger than L1's " + device + " tokens, or 0 for none; spec 5.2)");
+            + "' (the host tier must be larger than L1's " + device + " tokens, or 0 for none; docs/behaviour.md#host-pool-size)");
       }
     } else {
       host = (long) (device * hicacheRatio) / pageSize * pageSize;
       if (host <= device) {
         throw usage("Invalid value for option '--hicache-ratio': '" + hicacheRatio
-            + "' (must be > 1: the host tier must be larger than the device pool; spec 5.2)");
+            + "' (must be > 1: the host tier must be larger than the device pool; docs/behaviour.md#host-pool-size)");
       }
     }
     if (device > Integer.MAX_VALUE || host > Integer.MAX_VALUE) {
@@ -870,9 +872,9 @@ public final class SimulateCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw usage("Invalid value for option '--l3-eviction': '" + l3Eviction + "' (expected lru or w-tinylfu)");
     }
-    dev.hicache.simulator.engine.MooncakeL3Model.Params mooncake;
+    dev.hicache.simulator.l3.MooncakeL3Model.Params mooncake;
     try {
-      mooncake = dev.hicache.simulator.engine.MooncakeL3Model.Params.ofFlags(mooncakeLeaseTtlMs, mooncakeHighWatermark,
+      mooncake = dev.hicache.simulator.l3.MooncakeL3Model.Params.ofFlags(mooncakeLeaseTtlMs, mooncakeHighWatermark,
           mooncakeEvictionRatio);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());

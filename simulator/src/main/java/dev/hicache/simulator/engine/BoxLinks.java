@@ -2,7 +2,7 @@ package dev.hicache.simulator.engine;
 
 import dev.hicache.core.engine.CostModel;
 import dev.hicache.core.engine.SharedLink;
-import dev.hicache.core.prefetch.L3CostModel;
+import dev.hicache.core.storage.L3CostModel;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -11,6 +11,9 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.TreeMap;
 import java.util.function.LongConsumer;
+import dev.hicache.simulator.l3.MemoryL3Store;
+import dev.hicache.simulator.l3.MooncakeL3Model;
+import dev.hicache.simulator.l3.EmbeddedL3;
 
 /**
  * A workload through the real engine ({@link TieredSimulation}: the cache controller and radix

@@ -1,6 +1,7 @@
 package dev.hicache.simulator.engine;
 
 import java.util.SortedMap;
+import dev.hicache.simulator.l3.MooncakeL3Model;
 
 /**
  * Totals of an engine run. Token counts are prompt tokens; "saved" prefill = cached tokens. Hits by

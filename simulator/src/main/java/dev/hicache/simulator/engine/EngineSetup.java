@@ -6,6 +6,7 @@ import dev.hicache.core.engine.CostModel;
 import dev.hicache.l3.local.LocalL3Config;
 import dev.hicache.simulator.model.HardwareProfile;
 import dev.hicache.simulator.model.ModelProfile;
+import dev.hicache.simulator.l3.MooncakeL3Model;
 
 /**
  * Everything an engine run is configured with, resolved: capacities in tokens (whole pages), the
@@ -14,10 +15,10 @@ import dev.hicache.simulator.model.ModelProfile;
  * deployment is PD-disaggregated: the {@code instances} only prefill (and write to L3 as HiCache
  * does), each request then decodes on the decode instance free earliest ({@code
  * decodeNanosPerToken} per output token), which with {@code decodeOffload} writes the page-aligned
- * prompt + output to the shared L3 (spec hicache.md §8.6). With {@code sharedL3Link} the
- * instances of a box share its L3 link (one per direction) and with {@code sharedPcieLink} the host
- * side of its PCIe ({@link BoxLinks}); otherwise each instance has its own links. With {@code
- * l3Backend} mooncake the shared L3 is {@link MooncakeL3Model} with {@code
+ * prompt + output to the shared L3 (docs/behaviour.md#decode-side-offload). With {@code
+ * sharedL3Link} the instances of a box share its L3 link (one per direction) and with {@code
+ * sharedPcieLink} the host side of its PCIe ({@link BoxLinks}); otherwise each instance has its own
+ * links. With {@code l3Backend} mooncake the shared L3 is {@link MooncakeL3Model} with {@code
  * mooncake}'s lease and eviction settings; with local it is the embedded store, process-private,
  * evicting by {@code l3Eviction} (default LRU).
  */
@@ -90,11 +91,11 @@ public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProf
    * cost model are those of page stubs; the time is charged for the KV bytes the pages stand for
    * (pages x {@code shape.bytesPerPage()}), or the L3 bandwidth would not matter.
    */
-  public dev.hicache.core.prefetch.L3CostModel l3CostModel() {
-    dev.hicache.core.prefetch.L3CostModel link = dev.hicache.core.prefetch.L3CostModel.link(
+  public dev.hicache.core.storage.L3CostModel l3CostModel() {
+    dev.hicache.core.storage.L3CostModel link = dev.hicache.core.storage.L3CostModel.link(
         hardware.l3ReadGBps() * 1e9, hardware.l3WriteGBps() * 1e9, Math.round(hardware.l3LatencyUs() * 1000));
     long pageBytes = shape.bytesPerPage();
-    return new dev.hicache.core.prefetch.L3CostModel() {
+    return new dev.hicache.core.storage.L3CostModel() {
       @Override public long queryNanos(int keys) { return link.queryNanos(keys); }
       @Override public long readNanos(int pages, long bytes) { return link.readNanos(pages, pages * pageBytes); }
       @Override public long writeNanos(int pages, long bytes) { return link.writeNanos(pages, pages * pageBytes); }

@@ -11,7 +11,8 @@ import java.util.Map;
  *
  * <p>MHA/GQA keeps K and V: {@code 2 × layers × kvHeads × headDim × dtype} bytes per token, the KV
  * heads split over the TP ranks (replicated when TP exceeds them). MLA keeps one latent item of
- * {@code kvLoraRank + qkRopeHeadDim} elements per layer, replicated on every rank (spec §5.1).
+ * {@code kvLoraRank + qkRopeHeadDim} elements per layer, replicated on every rank
+ * (docs/behaviour.md#bytes-per-token).
  *
  * <p>Prefill compute is a function of the new tokens and of the cached ones they attend to: 2 FLOP
  * per active parameter per new token, plus attention — each new token's query meets the keys and

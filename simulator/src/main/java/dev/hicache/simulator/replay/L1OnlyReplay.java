@@ -18,7 +18,8 @@ import java.util.Arrays;
 /**
  * {@code simulate --l1-only}: a Mooncake trace through the real {@link HiRadixTree}, device tier
  * only, in record order (issue 2, "Minimal simulate"). These semantics are frozen: they give the
- * reference values of spec/mooncake.md §10.4 and must not change when the simulator grows tiers.
+ * reference values of docs/behaviour.md#traces-and-reference-values and must not change when the
+ * simulator grows tiers.
  *
  * <ul>
  *   <li>The record index is the time (the tree's clock).

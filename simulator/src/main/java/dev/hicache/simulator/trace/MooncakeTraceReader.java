@@ -11,7 +11,8 @@ import java.nio.file.Path;
 
 /**
  * Streams a Mooncake FAST'25 trace (JSON Lines: {@code timestamp}, {@code input_length},
- * {@code output_length}, {@code hash_ids}; mooncake.md §10.1) one record at a time.
+ * {@code output_length}, {@code hash_ids}; docs/behaviour.md#traces-and-reference-values) one
+ * record at a time.
  *
  * <p>A hand-written byte-level parser: it reads the file through one buffer and decodes each line
  * in place into a reused {@link TraceRecord}, so a trace of any size streams in constant memory

@@ -33,7 +33,7 @@ public final class TraceRecord {
     return hashIdCount;
   }
 
-  /** Block id {@code i} (0 <= i < hashIdCount()): names block i together with all before it. */
+  /** Block id {@code i} ({@code 0 <= i < hashIdCount()}): names block i together with all before it. */
   public long hashId(int i) {
     if (i < 0 || i >= hashIdCount) {
       throw new IndexOutOfBoundsException("hash id " + i + " of " + hashIdCount);

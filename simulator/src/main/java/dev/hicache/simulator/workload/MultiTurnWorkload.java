@@ -8,14 +8,14 @@ import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 
 /**
- * SGLang's {@code benchmark/hicache/bench_multiturn.py} in virtual time (spec §11.2, synthetic
- * prompt mode): {@code clients} conversations of {@code rounds} turns; turn r's prompt is the
- * whole history (first prompt, then each earlier output and follow-up question), so the reusable
- * prefix grows every round. A sender pops one ready request at a time (random or FIFO) while
- * fewer than {@code maxParallel} are in flight, and waits an exponential (poisson) or uniform gap
- * after every pop attempt. A client's next turn is ready when its previous one finished: the
- * engine reports that through {@link #completed}, so the loop is closed as in the benchmark.
- * Groups are rounds (1-based).
+ * SGLang's {@code benchmark/hicache/bench_multiturn.py} in virtual time
+ * (docs/behaviour.md#multi-turn-workload, synthetic prompt mode): {@code clients} conversations of
+ * {@code rounds} turns; turn r's prompt is the whole history (first prompt, then each earlier
+ * output and follow-up question), so the reusable prefix grows every round. A sender pops one ready
+ * request at a time (random or FIFO) while fewer than {@code maxParallel} are in flight, and waits
+ * an exponential (poisson) or uniform gap after every pop attempt. A client's next turn is ready
+ * when its previous one finished: the engine reports that through {@link #completed}, so the loop
+ * is closed as in the benchmark. Groups are rounds (1-based).
  */
 public final class MultiTurnWorkload implements Workload {
   /** Llama 3's vocabulary, bench_multiturn's default tokenizer. */
@@ -77,7 +77,8 @@ public final class MultiTurnWorkload implements Workload {
     int maxLen = p.requestLength() + (p.rounds() - 1) * (p.outputLength() + subLen);
     for (int c = 0; c < p.clients(); c++) {
       history[c] = new int[maxLen];
-      // Synthetic prompt i: token j = (offset_i + i + j) mod vocab, offset random (spec §11.2).
+      // Synthetic prompt i: token j = (offset_i + i + j) mod vocab, offset random (SGLang's
+      // synthetic mode).
       int offset = rnd.nextInt(VOCAB);
       for (int j = 0; j < p.requestLength(); j++) history[c][j] = (int) (((long) offset + c + j) % VOCAB);
       historyLen[c] = p.requestLength();

@@ -14,8 +14,8 @@ public final class TraceTokens {
 
   /**
    * Writes the record's {@code inputLength} token ids into {@code out[0..inputLength)}, which must
-   * be all zeros (a new array): only each page's serial is written, not the ~97% of tokens that are
-   * 0 (a replay fills about 145 million).
+   * be all zeros (a new array): only each page's serial is written, not the zeros that make up
+   * almost all of a page (docs/design.md#metadata-only-simulation).
    */
   public static void fill(TraceRecord r, int pageSize, int blockSize, int[] out) {
     int perBlock = blockSize / pageSize;

@@ -32,7 +32,7 @@ class MainTest {
     return IntStream.range(from, toExclusive).mapToObj(Integer::toString).collect(Collectors.joining(","));
   }
 
-  // ---- page-keys: vectors from spec/page-hash-vectors.json
+  // ---- page-keys: vectors from hicache-api's vectors/page-hash-vectors.json
 
   @Test
   void pageKeys_pageSizeOne_printsTheChain() {

@@ -11,8 +11,8 @@ import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
 /**
- * PD disaggregation (spec hicache.md §8.6): prefill instances never hold a turn's output, so the
- * next turn recomputes it unless the decode instances offload prompt + output to L3.
+ * PD disaggregation (docs/behaviour.md#decode-side-offload): prefill instances never hold a turn's
+ * output, so the next turn recomputes it unless the decode instances offload prompt + output to L3.
  */
 class PdDisaggregationTest {
   private static EngineResult run(int decoders, boolean offload) throws IOException {

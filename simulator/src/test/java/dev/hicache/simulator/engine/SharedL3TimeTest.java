@@ -6,7 +6,7 @@ import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
 import dev.hicache.core.engine.CostModel;
 import dev.hicache.core.engine.TieredSimulation;
-import dev.hicache.core.prefetch.L3CostModel;
+import dev.hicache.core.storage.L3CostModel;
 import dev.hicache.core.tree.MatchTouch;
 import dev.hicache.simulator.model.HardwareProfile;
 import dev.hicache.simulator.model.ModelProfile;
@@ -14,6 +14,7 @@ import dev.hicache.simulator.workload.Request;
 import dev.hicache.simulator.workload.Workload;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
+import dev.hicache.simulator.l3.MemoryL3Store;
 
 /**
  * Instances sharing one L3 in one virtual-time order: what a warm instance backed up is an L3 hit

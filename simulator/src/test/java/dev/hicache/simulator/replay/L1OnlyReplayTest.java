@@ -25,7 +25,7 @@ class L1OnlyReplayTest {
     }
   }
 
-  /** spec/mooncake.md §10.4: the page-level L1-only ideal token hit ratio. */
+  /** The page-level L1-only ideal token hit ratio (docs/behaviour.md#traces-and-reference-values). */
   @Test
   void bundledTrace_infiniteCapacity_givesTheReferenceIdealRatio() throws IOException {
     L1ReplayResult r = replayBundled(L1OnlyReplay.INFINITE);
@@ -36,7 +36,7 @@ class L1OnlyReplayTest {
     assertThat(r.residentPages()).isEqualTo(r.insertedPages());
   }
 
-  /** spec/mooncake.md §10.4: LRU at a 3,000,000-token L1. */
+  /** LRU at a 3,000,000-token L1 (docs/behaviour.md#traces-and-reference-values). */
   @Test
   void bundledTrace_threeMillionTokens_givesTheReferenceLruRatio() throws IOException {
     L1ReplayResult r = replayBundled(3_000_000L);

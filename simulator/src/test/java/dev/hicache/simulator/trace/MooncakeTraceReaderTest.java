@@ -102,7 +102,7 @@ class MooncakeTraceReaderTest {
         for (int i = 0; i < rec.hashIdCount(); i++) maxId = Math.max(maxId, rec.hashId(i));
       }
     }
-    // traces/README.md §2.2 and spec/mooncake.md §10.4
+    // the bundled trace's properties (docs/behaviour.md#traces-and-reference-values)
     assertThat(n).isEqualTo(12_031);
     assertThat(prevTs).isEqualTo(3_536_999);
     assertThat(minIn).isEqualTo(891);

@@ -105,8 +105,9 @@ class WorkloadsTest {
   }
 
   /**
-   * The published HiCache shape (spec 11.4): per-conversation histories outgrow L1, so GPU-only <
-   * +L2 < +L3, and an L3 prepopulated by an earlier run is best.
+   * The published HiCache shape (Mooncake's SGLang HiCache benchmark results): per-conversation
+   * histories outgrow L1, so GPU-only < +L2 < +L3, and an L3 prepopulated by an earlier run is
+   * best.
    */
   @Test
   void multiTurn_tierLadder_gpuOnlyBelowL2BelowL3BelowPrepopulatedL3() throws IOException {
