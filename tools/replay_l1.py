@@ -2,7 +2,7 @@
 """Straightforward single-threaded replay of `./hicache simulate --l1-only` (stdlib only).
 
 The baseline that issue 8 measures the JVM simulator against, and an independent check of its
-numbers. Same semantics as the Java replay (README "Run the simulator", issue 2 "Minimal simulate"):
+numbers. Same semantics as the Java replay (docs/simulator.md, "The L1-only replay"):
 
 - records in file order; the record index is the time;
 - page k of a record is identified by (hash_ids[k*P // 512], (k*P % 512) // P);

@@ -347,10 +347,6 @@ JNIEXPORT void JNICALL Java_dev_hicache_l1_CudaNative_streamSynchronize(JNIEnv* 
   throwIf(env, cudaStreamSynchronize(S(s)), "cudaStreamSynchronize");
 }
 
-JNIEXPORT void JNICALL Java_dev_hicache_l1_CudaNative_streamWaitEvent(JNIEnv* env, jclass, jlong s, jlong e) {
-  throwIf(env, cudaStreamWaitEvent(S(s), E(e), 0), "cudaStreamWaitEvent");
-}
-
 // Events block the waiting thread (no spinning) and carry no timing.
 JNIEXPORT jlong JNICALL Java_dev_hicache_l1_CudaNative_eventCreate(JNIEnv* env, jclass) {
   cudaEvent_t e = nullptr;

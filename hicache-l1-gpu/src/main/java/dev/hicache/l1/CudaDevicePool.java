@@ -10,7 +10,6 @@ import dev.hicache.api.spi.Transfer;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -52,13 +51,6 @@ public final class CudaDevicePool implements DevicePool {
   private final Lane load;
   private long outstanding;
   private volatile boolean closed;
-  /** The copy engine's share of the pages in {@link TransferStrategy#HYBRID_COPY_KERNEL}. */
-  private volatile double hybridCopyShare = 0.3;
-  /**
-   * Whole-page copy-engine transfers use both of the lane's streams ({@link #issueSplit}). Off: it
-   * measured no better than one stream (docs/design.md#gpu-transfers).
-   */
-  private volatile boolean splitStreams;
 
   private final ArrayDeque<Long> freeEvents = new ArrayDeque<>();
   private final List<Long> allEvents = new ArrayList<>();
@@ -307,12 +299,8 @@ public final class CudaDevicePool implements DevicePool {
         }
         long dstBase = toDevice ? base : hostBase;
         long srcBase = toDevice ? hostBase : base;
-        if (splitStreams && nLayers > 1 && plan.n + plan.n2d > 1) {
-          issueSplit(plan, dstBase, srcBase, lane);
-        } else {
-          CudaNative.copyRuns(dstBase, srcBase, plan.runs, plan.n, true, lane.stream());
-          CudaNative.copyRuns2D(dstBase, srcBase, plan.runs2d, plan.n2d, lane.stream());
-        }
+        CudaNative.copyRuns(dstBase, srcBase, plan.runs, plan.n, true, lane.stream());
+        CudaNative.copyRuns2D(dstBase, srcBase, plan.runs2d, plan.n2d, lane.stream());
       }
       case ZERO_COPY_KERNEL -> {
         if (toDevice) {
@@ -321,30 +309,6 @@ public final class CudaDevicePool implements DevicePool {
         } else {
           CudaNative.kernelCopy(hostDeviceBase, hs.toArray(), base, strides.toArray(), hp, dp, dp.length, parts,
               layer0, nLayers, ps, item, hostTokInner, lane.stream());
-        }
-      }
-      case HYBRID_COPY_KERNEL -> {
-        int nCopy = (int) Math.round(dp.length * hybridCopyShare);
-        if (nCopy <= 0 || nCopy >= dp.length) {
-          TransferStrategy one = nCopy <= 0 ? TransferStrategy.ZERO_COPY_KERNEL : TransferStrategy.COPY;
-          issue(toDevice, lane, one, dp, hp, hs, hostBase, hostDeviceBase, layer0, nLayers);
-          return;
-        }
-        long[] ev = takeEvents(2);
-        try {
-          // The copy-engine share runs on the auxiliary stream after what the lane queued before;
-          // the lane's stream waits for it before its completion event.
-          CudaNative.eventRecord(ev[0], lane.stream());
-          CudaNative.streamWaitEvent(lane.aux(), ev[0]);
-          Lane onAux = new Lane(lane.aux(), lane.stream(), lane.name());
-          issue(toDevice, onAux, TransferStrategy.COPY, Arrays.copyOfRange(dp, 0, nCopy), Arrays.copyOfRange(hp, 0, nCopy),
-              hs, hostBase, hostDeviceBase, layer0, nLayers);
-          issue(toDevice, lane, TransferStrategy.ZERO_COPY_KERNEL, Arrays.copyOfRange(dp, nCopy, dp.length),
-              Arrays.copyOfRange(hp, nCopy, hp.length), hs, hostBase, hostDeviceBase, layer0, nLayers);
-          CudaNative.eventRecord(ev[1], lane.aux());
-          CudaNative.streamWaitEvent(lane.stream(), ev[1]);
-        } finally {
-          releaseEvents(ev);
         }
       }
       case STAGED_KERNEL -> {
@@ -361,36 +325,6 @@ public final class CudaDevicePool implements DevicePool {
     }
   }
 
-  /**
-   * A whole-page copy plan over the lane's two streams: the second half of the copies on the
-   * auxiliary stream, which starts after everything queued on the lane before and which the lane's
-   * stream waits for afterwards (so the transfer's completion event covers both halves). Two queues
-   * keep the copy engines fed across the gaps between back-to-back copies.
-   */
-  private void issueSplit(CopyPlan plan, long dstBase, long srcBase, Lane lane) {
-    long[] ev = takeEvents(2);
-    try {
-      int h = plan.n / 2;
-      int h2 = plan.n2d / 2;
-      CudaNative.eventRecord(ev[0], lane.stream());
-      CudaNative.streamWaitEvent(lane.aux(), ev[0]);
-      if (h > 0) CudaNative.copyRuns(dstBase, srcBase, plan.runs, h, true, lane.stream());
-      if (h2 > 0) CudaNative.copyRuns2D(dstBase, srcBase, plan.runs2d, h2, lane.stream());
-      if (plan.n - h > 0) {
-        CudaNative.copyRuns(dstBase, srcBase, Arrays.copyOfRange(plan.runs, 3 * h, 3 * plan.n), plan.n - h, true, lane.aux());
-      }
-      if (plan.n2d - h2 > 0) {
-        CudaNative.copyRuns2D(dstBase, srcBase, Arrays.copyOfRange(plan.runs2d, 6 * h2, 6 * plan.n2d), plan.n2d - h2,
-            lane.aux());
-      }
-      CudaNative.eventRecord(ev[1], lane.aux());
-      CudaNative.streamWaitEvent(lane.stream(), ev[1]);
-    } finally {
-      // Waits already queued keep the records they saw; the events can serve the next call.
-      releaseEvents(ev);
-    }
-  }
-
   /** Whether the staged path applies: the host holds each (part, page) block of all layers contiguously. */
   private boolean stagedFits(Strides hs) {
     long item = shape.itemBytes();
@@ -400,17 +334,6 @@ public final class CudaDevicePool implements DevicePool {
     boolean tiles = (hs.token() == item && hs.layer() == ps * item) || (hs.layer() == item && hs.token() == layers * item)
         || (layers == 1 && hs.token() == item) || (ps == 1 && hs.layer() == item);
     return tiles && stagingBytes / STAGING_SLOTS >= block * shape.kvParts();
-  }
-
-  /** Whether whole-page copy-engine transfers are split over two streams (default off); for tests and benchmarks. */
-  void splitStreams(boolean on) {
-    splitStreams = on;
-  }
-
-  /** The copy engine's share of the pages in {@link TransferStrategy#HYBRID_COPY_KERNEL} (0..1); for benchmarks. */
-  void hybridCopyShare(double share) {
-    if (!(share >= 0 && share <= 1)) throw new IllegalArgumentException("hybrid copy share must be in 0..1, got " + share);
-    hybridCopyShare = share;
   }
 
   /** Copies the whole device buffer to {@code dst} (synchronously); for tests and benchmarks. */

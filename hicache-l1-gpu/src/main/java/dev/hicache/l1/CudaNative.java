@@ -41,8 +41,6 @@ final class CudaNative {
 
   static native void streamSynchronize(long stream);
 
-  static native void streamWaitEvent(long stream, long event);
-
   static native long eventCreate();
 
   static native void eventDestroy(long event);

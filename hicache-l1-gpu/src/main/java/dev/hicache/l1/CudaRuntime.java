@@ -67,7 +67,7 @@ public final class CudaRuntime {
           if (in == null) {
             return missing("this build of hicache-l1-gpu has no native library (" + RESOURCE
                 + " is not on the class path): it was built where nvcc was absent; rebuild with "
-                + "/usr/local/cuda/bin/nvcc present or -Dhicache.cuda.build=true");
+                + "/usr/local/cuda/bin/nvcc present or with -Pcuda-native (NVCC=/path/to/nvcc)");
           }
           lib = Files.createTempFile("libhicache_cuda", ".so");
           lib.toFile().deleteOnExit();

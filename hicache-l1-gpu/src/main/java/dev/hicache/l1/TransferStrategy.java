@@ -28,14 +28,5 @@ public enum TransferStrategy {
    * overlapping the next chunk's copy. Needs a host layout whose page blocks are contiguous
    * (page_first, page_first_direct); otherwise falls back to {@link #ZERO_COPY_KERNEL}.
    */
-  STAGED_KERNEL,
-  /**
-   * Part of the pages (a share, default 30%) by the copy engine ({@link #COPY}) on the lane's
-   * auxiliary stream, the rest by {@link #ZERO_COPY_KERNEL}, joined before the transfer's (or the
-   * layer's) event: for per-layer loads from a token-strided host layout (page_first), where neither
-   * alone reaches the link when a backup runs the other way. Forced only (benchmarks, tests): layer
-   * by layer each half waits for the other (the auxiliary stream joins the lane's stream at every
-   * layer), so the slower share sets the pace (docs/design.md#gpu-transfers).
-   */
-  HYBRID_COPY_KERNEL
+  STAGED_KERNEL
 }

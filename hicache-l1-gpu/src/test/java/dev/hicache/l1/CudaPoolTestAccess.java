@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.lang.foreign.MemorySegment;
 
 /**
- * What the engine's pool doubles in {@code dev.hicache.core.engine} (this module's tests) need from
- * this package: the GPU assumption (skip with the reason printed) and a plain synchronous copy of
+ * What the engine contract suites' pool doubles and tests (CudaKeyedDevicePoolDouble,
+ * EngineOnCudaPoolPropertyTest) use: the GPU assumption (skip with the reason printed) and a plain synchronous copy of
  * the whole device buffer, independent of the transfer paths under test.
  */
 public final class CudaPoolTestAccess {

@@ -17,8 +17,8 @@ import java.util.List;
  *
  * <p>The buffer owns whole 4 KiB OS pages (size rounded up, aligned to at least 4 KiB): CUDA pins
  * whole pages, and a second registration touching a page already pinned for another small buffer
- * would fail (the engine property tests make thousands of small pools). Public for the engine's
- * pool doubles in {@code dev.hicache.core.engine} (this module's tests).
+ * would fail (the engine property tests make thousands of small pools). Also the engine contract
+ * suites' host pool (PinnedCorruptibleHostPoolDouble).
  */
 public final class PinnedHostPoolDouble implements HostPool {
   private final LayoutDescriptor layout;

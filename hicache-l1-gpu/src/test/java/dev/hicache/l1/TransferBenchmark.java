@@ -19,7 +19,8 @@ import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
- * The GPU benchmark (a plain main; run on the GPU machine by bundle/run.sh): device layer-first ↔
+ * The GPU benchmark (a plain main; run on the GPU machine by the run.sh that
+ * hicache-l1-gpu/bundle.sh writes): device layer-first ↔
  * host page_first / page_first_direct / layer_first for a Llama-3-8B-shaped KV (32 layers, 8 KV
  * heads, head dim 128, bf16, 64-token pages), every strategy, both directions, whole pages and
  * layer by layer, and both directions at once; with this process's own pinned-memcpy peak (1 GiB
@@ -108,17 +109,6 @@ public final class TransferBenchmark {
             rows.put(key(layout, "bidir_whole_same", bs.name()),
                 bidir(reps, dev, host, dSlots, hSlots, dSlots2, hSlots2, bs, bs, false));
           }
-          if (layout != MemLayout.PAGE_FIRST) {
-            // Whole-page copy-engine transfers split over the lane's two streams (the rows above: one).
-            dev.splitStreams(true);
-            rows.put(key(layout, "d2h_backup", "copy_2d@two_streams"),
-                rate(reps, () -> dev.transfer(false, dSlots, host, hSlots, TransferStrategy.COPY_2D, false)));
-            rows.put(key(layout, "h2d_whole", "copy_2d@two_streams"),
-                rate(reps, () -> dev.transfer(true, dSlots, host, hSlots, TransferStrategy.COPY_2D, false)));
-            rows.put(key(layout, "bidir_copy_2d_backup_per_layer_load", "two_streams"), bidir(reps, dev, host, dSlots,
-                hSlots, dSlots2, hSlots2, TransferStrategy.COPY_2D, TransferStrategy.COPY, true));
-            dev.splitStreams(false);
-          }
           if (layout == MemLayout.PAGE_FIRST) {
             // The zero-copy kernel's shape, alone and against a concurrent staged backup.
             for (int unroll : new int[] {4, 8}) {
@@ -134,19 +124,9 @@ public final class TransferBenchmark {
             }
             CudaNative.setUnroll(4);
             CudaNative.setBlocksPerSm(4);
-            // A staged backup against a per-layer load by the copy engine alone, and by the hybrid
-            // (a share of the pages by the copy engine on the auxiliary stream, the rest by the kernel).
+            // A staged backup against a per-layer load by the copy engine.
             rows.put(key(layout, "bidir_staged_backup_per_layer_load", "copy"), bidir(reps, dev, host, dSlots, hSlots,
                 dSlots2, hSlots2, TransferStrategy.STAGED_KERNEL, TransferStrategy.COPY, true));
-            for (double share : new double[] {0.3, 0.5}) {
-              dev.hybridCopyShare(share);
-              String v = "hybrid_copy_kernel@copy_share" + share;
-              rows.put(key(layout, "h2d_per_layer", v),
-                  rate(reps, () -> dev.transfer(true, dSlots, host, hSlots, TransferStrategy.HYBRID_COPY_KERNEL, true)));
-              rows.put(key(layout, "bidir_staged_backup_per_layer_load", v), bidir(reps, dev, host, dSlots, hSlots,
-                  dSlots2, hSlots2, TransferStrategy.STAGED_KERNEL, TransferStrategy.HYBRID_COPY_KERNEL, true));
-            }
-            dev.hybridCopyShare(0.3);
           }
           System.err.println("done " + layout);
         }

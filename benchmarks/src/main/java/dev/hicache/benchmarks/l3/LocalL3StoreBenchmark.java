@@ -39,16 +39,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * index (Chronicle Map), its second checksum pass, its slot bookkeeping and Caffeine.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar l3.LocalL3StoreBenchmark}. The fork
- * gets Chronicle Map's Java 25 flags (and analytics off) from this class's {@code @Fork}.
+ * gets Chronicle Map's Java 25 flags (and analytics off) from the jar's entry point, {@code
+ * BenchmarksMain}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-    "--add-opens", "java.base/java.lang=ALL-UNNAMED", "--add-opens", "java.base/java.lang.reflect=ALL-UNNAMED",
-    "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED", "--add-exports", "jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
-    "--add-exports", "java.base/jdk.internal.ref=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-    "-Dchronicle.analytics.disable=true"})
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx1g"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class LocalL3StoreBenchmark {

@@ -8,16 +8,12 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.l3.mooncake.MooncakeL3Store;
 import dev.hicache.l3.mooncake.MooncakeStore;
-import dev.hicache.l3.mooncake.SetupParams;
 import dev.hicache.l3.mooncake.StoreCLibrary;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -44,8 +40,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * bytes move.
  *
  * <p>Run: build the double ({@code ./mvnw -pl hicache-l3-mooncake -am test-compile}), then {@code
- * MOONCAKE_STORE_LIBRARY=hicache-l3-mooncake/target/native/libmooncake_store_double.so java -jar
- * benchmarks/target/benchmarks.jar mooncake}.
+ * MOONCAKE_STORE_LIBRARY=hicache-l3-mooncake/target/native/libmooncake_store_double.so java -cp
+ * benchmarks/target/benchmarks.jar dev.hicache.benchmarks.mooncake.MooncakeBindingBenchmark} (exits
+ * non-zero if a benchmark fails; with JMH's own main, pass {@code -foe true}). Against a real store,
+ * set {@code MOONCAKE_MASTER} and the other {@code MOONCAKE_*} variables ({@link
+ * MooncakeBenchmarkStore}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -69,18 +68,16 @@ public class MooncakeBindingBenchmark {
   // Pre-marshalled arguments for the raw downcalls.
   MemorySegment rawKeys, rawBuffers, rawSizes, rawResults64, rawResults32;
 
+  /** As JMH's main, but exits non-zero when a benchmark fails (for example, no master answers). */
+  public static void main(String[] args) throws Exception {
+    MooncakeBenchmarkStore.runFailingOnError(MooncakeBindingBenchmark.class, args);
+  }
+
   @Setup
   public void setUp() throws Exception {
-    String path = System.getenv(StoreCLibrary.LIBRARY_ENV);
-    if (path == null || !Files.isRegularFile(Path.of(path))) {
-      throw new IllegalStateException("set " + StoreCLibrary.LIBRARY_ENV + " to the Mooncake store double built by "
-          + "hicache-l3-mooncake's tests (<build dir>/native/libmooncake_store_double.so); got " + path);
-    }
-    lib = StoreCLibrary.ensureLoaded();
+    lib = MooncakeBenchmarkStore.library();
     arena = Arena.ofShared();
-    client = MooncakeStore.create(lib);
-    client.setup(new SetupParams("localhost", "P2PHANDSHAKE", 1L << 30, 16L << 20, "tcp", "", "bench:50051"),
-        Duration.ofSeconds(30), Map.of());
+    client = MooncakeBenchmarkStore.client(lib, 1L << 30);
     // The L2 host pool: sources and targets of 128 pages, registered once.
     source = arena.allocate(PAGES * 2 * PART, 4096);
     target = arena.allocate(PAGES * 2 * PART, 4096);
@@ -123,11 +120,9 @@ public class MooncakeBindingBenchmark {
       }
     }
     // The raw downcalls need the C handle; reach it through a store created for them alone.
-    handle = lib.create();
-    if (lib.setup(handle, arena.allocateFrom("localhost"), arena.allocateFrom("P2PHANDSHAKE"), 0, 0,
-        arena.allocateFrom("tcp"), arena.allocateFrom(""), arena.allocateFrom("bench:50051")) != 0
-        || lib.registerBuffer(handle, target, target.byteSize()) != 0) {
-      throw new IllegalStateException("raw setup of the double failed");
+    handle = MooncakeBenchmarkStore.rawHandle(lib, arena);
+    if (lib.registerBuffer(handle, target, target.byteSize()) != 0) {
+      throw new IllegalStateException("raw register_buffer failed");
     }
     if (rawDowncallBatchGetInto() != 0 || rawResults64.getAtIndex(JAVA_LONG, 0) != PART) {
       throw new IllegalStateException("raw batch_get_into did not read the pages");

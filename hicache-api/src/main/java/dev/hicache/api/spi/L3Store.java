@@ -54,10 +54,38 @@ public interface L3Store extends AutoCloseable {
    */
   boolean[] batchSet(List<PageKey> keys, List<MemorySegment[]> sources);
 
-  /** Removes a page; returns whether it was present. */
+  /**
+   * Removes a page; returns whether it was removed by this call. False when it was absent, and
+   * also when a backend keeps it because a reader holds it ({@link Removal#IN_USE}); {@link
+   * #removePage} tells the two apart.
+   */
   boolean remove(PageKey key);
 
-  /** Drops every page ({@code /clear_hicache_storage_backend}). */
+  /** What {@link #removePage} did. */
+  enum Removal {
+    /** The page was present and is gone. */
+    REMOVED,
+    /** There was no such page. */
+    ABSENT,
+    /**
+     * The page stays, whole, because a reader holds it right now (Mooncake's read lease): removing
+     * it under the reader could hand that reader another page's bytes. Try again later.
+     */
+    IN_USE
+  }
+
+  /**
+   * Removes a page, saying whether it was removed, absent, or kept because it is in use. The
+   * default suits backends whose removal never waits for readers.
+   */
+  default Removal removePage(PageKey key) {
+    return remove(key) ? Removal.REMOVED : Removal.ABSENT;
+  }
+
+  /**
+   * Drops every page ({@code /clear_hicache_storage_backend}). A backend whose pages can be held
+   * by readers may keep those (see {@link Removal#IN_USE}) and says so in its documentation.
+   */
   void clear();
 
   @Override void close();

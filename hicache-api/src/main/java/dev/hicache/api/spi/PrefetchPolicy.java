@@ -11,4 +11,10 @@ public interface PrefetchPolicy {
 
   /** Whether this rank may stop the prefetch now and admit the request with what has arrived. */
   boolean canTerminate(PrefetchProgress progress, long nowNanos);
+
+  /**
+   * Whether this policy lets a prefetch go unfinished because its time ran out (timeout does): such
+   * terminations are counted as timeouts, any other policy's as unfulfilled.
+   */
+  default boolean expires() { return false; }
 }

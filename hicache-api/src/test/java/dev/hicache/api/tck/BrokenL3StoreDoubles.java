@@ -114,7 +114,82 @@ final class BrokenL3StoreDoubles {
     }
   }
 
+  /**
+   * Fills only the last target given for a key that appears more than once in one read, and
+   * reports every occurrence as read (what Mooncake's batch_get_into does).
+   */
+  static final class RepeatedKeyLastOnly extends InMemoryL3StoreDouble {
+    @Override public boolean[] batchGet(List<PageKey> keys, List<MemorySegment[]> targets) {
+      L3Store.checkPageBatch(keys, targets);
+      checkOpen();
+      boolean[] out = new boolean[keys.size()];
+      for (int i = 0; i < keys.size(); i++) {
+        int last = keys.lastIndexOf(keys.get(i));
+        out[i] = last == i ? read(pages.get(keys.get(i)), targets.get(i)) : pages.containsKey(keys.get(i));
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Removes a page at once even while a reader copies it out, and a later set reuses the reader's
+   * source: a reader can end with a mix of two pages (what Mooncake's forced remove allows).
+   * Reads copy part by part with a pause between, so that removals land inside them.
+   */
+  static final class RemovingUnderReaders extends InMemoryL3StoreDouble {
+    private final java.util.concurrent.ConcurrentHashMap<PageKey, byte[][]> slots = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override public boolean[] batchSet(List<PageKey> keys, List<MemorySegment[]> sources) {
+      L3Store.checkPageBatch(keys, sources);
+      checkOpen();
+      boolean[] out = new boolean[keys.size()];
+      for (int i = 0; i < keys.size(); i++) {
+        byte[][] fresh = copy(sources.get(i));
+        if (pages.putIfAbsent(keys.get(i), fresh) == null) {
+          // The freed memory of an earlier version is reused in place, as an allocator would.
+          byte[][] slot = slots.computeIfAbsent(keys.get(i), k -> fresh);
+          if (slot != fresh && sameShape(slot, fresh)) {
+            for (int p = 0; p < slot.length; p++) System.arraycopy(fresh[p], 0, slot[p], 0, slot[p].length);
+            pages.put(keys.get(i), slot);
+          }
+        }
+        out[i] = true;
+      }
+      return out;
+    }
+
+    private static boolean sameShape(byte[][] a, byte[][] b) {
+      if (a.length != b.length) return false;
+      for (int p = 0; p < a.length; p++) if (a[p].length != b[p].length) return false;
+      return true;
+    }
+
+    @Override protected boolean read(byte[][] stored, MemorySegment[] target) {
+      if (stored == null || stored.length != target.length) return false;
+      for (int p = 0; p < stored.length; p++) if (target[p].byteSize() != stored[p].length) return false;
+      for (int p = 0; p < stored.length; p++) {
+        int half = stored[p].length / 2;
+        MemorySegment.copy(stored[p], 0, target[p], ValueLayout.JAVA_BYTE, 0, half);
+        java.util.concurrent.locks.LockSupport.parkNanos(200_000);
+        MemorySegment.copy(stored[p], half, target[p], ValueLayout.JAVA_BYTE, half, stored[p].length - half);
+      }
+      return true;
+    }
+  }
+
   // The TCK against each broken double. Not named *Test: launched only by the meta test.
+
+  static class RepeatedKeyLastOnlyTck extends L3StoreTck {
+    @Override protected L3Store newStore() {
+      return new RepeatedKeyLastOnly();
+    }
+  }
+
+  static class RemovingUnderReadersTck extends L3StoreTck {
+    @Override protected L3Store newStore() {
+      return new RemovingUnderReaders();
+    }
+  }
 
   static class LeadingRunIgnoringTck extends L3StoreTck {
     @Override protected L3Store newStore() {

@@ -315,6 +315,137 @@ public abstract class L3StoreTck {
     });
   }
 
+  /**
+   * A page asked for more than once in one read: every occurrence that reports true holds the
+   * whole page. (Mooncake fills only the last buffer given for a key that appears twice in one
+   * batch read and still reports success for each, so a backend must read such a key once.)
+   */
+  @Test
+  public void batchGet_sameKeyMoreThanOnceInOneBatch_fillsEveryTarget() {
+    Gen<List<Integer>> picks = lists().of(integers().between(0, 1000)).ofSizeBetween(2, 24);
+    qt().withExamples(examples()).forAll(batches(1, 6), picks).checkAssert((specs, pick) -> {
+      List<Page> pages = materialize(specs);
+      List<Page> asked = new ArrayList<>();
+      for (int i : pick) asked.add(pages.get(i % pages.size()));
+      asked.add(asked.getFirst()); // at least one repeat
+      try (Arena arena = exampleArena()) {
+        assertThat(store.batchSet(keys(pages), sources(pages, arena))).containsExactly(filled(pages.size(), true));
+        List<MemorySegment[]> targets = targets(asked, arena);
+        boolean[] got = store.batchGet(keys(asked), targets);
+        assertThat(got).containsExactly(filled(asked.size(), true));
+        for (int i = 0; i < asked.size(); i++) {
+          assertThat(asked.get(i).matches(targets.get(i)))
+              .as("occurrence %d of %d (a repeated key) holds the whole page", i, asked.size()).isTrue();
+        }
+      } finally {
+        removeAll(pages);
+      }
+    });
+  }
+
+  /** {@link L3Store#removePage} says what happened, and a page kept as in use is still whole. */
+  @Test
+  public void removePage_saysRemovedAbsentOrInUse_andAPageKeptInUseIsWhole() {
+    qt().withExamples(examples()).forAll(pageSpecs(), booleans().all()).checkAssert((spec, readFirst) -> {
+      Page page = materialize(List.of(spec)).getFirst();
+      try (Arena arena = exampleArena()) {
+        assertThat(store.removePage(page.key())).isEqualTo(L3Store.Removal.ABSENT);
+        assertThat(store.set(page.key(), page.source(arena))).isTrue();
+        if (readFirst) assertThat(store.get(page.key(), page.target(arena))).isTrue();
+        L3Store.Removal r = store.removePage(page.key());
+        assertThat(r).isIn(L3Store.Removal.REMOVED, L3Store.Removal.IN_USE);
+        MemorySegment[] target = page.target(arena);
+        if (r == L3Store.Removal.REMOVED) {
+          assertThat(store.exists(page.key())).isFalse();
+          assertThat(store.get(page.key(), target)).isFalse();
+        } else {
+          assertThat(store.get(page.key(), target)).as("a page kept as in use is still there").isTrue();
+          assertThat(page.matches(target)).as("and whole").isTrue();
+        }
+      } finally {
+        removeAll(List.of(page));
+      }
+    });
+  }
+
+  /**
+   * One thread removes pages and stores new versions of them while others read them. A read that
+   * reports true holds one whole version that was set for that key: removal must never pull a
+   * page out from under a reader (Mooncake's forced remove ignores the read lease and does).
+   */
+  @Test
+  public void remove_whileOthersRead_neverHandsAReaderATornOrForeignPage() throws Exception {
+    int keyCount = 4;
+    int rounds = concurrentOpsPerThread();
+    long seed = new SplittableRandom().nextLong();
+    PageKey[] keys = new PageKey[keyCount];
+    int[][] sizes = new int[keyCount][];
+    List<Set<Long>> setVersions = new ArrayList<>();
+    for (int k = 0; k < keyCount; k++) {
+      keys[k] = freshKey();
+      int a = Math.max(Long.BYTES, Math.min(maxPartBytes(), 4096 - 64 * k));
+      sizes[k] = maxParts() >= 2 ? new int[] {a, Math.max(1, Math.min(maxPartBytes(), 2048 + 64 * k))} : new int[] {a};
+      setVersions.add(ConcurrentHashMap.newKeySet());
+    }
+    try (Arena arena = exampleArena()) {
+      for (int k = 0; k < keyCount; k++) {
+        setVersions.get(k).add((long) k);
+        assertThat(store.set(keys[k], versioned(keys[k], sizes[k], k).source(arena))).isTrue();
+      }
+    }
+    ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+    AtomicLong verifiedGets = new AtomicLong();
+    AtomicLong reads = new AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+    List<Thread> readers = new ArrayList<>();
+    for (int t = 0; t < Math.max(1, concurrentThreads() - 1); t++) {
+      final int id = t;
+      readers.add(Thread.ofPlatform().name("tck-reader-" + t).start(() -> {
+        try {
+          while (writing.get()) {
+            try (Arena arena = exampleArena()) {
+              List<MemorySegment[]> dst = new ArrayList<>();
+              for (int k = 0; k < keyCount; k++) dst.add(Page.of(keys[k], sizes[k], 0).target(arena));
+              boolean[] got = store.batchGet(Arrays.asList(keys), dst);
+              reads.incrementAndGet();
+              for (int k = 0; k < keyCount; k++) {
+                if (!got[k]) continue;
+                long v = dst.get(k)[0].get(VERSION, 0);
+                if (!setVersions.get(k).contains(v) || !versioned(keys[k], sizes[k], v).matches(dst.get(k))) {
+                  violations.add("reader " + id + ", key " + k + ": a page that no thread set (version " + Long.toHexString(v) + ")");
+                } else {
+                  verifiedGets.incrementAndGet();
+                }
+              }
+            }
+          }
+        } catch (Throwable e) {
+          violations.add("reader " + id + " failed: " + e);
+        }
+      }));
+    }
+    try {
+      SplittableRandom r = new SplittableRandom(seed);
+      long version = 1L << 40;
+      // At least `rounds` rewrites, and on until the readers have read a while (reads may be slow).
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      for (int op = 0; op < rounds || (reads.get() < 64 && System.nanoTime() < deadline); op++) {
+        int k = r.nextInt(keyCount);
+        store.removePage(keys[k]);
+        long v = ++version;
+        setVersions.get(k).add(v);
+        try (Arena arena = exampleArena()) {
+          store.set(keys[k], versioned(keys[k], sizes[k], v).source(arena));
+        }
+      }
+    } finally {
+      writing.set(false);
+      for (Thread t : readers) t.join();
+    }
+    assertThat(violations).as("seed %d", seed).isEmpty();
+    assertThat(verifiedGets.get()).as("the readers read pages back (else the property is empty)").isPositive();
+  }
+
   @Test
   public void batchExists_countsOnlyTheLeadingRunOfPresentPages() {
     Gen<List<Boolean>> masks = lists().of(booleans().all()).ofSizeBetween(1, L3Store.MAX_BATCH_PAGES);

@@ -26,7 +26,9 @@ class L3StoreTckCatchesBrokenStoresTest {
         Arguments.of(BrokenL3StoreDoubles.OverwritingTck.class, "batchSet_pageAlreadyPresent_isSkippedAndReportedStored"),
         Arguments.of(BrokenL3StoreDoubles.TearingTck.class, "concurrentUse_neverReturnsATornOrForeignPage"),
         Arguments.of(BrokenL3StoreDoubles.PartDroppingTck.class, "batchSet_thenBatchGet_roundTripsEveryByte"),
-        Arguments.of(BrokenL3StoreDoubles.ValidatingLateTck.class, "badArguments_areRejected_andLeaveNothingWritten"));
+        Arguments.of(BrokenL3StoreDoubles.ValidatingLateTck.class, "badArguments_areRejected_andLeaveNothingWritten"),
+        Arguments.of(BrokenL3StoreDoubles.RepeatedKeyLastOnlyTck.class, "batchGet_sameKeyMoreThanOnceInOneBatch_fillsEveryTarget"),
+        Arguments.of(BrokenL3StoreDoubles.RemovingUnderReadersTck.class, "remove_whileOthersRead_neverHandsAReaderATornOrForeignPage"));
   }
 
   @ParameterizedTest(name = "{0}: {1}")

@@ -60,6 +60,12 @@ public final class CacheRequest {
    */
   public Transfer load() { return load; }
 
+  /**
+   * Simulation hook, deterministic shell only: when layer {@code layer} of the cached prefix lands
+   * in virtual time (0 when nothing loads). On a shared link it is known once {@link #load()} is done.
+   */
+  public long layerDueNanos(int layer) { return load.layerDueNanos(layer); }
+
   /** Token slots this request has device pages for. */
   public int capacityTokens() { return pageCount * pageSize(); }
 

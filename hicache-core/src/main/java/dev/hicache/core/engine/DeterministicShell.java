@@ -12,6 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import dev.hicache.core.sim.CostModel;
+import dev.hicache.core.sim.SharedLink;
+import dev.hicache.core.sim.ClusterTurns;
 
 /**
  * The controller's ports in virtual time: a discrete-event loop where each copy command completes
@@ -23,7 +26,7 @@ import java.util.function.LongSupplier;
  * <p>With a {@link CostModel.Shared} cost model each direction stays a serial stream, but the
  * command at the head of a stream moves its bytes on a {@link SharedLink} that other instances
  * use too, so its completion time is known only as the link's current projection; such shells
- * must run in a {@link VirtualTimeCluster}, whose turns their waits ({@link #advanceTo}, {@link
+ * must run in a virtual-time cluster (the simulator's {@code VirtualTimeCluster}), whose turns their waits ({@link #advanceTo}, {@link
  * #runNext}) then take.
  *
  * <p>Single-threaded; nothing here reads a wall clock.
@@ -57,25 +60,6 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
     }
   }
 
-  /**
-   * Set by a {@link VirtualTimeCluster}: this shell's waits take turns with the cluster's other
-   * members so that all of them act in one global virtual-time order.
-   */
-  interface Turns {
-    /** True when the calling thread is running a job of this member (its waits must take turns). */
-    boolean gated();
-
-    /**
-     * Returns once this member may act at {@code min(next event, until)}: every other member's
-     * earlier events are done. {@code until = }{@link #NEXT_EVENT}: at its next event, whenever
-     * that is (its own clock if it has none).
-     */
-    void await(long until);
-  }
-
-  /** {@link Turns#await} for "my next event, whatever its time". */
-  static final long NEXT_EVENT = Long.MIN_VALUE;
-
   private final VirtualClock clock = new VirtualClock();
   private final CostModel cost;
   private final long bytesPerPage;
@@ -90,7 +74,7 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
   private final ArrayDeque<Cmd> loadStream = new ArrayDeque<>();
   private Cmd backupHead;
   private Cmd loadHead;
-  private Turns turns;
+  private ClusterTurns turns;
   private CacheController controller;
   private long completed;
   private LongSupplier storageNextDue;
@@ -109,12 +93,16 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
     this.controller = c;
   }
 
-  void joinCluster(Turns t) {
+  /**
+   * Simulation hook: this shell joins a virtual-time cluster, whose turns its waits ({@link #advanceTo},
+   * {@link #runNext}) then take.
+   */
+  public void joinCluster(ClusterTurns t) {
     if (turns != null) throw new IllegalStateException("this shell already belongs to a cluster");
     this.turns = t;
   }
 
-  /** Whether copies run on shared links (and so need a {@link VirtualTimeCluster}). */
+  /** Whether copies run on shared links (and so need the simulator's virtual-time cluster). */
   public boolean sharesLinks() {
     return shared != null;
   }
@@ -218,12 +206,12 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
 
   /** Completes the command due first (ties in issue order), advancing virtual time to it; false if none. */
   public boolean runNext() {
-    if (turns != null && turns.gated()) turns.await(NEXT_EVENT);
+    if (turns != null && turns.gated()) turns.await(ClusterTurns.NEXT_EVENT);
     return stepOne();
   }
 
-  /** {@link #runNext} without taking a turn: the cluster calls it for the member whose turn it is. */
-  boolean stepOne() {
+  /** Simulation hook: {@link #runNext} without taking a turn; the cluster calls it for the member whose turn it is. */
+  public boolean stepOne() {
     int best = -1;
     long bestDue = Long.MAX_VALUE;
     for (int i = 0; i < pending.size(); i++) {

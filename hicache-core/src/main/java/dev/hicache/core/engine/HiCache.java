@@ -10,19 +10,20 @@ import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.PrefetchPolicy;
 import dev.hicache.api.spi.RankGroup;
+import dev.hicache.api.spi.WritePolicy;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.Tokens;
-import dev.hicache.core.storage.L3CostModel;
+import dev.hicache.core.sim.L3CostModel;
 import dev.hicache.core.storage.L3PageIo;
 import dev.hicache.core.storage.L3Port;
 import dev.hicache.core.storage.StorageController;
 import dev.hicache.core.storage.ThreadedL3Port;
 import dev.hicache.core.storage.VirtualTimeL3Port;
-import dev.hicache.core.tree.EvictionPolicies;
 import dev.hicache.core.tree.HiRadixTree;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.MatchTouch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import dev.hicache.core.sim.CostModel;
 
 /**
  * HiCache for a JVM serving engine: SGLang's hierarchical KV cache over a device pool (L1) and a
@@ -359,6 +360,9 @@ public final class HiCache implements AutoCloseable {
     private L3CostModel l3Cost;
     private RankGroup rankGroup = RankGroup.single();
     private PrefetchPolicy prefetchPolicy;
+    private String prefetchPolicyName;
+    private String writePolicyName;
+    private PolicyRegistry policies = PolicyRegistry.sglang();
     private PageKey namespaceSeed;
     private boolean promptsUnmodified;
 
@@ -408,6 +412,24 @@ public final class HiCache implements AutoCloseable {
 
     /** A prefetch policy of one's own instead of {@code --hicache-storage-prefetch-policy}'s. */
     public Builder prefetchPolicy(PrefetchPolicy policy) { prefetchPolicy = policy; return this; }
+
+    /**
+     * The policies this cache's names refer to (default {@link PolicyRegistry#sglang()}): the config's
+     * {@code --radix-eviction-policy}, {@code --hicache-write-policy} and {@code
+     * --hicache-storage-prefetch-policy} are looked up in it, and so are {@link #prefetchPolicy(String)}
+     * and {@link #writePolicy(String)}.
+     */
+    public Builder policies(PolicyRegistry registry) {
+      if (registry == null) throw new IllegalArgumentException("policy registry must not be null");
+      policies = registry;
+      return this;
+    }
+
+    /** The prefetch policy registered under {@code name} instead of the config's {@code --hicache-storage-prefetch-policy}. */
+    public Builder prefetchPolicy(String name) { prefetchPolicyName = name; return this; }
+
+    /** The write policy registered under {@code name} instead of the config's {@code --hicache-write-policy}. */
+    public Builder writePolicy(String name) { writePolicyName = name; return this; }
 
     /** The namespace seed of page-hash chains that start at the root (docs/behaviour.md#namespaces). */
     public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
@@ -483,9 +505,10 @@ public final class HiCache implements AutoCloseable {
       // Page keys bind host bytes to what they hold and name L3 objects; a metadata-only simulation
       // without L3 moves no bytes and needs none (hashing is most of its CPU time).
       PageHasher hasher = metadataShape != null && l3Store == null ? null : new PageHasher(ps);
-      HiRadixTree tree = new HiRadixTree(ps, EvictionPolicies.byName(config.radixEvictionPolicy()), c,
-          config.writePolicy(), hasher, namespaceSeed, matchTouch);
-      CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), config.writePolicy(),
+      WritePolicy write = policies.write(writePolicyName != null ? writePolicyName : config.writePolicy().flagName(), config);
+      HiRadixTree tree = new HiRadixTree(ps, policies.eviction(config.radixEvictionPolicy()), c, write, hasher,
+          namespaceSeed, matchTouch);
+      CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), write,
           device, host, port, metrics, config.loadBackThreshold(), driver, c);
       if (det != null) det.bind(controller);
       if (promptsUnmodified) controller.promptsUnmodified();
@@ -498,7 +521,8 @@ public final class HiCache implements AutoCloseable {
             .rankGroup(rankGroup).clock(c).metrics(metrics).namespaceSeed(namespaceSeed)
             .deviceTokens(device.capacity() * ps).mla(shape.mla()).pageBytes(shape.bytesPerPage())
             .promptsUnmodified(promptsUnmodified);
-        if (prefetchPolicy != null) sb.policy(prefetchPolicy);
+        sb.policy(prefetchPolicy != null ? prefetchPolicy
+            : policies.prefetch(prefetchPolicyName != null ? prefetchPolicyName : config.prefetchPolicy().flagName(), config));
         StorageController sc = sb.build();
         controller.attachStorage(sc);
         // A single rank has no partner to keep in step with: its shell may run the storage tick after

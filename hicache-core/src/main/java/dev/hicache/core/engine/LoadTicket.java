@@ -3,6 +3,7 @@ package dev.hicache.core.engine;
 import dev.hicache.api.spi.Transfer;
 import dev.hicache.core.pool.CopyTransfer;
 import java.util.function.BooleanSupplier;
+import dev.hicache.core.sim.SharedLink;
 
 /**
  * One load-back (H→D) as the serving engine sees it: SGLang's layer-done counter. Layer N may be

@@ -11,8 +11,8 @@
  *   <li>{@code ProductionShell} — the port on real threads: JCTools queues to and from I/O threads
  *       that copy through the {@link dev.hicache.api.spi.DevicePool} SPI and checksum host pages.
  *   <li>{@link dev.hicache.core.engine.DeterministicShell} — the port in virtual time with a
- *       {@link dev.hicache.core.engine.CostModel}; property tests choose completion orders, the
- *       simulator ({@link dev.hicache.core.engine.TieredSimulation}) lets the cost model decide.
+ *       {@link dev.hicache.core.sim.CostModel}; property tests choose completion orders, the
+ *       simulator ({@code TieredSimulation}, in the simulator module) lets the cost model decide.
  *   <li>The L3 half ({@code dev.hicache.core.storage.StorageController}) plugs into both shells.
  *   <li>Tensor parallelism ({@link dev.hicache.core.engine.HiCache.Builder#rankGroup}): each rank is a
  *       full cache; {@link dev.hicache.core.engine.HiCache#poll} runs exactly one all-reduce per

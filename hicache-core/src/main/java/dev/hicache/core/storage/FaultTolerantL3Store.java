@@ -26,6 +26,10 @@ import java.util.function.Supplier;
  *   <li>After {@code detachAfter} consecutive failed calls the store is detached: every call is a
  *       miss / skipped write until a probe ({@code batchExists} of one fixed key) succeeds; probes
  *       run on the first call after {@code probeInterval × 2^(failed probes)} (capped).
+ *   <li>A failure that says the store is down (UNAVAILABLE), or one that took longer than {@code
+ *       slowCall}, is not retried and detaches at once: a store whose calls each block for seconds
+ *       (Mooncake with its master down) must not be paid for call after call. The probe then
+ *       finds out cheaply when it is back.
  *   <li>FULL on a write is a skipped write, not a health problem. Caller bugs
  *       (IllegalArgumentException, INVALID_ARGUMENT) are rethrown.
  * </ul>
@@ -48,6 +52,7 @@ public final class FaultTolerantL3Store implements L3Store {
   private final long maxBackoffNanos;
   private final long probeIntervalNanos;
   private final long maxProbeIntervalNanos;
+  private final long slowCallNanos;
 
   private volatile boolean closed;
   private boolean attached = true;
@@ -67,6 +72,7 @@ public final class FaultTolerantL3Store implements L3Store {
     this.maxBackoffNanos = b.maxBackoffNanos;
     this.probeIntervalNanos = b.probeIntervalNanos;
     this.maxProbeIntervalNanos = b.maxProbeIntervalNanos;
+    this.slowCallNanos = b.slowCallNanos;
   }
 
   public static Builder builder(L3Store delegate, Clock clock) {
@@ -106,9 +112,14 @@ public final class FaultTolerantL3Store implements L3Store {
   }
 
   @Override public boolean remove(PageKey key) {
+    return removePage(key) == Removal.REMOVED;
+  }
+
+  /** The backend's answer; when L3 is not usable now, {@link Removal#IN_USE} (the page may still be there). */
+  @Override public Removal removePage(PageKey key) {
     L3Store.checkKey(key);
-    Boolean r = call("remove", () -> delegate.remove(key));
-    return r != null && r;
+    Removal r = call("remove", () -> delegate.removePage(key));
+    return r == null ? Removal.IN_USE : r;
   }
 
   @Override public void clear() {
@@ -142,6 +153,7 @@ public final class FaultTolerantL3Store implements L3Store {
       synchronized (this) {
         attempts++;
       }
+      long started = clock.nanos();
       try {
         T r = body.get();
         succeeded();
@@ -155,11 +167,12 @@ public final class FaultTolerantL3Store implements L3Store {
           metrics.count(StorageMetrics.L3_FAILURES, "full", 1);
           return null;
         }
-        if (!retryOrGiveUp(op, attempt)) return null;
+        boolean down = e.reason() == L3Exception.Cause.UNAVAILABLE || clock.nanos() - started > slowCallNanos;
+        if (!retryOrGiveUp(op, attempt, down)) return null;
       } catch (IllegalArgumentException e) {
         throw e;
       } catch (RuntimeException e) {
-        if (!retryOrGiveUp(op, attempt)) return null;
+        if (!retryOrGiveUp(op, attempt, clock.nanos() - started > slowCallNanos)) return null;
       }
     }
   }
@@ -205,12 +218,13 @@ public final class FaultTolerantL3Store implements L3Store {
     streak = 0;
   }
 
-  private synchronized boolean retryOrGiveUp(String op, int attempt) {
+  /** @param down the store is down, or each call costs too long: no retry, detach now */
+  private synchronized boolean retryOrGiveUp(String op, int attempt, boolean down) {
     failedAttempts++;
     metrics.count(StorageMetrics.L3_FAILURES, op, 1);
-    if (attempt < retries && attached) return true;
+    if (attempt < retries && attached && !down) return true;
     failedCalls++;
-    streak++;
+    streak = down ? Math.max(streak + 1, detachAfter) : streak + 1;
     long now = clock.nanos();
     backoffUntil = now + capped(backoffNanos, streak - 1, maxBackoffNanos);
     if (streak >= detachAfter && attached) {
@@ -238,7 +252,10 @@ public final class FaultTolerantL3Store implements L3Store {
     }
   }
 
-  /** Configures the decorator; defaults: 2 retries, detach after 5 failed calls, back-off 10 ms → 1 s, probe 1 s → 30 s. */
+  /**
+   * Configures the decorator; defaults: 2 retries, detach after 5 failed calls, back-off 10 ms → 1
+   * s, probe 1 s → 30 s; a failed call slower than 1 s detaches at once.
+   */
   public static final class Builder {
     private final L3Store delegate;
     private final Clock clock;
@@ -249,6 +266,7 @@ public final class FaultTolerantL3Store implements L3Store {
     private long maxBackoffNanos = 1_000_000_000L;
     private long probeIntervalNanos = 1_000_000_000L;
     private long maxProbeIntervalNanos = 30_000_000_000L;
+    private long slowCallNanos = 1_000_000_000L;
 
     private Builder(L3Store delegate, Clock clock) {
       if (delegate == null || clock == null) throw new IllegalArgumentException("a store and a clock are required");
@@ -261,11 +279,13 @@ public final class FaultTolerantL3Store implements L3Store {
     public Builder detachAfter(int n) { detachAfter = n; return this; }
     public Builder backoffNanos(long base, long max) { backoffNanos = base; maxBackoffNanos = max; return this; }
     public Builder probeIntervalNanos(long base, long max) { probeIntervalNanos = base; maxProbeIntervalNanos = max; return this; }
+    /** A failed attempt that took longer than this is not retried and detaches the store at once. */
+    public Builder slowCallNanos(long n) { slowCallNanos = n; return this; }
 
     public FaultTolerantL3Store build() {
       if (retries < 0 || detachAfter < 1 || backoffNanos < 0 || maxBackoffNanos < backoffNanos
-          || probeIntervalNanos < 1 || maxProbeIntervalNanos < probeIntervalNanos) {
-        throw new IllegalArgumentException("fault-tolerant L3: retries >= 0, detachAfter >= 1, 0 <= backoff <= max, 0 < probe <= max");
+          || probeIntervalNanos < 1 || maxProbeIntervalNanos < probeIntervalNanos || slowCallNanos < 1) {
+        throw new IllegalArgumentException("fault-tolerant L3: retries >= 0, detachAfter >= 1, 0 <= backoff <= max, 0 < probe <= max, slowCall > 0");
       }
       return new FaultTolerantL3Store(this);
     }

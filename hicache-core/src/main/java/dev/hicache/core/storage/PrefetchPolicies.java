@@ -3,16 +3,11 @@ package dev.hicache.core.storage;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.spi.PrefetchPolicy;
 import dev.hicache.api.spi.PrefetchProgress;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Function;
 
 /**
  * The built-in values of {@code --hicache-storage-prefetch-policy}
- * (docs/behaviour.md#prefetch-policies) and a registry for a user's own policy (for example a
- * deadline from the request's SLO).
+ * (docs/behaviour.md#prefetch-policies). A user's own policy (for example a deadline from the
+ * request's SLO) joins them in a cache's {@code PolicyRegistry}.
  *
  * <p>Built-ins, as SGLang's {@code can_terminate_prefetch} defines them:
  *
@@ -25,8 +20,6 @@ import java.util.function.Function;
  * </ul>
  */
 public final class PrefetchPolicies {
-  private static final Map<String, Function<HiCacheConfig, PrefetchPolicy>> CUSTOM = new ConcurrentHashMap<>();
-
   private PrefetchPolicies() {}
 
   /** The policy that {@code --hicache-storage-prefetch-policy} selects, with the config's parameters. */
@@ -36,50 +29,6 @@ public final class PrefetchPolicies {
       case WAIT_COMPLETE -> WaitComplete.INSTANCE;
       case TIMEOUT -> Timeout.of(config);
     };
-  }
-
-  /**
-   * A policy by its flag name: a built-in, or one registered with {@link #register}. Unknown names
-   * are an error naming the flag and the value.
-   */
-  public static PrefetchPolicy byName(String name, HiCacheConfig config) {
-    if (name == null) throw new IllegalArgumentException("prefetchPolicy (SGLang's --hicache-storage-prefetch-policy): no value given");
-    Function<HiCacheConfig, PrefetchPolicy> f = CUSTOM.get(name);
-    if (f != null) {
-      PrefetchPolicy p = f.apply(config);
-      if (p == null) throw new IllegalStateException("prefetch policy factory '" + name + "' returned null");
-      return p;
-    }
-    for (var k : dev.hicache.api.config.PrefetchPolicyKind.values()) {
-      if (k.flagName().equals(name)) return create(config.toBuilder().prefetchPolicy(k).build());
-    }
-    throw new IllegalArgumentException("prefetchPolicy (SGLang's --hicache-storage-prefetch-policy): unknown policy '" + name
-        + "' (expected one of " + names() + ")");
-  }
-
-  /**
-   * Makes a user's policy selectable by name. Built-in names cannot be replaced; registering a name
-   * twice replaces the earlier factory.
-   */
-  public static void register(String name, Function<HiCacheConfig, PrefetchPolicy> factory) {
-    if (name == null || name.isBlank()) throw new IllegalArgumentException("a prefetch policy needs a name");
-    if (factory == null) throw new IllegalArgumentException("prefetch policy '" + name + "' needs a factory");
-    for (var k : dev.hicache.api.config.PrefetchPolicyKind.values()) {
-      if (k.flagName().equals(name)) throw new IllegalArgumentException("'" + name + "' is a built-in prefetch policy");
-    }
-    CUSTOM.put(name, factory);
-  }
-
-  /** Removes a registered policy; returns whether it was there. */
-  public static boolean unregister(String name) {
-    return CUSTOM.remove(name) != null;
-  }
-
-  /** Every selectable name, sorted. */
-  public static Set<String> names() {
-    Set<String> out = new TreeSet<>(CUSTOM.keySet());
-    for (var k : dev.hicache.api.config.PrefetchPolicyKind.values()) out.add(k.flagName());
-    return out;
   }
 
   /** {@code best_effort}. */
@@ -132,6 +81,8 @@ public final class PrefetchPolicies {
     }
 
     @Override public String flagName() { return "timeout"; }
+
+    @Override public boolean expires() { return true; }
 
     /** SGLang: complete, or {@code now − start > timeout} (strictly greater). */
     @Override public boolean canTerminate(PrefetchProgress p, long nowNanos) {

@@ -565,7 +565,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
         if (op.localTerminated) why = op.localReason;
         else if (terminatedSomewhere) why = TerminalReason.IO_FAILURE;
         else if (op.hitTokens > 0 && m == op.hitTokens) why = TerminalReason.COMPLETE;
-        else if (policy instanceof PrefetchPolicies.Timeout) why = TerminalReason.TIMEOUT;
+        else if (policy.expires()) why = TerminalReason.TIMEOUT;
         else why = TerminalReason.UNFULFILLED;
         finish(op, m, why);
       }

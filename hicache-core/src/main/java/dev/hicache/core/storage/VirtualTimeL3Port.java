@@ -2,9 +2,10 @@ package dev.hicache.core.storage;
 
 import dev.hicache.api.PageKey;
 import dev.hicache.api.spi.Clock;
-import dev.hicache.core.engine.SharedLink;
+import dev.hicache.core.sim.SharedLink;
 import java.util.ArrayDeque;
 import java.util.List;
+import dev.hicache.core.sim.L3CostModel;
 
 /**
  * The L3 port in virtual time: three serial lanes (queries, reads, writes), each running its

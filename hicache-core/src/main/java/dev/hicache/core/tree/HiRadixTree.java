@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import dev.hicache.core.sim.MatchTouch;
 
 /**
  * SGLang's HiRadixCache tree (docs/behaviour.md#radix-tree): a page-granular prefix tree whose

@@ -3,7 +3,6 @@ package dev.hicache.core.engine;
 import dev.hicache.api.KvShape;
 import dev.hicache.api.LayoutDescriptor;
 import dev.hicache.api.MemLayout;
-import dev.hicache.api.spi.HostPool;
 import dev.hicache.core.pool.OffHeapHostPool;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -12,7 +11,7 @@ import java.lang.foreign.ValueLayout;
  * Test double of an L2 pool: a real {@link OffHeapHostPool} whose bytes a test can corrupt at
  * rest ({@link #flipByte}), as a stray write or a use-after-free would.
  */
-final class CorruptibleHostPoolDouble implements HostPool {
+final class CorruptibleHostPoolDouble implements CorruptibleHostPool {
   private final OffHeapHostPool pool;
   long flips;
 
@@ -21,7 +20,7 @@ final class CorruptibleHostPoolDouble implements HostPool {
   }
 
   /** Flips one byte of host page {@code page}, at a position derived from {@code salt}. */
-  void flipByte(int page, long salt) {
+  @Override public void flipByte(int page, long salt) {
     long[] r = pool.layout().pageObjectRanges(page * pool.shape().pageSize());
     int range = (int) Math.floorMod(salt, (long) r.length / 2);
     long off = r[2 * range] + Math.floorMod(salt >>> 8, r[2 * range + 1]);

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import dev.hicache.core.sim.CostModel;
 
 /**
  * Drives a {@link HiCache} on the deterministic shell with real bytes, as a serving engine would,
@@ -45,8 +46,10 @@ final class EngineScript {
   long abortedAfterFailedLoad;
 
   final InMemoryMetrics metrics = new InMemoryMetrics();
-  KeyedDevicePoolDouble device;
-  CorruptibleHostPoolDouble host;
+  /** The pools the script runs on (a contract suite's). */
+  EnginePools pools = EnginePools.hostMemory();
+  KeyedDevicePool device;
+  CorruptibleHostPool host;
   HiCache cache;
   private final int[][] docs = new int[DOCS][DOC_LEN];
   private final List<Live> live = new ArrayList<>();
@@ -91,12 +94,12 @@ final class EngineScript {
     HiCacheConfig config = HiCacheConfig.builder().pageSize(PAGE).writePolicy(writePolicy).radixEvictionPolicy(evictionPolicy)
         .memLayout(hostLayout).loadBackThreshold(PAGE).prefetchThreshold(2 * PAGE)
         .prefetchPolicy(dev.hicache.api.config.PrefetchPolicyKind.WAIT_COMPLETE).build();
-    device = new KeyedDevicePoolDouble(SHAPE, devicePages * PAGE);
-    if (failLoadsModulo > 0) device.failLoadsTo = p -> p % failLoadsModulo == 0;
-    host = new CorruptibleHostPoolDouble(SHAPE, hostLayout, hostPages * PAGE);
+    device = pools.device(SHAPE, devicePages * PAGE, null);
+    if (failLoadsModulo > 0) device.failLoadsTo(p -> p % failLoadsModulo == 0);
+    host = pools.host(SHAPE, hostLayout, hostPages * PAGE);
     HiCache.Builder b = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics)
         .deterministic(CostModel.link(1e9, 2e9, 1_000));
-    if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.storage.L3CostModel.link(1e9, 1e9, 5_000));
+    if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.sim.L3CostModel.link(1e9, 1e9, 5_000));
     cache = b.build();
   }
 

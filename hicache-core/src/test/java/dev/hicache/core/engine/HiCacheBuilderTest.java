@@ -8,6 +8,7 @@ import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.core.pool.HostMemoryDevicePool;
 import dev.hicache.core.pool.OffHeapHostPool;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.CostModel;
 
 class HiCacheBuilderTest {
   @Test void hostNotLargerThanDevice_isRejectedNamingTheFlags() {

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Test double of an L3 store: pages as byte arrays in a map, counting calls. Thread-safe. */
-final class InMemoryL3StoreDouble implements L3Store {
+public final class InMemoryL3StoreDouble implements L3Store {
   private final Map<PageKey, byte[][]> pages = new HashMap<>();
   long sets;
   long gets;

@@ -2,7 +2,6 @@ package dev.hicache.core.engine;
 
 import dev.hicache.api.KvShape;
 import dev.hicache.api.PageKey;
-import dev.hicache.api.spi.DevicePool;
 import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.Transfer;
 import dev.hicache.core.pool.HostMemoryDevicePool;
@@ -13,7 +12,7 @@ import java.util.concurrent.Executor;
  * bytes derived from each page's key ({@link #fillPage}) and checks ({@link #pageHolds}), so any
  * misplaced, stale or overwritten page is detected.
  */
-final class KeyedDevicePoolDouble implements DevicePool {
+final class KeyedDevicePoolDouble implements KeyedDevicePool {
   private final HostMemoryDevicePool pool;
 
   KeyedDevicePoolDouble(KvShape shape, int tokens) {
@@ -25,18 +24,21 @@ final class KeyedDevicePoolDouble implements DevicePool {
   }
 
   /** What the engine's forward pass does: writes the KV of the page with key {@code key}. */
-  void fillPage(int page, PageKey key) {
+  @Override public void fillPage(int page, PageKey key) {
     KeyedPages.fill(pool.layout(), pool.buffer(), page, key);
   }
 
-  boolean pageHolds(int page, PageKey key) {
+  @Override public boolean pageHolds(int page, PageKey key) {
     return KeyedPages.holds(pool.layout(), pool.buffer(), page, key);
   }
 
   @Override public Transfer backup(int[] deviceSlots, HostPool host, int[] hostSlots) { return pool.backup(deviceSlots, host, hostSlots); }
-  /** Loads whose first device page matches fail (as a GPU copy error would), every time. */
-  java.util.function.IntPredicate failLoadsTo = p -> false;
-  long failedLoads;
+  private java.util.function.IntPredicate failLoadsTo = p -> false;
+  private long failedLoads;
+
+  @Override public void failLoadsTo(java.util.function.IntPredicate pages) { failLoadsTo = pages; }
+
+  @Override public long failedLoads() { return failedLoads; }
 
   @Override public Transfer load(int[] hostSlots, HostPool host, int[] deviceSlots) {
     if (deviceSlots.length > 0 && failLoadsTo.test(deviceSlots[0] / pool.shape().pageSize())) {

@@ -11,7 +11,7 @@ import java.util.List;
  * Test helper: the KV bytes a page must hold are derived from the page's key, item by item, so a
  * page served from the wrong place (or a stale page) is detected, not just counted.
  */
-final class KeyedPages {
+public final class KeyedPages {
   private KeyedPages() {}
 
   static long mix(long z) {
@@ -30,7 +30,7 @@ final class KeyedPages {
   }
 
   /** Writes the key's bytes into the page (layer-first device layout, or any layout). */
-  static void fill(LayoutDescriptor layout, MemorySegment buf, int page, PageKey key) {
+  public static void fill(LayoutDescriptor layout, MemorySegment buf, int page, PageKey key) {
     int ps = layout.shape().pageSize();
     int words = (int) (layout.itemBytes() / 8);
     for (int kv = 0; kv < layout.shape().kvParts(); kv++) {
@@ -44,7 +44,7 @@ final class KeyedPages {
   }
 
   /** Whether the page holds exactly the key's bytes. */
-  static boolean holds(LayoutDescriptor layout, MemorySegment buf, int page, PageKey key) {
+  public static boolean holds(LayoutDescriptor layout, MemorySegment buf, int page, PageKey key) {
     int ps = layout.shape().pageSize();
     int words = (int) (layout.itemBytes() / 8);
     for (int kv = 0; kv < layout.shape().kvParts(); kv++) {

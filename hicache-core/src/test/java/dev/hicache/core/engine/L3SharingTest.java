@@ -8,12 +8,13 @@ import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
 import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.core.metrics.InMemoryMetrics;
-import dev.hicache.core.storage.L3CostModel;
+import dev.hicache.core.sim.L3CostModel;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import dev.hicache.core.sim.CostModel;
 
 /**
  * Two engine instances share one L3: the first serves prompts and backs them up (L1→L2→L3); a cold

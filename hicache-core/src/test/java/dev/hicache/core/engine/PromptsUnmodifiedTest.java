@@ -7,12 +7,13 @@ import dev.hicache.api.KvShape;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
 import dev.hicache.core.metrics.InMemoryMetrics;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.MatchTouch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.CostModel;
 
 /** {@link HiCache.Builder#promptsUnmodified}: keeping the caller's arrays instead of copies changes nothing else. */
 class PromptsUnmodifiedTest {

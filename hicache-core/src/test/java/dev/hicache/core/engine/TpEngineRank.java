@@ -8,7 +8,7 @@ import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.api.spi.Clock;
 import dev.hicache.api.spi.RankGroup;
 import dev.hicache.core.metrics.InMemoryMetrics;
-import dev.hicache.core.storage.L3CostModel;
+import dev.hicache.core.sim.L3CostModel;
 import dev.hicache.core.storage.StorageController;
 import dev.hicache.core.tree.TreeNode;
 import java.util.ArrayList;
@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongPredicate;
+import dev.hicache.core.sim.CostModel;
 
 /**
  * One TP rank of an engine-level consensus scenario: a full {@link HiCache} with its own device and

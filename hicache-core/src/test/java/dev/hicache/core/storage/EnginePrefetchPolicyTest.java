@@ -12,12 +12,13 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
 import dev.hicache.core.engine.CacheRequest;
-import dev.hicache.core.engine.CostModel;
+import dev.hicache.core.sim.CostModel;
 import dev.hicache.core.engine.HiCache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.L3CostModel;
 
 /**
  * The three policies through the engine's deterministic shell (HiCache with an L3 store, virtual

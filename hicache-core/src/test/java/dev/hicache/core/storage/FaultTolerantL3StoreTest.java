@@ -33,7 +33,7 @@ class FaultTolerantL3StoreTest {
     var clock = new PrefetchRig.VClock();
     var s = FaultTolerantL3Store.builder(faulty, clock).retries(1).detachAfter(3)
         .backoffNanos(10 * MS, 100 * MS).probeIntervalNanos(100 * MS, 400 * MS).build();
-    faulty.set(FaultInjectingL3StoreDouble.Mode.DOWN, 1);
+    faulty.set(FaultInjectingL3StoreDouble.Mode.ERRORS, 1); // failures that do not say "down"
     for (int i = 0; i < 3; i++) {
       assertThat(s.batchExists(List.of(K))).isZero();
       if (i < 2) clock.now += 200 * MS; // past the back-off window
@@ -58,6 +58,76 @@ class FaultTolerantL3StoreTest {
     assertThat(s.stats().detaches()).isEqualTo(1);
     assertThat(s.stats().reattaches()).isEqualTo(1);
     assertThat(s.batchExists(List.of(K))).isEqualTo(1);
+  }
+
+  @Test void aStoreThatSaysItIsDown_detachesAtOnce_withoutRetries() {
+    var faulty = new FaultInjectingL3StoreDouble(new MapL3StoreDouble(), 1);
+    var clock = new PrefetchRig.VClock();
+    var s = FaultTolerantL3Store.builder(faulty, clock).retries(2).detachAfter(5).build();
+    faulty.set(FaultInjectingL3StoreDouble.Mode.DOWN, 1);
+    assertThat(s.batchExists(List.of(K))).isZero();
+    assertThat(faulty.operationsTried).as("UNAVAILABLE is not retried").isEqualTo(1);
+    assertThat(s.attached()).isFalse();
+    for (int i = 0; i < 20; i++) s.batchExists(List.of(K));
+    assertThat(faulty.operationsTried).isEqualTo(1);
+  }
+
+  /**
+   * Mooncake with its master down: each call blocks about 4 s and then fails. One such call
+   * detaches the store (no retries, no waiting for {@code detachAfter} of them); probes re-attach it.
+   */
+  @Test void aStoreWhoseCallsBlockForSeconds_detachesAfterOneSuchCall_andReattachesWhenBack() {
+    var clock = new PrefetchRig.VClock();
+    var blocking = new BlockingWhenDown(new MapL3StoreDouble(), clock, 4_300 * MS);
+    var s = FaultTolerantL3Store.builder(blocking, clock).retries(2).detachAfter(5)
+        .probeIntervalNanos(1_000 * MS, 30_000 * MS).build();
+    blocking.down = true;
+    long t0 = clock.now;
+    assertThat(s.batchExists(List.of(K))).isZero();
+    assertThat(clock.now - t0).as("one blocked attempt, not three").isEqualTo(4_300 * MS);
+    assertThat(s.attached()).isFalse();
+    for (int i = 0; i < 20; i++) assertThat(s.batchExists(List.of(K))).isZero();
+    assertThat(clock.now - t0).as("detached: later calls cost nothing").isEqualTo(4_300 * MS);
+    assertThat(blocking.calls).isEqualTo(1);
+    blocking.down = false;
+    clock.now += 1_000 * MS;
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment[] page = {a.allocate(8)};
+      assertThat(s.batchSet(List.of(K), List.<MemorySegment[]>of(page))).containsExactly(true);
+    }
+    assertThat(s.attached()).isTrue();
+    assertThat(s.stats().reattaches()).isEqualTo(1);
+  }
+
+  /** Test double: while {@code down}, every call advances the virtual clock by {@code block} and fails. */
+  static final class BlockingWhenDown implements dev.hicache.api.spi.L3Store {
+    final dev.hicache.api.spi.L3Store delegate;
+    final PrefetchRig.VClock clock;
+    final long block;
+    volatile boolean down;
+    int calls;
+
+    BlockingWhenDown(dev.hicache.api.spi.L3Store delegate, PrefetchRig.VClock clock, long block) {
+      this.delegate = delegate;
+      this.clock = clock;
+      this.block = block;
+    }
+
+    private void gate() {
+      if (!down) return;
+      calls++;
+      clock.now += block;
+      throw new dev.hicache.api.spi.L3Exception(dev.hicache.api.spi.L3Exception.Cause.INTERNAL, "RPC_FAIL (-900) after " + block + " ns");
+    }
+
+    @Override public String name() { return "blocking"; }
+    @Override public Capabilities capabilities() { return delegate.capabilities(); }
+    @Override public int batchExists(List<PageKey> keys) { gate(); return delegate.batchExists(keys); }
+    @Override public boolean[] batchGet(List<PageKey> keys, List<MemorySegment[]> t) { gate(); return delegate.batchGet(keys, t); }
+    @Override public boolean[] batchSet(List<PageKey> keys, List<MemorySegment[]> s) { gate(); return delegate.batchSet(keys, s); }
+    @Override public boolean remove(PageKey key) { gate(); return delegate.remove(key); }
+    @Override public void clear() { gate(); delegate.clear(); }
+    @Override public void close() { delegate.close(); }
   }
 
   @Test void fullStore_isASkippedWrite_notAHealthProblem_andCallerBugsStillThrow() {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.L3CostModel;
 
 /**
  * L3 faults cost hit ratio, never a request and never wrong data (docs/design.md#invariants,

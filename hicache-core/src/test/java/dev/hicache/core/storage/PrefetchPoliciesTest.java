@@ -1,7 +1,6 @@
 package dev.hicache.core.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
@@ -28,7 +27,8 @@ class PrefetchPoliciesTest {
     assertThat(t.timeoutNanos(p(0, 4096, 0))).isEqualTo(2_000_000_000L);
     assertThat(t.timeoutNanos(p(0, -1, 0))).as("only the base before the hit is known").isEqualTo(1_000_000_000L);
     assertThat(t.maxNanos()).isEqualTo(Long.MAX_VALUE);
-    assertThat(PrefetchPolicies.byName("wait_complete", d).flagName()).isEqualTo("wait_complete");
+    assertThat(t.expires()).as("its terminations count as timeouts").isTrue();
+    assertThat(PrefetchPolicies.WaitComplete.INSTANCE.expires()).isFalse();
   }
 
   @Test void timeout_isStrictlyAfterTheDeadline_orComplete_andCapped() {
@@ -47,22 +47,5 @@ class PrefetchPoliciesTest {
     assertThat(w.canTerminate(p(0, 256, 128), 0)).isFalse();
     assertThat(w.canTerminate(p(0, 256, 256), 0)).isTrue();
     assertThat(PrefetchPolicies.BestEffort.INSTANCE.canTerminate(p(0, -1, 0), 0)).isTrue();
-  }
-
-  @Test void usersPlugInTheirOwnPolicy_byName() {
-    PrefetchPolicy slo = new PrefetchPolicy() {
-      @Override public String flagName() { return "slo_deadline"; }
-      @Override public boolean canTerminate(PrefetchProgress pr, long now) { return pr.complete() || now - pr.startNanos() > 50_000_000; }
-    };
-    PrefetchPolicies.register("slo_deadline", c -> slo);
-    try {
-      assertThat(PrefetchPolicies.byName("slo_deadline", HiCacheConfig.defaults())).isSameAs(slo);
-      assertThat(PrefetchPolicies.names()).contains("slo_deadline", "best_effort", "timeout", "wait_complete");
-      assertThatThrownBy(() -> PrefetchPolicies.register("timeout", c -> slo)).hasMessageContaining("built-in");
-    } finally {
-      PrefetchPolicies.unregister("slo_deadline");
-    }
-    assertThatThrownBy(() -> PrefetchPolicies.byName("slo_deadline", HiCacheConfig.defaults()))
-        .hasMessageContaining("--hicache-storage-prefetch-policy").hasMessageContaining("'slo_deadline'");
   }
 }

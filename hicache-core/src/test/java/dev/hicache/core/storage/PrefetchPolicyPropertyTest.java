@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.L3CostModel;
 
 /**
  * The three termination policies behave as docs/behaviour.md#prefetch-policies says, in virtual

@@ -25,6 +25,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import dev.hicache.core.sim.L3CostModel;
 
 /**
  * Test driver: one rank of an engine reduced to what prefetch touches — a radix tree, a host pool

@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hicache.api.PageHasher;
 import dev.hicache.api.PageKey;
-import dev.hicache.core.engine.SharedLink;
+import dev.hicache.core.sim.SharedLink;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.L3CostModel;
 
 /**
  * Two instances' virtual-time L3 ports on one box's shared links: reads started together share

@@ -16,6 +16,7 @@ import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.TreeNode;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.L3CostModel;
 
 /**
  * The storage controller's rules one by one (docs/behaviour.md#prefetch, #prefetch-accounting,

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
+import dev.hicache.core.sim.L3CostModel;
 
 /**
  * Test driver for one TP rank of a generated scenario. Everything the scheduler sees (requests,

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.quicktheories.api.Pair;
 import org.quicktheories.core.Gen;
 import org.quicktheories.generators.Generate;
+import dev.hicache.core.sim.MatchTouch;
 
 /**
  * The tree against a reference model: a map from page-sequence prefixes to where each page's KV

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import dev.hicache.core.sim.MatchTouch;
 
 class HiRadixTreeTest {
   static final int PS = 4;

@@ -50,28 +50,4 @@ final class CStrings {
     }
     return b.toString();
   }
-
-  /**
-   * Writes checked keys as consecutive C strings into one allocation and fills {@code pointers}
-   * (an array of {@code char*}) with their addresses.
-   */
-  static void keysInto(Arena arena, String[] keys, MemorySegment pointers) {
-    int total = 0;
-    for (String k : keys) total += checkKey(k).length() + 1;
-    // Checked keys are printable ASCII: one byte per char, copied in one go.
-    byte[] bytes = new byte[total];
-    int off = 0;
-    for (String k : keys) {
-      for (int j = 0; j < k.length(); j++) bytes[off + j] = (byte) k.charAt(j);
-      off += k.length() + 1;
-    }
-    MemorySegment block = arena.allocate(total, 1);
-    MemorySegment.copy(bytes, 0, block, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, total);
-    long base = block.address();
-    off = 0;
-    for (int i = 0; i < keys.length; i++) {
-      pointers.setAtIndex(java.lang.foreign.ValueLayout.ADDRESS, i, MemorySegment.ofAddress(base + off));
-      off += keys[i].length() + 1;
-    }
-  }
 }

@@ -42,6 +42,12 @@ public final class MooncakeL3Store implements L3Store {
   private static final Capabilities CAPABILITIES = new Capabilities(true, true, false);
 
   /**
+   * How long {@link #open} waits for {@code setup} by default: a reachable master answers within a
+   * second or two, while an absent one keeps the library retrying for about 90 s.
+   */
+  public static final Duration DEFAULT_SETUP_DEADLINE = Duration.ofSeconds(20);
+
+  /**
    * Per-rank options.
    *
    * @param mla whether pages are MLA (one latent object) rather than MHA (K and V objects)
@@ -52,7 +58,8 @@ public final class MooncakeL3Store implements L3Store {
    * @param namespace KV format identity (required for {@link ObjectKeys.Profile#NAMESPACED})
    * @param existenceTtl how long a {@code batch_is_exist} answer is reused; zero disables the cache
    * @param existenceCacheSize most object keys remembered
-   * @param setupDeadline longest wait for {@code setup}
+   * @param setupDeadline longest wait for {@code setup} (an absent master makes the library retry
+   *     for about 90 s; past the deadline the error says what could not be reached)
    * @param warmupAttempts SGLang's warm-up put attempts (10)
    * @param warmupInterval pause between warm-up attempts (1 s)
    * @param replicate replication of written pages; null for the library's default (1 replica)
@@ -75,7 +82,16 @@ public final class MooncakeL3Store implements L3Store {
     /** SGLang's behaviour for one rank: compatible keys, a 1 s existence cache, SGLang's warm-up. */
     public static Options sglang(boolean mla, int tpRank, int tpSize) {
       return new Options(mla, tpRank, tpSize, 1, ObjectKeys.Profile.SGLANG_COMPATIBLE, null, Duration.ofSeconds(1),
-          1 << 20, Duration.ofMinutes(10), 10, Duration.ofSeconds(1), null, MetricsSink.NONE);
+          1 << 20, DEFAULT_SETUP_DEADLINE, 10, Duration.ofSeconds(1), null, MetricsSink.NONE);
+    }
+
+    /** A longer or shorter wait for {@code setup}. */
+    public Options withSetupDeadline(Duration d) {
+      if (d == null || d.isNegative() || d.isZero()) {
+        throw new MooncakeException.InvalidArgument("the setup deadline must be positive, got " + d);
+      }
+      return new Options(mla, tpRank, tpSize, ppSize, profile, namespace, existenceTtl, existenceCacheSize, d,
+          warmupAttempts, warmupInterval, replicate, metrics);
     }
 
     public Options withProfile(ObjectKeys.Profile p, Namespace ns) {
@@ -185,6 +201,7 @@ public final class MooncakeL3Store implements L3Store {
           throw new L3Exception(L3Exception.Cause.CORRUPT, "Mooncake warm-up: key " + key + " read back " + n
               + " bytes that differ from the 4096 bytes put");
         }
+        // Forced: this read just leased the key, and no other client knows its random name.
         store.remove(key, true);
       } finally {
         reg.close();
@@ -235,6 +252,7 @@ public final class MooncakeL3Store implements L3Store {
     requireOpen();
     L3Store.checkBatch(pages, null);
     if (pages.isEmpty()) return 0;
+    requireMaster();
     int parts = keys.partsPerPage();
     String[] objects = objectKeys(pages);
     if (!existence.enabled()) {
@@ -279,9 +297,10 @@ public final class MooncakeL3Store implements L3Store {
     checkParts(targets, parts);
     boolean[] ok = new boolean[pages.size()];
     if (pages.isEmpty()) return ok;
+    requireMaster();
     String[] objects = objectKeys(pages);
     MemorySegment[] buffers = flatten(targets, parts);
-    long[] rc = store.batchGetInto(objects, buffers);
+    long[] rc = readOnce(objects, buffers);
     for (int p = 0; p < pages.size(); p++) {
       boolean all = true;
       for (int j = 0; j < parts; j++) {
@@ -289,7 +308,7 @@ public final class MooncakeL3Store implements L3Store {
         if (rc[i] != buffers[i].byteSize() || rc[i] <= 0) {
           all = false;
           if (rc[i] < 0) {
-            existence.invalidate(objects[i]);
+            if (rc[i] != ErrorCode.LEASE_EXPIRED.code()) existence.invalidate(objects[i]);
             metrics.count("l3_read_failures", ErrorCode.describe(rc[i]), 1);
           } else {
             metrics.count("l3_read_failures", "size mismatch", 1);
@@ -299,6 +318,55 @@ public final class MooncakeL3Store implements L3Store {
       ok[p] = all;
     }
     return ok;
+  }
+
+  /**
+   * {@code batch_get_into} with each object key asked for once. Mooncake fills only the last buffer
+   * given for a key that appears twice in one call, yet reports success for every occurrence; so a
+   * repeated key is read into its first buffer and copied to the others, each of which must have
+   * the size that was read.
+   */
+  private long[] readOnce(String[] objects, MemorySegment[] buffers) {
+    int[] first = null; // first[i] = index of the first occurrence of objects[i], when repeated
+    var seen = new java.util.HashMap<String, Integer>(objects.length * 2);
+    for (int i = 0; i < objects.length; i++) {
+      Integer f = seen.putIfAbsent(objects[i], i);
+      if (f != null) {
+        if (first == null) {
+          first = new int[objects.length];
+          for (int j = 0; j < objects.length; j++) first[j] = j;
+        }
+        first[i] = f;
+      }
+    }
+    if (first == null) return store.batchGetInto(objects, buffers);
+    int unique = seen.size();
+    String[] askKeys = new String[unique];
+    MemorySegment[] askBuffers = new MemorySegment[unique];
+    int[] slot = new int[objects.length];
+    for (int i = 0, u = 0; i < objects.length; i++) {
+      if (first[i] == i) {
+        askKeys[u] = objects[i];
+        askBuffers[u] = buffers[i];
+        slot[i] = u++;
+      } else {
+        slot[i] = slot[first[i]];
+      }
+    }
+    long[] asked = store.batchGetInto(askKeys, askBuffers);
+    long[] rc = new long[objects.length];
+    for (int i = 0; i < objects.length; i++) {
+      long r = asked[slot[i]];
+      if (first[i] != i && r > 0) {
+        if (buffers[i].byteSize() == r) {
+          MemorySegment.copy(buffers[first[i]], 0, buffers[i], 0, r);
+        } else {
+          r = ErrorCode.INVALID_PARAMS.code(); // what the store answers for a buffer of the wrong size
+        }
+      }
+      rc[i] = r;
+    }
+    return rc;
   }
 
   @Override public boolean[] batchSet(List<PageKey> pages, List<MemorySegment[]> sources) {
@@ -313,6 +381,7 @@ public final class MooncakeL3Store implements L3Store {
       java.util.Arrays.fill(ok, true);
       return ok;
     }
+    requireMaster();
     String[] objects = objectKeys(pages);
     MemorySegment[] buffers = flatten(sources, parts);
     // A key twice in one batch is written once (its first page wins); both pages share the outcome.
@@ -353,38 +422,82 @@ public final class MooncakeL3Store implements L3Store {
     return ok;
   }
 
-  /**
-   * Removes a page's objects in one call ({@code remove_by_regex} on the page's keys), so that no
-   * reader or writer sees one part gone and another still there. Forced: removal is an
-   * administrative act, and the master still keeps objects that are being written or replicated.
-   * The master scans every key for this, which is why the engine never removes pages on its hot
-   * path (SGLang's backend has no remove at all).
-   */
+  /** {@link #removePage} is {@link L3Store.Removal#REMOVED}. */
   @Override public boolean remove(PageKey page) {
+    return removePage(page) == Removal.REMOVED;
+  }
+
+  /**
+   * Removes a page's objects in one call ({@code remove_by_regex} on the page's keys, so that no
+   * reader or writer sees one part gone and another still there), <b>without force</b>: Mooncake's
+   * forced remove ignores the read lease, and a read in flight could then count another page's
+   * bytes, or a torn mix, as a hit. A page that a reader holds (its lease has not expired) stays,
+   * whole, and the answer is {@link L3Store.Removal#IN_USE}; try again after the master's lease
+   * TTL. The master scans every key for this, which is why the engine never removes pages on its
+   * hot path (SGLang's backend has no remove at all).
+   */
+  @Override public Removal removePage(PageKey page) {
     requireOpen();
     L3Store.checkKey(page);
+    int parts = keys.partsPerPage();
     try {
-      return store.removeByRegex(keys.pageRegex(page), true) > 0;
+      requireMaster();
+      long removed = store.removeByRegex(keys.pageRegex(page), false);
+      if (removed >= parts) return Removal.REMOVED;
+      // Leased objects were skipped; the rest of the page (if any) went. Tell "absent" from "in
+      // use" part by part: a leased object answers OBJECT_HAS_LEASE, a missing one OBJECT_NOT_FOUND.
+      boolean leased = false;
+      for (int j = 0; j < parts; j++) {
+        try {
+          if (store.remove(keys.key(page, j), false)) removed++;
+        } catch (MooncakeException.OperationFailed e) {
+          if (e.errorCode() != ErrorCode.OBJECT_HAS_LEASE) throw e;
+          leased = true;
+        }
+      }
+      if (leased) {
+        metrics.count("l3_remove_in_use", null, 1);
+        return Removal.IN_USE;
+      }
+      return removed > 0 ? Removal.REMOVED : Removal.ABSENT;
     } finally {
-      for (int j = 0; j < keys.partsPerPage(); j++) existence.invalidate(keys.key(page, j));
+      for (int j = 0; j < parts; j++) existence.invalidate(keys.key(page, j));
     }
   }
 
   /**
    * Drops pages: SGLang's {@code clear} ({@code remove_all}) when keys carry no prefix; otherwise
    * only this instance's keys ({@code remove_by_regex} on the prefix), so that other tenants keep
-   * theirs.
+   * theirs. Without force, for the reason given at {@link #removePage}: pages being read at that
+   * moment (their lease has not expired) stay, whole, and go with normal eviction or a later
+   * clear. The module README says how long a lease lasts.
    */
   @Override public void clear() {
     requireOpen();
     try {
+      requireMaster();
       if (keys.prefix().isEmpty()) {
-        store.removeAll(true);
+        store.removeAll(false);
       } else {
-        store.removeByRegex("^" + regexLiteral(keys.prefix()), true);
+        store.removeByRegex("^" + regexLiteral(keys.prefix()), false);
       }
     } finally {
       existence.invalidateAll();
+    }
+  }
+
+  /**
+   * Fails fast when the client's last ping of the master failed: while the master is down every
+   * batch call blocks for seconds before failing, and a caller (the fault-tolerant decorator)
+   * should detach at once instead. The client reconnects by itself; the master then has lost every
+   * object it knew, so remembered existence answers are dropped.
+   */
+  private void requireMaster() {
+    if (store.healthCheck() == MooncakeStore.Health.MASTER_UNREACHABLE) {
+      existence.invalidateAll();
+      metrics.count("l3_master_unreachable", null, 1);
+      throw new L3Exception(L3Exception.Cause.UNAVAILABLE, "the Mooncake master is unreachable (health check); "
+          + "L3 calls are refused until the client reconnects");
     }
   }
 

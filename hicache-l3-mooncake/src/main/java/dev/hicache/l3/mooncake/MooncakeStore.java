@@ -1,6 +1,5 @@
 package dev.hicache.l3.mooncake;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -44,6 +43,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class MooncakeStore implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(MooncakeStore.class.getName());
 
+  /** How long a failed setup's diagnosis waits for each server to accept a connection. */
+  static final Duration DIAGNOSIS_TIMEOUT = Duration.ofSeconds(2);
+
   /** Mooncake's Rust binding reads hostnames into a buffer this large. */
   static final int HOSTNAME_BUFFER = 1024;
 
@@ -54,8 +56,14 @@ public final class MooncakeStore implements AutoCloseable {
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
   /** Registered regions: base address to size. */
   private final ConcurrentSkipListMap<Long, Long> registered = new ConcurrentSkipListMap<>();
+  /**
+   * The same regions as sorted {@code [base, end)} pairs, replaced whole on every change: every
+   * zero-copy call checks its buffers against them, with no boxing or map walk.
+   */
+  private volatile long[] regions = new long[0];
   private final Object stateLock = new Object();
-  private State state = State.CREATED;
+  /** Written under {@code stateLock}; read without it on every call. */
+  private volatile State state = State.CREATED;
   /** Set when close() came while setup was still running past its deadline. */
   private boolean destroyAfterSetup;
 
@@ -156,16 +164,18 @@ public final class MooncakeStore implements AutoCloseable {
     try {
       rc = done.get(deadline.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
-      throw new MooncakeException.Timeout("Mooncake setup (master " + params.masterServerAddress() + ", metadata "
-          + params.metadataServer() + ") did not finish within " + deadline + "; is the master reachable?");
+      throw new MooncakeException.Timeout("Mooncake setup did not finish within " + deadline + " (the library retries "
+          + "for about 90 s when a server is missing): " + SetupDiagnosis.describe(params, DIAGNOSIS_TIMEOUT));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new MooncakeException.Timeout("Mooncake setup was interrupted");
     } catch (ExecutionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
     }
-    if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_setup(master "
-        + params.masterServerAddress() + ", local_hostname " + params.localHostname() + ")", rc);
+    if (rc != 0) {
+      throw new MooncakeException.OperationFailed("mooncake_store_setup(local_hostname " + params.localHostname()
+          + ") [" + SetupDiagnosis.describe(params, DIAGNOSIS_TIMEOUT) + "]", rc);
+    }
   }
 
   /** Whether setup succeeded and the store is not closed. */
@@ -181,7 +191,13 @@ public final class MooncakeStore implements AutoCloseable {
   }
 
   public Health healthCheck() {
-    int rc = read(() -> lib.healthCheck(handle));
+    int rc;
+    enter();
+    try {
+      rc = lib.healthCheck(handle);
+    } finally {
+      exit();
+    }
     return switch (rc) {
       case 0 -> Health.HEALTHY;
       case 1 -> Health.NOT_INITIALIZED;
@@ -211,31 +227,43 @@ public final class MooncakeStore implements AutoCloseable {
   /** Zero-copy put of {@code buffer}, which must lie inside a registered region. */
   public void putFrom(String key, MemorySegment buffer, ReplicateConfig config) {
     CStrings.checkKey(key);
-    requireRegistered(buffer, "put_from(" + key + ")");
-    int rc = read(() -> {
-      try (Arena arena = Arena.ofConfined()) {
-        return lib.putFrom(handle, CStrings.utf8(arena, key, "key"), buffer, buffer.byteSize(),
-            ReplicateConfig.toNative(config, arena));
+    requireRegistered(buffer, "put_from", key);
+    int rc;
+    enter();
+    try {
+      if (config == null) {
+        rc = lib.putFrom(handle, NativeScratch.begin().key(key), buffer, buffer.byteSize(), MemorySegment.NULL);
+      } else {
+        try (Arena arena = Arena.ofConfined()) {
+          rc = lib.putFrom(handle, CStrings.utf8(arena, key, "key"), buffer, buffer.byteSize(),
+              ReplicateConfig.toNative(config, arena));
+        }
       }
-    });
-    check("mooncake_store_put_from(" + key + ")", rc);
+    } finally {
+      exit();
+    }
+    if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_put_from(" + key + ")", rc);
   }
 
   /** Zero-copy batch put; per key 0 or a negative code. One config for all keys. */
   public int[] batchPutFrom(String[] keys, MemorySegment[] buffers, ReplicateConfig config) {
     checkLengths(keys, buffers);
     if (keys.length == 0) return new int[0];
-    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_put_from key " + keys[i]);
-    return read(() -> {
-      try (Arena arena = Arena.ofConfined()) {
-        int n = keys.length;
-        ZeroCopyBatch z = ZeroCopyBatch.of(arena, keys, buffers);
-        MemorySegment out = arena.allocate(JAVA_INT, n);
-        int rc = lib.batchPutFrom(handle, z.keys(), z.buffers(), z.sizes(), n, ReplicateConfig.toNative(config, arena), out);
-        check("mooncake_store_batch_put_from(" + n + " keys)", rc);
-        return out.toArray(JAVA_INT);
-      }
-    });
+    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_put_from", keys[i]);
+    int n = keys.length;
+    enter();
+    try (Arena arena = config == null ? null : Arena.ofConfined()) {
+      NativeScratch s = NativeScratch.begin();
+      MemorySegment k = s.keys(keys);
+      MemorySegment[] bs = s.buffersAndSizes(buffers);
+      MemorySegment out = s.take(JAVA_INT.byteSize() * n);
+      int rc = lib.batchPutFrom(handle, k, bs[0], bs[1], n,
+          config == null ? MemorySegment.NULL : ReplicateConfig.toNative(config, arena), out);
+      if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_batch_put_from(" + n + " keys)", rc);
+      return out.toArray(JAVA_INT);
+    } finally {
+      exit();
+    }
   }
 
   // ---- get ---------------------------------------------------------------------------------------
@@ -247,12 +275,14 @@ public final class MooncakeStore implements AutoCloseable {
    */
   public long getInto(String key, MemorySegment buffer) {
     CStrings.checkKey(key);
-    requireRegistered(buffer, "get_into(" + key + ")");
-    long rc = read(() -> {
-      try (Arena arena = Arena.ofConfined()) {
-        return lib.getInto(handle, CStrings.utf8(arena, key, "key"), buffer, buffer.byteSize());
-      }
-    });
+    requireRegistered(buffer, "get_into", key);
+    long rc;
+    enter();
+    try {
+      rc = lib.getInto(handle, NativeScratch.begin().key(key), buffer, buffer.byteSize());
+    } finally {
+      exit();
+    }
     if (rc < 0) throw new MooncakeException.OperationFailed("mooncake_store_get_into(" + key + ")", rc);
     return rc;
   }
@@ -261,17 +291,20 @@ public final class MooncakeStore implements AutoCloseable {
   public long[] batchGetInto(String[] keys, MemorySegment[] buffers) {
     checkLengths(keys, buffers);
     if (keys.length == 0) return new long[0];
-    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_get_into key " + keys[i]);
-    return read(() -> {
-      try (Arena arena = Arena.ofConfined()) {
-        int n = keys.length;
-        ZeroCopyBatch z = ZeroCopyBatch.of(arena, keys, buffers);
-        MemorySegment out = arena.allocate(JAVA_LONG, n);
-        int rc = lib.batchGetInto(handle, z.keys(), z.buffers(), z.sizes(), n, out);
-        check("mooncake_store_batch_get_into(" + n + " keys)", rc);
-        return out.toArray(JAVA_LONG);
-      }
-    });
+    for (int i = 0; i < buffers.length; i++) requireRegistered(buffers[i], "batch_get_into", keys[i]);
+    int n = keys.length;
+    enter();
+    try {
+      NativeScratch s = NativeScratch.begin();
+      MemorySegment k = s.keys(keys);
+      MemorySegment[] bs = s.buffersAndSizes(buffers);
+      MemorySegment out = s.take(JAVA_LONG.byteSize() * n);
+      int rc = lib.batchGetInto(handle, k, bs[0], bs[1], n, out);
+      if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_batch_get_into(" + n + " keys)", rc);
+      return out.toArray(JAVA_LONG);
+    } finally {
+      exit();
+    }
   }
 
   /**
@@ -312,17 +345,18 @@ public final class MooncakeStore implements AutoCloseable {
   public int[] batchIsExist(String[] keys) {
     if (keys == null) throw new MooncakeException.InvalidArgument("keys must not be null");
     if (keys.length == 0) return new int[0];
-    return read(() -> {
-      try (Arena arena = Arena.ofConfined()) {
-        int n = keys.length;
-        MemorySegment k = arena.allocate(ADDRESS, n);
-        CStrings.keysInto(arena, keys, k);
-        MemorySegment out = arena.allocate(JAVA_INT, n);
-        int rc = lib.batchIsExist(handle, k, n, out);
-        check("mooncake_store_batch_is_exist(" + n + " keys)", rc);
-        return out.toArray(JAVA_INT);
-      }
-    });
+    int n = keys.length;
+    enter();
+    try {
+      NativeScratch s = NativeScratch.begin();
+      MemorySegment k = s.keys(keys);
+      MemorySegment out = s.take(JAVA_INT.byteSize() * n);
+      int rc = lib.batchIsExist(handle, k, n, out);
+      if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_batch_is_exist(" + n + " keys)", rc);
+      return out.toArray(JAVA_INT);
+    } finally {
+      exit();
+    }
   }
 
   /** The object's size in bytes. A missing key is {@code OperationFailed(OBJECT_NOT_FOUND)}. */
@@ -358,14 +392,15 @@ public final class MooncakeStore implements AutoCloseable {
    * @return true if removed, false if there was no such key
    */
   public boolean remove(String key, boolean force) {
-    CStrings.checkKey(key);
-    int rc = read(() -> {
-      try (Arena arena = Arena.ofConfined()) {
-        return lib.remove(handle, CStrings.utf8(arena, key, "key"), force ? 1 : 0);
-      }
-    });
+    int rc;
+    enter();
+    try {
+      rc = lib.remove(handle, NativeScratch.begin().key(key), force ? 1 : 0);
+    } finally {
+      exit();
+    }
     if (rc == ErrorCode.OBJECT_NOT_FOUND.code()) return false;
-    check("mooncake_store_remove(" + key + ")", rc);
+    if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_remove(" + key + ")", rc);
     return true;
   }
 
@@ -411,6 +446,7 @@ public final class MooncakeStore implements AutoCloseable {
       int rc = read(() -> lib.registerBuffer(handle, buffer, buffer.byteSize()));
       check(String.format("mooncake_store_register_buffer(0x%x, %d bytes)", base, buffer.byteSize()), rc);
       registered.put(base, buffer.byteSize());
+      publishRegions();
     }
   }
 
@@ -431,6 +467,7 @@ public final class MooncakeStore implements AutoCloseable {
       int rc = lib.unregisterBuffer(handle, buffer);
       check(String.format("mooncake_store_unregister_buffer(0x%x)", base), rc);
       registered.remove(base);
+      publishRegions();
     } finally {
       lifecycle.writeLock().unlock();
     }
@@ -440,23 +477,49 @@ public final class MooncakeStore implements AutoCloseable {
   public boolean isRegistered(MemorySegment segment) {
     if (!segment.isNative()) return false;
     long a = segment.address();
-    var e = registered.floorEntry(a);
-    return e != null && a + segment.byteSize() <= e.getKey() + e.getValue();
+    long[] r = regions;
+    int lo = 0, hi = r.length / 2 - 1, found = -1;
+    while (lo <= hi) { // the last region whose base is <= a
+      int mid = (lo + hi) >>> 1;
+      if (r[2 * mid] <= a) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found >= 0 && a + segment.byteSize() <= r[2 * found + 1];
   }
 
-  private void requireRegistered(MemorySegment segment, String what) {
+  private void publishRegions() {
+    synchronized (registered) {
+      long[] r = new long[registered.size() * 2];
+      int i = 0;
+      for (var e : registered.entrySet()) {
+        r[i++] = e.getKey();
+        r[i++] = e.getKey() + e.getValue();
+      }
+      regions = r;
+    }
+  }
+
+  /** Checks a zero-copy buffer; the error message is built only on failure (this runs on every call). */
+  private void requireRegistered(MemorySegment segment, String operation, String key) {
+    if (segment == null || segment.byteSize() != 0 && !isRegistered(segment)) {
+      refuseUnregistered(segment, operation + "(" + key + ")");
+    }
+  }
+
+  private static void refuseUnregistered(MemorySegment segment, String what) {
     if (segment == null) throw new MooncakeException.InvalidArgument(what + ": null buffer");
-    if (segment.byteSize() == 0) return;
     if (!segment.isNative()) {
       throw new MooncakeException.InvalidArgument(what + ": zero-copy calls need registered off-heap memory, got a heap "
           + "segment (docs/behaviour.md#registered-memory: never heap arrays)");
     }
-    if (!isRegistered(segment)) {
-      throw new MooncakeException.InvalidArgument(String.format(
-          "%s: memory [0x%x, +%d) is not inside a region registered with this store (register_buffer first: "
-              + "over tcp the library does not check and would read or write arbitrary memory)", what,
-          segment.address(), segment.byteSize()));
-    }
+    throw new MooncakeException.InvalidArgument(String.format(
+        "%s: memory [0x%x, +%d) is not inside a region registered with this store (register_buffer first: "
+            + "over tcp the library does not check and would read or write arbitrary memory)", what,
+        segment.address(), segment.byteSize()));
   }
 
   // ---- lifecycle ---------------------------------------------------------------------------------
@@ -480,6 +543,7 @@ public final class MooncakeStore implements AutoCloseable {
       }
       lib.destroy(handle);
       registered.clear();
+      publishRegions();
     } finally {
       lifecycle.writeLock().unlock();
     }
@@ -490,22 +554,35 @@ public final class MooncakeStore implements AutoCloseable {
   }
 
   private void requireOpen() {
-    synchronized (stateLock) {
-      if (state == State.CLOSED) throw closed();
-      if (state == State.SETTING_UP) {
-        throw new MooncakeException.Timeout("this Mooncake store's setup has not finished (it outlived its deadline)");
-      }
+    State s = state;
+    if (s == State.CLOSED) throw closed();
+    if (s == State.SETTING_UP) {
+      throw new MooncakeException.Timeout("this Mooncake store's setup has not finished (it outlived its deadline)");
     }
   }
 
-  private <T> T read(java.util.function.Supplier<T> call) {
+  /** Takes the lifecycle lock shared for one call; pair with {@link #exit()} in a finally block. */
+  private void enter() {
     requireOpen(); // fail fast rather than queue behind a setup that outlived its deadline
     lifecycle.readLock().lock();
     try {
       requireOpen();
+    } catch (RuntimeException e) {
+      lifecycle.readLock().unlock();
+      throw e;
+    }
+  }
+
+  private void exit() {
+    lifecycle.readLock().unlock();
+  }
+
+  private <T> T read(java.util.function.Supplier<T> call) {
+    enter();
+    try {
       return call.get();
     } finally {
-      lifecycle.readLock().unlock();
+      exit();
     }
   }
 
@@ -517,22 +594,6 @@ public final class MooncakeStore implements AutoCloseable {
     if (keys == null || buffers == null) throw new MooncakeException.InvalidArgument("keys and buffers must not be null");
     if (keys.length != buffers.length) {
       throw new MooncakeException.InvalidArgument(keys.length + " keys but " + buffers.length + " buffers");
-    }
-  }
-
-  /** The three native arrays (key strings, buffer pointers, buffer sizes) the zero-copy batch calls take. */
-  private record ZeroCopyBatch(MemorySegment keys, MemorySegment buffers, MemorySegment sizes) {
-    static ZeroCopyBatch of(Arena arena, String[] keys, MemorySegment[] buffers) {
-      int n = keys.length;
-      MemorySegment k = arena.allocate(ADDRESS, n);
-      CStrings.keysInto(arena, keys, k);
-      MemorySegment b = arena.allocate(ADDRESS, n);
-      MemorySegment s = arena.allocate(JAVA_LONG, n);
-      for (int i = 0; i < n; i++) {
-        b.setAtIndex(ADDRESS, i, buffers[i]);
-        s.setAtIndex(JAVA_LONG, i, buffers[i].byteSize());
-      }
-      return new ZeroCopyBatch(k, b, s);
     }
   }
 }

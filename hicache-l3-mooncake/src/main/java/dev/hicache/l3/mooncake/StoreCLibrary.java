@@ -45,8 +45,9 @@ public final class StoreCLibrary {
 
   /** How to obtain the library, appended to every load error. */
   static final String HOW_TO_OBTAIN =
-      "libmooncake_store.so is built from Mooncake's sources (https://github.com/kvcache-ai/Mooncake): "
-          + "cmake -S . -B build -DWITH_STORE_C_SHARED=ON && cmake --build build --target mooncake_store_c "
+      "libmooncake_store.so is built from Mooncake's sources by its build guide "
+          + "(https://github.com/kvcache-ai/Mooncake/blob/main/docs/source/getting_started/build.md) "
+          + "with -DWITH_STORE_C_SHARED=ON, target mooncake_store_c "
           + "(Linux; output build/mooncake-store/src/shared/libmooncake_store.so). Set "
           + LIBRARY_ENV + " to that file, or put its directory on the system library path (LD_LIBRARY_PATH).";
 

@@ -57,4 +57,90 @@ final class MooncakeDouble {
   static MooncakeStore store() {
     return store(freshMaster(), 256L << 20);
   }
+
+  /** The double's test controls ({@code mooncake_double_*}: not part of store_c.h). */
+  static Controls controls() {
+    return Controls.bind();
+  }
+
+  /** Downcalls to the double's controls; the same library image as the loaded store library. */
+  static final class Controls {
+    private static volatile Controls bound;
+    private final java.lang.invoke.MethodHandle readDelayUs, readBandwidth, leaseTtlMs, masterDown;
+
+    @SuppressWarnings("restricted")
+    private Controls(java.lang.foreign.SymbolLookup lookup) {
+      var linker = java.lang.foreign.Linker.nativeLinker();
+      var jlong = java.lang.foreign.ValueLayout.JAVA_LONG;
+      var jint = java.lang.foreign.ValueLayout.JAVA_INT;
+      var addr = java.lang.foreign.ValueLayout.ADDRESS;
+      readDelayUs = linker.downcallHandle(lookup.findOrThrow("mooncake_double_set_read_delay_us"),
+          java.lang.foreign.FunctionDescriptor.ofVoid(jlong));
+      readBandwidth = linker.downcallHandle(lookup.findOrThrow("mooncake_double_set_read_bandwidth"),
+          java.lang.foreign.FunctionDescriptor.ofVoid(jlong));
+      leaseTtlMs = linker.downcallHandle(lookup.findOrThrow("mooncake_double_set_lease_ttl_ms"),
+          java.lang.foreign.FunctionDescriptor.ofVoid(jlong));
+      masterDown = linker.downcallHandle(lookup.findOrThrow("mooncake_double_set_master_down"),
+          java.lang.foreign.FunctionDescriptor.of(jint, addr, jint, jlong));
+    }
+
+    @SuppressWarnings("restricted")
+    private static Controls bind() {
+      Controls c = bound;
+      if (c != null) return c;
+      synchronized (Controls.class) {
+        if (bound == null) {
+          library(); // the double is this process's library: dlopen hands back the same image
+          bound = new Controls(java.lang.foreign.SymbolLookup.libraryLookup(path(), java.lang.foreign.Arena.global()));
+        }
+        return bound;
+      }
+    }
+
+    /** Each read's transfer takes this long (half the bytes land before the pause, half after). */
+    void readDelay(Duration d) {
+      call(readDelayUs, d.toNanos() / 1000);
+    }
+
+    /** Each read's transfer also takes bytes / this; 0 for instant. */
+    void readBandwidth(long bytesPerSecond) {
+      call(readBandwidth, bytesPerSecond);
+    }
+
+    /** The read lease from now on. */
+    void leaseTtl(Duration d) {
+      call(leaseTtlMs, d.toMillis());
+    }
+
+    /** Stops the master of {@code master}: each call then blocks {@code block} and fails. */
+    void stopMaster(String master, Duration block) {
+      setMaster(master, 1, block);
+    }
+
+    /** Restarts it: every object stored before is gone; clients reconnect by themselves. */
+    void restartMaster(String master) {
+      setMaster(master, 0, Duration.ZERO);
+    }
+
+    private void setMaster(String master, int down, Duration block) {
+      try (var arena = java.lang.foreign.Arena.ofConfined()) {
+        int rc = (int) masterDown.invokeExact(arena.allocateFrom(master), down, block.toMillis());
+        if (rc != 0) throw new IllegalArgumentException("the double knows no master " + master);
+      } catch (RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable t) {
+        throw new IllegalStateException(t);
+      }
+    }
+
+    private static void call(java.lang.invoke.MethodHandle h, long v) {
+      try {
+        h.invokeExact(v);
+      } catch (RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable t) {
+        throw new IllegalStateException(t);
+      }
+    }
+  }
 }

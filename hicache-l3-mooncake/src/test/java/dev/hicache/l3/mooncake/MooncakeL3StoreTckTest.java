@@ -23,6 +23,9 @@ class MooncakeL3StoreTckTest {
   @BeforeAll
   static void memory() {
     slabs = new RegisteredSlabs(8, 4 << 20);
+    // Reads take a while, as real transfers do, so that whatever happens during a read (a remove,
+    // a put) happens in the TCK's concurrent properties.
+    MooncakeDouble.controls().readDelay(java.time.Duration.ofMillis(1));
   }
 
   @AfterAll

@@ -147,8 +147,108 @@ class MooncakeL3StoreTest {
       // Our own write (which finds the page present) updates the cache.
       assertThat(l3.batchSet(List.of(k), List.<MemorySegment[]>of(page(a, 64, 2, 1)))).containsExactly(true);
       assertThat(l3.batchExists(List.of(k))).isEqualTo(1);
+      // That existence check leased the page (the master's read lease): a remove waits it out.
+      assertThat(l3.removePage(k)).isEqualTo(L3Store.Removal.IN_USE);
+      awaitLeaseEnd();
       assertThat(l3.remove(k)).isTrue();
       assertThat(l3.batchExists(List.of(k))).isZero();
+    }
+  }
+
+  /** The double's lease TTL while these tests run (short, so that waiting one out is cheap). */
+  static final Duration LEASE = Duration.ofMillis(150);
+
+  @BeforeAll
+  static void shortLeases() {
+    MooncakeDouble.controls().leaseTtl(LEASE);
+  }
+
+  static void awaitLeaseEnd() {
+    try {
+      Thread.sleep(LEASE.toMillis() + 50);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void removePage_ofAPageAReaderHolds_isInUse_keepsItWhole_andRemovesItOnceTheLeaseEnds() {
+    try (var l3 = l3(MooncakeDouble.freshMaster(), mha(0), null); Arena a = slabs.arena()) {
+      PageKey k = key();
+      MemorySegment[] src = page(a, 512, 2, 3);
+      assertThat(l3.set(k, src)).isTrue();
+      assertThat(l3.get(k, a.allocate(512, 64), a.allocate(512, 64))).isTrue(); // leases K and V
+      assertThat(l3.removePage(k)).isEqualTo(L3Store.Removal.IN_USE);
+      assertThat(l3.remove(k)).as("remove() is not a silent success either").isFalse();
+      MemorySegment[] dst = {a.allocate(512, 64), a.allocate(512, 64)};
+      assertThat(l3.get(k, dst)).isTrue();
+      assertThat(dst[0].mismatch(src[0])).isEqualTo(-1);
+      assertThat(dst[1].mismatch(src[1])).isEqualTo(-1);
+      awaitLeaseEnd();
+      assertThat(l3.removePage(k)).isEqualTo(L3Store.Removal.REMOVED);
+      assertThat(l3.removePage(k)).isEqualTo(L3Store.Removal.ABSENT);
+      assertThat(l3.exists(k)).isFalse();
+    }
+  }
+
+  @Test
+  void batchGet_aTransferLongerThanTheLease_isAMissForTheWholeBatch_andThePagesStayIntact() {
+    var counted = new java.util.concurrent.ConcurrentHashMap<String, Long>();
+    dev.hicache.api.spi.MetricsSink sink = new dev.hicache.api.spi.MetricsSink() {
+      @Override public void count(String name, String label, long n) {
+        counted.merge(name + "/" + label, n, Long::sum);
+      }
+
+      @Override public void gauge(String name, String label, long value) {}
+
+      @Override public void observe(String name, String label, double value) {}
+    };
+    try (var l3 = l3(MooncakeDouble.freshMaster(), mha(0).withMetrics(sink), null); Arena a = slabs.arena()) {
+      List<PageKey> keys = List.of(key(), key(), key());
+      List<MemorySegment[]> src = List.of(page(a, 1024, 2, 1), page(a, 1024, 2, 2), page(a, 1024, 2, 3));
+      assertThat(l3.batchSet(keys, src)).containsExactly(true, true, true);
+      List<MemorySegment[]> dst = new ArrayList<>();
+      for (int i = 0; i < 3; i++) dst.add(new MemorySegment[] {a.allocate(1024, 64), a.allocate(1024, 64)});
+      MooncakeDouble.controls().readDelay(LEASE.plusMillis(100));
+      try {
+        assertThat(l3.batchGet(keys, dst)).containsExactly(false, false, false);
+      } finally {
+        MooncakeDouble.controls().readDelay(Duration.ZERO);
+      }
+      assertThat(counted).containsEntry("l3_read_failures/LEASE_EXPIRED (-707)", 6L);
+      assertThat(l3.batchGet(keys, dst)).containsExactly(true, true, true);
+      for (int i = 0; i < 3; i++) assertThat(dst.get(i)[0].mismatch(src.get(i)[0])).isEqualTo(-1);
+    }
+  }
+
+  @Test
+  void masterDown_callsFailFastAsUnavailable_andAfterARestartTheStoreIsEmptyAndUsable() {
+    String master = MooncakeDouble.freshMaster();
+    try (var l3 = l3(master, mha(0).withExistenceTtl(Duration.ofHours(1)), null); Arena a = slabs.arena()) {
+      PageKey k = key();
+      assertThat(l3.set(k, page(a, 256, 2, 1))).isTrue();
+      assertThat(l3.exists(k)).isTrue();
+      // Each call the library makes while the master is down blocks (seconds against a real one).
+      MooncakeDouble.controls().stopMaster(master, Duration.ofSeconds(30));
+      assertThat(l3.client().healthCheck()).isEqualTo(MooncakeStore.Health.MASTER_UNREACHABLE);
+      long t0 = System.nanoTime();
+      for (var call : List.<Runnable>of(() -> l3.batchExists(List.of(k)), () -> l3.get(k, page(a, 256, 2, 2)),
+          () -> l3.set(key(), page(a, 256, 2, 3)), () -> l3.removePage(k), l3::clear)) {
+        assertThatThrownBy(call::run).isInstanceOf(L3Exception.class)
+            .satisfies(e -> assertThat(((L3Exception) e).reason()).isEqualTo(L3Exception.Cause.UNAVAILABLE))
+            .hasMessageContaining("master is unreachable");
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("refused without calling the library")
+          .isLessThan(Duration.ofSeconds(30));
+      MooncakeDouble.controls().restartMaster(master);
+      assertThat(l3.client().healthCheck()).isEqualTo(MooncakeStore.Health.HEALTHY);
+      assertThat(l3.exists(k)).as("the restarted master knows no object, and the cached answer was dropped").isFalse();
+      MemorySegment[] again = page(a, 256, 2, 4);
+      assertThat(l3.set(k, again)).isTrue();
+      MemorySegment[] dst = {a.allocate(256, 64), a.allocate(256, 64)};
+      assertThat(l3.get(k, dst)).isTrue();
+      assertThat(dst[0].mismatch(again[0])).isEqualTo(-1);
     }
   }
 
@@ -195,7 +295,10 @@ class MooncakeL3StoreTest {
       mine.clear();
       assertThat(mine.batchExists(List.of(k))).isZero();
       assertThat(sglang.batchExists(List.of(k))).as("another instance's keys stay").isEqualTo(1);
-      sglang.clear(); // no prefix: SGLang's remove_all
+      sglang.clear(); // no prefix: SGLang's remove_all, not forced
+      assertThat(sglang.batchExists(List.of(k))).as("the existence check above leased it: a clear keeps it").isEqualTo(1);
+      awaitLeaseEnd();
+      sglang.clear();
       assertThat(sglang.batchExists(List.of(k))).isZero();
     }
   }

@@ -290,7 +290,25 @@ class MooncakeStoreTest {
           () -> fresh.setup(MooncakeDouble.params("unreachable:50051", 0, 0), MooncakeDouble.DEADLINE, Map.of()));
       assertThat(e.code()).isEqualTo(-1);
       assertThat(e.reason()).isEqualTo(Cause.INTERNAL);
-      assertThat(e).hasMessageContaining("unreachable:50051").hasMessageContaining("ambiguous");
+      assertThat(e).hasMessageContaining("unreachable:50051").hasMessageContaining("ambiguous")
+          .as("the error says which server could not be reached").hasMessageContaining("does not resolve");
+    }
+  }
+
+  @Test
+  void setupDiagnosis_namesTheServerThatDoesNotAnswer() throws Exception {
+    try (var metadata = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      int closedPort;
+      try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        closedPort = probe.getLocalPort();
+      }
+      var params = new SetupParams("localhost", "http://127.0.0.1:" + metadata.getLocalPort() + "/metadata", 0, 0, "tcp",
+          "", "127.0.0.1:" + closedPort);
+      String d = SetupDiagnosis.describe(params, java.time.Duration.ofSeconds(2));
+      assertThat(d).contains("master 127.0.0.1:" + closedPort + " (MOONCAKE_MASTER): UNREACHABLE")
+          .contains("metadata server http://127.0.0.1:" + metadata.getLocalPort() + "/metadata (MOONCAKE_TE_META_DATA_SERVER): accepts connections");
+      assertThat(SetupDiagnosis.describe(new SetupParams("localhost", "P2PHANDSHAKE", 0, 0, "tcp", "", "etcd://h:1;h:2"),
+          java.time.Duration.ofSeconds(1))).contains("not a host:port address").doesNotContain("metadata");
     }
   }
 

@@ -3,7 +3,7 @@ package dev.hicache.simulator.cli;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.api.spi.EvictionPolicy;
-import dev.hicache.core.tree.EvictionPolicies;
+import dev.hicache.core.engine.PolicyRegistry;
 import dev.hicache.simulator.engine.EngineReplay;
 import dev.hicache.simulator.engine.EngineResult;
 import dev.hicache.simulator.engine.EngineSetup;
@@ -35,6 +35,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import dev.hicache.simulator.report.RunView;
 
 /** Replays a workload through the cache and reports hit ratios. */
 @Command(
@@ -333,10 +334,10 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     EvictionPolicy policy;
     try {
-      policy = EvictionPolicies.byName(evictionPolicy);
+      policy = PolicyRegistry.sglang().eviction(evictionPolicy);
     } catch (IllegalArgumentException e) {
       throw usage("Invalid value for option '--radix-eviction-policy': '" + evictionPolicy
-          + "' (expected one of " + String.join(", ", EvictionPolicies.names()) + ")");
+          + "' (expected one of " + String.join(", ", PolicyRegistry.sglang().evictionNames()) + ")");
     }
     if (l1Only) {
       if (workloadKind != WorkloadKind.trace) {
@@ -546,7 +547,7 @@ public final class SimulateCommand implements Callable<Integer> {
             + " (hicache-l3-local, process-private, " + setup.l3Eviction().flagName() + " eviction; --l3 memory: an"
             + " in-memory LRU pool model)"
         : setup.l3Backend().equals("mooncake") ? "L3 is a model of a Mooncake Store pool (objects = pages of one"
-            + " size; leases, watermark eviction, puts that fail when full; README Simulator)"
+            + " size; leases, watermark eviction, puts that fail when full; docs/simulator.md)"
         : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")
         + "; metadata mode: presence, hit lengths and timings are real, L3 bytes are modelled (pages x KV bytes per page)"
         + (setup.sharedPcieLink() || (setup.sharedL3Link() && setup.l3Tokens() > 0)

@@ -1,8 +1,8 @@
 package dev.hicache.simulator.engine;
 
-import dev.hicache.core.engine.CostModel;
-import dev.hicache.core.engine.SharedLink;
-import dev.hicache.core.storage.L3CostModel;
+import dev.hicache.core.sim.CostModel;
+import dev.hicache.core.sim.SharedLink;
+import dev.hicache.core.sim.L3CostModel;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,7 +20,7 @@ import java.util.List;
  * </ul>
  *
  * Both are {@link SharedLink}s: exact processor sharing, re-timed at every join and finish, so
- * the replay runs its instances in one {@link dev.hicache.core.engine.VirtualTimeCluster}.
+ * the replay runs its instances in one {@link dev.hicache.simulator.virtualtime.VirtualTimeCluster}.
  */
 final class BoxLinks {
   private final EngineSetup setup;

@@ -1,9 +1,9 @@
 package dev.hicache.simulator.engine;
 
 import dev.hicache.api.spi.L3Store;
-import dev.hicache.core.engine.TieredSimulation;
-import dev.hicache.core.engine.VirtualTimeCluster;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.simulator.virtualtime.TieredSimulation;
+import dev.hicache.simulator.virtualtime.VirtualTimeCluster;
+import dev.hicache.core.sim.MatchTouch;
 import dev.hicache.simulator.workload.ReadAheadWorkload;
 import dev.hicache.simulator.workload.Request;
 import dev.hicache.simulator.workload.Workload;

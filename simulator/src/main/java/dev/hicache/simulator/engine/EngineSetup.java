@@ -2,7 +2,7 @@ package dev.hicache.simulator.engine;
 
 import dev.hicache.api.KvShape;
 import dev.hicache.api.config.HiCacheConfig;
-import dev.hicache.core.engine.CostModel;
+import dev.hicache.core.sim.CostModel;
 import dev.hicache.l3.local.LocalL3Config;
 import dev.hicache.simulator.model.HardwareProfile;
 import dev.hicache.simulator.model.ModelProfile;
@@ -91,11 +91,11 @@ public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProf
    * cost model are those of page stubs; the time is charged for the KV bytes the pages stand for
    * (pages x {@code shape.bytesPerPage()}), or the L3 bandwidth would not matter.
    */
-  public dev.hicache.core.storage.L3CostModel l3CostModel() {
-    dev.hicache.core.storage.L3CostModel link = dev.hicache.core.storage.L3CostModel.link(
+  public dev.hicache.core.sim.L3CostModel l3CostModel() {
+    dev.hicache.core.sim.L3CostModel link = dev.hicache.core.sim.L3CostModel.link(
         hardware.l3ReadGBps() * 1e9, hardware.l3WriteGBps() * 1e9, Math.round(hardware.l3LatencyUs() * 1000));
     long pageBytes = shape.bytesPerPage();
-    return new dev.hicache.core.storage.L3CostModel() {
+    return new dev.hicache.core.sim.L3CostModel() {
       @Override public long queryNanos(int keys) { return link.queryNanos(keys); }
       @Override public long readNanos(int pages, long bytes) { return link.readNanos(pages, pages * pageBytes); }
       @Override public long writeNanos(int pages, long bytes) { return link.writeNanos(pages, pages * pageBytes); }

@@ -1,6 +1,6 @@
 package dev.hicache.simulator.engine;
 
-import dev.hicache.core.engine.TieredSimulation;
+import dev.hicache.simulator.virtualtime.TieredSimulation;
 import java.util.function.LongSupplier;
 
 /**

@@ -8,7 +8,7 @@ import dev.hicache.core.tree.EvictionPolicies;
 import dev.hicache.core.tree.HiRadixTree;
 import dev.hicache.core.tree.InsertResult;
 import dev.hicache.core.tree.MatchResult;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.MatchTouch;
 import dev.hicache.core.tree.TreeNode;
 import dev.hicache.simulator.trace.MooncakeTraceReader;
 import dev.hicache.simulator.trace.TraceRecord;

@@ -1,6 +1,5 @@
 package dev.hicache.simulator.report;
 
-import dev.hicache.simulator.cli.RunView;
 import dev.hicache.simulator.engine.EngineReplay;
 import dev.hicache.simulator.engine.EngineResult;
 import java.time.Instant;

@@ -1,7 +1,7 @@
 package dev.hicache.simulator.workload;
 
 import dev.hicache.api.PageHasher;
-import dev.hicache.core.engine.TieredSimulation;
+import dev.hicache.simulator.virtualtime.TieredSimulation;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,7 @@
 package dev.hicache.simulator.workload;
 
+import dev.hicache.simulator.virtualtime.TieredSimulation;
+
 /**
  * One request of a workload, reused by {@link Workload#next}: its arrival in virtual time, its
  * prompt token ids (exactly {@code tokens.length} tokens), its output length, and a group for

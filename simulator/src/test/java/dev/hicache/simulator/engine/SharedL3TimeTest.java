@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
-import dev.hicache.core.engine.CostModel;
-import dev.hicache.core.engine.TieredSimulation;
-import dev.hicache.core.storage.L3CostModel;
-import dev.hicache.core.tree.MatchTouch;
+import dev.hicache.core.sim.CostModel;
+import dev.hicache.simulator.virtualtime.TieredSimulation;
+import dev.hicache.core.sim.L3CostModel;
+import dev.hicache.core.sim.MatchTouch;
 import dev.hicache.simulator.model.HardwareProfile;
 import dev.hicache.simulator.model.ModelProfile;
 import dev.hicache.simulator.workload.Request;

@@ -9,10 +9,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The README's comparison with the FAST'25 paper (conversation trace): the ideal cache ratio
+ * The comparison with the FAST'25 paper in docs/simulator.md (conversation trace): the ideal cache ratio
  * (Table 2: 40 %) and the share of that maximum LRU reaches at a 3 M-token cache (Figure 9: 41 %),
  * by page size. The paper's replay works on the trace's own blocks (512 tokens; its experiments
- * used 256-token blocks), HiCache on 64-token pages; the values here pin what the README states.
+ * used 256-token blocks), HiCache on 64-token pages; the values here pin what that page states.
  */
 class PaperComparisonTest {
   static final double PAPER_IDEAL = 0.40, PAPER_SHARE_AT_3M = 0.41, BAND = 0.03;

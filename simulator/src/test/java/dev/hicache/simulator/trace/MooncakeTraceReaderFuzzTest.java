@@ -9,7 +9,7 @@ import java.io.IOException;
  * Jazzer: whatever bytes a trace holds, the reader returns valid records or throws a {@link
  * TraceFormatException}, nothing else. Without JAZZER_FUZZ=1 this replays the committed corpus
  * (src/test/resources/.../MooncakeTraceReaderFuzzTestInputs/fuzzRead) as a regression test; with
- * JAZZER_FUZZ=1 it fuzzes (see the module's README section in the project README).
+ * JAZZER_FUZZ=1 it fuzzes (docs/simulator.md, "Tests of the simulator").
  */
 class MooncakeTraceReaderFuzzTest {
 

@@ -1,0 +1,10 @@
+/**
+ * What users and tier backends touch: keys, shapes, the config, and the SPIs (pools, L3 stores,
+ * policies, metrics, rank groups). Everything here is exported; nothing else is needed to write a
+ * backend.
+ */
+module dev.hicache.api {
+  exports dev.hicache.api;
+  exports dev.hicache.api.config;
+  exports dev.hicache.api.spi;
+}
