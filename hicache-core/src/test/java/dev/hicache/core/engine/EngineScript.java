@@ -274,7 +274,7 @@ final class EngineScript {
     tokens[l.tokens.length] = 7; // the output token
     int target = tokens.length;
     if (chunked && l.computed < l.tokens.length - PAGE) target = Math.min(target - 1, l.computed + PAGE + (l.tokens.length - l.computed) / 2);
-    if (!cache.extend(l.r, target)) return false;
+    if (!tryExtend(cache, l.r, target)) return false;
     List<PageKey> keys = KeyedPages.keys(tokens, target, PAGE);
     int[] pages = l.r.devicePages();
     // The forward pass: write the KV of every full page it computed (a partial page is never cached).
@@ -318,6 +318,19 @@ final class EngineScript {
         + metrics.counter(CacheController.L3_BACKUP_UNREACHABLE_PAGES);
     l3Unbacked += missing;
     assertThat(missing).as("L2 pages that never reached L3 and no metric counts, in " + this).isLessThanOrEqualTo(counted);
+  }
+
+  /**
+   * {@link HiCache#extend} with a request larger than the whole device pool as "no room": these
+   * scripts then abort it as they abort any request that finds no room, which is what the
+   * exception tells an engine to do.
+   */
+  static boolean tryExtend(HiCache cache, CacheRequest r, int tokens) {
+    try {
+      return cache.extend(r, tokens);
+    } catch (NeverFitsException e) {
+      return false;
+    }
   }
 
   private void checkMetrics() {

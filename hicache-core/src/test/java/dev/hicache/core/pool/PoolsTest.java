@@ -99,7 +99,7 @@ class PoolsTest {
       assertThat(h.capacityTokens()).isEqualTo(132);
     }
     assertThatThrownBy(() -> OffHeapHostPool.sized(HiCacheConfig.builder().pageSize(4).hicacheRatio(0.5).build(), MHA, 64))
-        .hasMessageContaining("--hicache-ratio 0.5");
+        .hasMessageContaining("hicacheRatio 0.5");
     // --hicache-size overrides the ratio; a pool that leaves under 10 GiB to the system is refused.
     HiCacheConfig sized = HiCacheConfig.builder().pageSize(4).hicacheSizeGb(0.001).build();
     try (OffHeapHostPool h = OffHeapHostPool.sized(sized, MHA, 64, 64L << 30)) {
