@@ -106,6 +106,6 @@ class PoolsTest {
       assertThat(h.capacityTokens()).isEqualTo((int) (1e6 / MHA.bytesPerToken()) / 4 * 4 + 4);
     }
     assertThatThrownBy(() -> OffHeapHostPool.sized(sized, MHA, 64, 10L << 30))
-        .hasMessageContaining("--hicache-size 0.001").hasMessageContaining("10 GiB");
+        .hasMessageContaining("hicacheSizeGb 0.001").hasMessageContaining("10 GiB");
   }
 }
