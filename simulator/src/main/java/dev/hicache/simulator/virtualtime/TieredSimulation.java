@@ -301,7 +301,7 @@ public final class TieredSimulation implements AutoCloseable {
   private boolean extend(CacheRequest r, int tokens) {
     try {
       return cache.extend(r, tokens);
-    } catch (NeverFitsException e) {
+    } catch (dev.hicache.core.engine.NeverFitsException e) {
       return false;
     }
   }
