@@ -105,7 +105,9 @@ class BadInputTest {
 
   @Test void generatedArrivals_thatWouldOverflowVirtualTime_areRefused() {
     assertOneCleanLine(run("simulate", "--workload", "synthetic", "--request-rate", "1e-300", "--no-report"),
-        Main.EX_USAGE, "--request-rate", "0.001");
+        Main.EX_USAGE, "--request-rate", "366 days");
+    assertOneCleanLine(run("simulate", "--workload", "synthetic", "--requests", "1", "--request-rate", "1e-300",
+        "--no-report"), Main.EX_USAGE, "--request-rate", "0.001");
     assertOneCleanLine(run("simulate", "--workload", "multiturn", "--request-rate", "Infinity", "--no-report"),
         Main.EX_USAGE, "--request-rate");
     // 10,000 requests (the default) at one per 1000 s: about 116 days, accepted; 400,000 would be 4.6 years.
