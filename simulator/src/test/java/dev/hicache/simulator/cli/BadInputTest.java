@@ -106,7 +106,7 @@ class BadInputTest {
   @Test void generatedArrivals_thatWouldOverflowVirtualTime_areRefused() {
     assertOneCleanLine(run("simulate", "--workload", "synthetic", "--request-rate", "1e-300", "--no-report"),
         Main.EX_USAGE, "--request-rate", "366 days");
-    assertOneCleanLine(run("simulate", "--workload", "synthetic", "--requests", "1", "--request-rate", "1e-300",
+    assertOneCleanLine(run("simulate", "--workload", "synthetic", "--requests", "1", "--request-rate", "5e-4",
         "--no-report"), Main.EX_USAGE, "--request-rate", "0.001");
     assertOneCleanLine(run("simulate", "--workload", "multiturn", "--request-rate", "Infinity", "--no-report"),
         Main.EX_USAGE, "--request-rate");
