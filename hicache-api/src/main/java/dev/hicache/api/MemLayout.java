@@ -21,7 +21,7 @@ public enum MemLayout {
 
   public static MemLayout parse(String s) {
     for (MemLayout l : values()) if (l.flagName().equals(s)) return l;
-    throw new IllegalArgumentException("--hicache-mem-layout: unknown layout '" + s
+    throw new IllegalArgumentException("memLayout (SGLang's --hicache-mem-layout): unknown layout '" + s
         + "' (expected layer_first, page_first or page_first_direct)");
   }
 }

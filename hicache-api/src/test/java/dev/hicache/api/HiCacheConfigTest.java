@@ -46,15 +46,15 @@ class HiCacheConfigTest {
   void hostTokens_notLargerThanDevice_namesTheFlag() {
     HiCacheConfig c = HiCacheConfig.builder().hicacheRatio(0.5).build();
     assertThatThrownBy(() -> HostPoolSizing.hostTokens(c, 4096, 100))
-        .hasMessageContaining("--hicache-ratio 0.5").hasMessageContaining("larger than the device pool");
+        .hasMessageContaining("hicacheRatio 0.5").hasMessageContaining("larger than the device pool");
     assertThatThrownBy(() -> HostPoolSizing.checkFits(20L << 30, 25L << 30, "--hicache-size 20"))
         .hasMessageContaining("--hicache-size 20");
   }
 
   @Test
   void badValues_nameTheFlag() {
-    assertThatThrownBy(() -> HiCacheConfig.builder().pageSize(0).build()).hasMessageContaining("--page-size");
-    assertThatThrownBy(() -> HiCacheConfig.builder().hicacheRatio(-1).build()).hasMessageContaining("--hicache-ratio");
+    assertThatThrownBy(() -> HiCacheConfig.builder().pageSize(0).build()).hasMessageContaining("pageSize").hasMessageContaining("--page-size");
+    assertThatThrownBy(() -> HiCacheConfig.builder().hicacheRatio(-1).build()).hasMessageContaining("hicacheRatio");
     assertThatThrownBy(() -> MemLayout.parse("page_head")).hasMessageContaining("page_head");
   }
 }

@@ -44,19 +44,19 @@ public record HiCacheConfig(
     boolean sglangCompatible) {
 
   public HiCacheConfig {
-    if (pageSize < 1) throw new IllegalArgumentException("--page-size must be >= 1, got " + pageSize);
+    if (pageSize < 1) throw new IllegalArgumentException("HiCacheConfig pageSize (SGLang's --page-size) must be >= 1, got " + pageSize);
     if (!(hicacheRatio > 0) || Double.isInfinite(hicacheRatio)) {
-      throw new IllegalArgumentException("--hicache-ratio must be a positive number, got " + hicacheRatio);
+      throw new IllegalArgumentException("HiCacheConfig hicacheRatio (SGLang's --hicache-ratio) must be a positive number, got " + hicacheRatio);
     }
     if (!(hicacheSizeGb >= 0) || Double.isInfinite(hicacheSizeGb)) {
-      throw new IllegalArgumentException("--hicache-size must be >= 0 (GB per rank), got " + hicacheSizeGb);
+      throw new IllegalArgumentException("HiCacheConfig hicacheSizeGb (SGLang's --hicache-size) must be >= 0 (GB per rank), got " + hicacheSizeGb);
     }
-    if (writePolicy == null) throw new IllegalArgumentException("--hicache-write-policy is required");
-    if (ioBackend == null) throw new IllegalArgumentException("--hicache-io-backend is required");
-    if (memLayout == null) throw new IllegalArgumentException("--hicache-mem-layout is required");
-    if (prefetchPolicy == null) throw new IllegalArgumentException("--hicache-storage-prefetch-policy is required");
+    if (writePolicy == null) throw new IllegalArgumentException("HiCacheConfig writePolicy is required");
+    if (ioBackend == null) throw new IllegalArgumentException("HiCacheConfig ioBackend is required");
+    if (memLayout == null) throw new IllegalArgumentException("HiCacheConfig memLayout is required");
+    if (prefetchPolicy == null) throw new IllegalArgumentException("HiCacheConfig prefetchPolicy is required");
     if (radixEvictionPolicy == null || radixEvictionPolicy.isBlank()) {
-      throw new IllegalArgumentException("--radix-eviction-policy is required");
+      throw new IllegalArgumentException("HiCacheConfig radixEvictionPolicy is required");
     }
     if (prefetchThreshold < 0) throw new IllegalArgumentException("prefetch_threshold must be >= 0, got " + prefetchThreshold);
     if (!(prefetchTimeoutBaseSeconds >= 0)) {
@@ -147,6 +147,14 @@ public record HiCacheConfig(
     public Builder ioBackend(IoBackend v) { ioBackend = v; return this; }
     public Builder memLayout(MemLayout v) { memLayout = v; return this; }
     public Builder storageBackend(String v) { storageBackend = v; return this; }
+    /**
+     * When a queued request whose L3 prefetch is in flight may be admitted. The default is SGLang's
+     * {@code best_effort}: admit as soon as the scheduler asks. An engine that enqueues a request
+     * and admits it at once (a sequential loop, no batch waiting behind it) then gets no L3 hits at
+     * all: the prefetch never lands before the admission. Such an engine wants {@link
+     * PrefetchPolicyKind#WAIT_COMPLETE} or {@link PrefetchPolicyKind#TIMEOUT}, polling until {@code
+     * readyToAdmit} (the README's engine loop).
+     */
     public Builder prefetchPolicy(PrefetchPolicyKind v) { prefetchPolicy = v; return this; }
     public Builder radixEvictionPolicy(String v) { radixEvictionPolicy = v; return this; }
     public Builder prefetchThreshold(int v) { prefetchThreshold = v; return this; }

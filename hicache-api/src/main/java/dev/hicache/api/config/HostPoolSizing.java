@@ -25,10 +25,10 @@ public final class HostPoolSizing {
     String source;
     if (config.hicacheSizeGb() > 0) {
       size = (long) Math.floor(config.hicacheSizeGb() * 1e9 / bytesPerToken);
-      source = "--hicache-size " + config.hicacheSizeGb();
+      source = "HiCacheConfig hicacheSizeGb " + config.hicacheSizeGb();
     } else {
       size = (long) (deviceTokens * config.hicacheRatio());
-      source = "--hicache-ratio " + config.hicacheRatio();
+      source = "HiCacheConfig hicacheRatio " + config.hicacheRatio();
     }
     int page = config.pageSize();
     size = (size / page + 1) * page; // baseline alignment: one extra page, always

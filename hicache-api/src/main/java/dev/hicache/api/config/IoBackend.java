@@ -19,6 +19,6 @@ public enum IoBackend {
 
   public static IoBackend parse(String s) {
     for (IoBackend b : values()) if (b.flag.equals(s)) return b;
-    throw new IllegalArgumentException("--hicache-io-backend: unknown backend '" + s + "' (expected direct or kernel)");
+    throw new IllegalArgumentException("ioBackend (SGLang's --hicache-io-backend): unknown backend '" + s + "' (expected direct or kernel)");
   }
 }

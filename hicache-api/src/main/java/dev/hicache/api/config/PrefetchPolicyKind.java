@@ -21,7 +21,7 @@ public enum PrefetchPolicyKind {
 
   public static PrefetchPolicyKind parse(String s) {
     for (PrefetchPolicyKind k : values()) if (k.flag.equals(s)) return k;
-    throw new IllegalArgumentException("--hicache-storage-prefetch-policy: unknown policy '" + s
+    throw new IllegalArgumentException("prefetchPolicy (SGLang's --hicache-storage-prefetch-policy): unknown policy '" + s
         + "' (expected best_effort, wait_complete or timeout)");
   }
 }

@@ -25,7 +25,7 @@ public enum WritePolicyKind implements WritePolicy {
 
   public static WritePolicyKind parse(String s) {
     for (WritePolicyKind k : values()) if (k.flag.equals(s)) return k;
-    throw new IllegalArgumentException("--hicache-write-policy: unknown policy '" + s
+    throw new IllegalArgumentException("writePolicy (SGLang's --hicache-write-policy): unknown policy '" + s
         + "' (expected write_through, write_through_selective or write_back)");
   }
 }

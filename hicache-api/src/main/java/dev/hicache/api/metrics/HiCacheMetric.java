@@ -29,6 +29,8 @@ public enum HiCacheMetric {
   BACKUP_FAILED_TOKENS("hicache_backup_failed_tokens", Kind.COUNTER, Unit.TOKENS, null),
   /** Backups not issued (no host memory): a skipped write, never an error. */
   BACKUP_SKIPPED_TOKENS("hicache_backup_skipped_tokens", Kind.COUNTER, Unit.TOKENS, null),
+  /** Host pages of an acknowledged backup that could not be written on to L3 (evicted or removed first). */
+  L3_BACKUP_UNREACHABLE_PAGES("hicache_l3_backup_unreachable_pages", Kind.COUNTER, Unit.PAGES, null),
   /** Seconds from issuing a device→host backup to its completion. */
   BACKUP_DURATION("hicache_backup_duration_seconds", Kind.DISTRIBUTION, Unit.SECONDS, null),
   LOAD_BACK_TOKENS("load_back_tokens", Kind.COUNTER, Unit.TOKENS, null),

@@ -47,6 +47,8 @@ final class CacheController implements DeviceEvictionHandler {
   static final String BACKUP_BYTES = HiCacheMetric.BACKUP_BYTES.key();
   static final String BACKUP_FAILED_TOKENS = HiCacheMetric.BACKUP_FAILED_TOKENS.key();
   static final String BACKUP_SKIPPED_TOKENS = HiCacheMetric.BACKUP_SKIPPED_TOKENS.key();
+  /** Host pages of an acknowledged backup that could not be written to L3 (evicted or removed first). */
+  public static final String L3_BACKUP_UNREACHABLE_PAGES = HiCacheMetric.L3_BACKUP_UNREACHABLE_PAGES.key();
   static final String LOAD_BACK_TOKENS = HiCacheMetric.LOAD_BACK_TOKENS.key();
   static final String LOAD_BACK_BYTES = HiCacheMetric.LOAD_BACK_BYTES.key();
   static final String LOAD_BACK_FAILED_TOKENS = HiCacheMetric.LOAD_BACK_FAILED_TOKENS.key();
@@ -483,7 +485,13 @@ final class CacheController implements DeviceEvictionHandler {
    */
   boolean extend(CacheRequest r, int tokens) {
     checkLive(r);
-    int need = (tokens + ps - 1) / ps - r.pageCount;
+    if (tokens < 0) throw new IllegalArgumentException("extend: tokens must be >= 0, got " + tokens);
+    long pages = ((long) tokens + ps - 1) / ps;
+    if (pages > device.capacity()) {
+      throw new NeverFitsException("extend: " + tokens + " tokens need " + pages + " device pages but the device pool"
+          + " holds " + device.capacity() + " in all: this request can never fit; abort it (HiCache.abort)");
+    }
+    int need = (int) pages - r.pageCount;
     if (need <= 0) return true;
     int[] p = allocDevice(need);
     if (p == null) return false;
@@ -764,9 +772,9 @@ final class CacheController implements DeviceEvictionHandler {
       metrics.observe(BACKUP_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
       metrics.count(BACKUP_BYTES, null, op.hostPages.length * bytesPerPage);
     }
-    if (storage != null && op.failure == null && !op.node.removed() && op.node.backuped() && storage.feedsL3(op.writeBack)) {
+    if (storage != null && op.failure == null && storage.feedsL3(op.writeBack)) {
       // write_back feeds L3 too outside the compatible profile (docs/behaviour.md#write-policies)
-      storage.backup(op.node);
+      backupToStorage(op);
     }
     if (op.writeBack) {
       pendingWriteBackPages -= op.hostPages.length;
@@ -776,6 +784,32 @@ final class CacheController implements DeviceEvictionHandler {
     } else {
       tree.decLockRef(op.node);
     }
+  }
+
+  /**
+   * Writes every page of an acknowledged L1->L2 backup on to L3. A request that splits the node while
+   * its copy is in flight leaves the backup's pages in a chain of nodes: the node the copy was made
+   * for keeps the tail, and the new upper nodes above it (each split adds one) hold the head. SGLang
+   * writes only the node it recorded, so the head never reaches L3 (no later backup is made for it:
+   * it is already backuped). Here each node of the chain that holds the backup's pages is written;
+   * pages of nodes evicted or removed meanwhile are counted, never silently dropped.
+   */
+  private void backupToStorage(BackupOp op) {
+    java.util.ArrayDeque<TreeNode> chain = new java.util.ArrayDeque<>();
+    int covered = 0;
+    for (TreeNode n = op.node; n != null && !n.isRoot() && covered < op.hostPages.length; n = n.parent()) {
+      int[] hv = n.hostValue();
+      if (n.removed() || hv == null || hv.length == 0 || !holdsHostPage(op.hostPages, hv[0])) break;
+      chain.addFirst(n); // the head first: L3 then holds a prefix whenever it holds anything
+      covered += hv.length;
+    }
+    for (TreeNode n : chain) storage.backup(n);
+    if (covered < op.hostPages.length) metrics.count(L3_BACKUP_UNREACHABLE_PAGES, null, op.hostPages.length - covered);
+  }
+
+  private static boolean holdsHostPage(int[] pages, int page) {
+    for (int p : pages) if (p == page) return true;
+    return false;
   }
 
   /** A load finished (all layers landed, or it failed); acks are applied in issue order (loading_check). */
@@ -825,6 +859,16 @@ final class CacheController implements DeviceEvictionHandler {
   int inFlightLoads() { return loads.size(); }
 
   int liveRequests() { return live.size(); }
+
+  /** Requests admitted and neither finished nor aborted when the cache closed (their pages go with the pools). */
+  public static final String CLOSED_WITH_LIVE_REQUESTS = "hicache_closed_with_live_requests";
+
+  /** Counts the live requests at close; returns how many there were. */
+  int countLiveAtClose() {
+    int n = live.size();
+    if (n > 0) metrics.count(CLOSED_WITH_LIVE_REQUESTS, null, n);
+    return n;
+  }
 
   int ownedDevicePages() { return ownedDevicePages; }
 

@@ -116,6 +116,7 @@ public final class HiCache implements AutoCloseable {
    */
   public void enqueue(long rid, int[] tokens, PageKey[] pageKeys) {
     check();
+    if (tokens == null) throw new IllegalArgumentException("enqueue: tokens must not be null");
     StorageController sc = controller.storage();
     if (sc != null && tokens.length > 0) {
       // The whole prompt, page-aligned, as SGLang's prefetch_from_storage takes it: unlike the
@@ -174,6 +175,10 @@ public final class HiCache implements AutoCloseable {
   /**
    * Makes sure the request has device slots for token positions [0, tokens). False when the device
    * cannot hold them now (all else locked, or write_back copies pending): {@link #poll} and retry.
+   *
+   * @throws NeverFitsException when the device pool could not hold them even empty (a {@code
+   *     while (!extend(...)) poll()} loop would spin for ever): abort the request
+   * @throws IllegalArgumentException when {@code tokens} is negative
    */
   public boolean extend(CacheRequest r, int tokens) {
     check();
@@ -186,6 +191,7 @@ public final class HiCache implements AutoCloseable {
    */
   public void cacheUnfinished(CacheRequest r, int[] tokens, int kvTokens) {
     check();
+    checkKv("cacheUnfinished", tokens, kvTokens);
     controller.cacheUnfinished(r, tokens, kvTokens);
   }
 
@@ -195,6 +201,7 @@ public final class HiCache implements AutoCloseable {
    */
   public void finish(CacheRequest r, int[] tokens, int kvTokens) {
     check();
+    checkKv("finish", tokens, kvTokens);
     controller.finish(r, tokens, kvTokens);
   }
 
@@ -346,9 +353,28 @@ public final class HiCache implements AutoCloseable {
     }
   }
 
-  /** Drains the copies in flight, stops the I/O threads and closes both pools. Idempotent. */
+  private static void checkKv(String method, int[] tokens, int kvTokens) {
+    if (tokens == null) throw new IllegalArgumentException(method + ": tokens must not be null");
+    if (kvTokens < 0 || kvTokens > tokens.length) {
+      throw new IllegalArgumentException(method + ": kvTokens must be in [0, " + tokens.length + "] (the tokens given),"
+          + " got " + kvTokens);
+    }
+  }
+
+  private static final System.Logger LOG = System.getLogger(HiCache.class.getName());
+
+  /**
+   * Drains the copies in flight, stops the I/O threads and closes both pools. Idempotent. Requests
+   * still admitted (neither finished nor aborted) lose their pages with the pools: they are counted
+   * ({@code hicache_closed_with_live_requests}) and logged.
+   */
   @Override public void close() {
     if (closed) return;
+    int live = controller.countLiveAtClose();
+    if (live > 0) {
+      LOG.log(System.Logger.Level.WARNING, "HiCache closed with " + live + " live request(s) (admitted, neither"
+          + " finished nor aborted); their device pages are released with the pool");
+    }
     try {
       if (production != null) {
         while (production.inFlight() > 0) {
@@ -420,7 +446,10 @@ public final class HiCache implements AutoCloseable {
     /**
      * L3: prefetch from it and back up to it (docs/behaviour.md#prefetch,
      * docs/behaviour.md#backup-to-l3). The caller owns the store (it may be shared by several
-     * caches) and closes it after the cache.
+     * caches) and closes it after the cache. Mind the prefetch policy ({@code
+     * HiCacheConfig.Builder.prefetchPolicy}): with SGLang's default {@code best_effort} an engine that
+     * admits each request right after enqueueing it gets no L3 hits; {@code wait_complete} or {@code
+     * timeout}, with {@code while (!readyToAdmit(rid)) poll()}, does (the README's engine loop).
      */
     public Builder storage(L3Store store) { l3Store = store; return this; }
 
@@ -534,7 +563,7 @@ public final class HiCache implements AutoCloseable {
         if (hostPool != null) checkHostLarger(hostPool.capacityTokens(), devicePool.capacityTokens());
       }
       if (shape.pageSize() != ps) {
-        throw new IllegalArgumentException("--page-size " + ps + " differs from the KV pools' page size " + shape.pageSize());
+        throw new IllegalArgumentException("HiCacheConfig pageSize " + ps + " differs from the KV pools' page size " + shape.pageSize());
       }
       DeterministicShell det = null;
       ProductionShell prod = null;
@@ -567,7 +596,7 @@ public final class HiCache implements AutoCloseable {
       if (publisher != null) tree.observer(new KvEventTreeObserver(publisher));
       if (promptsUnmodified) controller.promptsUnmodified();
       if (l3Store != null) {
-        if (host == null) throw new IllegalArgumentException("--hicache-storage-backend needs a host tier (L3 pages pass through L2)");
+        if (host == null) throw new IllegalArgumentException("HiCache.Builder.storage(L3Store) needs a host tier: give hostPool(...) (L3 pages pass through L2)");
         L3PageIo io = new L3PageIo(l3Store, hostPool, ps, metrics);
         io.engineEvents(events);
         L3Port l3 = det != null ? new VirtualTimeL3Port(io, l3Cost == null ? L3CostModel.mooncakeRdma() : l3Cost, c)
@@ -598,14 +627,15 @@ public final class HiCache implements AutoCloseable {
     private static void checkTokens(String what, int tokens, int ps, boolean zeroOk) {
       if (tokens < 0 || (!zeroOk && tokens == 0) || tokens % ps != 0) {
         throw new IllegalArgumentException(what + " capacity " + tokens + " tokens must be a "
-            + (zeroOk ? "non-negative" : "positive") + " multiple of --page-size " + ps);
+            + (zeroOk ? "non-negative" : "positive") + " multiple of HiCacheConfig pageSize " + ps);
       }
     }
 
     private static void checkHostLarger(int hostTokens, int deviceTokens) {
       if (hostTokens != 0 && hostTokens <= deviceTokens) {
         throw new IllegalArgumentException("the host pool (" + hostTokens + " tokens) must be larger than the device pool ("
-            + deviceTokens + " tokens): raise --hicache-ratio or --hicache-size (docs/behaviour.md#host-pool-size)");
+            + deviceTokens + " tokens): give a larger hostPool, or raise HiCacheConfig hicacheRatio or hicacheSizeGb"
+            + " (docs/behaviour.md#host-pool-size)");
       }
     }
   }

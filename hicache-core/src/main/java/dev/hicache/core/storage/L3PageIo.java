@@ -62,7 +62,7 @@ public final class L3PageIo {
     this.stubReads = pool == null ? new StubBatch() : null;
     this.stubWrites = pool == null ? new StubBatch() : null;
     if (pool != null && pool.shape().pageSize() != pageSize) {
-      throw new IllegalArgumentException("host pool page size " + pool.shape().pageSize() + " != --page-size " + pageSize);
+      throw new IllegalArgumentException("host pool page size " + pool.shape().pageSize() + " != HiCacheConfig pageSize " + pageSize);
     }
   }
 

@@ -138,7 +138,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     this.clock = b.clock;
     this.metrics = b.metrics;
     this.ps = tree.pageSize();
-    if (c.pageSize() != ps) throw new IllegalArgumentException("--page-size " + c.pageSize() + " != the tree's page size " + ps);
+    if (c.pageSize() != ps) throw new IllegalArgumentException("HiCacheConfig pageSize " + c.pageSize() + " != the tree's page size " + ps);
     this.hasher = new PageHasher(ps);
     this.namespaceSeed = b.namespaceSeed;
     this.threshold = c.effectivePrefetchThreshold();

@@ -25,7 +25,7 @@ public final class EvictionPolicies {
     for (BuiltinEvictionPolicy p : BuiltinEvictionPolicy.values()) {
       if (p.flagName().equals(name)) return p;
     }
-    throw new IllegalArgumentException("--radix-eviction-policy: unknown policy '" + name
+    throw new IllegalArgumentException("radixEvictionPolicy (SGLang's --radix-eviction-policy): unknown policy '" + name
         + "' (expected one of " + String.join(", ", names()) + ")");
   }
 }

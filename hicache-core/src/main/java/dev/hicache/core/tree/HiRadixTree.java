@@ -73,7 +73,7 @@ public final class HiRadixTree {
   public HiRadixTree(int pageSize, EvictionPolicy policy, Clock clock, WritePolicy writePolicy,
                      PageHasher hasherOrNull, PageKey namespaceSeedOrNull, MatchTouch matchTouch) {
     this.matchTouch = Objects.requireNonNull(matchTouch, "matchTouch");
-    if (pageSize < 1) throw new IllegalArgumentException("--page-size must be >= 1, got " + pageSize);
+    if (pageSize < 1) throw new IllegalArgumentException("pageSize must be >= 1, got " + pageSize);
     this.pageSize = pageSize;
     this.policy = Objects.requireNonNull(policy, "policy");
     this.clock = Objects.requireNonNull(clock, "clock");

@@ -16,9 +16,9 @@ class HiCacheBuilderTest {
     OffHeapHostPool h = new OffHeapHostPool(EngineScript.SHAPE, MemLayout.LAYER_FIRST, 64);
     try {
       assertThatThrownBy(() -> HiCache.builder(HiCacheConfig.builder().pageSize(4).build()).devicePool(d).hostPool(h).build())
-          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--hicache-ratio").hasMessageContaining("--hicache-size");
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hicacheRatio").hasMessageContaining("hicacheSizeGb").hasMessageNotContaining("--");
       assertThatThrownBy(() -> HiCache.builder(HiCacheConfig.builder().pageSize(8).build()).devicePool(d).build())
-          .hasMessageContaining("--page-size 8");
+          .hasMessageContaining("pageSize 8");
     } finally {
       d.close();
       h.close();
@@ -52,7 +52,7 @@ class HiCacheBuilderTest {
       CacheRequest r = cache.admit(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9});
       assertThat(cache.extend(r, 9)).isTrue();
       assertThatThrownBy(() -> cache.finish(r, new int[] {9, 9, 9, 9, 9, 9, 9, 9, 9}, 9)).hasMessageContaining("start with the request's prompt");
-      assertThatThrownBy(() -> cache.finish(r, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 13)).hasMessageContaining("kv tokens 13");
+      assertThatThrownBy(() -> cache.finish(r, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 13)).hasMessageContaining("kvTokens").hasMessageContaining("13");
       cache.checkInvariants();
       cache.finish(r, new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 9);
       cache.checkInvariants();

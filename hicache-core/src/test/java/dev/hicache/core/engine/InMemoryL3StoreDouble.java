@@ -57,6 +57,9 @@ public final class InMemoryL3StoreDouble implements L3Store {
     return ok;
   }
 
+  /** Whether a page is stored under {@code key}. */
+  synchronized boolean holds(PageKey key) { return pages.containsKey(key); }
+
   @Override public synchronized boolean remove(PageKey key) { return pages.remove(key) != null; }
 
   @Override public synchronized void clear() { pages.clear(); }

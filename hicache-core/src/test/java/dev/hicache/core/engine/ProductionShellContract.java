@@ -99,7 +99,7 @@ public abstract class ProductionShellContract {
             if (!device.pageHolds(pages[i], keys.get(i))) throw new AssertionError("wrong KV served at page " + i + " under " + policy);
           }
           served += r.cachedTokens() / PAGE;
-          if (!cache.extend(r, tokens.length)) {
+          if (!EngineScript.tryExtend(cache, r, tokens.length)) {
             cache.poll();
             if (rnd.nextInt(8) == 0) { // give up sometimes, as an engine under memory pressure retracts
               cache.abort(r);

@@ -42,8 +42,8 @@ class PromptsUnmodifiedTest {
         while (!c.readyToAdmit(i)) if (!shell.runNext()) c.poll();
         CacheRequest r = c.admit(i, p, 0);
         shell.runUntil(() -> r.load().isDone());
-        boolean ok = c.extend(r, p.length);
-        while (!ok && shell.runNext()) ok = c.extend(r, p.length);
+        boolean ok = EngineScript.tryExtend(c, r, p.length);
+        while (!ok && shell.runNext()) ok = EngineScript.tryExtend(c, r, p.length);
         if (ok) c.finish(r, p, p.length);
         else c.abort(r);
         seen.add(r.deviceHitTokens() + "/" + r.hostHitTokens() + "/" + r.storageHitTokens() + "@" + shell.now());

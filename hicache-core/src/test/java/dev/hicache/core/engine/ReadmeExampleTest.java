@@ -5,10 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hicache.api.DType;
 import dev.hicache.api.KvShape;
 import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.config.PrefetchPolicyKind;
 import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.core.metrics.InMemoryMetrics;
 import dev.hicache.core.pool.HostMemoryDevicePool;
 import dev.hicache.core.pool.OffHeapHostPool;
+import dev.hicache.l3.local.LocalL3Config;
+import dev.hicache.l3.local.LocalL3Store;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Random;
@@ -23,22 +26,28 @@ class ReadmeExampleTest {
     return h;
   }
 
-  @Test void engineLoop_reusesDeviceAndHostKv_andEveryCachedByteIsRight() throws InterruptedException {
+  @Test void engineLoop_reusesDeviceHostAndL3Kv_andEveryCachedByteIsRight() throws InterruptedException {
     Random rnd = new Random(1);
     int[][] chats = new int[8][0];
     long checked = 0;
     // --- README snippet ---
     KvShape shape = KvShape.mha(4, 2, 64, DType.BF16, 16);           // layers, kv heads, head dim, dtype, page
-    HiCacheConfig config = HiCacheConfig.builder().pageSize(16).writePolicy(WritePolicyKind.WRITE_THROUGH).build();
+    HiCacheConfig config = HiCacheConfig.builder().pageSize(16).writePolicy(WritePolicyKind.WRITE_THROUGH)
+        .prefetchPolicy(PrefetchPolicyKind.WAIT_COMPLETE).build(); // not SGLang's best_effort: see below
     InMemoryMetrics metrics = new InMemoryMetrics();
     HostMemoryDevicePool device = new HostMemoryDevicePool(shape, 64 * 16);  // L1: 64 pages
-    OffHeapHostPool host = OffHeapHostPool.sized(config, shape, device.capacityTokens()); // L2: --hicache-ratio 2
-    try (HiCache cache = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics).build()) {
+    OffHeapHostPool host = OffHeapHostPool.sized(config, shape, device.capacityTokens()); // L2: hicacheRatio 2
+    LocalL3Config l3Config = LocalL3Config.processPrivate(4 << 20 << 5, shape.bytesPerPage() + 16, 2); // L3: 128 MiB
+    try (LocalL3Store l3 = LocalL3Store.open(l3Config);
+         HiCache cache = HiCache.builder(config).devicePool(device).hostPool(host).storage(l3).metrics(metrics).build()) {
+      long rid = 0;
       for (int turn = 0; turn < 4; turn++) {
         for (int c = 0; c < chats.length; c++) {
           int[] prompt = Arrays.copyOf(chats[c], chats[c].length + 100);       // the chat so far + a new message
           for (int i = chats[c].length; i < prompt.length; i++) prompt[i] = rnd.nextInt(32000);
-          CacheRequest r = cache.admit(prompt);            // match; host part loads back; node locked
+          cache.enqueue(++rid, prompt);                     // prefetch from L3 what L1 and L2 miss
+          while (!cache.readyToAdmit(rid)) cache.poll();    // wait_complete: until it has landed in L2
+          CacheRequest r = cache.admit(rid, prompt, 0);     // match; host part loads back; node locked
           int[] tokens = Arrays.copyOf(prompt, prompt.length + 1);
           while (!cache.extend(r, tokens.length)) cache.poll();  // device slots for what we compute
           for (int layer = 0; layer < shape.layers(); layer++) {
@@ -67,7 +76,9 @@ class ReadmeExampleTest {
     // --- end of README snippet ---
     assertThat(metrics.counter("cached_tokens", "device")).isPositive();
     assertThat(metrics.counter("cached_tokens", "host")).isPositive();
-    assertThat(checked).isEqualTo(shape.layers() * (metrics.counter("cached_tokens", "device") + metrics.counter("cached_tokens", "host")));
+    assertThat(metrics.counter("cached_tokens", "storage")).as("L3 hits").isPositive();
+    assertThat(checked).isEqualTo(shape.layers() * (metrics.counter("cached_tokens", "device")
+        + metrics.counter("cached_tokens", "host") + metrics.counter("cached_tokens", "storage")));
     assertThat(device.outstandingBytes() + host.outstandingBytes()).isZero();
   }
 }

@@ -246,7 +246,7 @@ final class TpEngineRank implements AutoCloseable {
       }
       int[] tokens = Arrays.copyOf(run.tokens, run.tokens.length + 1);
       tokens[run.tokens.length] = 7; // the output token
-      boolean ok = cache.extend(run.r, tokens.length);
+      boolean ok = EngineScript.tryExtend(cache, run.r, tokens.length);
       log("extend " + run.rid + " " + ok);
       if (!ok) {
         if (++run.refusals > 3 && shared.nextInt(2) == 0) {

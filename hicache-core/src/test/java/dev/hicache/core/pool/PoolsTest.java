@@ -99,13 +99,13 @@ class PoolsTest {
       assertThat(h.capacityTokens()).isEqualTo(132);
     }
     assertThatThrownBy(() -> OffHeapHostPool.sized(HiCacheConfig.builder().pageSize(4).hicacheRatio(0.5).build(), MHA, 64))
-        .hasMessageContaining("--hicache-ratio 0.5");
+        .hasMessageContaining("hicacheRatio 0.5");
     // --hicache-size overrides the ratio; a pool that leaves under 10 GiB to the system is refused.
     HiCacheConfig sized = HiCacheConfig.builder().pageSize(4).hicacheSizeGb(0.001).build();
     try (OffHeapHostPool h = OffHeapHostPool.sized(sized, MHA, 64, 64L << 30)) {
       assertThat(h.capacityTokens()).isEqualTo((int) (1e6 / MHA.bytesPerToken()) / 4 * 4 + 4);
     }
     assertThatThrownBy(() -> OffHeapHostPool.sized(sized, MHA, 64, 10L << 30))
-        .hasMessageContaining("--hicache-size 0.001").hasMessageContaining("10 GiB");
+        .hasMessageContaining("hicacheSizeGb 0.001").hasMessageContaining("10 GiB");
   }
 }

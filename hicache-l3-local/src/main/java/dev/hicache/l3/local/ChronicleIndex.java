@@ -66,8 +66,15 @@ final class ChronicleIndex implements PageIndex {
     ChronicleMapBuilder<byte[], byte[]> b = builder(entries);
     Path tmp = file.toPath().resolveSibling(file.getName() + ".creating-" + ProcessHandle.current().pid());
     Files.deleteIfExists(tmp);
-    b.createPersistedTo(tmp.toFile()).close();
-    Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    try {
+      b.createPersistedTo(tmp.toFile()).close();
+      // Never renamed over a device, FIFO or directory (checked by the store before it got here).
+      dev.hicache.api.io.SafeOutput.requireRegularOrAbsent(file.toPath());
+      Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
     return new ChronicleIndex(b.createPersistedTo(file));
   }
 

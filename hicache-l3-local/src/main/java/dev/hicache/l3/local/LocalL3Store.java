@@ -175,13 +175,34 @@ public final class LocalL3Store implements L3Store {
    */
   public static LocalL3Store open(LocalL3Config config, MetricsSink metrics) {
     if (config.isProcessPrivate()) return openPrivate(config, metrics);
+    // Before anything is created: without these flags Chronicle Map fails deep inside, after the
+    // slab file has been made.
+    List<String> missing = missingChronicleFlags();
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException("local L3: the persistent store (Chronicle Map) needs these JVM flags on Java "
+          + Runtime.version().feature() + ", missing here: " + String.join(" ", missing) + " (all of them: "
+          + String.join(" ", CHRONICLE_FLAGS) + "; hicache-l3-local/README.md); nothing was created in "
+          + config.directory());
+    }
     Path dir;
+    boolean madeDir = !Files.exists(config.directory(), java.nio.file.LinkOption.NOFOLLOW_LINKS);
     try {
+      if (Files.exists(config.directory()) && !Files.isDirectory(config.directory())) {
+        throw new IllegalArgumentException("local L3: directory " + config.directory() + " is not a directory");
+      }
       Files.createDirectories(config.directory());
       dir = config.directory().toRealPath();
+      for (String f : List.of("store.lock", "slab.dat", "index.cmap")) {
+        dev.hicache.api.io.SafeOutput.requireRegularOrAbsent(dir.resolve(f));
+      }
+    } catch (dev.hicache.api.io.SafeOutput.RefusedException e) {
+      throw new IllegalArgumentException("local L3: " + e.target() + " " + e.getMessage()
+          + "; the store keeps its files there and never opens anything else", e);
     } catch (IOException e) {
       throw new L3Exception(L3Exception.Cause.UNAVAILABLE, "local L3: cannot create or open the folder " + config.directory(), e);
     }
+    boolean madeSlab = !Files.exists(dir.resolve("slab.dat"));
+    boolean madeLock = !Files.exists(dir.resolve("store.lock"));
     if (!OPEN_IN_THIS_JVM.add(dir)) {
       throw new IllegalStateException("local L3 at " + dir + " is already open in this process; share that store instance");
     }
@@ -217,8 +238,46 @@ public final class LocalL3Store implements L3Store {
         }
       }
       OPEN_IN_THIS_JVM.remove(dir);
+      // Leave nothing behind that this failed open made (a new store's slab is as large as its capacity).
+      removeMade(dir, madeDir, madeSlab, madeLock);
       if (e instanceof IllegalStateException || e instanceof IllegalArgumentException) throw (RuntimeException) e;
       throw new L3Exception(L3Exception.Cause.UNAVAILABLE, "local L3: cannot open the store in " + dir + ": " + e, e);
+    }
+  }
+
+  /** The JVM flags Chronicle Map needs on Java 25 (the analytics switch keeps it from phoning home). */
+  public static final List<String> CHRONICLE_FLAGS = List.of("--add-opens java.base/java.lang=ALL-UNNAMED",
+      "--add-opens java.base/java.lang.reflect=ALL-UNNAMED", "--add-exports java.base/sun.nio.ch=ALL-UNNAMED",
+      "--add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED",
+      "--add-exports java.base/jdk.internal.ref=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+      "-Dchronicle.analytics.disable=true");
+
+  /** The flags of {@link #CHRONICLE_FLAGS} this JVM was not started with (those that can be checked). */
+  static List<String> missingChronicleFlags() {
+    Module me = LocalL3Store.class.getModule();
+    Module base = Object.class.getModule();
+    List<String> missing = new ArrayList<>();
+    if (!base.isOpen("java.lang", me)) missing.add("--add-opens java.base/java.lang=ALL-UNNAMED");
+    if (!base.isOpen("java.lang.reflect", me)) missing.add("--add-opens java.base/java.lang.reflect=ALL-UNNAMED");
+    if (!base.isExported("sun.nio.ch", me)) missing.add("--add-exports java.base/sun.nio.ch=ALL-UNNAMED");
+    if (!base.isExported("jdk.internal.ref", me)) missing.add("--add-exports java.base/jdk.internal.ref=ALL-UNNAMED");
+    ModuleLayer.boot().findModule("jdk.compiler").ifPresent(c -> {
+      if (!c.isExported("com.sun.tools.javac.file", me)) {
+        missing.add("--add-exports jdk.compiler/com.sun.tools.javac.file=ALL-UNNAMED");
+      }
+    });
+    if (!"true".equals(System.getProperty("chronicle.analytics.disable"))) missing.add("-Dchronicle.analytics.disable=true");
+    return missing;
+  }
+
+  private static void removeMade(Path dir, boolean madeDir, boolean madeSlab, boolean madeLock) {
+    try {
+      if (madeSlab) Files.deleteIfExists(dir.resolve("slab.dat"));
+      if (madeSlab) Files.deleteIfExists(dir.resolve("index.cmap"));
+      if (madeLock) Files.deleteIfExists(dir.resolve("store.lock"));
+      if (madeDir) Files.deleteIfExists(dir);
+    } catch (IOException ignored) {
+      // best effort: the open's own failure is the one to report
     }
   }
 

@@ -45,6 +45,9 @@ final class CliErrors {
     } else if (t instanceof IOException io) {
       code = Main.EX_IOERR;
       msg = "I/O error: " + io;
+    } else if (t instanceof InputFileException ife) {
+      code = Main.EX_NOINPUT;
+      msg = ife.getMessage();
     } else if (t instanceof UsageException ue) {
       code = Main.EX_USAGE;
       msg = ue.getMessage();
@@ -65,6 +68,13 @@ final class CliErrors {
   /** A flag combination found invalid after parsing; the message names the flag and value. */
   static final class UsageException extends RuntimeException {
     UsageException(String message) {
+      super(message);
+    }
+  }
+
+  /** An input file named by a flag that cannot be read (missing, a directory, a device): exit 66. */
+  static final class InputFileException extends RuntimeException {
+    InputFileException(String message) {
       super(message);
     }
   }

@@ -309,6 +309,9 @@ public final class SimulateCommand implements Callable<Integer> {
 
   @Override public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
+    reportTarget = null; // state of an earlier run of a reused command line
+    reportAction = null;
+    checkReportTarget();
     if (sweep != null) return runSweep(out);
     Run run = runOnce(true);
     switch (format) {
@@ -340,9 +343,156 @@ public final class SimulateCommand implements Callable<Integer> {
       if (workloadKind != WorkloadKind.trace) {
         throw usage("Invalid value for option '--workload': '" + workloadKind + "' (--l1-only replays a trace)");
       }
+      checkApplicable();
       return runL1Only(tracePath(), policy);
     }
+    checkApplicable();
     return runEngine(showProgress);
+  }
+
+  /**
+   * Heap bytes the engine allocates up front, per unit: a device token (load-op and reader marks),
+   * a host page (key, checksum, state, free list) and an L3 page of the embedded store or a model
+   * (index entry, hash table, LRU links). Lower bounds: what the run allocates before its first
+   * request, so a refusal is never wrong; the rest grows with the workload.
+   */
+  static final long HEAP_PER_DEVICE_TOKEN = 9, HEAP_PER_HOST_PAGE = 24, HEAP_PER_L3_PAGE = 88;
+  /** Per request of a generated workload (TTFT and queueing samples), per token a workload keeps. */
+  static final long HEAP_PER_REQUEST = 16, HEAP_PER_KEPT_TOKEN = 4;
+
+  /**
+   * Refuses sizes that cannot fit this JVM's heap before the run allocates them, naming the flag
+   * that asks for the most and how to give the JVM more.
+   */
+  private void checkMemory(EngineSetup s) {
+    long max = Runtime.getRuntime().maxMemory();
+    int ps = s.config().pageSize();
+    int n = s.instances() + s.decodeInstances();
+    java.util.LinkedHashMap<String, Long> need = new java.util.LinkedHashMap<>();
+    need.put(l1CapacityTokens != null ? "--l1-capacity-tokens" : "--instances",
+        sat(n, sat(s.deviceTokens(), HEAP_PER_DEVICE_TOKEN)));
+    need.put(l2CapacityTokens != null ? "--l2-capacity-tokens" : "--hicache-ratio",
+        sat(n, sat(s.hostTokens() / ps, HEAP_PER_HOST_PAGE)));
+    need.put("--l3-capacity-tokens", sat(s.l3Tokens() / ps, HEAP_PER_L3_PAGE));
+    switch (workloadKind) {
+      case multiturn -> {
+        long perClient = (long) requestLength + (long) numRounds * ((subQuestionLength == 0 ? requestLength
+            : subQuestionLength) + (long) outputLength);
+        need.put("--num-clients", sat(numClients, sat(perClient, HEAP_PER_KEPT_TOKEN) + sat(numRounds, HEAP_PER_REQUEST)));
+      }
+      case synthetic -> {
+        need.put("--requests", sat(requests, HEAP_PER_REQUEST));
+        need.put("--prefixes", sat(prefixes, sat(prefixLength, HEAP_PER_KEPT_TOKEN)));
+      }
+      case trace -> { }
+    }
+    long total = 0;
+    for (long v : need.values()) total = v > Long.MAX_VALUE - total ? Long.MAX_VALUE : total + v;
+    if (total <= max * 9 / 10) return;
+    String flag = need.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
+    Object value = spec.findOption(flag).getValue();
+    throw usage("Invalid value for option '" + flag + "': '" + value + "' (the run needs at least " + gib(total)
+        + " of heap before its first request, " + gib(need.get(flag)) + " of it for " + flag + ", and this JVM may use "
+        + gib(max) + "; lower it, or give the JVM more, e.g. HICACHE_JAVA_OPTS=-Xmx"
+        + Math.max(1, (long) Math.ceil(total * 1.25 / (1L << 30))) + "g)");
+  }
+
+  /**
+   * A generated workload's expected span of arrival times, like a trace's, is at most 366 days of
+   * virtual time (nanoseconds summed over arrivals must stay far from overflowing).
+   */
+  private void checkSpan() {
+    double arrivals = switch (workloadKind) {
+      case synthetic -> requests;
+      case multiturn -> (double) numClients * numRounds;
+      case trace -> 0;
+    };
+    if (arrivals == 0 || !(requestRate > 0)) return;
+    double days = arrivals / requestRate / 86_400;
+    if (days > 366) {
+      String flag = spec.commandLine().getParseResult() != null
+          && spec.commandLine().getParseResult().hasMatchedOption("--request-rate") ? "--request-rate"
+          : workloadKind == WorkloadKind.synthetic ? "--requests" : "--num-clients";
+      throw usage("Invalid value for option '" + flag + "': '" + spec.findOption(flag).getValue() + "' ("
+          + String.format(java.util.Locale.ROOT, "%.0f", arrivals) + " requests at " + requestRate
+          + " per second span about " + Math.round(days) + " days; a run spans at most 366 days)");
+    }
+  }
+
+  /** a x b, saturating at Long.MAX_VALUE (sizes here are all >= 0). */
+  private static long sat(long a, long b) {
+    long r = a * b;
+    return a != 0 && (r / a != b || r < 0) ? Long.MAX_VALUE : r;
+  }
+
+  private static String gib(long bytes) {
+    return bytes == Long.MAX_VALUE ? "more than 8 EiB" : String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
+  }
+
+  /** Flags that apply only to one workload. */
+  static final List<String> MULTITURN_FLAGS = List.of("--num-clients", "--num-rounds", "--request-length",
+      "--sub-question-input-length", "--max-parallel", "--distribution", "--ready-queue-policy");
+  static final List<String> SYNTHETIC_FLAGS = List.of("--requests", "--prefixes", "--zipf", "--prefix-length",
+      "--suffix-length");
+  static final List<String> GENERATOR_FLAGS = List.of("--output-length", "--request-rate", "--seed");
+  static final List<String> TRACE_FLAGS = List.of("--trace", "--arrivals");
+  /** What --l1-only reads; every other flag is the engine's. */
+  static final List<String> L1_ONLY_FLAGS = List.of("--l1-only", "--trace", "--page-size", "--l1-capacity-tokens",
+      "--radix-eviction-policy", "--format", "--sweep", "--report", "--no-report", "--workload", "--help", "--version");
+
+  /**
+   * Refuses a flag the user gave that the chosen workload, mode or backend would ignore: a run that
+   * silently ignores a flag reports something other than what was asked.
+   */
+  private void checkApplicable() {
+    picocli.CommandLine.ParseResult pr = spec.commandLine().getParseResult();
+    if (pr == null) return;
+    List<String> given = new ArrayList<>();
+    for (picocli.CommandLine.Model.OptionSpec o : pr.matchedOptions()) given.add(o.longestName());
+    if (l1Only) {
+      for (String f : given) {
+        if (!L1_ONLY_FLAGS.contains(f)) throw notApplicable(f, "--l1-only replays the device tier alone");
+      }
+      return;
+    }
+    for (String f : given) {
+      if (MULTITURN_FLAGS.contains(f) && workloadKind != WorkloadKind.multiturn) {
+        throw notApplicable(f, "only --workload multiturn reads it; the workload is " + workloadKind);
+      }
+      if (SYNTHETIC_FLAGS.contains(f) && workloadKind != WorkloadKind.synthetic) {
+        throw notApplicable(f, "only --workload synthetic reads it; the workload is " + workloadKind);
+      }
+      if (GENERATOR_FLAGS.contains(f) && workloadKind == WorkloadKind.trace) {
+        throw notApplicable(f, "--workload multiturn and synthetic read it; a trace has its own");
+      }
+      if (TRACE_FLAGS.contains(f) && workloadKind != WorkloadKind.trace) {
+        throw notApplicable(f, "only --workload trace reads it; the workload is " + workloadKind);
+      }
+      if (f.equals("--l3-eviction") && !l3Backend.equals("local")) {
+        throw notApplicable(f, "only --l3 local has it; --l3 is " + l3Backend);
+      }
+      if (f.startsWith("--mooncake-") && !l3Backend.equals("mooncake")) {
+        throw notApplicable(f, "only --l3 mooncake has it; --l3 is " + l3Backend);
+      }
+      if (f.equals("--host-link-gbps") && !pcieLink.equals("shared")) {
+        throw notApplicable(f, "only --pcie-link shared uses the box's host link");
+      }
+      if (f.equals("--model") && given.contains("--model-file")) {
+        throw notApplicable(f, "--model-file replaces it; give one of them");
+      }
+      if (f.equals("--hicache-ratio") && given.contains("--l2-capacity-tokens")) {
+        throw notApplicable(f, "--l2-capacity-tokens sets the host tier's size; give one of them");
+      }
+      if (f.equals("--affinity-tokens") && !routing.equals("prefix_affinity")) {
+        throw notApplicable(f, "only --routing prefix_affinity uses it; --routing is " + routing);
+      }
+    }
+  }
+
+  private ParameterException notApplicable(String flag, String why) {
+    Object v = spec.findOption(flag) == null ? null : spec.findOption(flag).getValue();
+    return usage("Option '" + flag + "'" + (v instanceof Boolean ? "" : " '" + v + "'") + " does not apply here (" + why
+        + ")");
   }
 
   private Run runL1Only(Path tracePath, EvictionPolicy policy) throws IOException {
@@ -351,10 +501,22 @@ public final class SimulateCommand implements Callable<Integer> {
       throw usage("Invalid value for option '--l1-capacity-tokens': '" + capacity
           + "' (more than " + Integer.MAX_VALUE + " pages; use inf)");
     }
+    long max = Runtime.getRuntime().maxMemory();
+    if (capacity != TokenCount.INFINITE && capacity / pageSize * 4 > max * 9 / 10) {
+      // The replay's free list holds every page of a bounded L1 up front.
+      throw usage("Invalid value for option '--l1-capacity-tokens': '" + capacity + "' (its free list needs "
+          + gib(capacity / pageSize * 4) + " of heap and this JVM may use " + gib(max) + "; lower it, use inf for an"
+          + " unbounded L1, or give the JVM more, e.g. HICACHE_JAVA_OPTS=-Xmx"
+          + Math.max(1, (long) Math.ceil(capacity / pageSize * 5.0 / (1L << 30))) + "g)");
+    }
     L1OnlyReplay replay = new L1OnlyReplay(pageSize, capacity, policy, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE);
     L1ReplayResult result;
     try (MooncakeTraceReader reader = MooncakeTraceReader.open(tracePath)) {
       result = replay.replay(reader);
+    }
+    if (result.requests() == 0) {
+      throw new dev.hicache.simulator.trace.TraceFormatException(tracePath.toString(), 0,
+          "holds no records: nothing to replay");
     }
     L1Report report = new L1Report(tracePath.toString(), policy.flagName(), result, null);
     return new Run(report.fields(), report.text(), report.json(), null, result);
@@ -362,6 +524,8 @@ public final class SimulateCommand implements Callable<Integer> {
 
   private Run runEngine(boolean showProgress) throws IOException {
     EngineSetup setup = engineSetup();
+    checkMemory(setup);
+    checkSpan();
     EngineResult result;
     try (Workload w = workload();
          Progress progress = new Progress(w instanceof MultiTurnWorkload m ? m.totalRequests()
@@ -373,6 +537,11 @@ public final class SimulateCommand implements Callable<Integer> {
       } else {
         result = new EngineReplay(setup).run(w, progress);
       }
+    }
+    if (result.requests() == 0) {
+      // Only a trace can be empty (the generators refuse zero requests).
+      throw new dev.hicache.simulator.trace.TraceFormatException(tracePath().toString(), 0,
+          "holds no records: nothing to replay");
     }
     String note = setup.l3Tokens() == 0 ? null : (setup.l3Backend().equals("local") ? "L3 is the embedded store"
             + " (hicache-l3-local, process-private, " + setup.l3Eviction().flagName() + " eviction; --l3 memory: an"
@@ -484,24 +653,48 @@ public final class SimulateCommand implements Callable<Integer> {
     return Main.EX_OK;
   }
 
-  private void writeReport(PrintWriter out, List<Run> runs, String sweepKey, List<String> values) throws IOException {
-    boolean engine = runs.get(0).engine() != null;
-    Path target = report != null ? report : (engine && !noReport ? Path.of("hicache-report.html") : null);
-    if (target == null || noReport) return;
-    String html = HtmlReport.render(runs, sweepKey, values);
-    Path abs = target.toAbsolutePath();
-    Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
-    try {
-      Files.writeString(tmp, html);
-      Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (java.nio.file.NoSuchFileException e) {
-      throw usage("Invalid value for option '--report': '" + target + "' (its folder does not exist)");
+  /** Whether the report is to be written, where, and what writing it will do: checked before the run. */
+  private Path reportTarget;
+  private dev.hicache.api.io.SafeOutput.Action reportAction;
+
+  /**
+   * Checks the report's path before any work: a run of minutes must not end in "is a directory",
+   * and a device node, FIFO or socket is never replaced. Engine runs write a report unless
+   * --no-report; an L1-only run only when --report names one.
+   */
+  private void checkReportTarget() {
+    if (noReport) {
+      if (report != null) {
+        throw usage("Invalid value for option '--report': '" + report + "' (--no-report is given too; keep one)");
+      }
+      return;
     }
+    Path target = report != null ? report : (l1Only ? null : Path.of("hicache-report.html"));
+    if (target == null) return;
+    try {
+      reportAction = dev.hicache.api.io.SafeOutput.check(target);
+    } catch (dev.hicache.api.io.SafeOutput.RefusedException e) {
+      throw usage("Invalid value for option '--report': '" + target + "' (" + e.getMessage()
+          + (report == null ? "; give --report FILE.html or --no-report" : "") + ")");
+    }
+    reportTarget = target;
+  }
+
+  private void writeReport(PrintWriter out, List<Run> runs, String sweepKey, List<String> values) throws IOException {
+    if (reportTarget == null) return;
+    String html = HtmlReport.render(runs, sweepKey, values);
+    Path abs = reportTarget.toAbsolutePath();
+    try {
+      reportAction = dev.hicache.api.io.SafeOutput.writeString(reportTarget, html);
+    } catch (dev.hicache.api.io.SafeOutput.RefusedException e) {
+      throw usage("Invalid value for option '--report': '" + reportTarget + "' (" + e.getMessage() + ")");
+    }
+    String what = (reportAction == dev.hicache.api.io.SafeOutput.Action.REPLACE ? "replaced " : "") + abs;
     if (format == Format.text) {
-      out.println("report: " + abs);
+      out.println("report: " + what);
       out.flush();
     } else {
-      spec.commandLine().getErr().println("hicache: report written to " + abs);
+      spec.commandLine().getErr().println("hicache: report written to " + what);
       spec.commandLine().getErr().flush();
     }
   }
@@ -510,12 +703,20 @@ public final class SimulateCommand implements Callable<Integer> {
   ModelProfile modelProfile() {
     ModelProfile m;
     if (modelFile != null) {
+      if (!Files.isRegularFile(modelFile)) {
+        // Never open a FIFO or device (it would block or never end) or a directory.
+        throw new CliErrors.InputFileException("Invalid value for option '--model-file': '" + modelFile + "' ("
+            + (Files.isDirectory(modelFile) ? "is a directory" : Files.exists(modelFile) ? "is " + kindOf(modelFile)
+                + ", not a regular file" : "no such file") + ")");
+      }
       try {
         m = ModelProfileFile.read(modelFile);
       } catch (IllegalArgumentException e) {
         throw usage("Invalid value for option '--model-file': " + e.getMessage());
       } catch (java.io.IOException e) {
-        throw usage("Invalid value for option '--model-file': '" + modelFile + "' (cannot read it: " + e + ")");
+        throw new CliErrors.InputFileException("Invalid value for option '--model-file': '" + modelFile + "' ("
+            + (Files.isDirectory(modelFile) ? "is a directory" : e instanceof java.nio.file.NoSuchFileException
+                ? "no such file" : "cannot read it: " + e.getMessage()) + ")");
       }
     } else {
       try {
@@ -602,11 +803,23 @@ public final class SimulateCommand implements Callable<Integer> {
           + "' (expected write_through, write_through_selective or write_back)");
     }
     if (tp < 1 || tp > 64) throw usage("Invalid value for option '--tp': '" + tp + "' (1..64)");
+    if (!m.mla() && m.kvHeads() % tp != 0 && tp % m.kvHeads() != 0) {
+      // SGLang shards KV heads over the TP ranks, or replicates them when there are more ranks than
+      // heads; anything else leaves a fraction of a head on a GPU (or silently drops some).
+      java.util.List<Integer> ok = new ArrayList<>();
+      for (int t = 1; t <= hw.gpus(); t++) if (m.kvHeads() % t == 0 || t % m.kvHeads() == 0) ok.add(t);
+      throw usage("Invalid value for option '--tp': '" + tp + "' (" + m.name() + " has " + m.kvHeads()
+          + " KV heads: a TP degree must divide them or be a multiple of them, e.g. "
+          + ok.subList(0, Math.min(8, ok.size())) + ")");
+    }
+    if (tp > hw.gpus()) {
+      throw usage("Invalid value for option '--tp': '" + tp + "' (the " + hw.name() + " has " + hw.gpus() + " GPUs)");
+    }
     if (!(hicacheRatio > 0) || Double.isInfinite(hicacheRatio)) {
       throw usage("Invalid value for option '--hicache-ratio': '" + hicacheRatio + "' (must be > 0)");
     }
-    if (!(decodeMsPerToken >= 0) || Double.isInfinite(decodeMsPerToken)) {
-      throw usage("Invalid value for option '--decode-ms-per-token': '" + decodeMsPerToken + "' (must be >= 0)");
+    if (!(decodeMsPerToken >= 0) || !(decodeMsPerToken <= 60_000)) {
+      throw usage("Invalid value for option '--decode-ms-per-token': '" + decodeMsPerToken + "' (0..60000)");
     }
     long device;
     if (l1CapacityTokens != null) {
@@ -619,7 +832,9 @@ public final class SimulateCommand implements Callable<Integer> {
       try {
         device = hw.deviceKvTokens(m, tp);
       } catch (IllegalArgumentException e) {
-        throw usage("Invalid value for option '--model': '" + model + "' (" + e.getMessage() + "; raise --tp)");
+        throw usage(modelFile != null
+            ? "Invalid value for option '--model-file': '" + modelFile + "' (" + e.getMessage() + "; raise --tp)"
+            : "Invalid value for option '--model': '" + model + "' (" + e.getMessage() + "; raise --tp)");
       }
     }
     device = device / pageSize * pageSize;
@@ -644,8 +859,10 @@ public final class SimulateCommand implements Callable<Integer> {
       }
     }
     if (device > Integer.MAX_VALUE || host > Integer.MAX_VALUE) {
-      throw usage("capacities above " + Integer.MAX_VALUE + " tokens are not supported by the engine (L1 "
-          + device + ", L2 " + host + ")");
+      String flag = device > Integer.MAX_VALUE ? "--l1-capacity-tokens"
+          : l2CapacityTokens != null ? "--l2-capacity-tokens" : "--hicache-ratio";
+      throw usage("Invalid value for option '" + flag + "': '" + spec.findOption(flag).getValue() + "' (the engine"
+          + " supports tiers of at most " + Integer.MAX_VALUE + " tokens; this gives L1 " + device + ", L2 " + host + ")");
     }
     if (!List.of("memory", "local", "mooncake").contains(l3Backend)) {
       throw usage("Invalid value for option '--l3': '" + l3Backend + "' (expected local, memory or mooncake)");
@@ -717,21 +934,36 @@ public final class SimulateCommand implements Callable<Integer> {
     Path tracePath = trace != null ? trace : bundledTrace();
     if (!Files.isRegularFile(tracePath)) {
       if (trace != null) {
-        throw usage("Invalid value for option '--trace': '" + trace + "' (no such file)");
+        throw new CliErrors.InputFileException("Invalid value for option '--trace': '" + trace + "' ("
+            + (Files.isDirectory(trace) ? "is a directory, not a trace file"
+                : Files.exists(trace) ? "is " + kindOf(trace) + ", not a trace file" : "no such file") + ")");
       }
-      throw usage("no --trace given and the bundled trace is missing at " + tracePath);
+      throw new CliErrors.InputFileException("no --trace given and the bundled trace is missing at " + tracePath);
     }
     return tracePath;
   }
 
+  private static String kindOf(Path p) {
+    try {
+      dev.hicache.api.io.SafeOutput.requireRegularOrAbsent(p);
+      return "not a regular file";
+    } catch (dev.hicache.api.io.SafeOutput.RefusedException e) {
+      return e.getMessage().replaceFirst("^is ", "").replaceFirst(", not a regular file$", "");
+    }
+  }
+
+  /** A bandwidth (GB/s) or size: bounded so that every time computed from it fits virtual time's nanoseconds. */
   private double positive(String flag, Double v, double dflt) {
     if (v == null) return dflt;
-    if (!(v > 0) || v.isInfinite()) throw usage("Invalid value for option '" + flag + "': '" + v + "' (must be > 0)");
+    if (!(v >= 0.001) || !(v <= 1e6)) {
+      throw usage("Invalid value for option '" + flag + "': '" + v + "' (must be between 0.001 and 1000000)");
+    }
     return v;
   }
 
+  /** A latency: at most 10 s, so that sums of them stay far from virtual time's limits. */
   private double nonNegative(String flag, double v) {
-    if (!(v >= 0) || Double.isInfinite(v)) throw usage("Invalid value for option '" + flag + "': '" + v + "' (must be >= 0)");
+    if (!(v >= 0) || !(v <= 1e7)) throw usage("Invalid value for option '" + flag + "': '" + v + "' (0..10000000)");
     return v;
   }
 

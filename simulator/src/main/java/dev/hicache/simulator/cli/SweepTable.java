@@ -26,7 +26,10 @@ final class SweepTable {
       Map<String, Object> f = runs.get(i).fields();
       List<String> row = new ArrayList<>();
       row.add(values.get(i).strip());
-      for (String c : cols) row.add(String.valueOf(f.get(c)));
+      for (String c : cols) {
+        row.add(f.get(c) == null && c.equals("capacity_tokens") ? "inf"
+            : dev.hicache.simulator.report.EngineReport.textValue(f.get(c)));
+      }
       rows.add(row);
     }
     int[] w = new int[header.size()];

@@ -39,6 +39,8 @@ public final class EngineReplay {
   private static final String SKIPPED_PREFIX = HiCacheMetric.PREFETCH_SKIPPED.key() + "{";
   /** Width of a timeline bucket (arrival time). */
   public static final long TIMELINE_BUCKET_NANOS = 60_000_000_000L;
+  /** Most timeline buckets: a longer run gets wider buckets (two, four, ... minutes). */
+  public static final int MAX_TIMELINE_BUCKETS = 1024;
 
   private final EngineSetup setup;
   private final ReplayClock l3Clock = new ReplayClock(); // the Mooncake model's time
@@ -358,6 +360,38 @@ public final class EngineReplay {
     long pageReferences;
     final int pageSize;
 
+    /** Minutes per timeline bucket: doubles whenever the timeline would pass MAX_TIMELINE_BUCKETS. */
+    long bucketMinutes = 1;
+    /** The first arrival: the timeline counts from it, whatever the workload's time origin. */
+    long firstArrival = -1;
+
+    /**
+     * The bucket of an arrival, relative to the first one; a bounded number of buckets (wider ones
+     * for a long run), each {prompt, cached, D->H, H->D, L3 read, L3 write, first minute}.
+     */
+    long[] bucket(long arrivalNanos) {
+      if (firstArrival < 0) firstArrival = arrivalNanos;
+      long minute = Math.max(0, arrivalNanos - firstArrival) / TIMELINE_BUCKET_NANOS;
+      while (minute / bucketMinutes >= MAX_TIMELINE_BUCKETS) {
+        // Merge pairs: same totals, half the buckets, each twice as wide.
+        java.util.ArrayList<long[]> merged = new java.util.ArrayList<>();
+        for (int i = 0; i < timeline.size(); i += 2) {
+          long[] a = timeline.get(i);
+          if (i + 1 < timeline.size()) {
+            long[] c = timeline.get(i + 1);
+            for (int k = 0; k < 6; k++) a[k] += c[k];
+          }
+          merged.add(a);
+        }
+        timeline.clear();
+        timeline.addAll(merged);
+        bucketMinutes *= 2;
+      }
+      int index = (int) (minute / bucketMinutes);
+      while (timeline.size() <= index) timeline.add(new long[] {0, 0, 0, 0, 0, 0, timeline.size() * bucketMinutes});
+      return timeline.get(index);
+    }
+
     Tally(int instances, int pageSize, LongConsumer progress) {
       this.pageSize = pageSize;
       lastD2h = new long[instances];
@@ -386,9 +420,7 @@ public final class EngineReplay {
       g[4] += t;
       g[5] += o.storageHitTokens();
       lastFinish = Math.max(lastFinish, finished);
-      int bucket = (int) Math.min(Integer.MAX_VALUE - 1, r.arrivalNanos / TIMELINE_BUCKET_NANOS);
-      while (timeline.size() <= bucket) timeline.add(new long[6]);
-      long[] b = timeline.get(bucket);
+      long[] b = bucket(r.arrivalNanos);
       long d2h = sim.metrics().counter(HiCacheMetric.BACKUP_BYTES.key());
       long h2d = sim.metrics().counter(HiCacheMetric.LOAD_BACK_BYTES.key());
       b[0] += o.promptTokens();

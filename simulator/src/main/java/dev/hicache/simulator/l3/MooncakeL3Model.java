@@ -81,9 +81,11 @@ public final class MooncakeL3Model implements L3Store {
 
     /** From the simulator's flags; errors name the flag and the value. */
     public static Params ofFlags(long leaseTtlMs, double highWatermark, double evictionRatio) {
-      if (leaseTtlMs < 0 || leaseTtlMs > Long.MAX_VALUE / 1_000_000) {
+      // At most a year: a lease's end (virtual now + TTL, in nanoseconds) must never overflow.
+      long max = 366L * 24 * 3600 * 1000;
+      if (leaseTtlMs < 0 || leaseTtlMs > max) {
         throw new IllegalArgumentException("Invalid value for option '--mooncake-lease-ttl-ms': '" + leaseTtlMs
-            + "' (must be >= 0 and at most " + Long.MAX_VALUE / 1_000_000 + ")");
+            + "' (must be >= 0 and at most " + max + ", 366 days)");
       }
       return new Params(leaseTtlMs * 1_000_000, highWatermark, evictionRatio);
     }

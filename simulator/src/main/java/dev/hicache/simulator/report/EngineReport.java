@@ -2,7 +2,10 @@ package dev.hicache.simulator.report;
 
 import dev.hicache.simulator.engine.EngineResult;
 import dev.hicache.simulator.engine.EngineSetup;
+import dev.hicache.core.storage.TerminalReason;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -10,9 +13,37 @@ import java.util.Map;
 public final class EngineReport {
   private EngineReport() {}
 
-  /** The run as ordered key/value pairs: the one source for JSON, CSV and sweep tables. */
+  /** Gates before an L3 prefetch starts, as counted by {@code hicache_prefetch_skipped{gate}}. */
+  static final List<String> SKIP_GATES = List.of("below_threshold", "rate_limited", "broken_chain", "no_host_memory");
+
+  /**
+   * The keys of an engine run, in order: every run has all of them (docs/output-schema.md). A value
+   * is a number, a boolean, a string, or null where the key does not apply to the run.
+   */
+  public static final List<String> KEYS = keys();
+
+  private static List<String> keys() {
+    List<String> k = new ArrayList<>(List.of("mode", "tiers", "workload", "model", "tp", "hardware", "instances",
+        "routing", "decode_instances", "decode_offload", "l3_link", "pcie_link", "kv_bytes_per_token", "page_size",
+        "write_policy", "eviction_policy", "l1_capacity_tokens", "l2_capacity_tokens", "l3_capacity_tokens",
+        "l3_backend", "mooncake_lease_ttl_ms", "mooncake_eviction_high_watermark", "mooncake_eviction_ratio",
+        "prefetch_policy", "requests", "input_tokens", "cached_tokens", "token_hit_ratio", "l1_hit_ratio",
+        "l2_hit_ratio", "l3_hit_ratio", "prefill_tokens_computed", "prefill_tokens_saved", "ttft_p50_ms",
+        "ttft_p90_ms", "ttft_p99_ms", "ttft_mean_ms", "queue_p50_ms", "queue_p90_ms", "queue_p99_ms", "queue_mean_ms",
+        "prefetch_wait_mean_ms", "d2h_bytes", "h2d_bytes", "evicted_l1_tokens", "evicted_l2_tokens", "l3_read_bytes",
+        "l3_write_bytes"));
+    for (TerminalReason t : TerminalReason.values()) k.add("prefetch_terminated_" + t.label());
+    for (String g : SKIP_GATES) k.add("prefetch_skipped_" + g);
+    k.addAll(List.of("decoded_requests", "decode_l3_write_bytes", "shared_l3_transfers", "l3_puts_failed_no_space",
+        "l3_evictions", "l3_eviction_passes", "l3_lease_blocked_evictions", "l3_eviction_passes_below_lower_bound",
+        "uncached_requests", "virtual_seconds", "wall_seconds", "page_references", "page_events_per_second", "note"));
+    return List.copyOf(k);
+  }
+
+  /** The run as ordered key/value pairs ({@link #KEYS}): the one source for JSON, CSV and sweep tables. */
   public static Map<String, Object> fields(EngineResult r, String note) {
     EngineSetup s = r.setup();
+    boolean l3 = s.l3Tokens() > 0;
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("mode", "engine");
     m.put("tiers", s.tiers());
@@ -21,7 +52,7 @@ public final class EngineReport {
     m.put("tp", s.tp());
     m.put("hardware", s.hardware().name());
     m.put("instances", s.instances());
-    m.put("routing", s.instances() == 1 ? "-" : s.routing());
+    m.put("routing", s.instances() == 1 ? null : s.routing());
     m.put("decode_instances", s.decodeInstances());
     m.put("decode_offload", s.decodeOffload());
     m.put("l3_link", s.sharedL3Link() ? "shared" : "private");
@@ -33,54 +64,69 @@ public final class EngineReport {
     m.put("l1_capacity_tokens", s.deviceTokens());
     m.put("l2_capacity_tokens", s.hostTokens());
     m.put("l3_capacity_tokens", s.l3Tokens());
-    m.put("l3_backend", s.l3Tokens() == 0 ? "-" : s.l3Backend());
-    // The Mooncake model's settings and counters: "-" for other backends, so that every run of a
-    // sweep has the same columns.
+    m.put("l3_backend", l3 ? s.l3Backend() : null);
+    // The Mooncake model's settings and counters: null for other backends.
     boolean mc = r.mooncakeL3() != null;
-    m.put("mooncake_lease_ttl_ms", mc ? s.mooncake().leaseTtlMs() : "-");
-    m.put("mooncake_eviction_high_watermark", mc ? s.mooncake().highWatermark() : "-");
-    m.put("mooncake_eviction_ratio", mc ? s.mooncake().evictionRatio() : "-");
-    m.put("prefetch_policy", s.config().prefetchPolicy().flagName());
+    m.put("mooncake_lease_ttl_ms", mc ? s.mooncake().leaseTtlMs() : null);
+    m.put("mooncake_eviction_high_watermark", mc ? s.mooncake().highWatermark() : null);
+    m.put("mooncake_eviction_ratio", mc ? s.mooncake().evictionRatio() : null);
+    m.put("prefetch_policy", l3 ? s.config().prefetchPolicy().flagName() : null);
     m.put("requests", r.requests());
     m.put("input_tokens", r.promptTokens());
     m.put("cached_tokens", r.cachedTokens());
-    m.put("token_hit_ratio", L1Report.ratio(r.hitRatio()));
-    m.put("l1_hit_ratio", L1Report.ratio(r.deviceHitRatio()));
-    m.put("l2_hit_ratio", L1Report.ratio(r.hostHitRatio()));
-    m.put("l3_hit_ratio", L1Report.ratio(r.storageHitRatio()));
+    m.put("token_hit_ratio", ratio(r.hitRatio()));
+    m.put("l1_hit_ratio", ratio(r.deviceHitRatio()));
+    m.put("l2_hit_ratio", s.hostTokens() > 0 ? ratio(r.hostHitRatio()) : null);
+    m.put("l3_hit_ratio", l3 ? ratio(r.storageHitRatio()) : null);
     m.put("prefill_tokens_computed", r.computedTokens());
     m.put("prefill_tokens_saved", r.cachedTokens());
-    m.put("ttft_p50_ms", ms(r.ttftP50()));
-    m.put("ttft_p90_ms", ms(r.ttftP90()));
-    m.put("ttft_p99_ms", ms(r.ttftP99()));
-    m.put("ttft_mean_ms", ms(r.ttftMean()));
-    m.put("queue_p50_ms", ms(r.queueing().p50()));
-    m.put("queue_p90_ms", ms(r.queueing().p90()));
-    m.put("queue_p99_ms", ms(r.queueing().p99()));
-    m.put("queue_mean_ms", ms(r.queueing().mean()));
-    m.put("prefetch_wait_mean_ms", ms(r.queueing().prefetchWaitMean()));
+    m.put("ttft_p50_ms", msNumber(r.ttftP50()));
+    m.put("ttft_p90_ms", msNumber(r.ttftP90()));
+    m.put("ttft_p99_ms", msNumber(r.ttftP99()));
+    m.put("ttft_mean_ms", msNumber(r.ttftMean()));
+    m.put("queue_p50_ms", msNumber(r.queueing().p50()));
+    m.put("queue_p90_ms", msNumber(r.queueing().p90()));
+    m.put("queue_p99_ms", msNumber(r.queueing().p99()));
+    m.put("queue_mean_ms", msNumber(r.queueing().mean()));
+    m.put("prefetch_wait_mean_ms", l3 ? msNumber(r.queueing().prefetchWaitMean()) : null);
     m.put("d2h_bytes", r.deviceToHostBytes());
     m.put("h2d_bytes", r.hostToDeviceBytes());
     m.put("evicted_l1_tokens", r.evictedDeviceTokens());
-    m.put("evicted_l2_tokens", r.evictedHostTokens());
-    m.put("l3_read_bytes", r.l3ReadPages() * s.shape().bytesPerPage());
-    m.put("l3_write_bytes", r.l3WritePages() * s.shape().bytesPerPage());
-    r.prefetchOutcomes().forEach((k, v) -> m.put(k.replace("hicache_", "").replace("{", "_").replace("}", ""), v));
+    m.put("evicted_l2_tokens", s.hostTokens() > 0 ? r.evictedHostTokens() : null);
+    m.put("l3_read_bytes", l3 ? r.l3ReadPages() * s.shape().bytesPerPage() : null);
+    m.put("l3_write_bytes", l3 ? r.l3WritePages() * s.shape().bytesPerPage() : null);
+    for (TerminalReason t : TerminalReason.values()) {
+      m.put("prefetch_terminated_" + t.label(),
+          l3 ? r.prefetchOutcomes().getOrDefault("hicache_prefetch_terminated{" + t.label() + "}", 0L) : null);
+    }
+    for (String g : SKIP_GATES) {
+      m.put("prefetch_skipped_" + g, l3 ? r.prefetchOutcomes().getOrDefault("hicache_prefetch_skipped{" + g + "}", 0L) : null);
+    }
     m.put("decoded_requests", r.decodedRequests());
-    m.put("decode_l3_write_bytes", r.decodeL3WritePages() * s.shape().bytesPerPage());
+    m.put("decode_l3_write_bytes", s.decodeInstances() > 0 && l3 ? r.decodeL3WritePages() * s.shape().bytesPerPage() : null);
     m.put("shared_l3_transfers", r.sharedL3Transfers());
-    m.put("l3_puts_failed_no_space", mc ? r.mooncakeL3().putsFailedNoSpace() : "-");
-    m.put("l3_evictions", mc ? r.mooncakeL3().evictions() : "-");
-    m.put("l3_eviction_passes", mc ? r.mooncakeL3().evictionPasses() : "-");
-    m.put("l3_lease_blocked_evictions", mc ? r.mooncakeL3().leaseBlockedEvictions() : "-");
-    m.put("l3_eviction_passes_below_lower_bound", mc ? r.mooncakeL3().passesBelowLowerBound() : "-");
+    m.put("l3_puts_failed_no_space", mc ? r.mooncakeL3().putsFailedNoSpace() : null);
+    m.put("l3_evictions", mc ? r.mooncakeL3().evictions() : null);
+    m.put("l3_eviction_passes", mc ? r.mooncakeL3().evictionPasses() : null);
+    m.put("l3_lease_blocked_evictions", mc ? r.mooncakeL3().leaseBlockedEvictions() : null);
+    m.put("l3_eviction_passes_below_lower_bound", mc ? r.mooncakeL3().passesBelowLowerBound() : null);
     m.put("uncached_requests", r.uncachedRequests());
-    m.put("virtual_seconds", String.format(Locale.ROOT, "%.3f", r.virtualNanos() / 1e9));
-    m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
+    m.put("virtual_seconds", new Decimal(r.virtualNanos() / 1e9, 3));
+    m.put("wall_seconds", new Decimal(r.wallSeconds(), 3));
     m.put("page_references", r.pageReferences());
-    m.put("page_events_per_second", String.format(Locale.ROOT, "%.0f", r.pageEventsPerSecond()));
-    if (note != null) m.put("note", note);
+    m.put("page_events_per_second", Math.round(r.pageEventsPerSecond()));
+    m.put("note", note);
+    assert m.keySet().equals(new java.util.LinkedHashSet<>(KEYS)) : m.keySet();
     return m;
+  }
+
+  /** A hit ratio as a number with the 5 decimals of the reference values. */
+  static Decimal ratio(double v) {
+    return new Decimal(v, 5);
+  }
+
+  static Decimal msNumber(long nanos) {
+    return new Decimal(nanos / 1e6, 1);
   }
 
   static String ms(long nanos) {
@@ -90,23 +136,30 @@ public final class EngineReport {
   public static String json(EngineResult r, String note) {
     StringBuilder sb = new StringBuilder("{");
     fields(r, note).forEach((k, v) -> sb.append('"').append(k).append("\":").append(jsonValue(v)).append(','));
-    if (r.groupName() != null) {
-      sb.append("\"per_").append(r.groupName()).append("\":[");
+    // Per round (multiturn) or per client: always present, null where the workload has no groups.
+    sb.append("\"group_by\":").append(r.groupName() == null ? "null" : Json.str(r.groupName())).append(",\"groups\":");
+    if (r.groupName() == null) {
+      sb.append("null");
+    } else {
+      sb.append('[');
       r.groups().forEach((g, a) -> sb.append(String.format(Locale.ROOT,
-          "{\"%s\":%d,\"requests\":%d,\"token_hit_ratio\":%s,\"l1_hit_ratio\":%s,\"l2_hit_ratio\":%s,\"l3_hit_ratio\":%s,"
-              + "\"ttft_mean_ms\":%s},",
-          r.groupName(), g, a[0], L1Report.ratio(div(a[2] + a[3] + a[5], a[1])), L1Report.ratio(div(a[2], a[1])),
+          "{\"group\":%d,\"requests\":%d,\"token_hit_ratio\":%s,\"l1_hit_ratio\":%s,\"l2_hit_ratio\":%s,"
+              + "\"l3_hit_ratio\":%s,\"ttft_mean_ms\":%s},",
+          g, a[0], L1Report.ratio(div(a[2] + a[3] + a[5], a[1])), L1Report.ratio(div(a[2], a[1])),
           L1Report.ratio(div(a[3], a[1])), L1Report.ratio(div(a[5], a[1])), ms(a[0] == 0 ? 0 : a[4] / a[0]))));
       if (!r.groups().isEmpty()) sb.setLength(sb.length() - 1);
-      sb.append("],");
+      sb.append(']');
     }
-    sb.setLength(sb.length() - 1);
     return sb.append("}\n").toString();
   }
 
-  static String jsonValue(Object v) {
-    if (v instanceof Number) return v.toString();
-    if (v instanceof String s && s.matches("-?[0-9]+(\\.[0-9]+)?")) return s;
+  /** A field's JSON form: null, a number, a boolean or a string, by the value's type. */
+  public static String jsonValue(Object v) {
+    if (v == null) return "null";
+    if (v instanceof Decimal d) return d.json();
+    if (v instanceof Double d) return Double.isFinite(d) ? d.toString() : "null";
+    if (v instanceof Float f) return Float.isFinite(f) ? f.toString() : "null";
+    if (v instanceof Number || v instanceof Boolean) return v.toString();
     return Json.str(String.valueOf(v));
   }
 
@@ -118,15 +171,23 @@ public final class EngineReport {
     return String.join(",", fields.keySet()) + "\n";
   }
 
+  /** One CSV row: null is an empty field; text with a comma, quote or line break is quoted. */
   public static String csvRow(Map<String, Object> fields) {
     StringBuilder sb = new StringBuilder();
     for (Object v : fields.values()) {
-      String s = String.valueOf(v);
-      if (s.contains(",") || s.contains("\"") || s.contains("\n")) s = "\"" + s.replace("\"", "\"\"") + "\"";
+      String s = v == null ? "" : String.valueOf(v);
+      if (s.contains(",") || s.contains("\"") || s.contains("\n") || s.contains("\r")) {
+        s = "\"" + s.replace("\"", "\"\"") + "\"";
+      }
       sb.append(s).append(',');
     }
     sb.setLength(sb.length() - 1);
     return sb.append('\n').toString();
+  }
+
+  /** A field in a text table: "-" where it does not apply. */
+  public static String textValue(Object v) {
+    return v == null ? "-" : String.valueOf(v);
   }
 
   public static String text(EngineResult r, String note) {

@@ -87,7 +87,7 @@ public final class HtmlReport {
         boolean l3 = false;
         for (int t = 0; t < n; t++) {
           long[] a = e.timeline().get(t);
-          xs.add(String.valueOf(t * EngineReplay.TIMELINE_BUCKET_NANOS / 60_000_000_000L));
+          xs.add(String.valueOf(a.length > 6 ? a[6] : t * EngineReplay.TIMELINE_BUCKET_NANOS / 60_000_000_000L));
           hit[t] = a[0] == 0 ? 0 : (double) a[1] / a[0];
           d2h[t] = a[2] / 1e9;
           h2d[t] = a[3] / 1e9;
@@ -135,7 +135,7 @@ public final class HtmlReport {
     for (String key : runs.get(0).fields().keySet()) {
       if (key.equals("note") || key.equals("workload")) continue;
       b.append("<tr><td>").append(esc(key)).append("</td>");
-      for (RunView r : runs) b.append("<td>").append(esc(String.valueOf(r.fields().get(key)))).append("</td>");
+      for (RunView r : runs) b.append("<td>").append(esc(EngineReport.textValue(r.fields().get(key)))).append("</td>");
       b.append("</tr>\n");
     }
     return b.append("</table>\n").toString();

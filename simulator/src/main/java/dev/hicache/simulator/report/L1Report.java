@@ -11,50 +11,42 @@ public record L1Report(String trace, String evictionPolicy, L1ReplayResult r, St
     return String.format(Locale.ROOT, "%.5f", v);
   }
 
-  /** The run as ordered key/value pairs (sweep tables, CSV). */
+  /** The keys of an L1-only run, in order (docs/output-schema.md). */
+  public static final java.util.List<String> KEYS = java.util.List.of("mode", "trace", "page_size", "eviction_policy",
+      "capacity_tokens", "capacity_pages", "requests", "input_tokens", "cached_tokens", "token_hit_ratio", "page_refs",
+      "inserted_pages", "evicted_pages", "truncated_inserts", "resident_pages", "nodes", "wall_seconds",
+      "page_events_per_second", "note");
+
+  /** The run as ordered key/value pairs ({@link #KEYS}; null where a key does not apply): JSON, CSV, sweeps. */
   public java.util.Map<String, Object> fields() {
     java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
     m.put("mode", "l1-only");
+    m.put("trace", trace);
     m.put("page_size", r.pageSize());
     m.put("eviction_policy", evictionPolicy);
-    m.put("capacity_tokens", r.infinite() ? "inf" : r.capacityTokens());
+    m.put("capacity_tokens", r.infinite() ? null : r.capacityTokens());
+    m.put("capacity_pages", r.infinite() ? null : r.capacityPages());
     m.put("requests", r.requests());
     m.put("input_tokens", r.inputTokens());
     m.put("cached_tokens", r.cachedTokens());
-    m.put("token_hit_ratio", ratio(r.tokenHitRatio()));
+    m.put("token_hit_ratio", new Decimal(r.tokenHitRatio(), 5));
+    m.put("page_refs", r.pageRefs());
+    m.put("inserted_pages", r.insertedPages());
     m.put("evicted_pages", r.evictedPages());
-    m.put("wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
+    m.put("truncated_inserts", r.truncatedInserts());
+    m.put("resident_pages", r.residentPages());
+    m.put("nodes", r.nodes());
+    m.put("wall_seconds", new Decimal(r.wallSeconds(), 3));
+    m.put("page_events_per_second", Math.round(r.pageEventsPerSecond()));
+    m.put("note", note);
     return m;
   }
 
   public String json() {
-    StringBuilder sb = new StringBuilder(512);
-    sb.append('{');
-    field(sb, "mode", Json.str("l1-only"));
-    field(sb, "trace", Json.str(trace));
-    field(sb, "page_size", r.pageSize());
-    field(sb, "eviction_policy", Json.str(evictionPolicy));
-    field(sb, "requests", r.requests());
-    field(sb, "input_tokens", r.inputTokens());
-    field(sb, "cached_tokens", r.cachedTokens());
-    field(sb, "token_hit_ratio", ratio(r.tokenHitRatio()));
-    field(sb, "capacity_tokens", r.infinite() ? "null" : Long.toString(r.capacityTokens()));
-    field(sb, "capacity_pages", r.infinite() ? "null" : Long.toString(r.capacityPages()));
-    field(sb, "page_refs", r.pageRefs());
-    field(sb, "inserted_pages", r.insertedPages());
-    field(sb, "evicted_pages", r.evictedPages());
-    field(sb, "truncated_inserts", r.truncatedInserts());
-    field(sb, "resident_pages", r.residentPages());
-    field(sb, "nodes", r.nodes());
-    field(sb, "wall_seconds", String.format(Locale.ROOT, "%.3f", r.wallSeconds()));
-    field(sb, "page_events_per_second", String.format(Locale.ROOT, "%.0f", r.pageEventsPerSecond()));
-    if (note != null) field(sb, "note", Json.str(note));
+    StringBuilder sb = new StringBuilder(512).append('{');
+    fields().forEach((k, v) -> sb.append('"').append(k).append("\":").append(EngineReport.jsonValue(v)).append(','));
     sb.setLength(sb.length() - 1);
     return sb.append("}\n").toString();
-  }
-
-  private static void field(StringBuilder sb, String name, Object rawJson) {
-    sb.append('"').append(name).append("\":").append(rawJson).append(',');
   }
 
   public String text() {

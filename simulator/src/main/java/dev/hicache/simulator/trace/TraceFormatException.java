@@ -10,7 +10,7 @@ public final class TraceFormatException extends RuntimeException {
   private final String problem;
 
   public TraceFormatException(String source, long line, String problem) {
-    super(source + ":" + line + ": " + problem);
+    super(line > 0 ? source + ":" + line + ": " + problem : source + ": " + problem);
     this.source = source;
     this.line = line;
     this.problem = problem;

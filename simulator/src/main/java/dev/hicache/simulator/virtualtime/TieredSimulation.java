@@ -168,8 +168,8 @@ public final class TieredSimulation implements AutoCloseable {
       computeDone = start + prefill * (layer + 1) / layers - prefill * layer / layers;
     }
     // Device pages for the prompt; under write_back they may wait for copies to be acknowledged.
-    boolean ok = cache.extend(r, tokens.length);
-    while (!ok && shell.runNext()) ok = cache.extend(r, tokens.length);
+    boolean ok = extend(r, tokens.length);
+    while (!ok && shell.runNext()) ok = extend(r, tokens.length);
     long ready = Math.max(shell.now(), computeDone);
     shell.advanceTo(ready);
     int[] sequence = tokens;
@@ -179,8 +179,8 @@ public final class TieredSimulation implements AutoCloseable {
       System.arraycopy(outputIds, 0, all, tokens.length, outputIds.length);
       // The decode's KV needs device pages too; if the device cannot give them even after the
       // copies in flight complete, the output is computed but only the prompt is cached.
-      boolean room = cache.extend(r, all.length - 1);
-      while (!room && shell.runNext()) room = cache.extend(r, all.length - 1);
+      boolean room = extend(r, all.length - 1);
+      while (!room && shell.runNext()) room = extend(r, all.length - 1);
       if (room) {
         sequence = all;
         kvTokens = all.length - 1;
@@ -296,4 +296,13 @@ public final class TieredSimulation implements AutoCloseable {
   public void checkInvariants() { cache.checkInvariants(); }
 
   @Override public void close() { cache.close(); }
+
+  /** {@link HiCache#extend}, with a request larger than the whole device pool as "no room" (it is served uncached). */
+  private boolean extend(CacheRequest r, int tokens) {
+    try {
+      return cache.extend(r, tokens);
+    } catch (dev.hicache.core.engine.NeverFitsException e) {
+      return false;
+    }
+  }
 }

@@ -29,8 +29,10 @@ public final class MultiTurnWorkload implements Workload {
       if (requestLength < 1) throw new IllegalArgumentException("--request-length must be >= 1, got " + requestLength);
       if (subQuestionLength < 0) throw new IllegalArgumentException("--sub-question-input-length must be >= 0, got " + subQuestionLength);
       if (outputLength < 1) throw new IllegalArgumentException("--output-length must be >= 1, got " + outputLength);
-      if (!(requestRate > 0) || Double.isInfinite(requestRate)) {
-        throw new IllegalArgumentException("--request-rate must be > 0, got " + requestRate);
+      // Bounded so that arrival times (nanoseconds, summed) stay far from overflowing.
+      if (!(requestRate >= 1e-3) || !(requestRate <= 1e9)) {
+        throw new IllegalArgumentException("--request-rate must be between 0.001 and 1000000000 per second, got "
+            + requestRate);
       }
       if (maxParallel < 1) throw new IllegalArgumentException("--max-parallel must be >= 1, got " + maxParallel);
       if (!distribution.equals("poisson") && !distribution.equals("uniform")) {

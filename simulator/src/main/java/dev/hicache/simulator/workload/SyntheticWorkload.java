@@ -13,7 +13,10 @@ public final class SyntheticWorkload implements Workload {
       int outputLength, long seed) {
     public Params {
       if (requests < 1) throw new IllegalArgumentException("--requests must be >= 1, got " + requests);
-      if (!(rate > 0) || Double.isInfinite(rate)) throw new IllegalArgumentException("--request-rate must be > 0, got " + rate);
+      // Bounded so that arrival times (nanoseconds, summed) stay far from overflowing.
+      if (!(rate >= 1e-3) || !(rate <= 1e9)) {
+        throw new IllegalArgumentException("--request-rate must be between 0.001 and 1000000000 per second, got " + rate);
+      }
       if (prefixes < 1) throw new IllegalArgumentException("--prefixes must be >= 1, got " + prefixes);
       if (!(zipf >= 0) || Double.isInfinite(zipf)) throw new IllegalArgumentException("--zipf must be >= 0, got " + zipf);
       if (prefixLength < 0 || suffixLength < 0 || prefixLength + suffixLength < 1) {

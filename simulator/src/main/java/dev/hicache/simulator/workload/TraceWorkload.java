@@ -17,6 +17,14 @@ public final class TraceWorkload implements Workload {
   private final Arrivals arrivals;
   private final TraceRecord rec = new TraceRecord();
   private long lastTimestamp = -1;
+  private long firstTimestamp = -1;
+  private long firstLine;
+
+  /**
+   * The longest span of arrival times a replay accepts: a year of virtual time. Longer means the
+   * timestamps are not milliseconds (microseconds, nanoseconds) or the trace is damaged.
+   */
+  public static final long MAX_SPAN_MS = 366L * 24 * 3600 * 1000;
 
   public TraceWorkload(MooncakeTraceReader reader, int pageSize, Arrivals arrivals) {
     this.reader = reader;
@@ -32,13 +40,31 @@ public final class TraceWorkload implements Workload {
           + " (arrivals at timestamps need a sorted trace; --arrivals asap replays in file order)");
     }
     lastTimestamp = rec.timestamp();
-    r.arrivalNanos = arrivals == Arrivals.timestamps ? rec.timestamp() * 1_000_000L : 0;
+    r.arrivalNanos = arrivals == Arrivals.timestamps ? arrivalNanos(rec) : 0;
     r.tokens = new int[rec.inputLength()]; // fresh: the engine may still refer to the last one
     TraceTokens.fill(rec, pageSize, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE, r.tokens);
     r.outputTokens = rec.outputLength();
     r.group = 0;
     r.origin = rec.line();
     return true;
+  }
+
+  /**
+   * Virtual time starts at the first record: timestamps are milliseconds from any origin (Unix
+   * epoch milliseconds included), and only their differences matter.
+   */
+  private long arrivalNanos(TraceRecord rec) throws TraceFormatException {
+    if (firstTimestamp < 0) {
+      firstTimestamp = rec.timestamp();
+      firstLine = rec.line();
+    }
+    long spanMs = rec.timestamp() - firstTimestamp;
+    if (spanMs > MAX_SPAN_MS) {
+      throw new TraceFormatException(reader.source(), rec.line(), "timestamp " + rec.timestamp() + " is "
+          + spanMs / (24 * 3600 * 1000L) + " days after the first record's " + firstTimestamp + " (line " + firstLine
+          + "); a replay spans at most 366 days (timestamps are milliseconds; --arrivals asap ignores them)");
+    }
+    return Math.multiplyExact(spanMs, 1_000_000L); // cannot overflow below MAX_SPAN_MS; checked anyway
   }
 
   /** Arrivals come from the trace (or the generator) alone. */

@@ -141,7 +141,7 @@ class MainTest {
   @Test
   void simulate_missingTrace_namesTheFile(@TempDir Path dir) {
     Run r = run("simulate", "--l1-only", "--trace", dir.resolve("nope.jsonl").toString());
-    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.code()).isEqualTo(66);
     assertThat(r.err()).contains("--trace").contains("nope.jsonl");
   }
 

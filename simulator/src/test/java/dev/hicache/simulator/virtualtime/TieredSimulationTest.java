@@ -184,6 +184,6 @@ class TieredSimulationTest {
     HiCacheConfig config = HiCacheConfig.defaults();
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new TieredSimulation(config, SHAPE, 64 * 64, 64 * 32,
             CostModel.pcieGen5(), 0, 0, MatchTouch.TRAVERSED))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--hicache-ratio");
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hicacheRatio");
   }
 }
