@@ -7,6 +7,7 @@ module dev.hicache.api {
   exports dev.hicache.api;
   exports dev.hicache.api.config;
   exports dev.hicache.api.events;
+  exports dev.hicache.api.io;
   exports dev.hicache.api.metrics;
   exports dev.hicache.api.spi;
 }

@@ -1,5 +1,6 @@
 package dev.hicache.core.storage;
 
+import dev.hicache.api.metrics.TerminalReason;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.spi.PrefetchProgress;
 import dev.hicache.core.tree.TreeNode;

@@ -1,5 +1,6 @@
 package dev.hicache.core.storage;
 
+import dev.hicache.api.metrics.TerminalReason;
 import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.metrics.MetricLabels;
 

@@ -1,5 +1,6 @@
 package dev.hicache.core.storage;
 
+import dev.hicache.api.metrics.TerminalReason;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;

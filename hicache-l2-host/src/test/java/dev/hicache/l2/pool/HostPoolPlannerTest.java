@@ -51,7 +51,7 @@ class HostPoolPlannerTest {
   void hostPoolNotLargerThanDevicePool_isAnError(@TempDir Path dir) throws IOException {
     HiCacheConfig c = HiCacheConfig.builder().hicacheSizeGb(0.01).build();
     assertThatThrownBy(() -> HostPoolPlanner.plan(c, 100_000, SHAPE, kernel(dir, 64L << 20, 0), new MemoryEnv(Map.of())))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--hicache-size 0.01")
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hicacheSizeGb 0.01")
         .hasMessageContaining("must be larger than the device pool");
   }
 
@@ -60,7 +60,7 @@ class HostPoolPlannerTest {
     HiCacheConfig c = HiCacheConfig.builder().hicacheRatio(4).build();
     // 40000 device tokens × 4 × 128 KiB ≈ 20 GiB; 24 GiB available leaves 14.
     assertThatThrownBy(() -> HostPoolPlanner.plan(c, 40_000, SHAPE, kernel(dir, 24L << 20, 0), new MemoryEnv(Map.of())))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--hicache-ratio 4.0")
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hicacheRatio 4.0")
         .hasMessageContaining("minus 10 GiB");
   }
 

@@ -2,7 +2,7 @@ package dev.hicache.simulator.report;
 
 import dev.hicache.simulator.engine.EngineResult;
 import dev.hicache.simulator.engine.EngineSetup;
-import dev.hicache.core.storage.TerminalReason;
+import dev.hicache.api.metrics.TerminalReason;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

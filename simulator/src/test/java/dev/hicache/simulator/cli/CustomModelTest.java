@@ -121,7 +121,7 @@ class CustomModelTest {
     assertThat(r.code()).isEqualTo(64);
     assertThat(r.err()).contains("--model-file", f + ":4");
     r = simulate(dir, "--model-file", dir.resolve("none.properties").toString());
-    assertThat(r.code()).isEqualTo(64);
+    assertThat(r.code()).isEqualTo(66);  // EX_NOINPUT: a file that is not there
     assertThat(r.err()).contains("--model-file", "none.properties");
   }
 

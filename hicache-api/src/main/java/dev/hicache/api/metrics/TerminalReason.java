@@ -1,4 +1,4 @@
-package dev.hicache.core.storage;
+package dev.hicache.api.metrics;
 
 /**
  * Why a prefetch ended (docs/behaviour.md#prefetch-termination): every exit is counted under one of
