@@ -35,7 +35,7 @@ public record HiCacheConfig(
     MemLayout memLayout,
     String storageBackend,
     PrefetchPolicyKind prefetchPolicy,
-    String radixEvictionPolicy,
+    EvictionPolicyKind radixEvictionPolicy,
     int prefetchThreshold,
     double prefetchTimeoutBaseSeconds,
     double prefetchTimeoutPerKiTokenSeconds,
@@ -55,9 +55,7 @@ public record HiCacheConfig(
     if (ioBackend == null) throw new IllegalArgumentException("HiCacheConfig ioBackend is required");
     if (memLayout == null) throw new IllegalArgumentException("HiCacheConfig memLayout is required");
     if (prefetchPolicy == null) throw new IllegalArgumentException("HiCacheConfig prefetchPolicy is required");
-    if (radixEvictionPolicy == null || radixEvictionPolicy.isBlank()) {
-      throw new IllegalArgumentException("HiCacheConfig radixEvictionPolicy is required");
-    }
+    if (radixEvictionPolicy == null) throw new IllegalArgumentException("HiCacheConfig radixEvictionPolicy is required");
     if (prefetchThreshold < 0) throw new IllegalArgumentException("prefetch_threshold must be >= 0, got " + prefetchThreshold);
     if (!(prefetchTimeoutBaseSeconds >= 0)) {
       throw new IllegalArgumentException("prefetch_timeout_base must be >= 0 seconds, got " + prefetchTimeoutBaseSeconds);
@@ -132,7 +130,7 @@ public record HiCacheConfig(
     private MemLayout memLayout = MemLayout.LAYER_FIRST;
     private String storageBackend = null;
     private PrefetchPolicyKind prefetchPolicy = PrefetchPolicyKind.BEST_EFFORT;
-    private String radixEvictionPolicy = "lru";
+    private EvictionPolicyKind radixEvictionPolicy = EvictionPolicyKind.LRU;
     private int prefetchThreshold = 256;
     private double prefetchTimeoutBaseSeconds = 1.0;
     private double prefetchTimeoutPerKiTokenSeconds = 0.25;
@@ -156,7 +154,11 @@ public record HiCacheConfig(
      * readyToAdmit} (the README's engine loop).
      */
     public Builder prefetchPolicy(PrefetchPolicyKind v) { prefetchPolicy = v; return this; }
-    public Builder radixEvictionPolicy(String v) { radixEvictionPolicy = v; return this; }
+    /**
+     * One of SGLang's eviction policies; a policy of one's own is registered in the core's policy
+     * registry and chosen by name on the cache's builder ({@code HiCache.Builder#evictionPolicy}).
+     */
+    public Builder radixEvictionPolicy(EvictionPolicyKind v) { radixEvictionPolicy = v; return this; }
     public Builder prefetchThreshold(int v) { prefetchThreshold = v; return this; }
     public Builder prefetchTimeoutBaseSeconds(double v) { prefetchTimeoutBaseSeconds = v; return this; }
     public Builder prefetchTimeoutPerKiTokenSeconds(double v) { prefetchTimeoutPerKiTokenSeconds = v; return this; }

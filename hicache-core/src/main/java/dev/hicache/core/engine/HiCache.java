@@ -417,6 +417,7 @@ public final class HiCache implements AutoCloseable {
     private PrefetchPolicy prefetchPolicy;
     private String prefetchPolicyName;
     private String writePolicyName;
+    private String evictionPolicyName;
     private PolicyRegistry policies = PolicyRegistry.sglang();
     private PageKey namespaceSeed;
     private boolean promptsUnmodified;
@@ -474,8 +475,8 @@ public final class HiCache implements AutoCloseable {
     /**
      * The policies this cache's names refer to (default {@link PolicyRegistry#sglang()}): the config's
      * {@code --radix-eviction-policy}, {@code --hicache-write-policy} and {@code
-     * --hicache-storage-prefetch-policy} are looked up in it, and so are {@link #prefetchPolicy(String)}
-     * and {@link #writePolicy(String)}.
+     * --hicache-storage-prefetch-policy} are looked up in it, and so are {@link #prefetchPolicy(String)},
+     * {@link #writePolicy(String)} and {@link #evictionPolicy(String)}.
      */
     public Builder policies(PolicyRegistry registry) {
       if (registry == null) throw new IllegalArgumentException("policy registry must not be null");
@@ -488,6 +489,9 @@ public final class HiCache implements AutoCloseable {
 
     /** The write policy registered under {@code name} instead of the config's {@code --hicache-write-policy}. */
     public Builder writePolicy(String name) { writePolicyName = name; return this; }
+
+    /** The eviction policy registered under {@code name} instead of the config's {@code --radix-eviction-policy}. */
+    public Builder evictionPolicy(String name) { evictionPolicyName = name; return this; }
 
     /** The namespace seed of page-hash chains that start at the root (docs/behaviour.md#namespaces). */
     public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
@@ -584,7 +588,8 @@ public final class HiCache implements AutoCloseable {
       // without L3 moves no bytes and needs none (hashing is most of its CPU time).
       PageHasher hasher = metadataShape != null && l3Store == null && kvEventListener == null ? null : new PageHasher(ps);
       WritePolicy write = policies.write(writePolicyName != null ? writePolicyName : config.writePolicy().flagName(), config);
-      HiRadixTree tree = new HiRadixTree(ps, policies.eviction(config.radixEvictionPolicy()), c, write, hasher,
+      HiRadixTree tree = new HiRadixTree(ps, policies.eviction(
+          evictionPolicyName != null ? evictionPolicyName : config.radixEvictionPolicy().flagName()), c, write, hasher,
           namespaceSeed, matchTouch);
       CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), write,
           device, host, port, metrics, config.loadBackThreshold(), driver, c);

@@ -93,7 +93,8 @@ final class EngineScript {
   }
 
   void open() {
-    HiCacheConfig config = HiCacheConfig.builder().pageSize(PAGE).writePolicy(writePolicy).radixEvictionPolicy(evictionPolicy)
+    HiCacheConfig config = HiCacheConfig.builder().pageSize(PAGE).writePolicy(writePolicy)
+        .radixEvictionPolicy(dev.hicache.api.config.EvictionPolicyKind.parse(evictionPolicy))
         .memLayout(hostLayout).loadBackThreshold(PAGE).prefetchThreshold(2 * PAGE)
         .prefetchPolicy(dev.hicache.api.config.PrefetchPolicyKind.WAIT_COMPLETE).build();
     device = pools.device(SHAPE, devicePages * PAGE, null);

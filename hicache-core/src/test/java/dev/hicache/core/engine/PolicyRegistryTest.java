@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hicache.api.DType;
 import dev.hicache.api.KvShape;
+import dev.hicache.api.config.EvictionPolicyKind;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
 import dev.hicache.api.config.WritePolicyKind;
@@ -27,6 +28,15 @@ class PolicyRegistryTest {
     assertThat(r.prefetchNames()).containsExactlyInAnyOrder("best_effort", "wait_complete", "timeout");
     assertThat(r.writeNames()).containsExactly("write_through", "write_through_selective", "write_back");
     for (String n : r.evictionNames()) assertThat(r.eviction(n).flagName()).isEqualTo(n);
+    // The config's typed kinds name exactly the registry's built-ins, in the same order.
+    assertThat(java.util.Arrays.stream(EvictionPolicyKind.values()).map(EvictionPolicyKind::flagName))
+        .containsExactlyElementsOf(r.evictionNames());
+    assertThat(java.util.Arrays.stream(PrefetchPolicyKind.values()).map(PrefetchPolicyKind::flagName))
+        .containsExactlyInAnyOrderElementsOf(r.prefetchNames());
+    assertThat(java.util.Arrays.stream(WritePolicyKind.values()).map(WritePolicyKind::flagName))
+        .containsExactlyElementsOf(r.writeNames());
+    assertThatThrownBy(() -> EvictionPolicyKind.parse("LRU")).hasMessageContaining("--radix-eviction-policy")
+        .hasMessageContaining("'LRU'").hasMessageContaining("lru, lfu, fifo");
     HiCacheConfig c = HiCacheConfig.defaults();
     for (String n : r.prefetchNames()) assertThat(r.prefetch(n, c).flagName()).isEqualTo(n);
     assertThat(r.write("write_back", c)).isSameAs(WritePolicyKind.WRITE_BACK);
@@ -63,11 +73,11 @@ class PolicyRegistryTest {
     KvShape shape = new KvShape(1, 1, 8, DType.BF16, false, 4);
     PolicyRegistry mine = PolicyRegistry.sglang().toBuilder().eviction("newest_first", () -> PolicyRegistry.sglang().eviction("mru"))
         .build();
-    HiCacheConfig config = HiCacheConfig.builder().pageSize(4).radixEvictionPolicy("newest_first")
-        .prefetchPolicy(PrefetchPolicyKind.BEST_EFFORT).build();
-    assertThatThrownBy(() -> HiCache.builder(config).metadataOnly(shape, 64, 128).build())
+    HiCacheConfig config = HiCacheConfig.builder().pageSize(4).prefetchPolicy(PrefetchPolicyKind.BEST_EFFORT).build();
+    assertThatThrownBy(() -> HiCache.builder(config).metadataOnly(shape, 64, 128).evictionPolicy("newest_first").build())
         .hasMessageContaining("--radix-eviction-policy").hasMessageContaining("'newest_first'");
-    try (HiCache c = HiCache.builder(config).metadataOnly(shape, 64, 128).policies(mine).build()) {
+    try (HiCache c = HiCache.builder(config).metadataOnly(shape, 64, 128).policies(mine).evictionPolicy("newest_first")
+        .build()) {
       int[] tokens = {1, 2, 3, 4, 5, 6, 7, 8};
       CacheRequest r = c.admit(tokens);
       assertThat(c.extend(r, tokens.length)).isTrue();

@@ -900,7 +900,8 @@ public final class SimulateCommand implements Callable<Integer> {
           + "' (expected best_effort, wait_complete or timeout)");
     }
     HiCacheConfig.Builder cb = HiCacheConfig.builder().pageSize(pageSize).writePolicy(wp)
-        .radixEvictionPolicy(evictionPolicy).hicacheRatio(hicacheRatio).prefetchPolicy(pp);
+        .radixEvictionPolicy(dev.hicache.api.config.EvictionPolicyKind.parse(evictionPolicy)).hicacheRatio(hicacheRatio)
+        .prefetchPolicy(pp);
     if (l3 > 0) cb.storageBackend("local");
     HiCacheConfig config = cb.build();
     instances = instancesOption != null ? instancesOption : Math.max(1, hw.gpus() / tp);

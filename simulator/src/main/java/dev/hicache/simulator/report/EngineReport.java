@@ -60,7 +60,7 @@ public final class EngineReport {
     m.put("kv_bytes_per_token", s.shape().bytesPerToken());
     m.put("page_size", s.config().pageSize());
     m.put("write_policy", s.config().writePolicy().flagName());
-    m.put("eviction_policy", s.config().radixEvictionPolicy());
+    m.put("eviction_policy", s.config().radixEvictionPolicy().flagName());
     m.put("l1_capacity_tokens", s.deviceTokens());
     m.put("l2_capacity_tokens", s.hostTokens());
     m.put("l3_capacity_tokens", s.l3Tokens());
@@ -195,7 +195,7 @@ public final class EngineReport {
     StringBuilder sb = new StringBuilder();
     if (note != null) sb.append("note: ").append(note).append("\n\n");
     sb.append("HiCache engine in virtual time (").append(s.tiers()).append(", ")
-        .append(s.config().writePolicy().flagName()).append(", ").append(s.config().radixEvictionPolicy())
+        .append(s.config().writePolicy().flagName()).append(", ").append(s.config().radixEvictionPolicy().flagName())
         .append(", page size ").append(s.config().pageSize()).append(")\n");
     row(sb, "workload", r.workload());
     row(sb, "model", s.model().describe(s.tp()));
