@@ -2,7 +2,8 @@
 # Makes hicache-l1-gpu/<build folder>/bundle (hicache-l1-gpu/target/bundle by default; HICACHE_BUILD_DIR
 # or -Dhicache.build.dir names another build folder): everything the GPU machine needs to run this
 # module's GPU tests and benchmark without Java or Maven there:
-#   jre/        a jlinked Java 25 runtime (~45 MB; java.xml is in it for the JUnit XML reports)
+#   jre/        a jlinked Java 25 runtime (~45 MB; java.xml for the JUnit XML reports, jdk.jfr for the
+#               engine's JFR events)
 #   lib/        hicache-l1-gpu.jar (with the nvcc-built JNI library inside), hicache-api.jar,
 #               hicache-core.jar and hicache-core-tests.jar (the engine and its property harness, for
 #               the engine's tests on CudaDevicePool), the test dependencies, junit-platform-console-standalone
@@ -49,7 +50,7 @@ if [ -f "$root/../shared/bench/torch_copy_baseline.py" ]; then
   cp "$root/../shared/bench/torch_copy_baseline.py" "$out/"
 fi
 
-"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported,java.logging,java.management,jdk.management,java.xml \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported,java.logging,java.management,jdk.management,java.xml,jdk.jfr \
   --strip-debug --no-man-pages --no-header-files --compress zip-6 --output "$out/jre"
 
 cat > "$out/run.sh" <<'RUN'
