@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Times `./hicache simulate --l1-only` against tools/replay_l1.py (the straightforward Python
-# replay of the same semantics) on the bundled trace, interleaved in one run, and prints a
-# markdown table of medians: the replay's own wall time (after start-up), the whole process's
+# replay of the same semantics) on Mooncake's conversation trace, interleaved in one run, and prints
+# a markdown table of medians: the replay's own wall time (after start-up), the whole process's
 # wall time and CPU time (user+sys; steadier than wall time on a shared machine), and page events
 # per second. Usage: tools/bench-l1-replay.sh [RUNS]
+# The trace is data handed to the project, never committed: HICACHE_TRACE=FILE, by default
+# ../shared/traces/conversation_trace.jsonl beside the repository root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-5}"
-trace=traces/conversation_trace.jsonl
-./hicache simulate --l1-only --format json >/dev/null   # build (and the AOT cache) if needed
+trace="${HICACHE_TRACE:-../shared/traces/conversation_trace.jsonl}"
+[ -f "$trace" ] || { echo "bench-l1-replay: no conversation trace at $trace (set HICACHE_TRACE=FILE)" >&2; exit 2; }
+./hicache simulate --l1-only --trace "$trace" --format json >/dev/null   # build (and the AOT cache) if needed
 python3 tools/replay_l1.py "$trace" >/dev/null          # warm the page cache
 
 declare -A replay proc cpu ratio
@@ -24,7 +27,7 @@ measure() { # $1 = key, rest = command; appends replay wall, process wall, cpu
 }
 for cap in inf 3000000; do
   for i in $(seq "$runs"); do
-    measure "java,$cap" ./hicache simulate --l1-only --l1-capacity-tokens "$cap" --format json
+    measure "java,$cap" ./hicache simulate --l1-only --trace "$trace" --l1-capacity-tokens "$cap" --format json
     measure "python,$cap" python3 tools/replay_l1.py --capacity-tokens "$cap" "$trace"
   done
 done

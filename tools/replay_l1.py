@@ -18,6 +18,7 @@ The tree is a page-granular radix tree keyed by page identities rather than toke
 identity stands for the page's tokens, so the tree's shape is the same as with token keys.
 
 Usage: python3 tools/replay_l1.py [--page-size 64] [--capacity-tokens N|inf] [TRACE]
+(TRACE defaults to Mooncake's conversation trace in ../shared/traces beside the repository root.)
 """
 import heapq
 import json
@@ -221,9 +222,12 @@ def main(argv):
         else:
             trace = a
     if trace is None:
+        # Data handed to the project, never committed: ../shared beside the repository root.
         import os
-        trace = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "traces",
+        trace = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "traces",
                              "conversation_trace.jsonl")
+        if not os.path.isfile(trace):
+            sys.exit("replay_l1.py: no trace given and none at %s" % os.path.normpath(trace))
     t0 = time.perf_counter()
     requests, input_tokens, cached_tokens = replay(trace, page_size, capacity)
     wall = time.perf_counter() - t0

@@ -1,12 +1,8 @@
 package dev.hicache.benchmarks.sim;
 
 import dev.hicache.simulator.cli.Main;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -22,18 +18,20 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The main job of {@code ./hicache simulate}, warm: one operation is one whole default run of the
- * full engine (8 instances, L1 + L2 + a shared L3, deterministic shell, cost model) over the
- * bundled conversation trace (12,031 requests, 2,256,643 page references at 64-token pages), as
- * the command line runs it ({@code simulate --no-report --format json}, output dropped; the trace
- * is read from the page cache). Page events per second = 2,256,643 / (seconds per op).
+ * {@code ./hicache simulate} on Mooncake's conversation trace, warm: one operation is one whole run
+ * of the full engine with the default configuration (8 instances, L1 + L2 + a shared L3,
+ * deterministic shell, cost model) over the trace (12,031 requests, 2,256,643 page references at
+ * 64-token pages), as the command line runs it ({@code simulate --trace FILE --no-report --format
+ * json}, output dropped; the trace is read from the page cache). Page events per second =
+ * 2,256,643 / (seconds per op). The trace is read from {@code -Dhicache.trace=FILE}, by default
+ * {@code ../shared/traces/conversation_trace.jsonl} beside the repository root ({@link SharedTrace}).
  *
  * <p>{@code readAhead}: {@code true} is the default (the trace is read and every prompt's page keys
  * hashed on a second thread); {@code false} is the baseline in the same run, the engine hashing the
  * keys itself on the replay thread ({@code -Dhicache.readAhead=false}). {@link #l1Only} (the
  * {@code --l1-only} replay of the same trace) is there for scale.
  *
- * <p>Run from the repository root (or pass -Dhicache.home=&lt;root&gt;): {@code java -jar
+ * <p>Run from the repository root (or pass -Dhicache.trace=FILE): {@code java -jar
  * benchmarks/target/benchmarks.jar EngineReplayBenchmark}
  */
 @State(Scope.Benchmark)
@@ -44,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-XX:+UseSerialGC", "-Xmn1g", "--enable-native-access=ALL-UNNAMED"})
 public class EngineReplayBenchmark {
   /**
-   * The L3 ({@code --l3}): local = the embedded store, process-private (the main job's default);
+   * The L3 ({@code --l3}): local = the embedded store, process-private (the default);
    * memory = the in-memory LRU pool model.
    */
   @Param({"local", "memory"})
@@ -53,18 +51,13 @@ public class EngineReplayBenchmark {
   @Param({"true", "false"})
   public String readAhead;
 
+  private String trace;
   private final PrintWriter none = new PrintWriter(OutputStream.nullOutputStream());
   private final PrintWriter err = new PrintWriter(System.err, true);
 
   @Setup(Level.Trial)
   public void setUp() {
-    String home = System.getProperty("hicache.home", ".");
-    Path p = Path.of(home, "traces", "conversation_trace.jsonl");
-    if (!Files.isRegularFile(p)) {
-      throw new UncheckedIOException(new IOException("no trace at " + p.toAbsolutePath()
-          + ": run from the repository root or pass -Dhicache.home=<root>"));
-    }
-    System.setProperty("hicache.home", home);
+    trace = SharedTrace.conversationTrace().toString();
     System.setProperty("hicache.readAhead", readAhead);
   }
 
@@ -76,11 +69,11 @@ public class EngineReplayBenchmark {
 
   @Benchmark
   public int fullEngine() {
-    return simulate("simulate", "--l3", l3, "--no-report", "--format", "json");
+    return simulate("simulate", "--trace", trace, "--l3", l3, "--no-report", "--format", "json");
   }
 
   @Benchmark
   public int l1Only() {
-    return simulate("simulate", "--l1-only", "--no-report", "--format", "json");
+    return simulate("simulate", "--l1-only", "--trace", trace, "--no-report", "--format", "json");
   }
 }

@@ -4,9 +4,7 @@ import dev.hicache.simulator.replay.L1OnlyReplay;
 import dev.hicache.simulator.trace.MooncakeTraceReader;
 import dev.hicache.simulator.trace.TraceRecord;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,13 +19,14 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The {@code simulate --l1-only} replay loop over the bundled conversation trace (12,031
+ * The {@code simulate --l1-only} replay loop over Mooncake's conversation trace (12,031
  * requests, 2,256,643 page references at 64-token pages), read from memory: one operation is one
  * whole replay through the real radix tree. Baseline in the same run: reading and validating the
  * same bytes without replaying ({@link #baselineReadOnly}). Page events per second =
  * 2,256,643 / (ms per op / 1000).
  *
- * <p>Run from the repository root (the trace is found at traces/ or under -Dhicache.home):
+ * <p>Run from the repository root (the trace is read from ../shared/traces beside it, or from
+ * -Dhicache.trace=FILE: {@link SharedTrace}):
  * {@code java -jar benchmarks/target/benchmarks.jar L1ReplayBenchmark}
  */
 @State(Scope.Benchmark)
@@ -48,13 +47,7 @@ public class L1ReplayBenchmark {
 
   @Setup
   public void load() throws IOException {
-    String home = System.getProperty("hicache.home", ".");
-    Path p = Path.of(home, "traces", "conversation_trace.jsonl");
-    if (!Files.isRegularFile(p)) {
-      throw new UncheckedIOException(new IOException("no trace at " + p.toAbsolutePath()
-          + ": run from the repository root or pass -Dhicache.home=<root>"));
-    }
-    trace = Files.readAllBytes(p);
+    trace = Files.readAllBytes(SharedTrace.conversationTrace());
   }
 
   @Benchmark

@@ -44,16 +44,28 @@ import dev.hicache.simulator.report.RunView;
     sortOptions = false,
     description = {
       "Replay a workload through the HiCache engine in virtual time (hit ratios, TTFT, link bytes).",
-      "With no arguments: the bundled Mooncake FAST'25 conversation trace,",
-      "Llama-3-8B on an H100 box (8 TP-1 instances, prefix-affinity routing), L1 + L2",
-      "(--hicache-ratio 2) + a shared 30M-token L3 (the embedded store, process-private, LRU),",
-      "write_through, lru, prefetch timeout.",
+      "With no arguments: a generated multi-turn chat workload (--workload multiturn: 512 conversations",
+      "x 8 turns whose histories outgrow L1, then L2; seed 1), Llama-3-8B on an H100 box (8 TP-1",
+      "instances, prefix-affinity routing), L1 + L2 (--hicache-ratio 2) + a shared 30M-token L3 (the",
+      "embedded store, process-private, LRU), write_through, lru, prefetch timeout.",
+      "--trace FILE replays a Mooncake trace instead (the FAST'25 traces: github.com/kvcache-ai/Mooncake,",
+      "folder FAST25-release/traces/).",
       "--l1-only: the frozen L1-only replay of the reference values (docs/behaviour.md#traces-and-reference-values)."
     })
 public final class SimulateCommand implements Callable<Integer> {
   /** The paper's local-cache line (FAST'25 Figure 9): the --l1-only default. */
   static final long DEFAULT_L1_ONLY_CAPACITY_TOKENS = 3_000_000L;
-  static final String BUNDLED_TRACE = "traces/conversation_trace.jsonl";
+  /**
+   * --output-length and --request-rate per workload: the main job's multi-turn answers and load
+   * (about one request a second per instance of the default box), and the synthetic workload's own.
+   */
+  static final int MULTITURN_OUTPUT_LENGTH = 512, SYNTHETIC_OUTPUT_LENGTH = 64;
+  static final double MULTITURN_REQUEST_RATE = 8.0, SYNTHETIC_REQUEST_RATE = 1.0;
+  /** Where a trace comes from, for the error that asks for one. */
+  static final String WHERE_TRACES = "the Mooncake FAST'25 traces are in the Mooncake repository"
+      + " (github.com/kvcache-ai/Mooncake), folder FAST25-release/traces/: conversation_trace.jsonl (multi-turn"
+      + " chat: long shared histories), toolagent_trace.jsonl (agent and tool-use prompts: long shared system"
+      + " prefixes), synthetic_trace.jsonl (a mix of both)";
 
   enum Format { text, json, csv }
 
@@ -64,7 +76,8 @@ public final class SimulateCommand implements Callable<Integer> {
   boolean l1Only;
 
   @Option(names = "--trace", paramLabel = "FILE",
-      description = "Mooncake JSONL trace (default: the bundled conversation trace).")
+      description = "Replay this Mooncake JSONL trace (selects --workload trace; the FAST'25 traces are in the"
+          + " Mooncake repository, folder FAST25-release/traces/).")
   Path trace;
 
   @Option(names = "--arrivals", paramLabel = "MODE", defaultValue = "timestamps",
@@ -253,24 +266,30 @@ public final class SimulateCommand implements Callable<Integer> {
 
   enum WorkloadKind { trace, multiturn, synthetic }
 
-  @Option(names = "--workload", paramLabel = "KIND", defaultValue = "trace",
-      description = "trace (default: a Mooncake trace), multiturn (bench_multiturn), synthetic (Poisson, Zipf prefixes).")
+  /** Not given: a trace when --trace (or --l1-only) is, else the generated multi-turn workload. */
+  @Option(names = "--workload", paramLabel = "KIND",
+      description = "multiturn (the default: bench_multiturn, generated), trace (a Mooncake trace, --trace FILE; the"
+          + " default when --trace is given), synthetic (Poisson, Zipf prefixes).")
   WorkloadKind workloadKind;
 
-  // bench_multiturn's parameters (docs/behaviour.md#multi-turn-workload), same names
-  @Option(names = "--num-clients", defaultValue = "256", description = "multiturn: conversations (default ${DEFAULT-VALUE}).")
+  // bench_multiturn's parameters (docs/behaviour.md#multi-turn-workload), same names. The defaults
+  // are not bench_multiturn's (its 256 x 5 turns of 512 tokens fit one GPU's L1) but the main job's:
+  // histories that outgrow L1 and then L2 on the default box (docs/simulator.md#the-main-job).
+  @Option(names = "--num-clients", defaultValue = "512", description = "multiturn: conversations (default ${DEFAULT-VALUE}).")
   int numClients;
-  @Option(names = "--num-rounds", defaultValue = "5", description = "multiturn: turns per client (default ${DEFAULT-VALUE}).")
+  @Option(names = "--num-rounds", defaultValue = "8", description = "multiturn: turns per client (default ${DEFAULT-VALUE}).")
   int numRounds;
-  @Option(names = "--request-length", defaultValue = "512", description = "multiturn: first-turn prompt tokens (default ${DEFAULT-VALUE}).")
+  @Option(names = "--request-length", defaultValue = "2048", description = "multiturn: first-turn prompt tokens (default ${DEFAULT-VALUE}).")
   int requestLength;
-  @Option(names = "--sub-question-input-length", defaultValue = "0",
-      description = "multiturn: follow-up question tokens; 0 = --request-length.")
+  @Option(names = "--sub-question-input-length", defaultValue = "3584",
+      description = "multiturn: follow-up question tokens; 0 = --request-length (default ${DEFAULT-VALUE}).")
   int subQuestionLength;
-  @Option(names = "--output-length", defaultValue = "64", description = "multiturn/synthetic: output tokens (default ${DEFAULT-VALUE}).")
-  int outputLength;
-  @Option(names = "--request-rate", defaultValue = "1.0", description = "multiturn/synthetic: requests per second (default ${DEFAULT-VALUE}).")
-  double requestRate;
+  @Option(names = "--output-length", paramLabel = "N", description = "multiturn/synthetic: output tokens (default: multiturn "
+      + MULTITURN_OUTPUT_LENGTH + ", synthetic " + SYNTHETIC_OUTPUT_LENGTH + ").")
+  Integer outputLengthOption;
+  @Option(names = "--request-rate", paramLabel = "R", description = "multiturn/synthetic: requests per second (default: multiturn "
+      + MULTITURN_REQUEST_RATE + ", synthetic " + SYNTHETIC_REQUEST_RATE + ").")
+  Double requestRateOption;
   @Option(names = "--max-parallel", defaultValue = "128", description = "multiturn: most requests in flight (default ${DEFAULT-VALUE}).")
   int maxParallel;
   @Option(names = "--distribution", defaultValue = "poisson", description = "multiturn: poisson (default) or uniform gaps.")
@@ -327,6 +346,22 @@ public final class SimulateCommand implements Callable<Integer> {
     return Main.EX_OK;
   }
 
+  /** The workload: --workload if given, else a trace when --trace (or --l1-only) is given, else multiturn. */
+  WorkloadKind kind() {
+    if (workloadKind != null) return workloadKind;
+    return trace != null || l1Only ? WorkloadKind.trace : WorkloadKind.multiturn;
+  }
+
+  int outputLength() {
+    return outputLengthOption != null ? outputLengthOption
+        : kind() == WorkloadKind.synthetic ? SYNTHETIC_OUTPUT_LENGTH : MULTITURN_OUTPUT_LENGTH;
+  }
+
+  double requestRate() {
+    return requestRateOption != null ? requestRateOption
+        : kind() == WorkloadKind.synthetic ? SYNTHETIC_REQUEST_RATE : MULTITURN_REQUEST_RATE;
+  }
+
   Run runOnce(boolean showProgress) throws IOException {
     if (pageSize < 1 || MooncakeTraceReader.MOONCAKE_BLOCK_SIZE % pageSize != 0) {
       throw usage("Invalid value for option '--page-size': '" + pageSize
@@ -340,13 +375,14 @@ public final class SimulateCommand implements Callable<Integer> {
           + "' (expected one of " + String.join(", ", PolicyRegistry.sglang().evictionNames()) + ")");
     }
     if (l1Only) {
-      if (workloadKind != WorkloadKind.trace) {
+      if (kind() != WorkloadKind.trace) {
         throw usage("Invalid value for option '--workload': '" + workloadKind + "' (--l1-only replays a trace)");
       }
       checkApplicable();
       return runL1Only(tracePath(), policy);
     }
     checkApplicable();
+    if (kind() == WorkloadKind.trace) tracePath(); // a missing or unreadable trace is refused before the run
     return runEngine(showProgress);
   }
 
@@ -374,10 +410,10 @@ public final class SimulateCommand implements Callable<Integer> {
     need.put(l2CapacityTokens != null ? "--l2-capacity-tokens" : "--hicache-ratio",
         sat(n, sat(s.hostTokens() / ps, HEAP_PER_HOST_PAGE)));
     need.put("--l3-capacity-tokens", sat(s.l3Tokens() / ps, HEAP_PER_L3_PAGE));
-    switch (workloadKind) {
+    switch (kind()) {
       case multiturn -> {
         long perClient = (long) requestLength + (long) numRounds * ((subQuestionLength == 0 ? requestLength
-            : subQuestionLength) + (long) outputLength);
+            : subQuestionLength) + (long) outputLength());
         need.put("--num-clients", sat(numClients, sat(perClient, HEAP_PER_KEPT_TOKEN) + sat(numRounds, HEAP_PER_REQUEST)));
       }
       case synthetic -> {
@@ -402,19 +438,20 @@ public final class SimulateCommand implements Callable<Integer> {
    * virtual time (nanoseconds summed over arrivals must stay far from overflowing).
    */
   private void checkSpan() {
-    double arrivals = switch (workloadKind) {
+    double arrivals = switch (kind()) {
       case synthetic -> requests;
       case multiturn -> (double) numClients * numRounds;
       case trace -> 0;
     };
-    if (arrivals == 0 || !(requestRate > 0)) return;
-    double days = arrivals / requestRate / 86_400;
+    double rate = requestRate();
+    if (arrivals == 0 || !(rate > 0)) return;
+    double days = arrivals / rate / 86_400;
     if (days > 366) {
       String flag = spec.commandLine().getParseResult() != null
           && spec.commandLine().getParseResult().hasMatchedOption("--request-rate") ? "--request-rate"
-          : workloadKind == WorkloadKind.synthetic ? "--requests" : "--num-clients";
+          : kind() == WorkloadKind.synthetic ? "--requests" : "--num-clients";
       throw usage("Invalid value for option '" + flag + "': '" + spec.findOption(flag).getValue() + "' ("
-          + String.format(java.util.Locale.ROOT, "%.0f", arrivals) + " requests at " + requestRate
+          + String.format(java.util.Locale.ROOT, "%.0f", arrivals) + " requests at " + rate
           + " per second span about " + Math.round(days) + " days; a run spans at most 366 days)");
     }
   }
@@ -455,18 +492,19 @@ public final class SimulateCommand implements Callable<Integer> {
       }
       return;
     }
+    WorkloadKind kind = kind();
     for (String f : given) {
-      if (MULTITURN_FLAGS.contains(f) && workloadKind != WorkloadKind.multiturn) {
-        throw notApplicable(f, "only --workload multiturn reads it; the workload is " + workloadKind);
+      if (MULTITURN_FLAGS.contains(f) && kind != WorkloadKind.multiturn) {
+        throw notApplicable(f, "only --workload multiturn reads it; the workload is " + kind);
       }
-      if (SYNTHETIC_FLAGS.contains(f) && workloadKind != WorkloadKind.synthetic) {
-        throw notApplicable(f, "only --workload synthetic reads it; the workload is " + workloadKind);
+      if (SYNTHETIC_FLAGS.contains(f) && kind != WorkloadKind.synthetic) {
+        throw notApplicable(f, "only --workload synthetic reads it; the workload is " + kind);
       }
-      if (GENERATOR_FLAGS.contains(f) && workloadKind == WorkloadKind.trace) {
+      if (GENERATOR_FLAGS.contains(f) && kind == WorkloadKind.trace) {
         throw notApplicable(f, "--workload multiturn and synthetic read it; a trace has its own");
       }
-      if (TRACE_FLAGS.contains(f) && workloadKind != WorkloadKind.trace) {
-        throw notApplicable(f, "only --workload trace reads it; the workload is " + workloadKind);
+      if (TRACE_FLAGS.contains(f) && kind != WorkloadKind.trace) {
+        throw notApplicable(f, "only --workload trace reads it; the workload is " + kind);
       }
       if (f.equals("--l3-eviction") && !l3Backend.equals("local")) {
         throw notApplicable(f, "only --l3 local has it; --l3 is " + l3Backend);
@@ -529,7 +567,7 @@ public final class SimulateCommand implements Callable<Integer> {
     EngineResult result;
     try (Workload w = workload();
          Progress progress = new Progress(w instanceof MultiTurnWorkload m ? m.totalRequests()
-             : workloadKind == WorkloadKind.synthetic ? requests : -1, "requests",
+             : kind() == WorkloadKind.synthetic ? requests : -1, "requests",
              showProgress && format == Format.text)) {
       if (prepopulateL3) {
         if (setup.l3Tokens() == 0) throw usage("--prepopulate-l3 needs an L3 (--l3-capacity-tokens > 0)");
@@ -568,12 +606,12 @@ public final class SimulateCommand implements Callable<Integer> {
 
   private Workload workload() throws IOException {
     try {
-      return switch (workloadKind) {
+      return switch (kind()) {
         case trace -> new TraceWorkload(MooncakeTraceReader.open(tracePath()), pageSize, arrivals);
         case multiturn -> new MultiTurnWorkload(new MultiTurnWorkload.Params(numClients, numRounds, requestLength,
-            subQuestionLength, outputLength, requestRate, maxParallel, distribution, readyQueuePolicy, seed));
-        case synthetic -> new SyntheticWorkload(new SyntheticWorkload.Params(requests, requestRate, prefixes, zipf,
-            prefixLength, suffixLength, outputLength, seed));
+            subQuestionLength, outputLength(), requestRate(), maxParallel, distribution, readyQueuePolicy, seed));
+        case synthetic -> new SyntheticWorkload(new SyntheticWorkload.Params(requests, requestRate(), prefixes, zipf,
+            prefixLength, suffixLength, outputLength(), seed));
       };
     } catch (IllegalArgumentException e) {
       // The generators' messages start with the flag; add the value form picocli uses.
@@ -931,17 +969,19 @@ public final class SimulateCommand implements Callable<Integer> {
         eviction);
   }
 
+  /** The --trace file; without one, a usage error that says where the FAST'25 traces are. */
   private Path tracePath() {
-    Path tracePath = trace != null ? trace : bundledTrace();
-    if (!Files.isRegularFile(tracePath)) {
-      if (trace != null) {
-        throw new CliErrors.InputFileException("Invalid value for option '--trace': '" + trace + "' ("
-            + (Files.isDirectory(trace) ? "is a directory, not a trace file"
-                : Files.exists(trace) ? "is " + kindOf(trace) + ", not a trace file" : "no such file") + ")");
-      }
-      throw new CliErrors.InputFileException("no --trace given and the bundled trace is missing at " + tracePath);
+    if (trace == null) {
+      throw usage("Missing option '--trace=FILE': " + (l1Only ? "--l1-only" : "--workload trace")
+          + " replays a Mooncake trace and the project has none of its own (without --trace and --workload, ./hicache"
+          + " simulate generates a multi-turn chat workload); " + WHERE_TRACES);
     }
-    return tracePath;
+    if (!Files.isRegularFile(trace)) {
+      throw new CliErrors.InputFileException("Invalid value for option '--trace': '" + trace + "' ("
+          + (Files.isDirectory(trace) ? "is a directory, not a trace file"
+              : Files.exists(trace) ? "is " + kindOf(trace) + ", not a trace file" : "no such file") + ")");
+    }
+    return trace;
   }
 
   private static String kindOf(Path p) {
@@ -972,9 +1012,4 @@ public final class SimulateCommand implements Callable<Integer> {
     return new ParameterException(spec.commandLine(), message);
   }
 
-  /** The trace bundled with the project, found from the launcher's directory. */
-  static Path bundledTrace() {
-    String home = System.getProperty("hicache.home");
-    return home == null ? Path.of(BUNDLED_TRACE) : Path.of(home).resolve(BUNDLED_TRACE);
-  }
 }

@@ -216,6 +216,8 @@ class CliFuzzTest {
   private static void bound(Map<String, String> c) {
     boolean l1Only = c.containsKey("--l1-only");
     if (!c.containsKey("--report") && !c.containsKey("--no-report")) c.put("--no-report", null);
+    // Without --workload the run gets a trace (a trace selects the trace workload): the generated
+    // default workload takes seconds.
     String workload = c.getOrDefault("--workload", "trace");
     if (!c.containsKey("--trace") && "trace".equals(workload)) c.put("--trace", SCRATCH.resolve("t.jsonl").toString());
     if (!l1Only) {
@@ -233,6 +235,7 @@ class CliFuzzTest {
       c.putIfAbsent("--num-rounds", "2");
       c.putIfAbsent("--request-length", "128");
       c.putIfAbsent("--output-length", "8");
+      c.putIfAbsent("--sub-question-input-length", "0"); // = --request-length: short turns, many rounds stay cheap
     }
   }
 

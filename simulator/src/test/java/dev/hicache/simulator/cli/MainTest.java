@@ -2,6 +2,7 @@ package dev.hicache.simulator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hicache.simulator.SharedData;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -172,8 +173,8 @@ class MainTest {
   }
 
   @Test
-  void simulate_l1OnlyDefaults_areTheBundledTraceAtThreeMillionTokens() {
-    Run r = run("simulate", "--l1-only", "--format", "json");
+  void simulate_l1OnlyDefaults_onTheConversationTrace_areThreeMillionTokens() {
+    Run r = run("simulate", "--l1-only", "--trace", SharedData.conversationTrace().toString(), "--format", "json");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("\"requests\":12031", "\"token_hit_ratio\":0.14139",
         "\"capacity_tokens\":3000000");
@@ -224,7 +225,8 @@ class MainTest {
   @Test
   void simulate_sweep_printsOneTableAndWritesTheHtmlReport(@TempDir Path dir) throws IOException {
     Path html = dir.resolve("r.html");
-    Run r = run("simulate", "--l1-only", "--sweep", "l1-capacity-tokens=1M,3M,inf", "--report", html.toString());
+    Run r = run("simulate", "--l1-only", "--trace", SharedData.conversationTrace().toString(), "--sweep",
+        "l1-capacity-tokens=1M,3M,inf", "--report", html.toString());
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("sweep of --l1-capacity-tokens", "0.05448", "0.14139", "0.37359", "report: ");
     String page = Files.readString(html);
@@ -261,11 +263,11 @@ class MainTest {
   }
 
   @Test
-  void simulate_badSweep_namesTheFlag() {
+  void simulate_badSweep_namesTheFlag(@TempDir Path dir) throws IOException {
     assertThat(run("simulate", "--sweep", "nonsense").err()).contains("--sweep").contains("'nonsense'");
     assertThat(run("simulate", "--sweep", "frob=1,2").err()).contains("--frob is not a simulate option");
-    assertThat(run("simulate", "--l1-only", "--sweep", "l1-capacity-tokens=1M,lots").err())
-        .contains("--sweep").contains("'lots'");
+    assertThat(run("simulate", "--l1-only", "--trace", OutputSchemaTest.trace(dir).toString(), "--sweep",
+        "l1-capacity-tokens=1M,lots").err()).contains("--sweep").contains("'lots'");
     assertThat(run("simulate", "--workload", "multiturn", "--num-clients", "0", "--no-report").err())
         .contains("--num-clients");
   }
@@ -310,9 +312,11 @@ class MainTest {
 
   @Test
   void simulate_prepopulateL3_usesTheEmbeddedStoreByDefault() {
+    // bench_multiturn's follow-up and answer lengths: every turn fits the 4,096-token L1, so all are cached.
     Run r = run("simulate", "--workload", "multiturn", "--num-clients", "8", "--num-rounds", "2", "--request-length",
-        "1024", "--instances", "1", "--l1-capacity-tokens", "4096", "--l2-capacity-tokens", "8192", "--prepopulate-l3",
-        "--format", "json", "--no-report");
+        "1024", "--sub-question-input-length", "1024", "--output-length", "64", "--instances", "1",
+        "--l1-capacity-tokens", "4096", "--l2-capacity-tokens", "8192", "--prepopulate-l3", "--format", "json",
+        "--no-report");
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out()).contains("\"l3_backend\":\"local\"");
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"l3_hit_ratio\":([0-9.]+)").matcher(r.out());

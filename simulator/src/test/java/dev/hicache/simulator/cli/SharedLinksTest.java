@@ -2,6 +2,7 @@ package dev.hicache.simulator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hicache.simulator.SharedData;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -9,7 +10,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code --l3-link shared} and {@code --pcie-link shared} on the bundled trace: sharing a box's
+ * {@code --l3-link shared} and {@code --pcie-link shared} on Mooncake's conversation trace (read
+ * from ../shared; skipped without it) and on a multi-turn workload: sharing a box's
  * links costs time to first token. With round-robin routing (which ignores timing) the instances'
  * global time order by itself changes nothing, so there the difference is the links' contention
  * alone; with the default prefix-affinity routing it also includes the router no longer knowing
@@ -33,9 +35,13 @@ class SharedLinksTest {
     return runs;
   }
 
-  @Test void defaultTrace_sharedL3AndPcieLinks_raiseTtftOverPrivate() {
-    List<String> l3 = sweep("--sweep", "l3-link=private,shared");
-    List<String> pcie = sweep("--pcie-link", "shared");
+  private static String trace() {
+    return SharedData.conversationTrace().toString();
+  }
+
+  @Test void conversationTrace_sharedL3AndPcieLinks_raiseTtftOverPrivate() {
+    List<String> l3 = sweep("--trace", trace(), "--sweep", "l3-link=private,shared");
+    List<String> pcie = sweep("--trace", trace(), "--pcie-link", "shared");
     assertThat(l3).hasSize(2);
     assertThat(l3.get(1)).contains("\"l3_link\":\"shared\"");
     assertThat(pcie.get(0)).contains("\"pcie_link\":\"shared\"");
@@ -45,10 +51,11 @@ class SharedLinksTest {
     assertThat(field(l3.get(1), "shared_l3_transfers")).isPositive();
   }
 
-  @Test void roundRobin_theGlobalOrderAloneChangesNothing_theLinksContentionCostsTtft() {
-    List<String> runs = sweep("--routing", "round_robin", "--sweep", "l3-link=private,shared");
+  @Test void conversationTrace_roundRobin_theGlobalOrderAloneChangesNothing_theLinksContentionCostsTtft() {
+    List<String> runs = sweep("--trace", trace(), "--routing", "round_robin", "--sweep", "l3-link=private,shared");
     // Host side as wide as all eight GPUs' PCIe: shared, but never the bottleneck.
-    List<String> wide = sweep("--routing", "round_robin", "--pcie-link", "shared", "--sweep", "host-link-gbps=400,50");
+    List<String> wide = sweep("--trace", trace(), "--routing", "round_robin", "--pcie-link", "shared", "--sweep",
+        "host-link-gbps=400,50");
     String priv = runs.get(0);
     for (String key : new String[] {"token_hit_ratio", "l3_hit_ratio", "ttft_p50_ms", "ttft_p99_ms", "ttft_mean_ms"}) {
       assertThat(field(wide.get(0), key)).as(key).isEqualTo(field(priv, key));

@@ -5,6 +5,7 @@ import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
 
+import dev.hicache.simulator.SharedData;
 import dev.hicache.simulator.report.L1Report;
 import dev.hicache.simulator.trace.MooncakeTraceReader;
 import dev.hicache.simulator.trace.TraceRecord;
@@ -17,18 +18,16 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class L1OnlyReplayTest {
-  static final Path TRACE = Path.of(System.getProperty("hicache.home", ".."), "traces", "conversation_trace.jsonl");
-
-  static L1ReplayResult replayBundled(long capacityTokens) throws IOException {
-    try (MooncakeTraceReader r = MooncakeTraceReader.open(TRACE)) {
+  static L1ReplayResult replayConversationTrace(long capacityTokens) throws IOException {
+    try (MooncakeTraceReader r = MooncakeTraceReader.open(SharedData.conversationTrace())) {
       return new L1OnlyReplay(64, capacityTokens).replay(r);
     }
   }
 
   /** The page-level L1-only ideal token hit ratio (docs/behaviour.md#traces-and-reference-values). */
   @Test
-  void bundledTrace_infiniteCapacity_givesTheReferenceIdealRatio() throws IOException {
-    L1ReplayResult r = replayBundled(L1OnlyReplay.INFINITE);
+  void conversationTrace_infiniteCapacity_givesTheReferenceIdealRatio() throws IOException {
+    L1ReplayResult r = replayConversationTrace(L1OnlyReplay.INFINITE);
     assertThat(r.requests()).isEqualTo(12_031);
     assertThat(r.inputTokens()).isEqualTo(144_793_823L);
     assertThat(L1Report.ratio(r.tokenHitRatio())).isEqualTo("0.37359");
@@ -38,8 +37,8 @@ class L1OnlyReplayTest {
 
   /** LRU at a 3,000,000-token L1 (docs/behaviour.md#traces-and-reference-values). */
   @Test
-  void bundledTrace_threeMillionTokens_givesTheReferenceLruRatio() throws IOException {
-    L1ReplayResult r = replayBundled(3_000_000L);
+  void conversationTrace_threeMillionTokens_givesTheReferenceLruRatio() throws IOException {
+    L1ReplayResult r = replayConversationTrace(3_000_000L);
     assertThat(L1Report.ratio(r.tokenHitRatio())).isEqualTo("0.14139");
     assertThat(r.residentPages()).isLessThanOrEqualTo(46_875);
     assertThat(r.evictedPages()).isPositive();
@@ -161,11 +160,12 @@ class L1OnlyReplayTest {
 
   /** The compact tree keys (two identity tokens per page) replay exactly like the full 64-token pages. */
   @Test
-  void bundledTrace_compactAndFullPageKeys_giveIdenticalReplays() throws IOException {
+  void conversationTrace_compactAndFullPageKeys_giveIdenticalReplays() throws IOException {
+    Path trace = SharedData.conversationTrace();
     for (long cap : new long[] {3_000_000L, 10_000_000L, 500_000L}) {
       L1ReplayResult[] r = new L1ReplayResult[2];
       for (int i = 0; i < 2; i++) {
-        try (MooncakeTraceReader reader = MooncakeTraceReader.open(TRACE)) {
+        try (MooncakeTraceReader reader = MooncakeTraceReader.open(trace)) {
           r[i] = new L1OnlyReplay(64, cap, dev.hicache.core.tree.EvictionPolicies.DEFAULT, 512, i == 0).replay(reader);
         }
       }

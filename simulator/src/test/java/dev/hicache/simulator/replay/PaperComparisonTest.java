@@ -3,6 +3,7 @@ package dev.hicache.simulator.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.hicache.simulator.SharedData;
 import dev.hicache.simulator.trace.MooncakeTraceReader;
 import java.io.IOException;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,7 +19,7 @@ class PaperComparisonTest {
   static final double PAPER_IDEAL = 0.40, PAPER_SHARE_AT_3M = 0.41, BAND = 0.03;
 
   static L1ReplayResult replay(int pageSize, long capacityTokens) throws IOException {
-    try (MooncakeTraceReader r = MooncakeTraceReader.open(L1OnlyReplayTest.TRACE)) {
+    try (MooncakeTraceReader r = MooncakeTraceReader.open(SharedData.conversationTrace())) {
       return new L1OnlyReplay(pageSize, capacityTokens).replay(r);
     }
   }

@@ -84,8 +84,8 @@ class MooncakeTraceReaderTest {
   }
 
   @Test
-  void next_bundledTrace_matchesItsDocumentedProperties() throws IOException {
-    Path trace = Path.of(System.getProperty("hicache.home", ".."), "traces", "conversation_trace.jsonl");
+  void next_conversationTrace_matchesItsDocumentedProperties() throws IOException {
+    Path trace = dev.hicache.simulator.SharedData.conversationTrace();
     long n = 0, inputSum = 0, refs = 0, maxId = -1, prevTs = -1;
     int minIn = Integer.MAX_VALUE, maxIn = 0;
     try (MooncakeTraceReader r = MooncakeTraceReader.open(trace)) {
@@ -102,7 +102,7 @@ class MooncakeTraceReaderTest {
         for (int i = 0; i < rec.hashIdCount(); i++) maxId = Math.max(maxId, rec.hashId(i));
       }
     }
-    // the bundled trace's properties (docs/behaviour.md#traces-and-reference-values)
+    // the conversation trace's properties (docs/behaviour.md#traces-and-reference-values)
     assertThat(n).isEqualTo(12_031);
     assertThat(prevTs).isEqualTo(3_536_999);
     assertThat(minIn).isEqualTo(891);

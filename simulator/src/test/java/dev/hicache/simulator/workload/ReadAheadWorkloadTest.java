@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.hicache.api.PageHasher;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
+import dev.hicache.simulator.SharedData;
 import dev.hicache.simulator.engine.EngineReplay;
 import dev.hicache.simulator.engine.EngineResult;
 import dev.hicache.simulator.engine.EngineSetup;
@@ -16,7 +17,6 @@ import dev.hicache.simulator.trace.TraceFormatException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,11 +27,9 @@ import org.junit.jupiter.api.Test;
  * keys the engine would compute itself; the engine's results must not change.
  */
 class ReadAheadWorkloadTest {
-  private static final Path TRACE = Path.of(System.getProperty("hicache.home", ".."), "traces", "conversation_trace.jsonl");
-
-  /** The first {@code lines} lines of the bundled trace. */
+  /** The first {@code lines} lines of the conversation trace (the test is skipped without it). */
   private static byte[] traceHead(int lines) throws IOException {
-    List<String> all = Files.readAllLines(TRACE);
+    List<String> all = Files.readAllLines(SharedData.conversationTrace());
     return (String.join("\n", all.subList(0, lines)) + "\n").getBytes(StandardCharsets.UTF_8);
   }
 
