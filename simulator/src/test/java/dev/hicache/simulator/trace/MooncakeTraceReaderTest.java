@@ -39,7 +39,7 @@ class MooncakeTraceReaderTest {
   }
 
   @Test
-  void next_firstLineOfTheBundledTrace_decodesEveryField() throws IOException {
+  void next_firstLineOfTheConversationTrace_decodesEveryField() throws IOException {
     List<TraceRecord> recs = readAll("{\"timestamp\": 0, \"input_length\": 6758, \"output_length\": 500, "
         + "\"hash_ids\": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]}\n");
     assertThat(recs).hasSize(1);
