@@ -833,7 +833,7 @@ public final class SimulateCommand implements Callable<Integer> {
         positive("--pcie-gbps", pcieGBps, hw.pcieGBps()), hw.pcieLatencyUs(), hw.hostGBPerGpu(),
         positive("--l3-read-gbps", l3ReadGBps, hw.l3ReadGBps()), positive("--l3-write-gbps", l3WriteGBps, hw.l3WriteGBps()),
         l3LatencyUs == null ? hw.l3LatencyUs() : nonNegative("--l3-latency-us", l3LatencyUs),
-        positive("--host-link-gbps", hostLinkGBps, hw.hostLinkGBps()));
+        positive("--host-link-gbps", hostLinkGBps, hw.hostLinkGBps()), hw.prefill());
     try {
       wp = WritePolicyKind.parse(writePolicy);
     } catch (IllegalArgumentException e) {

@@ -116,7 +116,8 @@ public final class EngineReplay {
         sims[i] = new TieredSimulation(setup.config(), setup.shape(), (int) device, (int) host, links.pcie(i, false),
             setup.prefillNanosPerToken(), decoders > 0 ? 0 : setup.decodeNanosPerToken(), MatchTouch.MATCHED_ONLY,
             l3, l3 == null ? null : links.l3(i, false))
-            .attention(setup.hardware().attentionNanosPerTokenPair(setup.model(), setup.tp()));
+            .attention(setup.hardware().attentionNanosPerTokenPair(setup.model(), setup.tp()))
+            .prefillFloor(setup.hardware().prefillFloorNanos(setup.model()), setup.hardware().prefillOverheadNanos(setup.model()));
       }
       // A decode instance receives the KV from its prefill instance (no prefill of its own, no
       // prefetch from L3); with offload its host tier stages the finished sequence's pages for L3.

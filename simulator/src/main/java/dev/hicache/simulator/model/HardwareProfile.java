@@ -12,7 +12,41 @@ import java.util.Map;
  */
 public record HardwareProfile(String name, int gpus, double hbmGB, double memFractionStatic, double tflops, double mfu,
     double pcieGBps, double pcieLatencyUs, double hostGBPerGpu, double l3ReadGBps, double l3WriteGBps,
-    double l3LatencyUs, double hostLinkGBps) {
+    double l3LatencyUs, double hostLinkGBps, PrefillCalibration prefill) {
+
+  /**
+   * What a prefill costs beyond the dense FLOP at {@code mfu}, fitted to measured prefills
+   * (docs/calibration.md): a step never takes less than {@code floorUsPerLayer × layers} (an eager
+   * forward pass is bound by launching its kernels when it has few tokens), otherwise {@code
+   * overheadUsPerLayer × layers} plus the linear FLOP at {@code mfu} plus attention's (query, key)
+   * products at {@code attentionMfu}. {@link #UNCALIBRATED} is the plain FLOP model (no floor, no
+   * overhead, attention at {@code mfu}).
+   */
+  public record PrefillCalibration(double floorUsPerLayer, double overheadUsPerLayer, double attentionMfu) {
+    /** No floor, no overhead, attention at the profile's {@code mfu}. */
+    public static final PrefillCalibration UNCALIBRATED = new PrefillCalibration(0, 0, Double.NaN);
+
+    public PrefillCalibration {
+      if (!(floorUsPerLayer >= 0) || !(overheadUsPerLayer >= 0) || Double.isInfinite(floorUsPerLayer)
+          || Double.isInfinite(overheadUsPerLayer)) {
+        throw new IllegalArgumentException("prefill floor and overhead must be finite and >= 0");
+      }
+      if (!Double.isNaN(attentionMfu) && !(attentionMfu > 0 && attentionMfu <= 1)) {
+        throw new IllegalArgumentException("attention MFU must be in (0, 1], got " + attentionMfu);
+      }
+    }
+  }
+
+  public HardwareProfile(String name, int gpus, double hbmGB, double memFractionStatic, double tflops, double mfu,
+      double pcieGBps, double pcieLatencyUs, double hostGBPerGpu, double l3ReadGBps, double l3WriteGBps,
+      double l3LatencyUs, double hostLinkGBps) {
+    this(name, gpus, hbmGB, memFractionStatic, tflops, mfu, pcieGBps, pcieLatencyUs, hostGBPerGpu, l3ReadGBps,
+        l3WriteGBps, l3LatencyUs, hostLinkGBps, PrefillCalibration.UNCALIBRATED);
+  }
+
+  public HardwareProfile {
+    if (prefill == null) throw new IllegalArgumentException("prefill calibration is required (UNCALIBRATED for none)");
+  }
 
   /** A box whose host side never limits its GPUs' PCIe links (host link = GPUs x PCIe). */
   public HardwareProfile(String name, int gpus, double hbmGB, double memFractionStatic, double tflops, double mfu,
@@ -21,6 +55,12 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
     this(name, gpus, hbmGB, memFractionStatic, tflops, mfu, pcieGBps, pcieLatencyUs, hostGBPerGpu, l3ReadGBps,
         l3WriteGBps, l3LatencyUs, gpus * pcieGBps);
   }
+
+  // The H100 fit of tools/calibrate/fit_prefill.py (docs/calibration.md, "Fit").
+  static final double H100_FLOOR_US_PER_LAYER = 552.7;
+  static final double H100_OVERHEAD_US_PER_LAYER = 273.5;
+  static final double H100_MFU = 0.6503;
+  static final double H100_ATTENTION_MFU = 0.3089;
 
   public static final Map<String, HardwareProfile> PRESETS = presets();
 
@@ -34,8 +74,15 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
     // GPUs on each of four PCIe switches, each switch with one x16 uplink to a CPU, so the host side
     // moves about 4 x 50 GB/s = 200 GB/s per direction for the eight GPUs (Gen4 boxes: 4 x 25); two
     // sockets of DDR5 (~600 GB/s) do not limit that.
-    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, 0.45, 50, 10, 200, 40, 20, 100, 200));
-    m.put("h200-box", new HardwareProfile("h200-box", 8, 141, 0.88, 989, 0.45, 50, 10, 200, 40, 20, 100, 200));
+    // Prefill (docs/calibration.md): Llama-3-8B-shaped prefills measured on an H100 with PyTorch
+    // (eager, SDPA) over new 128..16k x cached 0..64k tokens, fitted: every grid point within 7 %.
+    // The H200 has the H100's compute; its profile shares the fit.
+    PrefillCalibration h100 = new PrefillCalibration(H100_FLOOR_US_PER_LAYER, H100_OVERHEAD_US_PER_LAYER,
+        H100_ATTENTION_MFU);
+    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, H100_MFU, 50, 10, 200, 40, 20, 100, 200,
+        h100));
+    m.put("h200-box", new HardwareProfile("h200-box", 8, 141, 0.88, 989, H100_MFU, 50, 10, 200, 40, 20, 100, 200,
+        h100));
     m.put("a100-box", new HardwareProfile("a100-box", 8, 80, 0.88, 312, 0.45, 25, 10, 120, 20, 10, 100, 100));
     return m;
   }
@@ -70,12 +117,28 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
    * what makes prefill time grow with the cached tokens the new ones attend to.
    */
   public double attentionNanosPerTokenPair(ModelProfile model, int tp) {
-    return model.attentionFlopPerTokenPair() / (tp * tflops * 1e12 * mfu) * 1e9;
+    double amfu = Double.isNaN(prefill.attentionMfu()) ? mfu : prefill.attentionMfu();
+    return model.attentionFlopPerTokenPair() / (tp * tflops * 1e12 * amfu) * 1e9;
   }
 
-  /** Prefill time of {@code newTokens} after {@code cachedTokens} cached ones, nanoseconds. */
+  /** The least time a prefill step takes on this hardware (every rank runs every layer). */
+  public long prefillFloorNanos(ModelProfile model) {
+    return Math.round(prefill.floorUsPerLayer() * 1e3 * model.layers());
+  }
+
+  /** The fixed part of a prefill step's time above the floor. */
+  public long prefillOverheadNanos(ModelProfile model) {
+    return Math.round(prefill.overheadUsPerLayer() * 1e3 * model.layers());
+  }
+
+  /**
+   * Prefill time of {@code newTokens} after {@code cachedTokens} cached ones, nanoseconds: {@code
+   * max(floor, overhead + linear + attention)}; 0 when there is nothing to compute.
+   */
   public long prefillNanos(ModelProfile model, int tp, long newTokens, long cachedTokens) {
-    return newTokens * prefillNanosPerToken(model, tp)
+    if (newTokens <= 0) return 0;
+    long compute = prefillOverheadNanos(model) + newTokens * prefillNanosPerToken(model, tp)
         + Math.round(attentionNanosPerTokenPair(model, tp) * ModelProfile.attentionPairs(newTokens, cachedTokens));
+    return Math.max(prefillFloorNanos(model), compute);
   }
 }

@@ -200,9 +200,9 @@ public final class EngineReport {
     row(sb, "workload", r.workload());
     row(sb, "model", s.model().describe(s.tp()));
     row(sb, "hardware", String.format(Locale.ROOT,
-        "%s: prefill %,d ns/new token + %.2f ns per (new, earlier) token pair, PCIe %.0f GB/s",
-        s.hardware().name(), s.prefillNanosPerToken(), s.hardware().attentionNanosPerTokenPair(s.model(), s.tp()),
-        s.hardware().pcieGBps()));
+        "%s: prefill max(%.1f ms, %.1f ms + %,d ns/new token + %.2f ns per (new, earlier) token pair), PCIe %.0f GB/s",
+        s.hardware().name(), s.hardware().prefillFloorNanos(s.model()) / 1e6, s.hardware().prefillOverheadNanos(s.model()) / 1e6,
+        s.prefillNanosPerToken(), s.hardware().attentionNanosPerTokenPair(s.model(), s.tp()), s.hardware().pcieGBps()));
     row(sb, "L1 (device)", String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)", s.deviceTokens(),
         s.deviceTokens() * (double) s.shape().bytesPerToken() / 1e9));
     row(sb, "L2 (host)", s.hostTokens() == 0 ? "off" : String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)",

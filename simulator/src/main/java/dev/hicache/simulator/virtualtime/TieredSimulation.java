@@ -50,6 +50,8 @@ public final class TieredSimulation implements AutoCloseable {
   private final long prefillNanosPerToken;
   private final long decodeNanosPerToken;
   private double attentionNanosPerPair;
+  private long prefillFloorNanos;
+  private long prefillOverheadNanos;
   private long requests;
   private long promptTokens;
   private long deviceHitTokens;
@@ -117,10 +119,26 @@ public final class TieredSimulation implements AutoCloseable {
     return this;
   }
 
-  /** Prefill compute of {@code newTokens} after {@code cachedTokens} cached ones, nanoseconds. */
+  /**
+   * A prefill step never takes less than {@code floorNanos} (an eager forward pass with few tokens
+   * is bound by launching its kernels) and otherwise costs {@code overheadNanos} on top of its
+   * tokens' compute (docs/calibration.md). Both 0 by default.
+   */
+  public TieredSimulation prefillFloor(long floorNanos, long overheadNanos) {
+    if (floorNanos < 0 || overheadNanos < 0) {
+      throw new IllegalArgumentException("prefill floor and overhead must be >= 0, got " + floorNanos + " and " + overheadNanos);
+    }
+    this.prefillFloorNanos = floorNanos;
+    this.prefillOverheadNanos = overheadNanos;
+    return this;
+  }
+
+  /** Prefill compute of {@code newTokens} after {@code cachedTokens} cached ones, nanoseconds (0 for none). */
   public long prefillNanos(long newTokens, long cachedTokens) {
-    return newTokens * prefillNanosPerToken
+    if (newTokens <= 0) return 0;
+    long compute = prefillOverheadNanos + newTokens * prefillNanosPerToken
         + Math.round(attentionNanosPerPair * newTokens * (cachedTokens + (newTokens + 1) / 2.0));
+    return Math.max(prefillFloorNanos, compute);
   }
 
   /**
