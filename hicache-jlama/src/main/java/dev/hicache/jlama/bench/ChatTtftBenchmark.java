@@ -54,6 +54,21 @@ public final class ChatTtftBenchmark {
       SplittableRandom r = new SplittableRandom(7);
       // Warm-up: the JIT compiles Jlama's kernels before anything is timed.
       for (int i = 0; i < 3; i++) CachedEngine.generateUncached(e, tokens(r, 600, vocab), 4);
+      // ... and the cached paths (admission, load-back, hand-off, write-back) on a short chat of
+      // their own, so that turn 1's cached-path TTFT is what a miss costs, not the JIT's first pass.
+      SplittableRandom wr = new SplittableRandom(11);
+      int[] wp = tokens(wr, system / 2 + question, vocab);
+      for (int t = 0; t < 2; t++) {
+        Turn wb = CachedEngine.generateUncached(e, wp, answer);
+        l1.generate(wp, answer);
+        flood(l2.cache(), wr, 2 * cap, vocab);
+        l2.generate(wp, answer);
+        try (CachedEngine fresh = new CachedEngine(e, new Tiers(PS, cap, 2 * cap, Tiers.L3.embedded(dir.resolve("warm-up-l3"),
+            4L * cap / PS * pageBytes(w))), null, MetricsSink.NONE)) {
+          fresh.generate(wp, answer);
+        }
+        wp = concat(concat(wp, wb.output()), tokens(wr, question, vocab));
+      }
       int[] prompt = tokens(r, system + question, vocab);
       List<double[]> rows = new ArrayList<>();
       System.out.println("turn prompt  tier      cached  ttft_ms  vs_base  handoff_ms  handoff_share  tokens_equal  max_abs_logit_diff");
