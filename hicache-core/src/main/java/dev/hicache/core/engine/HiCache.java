@@ -560,7 +560,10 @@ public final class HiCache implements AutoCloseable {
     /** The eviction policy registered under {@code name} instead of the config's {@code --radix-eviction-policy}. */
     public Builder evictionPolicy(String name) { evictionPolicyName = name; return this; }
 
-    /** The namespace seed of page-hash chains that start at the root (docs/behaviour.md#namespaces). */
+    /**
+     * The seed of the default namespace: the prior of the page-hash chains of requests that carry
+     * no namespace (docs/behaviour.md#namespaces). Default none (SGLang's plain keys).
+     */
     public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
 
     /**
