@@ -153,7 +153,6 @@ public final class HiRadixTree {
   }
 
   private TreeNamespace newNamespace(PageKey seed) {
-    TreeNamespace ns;
     TreeNode r = new TreeNode(nextId++, clock.nanos());
     r.key = new int[0];
     r.value = new int[0];
@@ -161,8 +160,8 @@ public final class HiRadixTree {
     r.hashValue = new PageKey[0];
     r.lockRef = 1;
     r.priority = Integer.MIN_VALUE;
-    ns = new TreeNamespace(seed, r, quota ? new TreeSet<>(evictionOrder) : null, quota ? new TreeSet<>(evictionOrder) : null);
-    return ns;
+    return new TreeNamespace(seed, r, quota ? new TreeSet<>(evictionOrder) : null,
+        quota ? new TreeSet<>(evictionOrder) : null);
   }
 
   /** A match's root that something now anchors on (a prefetch) is kept from here on. */
