@@ -8,9 +8,10 @@ import java.util.Objects;
 /**
  * A change in which pages a tier of one cache holds, for cache-aware routers, in the spirit of
  * vLLM's and Dynamo's KV events ({@code BlockStored}, {@code BlockRemoved}, {@code
- * AllBlocksCleared}). Pages are named by their {@link PageKey}s, chained from the cache's namespace
- * seed ({@link #namespaceSeed()}, null when there is none); a listener that applies the events in
- * {@link #sequence()} order holds the set of pages each tier holds (docs/observability.md#kv-events).
+ * AllBlocksCleared}). Pages are named by their {@link PageKey}s, chained from the seed of their
+ * namespace ({@link #namespaceSeed()}: the request's, or the cache's default one; null when there
+ * is none); a listener that applies the events in {@link #sequence()} order holds the set of pages
+ * each tier holds (docs/observability.md#kv-events).
  */
 public sealed interface KvEvent permits KvEvent.BlockStored, KvEvent.BlockRemoved, KvEvent.AllBlocksCleared {
   /** 0, 1, 2, ... per cache, in the order the cache made the changes; a gap means dropped events. */
@@ -18,7 +19,10 @@ public sealed interface KvEvent permits KvEvent.BlockStored, KvEvent.BlockRemove
 
   Tier tier();
 
-  /** The seed the cache's page-key chains start from, or null. */
+  /**
+   * The seed the pages' chains start from: their namespace's (docs/behaviour.md#namespaces), or
+   * null. {@link AllBlocksCleared} names the cache's default namespace and clears every namespace.
+   */
   PageKey namespaceSeed();
 
   /**

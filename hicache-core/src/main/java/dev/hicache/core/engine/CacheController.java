@@ -274,7 +274,11 @@ final class CacheController implements DeviceEvictionHandler {
       @Override public int availablePages() { return host.available(); }
 
       @Override public int[] alloc(int n) {
-        int[] hp = allocHost(n, true);
+        return alloc(n, null);
+      }
+
+      @Override public int[] alloc(int n, PageKey namespace) {
+        int[] hp = allocHost(n, true, namespace);
         if (hp == null) return null;
         for (int p : hp) {
           if (hostState[p] != H_FREE) throw new IllegalStateException("host page " + p + " allocated twice");
@@ -333,14 +337,24 @@ final class CacheController implements DeviceEvictionHandler {
    * HiCache#admit(long, int[], int, PageKey[])}): the insert at the end takes them instead of hashing.
    */
   CacheRequest admit(long rid, int[] tokens, int priority, PageKey[] pageKeys) {
+    return admit(rid, tokens, priority, pageKeys, null);
+  }
+
+  /**
+   * {@link #admit(long, int[], int, PageKey[])} for a request of the namespace seeded {@code
+   * namespace} (null: the default one; docs/behaviour.md#namespaces): it matches, and later
+   * inserts, only in that namespace's subtree.
+   */
+  CacheRequest admit(long rid, int[] tokens, int priority, PageKey[] pageKeys, PageKey namespace) {
     if (tokens == null || tokens.length == 0) throw new IllegalArgumentException("a request needs at least one token");
     if (pageKeys != null && pageKeys.length > tokens.length / ps) {
       throw new IllegalArgumentException(pageKeys.length + " page keys for a prompt of " + tokens.length / ps + " full pages");
     }
     CacheRequest r = new CacheRequest(promptsUnmodified ? tokens : tokens.clone(), priority);
     r.pageKeys = pageKeys;
+    r.namespace = namespace;
     r.pageSize = ps;
-    MatchResult m = tree.matchPrefix(r.tokens, Tokens.pageAligned(tokens.length - 1, ps));
+    MatchResult m = tree.matchPrefix(namespace, r.tokens, Tokens.pageAligned(tokens.length - 1, ps));
     int[] devicePages = m.devicePages();
     int clean = cleanPrefix(devicePages);
     boolean poisoned = clean < devicePages.length;
@@ -429,7 +443,7 @@ final class CacheController implements DeviceEvictionHandler {
     tree.protectHost(last); // a write_back eviction below must not take the chain from the host
     int[] dp;
     try {
-      dp = allocDevice(total);
+      dp = allocDevice(total, last.namespaceSeed());
     } finally {
       tree.releaseHost(last);
       tree.decLockRef(ancestor);
@@ -493,7 +507,7 @@ final class CacheController implements DeviceEvictionHandler {
     }
     int need = (int) pages - r.pageCount;
     if (need <= 0) return true;
-    int[] p = allocDevice(need);
+    int[] p = allocDevice(need, r.namespace);
     if (p == null) return false;
     r.appendPages(p);
     ownedDevicePages += need;
@@ -505,7 +519,7 @@ final class CacheController implements DeviceEvictionHandler {
   void cacheUnfinished(CacheRequest r, int[] tokens, int kvTokens) {
     checkLive(r);
     int aligned = insertComputed(r, tokens, kvTokens, true);
-    MatchResult m = tree.matchPrefix(tokens, aligned);
+    MatchResult m = tree.matchPrefix(r.namespace, tokens, aligned);
     int[] canonical = m.devicePages();
     if (canonical.length != aligned / ps) {
       throw new IllegalStateException("re-match after insert found " + canonical.length + " pages, expected " + aligned / ps);
@@ -573,7 +587,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (chunked && !devicePoisoned.isEmpty()) {
       // The request reads its prefix again in the next chunk: never trade its own computed pages for
       // poisoned tree pages. Insert only up to the first poisoned page on the path.
-      int[] path = tree.matchPrefix(tokens, aligned).devicePages();
+      int[] path = tree.matchPrefix(r.namespace, tokens, aligned).devicePages();
       int clean = cleanPrefix(path);
       if (clean < path.length) aligned = Math.max(clean * ps, r.treePages * ps);
     }
@@ -581,7 +595,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (alignedPages < r.treePages) {
       throw new IllegalArgumentException("kv tokens " + kvTokens + " are fewer than the cached prefix " + r.treePages * ps);
     }
-    InsertResult ir = tree.insert(tokens, aligned, Arrays.copyOf(r.pages, alignedPages), r.priority, chunked, r.pageKeys);
+    InsertResult ir = tree.insert(r.namespace, tokens, aligned, Arrays.copyOf(r.pages, alignedPages), r.priority, chunked, r.pageKeys);
     int prefix = ir.devicePrefixPages();
     if (prefix < r.treePages) {
       throw new IllegalStateException("insert found " + prefix + " device pages, fewer than the locked prefix " + r.treePages);
@@ -603,8 +617,12 @@ final class CacheController implements DeviceEvictionHandler {
 
   // ---------------------------------------------------- memory (docs/behaviour.md#device-eviction)
 
-  /** n device pages, evicting per policy once; null if they cannot be had now. */
-  private int[] allocDevice(int n) {
+  /**
+   * n device pages for the namespace seeded {@code namespace}, evicting per policy once (with a
+   * namespace quota, that namespace's own pages first while it is over it); null if they cannot be
+   * had now.
+   */
+  private int[] allocDevice(int n, PageKey namespace) {
     int[] p = device.alloc(n);
     if (p != null) return p;
     int need = n - device.available() - tree.pendingWriteBackPages();
@@ -612,7 +630,7 @@ final class CacheController implements DeviceEvictionHandler {
       if (host != null && writePolicy.writeBack() && host.available() < need) {
         tree.evictHost(need - host.available(), this::freeHostPages);
       }
-      tree.evictDevice(need, this);
+      tree.evictDevice(need, this, namespace, n);
     }
     return device.alloc(n);
   }
@@ -664,10 +682,10 @@ final class CacheController implements DeviceEvictionHandler {
     metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
   }
 
-  private int[] allocHost(int n, boolean mayEvict) {
+  private int[] allocHost(int n, boolean mayEvict, PageKey namespace) {
     int[] hp = host.alloc(n);
     if (hp == null && mayEvict) {
-      tree.evictHost(n - host.available(), this::freeHostPages);
+      tree.evictHost(n - host.available(), this::freeHostPages, namespace, n);
       hp = host.alloc(n);
     }
     return hp;
@@ -678,7 +696,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (host == null || !writePolicy.writeBack()) return false;
     // Room was made before evictDevice; if the node is larger, evict host-only leaves now (the tree
     // allows it: evictHost touches no device leaf).
-    int[] hp = allocHost(node.pages(), true);
+    int[] hp = allocHost(node.pages(), true, node.namespaceSeed());
     if (hp == null) {
       metrics.count(WRITE_BACK_LOST_TOKENS, null, (long) node.pages() * ps);
       return false;
@@ -691,7 +709,7 @@ final class CacheController implements DeviceEvictionHandler {
   /** write_through / write_through_selective: write_backup (docs/behaviour.md#write-policies). */
   private void writeBackup(TreeNode node) {
     if (host == null || node.backuped() || node.evicted()) return;
-    int[] hp = allocHost(node.pages(), true);
+    int[] hp = allocHost(node.pages(), true, node.namespaceSeed());
     if (hp == null) {
       metrics.count(BACKUP_SKIPPED_TOKENS, null, (long) node.pages() * ps);
       return;
@@ -879,6 +897,11 @@ final class CacheController implements DeviceEvictionHandler {
     if (host == null || hp < 0 || hp >= hostState.length || hostState[hp] != H_VALID) return false;
     for (LoadOp op : loads) for (int p : op.hostPages) if (p == hp) return false;
     return true;
+  }
+
+  /** Whether a device page holds KV that may be read: no load fills it and no failed load poisoned it (tests). */
+  boolean devicePageAtRest(int p) {
+    return p >= 0 && p < deviceLoadOp.length && deviceLoadOp[p] == 0 && !devicePoisoned.get(p);
   }
 
   /** Host pages whose backup has been acknowledged and whose bytes verify at this moment (tests). */

@@ -28,6 +28,8 @@ public final class CacheRequest {
   boolean done;
   /** The prompt's page keys computed beforehand (chained from the namespace seed), or null: the tree hashes. */
   dev.hicache.api.PageKey[] pageKeys;
+  /** The seed of the request's namespace (docs/behaviour.md#namespaces), or null: the cache's default one. */
+  dev.hicache.api.PageKey namespace;
 
   CacheRequest(int[] tokens, int priority) {
     this.tokens = tokens;

@@ -55,7 +55,18 @@ public final class DecodeOffload implements AutoCloseable {
   /** Starts offloading one request (its pages are keyed from the start of its sequence). */
   public Request request() {
     if (closed) throw new IllegalStateException("decode offload is closed");
-    return new Request();
+    return new Request(namespaceSeed);
+  }
+
+  /**
+   * {@link #request()} for a request of {@code namespace} (docs/behaviour.md#namespaces): its pages
+   * are keyed from that namespace's seed, as the prefill side's cache keys them; null, or a
+   * namespace with neither part, is the default one.
+   */
+  public Request request(dev.hicache.api.Namespace namespace) {
+    if (closed) throw new IllegalStateException("decode offload is closed");
+    PageKey seed = namespace == null ? null : namespace.seed();
+    return new Request(seed == null ? namespaceSeed : seed);
   }
 
   @Override public void close() { closed = true; }
@@ -63,10 +74,12 @@ public final class DecodeOffload implements AutoCloseable {
   /** One request's offload: the pages done so far and the chain's last key. */
   public final class Request {
     private int pagesDone;
-    private PageKey last = namespaceSeed;
+    private PageKey last;
     private int stored;
 
-    private Request() { }
+    private Request(PageKey seed) {
+      last = seed;
+    }
 
     /**
      * Offloads every full page of {@code tokens[0, kvTokens)} not offloaded yet; the KV of position

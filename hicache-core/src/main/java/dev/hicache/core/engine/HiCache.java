@@ -1,6 +1,7 @@
 package dev.hicache.core.engine;
 
 import dev.hicache.api.KvShape;
+import dev.hicache.api.Namespace;
 import dev.hicache.api.PageHasher;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.Tier;
@@ -56,6 +57,12 @@ import java.util.concurrent.locks.LockSupport;
  *   <li>{@link #poll} once per scheduler iteration: copy completions are applied.
  * </ol>
  *
+ * <p>A request may carry a {@link Namespace} (SGLang's {@code extra_key} and {@code cache_salt}:
+ * a LoRA adapter, a tenant): requests of different namespaces never share a page in any tier
+ * (docs/behaviour.md#namespaces). Pass the same namespace to {@link #enqueue(long, int[], Namespace)}
+ * and {@link #admit(long, int[], int, Namespace)}; a request without one is in the cache's default
+ * namespace ({@link Builder#namespaceSeed}).
+ *
  * <p>Every method must be called from one thread (the scheduler thread); the first caller owns the
  * cache. Closing drains the copies in flight and closes both pools: the cache owns them.
  */
@@ -101,7 +108,7 @@ public final class HiCache implements AutoCloseable {
    * order.
    */
   public void enqueue(long rid, int[] tokens) {
-    enqueue(rid, tokens, null);
+    enqueue(rid, tokens, (PageKey[]) null);
   }
 
   /**
@@ -115,14 +122,36 @@ public final class HiCache implements AutoCloseable {
    * re-hashes every chain of the tree). Null = hash here.
    */
   public void enqueue(long rid, int[] tokens, PageKey[] pageKeys) {
+    enqueue(rid, tokens, pageKeys, null);
+  }
+
+  /**
+   * {@link #enqueue(long, int[])} for a request of {@code namespace} (null, or one with neither
+   * part: the default namespace): its prefetch looks only for L3 pages keyed from that namespace's
+   * seed, and what arrives joins only that namespace's subtree (docs/behaviour.md#namespaces).
+   */
+  public void enqueue(long rid, int[] tokens, Namespace namespace) {
+    enqueue(rid, tokens, null, namespace);
+  }
+
+  /**
+   * {@link #enqueue(long, int[], PageKey[])} for a request of {@code namespace}: {@code pageKeys}
+   * must then be chained from that namespace's seed ({@link Namespace#seed()}).
+   */
+  public void enqueue(long rid, int[] tokens, PageKey[] pageKeys, Namespace namespace) {
     check();
     if (tokens == null) throw new IllegalArgumentException("enqueue: tokens must not be null");
     StorageController sc = controller.storage();
     if (sc != null && tokens.length > 0) {
       // The whole prompt, page-aligned, as SGLang's prefetch_from_storage takes it: unlike the
       // match at admission, the prefetch is not limited to length - 1 (docs/behaviour.md#prefetch).
-      sc.prefetch(rid, tokens, Tokens.pageAligned(tokens.length, pageSize), pageKeys);
+      sc.prefetch(rid, tokens, Tokens.pageAligned(tokens.length, pageSize), pageKeys, seedOf(namespace));
     }
+  }
+
+  /** A request's namespace as the core keys it: its seed, or null for the default namespace. */
+  private static PageKey seedOf(Namespace namespace) {
+    return namespace == null ? null : namespace.seed();
   }
 
   /**
@@ -148,7 +177,7 @@ public final class HiCache implements AutoCloseable {
    * in is loaded back like any host hit and counted as {@code cached_tokens{storage}}.
    */
   public CacheRequest admit(long rid, int[] tokens, int priority) {
-    return admit(rid, tokens, priority, null);
+    return admit(rid, tokens, priority, (PageKey[]) null);
   }
 
   /**
@@ -159,6 +188,27 @@ public final class HiCache implements AutoCloseable {
   public CacheRequest admit(long rid, int[] tokens, int priority, PageKey[] pageKeys) {
     check();
     return controller.admit(rid, tokens, priority, pageKeys);
+  }
+
+  /**
+   * {@link #admit(long, int[], int)} for a request of {@code namespace} (the one it was {@link
+   * #enqueue(long, int[], Namespace) enqueued} with): it matches only pages of that namespace, and
+   * its pages join only that namespace's subtree (docs/behaviour.md#namespaces).
+   */
+  public CacheRequest admit(long rid, int[] tokens, int priority, Namespace namespace) {
+    return admit(rid, tokens, priority, null, namespace);
+  }
+
+  /** {@link #admit(long, int[], int, PageKey[])} for a request of {@code namespace} (keys chained from its seed). */
+  public CacheRequest admit(long rid, int[] tokens, int priority, PageKey[] pageKeys, Namespace namespace) {
+    check();
+    return controller.admit(rid, tokens, priority, pageKeys, seedOf(namespace));
+  }
+
+  /** {@link #admit(int[], int)} (no L3 prefetch) for a request of {@code namespace}. */
+  public CacheRequest admit(int[] tokens, int priority, Namespace namespace) {
+    check();
+    return controller.admit(-1, tokens, priority, null, seedOf(namespace));
   }
 
   /** Matches, loads back the host part, locks. See the class comment. */
@@ -319,7 +369,8 @@ public final class HiCache implements AutoCloseable {
     check();
     if (tier == Tier.STORAGE) throw new IllegalArgumentException("L3 is shared: ask the store what it holds");
     List<PageKey> out = new ArrayList<>();
-    ArrayDeque<TreeNode> todo = new ArrayDeque<>(controller.tree().root().children());
+    ArrayDeque<TreeNode> todo = new ArrayDeque<>();
+    for (TreeNode r : controller.tree().roots()) todo.addAll(r.children());
     while (!todo.isEmpty()) {
       TreeNode n = todo.poll();
       todo.addAll(n.children());
@@ -328,6 +379,21 @@ public final class HiCache implements AutoCloseable {
       out.addAll(Arrays.asList(n.hashValue()));
     }
     return out;
+  }
+
+  /**
+   * Tokens {@code namespace} (null: the default one) holds in {@code tier} (device or host) now:
+   * what a per-namespace quota is measured against (docs/behaviour.md#namespaces).
+   */
+  public long namespaceTokens(Namespace namespace, Tier tier) {
+    check();
+    return (long) controller.tree().namespacePages(seedOf(namespace), tier) * pageSize;
+  }
+
+  /** Namespaces that hold pages in L1 or L2 now, the default one always counted. */
+  public int namespaces() {
+    check();
+    return controller.tree().namespaceCount();
   }
 
   /**
@@ -420,6 +486,7 @@ public final class HiCache implements AutoCloseable {
     private String evictionPolicyName;
     private PolicyRegistry policies = PolicyRegistry.sglang();
     private PageKey namespaceSeed;
+    private double namespaceQuota;
     private boolean promptsUnmodified;
     private KvEventListener kvEventListener;
     private int kvEventQueueCapacity = 65_536;
@@ -493,8 +560,28 @@ public final class HiCache implements AutoCloseable {
     /** The eviction policy registered under {@code name} instead of the config's {@code --radix-eviction-policy}. */
     public Builder evictionPolicy(String name) { evictionPolicyName = name; return this; }
 
-    /** The namespace seed of page-hash chains that start at the root (docs/behaviour.md#namespaces). */
+    /**
+     * The seed of the default namespace: the prior of the page-hash chains of requests that carry
+     * no namespace (docs/behaviour.md#namespaces). Default none (SGLang's plain keys).
+     */
     public Builder namespaceSeed(PageKey seed) { namespaceSeed = seed; return this; }
+
+    /**
+     * A per-namespace quota, as a share of each tier (L1 and L2): a namespace whose pages in a tier,
+     * with what it asks for, exceed {@code fraction} of the tier evicts its own pages first when it
+     * needs room; then eviction takes every namespace's pages in one order, as without a quota. It
+     * never refuses a request and never keeps a tier idle: a namespace may hold more while there is
+     * free room (docs/behaviour.md#namespaces). Default: none, one order over every namespace.
+     *
+     * @param fraction in (0, 1]
+     */
+    public Builder namespaceQuota(double fraction) {
+      if (!(fraction > 0 && fraction <= 1)) {
+        throw new IllegalArgumentException("HiCache.Builder.namespaceQuota must be a share of each tier in (0, 1], got " + fraction);
+      }
+      namespaceQuota = fraction;
+      return this;
+    }
 
     /**
      * The engine promises never to modify a token array after handing it to {@link HiCache#enqueue},
@@ -591,6 +678,10 @@ public final class HiCache implements AutoCloseable {
       HiRadixTree tree = new HiRadixTree(ps, policies.eviction(
           evictionPolicyName != null ? evictionPolicyName : config.radixEvictionPolicy().flagName()), c, write, hasher,
           namespaceSeed, matchTouch);
+      if (namespaceQuota > 0) {
+        tree.namespaceQuota(Math.max(1, (int) (namespaceQuota * device.capacity())),
+            host == null ? Integer.MAX_VALUE : Math.max(1, (int) (namespaceQuota * host.capacity())));
+      }
       CacheController controller = new CacheController(tree, shape.layers(), shape.bytesPerPage(), write,
           device, host, port, metrics, config.loadBackThreshold(), driver, c);
       if (det != null) det.bind(controller);

@@ -44,6 +44,19 @@ public final class KvEventPublisher implements AutoCloseable {
     publish(new KvEvent.BlockStored(nextSequence, tier, namespaceSeed, parentKey, keys));
   }
 
+  /**
+   * {@link #stored(Tier, PageKey, List)} for pages of the namespace seeded {@code namespaceSeed}
+   * (docs/behaviour.md#namespaces): the event names that namespace instead of the cache's default.
+   */
+  public void stored(Tier tier, PageKey namespaceSeed, PageKey parentKey, List<PageKey> keys) {
+    publish(new KvEvent.BlockStored(nextSequence, tier, namespaceSeed, parentKey, keys));
+  }
+
+  /** {@link #removed(Tier, List)} for pages of the namespace seeded {@code namespaceSeed}. */
+  public void removed(Tier tier, PageKey namespaceSeed, List<PageKey> keys) {
+    publish(new KvEvent.BlockRemoved(nextSequence, tier, namespaceSeed, keys));
+  }
+
   public void removed(Tier tier, List<PageKey> keys) {
     publish(new KvEvent.BlockRemoved(nextSequence, tier, namespaceSeed, keys));
   }

@@ -17,12 +17,12 @@ public final class KvEventTreeObserver implements TreeObserver {
   @Override public void stored(Tier tier, TreeNode node) {
     PageKey[] keys = node.hashValue();
     if (keys == null) throw new IllegalStateException("KV events need page keys: node " + node.id() + " has none");
-    publisher.stored(tier, node.parent().lastHashValue(), Arrays.asList(keys));
+    publisher.stored(tier, node.namespaceSeed(), node.parent().lastHashValue(), Arrays.asList(keys));
   }
 
   @Override public void removed(Tier tier, TreeNode node) {
     PageKey[] keys = node.hashValue();
     if (keys == null) throw new IllegalStateException("KV events need page keys: node " + node.id() + " has none");
-    publisher.removed(tier, Arrays.asList(keys));
+    publisher.removed(tier, node.namespaceSeed(), Arrays.asList(keys));
   }
 }

@@ -19,6 +19,15 @@ public interface HostPages {
    */
   int[] alloc(int n);
 
+  /**
+   * {@link #alloc(int)} for a prefetch of the namespace seeded {@code namespace} (null: the default
+   * one): with a per-namespace quota, that namespace's own host-only leaves are evicted first while
+   * it is over it (docs/behaviour.md#namespaces). By default the same as {@link #alloc(int)}.
+   */
+  default int[] alloc(int n, PageKey namespace) {
+    return alloc(n);
+  }
+
   /** Returns prefetch-owned pages; called only after each page's last L3 IO has completed (else a read lands in a reused page). */
   void free(int[] pages);
 

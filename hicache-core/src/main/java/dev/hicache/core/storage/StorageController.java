@@ -142,6 +142,10 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     if (c.pageSize() != ps) throw new IllegalArgumentException("HiCacheConfig pageSize " + c.pageSize() + " != the tree's page size " + ps);
     this.hasher = new PageHasher(ps);
     this.namespaceSeed = b.namespaceSeed;
+    if (!java.util.Objects.equals(namespaceSeed, tree.root().namespaceSeed())) {
+      throw new IllegalArgumentException("StorageController.Builder namespaceSeed " + namespaceSeed
+          + " differs from the tree's default namespace seed " + tree.root().namespaceSeed());
+    }
     this.threshold = c.effectivePrefetchThreshold();
     this.compatible = c.sglangCompatible();
     this.mla = b.mla;
@@ -195,6 +199,16 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
    * pages beyond {@code pageKeys.length} are hashed as before. May be null.
    */
   public PrefetchOperation prefetch(long rid, int[] tokens, int length, PageKey[] pageKeys) {
+    return prefetch(rid, tokens, length, pageKeys, null);
+  }
+
+  /**
+   * {@link #prefetch(long, int[], int, PageKey[])} for a request of the namespace seeded {@code
+   * namespace} (null: the default one; docs/behaviour.md#namespaces): the local match is in that
+   * namespace's subtree, the L3 keys are chained from its seed, and what arrives joins its subtree.
+   * {@code pageKeys}, when given, must be chained from that seed too.
+   */
+  public PrefetchOperation prefetch(long rid, int[] tokens, int length, PageKey[] pageKeys, PageKey namespace) {
     checkOpen();
     if (tokens == null || length < 0 || length > tokens.length) {
       throw new IllegalArgumentException("prefetch of request " + rid + ": length " + length + " outside the tokens given");
@@ -206,18 +220,18 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     if (ops.containsKey(rid)) throw new IllegalArgumentException("request " + rid + " already has a prefetch");
     prefetchCalls++;
     checkAlarm();
-    MatchResult m = tree.matchPrefix(tokens, length);
+    MatchResult m = tree.matchPrefix(namespace, tokens, length);
     int matched = (m.devicePrefixPages() + m.hostHitPages()) * ps;
     TreeNode anchor = m.lastHostNode(); // the root is always a valid anchor: cold instances prefetch too
     int aligned = (length - matched) / ps * ps;
     if (aligned < threshold) return skip("below_threshold");
     if (occupiedTokens >= capacityLimitTokens || ops.size() >= slots) return skip("rate_limited");
-    PageKey prior = anchor.isRoot() ? namespaceSeed : anchor.lastHashValue();
+    PageKey prior = anchor.isRoot() ? anchor.namespaceSeed() : anchor.lastHashValue();
     // Never restart a chain silently (docs/behaviour.md#where-chains-start).
     if (!anchor.isRoot() && prior == null) return skip("broken_chain");
     int[] hp = null;
     if (compatible) {
-      hp = host.alloc(aligned / ps);
+      hp = host.alloc(aligned / ps, anchor.namespaceSeed());
       if (hp == null) return skip("no_host_memory");
       ownedPages += hp.length;
     }
@@ -535,7 +549,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       if (b.protectedHost && !b.node.removed()) tree.releaseHost(b.node);
       metrics.count(StorageMetrics.BACKUPED_TOKENS, StorageMetrics.STORAGE_LABEL, (long) b.storedPages * ps);
       if (kvEvents != null && b.storedPages > 0) {
-        kvEvents.stored(Tier.STORAGE, null, Arrays.asList(b.keys).subList(0, b.storedPages));
+        kvEvents.stored(Tier.STORAGE, b.node.namespaceSeed(), null, Arrays.asList(b.keys).subList(0, b.storedPages));
       }
     }
     List<PrefetchOperation> live = new ArrayList<>(ops.values());
@@ -594,7 +608,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       for (int k = pages; k < op.hostPages.length; k++) hostRelease.add(op.hostPages[k]);
       op.hostPages = Arrays.copyOf(op.hostPages, pages);
     } else {
-      int[] hp = host.alloc(pages); // hit-sized, after the existence query (docs/behaviour.md#existence-query)
+      int[] hp = host.alloc(pages, op.anchor.namespaceSeed()); // hit-sized, after the existence query (docs/behaviour.md#existence-query)
       if (hp == null) {
         op.localTerminated = true;
         op.localReason = TerminalReason.REVOKED;

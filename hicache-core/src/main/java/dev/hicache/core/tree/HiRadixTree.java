@@ -12,7 +12,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -31,6 +34,12 @@ import dev.hicache.core.sim.MatchTouch;
  * unprotected host-only leaves, both sorted by the policy's order. A node is taken out of its index
  * before a field the order reads changes and put back after, so an eviction pass costs
  * O(evicted · log leaves).
+ *
+ * <p>Requests of different namespaces (docs/behaviour.md#namespaces) live in separate subtrees: the
+ * root holds the default namespace's (the seed given here), and each other namespace gets a root of
+ * its own, whose chains start from that namespace's seed, made on first use and dropped when its
+ * subtree empties. Eviction stays one order over every subtree, unless a per-namespace quota is set
+ * ({@link #namespaceQuota}).
  */
 public final class HiRadixTree {
   private final int pageSize;
@@ -53,6 +62,16 @@ public final class HiRadixTree {
   private int pendingWriteBackPages;
   private int nodeCount;
   private TreeNode[] path = new TreeNode[64];
+
+  /** The namespace of requests that carry none: the root's, seeded as the constructor says. */
+  private final TreeNamespace defaultNamespace;
+  /** Every other namespace with a root now, by seed, in the order they were made. */
+  private final Map<PageKey, TreeNamespace> namespaces = new LinkedHashMap<>();
+  /** The eviction order, for the indexes of namespaces made later. */
+  private final Comparator<EvictionCandidate> evictionOrder;
+  /** Per-namespace quota in pages (0: none); see {@link #namespaceQuota}. */
+  private int deviceQuotaPages, hostQuotaPages;
+  private boolean quota;
 
   /**
    * @param hasherOrNull        null keeps no hash values (no L3); otherwise every new node gets its
@@ -105,6 +124,114 @@ public final class HiRadixTree {
     root.hashValue = new PageKey[0];
     root.lockRef = 1;
     root.priority = Integer.MIN_VALUE;
+    this.evictionOrder = order;
+    this.defaultNamespace = new TreeNamespace(namespaceSeedOrNull, root, null, null);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // namespaces (docs/behaviour.md#namespaces)
+
+  /**
+   * The namespace of requests that carry {@code seed}: the default one (the root's) for null or the
+   * tree's own seed, else the namespace's own root, made (and kept) now if it has none.
+   */
+  private TreeNamespace namespaceOf(PageKey seed) {
+    TreeNamespace ns = namespaceIfPresent(seed);
+    if (ns != null) return ns;
+    ns = newNamespace(seed);
+    namespaces.put(seed, ns);
+    return ns;
+  }
+
+  /**
+   * For a match, which changes nothing: the namespace's root, or, when it has none, a new empty
+   * root the tree does not keep (unless a prefetch anchors on it: {@link #protectHost}).
+   */
+  private TreeNamespace namespaceForMatch(PageKey seed) {
+    TreeNamespace ns = namespaceIfPresent(seed);
+    return ns != null ? ns : newNamespace(seed);
+  }
+
+  private TreeNamespace newNamespace(PageKey seed) {
+    TreeNode r = new TreeNode(nextId++, clock.nanos());
+    r.key = new int[0];
+    r.value = new int[0];
+    r.hostValue = new int[0];
+    r.hashValue = new PageKey[0];
+    r.lockRef = 1;
+    r.priority = Integer.MIN_VALUE;
+    return new TreeNamespace(seed, r, quota ? new TreeSet<>(evictionOrder) : null,
+        quota ? new TreeSet<>(evictionOrder) : null);
+  }
+
+  /** A match's root that something now anchors on (a prefetch) is kept from here on. */
+  private void keepRoot(TreeNode r) {
+    TreeNamespace ns = r.namespace;
+    TreeNamespace held = namespaceIfPresent(ns.seed);
+    if (held == ns) return;
+    if (held != null) {
+      throw new IllegalStateException("namespace root " + r.id + " was replaced by root " + held.root.id
+          + " since the match that returned it: match again");
+    }
+    namespaces.put(ns.seed, ns);
+  }
+
+  private TreeNamespace namespaceIfPresent(PageKey seed) {
+    if (seed == null || seed.equals(defaultNamespace.seed)) return defaultNamespace;
+    return namespaces.get(seed);
+  }
+
+  /**
+   * A namespace root with nothing below it and no prefetch anchored on it goes: a cache that sees
+   * many namespaces (one per user's cache_salt) keeps roots only for those that hold pages. A
+   * request still holding the dropped root as its last node is unaffected: the root holds no page,
+   * and its next insert finds (or makes) its namespace's root again.
+   */
+  private void dropIfEmpty(TreeNode r) {
+    TreeNamespace ns = r.namespace;
+    if (ns == defaultNamespace || r.childCount > 0 || r.hostRefCounter > 0) return;
+    if (namespaces.get(ns.seed) == ns) namespaces.remove(ns.seed);
+  }
+
+  /**
+   * Sets a per-namespace quota (docs/behaviour.md#namespaces): a namespace that holds more than
+   * {@code devicePages} device pages (or {@code hostPages} host pages) with what it asks for
+   * evicts its own pages first when it needs room ({@link #evictDevice(int, DeviceEvictionHandler,
+   * PageKey, int)}, {@link #evictHost(int, Consumer, PageKey, int)}). Only while the tree is empty.
+   */
+  public void namespaceQuota(int devicePages, int hostPages) {
+    if (devicePages < 1 || hostPages < 1) {
+      throw new IllegalArgumentException("namespace quota must be at least one page per tier, got device "
+          + devicePages + ", host " + hostPages);
+    }
+    if (nodeCount > 0 || !namespaces.isEmpty()) throw new IllegalStateException("a namespace quota is set before the tree holds anything");
+    deviceQuotaPages = devicePages;
+    hostQuotaPages = hostPages;
+    quota = true;
+    defaultNamespace.deviceIndex = new TreeSet<>(evictionOrder);
+    defaultNamespace.hostIndex = new TreeSet<>(evictionOrder);
+  }
+
+  /** Namespaces with a root now, the default one included. */
+  public int namespaceCount() { return 1 + namespaces.size(); }
+
+  /** Every root: the default namespace's first, then the others' in the order they were made. */
+  public List<TreeNode> roots() {
+    List<TreeNode> out = new ArrayList<>(1 + namespaces.size());
+    out.add(root);
+    for (TreeNamespace ns : namespaces.values()) out.add(ns.root);
+    return out;
+  }
+
+  /** Pages the namespace of {@code seed} holds in {@code tier} (device or host); 0 when it has no root. */
+  public int namespacePages(PageKey seed, Tier tier) {
+    TreeNamespace ns = namespaceIfPresent(seed);
+    if (ns == null) return 0;
+    return switch (tier) {
+      case DEVICE -> ns.devicePages;
+      case HOST -> ns.hostPages;
+      case STORAGE -> throw new IllegalArgumentException("L3 is shared: ask the store what it holds");
+    };
   }
 
   public int pageSize() { return pageSize; }
@@ -129,6 +256,15 @@ public final class HiRadixTree {
    * moves.
    */
   public MatchResult matchPrefix(int[] tokens, int length) {
+    return matchPrefix(null, tokens, length);
+  }
+
+  /**
+   * {@link #matchPrefix(int[], int)} in the subtree of the namespace seeded {@code ns} (null: the
+   * default namespace): pages of other namespaces are never matched.
+   */
+  public MatchResult matchPrefix(PageKey ns, int[] tokens, int length) {
+    TreeNode root = namespaceForMatch(ns).root;
     if (length < 0 || length > tokens.length) {
       throw new IllegalArgumentException("match length " + length + " outside the " + tokens.length + " tokens given");
     }
@@ -209,6 +345,16 @@ public final class HiRadixTree {
    */
   public InsertResult insert(int[] tokens, int length, int[] devicePages, int priority, boolean chunked,
                              PageKey[] pageKeys) {
+    return insert(null, tokens, length, devicePages, priority, chunked, pageKeys);
+  }
+
+  /**
+   * {@link #insert(int[], int, int[], int, boolean, PageKey[])} into the subtree of the namespace
+   * seeded {@code ns} (null: the default namespace); {@code pageKeys} are then chained from that seed.
+   */
+  public InsertResult insert(PageKey ns, int[] tokens, int length, int[] devicePages, int priority, boolean chunked,
+                             PageKey[] pageKeys) {
+    TreeNode root = namespaceOf(ns).root;
     if (length < 0 || length > tokens.length || length % pageSize != 0) {
       throw new IllegalArgumentException("insert length " + length + " must be a multiple of the page size "
           + pageSize + " within the " + tokens.length + " tokens given");
@@ -247,16 +393,19 @@ public final class HiRadixTree {
       leaf.key = Arrays.copyOfRange(tokens, pos, length);
       leaf.value = Arrays.copyOfRange(devicePages, pos / pageSize, length / pageSize);
       leaf.priority = priority;
+      leaf.namespace = node.namespace;
       leaf.childKeyHash = pageHash(leaf.key, 0);
       if (hasher != null) leaf.hashValue = chainHashes(node, leaf.key, pageKeys, pos / pageSize);
       node.addChild(leaf);
       nodeCount++;
       devicePageCount += leaf.value.length;
+      leaf.namespace.devicePages += leaf.value.length;
       deviceGain(node);
       if (observer != null) observer.stored(Tier.DEVICE, leaf);
       if (!writePolicy.writeBack()) needBackup = incHitCount(leaf, chunked, needBackup);
       reindex(leaf);
     }
+    dropIfEmpty(root); // an empty insert keeps no namespace root
     return new InsertResult(prefixPages, needBackup == null ? List.of() : needBackup);
   }
 
@@ -277,7 +426,7 @@ public final class HiRadixTree {
     if (p > 0) {
       prior = out[p - 1];
     } else if (parent.isRoot()) {
-      prior = namespaceSeed;
+      prior = parent.namespace.seed;
     } else {
       if (parent.hashValue == null) throw new IllegalStateException("node " + parent.id + " has no hash values");
       prior = parent.lastHashValue();
@@ -312,6 +461,10 @@ public final class HiRadixTree {
   public HostInsertResult insertHostOnly(TreeNode anchor, int[] tokens, int from, int length,
                                          int[] hostPages, PageKey[] hashes) {
     requireLive(anchor, "insertHostOnly");
+    if (anchor.isRoot() && namespaceIfPresent(anchor.namespace.seed) != anchor.namespace) {
+      throw new IllegalStateException("insertHostOnly: anchor " + anchor.id + " is a namespace root the tree no longer"
+          + " holds; protect the anchor (protectHost) until the insert");
+    }
     if (from < 0 || length < 0 || from + length > tokens.length || length % pageSize != 0) {
       throw new IllegalArgumentException("host insert of tokens [" + from + ", " + (from + length)
           + ") must be page-aligned (page size " + pageSize + ") within the " + tokens.length + " tokens given");
@@ -352,9 +505,11 @@ public final class HiRadixTree {
     // below every request's, so under the root the request default 0 is kept
     // (docs/behaviour.md#prefetch-termination).
     leaf.priority = node.isRoot() ? 0 : node.priority;
+    leaf.namespace = node.namespace;
     node.addChild(leaf);
     nodeCount++;
     hostPageCount += leaf.hostValue.length;
+    leaf.namespace.hostPages += leaf.hostValue.length;
     reindex(node);
     reindex(leaf);
     if (observer != null) observer.stored(Tier.HOST, leaf);
@@ -380,6 +535,7 @@ public final class HiRadixTree {
     upper.lockRef = child.lockRef;
     upper.hitCount = child.hitCount;
     upper.priority = child.priority;
+    upper.namespace = child.namespace;
     if (child.value != null) {
       upper.value = Arrays.copyOfRange(child.value, 0, splitPages);
       child.value = Arrays.copyOfRange(child.value, splitPages, child.value.length);
@@ -457,12 +613,14 @@ public final class HiRadixTree {
       }
       reindex(n);
     }
+    if (node.isRoot()) dropIfEmpty(node);
     return delta;
   }
 
   /** {@code protect_host}: the node's host copy may not be evicted until released. */
   public void protectHost(TreeNode node) {
     requireLive(node, "protectHost");
+    if (node.isRoot()) keepRoot(node);
     node.hostRefCounter++;
     reindex(node);
   }
@@ -476,6 +634,7 @@ public final class HiRadixTree {
     }
     node.hostRefCounter--;
     reindex(node);
+    if (node.isRoot()) dropIfEmpty(node);
   }
 
   /**
@@ -492,6 +651,7 @@ public final class HiRadixTree {
     }
     node.hostValue = hostPages.clone();
     hostPageCount += node.hostValue.length;
+    node.namespace.hostPages += node.hostValue.length;
     reindex(node);
     if (observer != null) observer.stored(Tier.HOST, node);
   }
@@ -508,14 +668,32 @@ public final class HiRadixTree {
    * @return pages evicted, write-back-pending pages included
    */
   public int evictDevice(int pages, DeviceEvictionHandler handler) {
+    return evictDevice(pages, handler, null, 0, false);
+  }
+
+  /**
+   * {@link #evictDevice(int, DeviceEvictionHandler)} for a request of the namespace seeded {@code
+   * ns} that asks for {@code asking} device pages: with a quota ({@link #namespaceQuota}), while
+   * the namespace's device pages plus {@code asking} exceed it, its own leaves go first (in the
+   * policy's order); then every namespace's, in one order. Without a quota, the same as the
+   * two-argument form.
+   */
+  public int evictDevice(int pages, DeviceEvictionHandler handler, PageKey ns, int asking) {
+    return evictDevice(pages, handler, ns, asking, true);
+  }
+
+  private int evictDevice(int pages, DeviceEvictionHandler handler, PageKey ns, int asking, boolean namespaced) {
     Objects.requireNonNull(handler, "handler");
+    TreeNamespace own = quota && namespaced ? namespaceIfPresent(ns) : null;
+    int ownHeld = own == null ? 0 : own.devicePages;
     int evicted = 0;
     List<TreeNode> skipped = null;
     while (evicted < pages) {
-      TreeNode x = deviceIndex.pollFirst();
+      TreeNode x = pollDevice(own != null && ownHeld + asking > deviceQuotaPages ? own : null);
       if (x == null) break;
       x.inDeviceIndex = false;
       int n = x.value.length;
+      if (x.namespace == own) ownHeld -= n;
       if (x.hostValue == null && writePolicy.writeBack()) {
         boolean started = handler.startWriteBack(x);
         // The handler may have called back (setBackuped re-indexes the node): take it out again.
@@ -533,6 +711,7 @@ public final class HiRadixTree {
         evicted += n;
       } else if (x.childCount > 0) {
         // Deleting it would orphan host-only children (and leak their host pages): keep it.
+        if (x.namespace == own) ownHeld += n;
         if (skipped == null) skipped = new ArrayList<>();
         skipped.add(x);
       } else {
@@ -542,6 +721,30 @@ public final class HiRadixTree {
     }
     if (skipped != null) for (TreeNode s : skipped) reindex(s);
     return evicted;
+  }
+
+  /** The first device candidate of {@code own}'s order when given and it has one, else of the global order; out of both indexes. */
+  private TreeNode pollDevice(TreeNamespace own) {
+    TreeNode x = own == null ? null : own.deviceIndex.pollFirst();
+    if (x != null) {
+      if (!deviceIndex.remove(x)) throw indexBroken(x, "device");
+      return x;
+    }
+    x = deviceIndex.pollFirst();
+    if (x != null && quota && !x.namespace.deviceIndex.remove(x)) throw indexBroken(x, "namespace device");
+    return x;
+  }
+
+  /** As {@link #pollDevice}, for host-only leaves. */
+  private TreeNode pollHost(TreeNamespace own) {
+    TreeNode x = own == null ? null : own.hostIndex.pollFirst();
+    if (x != null) {
+      if (!hostIndex.remove(x)) throw indexBroken(x, "host");
+      return x;
+    }
+    x = hostIndex.pollFirst();
+    if (x != null && quota && !x.namespace.hostIndex.remove(x)) throw indexBroken(x, "namespace host");
+    return x;
   }
 
   /**
@@ -596,6 +799,7 @@ public final class HiRadixTree {
     if (observer != null) observer.removed(Tier.DEVICE, x);
     x.value = null;
     devicePageCount -= v.length;
+    x.namespace.devicePages -= v.length;
     if (x.writeBackPending) {
       x.writeBackPending = false;
       pendingWriteBackPages -= v.length;
@@ -621,7 +825,9 @@ public final class HiRadixTree {
     x.removed = true;
     nodeCount--;
     devicePageCount -= v.length;
+    x.namespace.devicePages -= v.length;
     reindex(p);
+    if (p.isRoot()) dropIfEmpty(p);
     handler.freeDevicePages(v);
   }
 
@@ -632,10 +838,24 @@ public final class HiRadixTree {
    * @return host pages freed
    */
   public int evictHost(int pages, Consumer<int[]> freeHostPages) {
+    return evictHost(pages, freeHostPages, null, 0, false);
+  }
+
+  /**
+   * {@link #evictHost(int, Consumer)} for the namespace seeded {@code ns} asking for {@code asking}
+   * host pages: with a quota, while the namespace's host pages plus {@code asking} exceed it, its
+   * own host-only leaves go first; then every namespace's, in one order.
+   */
+  public int evictHost(int pages, Consumer<int[]> freeHostPages, PageKey ns, int asking) {
+    return evictHost(pages, freeHostPages, ns, asking, true);
+  }
+
+  private int evictHost(int pages, Consumer<int[]> freeHostPages, PageKey ns, int asking, boolean namespaced) {
     Objects.requireNonNull(freeHostPages, "freeHostPages");
+    TreeNamespace own = quota && namespaced ? namespaceIfPresent(ns) : null;
     int freed = 0;
     while (freed < pages) {
-      TreeNode x = hostIndex.pollFirst();
+      TreeNode x = pollHost(own != null && own.hostPages + asking > hostQuotaPages ? own : null);
       if (x == null) break;
       x.inHostIndex = false;
       int[] hv = x.hostValue;
@@ -645,7 +865,9 @@ public final class HiRadixTree {
       x.removed = true;
       nodeCount--;
       hostPageCount -= hv.length;
+      x.namespace.hostPages -= hv.length;
       reindex(p);
+      if (p.isRoot()) dropIfEmpty(p);
       freed += hv.length;
       freeHostPages.accept(hv);
     }
@@ -706,6 +928,7 @@ public final class HiRadixTree {
   private void attachValue(TreeNode n, int[] pages) {
     n.value = pages;
     devicePageCount += pages.length;
+    n.namespace.devicePages += pages.length;
     if (n.lockRef > 0) protectedDevicePages += pages.length;
     deviceGain(n.parent);
     reindex(n);
@@ -743,11 +966,13 @@ public final class HiRadixTree {
     boolean d = deviceCandidate(n);
     if (d != n.inDeviceIndex) {
       if (!(d ? deviceIndex.add(n) : deviceIndex.remove(n))) throw indexBroken(n, "device");
+      if (quota && !(d ? n.namespace.deviceIndex.add(n) : n.namespace.deviceIndex.remove(n))) throw indexBroken(n, "namespace device");
       n.inDeviceIndex = d;
     }
     boolean h = hostCandidate(n);
     if (h != n.inHostIndex) {
       if (!(h ? hostIndex.add(n) : hostIndex.remove(n))) throw indexBroken(n, "host");
+      if (quota && !(h ? n.namespace.hostIndex.add(n) : n.namespace.hostIndex.remove(n))) throw indexBroken(n, "namespace host");
       n.inHostIndex = h;
     }
   }
@@ -762,10 +987,12 @@ public final class HiRadixTree {
     boolean was = n.inDeviceIndex || n.inHostIndex;
     if (n.inDeviceIndex) {
       if (!deviceIndex.remove(n)) throw indexBroken(n, "device");
+      if (quota && !n.namespace.deviceIndex.remove(n)) throw indexBroken(n, "namespace device");
       n.inDeviceIndex = false;
     }
     if (n.inHostIndex) {
       if (!hostIndex.remove(n)) throw indexBroken(n, "host");
+      if (quota && !n.namespace.hostIndex.remove(n)) throw indexBroken(n, "namespace host");
       n.inHostIndex = false;
     }
     return was;
@@ -877,9 +1104,28 @@ public final class HiRadixTree {
         || root.hostValue.length != 0 || root.lockRef != 1 || root.key.length != 0) {
       fail("root", root, "the root must have an empty key, empty value and host value, and lock_ref 1");
     }
+    // Per namespace: {device pages, host pages, device leaves, host leaves} found in its subtree.
+    Map<TreeNamespace, int[]> perNamespace = new IdentityHashMap<>();
+    perNamespace.put(defaultNamespace, new int[4]);
+    if (root.namespace != defaultNamespace) fail("namespace", root, "the root is not the default namespace's");
+    for (Map.Entry<PageKey, TreeNamespace> e : namespaces.entrySet()) {
+      TreeNamespace ns = e.getValue();
+      TreeNode r = ns.root;
+      if (ns.seed == null || !ns.seed.equals(e.getKey()) || ns.seed.equals(defaultNamespace.seed) || r.namespace != ns) {
+        fail("namespace", r, "is filed under a seed that is not its own, or the default one");
+      }
+      if (r.parent != null || r.removed || r.value == null || r.value.length != 0 || r.hostValue == null
+          || r.hostValue.length != 0 || r.lockRef != 1 || r.key.length != 0) {
+        fail("namespace root", r, "a namespace root must look like the root: empty key, value and host value, lock_ref 1");
+      }
+      if (r.childCount == 0 && r.hostRefCounter == 0) {
+        fail("namespace root", r, "holds nothing and anchors no prefetch, yet was kept");
+      }
+      perNamespace.put(ns, new int[4]);
+    }
     int dev = 0, prot = 0, host = 0, pending = 0, nodes = 0, devLeaves = 0, hostLeaves = 0;
     ArrayDeque<TreeNode> stack = new ArrayDeque<>();
-    stack.push(root);
+    for (TreeNode r : roots()) stack.push(r);
     while (!stack.isEmpty()) {
       TreeNode n = stack.pop();
       int childCount = 0, deviceChildren = 0;
@@ -888,6 +1134,7 @@ public final class HiRadixTree {
         if (c == null) continue;
         childCount++;
         if (c.parent != n) fail("parent link", c, "its parent is not node " + n.id);
+        if (c.namespace != n.namespace) fail("namespace", c, "is not in its parent's namespace");
         if (c.value != null) deviceChildren++;
         childLocks += c.lockRef;
         stack.push(c);
@@ -900,8 +1147,10 @@ public final class HiRadixTree {
         fail("lock counts", n, "lock_ref " + n.lockRef + " is below its children's total " + childLocks);
       }
       if (n.removed) fail("removed", n, "is still reachable");
-      if (n == root) continue;
+      if (n.parent == null) continue;
       nodes++;
+      int[] mine = perNamespace.get(n.namespace);
+      if (mine == null) fail("namespace", n, "belongs to a namespace the tree does not hold");
       int pages = n.key.length / pageSize;
       if (pages < 1 || n.key.length % pageSize != 0) fail("page alignment", n, "has " + n.key.length + " tokens");
       if (n.value == null && n.hostValue == null) fail("residency", n, "has neither device nor host pages");
@@ -917,7 +1166,7 @@ public final class HiRadixTree {
       if (n.writeBackInFlight && n.value == null) fail("write-back", n, "lost its device pages while its copy is in flight");
       if (hasher != null) {
         if (n.hashValue == null || n.hashValue.length != pages) fail("hash values", n, "has no page key per page");
-        PageKey prior = n.parent.isRoot() ? namespaceSeed : n.parent.lastHashValue();
+        PageKey prior = n.parent.isRoot() ? n.parent.namespace.seed : n.parent.lastHashValue();
         for (int p = 0; p < pages; p++) {
           prior = hasher.hashPage(prior, n.key, p * pageSize);
           if (!prior.equals(n.hashValue[p])) fail("hash chain", n, "page " + p + " key is not chained from its parent");
@@ -929,6 +1178,12 @@ public final class HiRadixTree {
         if (n.writeBackPending) pending += pages;
       }
       if (n.hostValue != null) host += pages;
+      if (n.value != null) mine[0] += pages;
+      if (n.hostValue != null) mine[1] += pages;
+      if (n.inDeviceIndex) mine[2]++;
+      if (n.inHostIndex) mine[3]++;
+      if (quota && n.inDeviceIndex && !n.namespace.deviceIndex.contains(n)) fail("namespace device index", n, "is missing");
+      if (quota && n.inHostIndex && !n.namespace.hostIndex.contains(n)) fail("namespace host index", n, "is missing");
       if (n.inDeviceIndex != deviceCandidate(n)) fail("device index", n, "membership " + n.inDeviceIndex + " is wrong");
       if (n.inHostIndex != hostCandidate(n)) fail("host index", n, "membership " + n.inHostIndex + " is wrong");
       if (n.inDeviceIndex) {
@@ -947,6 +1202,17 @@ public final class HiRadixTree {
     check(nodes == nodeCount, "node count " + nodeCount + ", tree holds " + nodes);
     check(devLeaves == deviceIndex.size(), "device index holds " + deviceIndex.size() + " nodes, " + devLeaves + " flagged");
     check(hostLeaves == hostIndex.size(), "host index holds " + hostIndex.size() + " nodes, " + hostLeaves + " flagged");
+    for (Map.Entry<TreeNamespace, int[]> e : perNamespace.entrySet()) {
+      TreeNamespace ns = e.getKey();
+      int[] c = e.getValue();
+      String which = ns == defaultNamespace ? "the default namespace" : "namespace " + ns.seed;
+      check(c[0] == ns.devicePages && c[1] == ns.hostPages, which + " counts " + ns.devicePages + " device and "
+          + ns.hostPages + " host pages, its subtree holds " + c[0] + " and " + c[1]);
+      if (quota) {
+        check(c[2] == ns.deviceIndex.size() && c[3] == ns.hostIndex.size(), which + "'s eviction indexes hold "
+            + ns.deviceIndex.size() + " and " + ns.hostIndex.size() + " leaves, " + c[2] + " and " + c[3] + " flagged");
+      }
+    }
   }
 
   private static void fail(String what, TreeNode n, String detail) {

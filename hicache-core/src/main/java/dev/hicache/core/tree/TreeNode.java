@@ -50,6 +50,8 @@ public final class TreeNode implements EvictionCandidate {
   boolean inHostIndex;
   /** Deleted from the tree; a stale reference to it must not be used. */
   boolean removed;
+  /** The namespace whose subtree holds this node (docs/behaviour.md#namespaces); a root's own. */
+  TreeNamespace namespace;
 
   TreeNode(long id, long now) {
     this.id = id;
@@ -60,6 +62,12 @@ public final class TreeNode implements EvictionCandidate {
   public TreeNode parent() { return parent; }
 
   public boolean isRoot() { return parent == null; }
+
+  /**
+   * The seed of the namespace whose subtree holds this node (docs/behaviour.md#namespaces): the
+   * prior of its chain's first page; null for a namespace without a seed.
+   */
+  public PageKey namespaceSeed() { return namespace.seed; }
 
   /** Pages in this node's span. */
   public int pages() { return value != null ? value.length : hostValue.length; }

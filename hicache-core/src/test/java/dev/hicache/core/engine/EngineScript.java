@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hicache.api.DType;
 import dev.hicache.api.KvShape;
 import dev.hicache.api.MemLayout;
+import dev.hicache.api.Namespace;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.Tier;
 import dev.hicache.api.config.HiCacheConfig;
@@ -39,11 +40,30 @@ final class EngineScript {
   InMemoryL3StoreDouble l3;
   private final List<long[]> queued = new ArrayList<>(); // {rid} with its tokens in queuedTokens
   private final List<int[]> queuedTokens = new ArrayList<>();
+  private final List<Namespace> queuedNamespaces = new ArrayList<>();
   private long nextRid;
   long storageHits;
   /** Loads into device pages divisible by this fail for good (0: never). */
   int failLoadsModulo;
   long abortedAfterFailedLoad;
+
+  /**
+   * Namespaces the requests are spread over (0: none; docs/behaviour.md#namespaces): namespace 0 is
+   * the cache's default, the others are {@link #NAMESPACES}. Every request's KV bytes derive from
+   * its page keys chained from its namespace's seed, so a page served across namespaces, in any
+   * tier, is a wrong-bytes failure, and every tier is checked after every step.
+   */
+  int namespaces;
+  /** The cache's default namespace seed ({@link HiCache.Builder#namespaceSeed}), or null. */
+  PageKey defaultSeed;
+  /** {@link HiCache.Builder#namespaceQuota} (0: none). */
+  double namespaceQuota;
+  /** Pages served and verified, by the tier they were found in. */
+  long servedDevicePages, servedHostPages, servedStoragePages;
+  /** Requests of a named namespace (not the default one) admitted. */
+  long namespacedRequests;
+  static final Namespace[] NAMESPACES = {null, Namespace.ofSglang("lora-1", null), Namespace.ofSglang(null, "salt-2"),
+      Namespace.ofSglang("lora-3", "salt-3"), Namespace.ofSglang("", null), Namespace.ofSglang(null, "")};
 
   final InMemoryMetrics metrics = new InMemoryMetrics();
   /** Rebuilds the tiers from KV events and is checked after every step (null: no listener). */
@@ -68,6 +88,8 @@ final class EngineScript {
     final int[] tokens;
     int computed; // tokens whose KV is in the request's slots
     boolean checked;
+    /** The prior of the request's page keys: its namespace's seed. */
+    PageKey seed;
 
     Live(CacheRequest r, int[] tokens) {
       this.r = r;
@@ -89,7 +111,9 @@ final class EngineScript {
 
   @Override public String toString() {
     return writePolicy.flagName() + "/" + evictionPolicy + "/" + hostLayout.flagName() + " device " + devicePages
-        + " pages, host " + hostPages + " pages";
+        + " pages, host " + hostPages + " pages"
+        + (namespaces == 0 ? "" : ", " + namespaces + " namespaces" + (defaultSeed == null ? "" : " (default seeded)")
+            + (namespaceQuota > 0 ? ", quota " + namespaceQuota : "") + (l3 != null ? ", L3" : ""));
   }
 
   void open() {
@@ -104,6 +128,8 @@ final class EngineScript {
         .deterministic(CostModel.link(1e9, 2e9, 1_000));
     if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.sim.L3CostModel.link(1e9, 1e9, 5_000));
     if (kvView != null) b.kvEvents(kvView);
+    if (defaultSeed != null) b.namespaceSeed(defaultSeed);
+    if (namespaceQuota > 0) b.namespaceQuota(namespaceQuota);
     cache = b.build();
   }
 
@@ -115,6 +141,7 @@ final class EngineScript {
         step(a);
         cache.checkInvariants();
         if (kvView != null) kvView.assertMatches(cache);
+        if (namespaces > 0) checkTiersHoldTheirKeys();
       }
       // Queued requests are admitted (or leave the queue) first.
       while (!queued.isEmpty()) {
@@ -122,6 +149,7 @@ final class EngineScript {
           cache.abortQueued(queued.getFirst()[0]);
           queued.removeFirst();
           queuedTokens.removeFirst();
+          queuedNamespaces.removeFirst();
         } else {
           tryAdmitQueued(0, true);
         }
@@ -140,11 +168,13 @@ final class EngineScript {
       }
       cache.deterministicShell().drain();
       cache.checkInvariants();
+      if (namespaces > 0) checkTiersHoldTheirKeys();
       checkMetrics();
       if (kvView != null) kvView.assertMatches(cache);
       if (l3 != null) checkHostPagesReachedL3();
     } finally {
       cache.close();
+      if (l3Scratch != null) l3Scratch.close();
     }
     if (kvView != null) kvView.assertCleared();
     assertThat(device.outstandingBytes()).as("device bytes after close").isZero();
@@ -206,14 +236,17 @@ final class EngineScript {
     int fork = (arg >>> 8) % (DOC_LEN + 1);
     int variant = (arg >>> 14) % 3;
     for (int i = fork; i < len; i++) tokens[i] = tokens[i] + 1000 * (variant + 1);
+    Namespace ns = namespaces == 0 ? null : NAMESPACES[(arg >>> 20) % namespaces];
     if (l3 != null) {
       long rid = nextRid++;
-      cache.enqueue(rid, tokens);
+      if (namespaces == 0) cache.enqueue(rid, tokens);
+      else cache.enqueue(rid, tokens, ns);
       queued.add(new long[] {rid});
       queuedTokens.add(tokens);
+      queuedNamespaces.add(ns);
       return;
     }
-    admitNow(-1, tokens);
+    admitNow(-1, tokens, ns);
   }
 
   /** Admits the i-th queued request if its prefetch lets it (or, when forced, after running time until it does). */
@@ -226,20 +259,27 @@ final class EngineScript {
       if (++guard > 100_000) throw new AssertionError("request " + rid + " never became admissible in " + this);
     }
     int[] tokens = queuedTokens.get(i);
+    Namespace ns = queuedNamespaces.get(i);
     queued.remove(i);
     queuedTokens.remove(i);
-    admitNow(rid, tokens);
+    queuedNamespaces.remove(i);
+    admitNow(rid, tokens, ns);
   }
 
-  private void admitNow(long rid, int[] tokens) {
+  private void admitNow(long rid, int[] tokens, Namespace ns) {
     int len = tokens.length;
-    CacheRequest r = rid < 0 ? cache.admit(tokens) : cache.admit(rid, tokens, 0);
+    CacheRequest r;
+    if (namespaces == 0) r = rid < 0 ? cache.admit(tokens) : cache.admit(rid, tokens, 0);
+    else r = rid < 0 ? cache.admit(tokens, 0, ns) : cache.admit(rid, tokens, 0, ns);
+    if (ns != null && ns.seed() != null) namespacedRequests++;
     storageHits += r.storageHitTokens();
     promptTokens += len;
     deviceHits += r.deviceHitTokens();
     hostHits += r.hostHitTokens();
     assertThat(r.cachedTokens()).isLessThanOrEqualTo(len - 1).isEqualTo(r.devicePages().length * PAGE);
-    live.add(new Live(r, tokens));
+    Live l = new Live(r, tokens);
+    l.seed = ns == null || ns.seed() == null ? defaultSeed : ns.seed();
+    live.add(l);
   }
 
   /** What an engine does when a request's cached prefix could not be loaded: it drops the request (a retry would recompute). */
@@ -254,7 +294,7 @@ final class EngineScript {
   /** Checks every cached page of the request holds the KV of its key. */
   private void checkPrefix(Live l) {
     int cachedPages = l.r.cachedTokens() / PAGE;
-    List<PageKey> keys = KeyedPages.keys(l.tokens, cachedPages * PAGE, PAGE);
+    List<PageKey> keys = KeyedPages.keys(l.seed, l.tokens, cachedPages * PAGE, PAGE);
     int[] pages = l.r.devicePages();
     for (int i = 0; i < cachedPages; i++) {
       if (!device.pageHolds(pages[i], keys.get(i))) {
@@ -264,6 +304,9 @@ final class EngineScript {
       }
     }
     servedPages += cachedPages;
+    servedDevicePages += l.r.deviceHitTokens() / PAGE;
+    servedStoragePages += l.r.storageHitTokens() / PAGE;
+    servedHostPages += (l.r.hostHitTokens() - l.r.storageHitTokens()) / PAGE;
   }
 
   /**
@@ -282,7 +325,7 @@ final class EngineScript {
     int target = tokens.length;
     if (chunked && l.computed < l.tokens.length - PAGE) target = Math.min(target - 1, l.computed + PAGE + (l.tokens.length - l.computed) / 2);
     if (!tryExtend(cache, l.r, target)) return false;
-    List<PageKey> keys = KeyedPages.keys(tokens, target, PAGE);
+    List<PageKey> keys = KeyedPages.keys(l.seed, tokens, target, PAGE);
     int[] pages = l.r.devicePages();
     // The forward pass: write the KV of every full page it computed (a partial page is never cached).
     for (int i = l.computed / PAGE; i < target / PAGE; i++) device.fillPage(pages[i], keys.get(i));
@@ -313,7 +356,7 @@ final class EngineScript {
   private void checkHostPagesReachedL3() {
     long missing = 0;
     java.util.ArrayDeque<dev.hicache.core.tree.TreeNode> todo = new java.util.ArrayDeque<>();
-    todo.add(cache.controller().tree().root());
+    todo.addAll(cache.controller().tree().roots());
     while (!todo.isEmpty()) {
       dev.hicache.core.tree.TreeNode n = todo.poll();
       todo.addAll(n.children());
@@ -326,6 +369,56 @@ final class EngineScript {
     l3Unbacked += missing;
     assertThat(missing).as("L2 pages that never reached L3 and no metric counts, in " + this).isLessThanOrEqualTo(counted);
   }
+
+  /**
+   * Every tier holds, under each page key, the KV bytes of that key, and each key is chained from
+   * the seed of the namespace whose subtree files it (the tree's invariants re-hash every chain):
+   * L1 and L2 pages at rest (not being loaded into, not poisoned, acknowledged) hold their node's
+   * key's bytes, and every L3 page holds its own key's. Since a request's bytes derive from its
+   * namespace's keys, a page written under one namespace and filed, or stored, under another fails here.
+   */
+  private void checkTiersHoldTheirKeys() {
+    CacheController c = cache.controller();
+    java.util.ArrayDeque<dev.hicache.core.tree.TreeNode> todo = new java.util.ArrayDeque<>(c.tree().roots());
+    while (!todo.isEmpty()) {
+      dev.hicache.core.tree.TreeNode n = todo.poll();
+      todo.addAll(n.children());
+      if (n.isRoot()) continue;
+      PageKey[] keys = n.hashValue();
+      int[] v = n.value();
+      if (v != null) {
+        for (int i = 0; i < v.length; i++) {
+          if (c.devicePageAtRest(v[i]) && !device.pageHolds(v[i], keys[i])) {
+            throw new AssertionError("L1 page " + v[i] + " (page " + i + " of node " + n.id() + ", namespace "
+                + n.namespaceSeed() + ") does not hold the KV of its key in " + this);
+          }
+        }
+      }
+      int[] hv = n.hostValue();
+      if (hv != null) {
+        for (int i = 0; i < hv.length; i++) {
+          if (c.hostPageAtRest(hv[i]) && !KeyedPages.holds(host.layout(), host.buffer(), hv[i], keys[i])) {
+            throw new AssertionError("L2 page " + hv[i] + " (page " + i + " of node " + n.id() + ", namespace "
+                + n.namespaceSeed() + ") does not hold the KV of its key in " + this);
+          }
+        }
+      }
+    }
+    if (l3 != null) {
+      if (l3Scratch == null) l3Scratch = new dev.hicache.core.pool.OffHeapHostPool(SHAPE, hostLayout, PAGE);
+      for (PageKey k : l3.keys()) {
+        byte[] bytes = l3.pageBytes(k);
+        if (bytes == null) continue; // removed meanwhile
+        l3Scratch.writePage(0, java.lang.foreign.MemorySegment.ofArray(bytes));
+        if (!KeyedPages.holds(l3Scratch.layout(), l3Scratch.buffer(), 0, k)) {
+          throw new AssertionError("L3 page " + k + " does not hold the KV of its key in " + this);
+        }
+      }
+    }
+  }
+
+  /** One host page to read L3 pages into for {@link #checkTiersHoldTheirKeys}; closed with the cache. */
+  private dev.hicache.core.pool.OffHeapHostPool l3Scratch;
 
   /**
    * {@link HiCache#extend} with a request larger than the whole device pool as "no room": these

@@ -57,6 +57,12 @@ public final class InMemoryL3StoreDouble implements L3Store {
     return ok;
   }
 
+  /** The page's bytes (its first part, in the host layout's page order) stored under {@code key}, or null. */
+  synchronized byte[] pageBytes(PageKey key) {
+    byte[][] parts = pages.get(key);
+    return parts == null ? null : parts[0];
+  }
+
   /** Whether a page is stored under {@code key}. */
   synchronized boolean holds(PageKey key) { return pages.containsKey(key); }
 

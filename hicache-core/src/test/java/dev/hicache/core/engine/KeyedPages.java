@@ -22,7 +22,12 @@ public final class KeyedPages {
 
   /** The page keys of every full page of tokens[0, length). */
   static List<PageKey> keys(int[] tokens, int length, int pageSize) {
-    return new PageHasher(pageSize).chain(null, tokens, 0, length);
+    return keys(null, tokens, length, pageSize);
+  }
+
+  /** The page keys of every full page of tokens[0, length), chained from {@code seed} (a namespace's; null: none). */
+  static List<PageKey> keys(PageKey seed, int[] tokens, int length, int pageSize) {
+    return new PageHasher(pageSize).chain(seed, tokens, 0, length);
   }
 
   private static long word(PageKey key, int kv, int layer, int t, int w) {

@@ -298,6 +298,11 @@ public final class SimulateCommand implements Callable<Integer> {
   String readyQueuePolicy;
   @Option(names = "--seed", defaultValue = "1", description = "multiturn/synthetic: random seed (default ${DEFAULT-VALUE}).")
   long seed;
+  @Option(names = "--namespaces", paramLabel = "N", defaultValue = "1",
+      description = "Tenants sharing the cache: each session (a multiturn client; a trace line or synthetic request)"
+          + " gets one of N namespaces (cache_salt tenant-0..N-1, drawn from --seed); identical prompts of different"
+          + " namespaces share no page in any tier (default ${DEFAULT-VALUE}: every request in the default namespace).")
+  int namespaces;
   // synthetic
   @Option(names = "--requests", defaultValue = "10000", description = "synthetic: requests (default ${DEFAULT-VALUE}).")
   long requests;
@@ -500,7 +505,7 @@ public final class SimulateCommand implements Callable<Integer> {
       if (SYNTHETIC_FLAGS.contains(f) && kind != WorkloadKind.synthetic) {
         throw notApplicable(f, "only --workload synthetic reads it; the workload is " + kind);
       }
-      if (GENERATOR_FLAGS.contains(f) && kind == WorkloadKind.trace) {
+      if (GENERATOR_FLAGS.contains(f) && kind == WorkloadKind.trace && !(f.equals("--seed") && namespaces > 1)) {
         throw notApplicable(f, "--workload multiturn and synthetic read it; a trace has its own");
       }
       if (TRACE_FLAGS.contains(f) && kind != WorkloadKind.trace) {
@@ -573,7 +578,7 @@ public final class SimulateCommand implements Callable<Integer> {
         if (setup.l3Tokens() == 0) throw usage("--prepopulate-l3 needs an L3 (--l3-capacity-tokens > 0)");
         result = new EngineReplay(setup).runPrepopulated(this::workloadUnchecked, progress);
       } else {
-        result = new EngineReplay(setup).run(w, progress);
+        result = new EngineReplay(setup).run(namespaced(w), progress);
       }
     }
     if (result.requests() == 0) {
@@ -596,9 +601,17 @@ public final class SimulateCommand implements Callable<Integer> {
         EngineReport.json(result, note), result, null);
   }
 
+  /** The workload with its sessions spread over --namespaces namespaces; as it is for one. */
+  private Workload namespaced(Workload w) {
+    if (namespaces < 1 || namespaces > 1_000_000) {
+      throw usage("Invalid value for option '--namespaces': '" + namespaces + "' (1..1000000)");
+    }
+    return namespaces == 1 ? w : new dev.hicache.simulator.workload.NamespacedWorkload(w, namespaces, seed);
+  }
+
   private Workload workloadUnchecked() {
     try {
-      return workload();
+      return namespaced(workload());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

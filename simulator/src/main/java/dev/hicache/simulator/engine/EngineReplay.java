@@ -156,14 +156,15 @@ public final class EngineReplay {
           TieredSimulation sim = sims[target];
           // Without PD the instance decodes too and caches the answer when the workload knows it
           // (cache_finished_req); a PD prefill instance never sees the output.
-          TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, null, r.outputTokens, r.pageKeys)
-              : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens, r.pageKeys);
+          TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, null, r.outputTokens, r.pageKeys, r.namespace)
+              : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens, r.pageKeys, r.namespace);
           freeAt[target] = o.finishedAtNanos();
           long finished = o.finishedAtNanos();
           if (decoders > 0) {
             int d = 0;
             for (int i = 1; i < decoders; i++) if (decodeFreeAt[i] < decodeFreeAt[d]) d = i;
-            TieredSimulation.Outcome od = decodeSims[d].submit(o.readyAtNanos(), decodeSequence(r), r.outputTokens);
+            TieredSimulation.Outcome od = decodeSims[d].submit(o.readyAtNanos(), decodeSequence(r), null, r.outputTokens,
+                null, r.namespace);
             decodeFreeAt[d] = od.finishedAtNanos();
             finished = od.finishedAtNanos();
             tally.decoded++;
@@ -279,8 +280,8 @@ public final class EngineReplay {
         // would have the request arrive now, its time to first token still counted from its own.
         long at = Math.max(q.arrivalNanos, cluster.now());
         cluster.submit(target, at, () -> decoders > 0
-            ? sim.submit(at, q.tokens, null, q.outputTokens, q.pageKeys)
-            : sim.submit(at, q.tokens, q.outputIds, q.outputTokens, q.pageKeys), o -> {
+            ? sim.submit(at, q.tokens, null, q.outputTokens, q.pageKeys, q.namespace)
+            : sim.submit(at, q.tokens, q.outputIds, q.outputTokens, q.pageKeys, q.namespace), o -> {
               lastFinish[target] = o.finishedAtNanos();
               if (decoders == 0) {
                 tally.record(q, target, sim, o, o.finishedAtNanos(), workload);
@@ -294,7 +295,7 @@ public final class EngineReplay {
               int dd = d;
               int[] sequence = decodeSequence(q);
               cluster.submit(instances + d, o.readyAtNanos(),
-                  () -> decodeSims[dd].submit(o.readyAtNanos(), sequence, q.outputTokens), od -> {
+                  () -> decodeSims[dd].submit(o.readyAtNanos(), sequence, null, q.outputTokens, null, q.namespace), od -> {
                     decodeLastFinish[dd] = od.finishedAtNanos();
                     tally.decoded++;
                     tally.record(q, target, sim, o, od.finishedAtNanos(), workload);

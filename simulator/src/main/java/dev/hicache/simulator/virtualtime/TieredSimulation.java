@@ -1,6 +1,7 @@
 package dev.hicache.simulator.virtualtime;
 
 import dev.hicache.api.KvShape;
+import dev.hicache.api.Namespace;
 import dev.hicache.api.PageHasher;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.config.HiCacheConfig;
@@ -163,15 +164,15 @@ public final class TieredSimulation implements AutoCloseable {
     CacheRequest r;
     if (storage) {
       long rid = requests;
-      cache.enqueue(rid, tokens, pageKeys);
+      cache.enqueue(rid, tokens, pageKeys, namespace);
       int rounds = 0;
       while (!cache.readyToAdmit(rid)) {
         if (!shell.runNext()) cache.poll(); // nothing due: one more scheduler iteration decides
         if (++rounds > 10_000_000) throw new IllegalStateException("request " + rid + " never became admissible");
       }
-      r = cache.admit(rid, tokens, 0, pageKeys);
+      r = cache.admit(rid, tokens, 0, pageKeys, namespace);
     } else {
-      r = cache.admit(tokens);
+      r = namespace == null ? cache.admit(tokens) : cache.admit(tokens, 0, namespace);
     }
     long admitted = shell.now();
     // Layer-wise overlap (docs/behaviour.md#layer-wise-load): layer i's prefill starts once layer i
@@ -240,15 +241,39 @@ public final class TieredSimulation implements AutoCloseable {
     }
   }
 
+  /** The namespace of the {@link #submit(long, int[], int[], int, PageKey[], Namespace)} in progress, or null. */
+  private Namespace namespace;
+
+  /**
+   * {@link #submit(long, int[], int[], int, PageKey[])} for a request of {@code namespace}
+   * (docs/behaviour.md#namespaces; null: the default one): it shares pages only with requests of
+   * the same namespace, in every tier; {@code pageKeys} must be chained from its seed ({@link
+   * #pageKeys(PageHasher, PageKey, int[])}).
+   */
+  public Outcome submit(long arrivalNanos, int[] tokens, int[] outputIds, int outputTokens, PageKey[] pageKeys,
+                        Namespace namespace) {
+    this.namespace = namespace;
+    try {
+      return submit(arrivalNanos, tokens, outputIds, outputTokens, pageKeys);
+    } finally {
+      this.namespace = null;
+    }
+  }
+
   /**
    * The page keys {@link #submit(long, int[], int[], int, PageKey[])} takes for {@code tokens}: every full
    * page's, chained from the start of the sequence (a simulation's caches have no namespace seed).
    * A pure function of the tokens: any thread may compute them, with its own hasher.
    */
   public static PageKey[] pageKeys(PageHasher hasher, int[] tokens) {
+    return pageKeys(hasher, null, tokens);
+  }
+
+  /** {@link #pageKeys(PageHasher, int[])} chained from {@code seed}: a namespace's ({@link Namespace#seed()}). */
+  public static PageKey[] pageKeys(PageHasher hasher, PageKey seed, int[] tokens) {
     int ps = hasher.pageSize();
     PageKey[] keys = new PageKey[tokens.length / ps];
-    PageKey prior = null;
+    PageKey prior = seed;
     for (int p = 0; p < keys.length; p++) {
       prior = hasher.hashPage(prior, tokens, p * ps);
       keys[p] = prior;

@@ -62,7 +62,10 @@ public final class ReadAheadWorkload implements Workload {
           put(END);
           return;
         }
-        if (hasher != null) q.pageKeys = TieredSimulation.pageKeys(hasher, q.tokens);
+        if (hasher != null) {
+          q.pageKeys = q.namespace == null ? TieredSimulation.pageKeys(hasher, q.tokens)
+              : TieredSimulation.pageKeys(hasher, q.namespace.seed(), q.tokens);
+        }
         put(q);
       }
     } catch (Throwable t) {

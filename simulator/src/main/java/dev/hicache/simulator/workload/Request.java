@@ -24,6 +24,11 @@ public final class Request {
    * chained from the start: {@code TieredSimulation.pageKeys}), else null (the engine hashes).
    */
   public dev.hicache.api.PageKey[] pageKeys;
+  /**
+   * The request's namespace (docs/behaviour.md#namespaces; {@link NamespacedWorkload}), or null: the
+   * cache's default one. {@link #pageKeys} are then chained from its seed.
+   */
+  public dev.hicache.api.Namespace namespace;
 
   /** Makes this request a copy of {@code other}, field by field (arrays are shared, not copied). */
   public Request copyFrom(Request other) {
@@ -34,6 +39,7 @@ public final class Request {
     outputIds = other.outputIds;
     origin = other.origin;
     pageKeys = other.pageKeys;
+    namespace = other.namespace;
     return this;
   }
 }
