@@ -195,10 +195,13 @@ class CacheControlPropertyTest {
 
   private static void run(WritePolicyKind policy, boolean withL3) {
     qt().withFixedSeed(EngineContract.SEED).withExamples(EXAMPLES).withShrinkCycles(200)
-        .forAll(integers().between(0, EVICTION.length - 1), integers().between(0, SHARES.length - 1),
+        .forAll(integers().between(0, EVICTION.length - 1), integers().between(0, 2 * SHARES.length - 1),
             integers().between(4, 24), actions())
-        .checkAssert((ev, share, devicePages, actions) -> {
-          EngineScript s = new EngineScript(policy, EVICTION[ev], MemLayout.PAGE_FIRST, devicePages, withL3 ? 3.0 : 2.0, false);
+        .checkAssert((ev, shareAndHost, devicePages, actions) -> {
+          int share = shareAndHost % SHARES.length;
+          // Half the runs with a tight host tier, so host eviction presses on host-pinned pages.
+          double hostRatio = shareAndHost < SHARES.length ? (withL3 ? 3.0 : 2.0) : 1.0; // 1.0: one page more than the device
+          EngineScript s = new EngineScript(policy, EVICTION[ev], MemLayout.PAGE_FIRST, devicePages, hostRatio, false);
           if (withL3) s.l3 = warmL3();
           s.pools = EnginePools.hostMemory();
           Hints hints = new Hints(SHARES[share]);
