@@ -31,8 +31,8 @@ import java.util.Set;
  *
  * <p>A pin locks the device part of the prefix (as a running request locks its prefix) and protects
  * its host-only continuation (as a prefetch protects its anchor). Pins are bounded by a share of each
- * tier, yield to a request that finds no room on the device otherwise, and end at their deadline on
- * the cache's clock; with TP > 1 the ranks agree when (docs/behaviour.md#tp-consensus).
+ * tier, yield to a request that could not fit on the device beside them, and end at their deadline
+ * on the cache's clock; with TP > 1 the ranks agree when (docs/behaviour.md#tp-consensus).
  */
 final class CacheControl {
   /**
@@ -370,6 +370,7 @@ final class CacheControl {
   HintResult prefetch(int[] tokens) {
     requireTokens("prefetch", tokens);
     metrics.count(HINTS, Hint.PREFETCH.label(), 1);
+    expireDue();
     collectPrefetches();
     int aligned = Tokens.pageAligned(tokens.length, ps);
     int requested = aligned / ps;

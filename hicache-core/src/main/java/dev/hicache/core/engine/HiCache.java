@@ -378,8 +378,9 @@ public final class HiCache implements AutoCloseable {
    * evicted from the device and its host-only continuation not from the host. Pins hold at most
    * {@link Builder#pinnedShare} of each tier: a pin beyond that pins the leading pages that fit and
    * says so. Pinning a pinned prefix again renews it (the new deadline and extent replace the old).
-   * A pin ends at its deadline, on {@link #unpin}, or when a request's {@link #extend} finds no
-   * room on the device otherwise (the oldest pin gives way first). With TP > 1, call it on every
+   * A pin ends at its deadline, on {@link #unpin}, or when a request's {@link #extend} finds no room
+   * and the request could not fit on the device beside the pinned pages even once everything else is
+   * done (the oldest pin gives way first). With TP > 1, call it on every
    * rank in the same order; a pin then ends at the first {@link #poll} at which every rank has
    * passed its deadline and every older pin has ended.
    */
