@@ -178,7 +178,10 @@ final class CacheControl {
       }
       cut += np;
     }
-    if (cut == 0) return done(Hint.PIN, requested, 0, budgetCut ? Reason.BUDGET_EXHAUSTED : Reason.NOT_CACHED);
+    if (cut == 0) {
+      if (old != null) gauges();
+      return done(Hint.PIN, requested, 0, budgetCut ? Reason.BUDGET_EXHAUSTED : Reason.NOT_CACHED);
+    }
     if (cut < devicePages + m.hostHitPages()) m = tree.matchPrefix(prefix, cut * ps); // split at the cut
     int pinnedDevice = Math.min(cut, deviceEnd);
     TreeNode deviceNode = pinnedDevice == 0 ? null : m.lastDeviceNode();

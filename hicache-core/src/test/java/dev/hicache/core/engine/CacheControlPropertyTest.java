@@ -39,6 +39,9 @@ import org.quicktheories.core.Gen;
  *       on the device beside the pages only pins hold;
  *   <li>every metric the hints report is declared in {@link HiCacheMetric}.
  * </ul>
+ *
+ * <p>A quarter of the runs have load-backs that fail for good (their pages are poisoned, never
+ * served); half have a host tier only one page larger than the device.
  */
 class CacheControlPropertyTest {
   private static final int PAGE = EngineScript.PAGE;
@@ -203,6 +206,8 @@ class CacheControlPropertyTest {
           double hostRatio = shareAndHost < SHARES.length ? (withL3 ? 3.0 : 2.0) : 1.0; // 1.0: one page more than the device
           EngineScript s = new EngineScript(policy, EVICTION[ev], MemLayout.PAGE_FIRST, devicePages, hostRatio, false);
           if (withL3) s.l3 = warmL3();
+          // A quarter of the runs with load-backs that fail: pins must never hold their poisoned pages.
+          if (devicePages % 4 == 0) s.failLoadsModulo = 3;
           s.pools = EnginePools.hostMemory();
           Hints hints = new Hints(SHARES[share]);
           s.extension = hints;
