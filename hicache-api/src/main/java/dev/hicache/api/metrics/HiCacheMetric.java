@@ -94,6 +94,23 @@ public enum HiCacheMetric {
   /** Consensus ticks run (one vector all-reduce each). */
   CONSENSUS_TICKS("hicache_tp_consensus_ticks", Kind.COUNTER, Unit.OPERATIONS, null),
 
+  // ---- cache control (docs/engine-integration.md#cache-control)
+  /** Hints given through {@code HiCache}, by hint: {@code pin}, {@code unpin}, {@code prefetch}, {@code demote}. */
+  HINTS("hicache_hints", Kind.COUNTER, Unit.OPERATIONS, MetricLabels.HINT),
+  /**
+   * Pages a hint acted on, by hint: pinned, unpinned, asked of L3 ({@code prefetch}), or moved off
+   * the device ({@code demote}, counted when they leave, also after a backup the demote waited for).
+   */
+  HINT_PAGES("hicache_hint_pages", Kind.COUNTER, Unit.PAGES, MetricLabels.HINT),
+  /** Hints that did not apply in full (a no-op or a part), by reason. */
+  HINTS_NOT_APPLIED("hicache_hints_not_applied", Kind.COUNTER, Unit.OPERATIONS, MetricLabels.REASON),
+  /** Pages pins hold in a tier: {@code device}, {@code host}. */
+  PINNED_PAGES("hicache_pinned_pages", Kind.GAUGE, Unit.PAGES, MetricLabels.TIER),
+  /** Pins that ended, by reason: {@code expired}, {@code unpinned}, {@code yielded} (to a request that needed the room). */
+  PINS_ENDED("hicache_pins_ended", Kind.COUNTER, Unit.OPERATIONS, MetricLabels.REASON),
+  /** Tokens prefetch hints brought from L3 into the host tier. */
+  HINT_PREFETCHED_TOKENS("hicache_hint_prefetched_tokens", Kind.COUNTER, Unit.TOKENS, null),
+
   // ---- observability itself
   /** KV events not handed to the listener because its queue was full. */
   KV_EVENTS_DROPPED("hicache_kv_events_dropped", Kind.COUNTER, Unit.EVENTS, null),

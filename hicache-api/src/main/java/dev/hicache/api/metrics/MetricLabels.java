@@ -17,6 +17,8 @@ public final class MetricLabels {
   public static final String GATE = "gate";
   /** Label name: {@link #READ} or {@link #WRITE}. */
   public static final String DIRECTION = "direction";
+  /** Label name: the cache-control hint ({@code pin}, {@code unpin}, {@code prefetch}, {@code demote}). */
+  public static final String HINT = "hint";
   /** Label name: the operation or cause of a failure. */
   public static final String CAUSE = "cause";
 

@@ -211,20 +211,24 @@ final class CacheController implements DeviceEvictionHandler {
   }
 
   /**
-   * Two entries of the tick's single all-reduce (MIN): the finished backup acks and the finished
-   * load acks at the heads of their FIFOs; every rank pops the agreed counts.
+   * Three entries of the tick's single all-reduce (MIN): the finished backup acks and the finished
+   * load acks at the heads of their FIFOs, and the pins due from the oldest on; every rank pops the
+   * agreed counts.
    */
   ConsensusParticipant ackConsensus() {
     return new ConsensusParticipant() {
-      @Override public int width() { return 2; }
+      @Override public int width() { return 3; }
 
       @Override public void gather(long[] v, int off) {
         v[off] = leadingDone(backups);
         v[off + 1] = leadingDoneLoads();
+        v[off + 2] = control == null ? 0 : control.dueVote();
       }
 
       @Override public void apply(long[] r, int off) {
         popAgreed(r[off], r[off + 1]);
+        // Pins end when every rank's clock has passed their deadline (docs/engine-integration.md#cache-control).
+        if (control != null) control.applyAgreedExpiry(r[off + 2]);
       }
     };
   }
@@ -278,6 +282,7 @@ final class CacheController implements DeviceEvictionHandler {
       }
 
       @Override public int[] alloc(int n, PageKey namespace) {
+        if (control != null) control.expireDue(); // a pin past its deadline protects nothing
         int[] hp = allocHost(n, true, namespace);
         if (hp == null) return null;
         for (int p : hp) {
@@ -508,6 +513,9 @@ final class CacheController implements DeviceEvictionHandler {
     int need = (int) pages - r.pageCount;
     if (need <= 0) return true;
     int[] p = allocDevice(need, r.namespace);
+    // Pins never starve a request (docs/engine-integration.md#cache-control): when it could not fit
+    // beside them even once everything else is done, they give their pages up, oldest first.
+    while (p == null && control != null && control.yieldFor((long) r.pageCount + need)) p = allocDevice(need, r.namespace);
     if (p == null) return false;
     r.appendPages(p);
     ownedDevicePages += need;
@@ -625,6 +633,7 @@ final class CacheController implements DeviceEvictionHandler {
   private int[] allocDevice(int n, PageKey namespace) {
     int[] p = device.alloc(n);
     if (p != null) return p;
+    if (control != null) control.expireDue(); // a pin past its deadline protects nothing
     int need = n - device.available() - tree.pendingWriteBackPages();
     if (need > 0) {
       if (host != null && writePolicy.writeBack() && host.available() < need) {
@@ -709,6 +718,7 @@ final class CacheController implements DeviceEvictionHandler {
   /** write_through / write_through_selective: write_backup (docs/behaviour.md#write-policies). */
   private void writeBackup(TreeNode node) {
     if (host == null || node.backuped() || node.evicted()) return;
+    if (control != null) control.expireDue(); // a pin past its deadline protects nothing
     int[] hp = allocHost(node.pages(), true, node.namespaceSeed());
     if (hp == null) {
       metrics.count(BACKUP_SKIPPED_TOKENS, null, (long) node.pages() * ps);
@@ -868,6 +878,42 @@ final class CacheController implements DeviceEvictionHandler {
     metrics.observe(LOAD_BACK_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
     metrics.count(LOAD_BACK_BYTES, null, op.devicePages.length * bytesPerPage);
     tree.decLockRef(op.lastNode);
+  }
+
+  // ------------------------------------------------ cache control (docs/engine-integration.md#cache-control)
+
+  /** The hints' state (pins hold locks and protections, demotes issue backups); null: none attached. */
+  private CacheControl control;
+
+  void control(CacheControl c) {
+    if (control != null) throw new IllegalStateException("cache control is already attached");
+    control = c;
+  }
+
+  int deviceCapacityPages() { return device.capacity(); }
+
+  /** 0 without a host tier. */
+  int hostCapacityPages() { return host == null ? 0 : host.capacity(); }
+
+  /** The number of leading pages that hold valid KV (not poisoned by a failed load-back). */
+  int cleanDevicePrefix(int[] pages) { return cleanPrefix(pages); }
+
+  /** Whether a backup is still writing one of the node's host pages. */
+  boolean hostCopyPending(TreeNode node) {
+    int[] hv = node.hostValue();
+    if (hv == null) return false;
+    for (int p : hv) if (hostState[p] == H_PENDING) return true;
+    return false;
+  }
+
+  /**
+   * A demote's backup of a device node without a host copy: the write_backup copy the write
+   * policies make (the node stays locked until the ack); false when there is no host room.
+   */
+  boolean backupForDemote(TreeNode node) {
+    if (host == null || node.backuped() || node.evicted()) return false;
+    writeBackup(node);
+    return node.backuped();
   }
 
   // ---------------------------------------------------------------- introspection

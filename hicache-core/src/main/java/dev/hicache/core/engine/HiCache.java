@@ -77,6 +77,8 @@ public final class HiCache implements AutoCloseable {
   private boolean closed;
   /** KV events for routers (docs/observability.md#kv-events); null without a listener. */
   private KvEventPublisher kvEvents;
+  /** Cache-control hints (docs/engine-integration.md#cache-control). */
+  private CacheControl control;
 
   /** Whether {@link #poll} runs a consensus round: with L3 (the storage tick), or with TP > 1. */
   private final boolean consensus;
@@ -141,6 +143,10 @@ public final class HiCache implements AutoCloseable {
   public void enqueue(long rid, int[] tokens, PageKey[] pageKeys, Namespace namespace) {
     check();
     if (tokens == null) throw new IllegalArgumentException("enqueue: tokens must not be null");
+    if (rid <= CacheControl.HINT_RID_LIMIT) {
+      throw new IllegalArgumentException("enqueue: request id " + rid + " is reserved for prefetch hints (ids at or below "
+          + CacheControl.HINT_RID_LIMIT + ")");
+    }
     StorageController sc = controller.storage();
     if (sc != null && tokens.length > 0) {
       // The whole prompt, page-aligned, as SGLang's prefetch_from_storage takes it: unlike the
@@ -278,6 +284,7 @@ public final class HiCache implements AutoCloseable {
       rankGroup.allReduceMin(v);
       applyVotes(v);
     }
+    control.poll();
     return n;
   }
 
@@ -299,6 +306,7 @@ public final class HiCache implements AutoCloseable {
     check();
     if (consensus) applyVotes(reduced);
     else if (reduced.length != 0) throw new IllegalArgumentException("this cache has no consensus round, got " + reduced.length + " longs");
+    control.poll();
   }
 
   /** Hands the copy completions (and, through the shell, the L3 completions) that have arrived to the controller. */
@@ -356,6 +364,7 @@ public final class HiCache implements AutoCloseable {
   public void checkInvariants() {
     check();
     controller.checkInvariants();
+    control.checkInvariants();
   }
 
   CacheController controller() { return controller; }
@@ -427,6 +436,72 @@ public final class HiCache implements AutoCloseable {
     }
   }
 
+  // ------------------------------------------------ cache control (docs/engine-integration.md#cache-control)
+
+  /**
+   * Pins the cached pages of a prefix ({@code tokens}, cut to whole pages) for {@code ttl} on the
+   * cache's clock (virtual time on the deterministic shell): while pinned, its device pages are not
+   * evicted from the device and its host-only continuation not from the host. Pins hold at most
+   * {@link Builder#pinnedShare} of each tier: a pin beyond that pins the leading pages that fit and
+   * says so. Pinning a pinned prefix again renews it (the new deadline and extent replace the old).
+   * A pin ends at its deadline, on {@link #unpin}, or when a request's {@link #extend} finds no room
+   * and the request could not fit on the device beside the pinned pages even once everything else is
+   * done (the oldest pin gives way first). With TP > 1, call it on every
+   * rank in the same order; a pin then ends at the first {@link #poll} at which every rank has
+   * passed its deadline and every older pin has ended.
+   */
+  public HintResult pin(int[] tokens, java.time.Duration ttl) {
+    check();
+    if (ttl == null) throw new IllegalArgumentException("pin: ttl must not be null");
+    long nanos = ttl.compareTo(java.time.Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE
+        : ttl.isNegative() ? -1 : ttl.toNanos();
+    return control.pin(tokens, nanos);
+  }
+
+  /** Ends the pin of exactly this prefix (cut to whole pages) early; {@code NOT_PINNED} when there is none. */
+  public HintResult unpin(int[] tokens) {
+    check();
+    return control.unpin(tokens);
+  }
+
+  /**
+   * Brings the prefix (cut to whole pages) into the host tier from L3 ahead of its request, through
+   * the storage controller's prefetch (its gates and in-flight budget apply; docs/behaviour.md#prefetch);
+   * it admits no request, and ends once every page L3 holds of it has arrived, whatever the prefetch
+   * policy. {@code APPLIED} means the L3 query and reads started; what arrived is counted as {@code
+   * hicache_hint_prefetched_tokens}.
+   */
+  public HintResult prefetch(int[] tokens) {
+    check();
+    return control.prefetch(tokens);
+  }
+
+  /**
+   * Moves the prefix (cut to whole pages) off the device, keeping it in the host tier: every page
+   * of it that no other cached sequence needs on the device, and every cached sequence that extends
+   * it. Pages without a host copy are copied down first (the write_backup copy) and leave once it
+   * completes, at a later {@link #poll}; pages in use, pinned or shared stay, and the result says why.
+   */
+  public HintResult demote(int[] tokens) {
+    check();
+    return control.demote(tokens);
+  }
+
+  /** The live pins, oldest first. */
+  public List<PinnedPrefix> pins() {
+    check();
+    return control.pins();
+  }
+
+  /**
+   * A live pin: the prefix it was given (whole pages), how many of its leading pages it holds on the
+   * device and, after those, in the host tier, and its deadline on the cache's clock ({@link
+   * Long#MAX_VALUE}: none).
+   */
+  public record PinnedPrefix(int[] tokens, int devicePages, int hostPages, long deadlineNanos) {}
+
+  CacheControl control() { return control; }
+
   private static final System.Logger LOG = System.getLogger(HiCache.class.getName());
 
   /**
@@ -491,6 +566,7 @@ public final class HiCache implements AutoCloseable {
     private KvEventListener kvEventListener;
     private int kvEventQueueCapacity = 65_536;
     private boolean jfrEvents = true;
+    private double pinnedShare = 0.25;
 
     private Builder(HiCacheConfig config) {
       if (config == null) throw new IllegalArgumentException("config is required");
@@ -612,6 +688,20 @@ public final class HiCache implements AutoCloseable {
      */
     public Builder jfrEvents(boolean on) { jfrEvents = on; return this; }
 
+    /**
+     * The most of each tier (device, host) that pins may hold, as a share of its capacity, in [0, 1)
+     * (default 0.25; 0 turns pins off). Running requests always keep the rest, and a request that
+     * still finds no room on the device makes pins give way (docs/engine-integration.md#cache-control).
+     */
+    public Builder pinnedShare(double share) {
+      if (!(share >= 0) || !(share < 1)) {
+        throw new IllegalArgumentException("HiCache.Builder.pinnedShare must be in [0, 1) (a tier must never be all"
+            + " pinned), got " + share);
+      }
+      pinnedShare = share;
+      return this;
+    }
+
     /** What a splitting match touches (default SGLang's {@link MatchTouch#TRAVERSED}). */
     public Builder matchTouch(MatchTouch t) { matchTouch = t; return this; }
 
@@ -717,6 +807,10 @@ public final class HiCache implements AutoCloseable {
       if (rankGroup.size() > 1) controller.agreeAcksAcrossRanks();
       HiCache cache = new HiCache(controller, prod, det, devicePool, hostPool, ps, rankGroup);
       cache.kvEvents = publisher;
+      CacheControl control = new CacheControl(controller, pinnedShare, c, metrics);
+      if (rankGroup.size() > 1) control.agreeExpiryAcrossRanks();
+      controller.control(control);
+      cache.control = control;
       return cache;
     }
 

@@ -46,6 +46,11 @@ public final class PrefetchOperation implements PrefetchProgress {
   TerminalReason localReason;
   /** The scheduler asked to admit the request (it reached it in the waiting queue). */
   boolean admissionAsked;
+  /**
+   * Started by a prefetch hint, not by a queued request: no request waits for it, so it ends when
+   * every hit page has arrived (or on a failure), whatever the prefetch policy.
+   */
+  boolean hint;
   /** Tokens inserted into the tree (the agreed m minus duplicates), set at termination. */
   int insertedTokens;
   /** Pages beyond the agreed m still being read when the op ended; freed when their batch returns. */

@@ -255,9 +255,33 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   }
 
   private PrefetchOperation skip(String gate) {
+    lastSkipGate = gate;
     metrics.count(StorageMetrics.PREFETCH_SKIPPED, gate, 1);
     return null;
   }
+
+  /** The gate of the last prefetch that did not start ({@code hicache_prefetch_skipped}'s label), or null. */
+  private String lastSkipGate;
+
+  /**
+   * A prefetch hint (docs/engine-integration.md#cache-control): {@link #prefetch(long, int[], int)}
+   * for no request. It passes the same gates and holds the same budget, but no admission waits for
+   * it: it ends once every L3-hit page has arrived (or an IO failure ends it), whatever the prefetch
+   * policy, and what arrived joins the tree as host-only nodes. {@code rid} must be one no request
+   * uses. Returns the op, or null when a gate kept it from starting ({@link #lastSkipGate()} says which).
+   */
+  public PrefetchOperation prefetchHint(long rid, int[] tokens, int length) {
+    lastSkipGate = null;
+    PrefetchOperation op = prefetch(rid, tokens, length);
+    if (op != null) {
+      op.hint = true;
+      op.admissionAsked = true; // nothing else will ask: its termination is decided by its progress alone
+    }
+    return op;
+  }
+
+  /** Why the last {@link #prefetchHint} (or prefetch) did not start: its gate, or null. */
+  public String lastSkipGate() { return lastSkipGate; }
 
   /**
    * SGLang's {@code check_prefetch_progress}: may request {@code rid} be admitted now? True when it
@@ -489,7 +513,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     int i = 0;
     for (PrefetchOperation op : ops.values()) {
       int at = HEADER + SLOT_WIDTH * i++;
-      boolean can = policy.canTerminate(op, now);
+      boolean can = op.hint ? op.complete() : policy.canTerminate(op, now);
       v[at] = op.rid;
       v[at + 1] = -op.rid;
       v[at + 2] = op.localHitTokens;

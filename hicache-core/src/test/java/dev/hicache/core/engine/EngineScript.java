@@ -68,6 +68,24 @@ final class EngineScript {
   final InMemoryMetrics metrics = new InMemoryMetrics();
   /** Rebuilds the tiers from KV events and is checked after every step (null: no listener). */
   TierStateKvListener kvView;
+  /** Actions and checks a test adds to the script (cache-control hints; null: none). */
+  Extension extension;
+  /** Sets what else the cache is built with (null: nothing). */
+  java.util.function.Consumer<HiCache.Builder> builderHook;
+  /** write_back may drop pages for want of host room (counted): host pages can be pinned. */
+  boolean writeBackMayLose;
+
+  /** What a test adds to the script's actions and checks. */
+  interface Extension {
+    /** Runs action {@code a} if it is one of the extension's; false leaves it to the script. */
+    boolean step(EngineScript s, int a);
+
+    /** Checked after every step, with the cache's invariants. */
+    void check(EngineScript s);
+
+    /** A request found no room on the device for {@code tokens} tokens (its extend returned false). */
+    void noRoom(EngineScript s, CacheRequest r, int tokens);
+  }
   /** The pools the script runs on (a contract suite's). */
   EnginePools pools = EnginePools.hostMemory();
   KeyedDevicePool device;
@@ -130,6 +148,7 @@ final class EngineScript {
     if (kvView != null) b.kvEvents(kvView);
     if (defaultSeed != null) b.namespaceSeed(defaultSeed);
     if (namespaceQuota > 0) b.namespaceQuota(namespaceQuota);
+    if (builderHook != null) builderHook.accept(b);
     cache = b.build();
   }
 
@@ -138,10 +157,11 @@ final class EngineScript {
     open();
     try {
       for (int a : actions) {
-        step(a);
+        if (extension == null || !extension.step(this, a)) step(a);
         cache.checkInvariants();
         if (kvView != null) kvView.assertMatches(cache);
         if (namespaces > 0) checkTiersHoldTheirKeys();
+        if (extension != null) extension.check(this);
       }
       // Queued requests are admitted (or leave the queue) first.
       while (!queued.isEmpty()) {
@@ -154,6 +174,7 @@ final class EngineScript {
           tryAdmitQueued(0, true);
         }
         cache.checkInvariants();
+        if (extension != null) extension.check(this);
       }
       // The engine finishes every request still running.
       while (!live.isEmpty()) {
@@ -165,10 +186,12 @@ final class EngineScript {
           live.remove(l);
         }
         cache.checkInvariants();
+        if (extension != null) extension.check(this);
       }
       cache.deterministicShell().drain();
       cache.checkInvariants();
       if (namespaces > 0) checkTiersHoldTheirKeys();
+      if (extension != null) extension.check(this);
       checkMetrics();
       if (kvView != null) kvView.assertMatches(cache);
       if (l3 != null) checkHostPagesReachedL3();
@@ -249,6 +272,20 @@ final class EngineScript {
     admitNow(-1, tokens, ns);
   }
 
+  /**
+   * The prompt an admit action with {@code arg} makes (a document's prefix, forked into a variant):
+   * what hints name, so that they meet cached prefixes.
+   */
+  int[] tokensFor(int arg) {
+    int[] doc = docs[arg % DOCS];
+    int len = 1 + (arg >>> 2) % DOC_LEN;
+    int[] tokens = Arrays.copyOf(doc, len);
+    int fork = (arg >>> 8) % (DOC_LEN + 1);
+    int variant = (arg >>> 14) % 3;
+    for (int i = fork; i < len; i++) tokens[i] = tokens[i] + 1000 * (variant + 1);
+    return tokens;
+  }
+
   /** Admits the i-th queued request if its prefetch lets it (or, when forced, after running time until it does). */
   private void tryAdmitQueued(int i, boolean force) {
     long rid = queued.get(i)[0];
@@ -266,7 +303,11 @@ final class EngineScript {
     admitNow(rid, tokens, ns);
   }
 
+  /** Every prompt admitted so far, in order (what hints name). */
+  final List<int[]> prompts = new ArrayList<>();
+
   private void admitNow(long rid, int[] tokens, Namespace ns) {
+    prompts.add(tokens);
     int len = tokens.length;
     CacheRequest r;
     if (namespaces == 0) r = rid < 0 ? cache.admit(tokens) : cache.admit(rid, tokens, 0);
@@ -324,7 +365,10 @@ final class EngineScript {
     tokens[l.tokens.length] = 7; // the output token
     int target = tokens.length;
     if (chunked && l.computed < l.tokens.length - PAGE) target = Math.min(target - 1, l.computed + PAGE + (l.tokens.length - l.computed) / 2);
-    if (!tryExtend(cache, l.r, target)) return false;
+    if (!tryExtend(cache, l.r, target)) {
+      if (extension != null) extension.noRoom(this, l.r, target);
+      return false;
+    }
     List<PageKey> keys = KeyedPages.keys(l.seed, tokens, target, PAGE);
     int[] pages = l.r.devicePages();
     // The forward pass: write the KV of every full page it computed (a partial page is never cached).
@@ -452,7 +496,7 @@ final class EngineScript {
     // With L3 attached, host pages can all be pinned (L3 writes in flight, prefetch buffers): a
     // write_back eviction may then find no host room and drop the page, as counted. Without L3 the
     // host (2x the device) always has room.
-    if (writePolicy == WritePolicyKind.WRITE_BACK && l3 == null) {
+    if (writePolicy == WritePolicyKind.WRITE_BACK && l3 == null && !writeBackMayLose) {
       assertThat(metrics.counter(CacheController.WRITE_BACK_LOST_TOKENS)).as("pages lost under write_back").isZero();
     }
     if (!corrupt) assertThat(metrics.counter(CacheController.LOAD_BACK_VERIFY_FAILED)).isZero();

@@ -314,6 +314,11 @@ public final class SimulateCommand implements Callable<Integer> {
   int prefixLength;
   @Option(names = "--suffix-length", defaultValue = "512", description = "synthetic: unique tokens per request (default ${DEFAULT-VALUE}).")
   int suffixLength;
+  @Option(names = "--pin-system-prompt", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+      description = "synthetic: the most popular shared prefix is an application's system prompt, pinned (HiCache.pin)"
+          + " after each request that carries it; its requests are reported as group 1 of system_prompt."
+          + " =false reports them without the pin, to compare.")
+  Boolean pinSystemPrompt;
 
   @Option(names = "--sweep", paramLabel = "FLAG=V1,V2,...",
       description = "Run once per value of one flag (e.g. l1-capacity-tokens=1M,3M,10M or"
@@ -475,7 +480,7 @@ public final class SimulateCommand implements Callable<Integer> {
   static final List<String> MULTITURN_FLAGS = List.of("--num-clients", "--num-rounds", "--request-length",
       "--sub-question-input-length", "--max-parallel", "--distribution", "--ready-queue-policy");
   static final List<String> SYNTHETIC_FLAGS = List.of("--requests", "--prefixes", "--zipf", "--prefix-length",
-      "--suffix-length");
+      "--suffix-length", "--pin-system-prompt");
   static final List<String> GENERATOR_FLAGS = List.of("--output-length", "--request-rate", "--seed");
   static final List<String> TRACE_FLAGS = List.of("--trace", "--arrivals");
   /** What --l1-only reads; every other flag is the engine's. */
@@ -624,7 +629,8 @@ public final class SimulateCommand implements Callable<Integer> {
         case multiturn -> new MultiTurnWorkload(new MultiTurnWorkload.Params(numClients, numRounds, requestLength,
             subQuestionLength, outputLength(), requestRate(), maxParallel, distribution, readyQueuePolicy, seed));
         case synthetic -> new SyntheticWorkload(new SyntheticWorkload.Params(requests, requestRate(), prefixes, zipf,
-            prefixLength, suffixLength, outputLength(), seed));
+            prefixLength, suffixLength, outputLength(), seed, pinSystemPrompt == null ? SyntheticWorkload.SystemPrompt.OFF
+            : pinSystemPrompt ? SyntheticWorkload.SystemPrompt.PIN : SyntheticWorkload.SystemPrompt.TRACK));
       };
     } catch (IllegalArgumentException e) {
       // The generators' messages start with the flag; add the value form picocli uses.

@@ -44,6 +44,10 @@ public final class EngineReplay {
 
   private final EngineSetup setup;
   private final ReplayClock l3Clock = new ReplayClock(); // the Mooncake model's time
+  /** The workload's pinned prefix (null: none), pinned again after every request that carries it. */
+  private int[] pinned;
+  /** How long each renewal of the pin lasts, in virtual time: far longer than any gap between its requests. */
+  static final java.time.Duration PIN_TTL = java.time.Duration.ofHours(1);
 
   public EngineReplay(EngineSetup setup) {
     this.setup = setup;
@@ -106,6 +110,7 @@ public final class EngineReplay {
       }
     }
     L3Store l3 = l3Store;
+    pinned = workload.pinnedPrefix();
     ReadAheadWorkload readAhead = null;
     int decoders = setup.decodeInstances();
     BoxLinks links = new BoxLinks(setup);
@@ -158,6 +163,7 @@ public final class EngineReplay {
           // (cache_finished_req); a PD prefill instance never sees the output.
           TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, null, r.outputTokens, r.pageKeys, r.namespace)
               : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens, r.pageKeys, r.namespace);
+          pinAfter(sim, r.tokens);
           freeAt[target] = o.finishedAtNanos();
           long finished = o.finishedAtNanos();
           if (decoders > 0) {
@@ -232,6 +238,13 @@ public final class EngineReplay {
     }
   }
 
+  /** The application pins its prefix after a request carrying it was served there (the cache now holds it). */
+  private void pinAfter(TieredSimulation sim, int[] tokens) {
+    if (pinned != null && tokens.length >= pinned.length && Arrays.equals(tokens, 0, pinned.length, pinned, 0, pinned.length)) {
+      sim.pin(pinned, PIN_TTL);
+    }
+  }
+
   /** The sequence a decode instance holds: the prompt, plus the output when it offloads to L3 and knows it. */
   private int[] decodeSequence(Request r) {
     if (!setup.decodeOffload() || r.outputIds == null) return r.tokens;
@@ -279,9 +292,13 @@ public final class EngineReplay {
         // The cluster never goes back: a workload whose arrivals decreased (traces refuse that)
         // would have the request arrive now, its time to first token still counted from its own.
         long at = Math.max(q.arrivalNanos, cluster.now());
-        cluster.submit(target, at, () -> decoders > 0
-            ? sim.submit(at, q.tokens, null, q.outputTokens, q.pageKeys, q.namespace)
-            : sim.submit(at, q.tokens, q.outputIds, q.outputTokens, q.pageKeys, q.namespace), o -> {
+        cluster.submit(target, at, () -> {
+              TieredSimulation.Outcome o = decoders > 0
+                  ? sim.submit(at, q.tokens, null, q.outputTokens, q.pageKeys, q.namespace)
+                  : sim.submit(at, q.tokens, q.outputIds, q.outputTokens, q.pageKeys, q.namespace);
+              pinAfter(sim, q.tokens);
+              return o;
+            }, o -> {
               lastFinish[target] = o.finishedAtNanos();
               if (decoders == 0) {
                 tally.record(q, target, sim, o, o.finishedAtNanos(), workload);

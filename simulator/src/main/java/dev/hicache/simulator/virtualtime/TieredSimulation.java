@@ -335,6 +335,14 @@ public final class TieredSimulation implements AutoCloseable {
   /** Every metric the engine reported (cached_tokens by source, backuped_tokens, load_back_tokens, ...). */
   public InMemoryMetrics metrics() { return metrics; }
 
+  /**
+   * The application's pin of {@code prefix} (docs/engine-integration.md#cache-control), made between
+   * requests: renewed for {@code ttl} of virtual time from now.
+   */
+  public dev.hicache.core.engine.HintResult pin(int[] prefix, java.time.Duration ttl) {
+    return cache.pin(prefix, ttl);
+  }
+
   /** Checks the tree's and the controller's invariants (tests). */
   public void checkInvariants() { cache.checkInvariants(); }
 

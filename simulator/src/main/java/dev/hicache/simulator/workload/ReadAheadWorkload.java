@@ -119,6 +119,10 @@ public final class ReadAheadWorkload implements Workload {
     return inner.groupName();
   }
 
+  @Override public int[] pinnedPrefix() {
+    return inner.pinnedPrefix();
+  }
+
   /** Open-loop: nothing to tell the wrapped workload. */
   @Override public boolean openLoop() {
     return true;

@@ -9,9 +9,27 @@ import java.util.SplittableRandom;
  * request. Deterministic for a seed.
  */
 public final class SyntheticWorkload implements Workload {
+  /**
+   * Shared prefix 0 (the most popular) as an application's system prompt: OFF; TRACK, its
+   * requests reported as group 1 of {@code system_prompt}; PIN, tracked and pinned by the
+   * application each time a request carrying it is served ({@link #pinnedPrefix()}).
+   */
+  public enum SystemPrompt { OFF, TRACK, PIN }
+
   public record Params(long requests, double rate, int prefixes, double zipf, int prefixLength, int suffixLength,
-      int outputLength, long seed) {
+      int outputLength, long seed, SystemPrompt systemPrompt) {
+    /** No system prompt tracked or pinned. */
+    public Params(long requests, double rate, int prefixes, double zipf, int prefixLength, int suffixLength,
+        int outputLength, long seed) {
+      this(requests, rate, prefixes, zipf, prefixLength, suffixLength, outputLength, seed, SystemPrompt.OFF);
+    }
+
     public Params {
+      if (systemPrompt == null) systemPrompt = SystemPrompt.OFF;
+      if (systemPrompt != SystemPrompt.OFF && prefixLength < 1) {
+        throw new IllegalArgumentException("--pin-system-prompt needs a shared prefix: --prefix-length must be >= 1,"
+            + " got " + prefixLength);
+      }
       if (requests < 1) throw new IllegalArgumentException("--requests must be >= 1, got " + requests);
       // Bounded so that arrival times (nanoseconds, summed) stay far from overflowing.
       if (!(rate >= 1e-3) || !(rate <= 1e9)) {
@@ -57,7 +75,7 @@ public final class SyntheticWorkload implements Workload {
     r.arrivalNanos = now;
     r.tokens = t;
     r.outputTokens = p.outputLength();
-    r.group = 0;
+    r.group = p.systemPrompt() != SystemPrompt.OFF && prefix == 0 ? 1 : 0;
     r.origin = sent;
     sent++;
     return true;
@@ -70,6 +88,19 @@ public final class SyntheticWorkload implements Workload {
     return (int) Long.remainderUnsigned(z ^ (z >>> 31), 128_256);
   }
 
+  /** The system prompt's requests are group 1 when it is tracked. */
+  @Override public String groupName() {
+    return p.systemPrompt() == SystemPrompt.OFF ? null : "system_prompt";
+  }
+
+  /** Shared prefix 0, when the application pins it. */
+  @Override public int[] pinnedPrefix() {
+    if (p.systemPrompt() != SystemPrompt.PIN) return null;
+    int[] t = new int[p.prefixLength()];
+    for (int j = 0; j < t.length; j++) t[j] = mix(0, j, 0);
+    return t;
+  }
+
   /** Arrivals come from the trace (or the generator) alone. */
   @Override public boolean openLoop() {
     return true;
@@ -78,6 +109,10 @@ public final class SyntheticWorkload implements Workload {
   @Override public String describe() {
     return String.format("synthetic: %d requests, Poisson %.2f/s, %d shared prefixes (Zipf %.2f) of %d tokens"
             + " + %d unique tokens, seed %d", p.requests(), p.rate(), p.prefixes(), p.zipf(), p.prefixLength(),
-        p.suffixLength(), p.seed());
+        p.suffixLength(), p.seed()) + switch (p.systemPrompt()) {
+          case OFF -> "";
+          case TRACK -> "; the most popular prefix is the system prompt (not pinned)";
+          case PIN -> "; the most popular prefix is the system prompt, pinned";
+        };
   }
 }

@@ -49,5 +49,13 @@ public interface Workload extends Closeable {
     throw new UnsupportedOperationException(describe() + " cannot be driven one send attempt at a time");
   }
 
+  /**
+   * A prefix the application pins whenever a request carrying it is served
+   * (docs/simulator.md#pinned-system-prompt), or null (the default): none.
+   */
+  default int[] pinnedPrefix() {
+    return null;
+  }
+
   @Override default void close() throws IOException {}
 }
