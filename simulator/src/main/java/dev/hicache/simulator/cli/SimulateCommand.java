@@ -330,6 +330,7 @@ public final class SimulateCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     reportTarget = null; // state of an earlier run of a reused command line
     reportAction = null;
+    sweepCommands.clear();
     checkReportTarget();
     if (sweep != null) return runSweep(out);
     Run run = runOnce(true);
@@ -637,13 +638,18 @@ public final class SimulateCommand implements Callable<Integer> {
    * The report's line on this run's input: the trace file's SHA-256, or that of the parameters
    * (seed included) that generate the workload; {@code fileLines} keeps a file's line across a sweep.
    */
-  String inputChecksum(Map<Path, String> fileLines) throws IOException {
+  String inputChecksum(Map<Path, String> fileLines) {
     return switch (kind()) {
       case trace -> {
         Path t = tracePath().toAbsolutePath().normalize();
         String line = fileLines.get(t);
         if (line == null) {
-          line = dev.hicache.simulator.report.Provenance.ofFile("the trace", t);
+          try {
+            line = dev.hicache.simulator.report.Provenance.ofFile("the trace", t);
+          } catch (IOException e) {
+            // Replayed, then gone or unreadable: the report still says which file it was.
+            line = "the trace " + t + " (no checksum: it could not be read again: " + e.getMessage() + ")";
+          }
           fileLines.put(t, line);
         }
         yield line;
@@ -779,7 +785,7 @@ public final class SimulateCommand implements Callable<Integer> {
   }
 
   /** The report's command line (as the launcher takes it), folder, version and each run's input. */
-  private dev.hicache.simulator.report.Provenance provenance(int runs) throws IOException {
+  private dev.hicache.simulator.report.Provenance provenance(int runs) {
     List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
     if (spec.parent() == null) args.addFirst(spec.name());
     List<String> inputs = new ArrayList<>();
