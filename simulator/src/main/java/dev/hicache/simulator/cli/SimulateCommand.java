@@ -340,6 +340,7 @@ public final class SimulateCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     reportTarget = null; // state of an earlier run of a reused command line
     reportAction = null;
+    sweepCommands.clear();
     checkReportTarget();
     if (sweep != null) return runSweep(out);
     Run run = runOnce(true);
@@ -576,9 +577,7 @@ public final class SimulateCommand implements Callable<Integer> {
     checkSpan();
     EngineResult result;
     try (Workload w = workload();
-         Progress progress = new Progress(w instanceof MultiTurnWorkload m ? m.totalRequests()
-             : kind() == WorkloadKind.synthetic ? requests : -1, "requests",
-             showProgress && format == Format.text)) {
+         Progress progress = new Progress(progressTotal(w), "requests", showProgress, spec.commandLine().getErr())) {
       if (prepopulateL3) {
         if (setup.l3Tokens() == 0) throw usage("--prepopulate-l3 needs an L3 (--l3-capacity-tokens > 0)");
         result = new EngineReplay(setup).runPrepopulated(this::workloadUnchecked, progress);
@@ -614,6 +613,14 @@ public final class SimulateCommand implements Callable<Integer> {
     return namespaces == 1 ? w : new dev.hicache.simulator.workload.NamespacedWorkload(w, namespaces, seed);
   }
 
+  /** Requests the run will serve: a trace's are counted (its lines) only when progress is first shown. */
+  private java.util.function.LongSupplier progressTotal(Workload w) {
+    if (w instanceof MultiTurnWorkload m) return m::totalRequests;
+    if (kind() == WorkloadKind.synthetic) return () -> requests;
+    Path t = trace;
+    return () -> Progress.lineCount(t);
+  }
+
   private Workload workloadUnchecked() {
     try {
       return namespaced(workload());
@@ -626,17 +633,55 @@ public final class SimulateCommand implements Callable<Integer> {
     try {
       return switch (kind()) {
         case trace -> new TraceWorkload(MooncakeTraceReader.open(tracePath()), pageSize, arrivals);
-        case multiturn -> new MultiTurnWorkload(new MultiTurnWorkload.Params(numClients, numRounds, requestLength,
-            subQuestionLength, outputLength(), requestRate(), maxParallel, distribution, readyQueuePolicy, seed));
-        case synthetic -> new SyntheticWorkload(new SyntheticWorkload.Params(requests, requestRate(), prefixes, zipf,
-            prefixLength, suffixLength, outputLength(), seed, pinSystemPrompt == null ? SyntheticWorkload.SystemPrompt.OFF
-            : pinSystemPrompt ? SyntheticWorkload.SystemPrompt.PIN : SyntheticWorkload.SystemPrompt.TRACK));
+        case multiturn -> new MultiTurnWorkload(multiturnParams());
+        case synthetic -> new SyntheticWorkload(syntheticParams());
       };
     } catch (IllegalArgumentException e) {
       // The generators' messages start with the flag; add the value form picocli uses.
       throw usage("Invalid value for option " + e.getMessage());
     }
   }
+
+  private MultiTurnWorkload.Params multiturnParams() {
+    return new MultiTurnWorkload.Params(numClients, numRounds, requestLength, subQuestionLength, outputLength(),
+        requestRate(), maxParallel, distribution, readyQueuePolicy, seed);
+  }
+
+  private SyntheticWorkload.Params syntheticParams() {
+    return new SyntheticWorkload.Params(requests, requestRate(), prefixes, zipf, prefixLength, suffixLength,
+        outputLength(), seed, pinSystemPrompt == null ? SyntheticWorkload.SystemPrompt.OFF
+        : pinSystemPrompt ? SyntheticWorkload.SystemPrompt.PIN : SyntheticWorkload.SystemPrompt.TRACK);
+  }
+
+  /**
+   * The report's line on this run's input: the trace file's SHA-256, or that of the parameters
+   * (seed included) that generate the workload; {@code fileLines} keeps a file's line across a sweep.
+   */
+  String inputChecksum(Map<Path, String> fileLines) {
+    return switch (kind()) {
+      case trace -> {
+        Path t = tracePath().toAbsolutePath().normalize();
+        String line = fileLines.get(t);
+        if (line == null) {
+          try {
+            line = dev.hicache.simulator.report.Provenance.ofFile("the trace", t);
+          } catch (IOException e) {
+            // Replayed, then gone or unreadable: the report still says which file it was.
+            line = "the trace " + t + " (no checksum: it could not be read again: " + e.getMessage() + ")";
+          }
+          fileLines.put(t, line);
+        }
+        yield line;
+      }
+      case multiturn -> dev.hicache.simulator.report.Provenance.ofText("the generated workload's parameters",
+          "multiturn " + multiturnParams() + (namespaces > 1 ? " namespaces " + namespaces : ""));
+      case synthetic -> dev.hicache.simulator.report.Provenance.ofText("the generated workload's parameters",
+          "synthetic " + syntheticParams() + (namespaces > 1 ? " namespaces " + namespaces : ""));
+    };
+  }
+
+  /** The runs of a sweep, for the report's input checksums (only when a report is written). */
+  private final List<SimulateCommand> sweepCommands = new ArrayList<>();
 
   private int runSweep(PrintWriter out) throws IOException {
     int eq = sweep.indexOf('=');
@@ -660,7 +705,8 @@ public final class SimulateCommand implements Callable<Integer> {
     }
     List<Run> runs = new ArrayList<>();
     List<String> values = List.of(sweep.substring(eq + 1).split(","));
-    try (Progress progress = new Progress(values.size(), "runs", format == Format.text)) {
+    sweepCommands.clear();
+    try (Progress progress = new Progress(values::size, "runs", true, spec.commandLine().getErr())) {
       for (String v : values) {
         SimulateCommand one = new SimulateCommand();
         picocli.CommandLine cl = new picocli.CommandLine(one);
@@ -678,6 +724,7 @@ public final class SimulateCommand implements Callable<Integer> {
         }
         one.spec = cl.getCommandSpec();
         runs.add(one.runOnce(false));
+        if (reportTarget != null) sweepCommands.add(one);
         progress.accept(runs.size());
       }
     }
@@ -739,7 +786,7 @@ public final class SimulateCommand implements Callable<Integer> {
 
   private void writeReport(PrintWriter out, List<Run> runs, String sweepKey, List<String> values) throws IOException {
     if (reportTarget == null) return;
-    String html = HtmlReport.render(runs, sweepKey, values);
+    String html = HtmlReport.render(runs, sweepKey, values, provenance(runs.size()));
     Path abs = reportTarget.toAbsolutePath();
     try {
       reportAction = dev.hicache.api.io.SafeOutput.writeString(reportTarget, html);
@@ -754,6 +801,25 @@ public final class SimulateCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("hicache: report written to " + what);
       spec.commandLine().getErr().flush();
     }
+  }
+
+  /** The report's command line (as the launcher takes it), folder, version and each run's input. */
+  private dev.hicache.simulator.report.Provenance provenance(int runs) {
+    List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
+    if (spec.parent() == null) args.addFirst(spec.name());
+    List<String> inputs = new ArrayList<>();
+    Map<Path, String> files = new java.util.HashMap<>();
+    if (sweepCommands.size() == runs) {
+      for (SimulateCommand one : sweepCommands) inputs.add(one.inputChecksum(files));
+    } else {
+      inputs.add(inputChecksum(files));
+    }
+    String commit = System.getProperty("hicache.commit");
+    String version = new Main.Version().getVersion()[0]
+        + (commit == null || commit.isBlank() ? "" : ", built from commit " + commit.strip());
+    return new dev.hicache.simulator.report.Provenance(
+        dev.hicache.simulator.report.Provenance.commandLine("./hicache", args),
+        Path.of("").toAbsolutePath().toString(), version, inputs);
   }
 
   /** The preset (or --model-file) with the shape flags applied; errors name the flag or file and value. */

@@ -37,9 +37,9 @@ public final class EngineReplay {
   // The report's prefetch section lists these counters under their InMemoryMetrics keys.
   private static final String TERMINATED_PREFIX = HiCacheMetric.PREFETCH_TERMINATED.key() + "{";
   private static final String SKIPPED_PREFIX = HiCacheMetric.PREFETCH_SKIPPED.key() + "{";
-  /** Width of a timeline bucket (arrival time). */
-  public static final long TIMELINE_BUCKET_NANOS = 60_000_000_000L;
-  /** Most timeline buckets: a longer run gets wider buckets (two, four, ... minutes). */
+  /** Width of a timeline bucket (arrival time) in a run of less than MAX_TIMELINE_BUCKETS of them. */
+  public static final long TIMELINE_BUCKET_NANOS = 10_000_000_000L;
+  /** Most timeline buckets: a longer run gets wider buckets (two, four, ... times as wide). */
   public static final int MAX_TIMELINE_BUCKETS = 1024;
 
   private final EngineSetup setup;
@@ -223,7 +223,8 @@ public final class EngineReplay {
           unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
           percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
           System.nanoTime() - t0, decoded, decodeL3Write, links.sharedL3Transfers(), queueing,
-          l3 instanceof MooncakeL3Model mm ? mm.stats().since(l3Start) : null, tally.pageReferences);
+          l3 instanceof MooncakeL3Model mm ? mm.stats().since(l3Start) : null, tally.pageReferences,
+          TtftCdf.of(ttft, tally.tier, n));
     } finally {
       if (readAhead != null) readAhead.close();
       for (TieredSimulation sim : sims) if (sim != null) sim.close();
@@ -360,13 +361,18 @@ public final class EngineReplay {
   private static final class Tally {
     long[] ttft = new long[1024];
     long[] queued = new long[1024];
+    /** Per request, the tier that served most of its hit ({@link TtftCdf#tierOf}): the report's TTFT CDF by tier. */
+    byte[] tier = new byte[1024];
     long prefetchWait;
     int n;
     long decoded;
     long lastFinish;
     final TreeMap<Integer, long[]> groups = new TreeMap<>(); // group -> {requests, prompt, device, host, ttftSum, storage}
-    // per minute of arrival: prompt, cached, D->H bytes, H->D bytes, L3 read bytes, L3 write bytes
+    // per interval of arrival time: the columns of EngineResult.Bucket
     final java.util.ArrayList<long[]> timeline = new java.util.ArrayList<>();
+    /** Each instance's L1 and L2 tokens as of its latest request, and their sums over the instances. */
+    final long[] lastL1Held, lastL2Held;
+    long l1Held, l2Held;
     final long[] lastD2h;
     final long[] lastH2d;
     final long[] lastL3Read;
@@ -379,35 +385,39 @@ public final class EngineReplay {
     long pageReferences;
     final int pageSize;
 
-    /** Minutes per timeline bucket: doubles whenever the timeline would pass MAX_TIMELINE_BUCKETS. */
-    long bucketMinutes = 1;
+    /** TIMELINE_BUCKET_NANOS per timeline bucket: doubles whenever the timeline would pass MAX_TIMELINE_BUCKETS. */
+    long bucketWidth = 1;
     /** The first arrival: the timeline counts from it, whatever the workload's time origin. */
     long firstArrival = -1;
 
     /**
      * The bucket of an arrival, relative to the first one; a bounded number of buckets (wider ones
-     * for a long run), each {prompt, cached, D->H, H->D, L3 read, L3 write, first minute}.
+     * for a long run), with the columns of {@link EngineResult.Bucket}.
      */
     long[] bucket(long arrivalNanos) {
       if (firstArrival < 0) firstArrival = arrivalNanos;
-      long minute = Math.max(0, arrivalNanos - firstArrival) / TIMELINE_BUCKET_NANOS;
-      while (minute / bucketMinutes >= MAX_TIMELINE_BUCKETS) {
+      long interval = Math.max(0, arrivalNanos - firstArrival) / TIMELINE_BUCKET_NANOS;
+      while (interval / bucketWidth >= MAX_TIMELINE_BUCKETS) {
         // Merge pairs: same totals, half the buckets, each twice as wide.
         java.util.ArrayList<long[]> merged = new java.util.ArrayList<>();
         for (int i = 0; i < timeline.size(); i += 2) {
           long[] a = timeline.get(i);
           if (i + 1 < timeline.size()) {
             long[] c = timeline.get(i + 1);
-            for (int k = 0; k < 6; k++) a[k] += c[k];
+            for (int k = 0; k < a.length; k++) if (k != EngineResult.Bucket.START_SECONDS) a[k] += c[k];
           }
           merged.add(a);
         }
         timeline.clear();
         timeline.addAll(merged);
-        bucketMinutes *= 2;
+        bucketWidth *= 2;
       }
-      int index = (int) (minute / bucketMinutes);
-      while (timeline.size() <= index) timeline.add(new long[] {0, 0, 0, 0, 0, 0, timeline.size() * bucketMinutes});
+      int index = (int) (interval / bucketWidth);
+      while (timeline.size() <= index) {
+        long[] b = new long[EngineResult.Bucket.COLUMNS];
+        b[EngineResult.Bucket.START_SECONDS] = timeline.size() * bucketWidth * (TIMELINE_BUCKET_NANOS / 1_000_000_000L);
+        timeline.add(b);
+      }
       return timeline.get(index);
     }
 
@@ -417,6 +427,8 @@ public final class EngineReplay {
       lastH2d = new long[instances];
       lastL3Read = new long[instances];
       lastL3Write = new long[instances];
+      lastL1Held = new long[instances];
+      lastL2Held = new long[instances];
       this.progress = progress;
     }
 
@@ -426,7 +438,10 @@ public final class EngineReplay {
       if (n == ttft.length) {
         ttft = Arrays.copyOf(ttft, n * 2);
         queued = Arrays.copyOf(queued, n * 2);
+        tier = Arrays.copyOf(tier, n * 2);
       }
+      int hostOnly = o.hostHitTokens() - o.storageHitTokens();
+      tier[n] = TtftCdf.tierOf(o.deviceHitTokens(), hostOnly, o.storageHitTokens());
       queued[n] = o.startedAtNanos() - r.arrivalNanos;
       prefetchWait += o.admittedAtNanos() - o.startedAtNanos();
       ttft[n++] = t;
@@ -453,6 +468,17 @@ public final class EngineReplay {
       b[5] += (l3w - lastL3Write[target]) * l3PageBytes;
       lastL3Read[target] = l3r;
       lastL3Write[target] = l3w;
+      b[EngineResult.Bucket.L1_HIT] += o.deviceHitTokens();
+      b[EngineResult.Bucket.L2_HIT] += hostOnly;
+      b[EngineResult.Bucket.L3_HIT] += o.storageHitTokens();
+      long l1 = sim.deviceCachedTokens(), l2 = sim.hostCachedTokens();
+      l1Held += l1 - lastL1Held[target];
+      l2Held += l2 - lastL2Held[target];
+      lastL1Held[target] = l1;
+      lastL2Held[target] = l2;
+      b[EngineResult.Bucket.L1_HELD] += l1Held;
+      b[EngineResult.Bucket.L2_HELD] += l2Held;
+      b[EngineResult.Bucket.SAMPLES]++;
       workload.completed(r, finished);
       if (progress != null && (n & 255) == 0) progress.accept(n);
     }

@@ -1,55 +1,192 @@
 package dev.hicache.simulator.report;
 
-import java.io.PrintStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 
 /**
- * A one-line progress display on stderr for runs longer than a couple of seconds, shown only on
- * a terminal (never in files or pipes, so JSON and CSV output stay clean).
+ * Progress of long work on stderr: done / total, the share done and an ETA. On a terminal, one
+ * line redrawn in place (carriage return) a few times a second; elsewhere (a log file, a pipe, CI)
+ * a plain line every {@link #LOG_EVERY_NANOS}, so a log says how far a long run got and how long
+ * it has left. Nothing in the first seconds (short runs stay silent), and nothing on stdout, so
+ * JSON and CSV output stay clean.
+ *
+ * <p>{@link #accept} may be called from several threads (a sweep's runs).
  */
 public final class Progress implements LongConsumer, AutoCloseable {
-  private static final long QUIET_NANOS = 2_000_000_000L;
-  private final PrintStream err;
-  private final boolean enabled;
-  private final long total;
+  /** Where progress goes: nowhere, a line redrawn in place, or a plain line every few seconds. */
+  public enum Mode { OFF, TERMINAL, LOG }
+
+  /** A terminal shows nothing before this (a run of a second or two needs no progress line). */
+  static final long QUIET_NANOS = 2_000_000_000L;
+  /** A terminal's line is redrawn at most this often. */
+  static final long REDRAW_NANOS = 200_000_000L;
+  /** A log gets a line this often (the first one this long after the start). */
+  static final long LOG_EVERY_NANOS = 5_000_000_000L;
+  private static final int BAR_WIDTH = 30;
+
+  private final PrintWriter err;
+  private final Mode mode;
+  private final LongSupplier totalSupplier;
   private final String unit;
-  private final long start = System.nanoTime();
+  private final LongSupplier clock;
+  private final long start;
+  private long total = Long.MIN_VALUE; // not asked yet
   private long lastDraw;
+  private int lastWidth;
   private boolean drawn;
 
-  /** @param total expected count, or -1 when unknown */
+  /** Progress of {@code total} units (-1 when unknown) on this process's stderr, if {@code enabled}. */
   public Progress(long total, String unit, boolean enabled) {
-    this.err = System.err;
-    this.total = total;
+    this(() -> total, unit, enabled ? detect() : Mode.OFF, new PrintWriter(System.err, true), System::nanoTime);
+  }
+
+  /**
+   * Progress on {@code err} (the process's stderr, or what a test gave the command line), if
+   * {@code enabled}: drawn in place when stderr is a terminal, as log lines otherwise.
+   *
+   * @param total asked once, when the first line is drawn (a trace's length is counted only for a
+   *     run long enough to show progress); -1 when unknown
+   */
+  public Progress(LongSupplier total, String unit, boolean enabled, PrintWriter err) {
+    this(total, unit, enabled ? detect() : Mode.OFF, err, System::nanoTime);
+  }
+
+  /** With a given mode and clock (tests: a fake clock). */
+  Progress(LongSupplier total, String unit, Mode mode, PrintWriter err, LongSupplier clock) {
+    this.totalSupplier = total;
     this.unit = unit;
-    this.enabled = enabled && System.console() != null;
+    this.mode = mode;
+    this.err = err;
+    this.clock = clock;
+    this.start = clock.getAsLong();
   }
 
-  @Override public void accept(long done) {
-    if (!enabled) return;
-    long now = System.nanoTime();
-    if (now - start < QUIET_NANOS || now - lastDraw < 200_000_000L) return;
-    lastDraw = now;
-    double secs = (now - start) / 1e9;
-    String line;
-    if (total > 0) {
-      int width = 30;
-      int filled = (int) Math.min(width, width * done / total);
-      line = String.format(Locale.ROOT, "\r[%s%s] %,d/%,d %s  %.0f s", "#".repeat(filled), ".".repeat(width - filled),
-          done, total, unit, secs);
-    } else {
-      line = String.format(Locale.ROOT, "\r%,d %s  %.0f s", done, unit, secs);
+  public Mode mode() {
+    return mode;
+  }
+
+  /** {@code done} units so far (a count, not an increment). */
+  @Override public synchronized void accept(long done) {
+    if (mode == Mode.OFF) return;
+    long now = clock.getAsLong();
+    long elapsed = now - start;
+    if (mode == Mode.TERMINAL) {
+      if (elapsed < QUIET_NANOS || (drawn && now - lastDraw < REDRAW_NANOS)) return;
+    } else if (elapsed < LOG_EVERY_NANOS || (drawn && now - lastDraw < LOG_EVERY_NANOS)) {
+      return;
     }
-    err.print(line);
-    err.flush();
+    if (total == Long.MIN_VALUE) total = totalSupplier.getAsLong();
+    lastDraw = now;
     drawn = true;
+    if (mode == Mode.TERMINAL) {
+      String line = terminalLine(done, total, unit, elapsed);
+      // Blank what is left of a longer earlier line.
+      err.print("\r" + line + " ".repeat(Math.max(0, lastWidth - line.length())));
+      lastWidth = line.length();
+    } else {
+      err.println(logLine(done, total, unit, elapsed));
+    }
+    err.flush();
   }
 
-  @Override public void close() {
-    if (drawn) {
-      err.print("\r" + " ".repeat(70) + "\r");
+  /** A terminal's line clears itself; a log keeps its lines. */
+  @Override public synchronized void close() {
+    if (mode == Mode.TERMINAL && drawn) {
+      err.print("\r" + " ".repeat(lastWidth) + "\r");
       err.flush();
+    }
+  }
+
+  /** The line drawn in place: a bar when the total is known, then done / total, the share, elapsed and ETA. */
+  static String terminalLine(long done, long total, String unit, long elapsedNanos) {
+    if (total <= 0) {
+      return String.format(Locale.ROOT, "%,d %s, %s elapsed", done, unit, duration(elapsedNanos));
+    }
+    int filled = (int) Math.max(0, Math.min(BAR_WIDTH, BAR_WIDTH * Math.min(done, total) / total));
+    return String.format(Locale.ROOT, "[%s%s] %,d/%,d %s (%s), %s elapsed, ETA %s", "#".repeat(filled),
+        ".".repeat(BAR_WIDTH - filled), done, total, unit, percent(done, total), duration(elapsedNanos),
+        eta(done, total, elapsedNanos));
+  }
+
+  /** A log's line: done / total, the share, the rate, elapsed and ETA. */
+  static String logLine(long done, long total, String unit, long elapsedNanos) {
+    String rate = rate(done, elapsedNanos) + " " + unit + "/s";
+    if (total <= 0) {
+      return String.format(Locale.ROOT, "hicache: progress: %,d %s, %s, %s elapsed", done, unit, rate,
+          duration(elapsedNanos));
+    }
+    return String.format(Locale.ROOT, "hicache: progress: %,d/%,d %s (%s), %s, %s elapsed, ETA %s", done, total,
+        unit, percent(done, total), rate, duration(elapsedNanos), eta(done, total, elapsedNanos));
+  }
+
+  private static String percent(long done, long total) {
+    return String.format(Locale.ROOT, "%.1f%%", 100.0 * Math.min(done, total) / total);
+  }
+
+  private static String rate(long done, long elapsedNanos) {
+    double r = elapsedNanos <= 0 ? 0 : done / (elapsedNanos / 1e9);
+    return r >= 100 ? String.format(Locale.ROOT, "%,.0f", r) : String.format(Locale.ROOT, "%.1f", r);
+  }
+
+  /** Time left at the rate so far; "unknown" before the first unit is done. */
+  static String eta(long done, long total, long elapsedNanos) {
+    if (done >= total) return duration(0);
+    if (done <= 0) return "unknown";
+    return duration((long) ((double) elapsedNanos * (total - done) / done));
+  }
+
+  /** 7 s, 4 min 05 s, 2 h 03 min. */
+  static String duration(long nanos) {
+    long s = Math.round(nanos / 1e9);
+    if (s < 60) return s + " s";
+    if (s < 3600) return String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60);
+    return String.format(Locale.ROOT, "%d h %02d min", s / 3600, s % 3600 / 60);
+  }
+
+  /**
+   * Lines of a file that hold something (a trace's records, for a total), or -1 when it cannot be
+   * read: one pass over its bytes, asked only when a run is long enough to show progress.
+   */
+  public static long lineCount(Path file) {
+    if (file == null) return -1;
+    long lines = 0;
+    boolean content = false;
+    byte[] buf = new byte[1 << 16];
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        for (int i = 0; i < n; i++) {
+          byte c = buf[i];
+          if (c == '\n') {
+            if (content) lines++;
+            content = false;
+          } else if (c != ' ' && c != '\t' && c != '\r') {
+            content = true;
+          }
+        }
+      }
+    } catch (IOException e) {
+      return -1;
+    }
+    return content ? lines + 1 : lines;
+  }
+
+  /**
+   * Whether this process's stderr is a terminal: Linux says what fd 2 is; elsewhere the console's
+   * answer (which looks at stdin and stdout, so stderr redirected alone still draws in place).
+   */
+  static Mode detect() {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console")
+          ? Mode.TERMINAL : Mode.LOG;
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      java.io.Console c = System.console();
+      return c != null && c.isTerminal() ? Mode.TERMINAL : Mode.LOG;
     }
   }
 }

@@ -324,6 +324,12 @@ public final class TieredSimulation implements AutoCloseable {
   /** Of {@link #hostHitTokens()}, those a prefetch brought from L3 ({@code cached_tokens{storage}}). */
   public long storageHitTokens() { return storageHitTokens; }
 
+  /** Tokens the device tier (L1) holds in the tree now: the report's occupancy. O(1). */
+  public long deviceCachedTokens() { return cache.deviceCachedTokens(); }
+
+  /** Tokens the host tier (L2) holds in the tree now. O(1). */
+  public long hostCachedTokens() { return cache.hostCachedTokens(); }
+
   /** Requests whose pages could not be cached (larger than the device). */
   public long uncachedRequests() { return uncached; }
 

@@ -85,7 +85,9 @@ class BadInputTest {
     // 90 s apart: virtual time ends after 90 s, not 55 years after 1970.
     double virtual = MainTest.jsonNumber(r.out(), "virtual_seconds");
     assertThat(virtual).isBetween(90.0, 100.0);
-    assertThat(Files.readString(dir.resolve("r.html"))).contains("Hit ratio over time");
+    // Drawn over seconds (a 90 s span), not over the decades since 1970.
+    assertThat(Files.readString(dir.resolve("r.html"))).contains("Hit ratio by tier over time",
+        "seconds since the first arrival");
   }
 
   @Test void timestamps_absurdSpans_areFileLineErrors(@TempDir Path dir) throws IOException {
