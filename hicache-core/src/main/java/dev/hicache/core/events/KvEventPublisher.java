@@ -65,6 +65,13 @@ public final class KvEventPublisher implements AutoCloseable {
     publish(new KvEvent.AllBlocksCleared(nextSequence, tier, namespaceSeed));
   }
 
+  /** The consumer's nap while events keep coming: the most an event waits for delivery then. */
+  private static final long NAP_NANOS = 200_000;
+  /** Naps without an event before the consumer sleeps until woken (about 13 ms of quiet). */
+  private static final int IDLE_NAPS = 64;
+  /** The longest sleep: bounds the delay of a wake-up lost between the producer's offer and the flag. */
+  private static final long SLEEP_NANOS = 50_000_000;
+
   private void publish(KvEvent e) {
     nextSequence++;
     if (!queue.offer(e)) {
@@ -104,16 +111,27 @@ public final class KvEventPublisher implements AutoCloseable {
   }
 
   private void run() {
+    int idle = 0;
     while (true) {
       KvEvent e = queue.relaxedPoll();
       if (e == null) {
         if (closing && queue.isEmpty()) return;
+        // While events keep coming, the consumer naps on its own (a timed park) and the scheduler
+        // never pays a wake-up: unparking on every event was a futex call per page move, a third of
+        // the engine's time in ObservabilityOverheadBenchmark (docs/benchmarks.md). Only after a
+        // quiet spell does it announce sleep; the producer then wakes it with the next event, and
+        // the bounded park caps the delay of a wake-up lost to that race.
+        if (++idle < IDLE_NAPS) {
+          LockSupport.parkNanos(this, NAP_NANOS);
+          continue;
+        }
         sleeping = true;
         // Re-check after announcing sleep: a producer that offered before seeing the flag did not unpark.
-        if (queue.isEmpty() && !closing) LockSupport.park(this);
+        if (queue.isEmpty() && !closing) LockSupport.parkNanos(this, SLEEP_NANOS);
         sleeping = false;
         continue;
       }
+      idle = 0;
       try {
         listener.onEvent(e);
       } catch (RuntimeException ex) {

@@ -226,7 +226,7 @@ public final class MooncakeStore implements AutoCloseable {
 
   /** Zero-copy put of {@code buffer}, which must lie inside a registered region. */
   public void putFrom(String key, MemorySegment buffer, ReplicateConfig config) {
-    CStrings.checkKey(key);
+    if (config != null) CStrings.checkKey(key); // otherwise NativeScratch.key checks it as it copies it
     requireRegistered(buffer, "put_from", key);
     int rc;
     enter();
@@ -274,7 +274,7 @@ public final class MooncakeStore implements AutoCloseable {
    * @return the object's size, the bytes written
    */
   public long getInto(String key, MemorySegment buffer) {
-    CStrings.checkKey(key);
+    // The key is checked where it is copied (NativeScratch.key), before the call: once per call.
     requireRegistered(buffer, "get_into", key);
     long rc;
     enter();
