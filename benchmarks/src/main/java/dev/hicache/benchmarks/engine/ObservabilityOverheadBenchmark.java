@@ -37,7 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>{@code mode}: {@code off} = no metrics sink, no JFR events, no KV event listener (the
  * baseline); {@code on} = {@link InMemoryMetrics}, JFR events emitted (no recording running) and a
- * KV event listener; {@code recording} = {@code on} plus a JFR recording of the HiCache events.
+ * KV event listener; {@code recording} = {@code on} plus a JFR recording of the HiCache events;
+ * {@code metrics}, {@code jfr}, {@code kv} = one of the three alone, to see what each costs.
  *
  * <p>{@code java -jar benchmarks/target/benchmarks.jar ObservabilityOverheadBenchmark}
  */
@@ -51,7 +52,7 @@ public class ObservabilityOverheadBenchmark {
   static final int PS = 64;
   static final KvShape SHAPE = KvShape.mha(32, 8, 128, DType.BF16, PS);
 
-  @Param({"off", "on", "recording"})
+  @Param({"off", "on", "recording", "metrics", "jfr", "kv"})
   public String mode;
 
   private int[][] prompts;
@@ -97,12 +98,13 @@ public class ObservabilityOverheadBenchmark {
 
   @Benchmark
   public long replay() {
-    boolean on = !mode.equals("off");
+    boolean all = mode.equals("on") || mode.equals("recording");
+    boolean metrics = all || mode.equals("metrics"), jfr = all || mode.equals("jfr"), kv = all || mode.equals("kv");
     HiCacheConfig config = HiCacheConfig.builder().pageSize(PS).prefetchThreshold(4 * PS).build();
     HiCache.Builder b = HiCache.builder(config).metadataOnly(SHAPE, 2048 * PS, 8192 * PS)
         .deterministic(CostModel.pcieGen5()).storage(new MemoryL3Store(1 << 20))
-        .metrics(on ? new InMemoryMetrics() : MetricsSink.NONE).jfrEvents(on);
-    if (on) b.kvEvents((KvEvent e) -> events.increment());
+        .metrics(metrics ? new InMemoryMetrics() : MetricsSink.NONE).jfrEvents(jfr);
+    if (kv) b.kvEvents((KvEvent e) -> events.increment());
     long cached = 0;
     try (HiCache cache = b.build()) {
       for (int i = 0; i < prompts.length; i++) {

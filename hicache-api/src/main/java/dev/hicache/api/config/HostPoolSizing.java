@@ -13,6 +13,15 @@ public final class HostPoolSizing {
   private HostPoolSizing() {}
 
   /**
+   * The config field that sizes the host pool, with its value ({@code HiCacheConfig hicacheSizeGb
+   * 2.0} or {@code HiCacheConfig hicacheRatio 2.0}): what a sizing error names.
+   */
+  public static String setting(HiCacheConfig config) {
+    return config.hicacheSizeGb() > 0 ? "HiCacheConfig hicacheSizeGb " + config.hicacheSizeGb()
+        : "HiCacheConfig hicacheRatio " + config.hicacheRatio();
+  }
+
+  /**
    * Host pool capacity in tokens.
    *
    * @throws IllegalArgumentException with the flag and value when the host pool would not exceed
@@ -21,15 +30,9 @@ public final class HostPoolSizing {
   public static long hostTokens(HiCacheConfig config, long deviceTokens, long bytesPerToken) {
     if (deviceTokens < 1) throw new IllegalArgumentException("device pool must hold >= 1 token, got " + deviceTokens);
     if (bytesPerToken < 1) throw new IllegalArgumentException("bytes per token must be >= 1, got " + bytesPerToken);
-    long size;
-    String source;
-    if (config.hicacheSizeGb() > 0) {
-      size = (long) Math.floor(config.hicacheSizeGb() * 1e9 / bytesPerToken);
-      source = "HiCacheConfig hicacheSizeGb " + config.hicacheSizeGb();
-    } else {
-      size = (long) (deviceTokens * config.hicacheRatio());
-      source = "HiCacheConfig hicacheRatio " + config.hicacheRatio();
-    }
+    long size = config.hicacheSizeGb() > 0 ? (long) Math.floor(config.hicacheSizeGb() * 1e9 / bytesPerToken)
+        : (long) (deviceTokens * config.hicacheRatio());
+    String source = setting(config);
     int page = config.pageSize();
     size = (size / page + 1) * page; // baseline alignment: one extra page, always
     if (size <= deviceTokens) {

@@ -48,7 +48,7 @@ public final class OffHeapHostPool implements HostPool {
   public static OffHeapHostPool sized(HiCacheConfig config, KvShape shape, int deviceTokens, long availableBytes) {
     long tokens = HostPoolSizing.hostTokens(config, deviceTokens, shape.bytesPerToken());
     if (availableBytes != Long.MAX_VALUE) {
-      String flag = config.hicacheSizeGb() > 0 ? "HiCacheConfig hicacheSizeGb " + config.hicacheSizeGb() : "HiCacheConfig hicacheRatio " + config.hicacheRatio();
+      String flag = HostPoolSizing.setting(config);
       HostPoolSizing.checkFits(tokens * shape.bytesPerToken(), availableBytes, flag);
     }
     if (tokens > Integer.MAX_VALUE - shape.pageSize()) {

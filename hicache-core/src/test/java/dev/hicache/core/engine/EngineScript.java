@@ -253,12 +253,7 @@ final class EngineScript {
   }
 
   private void admit(int arg) {
-    int[] doc = docs[arg % DOCS];
-    int len = 1 + (arg >>> 2) % DOC_LEN;
-    int[] tokens = Arrays.copyOf(doc, len);
-    int fork = (arg >>> 8) % (DOC_LEN + 1);
-    int variant = (arg >>> 14) % 3;
-    for (int i = fork; i < len; i++) tokens[i] = tokens[i] + 1000 * (variant + 1);
+    int[] tokens = tokensFor(arg);
     Namespace ns = namespaces == 0 ? null : NAMESPACES[(arg >>> 20) % namespaces];
     if (l3 != null) {
       long rid = nextRid++;

@@ -40,10 +40,7 @@ public final class HostPoolPlanner {
     }
     List<String> warnings = new ArrayList<>();
     HiCacheConfig resolved = config.resolve(warnings);
-    // A library error names the config field (SGLang's flag in brackets), as HostPoolSizing does.
-    String flag = resolved.hicacheSizeGb() > 0
-        ? "HiCacheConfig hicacheSizeGb " + resolved.hicacheSizeGb() + " (--hicache-size)"
-        : "HiCacheConfig hicacheRatio " + resolved.hicacheRatio() + " (--hicache-ratio)";
+    String flag = HostPoolSizing.setting(resolved); // a library error names the config field
     long tokens = HostPoolSizing.hostTokens(resolved, deviceTokens, shape.bytesPerToken());
     int maxTokens = Integer.MAX_VALUE / shape.pageSize() * shape.pageSize();
     if (tokens > maxTokens) {

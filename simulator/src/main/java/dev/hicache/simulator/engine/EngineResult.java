@@ -28,20 +28,6 @@ public record EngineResult(EngineSetup setup, String workload, String groupName,
     long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing,
     MooncakeL3Model.Stats mooncakeL3, long pageReferences, TtftCdf ttftCdf) {
 
-  /** Without TTFT's distribution. */
-  public EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
-      long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
-      long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
-      java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
-      long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
-      long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing,
-      MooncakeL3Model.Stats mooncakeL3, long pageReferences) {
-    this(setup, workload, groupName, requests, promptTokens, deviceHitTokens, hostHitTokens, storageHitTokens,
-        uncachedRequests, deviceToHostBytes, hostToDeviceBytes, evictedDeviceTokens, evictedHostTokens, l3ReadPages,
-        l3WritePages, prefetchOutcomes, ttftP50, ttftP90, ttftP99, ttftMean, virtualNanos, groups, timeline, wallNanos,
-        decodedRequests, decodeL3WritePages, sharedL3Transfers, queueing, mooncakeL3, pageReferences, null);
-  }
-
   /**
    * The columns of a {@link #timeline()} bucket: one bucket per interval of arrival time, counted
    * from the first arrival; every bucket is as wide as the first two are apart (a long run gets
@@ -67,33 +53,6 @@ public record EngineResult(EngineSetup setup, String workload, String groupName,
     public static final int L1_HELD = 10, L2_HELD = 11, SAMPLES = 12;
     /** The number of columns. */
     public static final int COLUMNS = 13;
-  }
-
-  /** Without the count of page references (0: unknown; no page events per second in the report). */
-  public EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
-      long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
-      long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
-      java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
-      long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
-      long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing,
-      MooncakeL3Model.Stats mooncakeL3) {
-    this(setup, workload, groupName, requests, promptTokens, deviceHitTokens, hostHitTokens, storageHitTokens,
-        uncachedRequests, deviceToHostBytes, hostToDeviceBytes, evictedDeviceTokens, evictedHostTokens, l3ReadPages,
-        l3WritePages, prefetchOutcomes, ttftP50, ttftP90, ttftP99, ttftMean, virtualNanos, groups, timeline, wallNanos,
-        decodedRequests, decodeL3WritePages, sharedL3Transfers, queueing, mooncakeL3, 0, null);
-  }
-
-  /** Without the Mooncake model (any other L3 backend). */
-  public EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
-      long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
-      long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
-      java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
-      long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
-      long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing) {
-    this(setup, workload, groupName, requests, promptTokens, deviceHitTokens, hostHitTokens, storageHitTokens,
-        uncachedRequests, deviceToHostBytes, hostToDeviceBytes, evictedDeviceTokens, evictedHostTokens, l3ReadPages,
-        l3WritePages, prefetchOutcomes, ttftP50, ttftP90, ttftP99, ttftMean, virtualNanos, groups, timeline, wallNanos,
-        decodedRequests, decodeL3WritePages, sharedL3Transfers, queueing, null);
   }
 
   /**

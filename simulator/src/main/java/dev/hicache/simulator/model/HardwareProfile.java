@@ -136,9 +136,8 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
    * max(floor, overhead + linear + attention)}; 0 when there is nothing to compute.
    */
   public long prefillNanos(ModelProfile model, int tp, long newTokens, long cachedTokens) {
-    if (newTokens <= 0) return 0;
-    long compute = prefillOverheadNanos(model) + newTokens * prefillNanosPerToken(model, tp)
-        + Math.round(attentionNanosPerTokenPair(model, tp) * ModelProfile.attentionPairs(newTokens, cachedTokens));
-    return Math.max(prefillFloorNanos(model), compute);
+    return dev.hicache.simulator.virtualtime.TieredSimulation.prefillNanos(prefillFloorNanos(model),
+        prefillOverheadNanos(model), prefillNanosPerToken(model, tp), attentionNanosPerTokenPair(model, tp), newTokens,
+        cachedTokens);
   }
 }

@@ -136,10 +136,21 @@ public final class TieredSimulation implements AutoCloseable {
 
   /** Prefill compute of {@code newTokens} after {@code cachedTokens} cached ones, nanoseconds (0 for none). */
   public long prefillNanos(long newTokens, long cachedTokens) {
+    return prefillNanos(prefillFloorNanos, prefillOverheadNanos, prefillNanosPerToken, attentionNanosPerPair, newTokens,
+        cachedTokens);
+  }
+
+  /**
+   * The prefill model (docs/calibration.md): {@code max(floor, overhead + n × perToken + perPair ×
+   * n × (cached + (n + 1) / 2))} for {@code n} new tokens, 0 for none. The one place it is computed:
+   * the hardware profiles' predictions are this, with their calibrated parameters.
+   */
+  public static long prefillNanos(long floorNanos, long overheadNanos, long nanosPerToken, double nanosPerPair,
+      long newTokens, long cachedTokens) {
     if (newTokens <= 0) return 0;
-    long compute = prefillOverheadNanos + newTokens * prefillNanosPerToken
-        + Math.round(attentionNanosPerPair * newTokens * (cachedTokens + (newTokens + 1) / 2.0));
-    return Math.max(prefillFloorNanos, compute);
+    long compute = overheadNanos + newTokens * nanosPerToken
+        + Math.round(nanosPerPair * newTokens * (cachedTokens + (newTokens + 1) / 2.0));
+    return Math.max(floorNanos, compute);
   }
 
   /**

@@ -248,13 +248,7 @@ class MainTest {
   /** The report's bytes-per-link chart has the L3 link beside PCIe when an L3 was written. */
   @Test
   void simulate_report_chartsL3BytesOverTime(@TempDir Path dir) throws IOException {
-    Path t = dir.resolve("t.jsonl");
-    StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < 30; i++) {
-      sb.append("{\"timestamp\":").append(i * 10_000).append(",\"input_length\":2000,\"output_length\":5,"
-          + "\"hash_ids\":[0,").append(1 + i % 5).append(",").append(10 + i).append(",").append(100 + i).append("]}\n");
-    }
-    Files.writeString(t, sb.toString());
+    Path t = HtmlReportTest.trace(dir);
     Path html = dir.resolve("r.html");
     Run r = run("simulate", "--trace", t.toString(), "--instances", "2", "--l1-capacity-tokens", "4096",
         "--l2-capacity-tokens", "8192", "--l3-capacity-tokens", "100000", "--report", html.toString());
