@@ -1,5 +1,7 @@
 package dev.hicache.core.engine;
 
+import dev.hicache.api.Namespace;
+import dev.hicache.api.PageKey;
 import dev.hicache.api.Tokens;
 import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.metrics.MetricLabels;
@@ -20,6 +22,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -71,9 +74,11 @@ final class CacheControl {
   private long nextHintRid = HINT_RID_BASE;
   private final List<PendingDemote> pendingDemotes = new ArrayList<>();
 
-  /** One pin: the prefix, its deadline, and the two nodes whose lock and protection hold it. */
+  /** One pin: the prefix, its namespace, its deadline, and the two nodes whose lock and protection hold it. */
   static final class Pin {
     final int[] tokens;
+    /** The namespace the hint named (null: the default one), as given: {@link HiCache#pins} reports it. */
+    final Namespace namespace;
     final long seq;
     final long deadline;
     /** Locked: it and its ancestors stay on the device. Null when no device page is pinned. */
@@ -83,23 +88,27 @@ final class CacheControl {
     final int devicePages;
     final int hostPages;
 
-    Pin(int[] tokens, long seq, long deadline, TreeNode deviceNode, TreeNode hostNode, int devicePages, int hostPages) {
-      this.tokens = tokens; this.seq = seq; this.deadline = deadline; this.deviceNode = deviceNode;
+    Pin(int[] tokens, Namespace namespace, long seq, long deadline, TreeNode deviceNode, TreeNode hostNode,
+        int devicePages, int hostPages) {
+      this.tokens = tokens; this.namespace = namespace; this.seq = seq; this.deadline = deadline; this.deviceNode = deviceNode;
       this.hostNode = hostNode; this.devicePages = devicePages; this.hostPages = hostPages;
     }
   }
 
   /** A demote waiting for backups it issued (or found in flight): it moves the rest once they are acknowledged. */
-  private record PendingDemote(int[] tokens, List<TreeNode> awaited) {}
+  private record PendingDemote(int[] tokens, PageKey seed, List<TreeNode> awaited) {}
 
-  /** A page-aligned prefix as a map key. */
+  /** A page-aligned prefix in a namespace (its seed; null: the default one) as a map key. */
   private static final class Key {
     final int[] t;
+    final PageKey seed;
     final int hash;
 
-    Key(int[] t) { this.t = t; this.hash = Arrays.hashCode(t); }
+    Key(int[] t, PageKey seed) { this.t = t; this.seed = seed; this.hash = Arrays.hashCode(t) * 31 + Objects.hashCode(seed); }
 
-    @Override public boolean equals(Object o) { return o instanceof Key k && Arrays.equals(t, k.t); }
+    @Override public boolean equals(Object o) {
+      return o instanceof Key k && Arrays.equals(t, k.t) && Objects.equals(seed, k.seed);
+    }
 
     @Override public int hashCode() { return hash; }
   }
@@ -135,7 +144,16 @@ final class CacheControl {
 
   // ---------------------------------------------------------------- pin and unpin
 
-  HintResult pin(int[] tokens, long ttlNanos) {
+  /**
+   * The namespace as the tree keys it: null for the default one (no namespace, one with neither
+   * part, or one whose seed is the cache's own default seed), else its seed.
+   */
+  private PageKey seedOf(Namespace namespace) {
+    PageKey seed = namespace == null ? null : namespace.seed();
+    return seed == null || seed.equals(tree.root().namespaceSeed()) ? null : seed;
+  }
+
+  HintResult pin(int[] tokens, long ttlNanos, Namespace namespace) {
     requireTokens("pin", tokens);
     if (ttlNanos <= 0) throw new IllegalArgumentException("pin: the time to live must be positive, got " + ttlNanos + " ns");
     metrics.count(HINTS, Hint.PIN.label(), 1);
@@ -144,10 +162,11 @@ final class CacheControl {
     expireDue();
     if (requested == 0) return done(Hint.PIN, 0, 0, Reason.NOT_CACHED);
     int[] prefix = Arrays.copyOf(tokens, aligned);
-    Key key = new Key(prefix);
+    PageKey seed = seedOf(namespace);
+    Key key = new Key(prefix, seed);
     Pin old = pins.remove(key);
     if (old != null) release(old); // a renewal: the old pin's pages count for the new one again
-    MatchResult m = tree.matchPrefix(prefix, aligned);
+    MatchResult m = tree.matchPrefix(seed, prefix, aligned);
     int devicePages = m.devicePrefixPages();
     int clean = controller.cleanDevicePrefix(m.devicePages());
     // A failed load-back's pages are never served; pinning them would keep the prefix uncacheable.
@@ -182,7 +201,7 @@ final class CacheControl {
       if (old != null) gauges();
       return done(Hint.PIN, requested, 0, budgetCut ? Reason.BUDGET_EXHAUSTED : Reason.NOT_CACHED);
     }
-    if (cut < devicePages + m.hostHitPages()) m = tree.matchPrefix(prefix, cut * ps); // split at the cut
+    if (cut < devicePages + m.hostHitPages()) m = tree.matchPrefix(seed, prefix, cut * ps); // split at the cut
     int pinnedDevice = Math.min(cut, deviceEnd);
     TreeNode deviceNode = pinnedDevice == 0 ? null : m.lastDeviceNode();
     TreeNode hostNode = cut > pinnedDevice ? m.lastHostNode() : null;
@@ -190,7 +209,7 @@ final class CacheControl {
     if (hostNode != null) tree.protectHost(hostNode);
     long now = clock.nanos();
     long deadline = ttlNanos > Long.MAX_VALUE - now ? Long.MAX_VALUE : now + ttlNanos;
-    pins.put(key, new Pin(prefix, nextSeq++, deadline, deviceNode, hostNode, pinnedDevice, cut - pinnedDevice));
+    pins.put(key, new Pin(prefix, namespace, nextSeq++, deadline, deviceNode, hostNode, pinnedDevice, cut - pinnedDevice));
     nextDeadline = Math.min(nextDeadline, deadline);
     gauges();
     metrics.count(HINT_PAGES, Hint.PIN.label(), cut);
@@ -198,12 +217,12 @@ final class CacheControl {
     return done(Hint.PIN, requested, cut, why);
   }
 
-  HintResult unpin(int[] tokens) {
+  HintResult unpin(int[] tokens, Namespace namespace) {
     requireTokens("unpin", tokens);
     metrics.count(HINTS, Hint.UNPIN.label(), 1);
     int aligned = Tokens.pageAligned(tokens.length, ps);
     expireDue();
-    Pin p = pins.remove(new Key(Arrays.copyOf(tokens, aligned)));
+    Pin p = pins.remove(new Key(Arrays.copyOf(tokens, aligned), seedOf(namespace)));
     if (p == null) return done(Hint.UNPIN, aligned / ps, 0, Reason.NOT_PINNED);
     end(p, UNPINNED);
     metrics.count(HINT_PAGES, Hint.UNPIN.label(), p.devicePages + p.hostPages);
@@ -215,7 +234,7 @@ final class CacheControl {
     expireDue();
     List<HiCache.PinnedPrefix> out = new ArrayList<>(pins.size());
     for (Pin p : pins.values()) {
-      out.add(new HiCache.PinnedPrefix(p.tokens.clone(), p.devicePages, p.hostPages, p.deadline));
+      out.add(new HiCache.PinnedPrefix(p.tokens.clone(), p.namespace, p.devicePages, p.hostPages, p.deadline));
     }
     return out;
   }
@@ -370,7 +389,7 @@ final class CacheControl {
 
   // ---------------------------------------------------------------- prefetch
 
-  HintResult prefetch(int[] tokens) {
+  HintResult prefetch(int[] tokens, Namespace namespace) {
     requireTokens("prefetch", tokens);
     metrics.count(HINTS, Hint.PREFETCH.label(), 1);
     expireDue();
@@ -381,10 +400,11 @@ final class CacheControl {
     if (sc == null) return done(Hint.PREFETCH, requested, 0, controller.hostCapacityPages() == 0 ? Reason.NO_HOST_TIER : Reason.NO_L3);
     if (requested == 0) return done(Hint.PREFETCH, 0, 0, Reason.BELOW_THRESHOLD);
     int[] prefix = Arrays.copyOf(tokens, aligned);
-    Key key = new Key(prefix);
+    PageKey seed = seedOf(namespace);
+    Key key = new Key(prefix, seed);
     if (hintPrefetches.containsKey(key)) return done(Hint.PREFETCH, requested, 0, Reason.ALREADY_PREFETCHING);
-    if (cachedPages(prefix) == requested) return done(Hint.PREFETCH, requested, 0, Reason.ALREADY_CACHED);
-    PrefetchOperation op = sc.prefetchHint(nextHintRid++, prefix, aligned);
+    if (cachedPages(prefix, seed) == requested) return done(Hint.PREFETCH, requested, 0, Reason.ALREADY_CACHED);
+    PrefetchOperation op = sc.prefetchHint(nextHintRid++, prefix, aligned, seed);
     if (op == null) {
       Reason why = switch (String.valueOf(sc.lastSkipGate())) {
         case "rate_limited" -> Reason.RATE_LIMITED;
@@ -420,9 +440,9 @@ final class CacheControl {
   }
 
   /** Full pages of {@code prefix} the tree holds in any tier, without touching or splitting anything. */
-  private int cachedPages(int[] prefix) {
+  private int cachedPages(int[] prefix, PageKey seed) {
     int pos = 0;
-    for (TreeNode n : walk(prefix)) {
+    for (TreeNode n : walk(prefix, seed)) {
       int k = Math.min(n.tokens(), prefix.length - pos);
       int mm = Arrays.mismatch(n.key(), 0, k, prefix, pos, pos + k);
       pos += mm < 0 ? k : mm / ps * ps;
@@ -434,9 +454,10 @@ final class CacheControl {
    * The nodes the prefix passes through, top-down, without touching or splitting: each shares at
    * least its first page with the prefix; the last may end past it or branch off inside it.
    */
-  private List<TreeNode> walk(int[] prefix) {
+  private List<TreeNode> walk(int[] prefix, PageKey seed) {
     List<TreeNode> out = new ArrayList<>();
-    TreeNode node = tree.root();
+    TreeNode node = tree.namespaceRoot(seed);
+    if (node == null) return out; // the namespace holds nothing
     int pos = 0;
     while (pos + ps <= prefix.length) {
       TreeNode next = null;
@@ -458,7 +479,7 @@ final class CacheControl {
 
   // ---------------------------------------------------------------- demote
 
-  HintResult demote(int[] tokens) {
+  HintResult demote(int[] tokens, Namespace namespace) {
     requireTokens("demote", tokens);
     metrics.count(HINTS, Hint.DEMOTE.label(), 1);
     expireDue();
@@ -466,9 +487,10 @@ final class CacheControl {
     int requested = aligned / ps;
     if (controller.hostCapacityPages() == 0) return done(Hint.DEMOTE, requested, 0, Reason.NO_HOST_TIER);
     int[] prefix = Arrays.copyOf(tokens, aligned);
+    PageKey seed = seedOf(namespace);
     List<TreeNode> awaited = new ArrayList<>();
-    Demoted d = demoteNow(prefix, true, awaited);
-    if (!awaited.isEmpty()) pendingDemotes.add(new PendingDemote(prefix, awaited));
+    Demoted d = demoteNow(prefix, seed, true, awaited);
+    if (!awaited.isEmpty()) pendingDemotes.add(new PendingDemote(prefix, seed, awaited));
     if (d.pages > 0) metrics.count(HINT_PAGES, Hint.DEMOTE.label(), d.pages);
     return done(Hint.DEMOTE, requested, d.pages, d.reason);
   }
@@ -481,8 +503,8 @@ final class CacheControl {
    * become host-only at once; nodes without a host copy get one first (when {@code backups}) and
    * leave once it is acknowledged ({@code awaited} collects what to wait for).
    */
-  private Demoted demoteNow(int[] prefix, boolean backups, List<TreeNode> awaited) {
-    List<TreeNode> path = walk(prefix);
+  private Demoted demoteNow(int[] prefix, PageKey seed, boolean backups, List<TreeNode> awaited) {
+    List<TreeNode> path = walk(prefix, seed);
     if (path.isEmpty() || path.getFirst().evicted()) return new Demoted(0, Reason.NOT_CACHED);
     TreeNode last = path.getLast();
     int start = 0;
@@ -580,7 +602,7 @@ final class CacheControl {
       }
       if (waiting) continue;
       it.remove();
-      Demoted moved = demoteNow(d.tokens(), false, new ArrayList<>());
+      Demoted moved = demoteNow(d.tokens(), d.seed(), false, new ArrayList<>());
       if (moved.pages > 0) metrics.count(HINT_PAGES, Hint.DEMOTE.label(), moved.pages);
     }
   }

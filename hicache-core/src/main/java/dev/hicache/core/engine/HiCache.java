@@ -451,17 +451,31 @@ public final class HiCache implements AutoCloseable {
    * passed its deadline and every older pin has ended.
    */
   public HintResult pin(int[] tokens, java.time.Duration ttl) {
+    return pin(tokens, ttl, null);
+  }
+
+  /**
+   * {@link #pin(int[], java.time.Duration)} of a prefix of {@code namespace} (null, or one with
+   * neither part: the default namespace): it pins only pages cached under that namespace
+   * (docs/behaviour.md#namespaces), and the same tokens pinned in two namespaces are two pins.
+   */
+  public HintResult pin(int[] tokens, java.time.Duration ttl, Namespace namespace) {
     check();
     if (ttl == null) throw new IllegalArgumentException("pin: ttl must not be null");
     long nanos = ttl.compareTo(java.time.Duration.ofNanos(Long.MAX_VALUE)) >= 0 ? Long.MAX_VALUE
         : ttl.isNegative() ? -1 : ttl.toNanos();
-    return control.pin(tokens, nanos);
+    return control.pin(tokens, nanos, namespace);
   }
 
   /** Ends the pin of exactly this prefix (cut to whole pages) early; {@code NOT_PINNED} when there is none. */
   public HintResult unpin(int[] tokens) {
+    return unpin(tokens, null);
+  }
+
+  /** {@link #unpin(int[])} of the pin made in {@code namespace}. */
+  public HintResult unpin(int[] tokens, Namespace namespace) {
     check();
-    return control.unpin(tokens);
+    return control.unpin(tokens, namespace);
   }
 
   /**
@@ -472,8 +486,17 @@ public final class HiCache implements AutoCloseable {
    * hicache_hint_prefetched_tokens}.
    */
   public HintResult prefetch(int[] tokens) {
+    return prefetch(tokens, null);
+  }
+
+  /**
+   * {@link #prefetch(int[])} for a prefix of {@code namespace}: it looks only for L3 pages keyed from
+   * that namespace's seed, and what arrives joins only that namespace's subtree, as a request's
+   * prefetch does ({@link #enqueue(long, int[], Namespace)}).
+   */
+  public HintResult prefetch(int[] tokens, Namespace namespace) {
     check();
-    return control.prefetch(tokens);
+    return control.prefetch(tokens, namespace);
   }
 
   /**
@@ -483,8 +506,13 @@ public final class HiCache implements AutoCloseable {
    * completes, at a later {@link #poll}; pages in use, pinned or shared stay, and the result says why.
    */
   public HintResult demote(int[] tokens) {
+    return demote(tokens, null);
+  }
+
+  /** {@link #demote(int[])} of a prefix of {@code namespace}: pages of other namespaces never move. */
+  public HintResult demote(int[] tokens, Namespace namespace) {
     check();
-    return control.demote(tokens);
+    return control.demote(tokens, namespace);
   }
 
   /** The live pins, oldest first. */
@@ -494,11 +522,11 @@ public final class HiCache implements AutoCloseable {
   }
 
   /**
-   * A live pin: the prefix it was given (whole pages), how many of its leading pages it holds on the
-   * device and, after those, in the host tier, and its deadline on the cache's clock ({@link
-   * Long#MAX_VALUE}: none).
+   * A live pin: the prefix it was given (whole pages), the namespace it was given (null: the
+   * default one), how many of its leading pages it holds on the device and, after those, in the
+   * host tier, and its deadline on the cache's clock ({@link Long#MAX_VALUE}: none).
    */
-  public record PinnedPrefix(int[] tokens, int devicePages, int hostPages, long deadlineNanos) {}
+  public record PinnedPrefix(int[] tokens, Namespace namespace, int devicePages, int hostPages, long deadlineNanos) {}
 
   CacheControl control() { return control; }
 

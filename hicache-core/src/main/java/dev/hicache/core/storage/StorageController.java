@@ -268,11 +268,13 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
    * for no request. It passes the same gates and holds the same budget, but no admission waits for
    * it: it ends once every L3-hit page has arrived (or an IO failure ends it), whatever the prefetch
    * policy, and what arrived joins the tree as host-only nodes. {@code rid} must be one no request
-   * uses. Returns the op, or null when a gate kept it from starting ({@link #lastSkipGate()} says which).
+   * uses; {@code namespace} is the seed of the namespace the hint named (null: the default one), as
+   * for a request's prefetch. Returns the op, or null when a gate kept it from starting ({@link
+   * #lastSkipGate()} says which).
    */
-  public PrefetchOperation prefetchHint(long rid, int[] tokens, int length) {
+  public PrefetchOperation prefetchHint(long rid, int[] tokens, int length, PageKey namespace) {
     lastSkipGate = null;
-    PrefetchOperation op = prefetch(rid, tokens, length);
+    PrefetchOperation op = prefetch(rid, tokens, length, null, namespace);
     if (op != null) {
       op.hint = true;
       op.admissionAsked = true; // nothing else will ask: its termination is decided by its progress alone

@@ -223,6 +223,15 @@ public final class HiRadixTree {
     return out;
   }
 
+  /**
+   * The root of the namespace of requests that carry {@code seed} (null: the default one), or null
+   * when that namespace holds nothing now; changes nothing (for read-only walks such as hints').
+   */
+  public TreeNode namespaceRoot(PageKey seed) {
+    TreeNamespace ns = namespaceIfPresent(seed);
+    return ns == null ? null : ns.root;
+  }
+
   /** Pages the namespace of {@code seed} holds in {@code tier} (device or host); 0 when it has no root. */
   public int namespacePages(PageKey seed, Tier tier) {
     TreeNamespace ns = namespaceIfPresent(seed);

@@ -6,6 +6,7 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.lists;
 
 import dev.hicache.api.MemLayout;
+import dev.hicache.api.Namespace;
 import dev.hicache.api.Tier;
 import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.api.metrics.HiCacheMetric;
@@ -54,8 +55,8 @@ class CacheControlPropertyTest {
   /** The hints, interleaved with the script's own actions, and the model they are checked against. */
   static final class Hints implements EngineScript.Extension {
     final double share;
-    /** Live pins as the model sees them: prefix -> deadline. */
-    final Map<List<Integer>, Long> model = new HashMap<>();
+    /** Live pins as the model sees them: (namespace, prefix) -> deadline. */
+    final Map<PinKey, Long> model = new HashMap<>();
     long yieldedSeen;
 
     Hints(double share) { this.share = share; }
@@ -64,31 +65,40 @@ class CacheControlPropertyTest {
       if (((a >>> 27) & 3) != 0) return false; // a quarter of the actions are hints
       HiCache cache = s.cache;
       int arg = a >>> 4;
-      int[] tokens = tokensFor(s, arg);
+      Namespace[] ns = new Namespace[1];
+      int[] tokens = tokensFor(s, arg, ns);
       HintResult r;
       switch (Math.floorMod(a, 5)) {
         case 0, 1 -> {
           // Lifetimes around the copies' times (about a microsecond each), so pins also end by deadline.
           long ttl = (arg & 7) == 0 ? 1_000_000_000L : 1 + (long) (arg >>> 3) % 64 * 1_000;
           long now = cache.deterministicShell().now();
-          r = cache.pin(tokens, Duration.ofNanos(ttl));
-          List<Integer> key = key(tokens);
+          r = cache.pin(tokens, Duration.ofNanos(ttl), ns[0]);
+          PinKey key = new PinKey(ns[0], key(tokens));
           model.remove(key);
           if (r.appliedPages() > 0) model.put(key, now + ttl);
           assertThat(r.appliedPages()).isLessThanOrEqualTo(r.requestedPages());
           assertThat(r.applied()).isEqualTo(r.appliedPages() == r.requestedPages() && r.requestedPages() > 0);
         }
         case 2 -> {
-          r = cache.unpin(tokens);
-          boolean had = model.remove(key(tokens)) != null; // check() dropped those past their deadline
+          r = cache.unpin(tokens, ns[0]);
+          boolean had = model.remove(new PinKey(ns[0], key(tokens))) != null; // check() dropped those past their deadline
           assertThat(r.reason()).isEqualTo(had ? Reason.APPLIED : Reason.NOT_PINNED);
         }
-        case 3 -> r = cache.prefetch(tokens);
+        case 3 -> r = cache.prefetch(tokens, ns[0]);
         default -> {
           long before = cache.deviceCachedTokens();
-          r = cache.demote(tokens);
-          // Only what the demote says it moved left the device (a demote never drops a page).
+          long[] others = new long[Math.max(1, s.namespaces)];
+          for (int i = 0; i < others.length; i++) others[i] = cache.namespaceTokens(EngineScript.NAMESPACES[i], Tier.DEVICE);
+          r = cache.demote(tokens, ns[0]);
+          // Only what the demote says it moved left the device (a demote never drops a page), and
+          // only from its own namespace.
           assertThat(before - cache.deviceCachedTokens()).isEqualTo((long) r.appliedPages() * PAGE);
+          for (int i = 0; i < others.length; i++) {
+            if (EngineScript.NAMESPACES[i] == ns[0]) continue;
+            assertThat(cache.namespaceTokens(EngineScript.NAMESPACES[i], Tier.DEVICE))
+                .as("device tokens of namespace " + i + " after a demote in " + ns[0]).isEqualTo(others[i]);
+          }
         }
       }
       SEEN.merge(r.hint().label() + ":" + r.reason().label(), 1L, Long::sum);
@@ -97,15 +107,20 @@ class CacheControlPropertyTest {
 
     /**
      * A quarter name a document's own prefix (every request shares one), a quarter a prompt a
-     * request could have, half the start of a prompt admitted recently (most likely cached).
+     * request could have, half the start of a prompt admitted recently (most likely cached). With
+     * namespaces, {@code ns[0]} is set to the namespace the hint names: a recent prompt's own three
+     * times in four, else any (so hints also name prefixes cached only in another namespace).
      */
-    private static int[] tokensFor(EngineScript s, int arg) {
+    private static int[] tokensFor(EngineScript s, int arg, Namespace[] ns) {
+      ns[0] = s.namespaces == 0 ? null : EngineScript.NAMESPACES[(arg >>> 20) % s.namespaces];
       switch (arg & 3) {
         case 0: return s.tokensFor((arg & 0xFF) | (48 << 8));
         case 1: return s.tokensFor(arg);
         default:
           if (s.prompts.isEmpty()) return s.tokensFor(arg);
-          int[] p = s.prompts.get(s.prompts.size() - 1 - (arg >>> 2) % Math.min(8, s.prompts.size()));
+          int i = s.prompts.size() - 1 - (arg >>> 2) % Math.min(8, s.prompts.size());
+          int[] p = s.prompts.get(i);
+          if (((arg >>> 24) & 3) != 0) ns[0] = s.promptNamespaces.get(i);
           return Arrays.copyOf(p, Math.max(1, p.length - (arg >>> 5) % 3 * PAGE));
       }
     }
@@ -115,11 +130,11 @@ class CacheControlPropertyTest {
       long now = cache.deterministicShell().now();
       model.values().removeIf(deadline -> deadline <= now);
       List<HiCache.PinnedPrefix> pins = cache.pins();
-      Set<List<Integer>> live = new HashSet<>();
+      Set<PinKey> live = new HashSet<>();
       for (HiCache.PinnedPrefix p : pins) {
-        List<Integer> key = key(p.tokens());
+        PinKey key = new PinKey(p.namespace(), key(p.tokens()));
         live.add(key);
-        assertThat(model).as("pin of " + key.size() + " tokens: the model has it").containsKey(key);
+        assertThat(model).as("pin of " + key.tokens().size() + " tokens in " + key.ns() + ": the model has it").containsKey(key);
         assertThat(p.deadlineNanos()).isEqualTo(model.get(key));
         assertThat(p.deadlineNanos()).isGreaterThan(now);
       }
@@ -135,20 +150,23 @@ class CacheControlPropertyTest {
       assertThat(gone).as("pins that ended without their deadline or an unpin").isEqualTo(yielded - yieldedSeen);
       yieldedSeen = yielded;
       // Every pinned page is resident where its pin put it, and the pinned prefixes fit the budgets.
-      Set<List<Integer>> devicePinned = new HashSet<>();
-      Set<List<Integer>> hostPinned = new HashSet<>();
+      Set<PinKey> devicePinned = new HashSet<>();
+      Set<PinKey> hostPinned = new HashSet<>();
       for (HiCache.PinnedPrefix p : pins) {
         int[] t = p.tokens();
-        List<TreeNode> path = path(cache.controller().tree().root(), t, (p.devicePages() + p.hostPages()) * PAGE);
+        // Walked in the pin's own namespace: the pinned pages are that namespace's.
+        TreeNode root = cache.controller().tree().namespaceRoot(p.namespace() == null ? null : p.namespace().seed());
+        assertThat(root).as("root of the namespace of a live pin").isNotNull();
+        List<TreeNode> path = path(root, t, (p.devicePages() + p.hostPages()) * PAGE);
         int page = 0;
         for (TreeNode n : path) {
           for (int i = 0; i < n.pages() && page < p.devicePages() + p.hostPages(); i++, page++) {
             if (page < p.devicePages()) {
               assertThat(n.evicted()).as("pinned device page " + page + " of " + t.length + " tokens").isFalse();
-              devicePinned.add(key(Arrays.copyOf(t, (page + 1) * PAGE)));
+              devicePinned.add(new PinKey(p.namespace(), key(Arrays.copyOf(t, (page + 1) * PAGE))));
             } else {
               assertThat(n.backuped()).as("pinned host page " + page + " of " + t.length + " tokens").isTrue();
-              hostPinned.add(key(Arrays.copyOf(t, (page + 1) * PAGE)));
+              hostPinned.add(new PinKey(p.namespace(), key(Arrays.copyOf(t, (page + 1) * PAGE))));
             }
           }
         }
@@ -187,6 +205,9 @@ class CacheControlPropertyTest {
     return out;
   }
 
+  /** A pin's identity: its namespace (null: the default one) and its page-aligned prefix. */
+  record PinKey(Namespace ns, List<Integer> tokens) {}
+
   static List<Integer> key(int[] tokens) {
     int aligned = tokens.length / PAGE * PAGE;
     return Arrays.stream(tokens, 0, aligned).boxed().toList();
@@ -206,6 +227,8 @@ class CacheControlPropertyTest {
           double hostRatio = shareAndHost < SHARES.length ? (withL3 ? 3.0 : 2.0) : 1.0; // 1.0: one page more than the device
           EngineScript s = new EngineScript(policy, EVICTION[ev], MemLayout.PAGE_FIRST, devicePages, hostRatio, false);
           if (withL3) s.l3 = warmL3();
+          // Half the runs spread requests and hints over three namespaces (the same documents in each).
+          if (devicePages % 2 == 1) s.namespaces = 3;
           // A quarter of the runs with load-backs that fail: pins must never hold their poisoned pages.
           if (devicePages % 4 == 0) s.failLoadsModulo = 3;
           s.pools = EnginePools.hostMemory();

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hicache.api.MemLayout;
+import dev.hicache.api.Namespace;
 import dev.hicache.api.PageKey;
+import dev.hicache.api.Tier;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.config.PrefetchPolicyKind;
 import dev.hicache.api.config.WritePolicyKind;
@@ -51,9 +53,14 @@ class CacheControlTest {
 
     /** Admits, checks the cached prefix, computes the rest, finishes; returns the request. */
     CacheRequest serve(int[] tokens) {
-      CacheRequest r = cache.admit(tokens);
+      return serve(tokens, null);
+    }
+
+    /** {@link #serve(int[])} for a request of {@code ns}: its page bytes derive from keys chained from its seed. */
+    CacheRequest serve(int[] tokens, Namespace ns) {
+      CacheRequest r = ns == null ? cache.admit(tokens) : cache.admit(tokens, 0, ns);
       cache.deterministicShell().runUntil(() -> r.load().isDone());
-      List<PageKey> keys = KeyedPages.keys(tokens, tokens.length, PAGE);
+      List<PageKey> keys = KeyedPages.keys(ns == null ? null : ns.seed(), tokens, tokens.length, PAGE);
       int[] pages = r.devicePages();
       for (int i = 0; i < r.cachedTokens() / PAGE; i++) {
         assertThat(device.pageHolds(pages[i], keys.get(i))).as("cached page " + i).isTrue();
@@ -308,6 +315,51 @@ class CacheControlTest {
     }
     try (Rig noL3 = new Rig(WritePolicyKind.WRITE_THROUGH, 16, 40, 0.25, null)) {
       assertThat(noL3.cache.prefetch(doc)).isEqualTo(new HintResult(Hint.PREFETCH, 10, 0, Reason.NO_L3));
+    }
+  }
+
+  @Test void namespacedHints_actOnlyOnPagesOfTheirNamespace() {
+    Namespace a = Namespace.ofSglang("lora-a", null);
+    Namespace b = Namespace.ofSglang(null, "salt-b");
+    InMemoryL3StoreDouble l3 = new InMemoryL3StoreDouble();
+    int[] doc = tokens(40, 10 * PAGE);
+    try (Rig rig = new Rig(WritePolicyKind.WRITE_THROUGH, 32, 80, 0.5, l3)) {
+      // The same tokens cached twice: under the default namespace and under a.
+      rig.serve(concat(SYSTEM, tokens(2, 1)));
+      rig.serve(concat(SYSTEM, tokens(2, 1)), a);
+      rig.serve(concat(doc, tokens(41, 1)), a);
+      rig.cache.deterministicShell().drain();
+      long aDevice = rig.cache.namespaceTokens(a, Tier.DEVICE);
+      assertThat(rig.cache.pin(SYSTEM, Duration.ofSeconds(1), b)).isEqualTo(new HintResult(Hint.PIN, 4, 0, Reason.NOT_CACHED));
+      assertThat(rig.cache.demote(SYSTEM, b)).isEqualTo(new HintResult(Hint.DEMOTE, 4, 0, Reason.NOT_CACHED));
+      assertThat(rig.cache.pin(SYSTEM, Duration.ofSeconds(1), a)).isEqualTo(new HintResult(Hint.PIN, 4, 4, Reason.APPLIED));
+      assertThat(rig.cache.pin(SYSTEM, Duration.ofSeconds(1))).isEqualTo(new HintResult(Hint.PIN, 4, 4, Reason.APPLIED));
+      assertThat(rig.cache.pins()).extracting(HiCache.PinnedPrefix::namespace).containsExactly(a, null);
+      assertThat(rig.cache.unpin(SYSTEM, b).reason()).isEqualTo(Reason.NOT_PINNED);
+      assertThat(rig.cache.unpin(SYSTEM).reason()).isEqualTo(Reason.APPLIED);
+      assertThat(rig.cache.pins()).singleElement().satisfies(p -> assertThat(p.namespace()).isEqualTo(a));
+      // The default namespace's copy leaves the device; a's stays (pinned), and its bytes are a's.
+      assertThat(rig.cache.demote(SYSTEM, a).reason()).isEqualTo(Reason.PINNED);
+      assertThat(rig.cache.demote(SYSTEM)).isEqualTo(new HintResult(Hint.DEMOTE, 4, 4, Reason.APPLIED));
+      assertThat(rig.cache.namespaceTokens(a, Tier.DEVICE)).isEqualTo(aDevice);
+      for (int i = 0; i < 20; i++) rig.serve(tokens(300 + i, 6 * PAGE + 1));
+      assertThat(rig.serve(concat(SYSTEM, tokens(3, 1)), a).deviceHitTokens()).isEqualTo(SYSTEM.length);
+      rig.cache.deterministicShell().drain();
+    }
+    // A prefetch hint looks for L3 pages keyed from its namespace's seed only.
+    try (Rig cold = new Rig(WritePolicyKind.WRITE_THROUGH, 32, 80, 0.25, l3)) {
+      cold.cache.prefetch(doc, b);
+      cold.cache.prefetch(doc);
+      assertThat(cold.cache.prefetch(doc, a)).isEqualTo(new HintResult(Hint.PREFETCH, 10, 10, Reason.APPLIED));
+      cold.cache.deterministicShell().drain();
+      cold.cache.poll();
+      assertThat(cold.metrics.counter(HiCacheMetric.HINT_PREFETCHED_TOKENS.key())).isEqualTo(doc.length);
+      assertThat(cold.cache.namespaceTokens(a, Tier.HOST)).isEqualTo(doc.length);
+      assertThat(cold.cache.namespaceTokens(b, Tier.HOST)).isZero();
+      assertThat(cold.cache.namespaceTokens(null, Tier.HOST)).isZero();
+      assertThat(cold.cache.prefetch(doc, a).reason()).isEqualTo(Reason.ALREADY_CACHED);
+      assertThat(cold.serve(concat(doc, tokens(42, 1)), a).hostHitTokens()).isEqualTo(doc.length); // a's bytes, checked
+      assertThat(cold.serve(concat(doc, tokens(42, 1))).cachedTokens()).isZero();
     }
   }
 

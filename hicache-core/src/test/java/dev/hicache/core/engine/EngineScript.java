@@ -300,9 +300,12 @@ final class EngineScript {
 
   /** Every prompt admitted so far, in order (what hints name). */
   final List<int[]> prompts = new ArrayList<>();
+  /** The namespace of each of {@link #prompts} (null: the default one). */
+  final List<Namespace> promptNamespaces = new ArrayList<>();
 
   private void admitNow(long rid, int[] tokens, Namespace ns) {
     prompts.add(tokens);
+    promptNamespaces.add(ns);
     int len = tokens.length;
     CacheRequest r;
     if (namespaces == 0) r = rid < 0 ? cache.admit(tokens) : cache.admit(rid, tokens, 0);

@@ -163,7 +163,7 @@ public final class EngineReplay {
           // (cache_finished_req); a PD prefill instance never sees the output.
           TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, null, r.outputTokens, r.pageKeys, r.namespace)
               : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens, r.pageKeys, r.namespace);
-          pinAfter(sim, r.tokens);
+          pinAfter(sim, r.tokens, r.namespace);
           freeAt[target] = o.finishedAtNanos();
           long finished = o.finishedAtNanos();
           if (decoders > 0) {
@@ -239,10 +239,13 @@ public final class EngineReplay {
     }
   }
 
-  /** The application pins its prefix after a request carrying it was served there (the cache now holds it). */
-  private void pinAfter(TieredSimulation sim, int[] tokens) {
+  /**
+   * The application pins its prefix after a request carrying it was served there (the cache now
+   * holds it), in the request's namespace: each tenant's copy is its own pin.
+   */
+  private void pinAfter(TieredSimulation sim, int[] tokens, dev.hicache.api.Namespace namespace) {
     if (pinned != null && tokens.length >= pinned.length && Arrays.equals(tokens, 0, pinned.length, pinned, 0, pinned.length)) {
-      sim.pin(pinned, PIN_TTL);
+      sim.pin(pinned, PIN_TTL, namespace);
     }
   }
 
@@ -297,7 +300,7 @@ public final class EngineReplay {
               TieredSimulation.Outcome o = decoders > 0
                   ? sim.submit(at, q.tokens, null, q.outputTokens, q.pageKeys, q.namespace)
                   : sim.submit(at, q.tokens, q.outputIds, q.outputTokens, q.pageKeys, q.namespace);
-              pinAfter(sim, q.tokens);
+              pinAfter(sim, q.tokens, q.namespace);
               return o;
             }, o -> {
               lastFinish[target] = o.finishedAtNanos();

@@ -356,8 +356,8 @@ public final class TieredSimulation implements AutoCloseable {
    * The application's pin of {@code prefix} (docs/engine-integration.md#cache-control), made between
    * requests: renewed for {@code ttl} of virtual time from now.
    */
-  public dev.hicache.core.engine.HintResult pin(int[] prefix, java.time.Duration ttl) {
-    return cache.pin(prefix, ttl);
+  public dev.hicache.core.engine.HintResult pin(int[] prefix, java.time.Duration ttl, dev.hicache.api.Namespace namespace) {
+    return cache.pin(prefix, ttl, namespace);
   }
 
   /** Checks the tree's and the controller's invariants (tests). */
