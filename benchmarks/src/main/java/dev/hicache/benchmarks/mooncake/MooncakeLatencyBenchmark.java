@@ -1,12 +1,7 @@
 package dev.hicache.benchmarks.mooncake;
 
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
 import dev.hicache.l3.mooncake.MooncakeStore;
-import dev.hicache.l3.mooncake.StoreCLibrary;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -36,7 +31,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Store: {@link MooncakeBenchmarkStore} (the C test double by default; a real one through the
  * {@code MOONCAKE_*} variables). Run with {@code java -cp benchmarks.jar
  * dev.hicache.benchmarks.mooncake.MooncakeLatencyBenchmark}; figures and machine in
- * docs/benchmarks.md.
+ * docs/benchmarks.md. Its baseline runs in other forks than the binding, at other times: for a
+ * paired comparison see {@link MooncakePairedLatencyBenchmark}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SampleTime)
@@ -45,16 +41,10 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class MooncakeLatencyBenchmark {
-  static final int KEYS = 256;
-  static final long VALUE = 4096;
+  static final int KEYS = MooncakeLatencyFixture.KEYS;
+  static final long VALUE = MooncakeLatencyFixture.VALUE;
 
-  Arena arena;
-  StoreCLibrary lib;
-  MooncakeStore client;
-  MemorySegment handle;
-  MemorySegment value, target;
-  String[] getKeys, putKeys;
-  MemorySegment[] rawGetKeys, rawPutKeys;
+  MooncakeLatencyFixture f;
   int nextGet, nextPut;
 
   /** As JMH's main, but exits non-zero when a benchmark fails. */
@@ -64,66 +54,37 @@ public class MooncakeLatencyBenchmark {
 
   @Setup
   public void setUp() {
-    lib = MooncakeBenchmarkStore.library();
-    arena = Arena.ofShared();
-    client = MooncakeBenchmarkStore.client(lib, 256L << 20);
-    handle = MooncakeBenchmarkStore.rawHandle(lib, arena);
-    MemorySegment region = arena.allocate(2 * VALUE, 4096);
-    value = region.asSlice(0, VALUE);
-    target = region.asSlice(VALUE, VALUE);
-    var rnd = new SplittableRandom(5);
-    for (long o = 0; o < VALUE; o += 8) value.set(JAVA_LONG, o, rnd.nextLong());
-    client.registerBuffer(region);
-    if (lib.registerBuffer(handle, region, region.byteSize()) != 0) throw new IllegalStateException("raw register failed");
-    String run = Long.toHexString(rnd.nextLong());
-    getKeys = new String[KEYS];
-    putKeys = new String[KEYS];
-    rawGetKeys = new MemorySegment[KEYS];
-    rawPutKeys = new MemorySegment[KEYS];
-    for (int i = 0; i < KEYS; i++) {
-      // SGLang-shaped object keys: 64 hex digits, the TP rank, the part.
-      getKeys[i] = String.format("%064x_0_k", (long) i * 7919 + 1).replace(' ', '0') + run;
-      putKeys[i] = String.format("%064x_0_v", (long) i * 104729 + 3).replace(' ', '0') + run;
-      rawGetKeys[i] = arena.allocateFrom(getKeys[i]);
-      rawPutKeys[i] = arena.allocateFrom(putKeys[i]);
-      client.putFrom(getKeys[i], value, null);
-    }
-    if (client.getInto(getKeys[0], target) != VALUE || target.mismatch(value) != -1) {
-      throw new IllegalStateException("the benchmark objects did not read back");
-    }
+    f = new MooncakeLatencyFixture();
   }
 
   @TearDown
   public void tearDown() {
-    for (String k : getKeys) client.remove(k, true);
-    lib.destroy(handle);
-    client.close();
-    arena.close();
+    f.close();
   }
 
   @Benchmark
   public long get() {
     int i = nextGet++ & (KEYS - 1);
-    return client.getInto(getKeys[i], target);
+    return f.client.getInto(f.getKeys[i], f.target);
   }
 
   @Benchmark
   public long getBaselineDowncall() {
     int i = nextGet++ & (KEYS - 1);
-    return lib.getInto(handle, rawGetKeys[i], target, VALUE);
+    return f.lib.getInto(f.handle, f.rawGetKeys[i], f.target, VALUE);
   }
 
   @Benchmark
   public boolean put() {
     int i = nextPut++ & (KEYS - 1);
-    client.putFrom(putKeys[i], value, null);
-    return client.remove(putKeys[i], false);
+    f.client.putFrom(f.putKeys[i], f.value, null);
+    return f.client.remove(f.putKeys[i], false);
   }
 
   @Benchmark
   public int putBaselineDowncall() {
     int i = nextPut++ & (KEYS - 1);
-    int rc = lib.putFrom(handle, rawPutKeys[i], value, VALUE, MemorySegment.NULL);
-    return rc | lib.remove(handle, rawPutKeys[i], 0);
+    int rc = f.lib.putFrom(f.handle, f.rawPutKeys[i], f.value, VALUE, MemorySegment.NULL);
+    return rc | f.lib.remove(f.handle, f.rawPutKeys[i], 0);
   }
 }
