@@ -45,6 +45,8 @@ import org.openjdk.jmh.runner.IterationType;
  *       side, so neither finds the other's bytes in cache).
  *   <li>{@code put}: binding {@code putFrom} + {@code remove} (not forced) of absent key {@code i}
  *       against bare {@code put_from} + {@code remove} of key {@code i + 128}.
+ *   <li>{@code getControl}, {@code putControl}: the same pairs with the bare downcall on both
+ *       sides, to show the harness's own spread.
  * </ul>
  *
  * <p>Each fork keeps exact histograms (1 ns buckets up to 1 ms) of both sides over its measurement
@@ -161,6 +163,41 @@ public class MooncakePairedLatencyBenchmark {
     long b = bindingFirst ? rawPut(j) : bindingPut(i);
     long t2 = System.nanoTime();
     record(bindingFirst, t1 - t0, t2 - t1);
+    return a + b;
+  }
+
+  /**
+   * The control (an A/A comparison): both sides are the bare downcall, side "binding" with the
+   * binding's key and target, side "baseline" with the baseline's. Its ratios show how far this
+   * harness moves a ratio on its own (key placement, order, the machine): a binding ratio inside
+   * that spread is indistinguishable from the bare call.
+   */
+  @Benchmark
+  public long getControl() {
+    int i = next++ & (KEYS - 1);
+    int j = (i + KEYS / 2) & (KEYS - 1);
+    boolean aFirst = bindingFirst();
+    long t0 = System.nanoTime();
+    long a = aFirst ? f.lib.getInto(f.handle, f.rawGetKeys[i], f.target, VALUE) : f.lib.getInto(f.handle, f.rawGetKeys[j], f.rawTarget, VALUE);
+    long t1 = System.nanoTime();
+    long b = aFirst ? f.lib.getInto(f.handle, f.rawGetKeys[j], f.rawTarget, VALUE) : f.lib.getInto(f.handle, f.rawGetKeys[i], f.target, VALUE);
+    long t2 = System.nanoTime();
+    record(aFirst, t1 - t0, t2 - t1);
+    return a + b;
+  }
+
+  /** The put control: bare put + remove on both sides (keys {@code i} and {@code i + 128}). */
+  @Benchmark
+  public long putControl() {
+    int i = next++ & (KEYS - 1);
+    int j = (i + KEYS / 2) & (KEYS - 1);
+    boolean aFirst = bindingFirst();
+    long t0 = System.nanoTime();
+    long a = aFirst ? rawPut(i) : rawPut(j);
+    long t1 = System.nanoTime();
+    long b = aFirst ? rawPut(j) : rawPut(i);
+    long t2 = System.nanoTime();
+    record(aFirst, t1 - t0, t2 - t1);
     return a + b;
   }
 
