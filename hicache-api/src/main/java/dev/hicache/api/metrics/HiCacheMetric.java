@@ -85,6 +85,11 @@ public enum HiCacheMetric {
   L3_FAILURES("hicache_l3_failures", Kind.COUNTER, Unit.OPERATIONS, MetricLabels.CAUSE),
   /** Pages read from L3 that did not verify. */
   CHECKSUM_MISMATCH_PAGES("hicache_l3_checksum_mismatch_pages", Kind.COUNTER, Unit.PAGES, null),
+  /**
+   * Pages that did not verify and stayed in L3 because a reader held them (the store answered
+   * "in use" to their removal); each is a miss again when next read, which tries the removal again.
+   */
+  CHECKSUM_MISMATCH_KEPT_PAGES("hicache_l3_checksum_mismatch_kept_pages", Kind.COUNTER, Unit.PAGES, null),
   /** Host tokens reserved by live prefetches (SGLang's prefetch_tokens_occupied). */
   PREFETCH_TOKENS_OCCUPIED("hicache_prefetch_tokens_occupied", Kind.GAUGE, Unit.TOKENS, null),
   /** 0 or 1: L3 is being written but nothing was ever prefetched. */

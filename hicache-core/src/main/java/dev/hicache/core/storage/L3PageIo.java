@@ -1,6 +1,7 @@
 package dev.hicache.core.storage;
 
 import dev.hicache.api.PageKey;
+import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.metrics.MetricLabels;
 import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.L3Store;
@@ -119,12 +120,20 @@ public final class L3PageIo {
   /** Per-operation tracing (docs/observability.md#jfr-events); called from the IO threads. */
   public void engineEvents(EngineEvents e) { events = e == null ? EngineEvents.NONE : e; }
 
-  /** Page {@code i} did not verify: a miss from there on, counted, and removed from L3. */
+  /**
+   * Page {@code i} did not verify: a miss from there on, counted, and removed from L3 without
+   * force. A page another reader holds stays ({@link L3Store.Removal#IN_USE}: removing it under
+   * that reader could hand it another page's bytes); it is counted as kept and, being a miss
+   * whenever it is read, is removed by a later read once its reader is gone. The request never
+   * fails for it.
+   */
   private L3Port.ReadResult mismatch(List<PageKey> keys, int i) {
     metrics.count(StorageMetrics.CHECKSUM_MISMATCH_PAGES, 1);
     events.checksumFailure(MetricLabels.STORAGE, keys.get(i));
     try {
-      store.remove(keys.get(i));
+      if (store.removePage(keys.get(i)) == L3Store.Removal.IN_USE) {
+        metrics.count(HiCacheMetric.CHECKSUM_MISMATCH_KEPT_PAGES.key(), 1);
+      }
     } catch (RuntimeException e) {
       metrics.count(StorageMetrics.L3_FAILURES, "remove", 1);
     }

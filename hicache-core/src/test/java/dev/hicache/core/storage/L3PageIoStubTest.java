@@ -6,8 +6,10 @@ import static org.quicktheories.generators.SourceDSL.integers;
 import static org.quicktheories.generators.SourceDSL.longs;
 
 import dev.hicache.api.PageKey;
+import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.spi.L3Store;
 import dev.hicache.api.spi.MetricsSink;
+import dev.hicache.core.metrics.InMemoryMetrics;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -115,5 +117,54 @@ class L3PageIoStubTest {
     L3Port.ReadResult again = io.read(keys, new int[16]);
     assertThat(again.pages()).isZero();
     assertThat(again.checksumMismatch()).isTrue();
+  }
+
+  /**
+   * A damaged page that another reader holds cannot be removed (Mooncake's read lease): the store
+   * answers {@link L3Store.Removal#IN_USE}. The read is still a miss from that page on and never
+   * fails; the page is counted as kept (not as a failed removal), stays, and goes with the first
+   * read after its reader let go.
+   */
+  @Test
+  void damagedPageHeldByAReader_isAMiss_countedAsKept_andRemovedOnceReleased() {
+    MapL3StoreDouble backing = new MapL3StoreDouble();
+    java.util.Set<PageKey> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    L3Store store = new L3Store() {
+      @Override public String name() { return "leasing"; }
+      @Override public Capabilities capabilities() { return backing.capabilities(); }
+      @Override public int batchExists(List<PageKey> keys) { return backing.batchExists(keys); }
+      @Override public boolean[] batchGet(List<PageKey> keys, List<MemorySegment[]> targets) { return backing.batchGet(keys, targets); }
+      @Override public boolean[] batchSet(List<PageKey> keys, List<MemorySegment[]> sources) { return backing.batchSet(keys, sources); }
+      @Override public Removal removePage(PageKey key) {
+        if (held.contains(key) && backing.contains(key)) return Removal.IN_USE;
+        return backing.remove(key) ? Removal.REMOVED : Removal.ABSENT;
+      }
+      @Override public boolean remove(PageKey key) { return removePage(key) == Removal.REMOVED; }
+      @Override public void clear() { backing.clear(); }
+      @Override public void close() { backing.close(); }
+    };
+    InMemoryMetrics metrics = new InMemoryMetrics();
+    L3PageIo io = new L3PageIo(store, null, 64, metrics);
+    List<PageKey> keys = keys(11, 8);
+    io.write(keys, new int[8]);
+    PageKey victim = keys.get(5);
+    backing.stored(victim)[1][3] ^= 0x40;
+    held.add(victim);
+    String kept = HiCacheMetric.CHECKSUM_MISMATCH_KEPT_PAGES.key();
+
+    for (int attempt = 1; attempt <= 2; attempt++) {
+      L3Port.ReadResult r = io.read(keys, new int[8]);
+      assertThat(r.pages()).as("pages served before the held damaged one").isEqualTo(5);
+      assertThat(r.checksumMismatch()).isTrue();
+      assertThat(backing.contains(victim)).as("a held page stays").isTrue();
+      assertThat(metrics.counter(kept)).as("kept pages after read %d", attempt).isEqualTo(attempt);
+    }
+    assertThat(metrics.counter(StorageMetrics.L3_FAILURES, "remove")).as("in use is not a failure").isZero();
+
+    held.remove(victim);
+    assertThat(io.read(keys, new int[8]).pages()).isEqualTo(5);
+    assertThat(backing.contains(victim)).as("removed once its reader let go").isFalse();
+    assertThat(metrics.counter(kept)).isEqualTo(2);
+    assertThat(metrics.counter(StorageMetrics.CHECKSUM_MISMATCH_PAGES)).isEqualTo(3);
   }
 }
