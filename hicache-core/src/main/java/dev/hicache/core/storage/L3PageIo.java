@@ -121,8 +121,8 @@ public final class L3PageIo {
   public void engineEvents(EngineEvents e) { events = e == null ? EngineEvents.NONE : e; }
 
   /**
-   * Page {@code i} did not verify: a miss from there on, counted, and removed from L3 without
-   * force. A page another reader holds stays ({@link L3Store.Removal#IN_USE}: removing it under
+   * Page {@code i} did not verify: a miss from there on, counted, and removed from L3
+   * (docs/behaviour.md#page-checksums). A page another reader holds stays ({@link L3Store.Removal#IN_USE}: removing it under
    * that reader could hand it another page's bytes); it is counted as kept and, being a miss
    * whenever it is read, is removed by a later read once its reader is gone. The request never
    * fails for it.
