@@ -21,6 +21,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -68,6 +69,14 @@ public class MooncakePairedLatencyBenchmark {
   private static final int KEYS = MooncakeLatencyFixture.KEYS;
   private static final long VALUE = MooncakeLatencyFixture.VALUE;
 
+  /**
+   * How many of the fixture's keys the pairs cycle through (a power of two, at most {@value
+   * #KEYS}): 256 by default; 2 keeps both sides' keys and objects in cache, to tell cache
+   * placement from code.
+   */
+  @Param({"256"})
+  int keys;
+
   MooncakeLatencyFixture f;
   String operation;
   final Histogram binding = new Histogram(), baseline = new Histogram();
@@ -79,7 +88,8 @@ public class MooncakePairedLatencyBenchmark {
   public void setUp(BenchmarkParams params) {
     f = new MooncakeLatencyFixture();
     String b = params.getBenchmark();
-    operation = b.substring(b.lastIndexOf('.') + 1);
+    operation = b.substring(b.lastIndexOf('.') + 1) + (keys == KEYS ? "" : "/keys=" + keys);
+    if (Integer.bitCount(keys) != 1 || keys < 2 || keys > KEYS) throw new IllegalArgumentException("keys must be a power of two in [2, " + KEYS + "], got " + keys);
   }
 
   @Setup(Level.Iteration)
@@ -140,8 +150,8 @@ public class MooncakePairedLatencyBenchmark {
 
   @Benchmark
   public long get() {
-    int i = next++ & (KEYS - 1);
-    int j = (i + KEYS / 2) & (KEYS - 1);
+    int i = next++ & (keys - 1);
+    int j = (i + keys / 2) & (keys - 1);
     boolean bindingFirst = bindingFirst();
     long t0 = System.nanoTime();
     long a = bindingFirst ? f.client.getInto(f.getKeys[i], f.target) : f.lib.getInto(f.handle, f.rawGetKeys[j], f.rawTarget, VALUE);
@@ -154,8 +164,8 @@ public class MooncakePairedLatencyBenchmark {
 
   @Benchmark
   public long put() {
-    int i = next++ & (KEYS - 1);
-    int j = (i + KEYS / 2) & (KEYS - 1);
+    int i = next++ & (keys - 1);
+    int j = (i + keys / 2) & (keys - 1);
     boolean bindingFirst = bindingFirst();
     long t0 = System.nanoTime();
     long a = bindingFirst ? bindingPut(i) : rawPut(j);
@@ -174,8 +184,8 @@ public class MooncakePairedLatencyBenchmark {
    */
   @Benchmark
   public long getControl() {
-    int i = next++ & (KEYS - 1);
-    int j = (i + KEYS / 2) & (KEYS - 1);
+    int i = next++ & (keys - 1);
+    int j = (i + keys / 2) & (keys - 1);
     boolean aFirst = bindingFirst();
     long t0 = System.nanoTime();
     long a = aFirst ? f.lib.getInto(f.handle, f.rawGetKeys[i], f.target, VALUE) : f.lib.getInto(f.handle, f.rawGetKeys[j], f.rawTarget, VALUE);
@@ -189,8 +199,8 @@ public class MooncakePairedLatencyBenchmark {
   /** The put control: bare put + remove on both sides (keys {@code i} and {@code i + 128}). */
   @Benchmark
   public long putControl() {
-    int i = next++ & (KEYS - 1);
-    int j = (i + KEYS / 2) & (KEYS - 1);
+    int i = next++ & (keys - 1);
+    int j = (i + keys / 2) & (keys - 1);
     boolean aFirst = bindingFirst();
     long t0 = System.nanoTime();
     long a = aFirst ? rawPut(i) : rawPut(j);
