@@ -42,10 +42,10 @@ import org.openjdk.jmh.runner.IterationType;
  *
  * <ul>
  *   <li>{@code get}: binding {@code getInto} of stored object {@code i} against bare {@code
- *       get_into} of object {@code i + 128} (each object was last read 128 pairs earlier, on either
- *       side, so neither finds the other's bytes in cache).
+ *       get_into} of object {@code i + keys/2} (with the default 256 keys each object was last read
+ *       128 pairs earlier, on either side, so neither finds the other's bytes in cache).
  *   <li>{@code put}: binding {@code putFrom} + {@code remove} (not forced) of absent key {@code i}
- *       against bare {@code put_from} + {@code remove} of key {@code i + 128}.
+ *       against bare {@code put_from} + {@code remove} of key {@code i + keys/2}.
  *   <li>{@code getControl}, {@code putControl}: the same pairs with the bare downcall on both
  *       sides, to show the harness's own spread.
  * </ul>
@@ -196,7 +196,7 @@ public class MooncakePairedLatencyBenchmark {
     return a + b;
   }
 
-  /** The put control: bare put + remove on both sides (keys {@code i} and {@code i + 128}). */
+  /** The put control: bare put + remove on both sides (keys {@code i} and {@code i + keys/2}). */
   @Benchmark
   public long putControl() {
     int i = next++ & (keys - 1);
