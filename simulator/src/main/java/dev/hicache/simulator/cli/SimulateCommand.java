@@ -585,7 +585,7 @@ public final class SimulateCommand implements Callable<Integer> {
         result = new EngineReplay(setup).run(namespaced(w), progress);
       }
     }
-    if (result.requests() == 0) {
+    if (result.hits().requests() == 0) {
       // Only a trace can be empty (the generators refuse zero requests).
       throw new dev.hicache.simulator.trace.TraceFormatException(tracePath().toString(), 0,
           "holds no records: nothing to replay");

@@ -140,6 +140,7 @@ public final class EngineReplay {
       long[] freeAt = new long[instances];
       Tally tally = new Tally(instances, pageSize, progress);
       tally.l3PageBytes = setup.shape().bytesPerPage();
+      tally.l3HeldTokens = l3HeldTokens(l3, pageSize);
       // A second thread reads the workload ahead and, with L3, hashes each prompt's page keys, which
       // the engine then takes instead of hashing (same results: keys are a pure function of tokens;
       // -Dhicache.readAhead=false turns it off to check that, or to time the engine hashing itself).
@@ -219,12 +220,18 @@ public final class EngineReplay {
       Arrays.sort(q);
       EngineResult.Queueing queueing = new EngineResult.Queueing(percentile(q, 0.5), percentile(q, 0.9),
           percentile(q, 0.99), n == 0 ? 0 : Arrays.stream(q).sum() / n, n == 0 ? 0 : prefetchWait / n);
-      return new EngineResult(setup, workload.describe() + (givenL3 != null ? "; L3 prepopulated by a first run" : ""), workload.groupName(), requests, prompt, dev, hst - sto, sto,
-          unc, d2h, h2d, evD, evH, l3Read, l3Write, prefetch, percentile(sorted, 0.5), percentile(sorted, 0.9),
-          percentile(sorted, 0.99), n == 0 ? 0 : Arrays.stream(sorted).sum() / n, lastFinish, groups, timeline,
-          System.nanoTime() - t0, decoded, decodeL3Write, links.sharedL3Transfers(), queueing,
-          l3 instanceof MooncakeL3Model mm ? mm.stats().since(l3Start) : null, tally.pageReferences,
-          TtftCdf.of(ttft, tally.tier, n));
+      TreeMap<Integer, EngineResult.GroupStats> groupStats = new TreeMap<>();
+      groups.forEach((k, g) -> groupStats.put(k, new EngineResult.GroupStats(g[0], g[1], g[2], g[3], g[5], g[4])));
+      return new EngineResult(setup,
+          workload.describe() + (givenL3 != null ? "; L3 prepopulated by a first run" : ""), workload.groupName(),
+          new EngineResult.Hits(requests, prompt, dev, hst - sto, sto, unc),
+          new EngineResult.Ttft(percentile(sorted, 0.5), percentile(sorted, 0.9), percentile(sorted, 0.99),
+              n == 0 ? 0 : Arrays.stream(sorted).sum() / n, TtftCdf.of(ttft, tally.tier, n)),
+          queueing, new EngineResult.Links(d2h, h2d, l3Read, l3Write, links.sharedL3Transfers()),
+          new EngineResult.Evictions(evD, evH), new EngineResult.PrefetchOutcomes(prefetch),
+          new EngineResult.Decode(decoded, decodeL3Write),
+          l3 instanceof MooncakeL3Model mm ? mm.stats().since(l3Start) : null,
+          new EngineResult.Span(lastFinish, System.nanoTime() - t0, tally.pageReferences), groupStats, timeline);
     } finally {
       if (readAhead != null) readAhead.close();
       for (TieredSimulation sim : sims) if (sim != null) sim.close();
@@ -237,6 +244,17 @@ public final class EngineReplay {
         }
       }
     }
+  }
+
+  /** The L3's tokens held (pages x page size), read in O(1) at each completion; null without L3. */
+  private static java.util.function.LongSupplier l3HeldTokens(L3Store l3, int pageSize) {
+    return switch (l3) {
+      case null -> null;
+      case MooncakeL3Model m -> () -> m.size() * pageSize;
+      case MemoryL3Store m -> () -> m.size() * pageSize;
+      case dev.hicache.l3.local.LocalL3Store m -> () -> m.size() * pageSize;
+      default -> throw new IllegalStateException("no occupancy for the L3 " + l3.name());
+    };
   }
 
   /**
@@ -383,6 +401,8 @@ public final class EngineReplay {
     final LongConsumer progress;
     /** KV bytes an L3 page stands for (metadata-only pages are stubs). */
     long l3PageBytes;
+    /** Tokens the shared L3 holds now (its pages x page size); null without L3. */
+    java.util.function.LongSupplier l3HeldTokens;
 
     /** Full prompt pages of the requests recorded (page events). */
     long pageReferences;
@@ -482,6 +502,7 @@ public final class EngineReplay {
       b[EngineResult.Bucket.L1_HELD] += l1Held;
       b[EngineResult.Bucket.L2_HELD] += l2Held;
       b[EngineResult.Bucket.SAMPLES]++;
+      if (l3HeldTokens != null) b[EngineResult.Bucket.L3_HELD] += l3HeldTokens.getAsLong();
       workload.completed(r, finished);
       if (progress != null && (n & 255) == 0) progress.accept(n);
     }

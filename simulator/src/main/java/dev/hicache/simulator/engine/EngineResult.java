@@ -1,32 +1,145 @@
 package dev.hicache.simulator.engine;
 
-import java.util.SortedMap;
 import dev.hicache.simulator.l3.MooncakeL3Model;
+import java.util.List;
+import java.util.SortedMap;
 
 /**
- * Totals of an engine run. Token counts are prompt tokens; "saved" prefill = cached tokens. Hits by
- * tier: device (L1), host (L2, loaded back from host memory), storage (L3, prefetched into the host
- * tier and loaded from there); they add up to the cached tokens.
+ * What an engine run measured, grouped by what it is about: hits by tier, TTFT, queueing, bytes per
+ * link, evictions, prefetch outcomes, PD decode, the run's span, per group (round) and over time.
+ * Token counts are prompt tokens; "saved" prefill = cached tokens.
  *
- * @param groups per group (round): {requests, prompt tokens, device hits, host hits, TTFT sum ns, storage hits}
+ * @param workload the workload as its {@code describe()} says it
+ * @param groupName what a group is (round, client), or null when the workload has none
+ * @param mooncakeL3 what the Mooncake model's pool did during this run ({@code --l3 mooncake}; else null)
+ * @param groups per group (round) of the workload
  * @param timeline per interval of arrival time ({@link Bucket} names the columns): prompt tokens, hits by
  *     tier, link bytes, tier occupancy
- * @param decodedRequests requests the PD decode instances served (0 without PD)
- * @param decodeL3WritePages pages the decode instances offloaded to L3 (PD decode offload)
- * @param sharedL3Transfers L3 reads and writes that shared the link with another (shared link only)
- * @param queueing how long requests waited before their prefill could start
- * @param mooncakeL3 what the Mooncake model's pool did during this run ({@code --l3 mooncake}; else null)
- * @param pageReferences full prompt pages of all requests (sum of floor(prompt / page size)); 0 = unknown
- * @param ttftCdf TTFT's distribution, overall and by the tier that served most of a request's hit
- *     (the HTML report's CDF); null when not collected
  */
-public record EngineResult(EngineSetup setup, String workload, String groupName, long requests, long promptTokens,
-    long deviceHitTokens, long hostHitTokens, long storageHitTokens, long uncachedRequests, long deviceToHostBytes,
-    long hostToDeviceBytes, long evictedDeviceTokens, long evictedHostTokens, long l3ReadPages, long l3WritePages,
-    java.util.SortedMap<String, Long> prefetchOutcomes, long ttftP50, long ttftP90, long ttftP99, long ttftMean,
-    long virtualNanos, SortedMap<Integer, long[]> groups, java.util.List<long[]> timeline, long wallNanos,
-    long decodedRequests, long decodeL3WritePages, long sharedL3Transfers, Queueing queueing,
-    MooncakeL3Model.Stats mooncakeL3, long pageReferences, TtftCdf ttftCdf) {
+public record EngineResult(EngineSetup setup, String workload, String groupName, Hits hits, Ttft ttft,
+    Queueing queueing, Links links, Evictions evictions, PrefetchOutcomes prefetch, Decode decode,
+    MooncakeL3Model.Stats mooncakeL3, Span span, SortedMap<Integer, GroupStats> groups, List<long[]> timeline) {
+
+  /**
+   * Hits by tier: device (L1), host (L2, loaded back from host memory), storage (L3, prefetched
+   * into the host tier and loaded from there); they add up to the cached tokens.
+   *
+   * @param uncachedRequests requests too large to cache
+   */
+  public record Hits(long requests, long promptTokens, long deviceTokens, long hostTokens, long storageTokens,
+      long uncachedRequests) {
+    public long cachedTokens() {
+      return deviceTokens + hostTokens + storageTokens;
+    }
+
+    public long computedTokens() {
+      return promptTokens - cachedTokens();
+    }
+
+    public double ratio() {
+      return ratio(cachedTokens());
+    }
+
+    public double deviceRatio() {
+      return ratio(deviceTokens);
+    }
+
+    public double hostRatio() {
+      return ratio(hostTokens);
+    }
+
+    public double storageRatio() {
+      return ratio(storageTokens);
+    }
+
+    private double ratio(long tokens) {
+      return promptTokens == 0 ? 0 : (double) tokens / promptTokens;
+    }
+  }
+
+  /**
+   * Time to first token, nanoseconds, by bench_multiturn's percentile, and its distribution.
+   *
+   * @param cdf overall and by the tier that served most of a request's hit (the HTML report's CDF);
+   *     null when not collected
+   */
+  public record Ttft(long p50, long p90, long p99, long mean, TtftCdf cdf) {}
+
+  /**
+   * Waiting before prefill, nanoseconds: queue delay (arrival until the instance takes the request
+   * up, behind earlier requests) by percentile and mean, and the mean wait for L3 prefetches after
+   * that (what the prefetch policy holds a request back for).
+   */
+  public record Queueing(long p50, long p90, long p99, long mean, long prefetchWaitMean) {}
+
+  /**
+   * What crossed each link: PCIe bytes device->host (backups) and host->device (load-backs), L3
+   * pages read and written by the prefill instances (bytes are modelled: pages x KV bytes per page).
+   *
+   * @param sharedL3Transfers L3 reads and writes that shared the link with another (shared link only)
+   */
+  public record Links(long deviceToHostBytes, long hostToDeviceBytes, long l3ReadPages, long l3WritePages,
+      long sharedL3Transfers) {}
+
+  /** Tokens evicted from the device (L1) and the host (L2) tier. */
+  public record Evictions(long deviceTokens, long hostTokens) {}
+
+  /**
+   * Prefetch outcomes, under their metric keys ({@code hicache_prefetch_terminated{reason}},
+   * {@code hicache_prefetch_skipped{gate}}), summed over the instances.
+   */
+  public record PrefetchOutcomes(SortedMap<String, Long> counters) {
+    /** Prefetches that ended for this reason ({@code TerminalReason} label). */
+    public long terminated(String reason) {
+      return counters.getOrDefault("hicache_prefetch_terminated{" + reason + "}", 0L);
+    }
+
+    /** Prefetches this gate kept from starting. */
+    public long skipped(String gate) {
+      return counters.getOrDefault("hicache_prefetch_skipped{" + gate + "}", 0L);
+    }
+  }
+
+  /**
+   * PD disaggregation's decode side.
+   *
+   * @param requests requests the decode instances served (0 without PD)
+   * @param l3WritePages pages the decode instances offloaded to L3 (PD decode offload)
+   */
+  public record Decode(long requests, long l3WritePages) {}
+
+  /**
+   * The run's span in virtual and wall time.
+   *
+   * @param virtualNanos when the last request finished, in virtual time
+   * @param wallNanos how long the replay took
+   * @param pageReferences full prompt pages of all requests (sum of floor(prompt / page size)); 0 = unknown
+   */
+  public record Span(long virtualNanos, long wallNanos, long pageReferences) {
+    /**
+     * Page events per second of replay wall time: full prompt pages looked up (as the L1-only
+     * replay counts them) per second; 0 when unknown.
+     */
+    public double pageEventsPerSecond() {
+      return pageReferences <= 0 || wallNanos <= 0 ? 0 : pageReferences / (wallNanos / 1e9);
+    }
+
+    public double wallSeconds() {
+      return wallNanos / 1e9;
+    }
+  }
+
+  /** One group (round, client) of the workload: its requests, prompt tokens, hits by tier and TTFT sum. */
+  public record GroupStats(long requests, long promptTokens, long deviceHitTokens, long hostHitTokens,
+      long storageHitTokens, long ttftSumNanos) {
+    public long cachedTokens() {
+      return deviceHitTokens + hostHitTokens + storageHitTokens;
+    }
+
+    public long ttftMeanNanos() {
+      return requests == 0 ? 0 : ttftSumNanos / requests;
+    }
+  }
 
   /**
    * The columns of a {@link #timeline()} bucket: one bucket per interval of arrival time, counted
@@ -47,59 +160,12 @@ public record EngineResult(EngineSetup setup, String workload, String groupName,
     public static final int L1_HIT = 7, L2_HIT = 8, L3_HIT = 9;
     /**
      * Tier occupancy: at each request's completion, the L1 (device) and L2 (host) tokens held by
-     * all prefill instances together (each instance as of its latest request), summed over the
-     * bucket's {@code SAMPLES} completions: the mean is {@code L1_HELD / SAMPLES}.
+     * all prefill instances together (each instance as of its latest request), and the tokens the
+     * shared L3 holds (its pages x page size; 0 without L3), summed over the bucket's {@code
+     * SAMPLES} completions: the mean is {@code L1_HELD / SAMPLES}.
      */
-    public static final int L1_HELD = 10, L2_HELD = 11, SAMPLES = 12;
+    public static final int L1_HELD = 10, L2_HELD = 11, SAMPLES = 12, L3_HELD = 13;
     /** The number of columns. */
-    public static final int COLUMNS = 13;
-  }
-
-  /**
-   * Waiting before prefill, nanoseconds: queue delay (arrival until the instance takes the request
-   * up, behind earlier requests) by percentile and mean, and the mean wait for L3 prefetches after
-   * that (what the prefetch policy holds a request back for).
-   */
-  public record Queueing(long p50, long p90, long p99, long mean, long prefetchWaitMean) {}
-
-  public long cachedTokens() {
-    return deviceHitTokens + hostHitTokens + storageHitTokens;
-  }
-
-  public double storageHitRatio() {
-    return ratio(storageHitTokens);
-  }
-
-  public long computedTokens() {
-    return promptTokens - cachedTokens();
-  }
-
-  public double hitRatio() {
-    return ratio(cachedTokens());
-  }
-
-  public double deviceHitRatio() {
-    return ratio(deviceHitTokens);
-  }
-
-  public double hostHitRatio() {
-    return ratio(hostHitTokens);
-  }
-
-  private double ratio(long tokens) {
-    return promptTokens == 0 ? 0 : (double) tokens / promptTokens;
-  }
-
-  /**
-   * Page events per second of replay wall time: full prompt pages looked up ({@link
-   * #pageReferences()}, the sum of floor(prompt / page size), as the L1-only replay counts them)
-   * per second; 0 when unknown.
-   */
-  public double pageEventsPerSecond() {
-    return pageReferences <= 0 || wallNanos <= 0 ? 0 : pageReferences / (wallNanos / 1e9);
-  }
-
-  public double wallSeconds() {
-    return wallNanos / 1e9;
+    public static final int COLUMNS = 14;
   }
 }

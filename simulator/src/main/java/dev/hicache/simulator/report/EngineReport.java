@@ -71,50 +71,50 @@ public final class EngineReport {
     m.put("mooncake_eviction_high_watermark", mc ? s.mooncake().highWatermark() : null);
     m.put("mooncake_eviction_ratio", mc ? s.mooncake().evictionRatio() : null);
     m.put("prefetch_policy", l3 ? s.config().prefetchPolicy().flagName() : null);
-    m.put("requests", r.requests());
-    m.put("input_tokens", r.promptTokens());
-    m.put("cached_tokens", r.cachedTokens());
-    m.put("token_hit_ratio", ratio(r.hitRatio()));
-    m.put("l1_hit_ratio", ratio(r.deviceHitRatio()));
-    m.put("l2_hit_ratio", s.hostTokens() > 0 ? ratio(r.hostHitRatio()) : null);
-    m.put("l3_hit_ratio", l3 ? ratio(r.storageHitRatio()) : null);
-    m.put("prefill_tokens_computed", r.computedTokens());
-    m.put("prefill_tokens_saved", r.cachedTokens());
-    m.put("ttft_p50_ms", msNumber(r.ttftP50()));
-    m.put("ttft_p90_ms", msNumber(r.ttftP90()));
-    m.put("ttft_p99_ms", msNumber(r.ttftP99()));
-    m.put("ttft_mean_ms", msNumber(r.ttftMean()));
+    m.put("requests", r.hits().requests());
+    m.put("input_tokens", r.hits().promptTokens());
+    m.put("cached_tokens", r.hits().cachedTokens());
+    m.put("token_hit_ratio", ratio(r.hits().ratio()));
+    m.put("l1_hit_ratio", ratio(r.hits().deviceRatio()));
+    m.put("l2_hit_ratio", s.hostTokens() > 0 ? ratio(r.hits().hostRatio()) : null);
+    m.put("l3_hit_ratio", l3 ? ratio(r.hits().storageRatio()) : null);
+    m.put("prefill_tokens_computed", r.hits().computedTokens());
+    m.put("prefill_tokens_saved", r.hits().cachedTokens());
+    m.put("ttft_p50_ms", msNumber(r.ttft().p50()));
+    m.put("ttft_p90_ms", msNumber(r.ttft().p90()));
+    m.put("ttft_p99_ms", msNumber(r.ttft().p99()));
+    m.put("ttft_mean_ms", msNumber(r.ttft().mean()));
     m.put("queue_p50_ms", msNumber(r.queueing().p50()));
     m.put("queue_p90_ms", msNumber(r.queueing().p90()));
     m.put("queue_p99_ms", msNumber(r.queueing().p99()));
     m.put("queue_mean_ms", msNumber(r.queueing().mean()));
     m.put("prefetch_wait_mean_ms", l3 ? msNumber(r.queueing().prefetchWaitMean()) : null);
-    m.put("d2h_bytes", r.deviceToHostBytes());
-    m.put("h2d_bytes", r.hostToDeviceBytes());
-    m.put("evicted_l1_tokens", r.evictedDeviceTokens());
-    m.put("evicted_l2_tokens", s.hostTokens() > 0 ? r.evictedHostTokens() : null);
-    m.put("l3_read_bytes", l3 ? r.l3ReadPages() * s.shape().bytesPerPage() : null);
-    m.put("l3_write_bytes", l3 ? r.l3WritePages() * s.shape().bytesPerPage() : null);
+    m.put("d2h_bytes", r.links().deviceToHostBytes());
+    m.put("h2d_bytes", r.links().hostToDeviceBytes());
+    m.put("evicted_l1_tokens", r.evictions().deviceTokens());
+    m.put("evicted_l2_tokens", s.hostTokens() > 0 ? r.evictions().hostTokens() : null);
+    m.put("l3_read_bytes", l3 ? r.links().l3ReadPages() * s.shape().bytesPerPage() : null);
+    m.put("l3_write_bytes", l3 ? r.links().l3WritePages() * s.shape().bytesPerPage() : null);
     for (TerminalReason t : TerminalReason.values()) {
       m.put("prefetch_terminated_" + t.label(),
-          l3 ? r.prefetchOutcomes().getOrDefault("hicache_prefetch_terminated{" + t.label() + "}", 0L) : null);
+          l3 ? r.prefetch().terminated(t.label()) : null);
     }
     for (String g : SKIP_GATES) {
-      m.put("prefetch_skipped_" + g, l3 ? r.prefetchOutcomes().getOrDefault("hicache_prefetch_skipped{" + g + "}", 0L) : null);
+      m.put("prefetch_skipped_" + g, l3 ? r.prefetch().skipped(g) : null);
     }
-    m.put("decoded_requests", r.decodedRequests());
-    m.put("decode_l3_write_bytes", s.decodeInstances() > 0 && l3 ? r.decodeL3WritePages() * s.shape().bytesPerPage() : null);
-    m.put("shared_l3_transfers", r.sharedL3Transfers());
+    m.put("decoded_requests", r.decode().requests());
+    m.put("decode_l3_write_bytes", s.decodeInstances() > 0 && l3 ? r.decode().l3WritePages() * s.shape().bytesPerPage() : null);
+    m.put("shared_l3_transfers", r.links().sharedL3Transfers());
     m.put("l3_puts_failed_no_space", mc ? r.mooncakeL3().putsFailedNoSpace() : null);
     m.put("l3_evictions", mc ? r.mooncakeL3().evictions() : null);
     m.put("l3_eviction_passes", mc ? r.mooncakeL3().evictionPasses() : null);
     m.put("l3_lease_blocked_evictions", mc ? r.mooncakeL3().leaseBlockedEvictions() : null);
     m.put("l3_eviction_passes_below_lower_bound", mc ? r.mooncakeL3().passesBelowLowerBound() : null);
-    m.put("uncached_requests", r.uncachedRequests());
-    m.put("virtual_seconds", new Decimal(r.virtualNanos() / 1e9, 3));
-    m.put("wall_seconds", new Decimal(r.wallSeconds(), 3));
-    m.put("page_references", r.pageReferences());
-    m.put("page_events_per_second", Math.round(r.pageEventsPerSecond()));
+    m.put("uncached_requests", r.hits().uncachedRequests());
+    m.put("virtual_seconds", new Decimal(r.span().virtualNanos() / 1e9, 3));
+    m.put("wall_seconds", new Decimal(r.span().wallSeconds(), 3));
+    m.put("page_references", r.span().pageReferences());
+    m.put("page_events_per_second", Math.round(r.span().pageEventsPerSecond()));
     m.put("note", note);
     assert m.keySet().equals(new java.util.LinkedHashSet<>(KEYS)) : m.keySet();
     return m;
@@ -145,8 +145,9 @@ public final class EngineReport {
       r.groups().forEach((g, a) -> sb.append(String.format(Locale.ROOT,
           "{\"group\":%d,\"requests\":%d,\"token_hit_ratio\":%s,\"l1_hit_ratio\":%s,\"l2_hit_ratio\":%s,"
               + "\"l3_hit_ratio\":%s,\"ttft_mean_ms\":%s},",
-          g, a[0], L1Report.ratio(div(a[2] + a[3] + a[5], a[1])), L1Report.ratio(div(a[2], a[1])),
-          L1Report.ratio(div(a[3], a[1])), L1Report.ratio(div(a[5], a[1])), ms(a[0] == 0 ? 0 : a[4] / a[0]))));
+          g, a.requests(), L1Report.ratio(div(a.cachedTokens(), a.promptTokens())),
+          L1Report.ratio(div(a.deviceHitTokens(), a.promptTokens())), L1Report.ratio(div(a.hostHitTokens(), a.promptTokens())),
+          L1Report.ratio(div(a.storageHitTokens(), a.promptTokens())), ms(a.ttftMeanNanos()))));
       if (!r.groups().isEmpty()) sb.setLength(sb.length() - 1);
       sb.append(']');
     }
@@ -220,33 +221,33 @@ public final class EngineReport {
       String pcie = s.sharedPcieLink() ? String.format(Locale.ROOT, "PCIe host side %.0f GB/s per box and direction"
           + " (each GPU at most %.0f)", s.hardware().hostLinkGBps(), s.hardware().pcieGBps()) : "PCIe private";
       String l3 = s.sharedL3Link() && s.l3Tokens() > 0 ? String.format(Locale.ROOT, "L3 %.0f/%.0f GB/s per box"
-          + " (%,d transfers shared)", s.hardware().l3ReadGBps(), s.hardware().l3WriteGBps(), r.sharedL3Transfers())
+          + " (%,d transfers shared)", s.hardware().l3ReadGBps(), s.hardware().l3WriteGBps(), r.links().sharedL3Transfers())
           : "L3 private";
       row(sb, "shared links", pcie + "; " + l3 + "; processor sharing, instances in one global time order");
     }
     if (s.decodeInstances() > 0) {
       row(sb, "PD", String.format(Locale.ROOT, "%d prefill instance(s) (the hit ratios below), %d decode instance(s):"
-          + " %,d requests decoded, %s", s.instances(), s.decodeInstances(), r.decodedRequests(),
-          s.decodeOffload() ? String.format(Locale.ROOT, "%,d pages (%.2f GB) offloaded to L3", r.decodeL3WritePages(),
-              r.decodeL3WritePages() * (double) s.shape().bytesPerPage() / 1e9) : "no offload"));
+          + " %,d requests decoded, %s", s.instances(), s.decodeInstances(), r.decode().requests(),
+          s.decodeOffload() ? String.format(Locale.ROOT, "%,d pages (%.2f GB) offloaded to L3", r.decode().l3WritePages(),
+              r.decode().l3WritePages() * (double) s.shape().bytesPerPage() / 1e9) : "no offload"));
     }
-    row(sb, "requests", String.format(Locale.ROOT, "%,d (%,d too large to cache)", r.requests(), r.uncachedRequests()));
-    row(sb, "input tokens", String.format(Locale.ROOT, "%,d", r.promptTokens()));
+    row(sb, "requests", String.format(Locale.ROOT, "%,d (%,d too large to cache)", r.hits().requests(), r.hits().uncachedRequests()));
+    row(sb, "input tokens", String.format(Locale.ROOT, "%,d", r.hits().promptTokens()));
     sb.append(String.format(Locale.ROOT, "%n  %-17s %10s %10s %10s %10s%n", "token hit ratio", "total", "L1", "L2", "L3"));
-    sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n", "", L1Report.ratio(r.hitRatio()),
-        L1Report.ratio(r.deviceHitRatio()), L1Report.ratio(r.hostHitRatio()),
-        s.l3Tokens() == 0 ? "-" : L1Report.ratio(r.storageHitRatio())));
+    sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n", "", L1Report.ratio(r.hits().ratio()),
+        L1Report.ratio(r.hits().deviceRatio()), L1Report.ratio(r.hits().hostRatio()),
+        s.l3Tokens() == 0 ? "-" : L1Report.ratio(r.hits().storageRatio())));
     sb.append(String.format(Locale.ROOT, "%n  %-17s %10s %10s %10s %10s%n", "TTFT (ms)", "p50", "p90", "p99", "mean"));
-    sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n", "", ms(r.ttftP50()), ms(r.ttftP90()),
-        ms(r.ttftP99()), ms(r.ttftMean())));
+    sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n", "", ms(r.ttft().p50()), ms(r.ttft().p90()),
+        ms(r.ttft().p99()), ms(r.ttft().mean())));
     sb.append(String.format(Locale.ROOT, "  %-17s %10s %10s %10s %10s%n", "queueing (ms)", ms(r.queueing().p50()),
         ms(r.queueing().p90()), ms(r.queueing().p99()), ms(r.queueing().mean())));
     sb.append(String.format(Locale.ROOT, "  %-17s %43s%n%n", "prefetch wait", ms(r.queueing().prefetchWaitMean())
         + " ms mean"));
-    row(sb, "prefill tokens", String.format(Locale.ROOT, "%,d computed, %,d saved", r.computedTokens(), r.cachedTokens()));
+    row(sb, "prefill tokens", String.format(Locale.ROOT, "%,d computed, %,d saved", r.hits().computedTokens(), r.hits().cachedTokens()));
     row(sb, "PCIe bytes", String.format(Locale.ROOT, "%.2f GB device->host, %.2f GB host->device",
-        r.deviceToHostBytes() / 1e9, r.hostToDeviceBytes() / 1e9));
-    row(sb, "evicted tokens", String.format(Locale.ROOT, "%,d from L1, %,d from L2", r.evictedDeviceTokens(), r.evictedHostTokens()));
+        r.links().deviceToHostBytes() / 1e9, r.links().hostToDeviceBytes() / 1e9));
+    row(sb, "evicted tokens", String.format(Locale.ROOT, "%,d from L1, %,d from L2", r.evictions().deviceTokens(), r.evictions().hostTokens()));
     if (s.l3Tokens() > 0) {
       if (r.mooncakeL3() != null) {
         var p = r.mooncakeL3();
@@ -256,10 +257,10 @@ public final class EngineReport {
             p.passesBelowLowerBound(), p.leaseBlockedEvictions(), p.objects(), p.capacityPages()));
       }
       row(sb, "L3 bytes", String.format(Locale.ROOT, "%.2f GB read, %.2f GB written (modelled: pages x %,d bytes)",
-          r.l3ReadPages() * (double) s.shape().bytesPerPage() / 1e9, r.l3WritePages() * (double) s.shape().bytesPerPage() / 1e9,
+          r.links().l3ReadPages() * (double) s.shape().bytesPerPage() / 1e9, r.links().l3WritePages() * (double) s.shape().bytesPerPage() / 1e9,
           s.shape().bytesPerPage()));
       StringBuilder p = new StringBuilder();
-      r.prefetchOutcomes().forEach((k, v) -> p.append(p.length() == 0 ? "" : ", ")
+      r.prefetch().counters().forEach((k, v) -> p.append(p.length() == 0 ? "" : ", ")
           .append(k.replace("hicache_prefetch_", "").replace("{", " ").replace("}", "")).append(' ').append(v));
       row(sb, "prefetch", p.length() == 0 ? "none" : p.toString());
     }
@@ -267,14 +268,15 @@ public final class EngineReport {
       sb.append(String.format(Locale.ROOT, "%n  per %-12s %9s %10s %10s %10s %10s %12s%n", r.groupName(), "requests",
           "hit ratio", "L1", "L2", "L3", "TTFT mean"));
       r.groups().forEach((g, a) -> sb.append(String.format(Locale.ROOT, "  %-16d %9d %10s %10s %10s %10s %10s ms%n", g,
-          a[0], L1Report.ratio(div(a[2] + a[3] + a[5], a[1])), L1Report.ratio(div(a[2], a[1])),
-          L1Report.ratio(div(a[3], a[1])), L1Report.ratio(div(a[5], a[1])), ms(a[0] == 0 ? 0 : a[4] / a[0]))));
+          a.requests(), L1Report.ratio(div(a.cachedTokens(), a.promptTokens())),
+          L1Report.ratio(div(a.deviceHitTokens(), a.promptTokens())), L1Report.ratio(div(a.hostHitTokens(), a.promptTokens())),
+          L1Report.ratio(div(a.storageHitTokens(), a.promptTokens())), ms(a.ttftMeanNanos()))));
     }
-    row(sb, "virtual time", String.format(Locale.ROOT, "%.1f s", r.virtualNanos() / 1e9));
-    row(sb, "wall time", r.pageReferences() > 0
-        ? String.format(Locale.ROOT, "%.3f s (%,.0f page events/s over %,d page refs)", r.wallSeconds(),
-            r.pageEventsPerSecond(), r.pageReferences())
-        : String.format(Locale.ROOT, "%.3f s", r.wallSeconds()));
+    row(sb, "virtual time", String.format(Locale.ROOT, "%.1f s", r.span().virtualNanos() / 1e9));
+    row(sb, "wall time", r.span().pageReferences() > 0
+        ? String.format(Locale.ROOT, "%.3f s (%,.0f page events/s over %,d page refs)", r.span().wallSeconds(),
+            r.span().pageEventsPerSecond(), r.span().pageReferences())
+        : String.format(Locale.ROOT, "%.3f s", r.span().wallSeconds()));
     return sb.toString();
   }
 

@@ -282,7 +282,7 @@ public final class HtmlReport {
     List<Series> curves = new ArrayList<>();
     double[] q = TtftCdf.levels();
     if (sweepKey == null) {
-      TtftCdf cdf = runs.get(0).engine().ttftCdf();
+      TtftCdf cdf = runs.get(0).engine().ttft().cdf();
       if (cdf != null) {
         curves.add(curve("all", Charts.TOTAL, cdf.all(), q, true));
         for (TtftCdf.Curve c : cdf.byTier()) {
@@ -295,7 +295,7 @@ public final class HtmlReport {
           .append(" tier costs in load time, and what a miss costs in prefill.</p>\n");
     } else {
       for (int i = 0; i < runs.size(); i++) {
-        TtftCdf cdf = runs.get(i).engine().ttftCdf();
+        TtftCdf cdf = runs.get(i).engine().ttft().cdf();
         if (cdf != null) {
           curves.add(curve(labels.get(i), Charts.PALETTE[i % Charts.PALETTE.length], cdf.all(), q, false));
         }
@@ -353,10 +353,12 @@ public final class HtmlReport {
     double[] x = new double[n];
     double[] l1 = new double[n], l2 = new double[n], l3 = new double[n];
     double[] held1 = new double[n], held2 = new double[n], cap1 = new double[n], cap2 = new double[n];
+    double[] held3 = new double[n], cap3 = new double[n];
     double[] d2h = new double[n], h2d = new double[n], l3r = new double[n], l3w = new double[n];
     Object instancesField = f.get("instances");
     double instances = instancesField instanceof Number num ? num.doubleValue() : 1;
     double c1 = number(f.get("l1_capacity_tokens")), c2 = number(f.get("l2_capacity_tokens"));
+    double c3 = number(f.get("l3_capacity_tokens"));
     boolean hasL3 = f.get("l3_backend") != null;
     for (int i = 0; i < n; i++) {
       long[] a = t.get(i);
@@ -368,8 +370,10 @@ public final class HtmlReport {
       double samples = a[Bucket.SAMPLES];
       held1[i] = samples == 0 ? Double.NaN : a[Bucket.L1_HELD] / samples / instances;
       held2[i] = samples == 0 ? Double.NaN : a[Bucket.L2_HELD] / samples / instances;
+      held3[i] = samples == 0 ? Double.NaN : a[Bucket.L3_HELD] / samples;
       cap1[i] = c1;
       cap2[i] = c2;
+      cap3[i] = c3;
       d2h[i] = a[Bucket.D2H_BYTES] / widthSeconds / 1e9;
       h2d[i] = a[Bucket.H2D_BYTES] / widthSeconds / 1e9;
       l3r[i] = a[Bucket.L3_READ_BYTES] / widthSeconds / 1e9;
@@ -400,7 +404,17 @@ public final class HtmlReport {
     }
     occ.add(new Series("L1 held", Charts.L1, x, held1));
     occ.add(new Series("L1 capacity", Charts.L1, x, cap1, true));
-    b.append(Charts.lines("tier occupancy over time", axis, occ, "tokens per instance", false)).append("</section>\n");
+    b.append(Charts.lines("tier occupancy over time", axis, occ, "tokens per instance", false));
+    if (hasL3) {
+      // The L3 is one pool shared by all instances, often far larger than a GPU's L1: its own chart,
+      // in its own units, rather than a line that flattens the others.
+      b.append("<p class=\"what\">The shared L3 (").append(esc(String.valueOf(f.get("l3_backend"))))
+          .append("): tokens it holds (its pages × page size) for all instances together, sampled as each request")
+          .append(" completes and averaged over the requests of each interval; dashed: its capacity.</p>\n");
+      b.append(Charts.lines("L3 occupancy over time", axis, List.of(new Series("L3 held", Charts.L3, x, held3),
+          new Series("L3 capacity", Charts.L3, x, cap3, true)), "tokens, shared pool", false));
+    }
+    b.append("</section>\n");
 
     b.append("<section id=\"bytes-per-link").append(suffix).append("\">\n<h2>").append(title("bytes-per-link"))
         .append("</h2>\n<p class=\"what\">Average throughput per interval over all instances together, counted for the")
@@ -514,12 +528,13 @@ public final class HtmlReport {
       double[] l1 = new double[n], l2 = new double[n], l3 = new double[n], ttft = new double[n];
       int k = 0;
       for (var g : e0.groups().entrySet()) {
-        long[] a = g.getValue(); // {requests, prompt, device, host, TTFT sum, storage}
+        EngineResult.GroupStats a = g.getValue();
+        double prompt = a.promptTokens();
         xs.add(String.valueOf(g.getKey()));
-        l1[k] = a[1] == 0 ? 0 : (double) a[2] / a[1];
-        l2[k] = a[1] == 0 ? 0 : (double) a[3] / a[1];
-        l3[k] = a[1] == 0 ? 0 : (double) a[5] / a[1];
-        ttft[k] = a[0] == 0 ? 0 : a[4] / 1e6 / a[0];
+        l1[k] = prompt == 0 ? 0 : a.deviceHitTokens() / prompt;
+        l2[k] = prompt == 0 ? 0 : a.hostHitTokens() / prompt;
+        l3[k] = prompt == 0 ? 0 : a.storageHitTokens() / prompt;
+        ttft[k] = a.requests() == 0 ? 0 : a.ttftSumNanos() / 1e6 / a.requests();
         k++;
       }
       b.append("<p class=\"what\">Token hit ratio by tier for each ").append(esc(group)).append(" (stacked), and the")
@@ -538,9 +553,9 @@ public final class HtmlReport {
         EngineResult e = runs.get(i).engine();
         double[] h = new double[xs.size()], t = new double[xs.size()];
         for (int k = 0; k < xs.size(); k++) {
-          long[] a = e.groups().get(Integer.valueOf(xs.get(k)));
-          h[k] = a == null || a[1] == 0 ? Double.NaN : (double) (a[2] + a[3] + a[5]) / a[1];
-          t[k] = a == null || a[0] == 0 ? Double.NaN : a[4] / 1e6 / a[0];
+          EngineResult.GroupStats a = e.groups().get(Integer.valueOf(xs.get(k)));
+          h[k] = a == null || a.promptTokens() == 0 ? Double.NaN : (double) a.cachedTokens() / a.promptTokens();
+          t[k] = a == null || a.requests() == 0 ? Double.NaN : a.ttftSumNanos() / 1e6 / a.requests();
         }
         String color = Charts.PALETTE[i % Charts.PALETTE.length];
         hit.add(Series.categorical(labels.get(i), color, h));

@@ -87,7 +87,8 @@ class HtmlReportTest {
     while (m.find()) grouped += Integer.parseInt(m.group(2).replace(",", ""));
     assertThat(grouped).isEqualTo(30);
     assertThat(section(page, "hit-by-tier-over-time")).contains("<polygon", "L1 (device)", "L2 (host)", "L3 (storage)");
-    assertThat(section(page, "occupancy")).contains("L1 held", "L1 capacity", "L2 held", "stroke-dasharray");
+    assertThat(section(page, "occupancy")).contains("L1 held", "L1 capacity", "L2 held", "stroke-dasharray",
+        "L3 occupancy over time", "L3 held", "L3 capacity");
     assertThat(section(page, "prefetch")).contains("ended: complete");
 
     // How to reproduce it: the command line as given, the version, the trace's SHA-256.

@@ -39,14 +39,14 @@ class ReportDataTest {
         "2", "--l1-capacity-tokens", "16384", "--l2-capacity-tokens", "32768", "--l3-capacity-tokens", "1M");
     List<long[]> t = e.timeline();
     assertThat(t.size()).isGreaterThan(5); // 128 requests at 1/s: about two minutes of 10 s intervals
-    assertThat(sum(t, Bucket.PROMPT)).isEqualTo(e.promptTokens());
-    assertThat(sum(t, Bucket.CACHED)).isEqualTo(e.cachedTokens());
-    assertThat(sum(t, Bucket.L1_HIT)).isEqualTo(e.deviceHitTokens());
-    assertThat(sum(t, Bucket.L2_HIT)).isEqualTo(e.hostHitTokens());
-    assertThat(sum(t, Bucket.L3_HIT)).isEqualTo(e.storageHitTokens()).isPositive();
-    assertThat(sum(t, Bucket.SAMPLES)).isEqualTo(e.requests());
+    assertThat(sum(t, Bucket.PROMPT)).isEqualTo(e.hits().promptTokens());
+    assertThat(sum(t, Bucket.CACHED)).isEqualTo(e.hits().cachedTokens());
+    assertThat(sum(t, Bucket.L1_HIT)).isEqualTo(e.hits().deviceTokens());
+    assertThat(sum(t, Bucket.L2_HIT)).isEqualTo(e.hits().hostTokens());
+    assertThat(sum(t, Bucket.L3_HIT)).isEqualTo(e.hits().storageTokens()).isPositive();
+    assertThat(sum(t, Bucket.SAMPLES)).isEqualTo(e.hits().requests());
     // Link bytes count as requests complete: the copies still in flight after the last one are not in it.
-    assertThat(sum(t, Bucket.D2H_BYTES)).isPositive().isLessThanOrEqualTo(e.deviceToHostBytes());
+    assertThat(sum(t, Bucket.D2H_BYTES)).isPositive().isLessThanOrEqualTo(e.links().deviceToHostBytes());
     for (int i = 0; i < t.size(); i++) {
       long[] b = t.get(i);
       assertThat(b[Bucket.START_SECONDS]).isEqualTo(i * 10L);
@@ -56,20 +56,30 @@ class ReportDataTest {
       assertThat(b[Bucket.L2_HELD] / b[Bucket.SAMPLES]).isBetween(0L, 2 * 32768L);
     }
     assertThat(t.get(t.size() / 2)[Bucket.L1_HELD]).isPositive();
+    // The shared L3 only grows here (1M tokens never fill): its mean occupancy never falls between
+    // intervals, stays within its capacity, and ends at what the two instances wrote to it.
+    long lastL3 = 0;
+    for (long[] b : t) {
+      if (b[Bucket.SAMPLES] == 0) continue;
+      long held = b[Bucket.L3_HELD] / b[Bucket.SAMPLES];
+      assertThat(held).isBetween(lastL3, 1_000_000L);
+      lastL3 = held;
+    }
+    assertThat(lastL3).isPositive().isLessThanOrEqualTo(e.links().l3WritePages() * 64);
 
-    TtftCdf cdf = e.ttftCdf();
+    TtftCdf cdf = e.ttft().cdf();
     long[] all = cdf.all().nanos();
     double[] q = TtftCdf.levels();
     assertThat(q[50]).isEqualTo(0.5);
     assertThat(q[90]).isEqualTo(0.9);
     assertThat(q[99]).isEqualTo(0.99);
-    assertThat(all[50]).isEqualTo(e.ttftP50());
-    assertThat(all[90]).isEqualTo(e.ttftP90());
-    assertThat(all[99]).isEqualTo(e.ttftP99());
-    assertThat(cdf.all().requests()).isEqualTo(e.requests());
+    assertThat(all[50]).isEqualTo(e.ttft().p50());
+    assertThat(all[90]).isEqualTo(e.ttft().p90());
+    assertThat(all[99]).isEqualTo(e.ttft().p99());
+    assertThat(cdf.all().requests()).isEqualTo(e.hits().requests());
     long grouped = 0;
     for (TtftCdf.Curve c : cdf.byTier()) grouped += c.requests();
-    assertThat(grouped).isEqualTo(e.requests());
+    assertThat(grouped).isEqualTo(e.hits().requests());
     // The first turn of each conversation hits nothing.
     assertThat(cdf.byTier()).anySatisfy(c -> {
       assertThat(c.name()).isEqualTo("miss");
@@ -88,9 +98,10 @@ class ReportDataTest {
     long width = t.get(1)[Bucket.START_SECONDS] - t.get(0)[Bucket.START_SECONDS];
     assertThat(width).isEqualTo(20);
     for (int i = 0; i < t.size(); i++) assertThat(t.get(i)[Bucket.START_SECONDS]).isEqualTo(i * width);
-    assertThat(sum(t, Bucket.PROMPT)).isEqualTo(e.promptTokens());
-    assertThat(sum(t, Bucket.L1_HIT) + sum(t, Bucket.L2_HIT) + sum(t, Bucket.L3_HIT)).isEqualTo(e.cachedTokens());
+    assertThat(sum(t, Bucket.PROMPT)).isEqualTo(e.hits().promptTokens());
+    assertThat(sum(t, Bucket.L1_HIT) + sum(t, Bucket.L2_HIT) + sum(t, Bucket.L3_HIT)).isEqualTo(e.hits().cachedTokens());
     assertThat(sum(t, Bucket.SAMPLES)).isEqualTo(3000);
-    assertThat(e.ttftCdf().all().requests()).isEqualTo(3000);
+    assertThat(sum(t, Bucket.L3_HELD)).as("no L3, nothing held there").isZero();
+    assertThat(e.ttft().cdf().all().requests()).isEqualTo(3000);
   }
 }

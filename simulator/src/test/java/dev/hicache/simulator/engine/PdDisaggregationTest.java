@@ -33,20 +33,20 @@ class PdDisaggregationTest {
   void decodeOffload_letsTheNextTurnHitTheAnswerInL3() throws IOException {
     EngineResult plain = run(2, false);
     EngineResult offload = run(2, true);
-    assertThat(plain.requests()).isEqualTo(32);
-    assertThat(plain.decodedRequests()).isEqualTo(32);
-    assertThat(plain.decodeL3WritePages()).isZero();
-    assertThat(offload.decodeL3WritePages()).isPositive();
+    assertThat(plain.hits().requests()).isEqualTo(32);
+    assertThat(plain.decode().requests()).isEqualTo(32);
+    assertThat(plain.decode().l3WritePages()).isZero();
+    assertThat(offload.decode().l3WritePages()).isPositive();
     // Same prompts; only the offloaded answers add L3 hits on the prefill side.
-    assertThat(offload.promptTokens()).isEqualTo(plain.promptTokens());
-    assertThat(offload.storageHitTokens()).isGreaterThan(plain.storageHitTokens());
-    assertThat(offload.hitRatio()).isGreaterThan(plain.hitRatio());
+    assertThat(offload.hits().promptTokens()).isEqualTo(plain.hits().promptTokens());
+    assertThat(offload.hits().storageTokens()).isGreaterThan(plain.hits().storageTokens());
+    assertThat(offload.hits().ratio()).isGreaterThan(plain.hits().ratio());
   }
 
   @Test
   void withoutPd_nothingIsDecodedApart() throws IOException {
     EngineResult r = run(0, false);
-    assertThat(r.decodedRequests()).isZero();
-    assertThat(r.decodeL3WritePages()).isZero();
+    assertThat(r.decode().requests()).isZero();
+    assertThat(r.decode().l3WritePages()).isZero();
   }
 }

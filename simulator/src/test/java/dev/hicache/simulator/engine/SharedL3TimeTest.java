@@ -108,8 +108,8 @@ class SharedL3TimeTest {
       }
     };
     EngineResult r = new EngineReplay(setup).run(twice, null);
-    assertThat(r.requests()).isEqualTo(2);
-    assertThat(r.deviceHitTokens()).isZero();
-    assertThat(r.storageHitTokens()).isEqualTo(HITTABLE);
+    assertThat(r.hits().requests()).isEqualTo(2);
+    assertThat(r.hits().deviceTokens()).isZero();
+    assertThat(r.hits().storageTokens()).isEqualTo(HITTABLE);
   }
 }

@@ -115,11 +115,11 @@ class ReadAheadWorkloadTest {
   }
 
   private static List<Object> summary(EngineResult r) {
-    List<Object> s = new ArrayList<>(List.of(r.requests(), r.promptTokens(), r.deviceHitTokens(), r.hostHitTokens(),
-        r.storageHitTokens(), r.deviceToHostBytes(), r.hostToDeviceBytes(), r.evictedDeviceTokens(),
-        r.evictedHostTokens(), r.l3ReadPages(), r.l3WritePages(), r.prefetchOutcomes(), r.ttftP50(), r.ttftP90(),
-        r.ttftP99(), r.ttftMean(), r.virtualNanos()));
-    r.groups().forEach((g, v) -> s.add(g + "=" + Arrays.toString(v)));
+    List<Object> s = new ArrayList<>(List.of(r.hits().requests(), r.hits().promptTokens(), r.hits().deviceTokens(), r.hits().hostTokens(),
+        r.hits().storageTokens(), r.links().deviceToHostBytes(), r.links().hostToDeviceBytes(), r.evictions().deviceTokens(),
+        r.evictions().hostTokens(), r.links().l3ReadPages(), r.links().l3WritePages(), r.prefetch().counters(), r.ttft().p50(), r.ttft().p90(),
+        r.ttft().p99(), r.ttft().mean(), r.span().virtualNanos()));
+    r.groups().forEach((g, v) -> s.add(g + "=" + v));
     r.timeline().forEach(v -> s.add(Arrays.toString(v)));
     return s;
   }
@@ -139,7 +139,7 @@ class ReadAheadWorkloadTest {
     try (Workload w = trace(head)) {
       readAhead = new EngineReplay(setup).run(w, null);
     }
-    assertThat(hashedByEngine.storageHitTokens()).as("the run must use L3 for this to mean anything").isPositive();
+    assertThat(hashedByEngine.hits().storageTokens()).as("the run must use L3 for this to mean anything").isPositive();
     assertThat(summary(readAhead)).isEqualTo(summary(hashedByEngine));
     // Page events: every request's full prompt pages, as the L1-only replay counts them.
     long pages = 0;
@@ -147,7 +147,7 @@ class ReadAheadWorkloadTest {
       Request r = new Request();
       while (w.next(r)) pages += r.tokens.length / 64;
     }
-    assertThat(readAhead.pageReferences()).isEqualTo(pages).isEqualTo(hashedByEngine.pageReferences());
-    assertThat(readAhead.pageEventsPerSecond()).isPositive();
+    assertThat(readAhead.span().pageReferences()).isEqualTo(pages).isEqualTo(hashedByEngine.span().pageReferences());
+    assertThat(readAhead.span().pageEventsPerSecond()).isPositive();
   }
 }

@@ -69,15 +69,15 @@ class WorkloadsTest {
   void multiTurn_smallDevice_hostTierRaisesLaterRoundsHitRatio() throws IOException {
     EngineResult gpuOnly = run(new MultiTurnWorkload(mt(32, 5, 8)), 8192, 0);
     EngineResult withL2 = run(new MultiTurnWorkload(mt(32, 5, 8)), 8192, 65536);
-    assertThat(gpuOnly.requests()).isEqualTo(160);
+    assertThat(gpuOnly.hits().requests()).isEqualTo(160);
     double g = ratio(gpuOnly.groups().get(5)), h = ratio(withL2.groups().get(5));
     assertThat(h).isGreaterThan(g);
-    assertThat(withL2.hostHitTokens()).isPositive();
-    assertThat(gpuOnly.hostHitTokens()).isZero();
+    assertThat(withL2.hits().hostTokens()).isPositive();
+    assertThat(gpuOnly.hits().hostTokens()).isZero();
   }
 
-  static double ratio(long[] g) {
-    return (double) (g[2] + g[3]) / g[1];
+  static double ratio(EngineResult.GroupStats g) {
+    return (double) (g.deviceHitTokens() + g.hostHitTokens()) / g.promptTokens();
   }
 
   @Test
@@ -101,7 +101,7 @@ class WorkloadsTest {
     // Mean gap ~ 1/rate: 500 requests at 10/s take about 50 s.
     assertThat(prev / 1e9).isBetween(30.0, 75.0);
     EngineResult res = run(new SyntheticWorkload(new SyntheticWorkload.Params(500, 10, 5, 1.2, 640, 64, 8, 3)), 1 << 16, 0);
-    assertThat(res.hitRatio()).isGreaterThan(0.8);
+    assertThat(res.hits().ratio()).isGreaterThan(0.8);
   }
 
   /**
@@ -125,7 +125,7 @@ class WorkloadsTest {
       EngineResult r = i == 3
           ? replay.runPrepopulated(() -> new MultiTurnWorkload(p), null)
           : replay.run(new MultiTurnWorkload(p), null);
-      hit[i] = r.hitRatio();
+      hit[i] = r.hits().ratio();
     }
     assertThat(hit[0]).as("GPU only < +L2: %s", Arrays.toString(hit)).isLessThan(hit[1]);
     assertThat(hit[1]).as("+L2 < +L3: %s", Arrays.toString(hit)).isLessThan(hit[2]);
