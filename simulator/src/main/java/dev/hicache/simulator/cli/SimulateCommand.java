@@ -1,15 +1,9 @@
 package dev.hicache.simulator.cli;
 
-import dev.hicache.api.config.HiCacheConfig;
-import dev.hicache.api.config.WritePolicyKind;
 import dev.hicache.api.spi.EvictionPolicy;
-import dev.hicache.core.engine.PolicyRegistry;
 import dev.hicache.simulator.engine.EngineReplay;
 import dev.hicache.simulator.engine.EngineResult;
 import dev.hicache.simulator.engine.EngineSetup;
-import dev.hicache.simulator.model.HardwareProfile;
-import dev.hicache.simulator.model.ModelProfile;
-import dev.hicache.simulator.model.ModelProfileFile;
 import dev.hicache.simulator.replay.L1OnlyReplay;
 import dev.hicache.simulator.replay.L1ReplayResult;
 import dev.hicache.simulator.report.EngineReport;
@@ -18,7 +12,6 @@ import dev.hicache.simulator.report.Progress;
 import dev.hicache.simulator.trace.MooncakeTraceReader;
 import dev.hicache.simulator.report.HtmlReport;
 import dev.hicache.simulator.workload.MultiTurnWorkload;
-import dev.hicache.simulator.workload.SyntheticWorkload;
 import dev.hicache.simulator.workload.TraceWorkload;
 import dev.hicache.simulator.workload.Workload;
 import java.util.ArrayList;
@@ -26,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -264,13 +256,12 @@ public final class SimulateCommand implements Callable<Integer> {
       description = "text (default), json or csv.")
   Format format;
 
-  enum WorkloadKind { trace, multiturn, synthetic }
 
   /** Not given: a trace when --trace (or --l1-only) is, else the generated multi-turn workload. */
   @Option(names = "--workload", paramLabel = "KIND",
       description = "multiturn (the default: bench_multiturn, generated), trace (a Mooncake trace, --trace FILE; the"
           + " default when --trace is given), synthetic (Poisson, Zipf prefixes).")
-  WorkloadKind workloadKind;
+  SimulationSettings.WorkloadKind workloadKind;
 
   // bench_multiturn's parameters (docs/behaviour.md#multi-turn-workload), same names. The defaults
   // are not bench_multiturn's (its 256 x 5 turns of 512 tokens fit one GPU's L1) but the main job's:
@@ -325,6 +316,11 @@ public final class SimulateCommand implements Callable<Integer> {
           + " hicache-write-policy=write_through,write_back) and print one table.")
   String sweep;
 
+  @Option(names = "--sweep-jobs", paramLabel = "N",
+      description = "With --sweep: runs at once (default: the machine's cores, as many as the heap holds); 1 runs"
+          + " the values one after the other. The output is the same either way.")
+  Integer sweepJobs;
+
   @Option(names = "--report", paramLabel = "FILE.html",
       description = "Write the HTML report here (default for engine runs: hicache-report.html in the current directory).")
   Path report;
@@ -340,212 +336,106 @@ public final class SimulateCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     reportTarget = null; // state of an earlier run of a reused command line
     reportAction = null;
-    sweepCommands.clear();
-    checkReportTarget();
-    if (sweep != null) return runSweep(out);
-    Run run = runOnce(true);
-    switch (format) {
-      case text -> out.print(run.text());
-      case json -> out.print(run.json());
-      case csv -> {
-        out.print(EngineReport.csvHeader(run.fields()));
-        out.print(EngineReport.csvRow(run.fields()));
+    try {
+      SimulationSettings settings = settings();
+      checkReportTarget();
+      if (sweep != null) return runSweep(out, settings);
+      Run run = runOnce(settings, true);
+      switch (format) {
+        case text -> out.print(run.text());
+        case json -> out.print(run.json());
+        case csv -> {
+          out.print(EngineReport.csvHeader(run.fields()));
+          out.print(EngineReport.csvRow(run.fields()));
+        }
       }
+      out.flush();
+      writeReport(out, List.of(run), null, null, List.of(settings));
+      return Main.EX_OK;
+    } catch (SimulationSettings.InvalidSettingException e) {
+      throw usage(e.getMessage());
     }
-    out.flush();
-    writeReport(out, List.of(run), null, null);
-    return Main.EX_OK;
   }
 
-  /** The workload: --workload if given, else a trace when --trace (or --l1-only) is given, else multiturn. */
-  WorkloadKind kind() {
-    if (workloadKind != null) return workloadKind;
-    return trace != null || l1Only ? WorkloadKind.trace : WorkloadKind.multiturn;
-  }
-
-  int outputLength() {
-    return outputLengthOption != null ? outputLengthOption
-        : kind() == WorkloadKind.synthetic ? SYNTHETIC_OUTPUT_LENGTH : MULTITURN_OUTPUT_LENGTH;
-  }
-
-  double requestRate() {
-    return requestRateOption != null ? requestRateOption
-        : kind() == WorkloadKind.synthetic ? SYNTHETIC_REQUEST_RATE : MULTITURN_REQUEST_RATE;
+  /**
+   * The parsed flags as typed settings; the flags picocli keeps as text (policies, backends, links)
+   * are converted here, by the settings' own converters.
+   */
+  SimulationSettings settings() {
+    SimulationSettings.Builder b = new SimulationSettings.Builder();
+    b.l1Only = l1Only; b.trace = trace; b.arrivals = arrivals; b.pageSize = pageSize;
+    b.l1CapacityTokens = l1CapacityTokens; b.l2CapacityTokens = l2CapacityTokens; b.l3CapacityTokens = l3CapacityTokens;
+    b.mooncakeLeaseTtlMs = mooncakeLeaseTtlMs; b.mooncakeHighWatermark = mooncakeHighWatermark;
+    b.mooncakeEvictionRatio = mooncakeEvictionRatio; b.hicacheRatio = hicacheRatio; b.model = model; b.tp = tp;
+    b.decodeInstances = decodeInstances; b.decodeOffload = decodeOffload; b.modelFile = modelFile; b.layers = layers;
+    b.kvHeads = kvHeads; b.headDim = headDim; b.attentionHeads = attentionHeads; b.kvLoraRank = kvLoraRank;
+    b.qkRopeHeadDim = qkRopeHeadDim; b.activeParamsB = activeParamsB; b.weightsGB = weightsGB; b.hardware = hardware;
+    b.instances = instancesOption; b.affinityTokens = affinityTokens; b.pcieGBps = pcieGBps;
+    b.hostLinkGBps = hostLinkGBps; b.l3ReadGBps = l3ReadGBps; b.l3WriteGBps = l3WriteGBps; b.l3LatencyUs = l3LatencyUs;
+    b.prepopulateL3 = prepopulateL3; b.decodeMsPerToken = decodeMsPerToken; b.format = format;
+    b.workloadKind = workloadKind; b.numClients = numClients; b.numRounds = numRounds; b.requestLength = requestLength;
+    b.subQuestionLength = subQuestionLength; b.outputLength = outputLengthOption; b.requestRate = requestRateOption;
+    b.maxParallel = maxParallel; b.distribution = distribution; b.readyQueuePolicy = readyQueuePolicy; b.seed = seed;
+    b.namespaces = namespaces; b.requests = requests; b.prefixes = prefixes; b.zipf = zipf;
+    b.prefixLength = prefixLength; b.suffixLength = suffixLength; b.pinSystemPrompt = pinSystemPrompt;
+    b.sweepJobs = sweepJobs;
+    b.writePolicy = SimulationSettings.writePolicy(writePolicy);
+    b.evictionPolicy = SimulationSettings.evictionPolicy(evictionPolicy);
+    b.prefetchPolicy = SimulationSettings.prefetchPolicy(prefetchPolicy);
+    b.l3Backend = SimulationSettings.l3Backend(l3Backend);
+    b.l3Eviction = SimulationSettings.l3Eviction(l3Eviction);
+    b.routing = SimulationSettings.routing(routing);
+    b.l3Link = SimulationSettings.linkMode("--l3-link", l3Link);
+    b.pcieLink = SimulationSettings.linkMode("--pcie-link", pcieLink);
+    b.kvDtype = kvDtype == null ? null : SimulationSettings.kvDtype(kvDtype);
+    b.attention = attention == null ? null : SimulationSettings.attention(attention);
+    picocli.CommandLine.ParseResult pr = spec.commandLine().getParseResult();
+    if (pr != null) for (picocli.CommandLine.Model.OptionSpec o : pr.matchedOptions()) b.given.add(o.longestName());
+    return b.build();
   }
 
   Run runOnce(boolean showProgress) throws IOException {
-    if (pageSize < 1 || MooncakeTraceReader.MOONCAKE_BLOCK_SIZE % pageSize != 0) {
-      throw usage("Invalid value for option '--page-size': '" + pageSize
-          + "' (must divide the trace's 512-token blocks: 1, 2, 4, ..., 64, ..., 512)");
-    }
-    EvictionPolicy policy;
     try {
-      policy = PolicyRegistry.sglang().eviction(evictionPolicy);
-    } catch (IllegalArgumentException e) {
-      throw usage("Invalid value for option '--radix-eviction-policy': '" + evictionPolicy
-          + "' (expected one of " + String.join(", ", PolicyRegistry.sglang().evictionNames()) + ")");
-    }
-    if (l1Only) {
-      if (kind() != WorkloadKind.trace) {
-        throw usage("Invalid value for option '--workload': '" + workloadKind + "' (--l1-only replays a trace)");
-      }
-      checkApplicable();
-      return runL1Only(tracePath(), policy);
-    }
-    checkApplicable();
-    if (kind() == WorkloadKind.trace) tracePath(); // a missing or unreadable trace is refused before the run
-    return runEngine(showProgress);
-  }
-
-  /**
-   * Heap bytes the engine allocates up front, per unit: a device token (load-op and reader marks),
-   * a host page (key, checksum, state, free list) and an L3 page of the embedded store or a model
-   * (index entry, hash table, LRU links). Lower bounds: what the run allocates before its first
-   * request, so a refusal is never wrong; the rest grows with the workload.
-   */
-  static final long HEAP_PER_DEVICE_TOKEN = 9, HEAP_PER_HOST_PAGE = 24, HEAP_PER_L3_PAGE = 88;
-  /** Per request of a generated workload (TTFT and queueing samples), per token a workload keeps. */
-  static final long HEAP_PER_REQUEST = 16, HEAP_PER_KEPT_TOKEN = 4;
-
-  /**
-   * Refuses sizes that cannot fit this JVM's heap before the run allocates them, naming the flag
-   * that asks for the most and how to give the JVM more.
-   */
-  private void checkMemory(EngineSetup s) {
-    long max = Runtime.getRuntime().maxMemory();
-    int ps = s.config().pageSize();
-    int n = s.instances() + s.decodeInstances();
-    java.util.LinkedHashMap<String, Long> need = new java.util.LinkedHashMap<>();
-    need.put(l1CapacityTokens != null ? "--l1-capacity-tokens" : "--instances",
-        sat(n, sat(s.deviceTokens(), HEAP_PER_DEVICE_TOKEN)));
-    need.put(l2CapacityTokens != null ? "--l2-capacity-tokens" : "--hicache-ratio",
-        sat(n, sat(s.hostTokens() / ps, HEAP_PER_HOST_PAGE)));
-    need.put("--l3-capacity-tokens", sat(s.l3Tokens() / ps, HEAP_PER_L3_PAGE));
-    switch (kind()) {
-      case multiturn -> {
-        long perClient = (long) requestLength + (long) numRounds * ((subQuestionLength == 0 ? requestLength
-            : subQuestionLength) + (long) outputLength());
-        need.put("--num-clients", sat(numClients, sat(perClient, HEAP_PER_KEPT_TOKEN) + sat(numRounds, HEAP_PER_REQUEST)));
-      }
-      case synthetic -> {
-        need.put("--requests", sat(requests, HEAP_PER_REQUEST));
-        need.put("--prefixes", sat(prefixes, sat(prefixLength, HEAP_PER_KEPT_TOKEN)));
-      }
-      case trace -> { }
-    }
-    long total = 0;
-    for (long v : need.values()) total = v > Long.MAX_VALUE - total ? Long.MAX_VALUE : total + v;
-    if (total <= max * 9 / 10) return;
-    String flag = need.entrySet().stream().max(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
-    Object value = spec.findOption(flag).getValue();
-    throw usage("Invalid value for option '" + flag + "': '" + value + "' (the run needs at least " + gib(total)
-        + " of heap before its first request, " + gib(need.get(flag)) + " of it for " + flag + ", and this JVM may use "
-        + gib(max) + "; lower it, or give the JVM more, e.g. HICACHE_JAVA_OPTS=-Xmx"
-        + Math.max(1, (long) Math.ceil(total * 1.25 / (1L << 30))) + "g)");
-  }
-
-  /**
-   * A generated workload's expected span of arrival times, like a trace's, is at most 366 days of
-   * virtual time (nanoseconds summed over arrivals must stay far from overflowing).
-   */
-  private void checkSpan() {
-    double arrivals = switch (kind()) {
-      case synthetic -> requests;
-      case multiturn -> (double) numClients * numRounds;
-      case trace -> 0;
-    };
-    double rate = requestRate();
-    if (arrivals == 0 || !(rate > 0)) return;
-    double days = arrivals / rate / 86_400;
-    if (days > 366) {
-      String flag = spec.commandLine().getParseResult() != null
-          && spec.commandLine().getParseResult().hasMatchedOption("--request-rate") ? "--request-rate"
-          : kind() == WorkloadKind.synthetic ? "--requests" : "--num-clients";
-      throw usage("Invalid value for option '" + flag + "': '" + spec.findOption(flag).getValue() + "' ("
-          + String.format(java.util.Locale.ROOT, "%.0f", arrivals) + " requests at " + rate
-          + " per second span about " + Math.round(days) + " days; a run spans at most 366 days)");
+      return runOnce(settings(), showProgress);
+    } catch (SimulationSettings.InvalidSettingException e) {
+      throw usage(e.getMessage());
     }
   }
 
-  /** a x b, saturating at Long.MAX_VALUE (sizes here are all >= 0). */
-  private static long sat(long a, long b) {
-    long r = a * b;
-    return a != 0 && (r / a != b || r < 0) ? Long.MAX_VALUE : r;
+  /** One run of these settings; {@code progress} null: none shown (a sweep counts runs instead). */
+  Run runOnce(SimulationSettings s, boolean showProgress) throws IOException {
+    check(s);
+    return s.l1Only() ? runL1Only(s) : runEngine(s, showProgress);
   }
 
-  private static String gib(long bytes) {
-    return bytes == Long.MAX_VALUE ? "more than 8 EiB" : String.format(java.util.Locale.ROOT, "%.1f GiB", bytes / (double) (1L << 30));
-  }
-
-  /** Flags that apply only to one workload. */
-  static final List<String> MULTITURN_FLAGS = List.of("--num-clients", "--num-rounds", "--request-length",
-      "--sub-question-input-length", "--max-parallel", "--distribution", "--ready-queue-policy");
-  static final List<String> SYNTHETIC_FLAGS = List.of("--requests", "--prefixes", "--zipf", "--prefix-length",
-      "--suffix-length", "--pin-system-prompt");
-  static final List<String> GENERATOR_FLAGS = List.of("--output-length", "--request-rate", "--seed");
-  static final List<String> TRACE_FLAGS = List.of("--trace", "--arrivals");
-  /** What --l1-only reads; every other flag is the engine's. */
-  static final List<String> L1_ONLY_FLAGS = List.of("--l1-only", "--trace", "--page-size", "--l1-capacity-tokens",
-      "--radix-eviction-policy", "--format", "--sweep", "--report", "--no-report", "--workload", "--help", "--version");
-
-  /**
-   * Refuses a flag the user gave that the chosen workload, mode or backend would ignore: a run that
-   * silently ignores a flag reports something other than what was asked.
-   */
-  private void checkApplicable() {
-    picocli.CommandLine.ParseResult pr = spec.commandLine().getParseResult();
-    if (pr == null) return;
-    List<String> given = new ArrayList<>();
-    for (picocli.CommandLine.Model.OptionSpec o : pr.matchedOptions()) given.add(o.longestName());
-    if (l1Only) {
-      for (String f : given) {
-        if (!L1_ONLY_FLAGS.contains(f)) throw notApplicable(f, "--l1-only replays the device tier alone");
+  /** Everything a run checks before it starts, in the order the checks are made; the engine's setup. */
+  EngineSetup check(SimulationSettings s) {
+    s.checkPageSize();
+    if (s.l1Only()) {
+      if (s.kind() != SimulationSettings.WorkloadKind.trace) {
+        throw new SimulationSettings.InvalidSettingException("Invalid value for option '--workload': '"
+            + s.workloadKind() + "' (--l1-only replays a trace)");
       }
-      return;
+      s.checkApplicable();
+      s.tracePath();
+      return null;
     }
-    WorkloadKind kind = kind();
-    for (String f : given) {
-      if (MULTITURN_FLAGS.contains(f) && kind != WorkloadKind.multiturn) {
-        throw notApplicable(f, "only --workload multiturn reads it; the workload is " + kind);
-      }
-      if (SYNTHETIC_FLAGS.contains(f) && kind != WorkloadKind.synthetic) {
-        throw notApplicable(f, "only --workload synthetic reads it; the workload is " + kind);
-      }
-      if (GENERATOR_FLAGS.contains(f) && kind == WorkloadKind.trace && !(f.equals("--seed") && namespaces > 1)) {
-        throw notApplicable(f, "--workload multiturn and synthetic read it; a trace has its own");
-      }
-      if (TRACE_FLAGS.contains(f) && kind != WorkloadKind.trace) {
-        throw notApplicable(f, "only --workload trace reads it; the workload is " + kind);
-      }
-      if (f.equals("--l3-eviction") && !l3Backend.equals("local")) {
-        throw notApplicable(f, "only --l3 local has it; --l3 is " + l3Backend);
-      }
-      if (f.startsWith("--mooncake-") && !l3Backend.equals("mooncake")) {
-        throw notApplicable(f, "only --l3 mooncake has it; --l3 is " + l3Backend);
-      }
-      if (f.equals("--host-link-gbps") && !pcieLink.equals("shared")) {
-        throw notApplicable(f, "only --pcie-link shared uses the box's host link");
-      }
-      if (f.equals("--model") && given.contains("--model-file")) {
-        throw notApplicable(f, "--model-file replaces it; give one of them");
-      }
-      if (f.equals("--hicache-ratio") && given.contains("--l2-capacity-tokens")) {
-        throw notApplicable(f, "--l2-capacity-tokens sets the host tier's size; give one of them");
-      }
-      if (f.equals("--affinity-tokens") && !routing.equals("prefix_affinity")) {
-        throw notApplicable(f, "only --routing prefix_affinity uses it; --routing is " + routing);
-      }
+    s.checkApplicable();
+    if (s.kind() == SimulationSettings.WorkloadKind.trace) s.tracePath(); // refused before the run
+    EngineSetup setup = s.engineSetup();
+    s.checkMemory(setup);
+    s.checkSpan();
+    if (s.prepopulateL3() && setup.l3Tokens() == 0) {
+      throw new SimulationSettings.InvalidSettingException("--prepopulate-l3 needs an L3 (--l3-capacity-tokens > 0)");
     }
+    return setup;
   }
 
-  private ParameterException notApplicable(String flag, String why) {
-    Object v = spec.findOption(flag) == null ? null : spec.findOption(flag).getValue();
-    return usage("Option '" + flag + "'" + (v instanceof Boolean ? "" : " '" + v + "'") + " does not apply here (" + why
-        + ")");
-  }
-
-  private Run runL1Only(Path tracePath, EvictionPolicy policy) throws IOException {
-    long capacity = l1CapacityTokens == null ? DEFAULT_L1_ONLY_CAPACITY_TOKENS : l1CapacityTokens;
+  private Run runL1Only(SimulationSettings s) throws IOException {
+    Path tracePath = s.tracePath();
+    EvictionPolicy policy = s.evictionPolicyInstance();
+    int pageSize = s.pageSize();
+    long capacity = s.l1CapacityTokens() == null ? DEFAULT_L1_ONLY_CAPACITY_TOKENS : s.l1CapacityTokens();
     if (capacity != TokenCount.INFINITE && capacity / pageSize > Integer.MAX_VALUE) {
       throw usage("Invalid value for option '--l1-capacity-tokens': '" + capacity
           + "' (more than " + Integer.MAX_VALUE + " pages; use inf)");
@@ -554,9 +444,9 @@ public final class SimulateCommand implements Callable<Integer> {
     if (capacity != TokenCount.INFINITE && capacity / pageSize * 4 > max * 9 / 10) {
       // The replay's free list holds every page of a bounded L1 up front.
       throw usage("Invalid value for option '--l1-capacity-tokens': '" + capacity + "' (its free list needs "
-          + gib(capacity / pageSize * 4) + " of heap and this JVM may use " + gib(max) + "; lower it, use inf for an"
-          + " unbounded L1, or give the JVM more, e.g. HICACHE_JAVA_OPTS=-Xmx"
-          + Math.max(1, (long) Math.ceil(capacity / pageSize * 5.0 / (1L << 30))) + "g)");
+          + SimulationSettings.gib(capacity / pageSize * 4) + " of heap and this JVM may use "
+          + SimulationSettings.gib(max) + "; lower it, use inf for an unbounded L1, or give the JVM more, e.g."
+          + " HICACHE_JAVA_OPTS=-Xmx" + Math.max(1, (long) Math.ceil(capacity / pageSize * 5.0 / (1L << 30))) + "g)");
     }
     L1OnlyReplay replay = new L1OnlyReplay(pageSize, capacity, policy, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE);
     L1ReplayResult result;
@@ -571,23 +461,20 @@ public final class SimulateCommand implements Callable<Integer> {
     return new Run(report.fields(), report.text(), report.json(), null, result);
   }
 
-  private Run runEngine(boolean showProgress) throws IOException {
-    EngineSetup setup = engineSetup();
-    checkMemory(setup);
-    checkSpan();
+  private Run runEngine(SimulationSettings s, boolean showProgress) throws IOException {
+    EngineSetup setup = s.engineSetup();
     EngineResult result;
-    try (Workload w = workload();
-         Progress progress = new Progress(progressTotal(w), "requests", showProgress, spec.commandLine().getErr())) {
-      if (prepopulateL3) {
-        if (setup.l3Tokens() == 0) throw usage("--prepopulate-l3 needs an L3 (--l3-capacity-tokens > 0)");
-        result = new EngineReplay(setup).runPrepopulated(this::workloadUnchecked, progress);
+    try (Workload w = s.workload();
+         Progress progress = new Progress(progressTotal(s, w), "requests", showProgress, spec.commandLine().getErr())) {
+      if (s.prepopulateL3()) {
+        result = new EngineReplay(setup).runPrepopulated(() -> workloadUnchecked(s), progress);
       } else {
-        result = new EngineReplay(setup).run(namespaced(w), progress);
+        result = new EngineReplay(setup).run(s.namespaced(w), progress);
       }
     }
     if (result.hits().requests() == 0) {
       // Only a trace can be empty (the generators refuse zero requests).
-      throw new dev.hicache.simulator.trace.TraceFormatException(tracePath().toString(), 0,
+      throw new dev.hicache.simulator.trace.TraceFormatException(s.tracePath().toString(), 0,
           "holds no records: nothing to replay");
     }
     String note = setup.l3Tokens() == 0 ? null : (setup.l3Backend().equals("local") ? "L3 is the embedded store"
@@ -605,85 +492,30 @@ public final class SimulateCommand implements Callable<Integer> {
         EngineReport.json(result, note), result, null);
   }
 
-  /** The workload with its sessions spread over --namespaces namespaces; as it is for one. */
-  private Workload namespaced(Workload w) {
-    if (namespaces < 1 || namespaces > 1_000_000) {
-      throw usage("Invalid value for option '--namespaces': '" + namespaces + "' (1..1000000)");
-    }
-    return namespaces == 1 ? w : new dev.hicache.simulator.workload.NamespacedWorkload(w, namespaces, seed);
-  }
-
   /** Requests the run will serve: a trace's are counted (its lines) only when progress is first shown. */
-  private java.util.function.LongSupplier progressTotal(Workload w) {
+  private static java.util.function.LongSupplier progressTotal(SimulationSettings s, Workload w) {
     if (w instanceof MultiTurnWorkload m) return m::totalRequests;
-    if (kind() == WorkloadKind.synthetic) return () -> requests;
-    Path t = trace;
+    if (s.kind() == SimulationSettings.WorkloadKind.synthetic) return s::requests;
+    Path t = s.trace();
     return () -> Progress.lineCount(t);
   }
 
-  private Workload workloadUnchecked() {
+  private static Workload workloadUnchecked(SimulationSettings s) {
     try {
-      return namespaced(workload());
+      return s.namespaced(s.workload());
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
   }
 
-  private Workload workload() throws IOException {
-    try {
-      return switch (kind()) {
-        case trace -> new TraceWorkload(MooncakeTraceReader.open(tracePath()), pageSize, arrivals);
-        case multiturn -> new MultiTurnWorkload(multiturnParams());
-        case synthetic -> new SyntheticWorkload(syntheticParams());
-      };
-    } catch (IllegalArgumentException e) {
-      // The generators' messages start with the flag; add the value form picocli uses.
-      throw usage("Invalid value for option " + e.getMessage());
-    }
-  }
-
-  private MultiTurnWorkload.Params multiturnParams() {
-    return new MultiTurnWorkload.Params(numClients, numRounds, requestLength, subQuestionLength, outputLength(),
-        requestRate(), maxParallel, distribution, readyQueuePolicy, seed);
-  }
-
-  private SyntheticWorkload.Params syntheticParams() {
-    return new SyntheticWorkload.Params(requests, requestRate(), prefixes, zipf, prefixLength, suffixLength,
-        outputLength(), seed, pinSystemPrompt == null ? SyntheticWorkload.SystemPrompt.OFF
-        : pinSystemPrompt ? SyntheticWorkload.SystemPrompt.PIN : SyntheticWorkload.SystemPrompt.TRACK);
-  }
-
   /**
-   * The report's line on this run's input: the trace file's SHA-256, or that of the parameters
-   * (seed included) that generate the workload; {@code fileLines} keeps a file's line across a sweep.
+   * One run per value of the swept flag, each from these settings with that one value changed
+   * (converted as the command line converts it). Every run is checked before any starts; then they
+   * run on up to {@code --sweep-jobs} threads (default: the machine's cores), as many at once as
+   * the heap holds, and their outputs are printed in the order of the values: the same output as
+   * one run after the other (each run has its own engine, L3 and workload; nothing is shared).
    */
-  String inputChecksum(Map<Path, String> fileLines) {
-    return switch (kind()) {
-      case trace -> {
-        Path t = tracePath().toAbsolutePath().normalize();
-        String line = fileLines.get(t);
-        if (line == null) {
-          try {
-            line = dev.hicache.simulator.report.Provenance.ofFile("the trace", t);
-          } catch (IOException e) {
-            // Replayed, then gone or unreadable: the report still says which file it was.
-            line = "the trace " + t + " (no checksum: it could not be read again: " + e.getMessage() + ")";
-          }
-          fileLines.put(t, line);
-        }
-        yield line;
-      }
-      case multiturn -> dev.hicache.simulator.report.Provenance.ofText("the generated workload's parameters",
-          "multiturn " + multiturnParams() + (namespaces > 1 ? " namespaces " + namespaces : ""));
-      case synthetic -> dev.hicache.simulator.report.Provenance.ofText("the generated workload's parameters",
-          "synthetic " + syntheticParams() + (namespaces > 1 ? " namespaces " + namespaces : ""));
-    };
-  }
-
-  /** The runs of a sweep, for the report's input checksums (only when a report is written). */
-  private final List<SimulateCommand> sweepCommands = new ArrayList<>();
-
-  private int runSweep(PrintWriter out) throws IOException {
+  private int runSweep(PrintWriter out, SimulationSettings base) throws IOException {
     int eq = sweep.indexOf('=');
     if (eq <= 0 || eq == sweep.length() - 1) {
       throw usage("Invalid value for option '--sweep': '" + sweep + "' (expected FLAG=V1,V2,..., e.g."
@@ -693,41 +525,28 @@ public final class SimulateCommand implements Callable<Integer> {
     if (spec.findOption(flag) == null || flag.equals("--sweep")) {
       throw usage("Invalid value for option '--sweep': '" + sweep + "' (" + flag + " is not a simulate option)");
     }
-    List<String> base = new ArrayList<>();
-    List<String> orig = spec.commandLine().getParseResult().originalArgs();
-    // The parent's arguments come first: keep what follows this subcommand's name.
-    int from = spec.parent() == null ? 0 : orig.indexOf(spec.name()) + 1;
-    for (int i = from; i < orig.size(); i++) {
-      String a = orig.get(i);
-      if (a.equals("--sweep")) { i++; continue; }
-      if (a.startsWith("--sweep=")) continue;
-      base.add(a);
+    if (!SimulationSettings.canVary(flag)) {
+      throw usage("Invalid value for option '--sweep': '" + sweep + "' (" + flag + " is not a setting a sweep varies)");
     }
-    List<Run> runs = new ArrayList<>();
     List<String> values = List.of(sweep.substring(eq + 1).split(","));
-    sweepCommands.clear();
-    try (Progress progress = new Progress(values::size, "runs", true, spec.commandLine().getErr())) {
-      for (String v : values) {
-        SimulateCommand one = new SimulateCommand();
-        picocli.CommandLine cl = new picocli.CommandLine(one);
-        cl.setOverwrittenOptionsAllowed(true);
-        cl.setCaseInsensitiveEnumValuesAllowed(true);
-        cl.setOut(spec.commandLine().getOut());
-        cl.setErr(spec.commandLine().getErr());
-        List<String> args = new ArrayList<>(base);
-        args.add(flag);
-        args.add(v.strip());
-        try {
-          cl.parseArgs(args.toArray(String[]::new));
-        } catch (ParameterException e) {
-          throw usage("Invalid value for option '--sweep': value '" + v + "' of " + flag + ": " + e.getMessage());
-        }
-        one.spec = cl.getCommandSpec();
-        runs.add(one.runOnce(false));
-        if (reportTarget != null) sweepCommands.add(one);
-        progress.accept(runs.size());
+    List<SimulationSettings> settings = new ArrayList<>();
+    for (String v : values) {
+      try {
+        settings.add(base.with(flag, v.strip()));
+      } catch (SimulationSettings.InvalidSettingException e) {
+        throw usage("Invalid value for option '--sweep': value '" + v + "' of " + flag + ": " + e.getMessage());
       }
     }
+    // Every run is checked before any starts: a bad value is refused at once, not after the others' minutes.
+    long[] heap = new long[settings.size()];
+    for (int i = 0; i < settings.size(); i++) {
+      SimulationSettings s = settings.get(i);
+      EngineSetup setup = check(s);
+      s.checkWorkload();
+      heap[i] = setup == null ? 0 : SimulationSettings.heapTotal(s.heapNeed(setup));
+    }
+    int jobs = sweepJobs(base, heap);
+    List<Run> runs = runAll(settings, jobs);
     String key = flag.substring(2);
     switch (format) {
       case csv -> {
@@ -753,8 +572,75 @@ public final class SimulateCommand implements Callable<Integer> {
       case text -> out.print(SweepTable.text(key, values, runs));
     }
     out.flush();
-    writeReport(out, runs, key, values);
+    writeReport(out, runs, key, values, settings);
     return Main.EX_OK;
+  }
+
+  /**
+   * How many runs of a sweep go at once: --sweep-jobs, else the machine's cores; never more than
+   * the values, nor more than the heap holds: the largest runs' up-front heap (a lower bound,
+   * {@link SimulationSettings#heapNeed}) together within the 90 % of the heap a single run may ask for.
+   */
+  static int sweepJobs(SimulationSettings s, long[] heap) {
+    int jobs = s.sweepJobs() != null ? s.sweepJobs() : Runtime.getRuntime().availableProcessors();
+    jobs = Math.min(jobs, heap.length);
+    long[] sorted = heap.clone();
+    java.util.Arrays.sort(sorted);
+    long budget = Runtime.getRuntime().maxMemory() / 10 * 9;
+    long sum = 0;
+    int fit = 0;
+    for (int i = sorted.length - 1; i >= 0 && fit < jobs; i--) {
+      sum = sorted[i] > Long.MAX_VALUE - sum ? Long.MAX_VALUE : sum + sorted[i];
+      if (fit > 0 && sum > budget) break;
+      fit++;
+    }
+    return Math.max(1, fit);
+  }
+
+  /** The runs, {@code jobs} at a time, in the order given; the first failure (in that order) is thrown. */
+  private List<Run> runAll(List<SimulationSettings> settings, int jobs) throws IOException {
+    List<Run> runs = new ArrayList<>();
+    try (Progress progress = new Progress(settings::size, "runs", true, spec.commandLine().getErr())) {
+      if (jobs <= 1) {
+        for (SimulationSettings s : settings) {
+          runs.add(runOnce(s, false));
+          progress.accept(runs.size());
+        }
+        return runs;
+      }
+      java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(jobs,
+          Thread.ofPlatform().name("hicache-sweep-", 1).daemon(true).factory());
+      try {
+        List<java.util.concurrent.Future<Run>> futures = new ArrayList<>();
+        for (SimulationSettings s : settings) {
+          futures.add(pool.submit(() -> {
+            Run r = runOnce(s, false);
+            progress.accept(done.incrementAndGet());
+            return r;
+          }));
+        }
+        for (java.util.concurrent.Future<Run> f : futures) runs.add(await(f));
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+    return runs;
+  }
+
+  private static Run await(java.util.concurrent.Future<Run> f) throws IOException {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while waiting for a sweep's run");
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable t = e.getCause();
+      if (t instanceof IOException io) throw io;
+      if (t instanceof RuntimeException re) throw re;
+      if (t instanceof Error er) throw er;
+      throw new IllegalStateException(t);
+    }
   }
 
   /** Whether the report is to be written, where, and what writing it will do: checked before the run. */
@@ -784,9 +670,10 @@ public final class SimulateCommand implements Callable<Integer> {
     reportTarget = target;
   }
 
-  private void writeReport(PrintWriter out, List<Run> runs, String sweepKey, List<String> values) throws IOException {
+  private void writeReport(PrintWriter out, List<Run> runs, String sweepKey, List<String> values,
+      List<SimulationSettings> settings) throws IOException {
     if (reportTarget == null) return;
-    String html = HtmlReport.render(runs, sweepKey, values, provenance(runs.size()));
+    String html = HtmlReport.render(runs, sweepKey, values, provenance(settings));
     Path abs = reportTarget.toAbsolutePath();
     try {
       reportAction = dev.hicache.api.io.SafeOutput.writeString(reportTarget, html);
@@ -804,293 +691,18 @@ public final class SimulateCommand implements Callable<Integer> {
   }
 
   /** The report's command line (as the launcher takes it), folder, version and each run's input. */
-  private dev.hicache.simulator.report.Provenance provenance(int runs) {
+  private dev.hicache.simulator.report.Provenance provenance(List<SimulationSettings> settings) {
     List<String> args = new ArrayList<>(spec.commandLine().getParseResult().originalArgs());
     if (spec.parent() == null) args.addFirst(spec.name());
     List<String> inputs = new ArrayList<>();
     Map<Path, String> files = new java.util.HashMap<>();
-    if (sweepCommands.size() == runs) {
-      for (SimulateCommand one : sweepCommands) inputs.add(one.inputChecksum(files));
-    } else {
-      inputs.add(inputChecksum(files));
-    }
+    for (SimulationSettings s : settings) inputs.add(s.inputChecksum(files));
     String commit = System.getProperty("hicache.commit");
     String version = new Main.Version().getVersion()[0]
         + (commit == null || commit.isBlank() ? "" : ", built from commit " + commit.strip());
     return new dev.hicache.simulator.report.Provenance(
         dev.hicache.simulator.report.Provenance.commandLine("./hicache", args),
         Path.of("").toAbsolutePath().toString(), version, inputs);
-  }
-
-  /** The preset (or --model-file) with the shape flags applied; errors name the flag or file and value. */
-  ModelProfile modelProfile() {
-    ModelProfile m;
-    if (modelFile != null) {
-      if (!Files.isRegularFile(modelFile)) {
-        // Never open a FIFO or device (it would block or never end) or a directory.
-        throw new CliErrors.InputFileException("Invalid value for option '--model-file': '" + modelFile + "' ("
-            + (Files.isDirectory(modelFile) ? "is a directory" : Files.exists(modelFile) ? "is " + kindOf(modelFile)
-                + ", not a regular file" : "no such file") + ")");
-      }
-      try {
-        m = ModelProfileFile.read(modelFile);
-      } catch (IllegalArgumentException e) {
-        throw usage("Invalid value for option '--model-file': " + e.getMessage());
-      } catch (java.io.IOException e) {
-        throw new CliErrors.InputFileException("Invalid value for option '--model-file': '" + modelFile + "' ("
-            + (Files.isDirectory(modelFile) ? "is a directory" : e instanceof java.nio.file.NoSuchFileException
-                ? "no such file" : "cannot read it: " + e.getMessage()) + ")");
-      }
-    } else {
-      try {
-        m = ModelProfile.preset(model);
-      } catch (IllegalArgumentException e) {
-        throw usage("Invalid value for option '--model': '" + model + "' (" + e.getMessage() + ")");
-      }
-    }
-    boolean custom = false;
-    int l = m.layers(), kvh = m.kvHeads(), hd = m.headDim(), rank = m.kvLoraRank(), rope = m.qkRopeHeadDim();
-    boolean mla = m.mla();
-    dev.hicache.api.DType dt = m.dtype();
-    double active = m.activeParamsB(), weights = m.weightBytesB();
-    if (layers != null) { l = atLeastOne("--layers", layers); custom = true; }
-    if (kvHeads != null) { kvh = atLeastOne("--kv-heads", kvHeads); custom = true; }
-    if (headDim != null) { hd = atLeastOne("--head-dim", headDim); custom = true; }
-    int qh = m.attentionHeads();
-    if (attentionHeads != null) { qh = atLeastOne("--attention-heads", attentionHeads); custom = true; }
-    if (kvLoraRank != null) { rank = atLeastOne("--kv-lora-rank", kvLoraRank); custom = true; }
-    if (qkRopeHeadDim != null) { rope = atLeastOne("--qk-rope-head-dim", qkRopeHeadDim); custom = true; }
-    if (kvDtype != null) {
-      try {
-        dt = dev.hicache.api.DType.parse(kvDtype);
-      } catch (IllegalArgumentException e) {
-        throw usage("Invalid value for option '--kv-dtype': '" + kvDtype + "' (" + e.getMessage() + ")");
-      }
-      custom = true;
-    }
-    if (attention != null) {
-      switch (attention.toLowerCase(java.util.Locale.ROOT)) {
-        case "mha", "gqa" -> mla = false;
-        case "mla" -> mla = true;
-        default -> throw usage("Invalid value for option '--attention': '" + attention + "' (expected mha or mla)");
-      }
-      custom = true;
-    }
-    if (activeParamsB != null) { active = positive("--active-params-b", activeParamsB, 0); custom = true; }
-    if (weightsGB != null) {
-      if (!(weightsGB >= 0) || Double.isInfinite(weightsGB)) {
-        throw usage("Invalid value for option '--weights-gb': '" + weightsGB + "' (must be >= 0)");
-      }
-      weights = weightsGB;
-      custom = true;
-    }
-    if (!custom) return m;
-    if (mla && (rank < 1 || rope < 1)) {
-      throw usage("Invalid value for option '--attention': 'mla' (model " + m.name() + " has no MLA latent: give"
-          + " --kv-lora-rank and --qk-rope-head-dim)");
-    }
-    if (mla) { kvh = 1; hd = rank + rope; }
-    // Attention's dims per head: QK + V (MHA: 2 x head dim; MLA prefill: qk_nope + qk_rope + v).
-    int adim = !mla ? 2 * hd
-        : (m.mla() ? m.attentionDimPerHead() - m.qkRopeHeadDim() : ModelProfile.MLA_NOPE_DIM + ModelProfile.MLA_V_DIM)
-            + rope;
-    return new ModelProfile(m.name() + " (custom)", l, kvh, hd, dt, mla, mla ? rank : 0, mla ? rope : 0, active,
-        weights, qh, adim);
-  }
-
-  private int atLeastOne(String flag, int v) {
-    if (v < 1) throw usage("Invalid value for option '" + flag + "': '" + v + "' (must be >= 1)");
-    return v;
-  }
-
-  /** Resolves the engine's configuration from the flags; errors name the flag and value. */
-  EngineSetup engineSetup() {
-    ModelProfile m;
-    HardwareProfile hw;
-    WritePolicyKind wp;
-    m = modelProfile();
-    try {
-      hw = HardwareProfile.preset(hardware);
-    } catch (IllegalArgumentException e) {
-      throw usage("Invalid value for option '--hardware': '" + hardware + "' (" + e.getMessage() + ")");
-    }
-    hw = new HardwareProfile(hw.name(), hw.gpus(), hw.hbmGB(), hw.memFractionStatic(), hw.tflops(), hw.mfu(),
-        positive("--pcie-gbps", pcieGBps, hw.pcieGBps()), hw.pcieLatencyUs(), hw.hostGBPerGpu(),
-        positive("--l3-read-gbps", l3ReadGBps, hw.l3ReadGBps()), positive("--l3-write-gbps", l3WriteGBps, hw.l3WriteGBps()),
-        l3LatencyUs == null ? hw.l3LatencyUs() : nonNegative("--l3-latency-us", l3LatencyUs),
-        positive("--host-link-gbps", hostLinkGBps, hw.hostLinkGBps()), hw.prefill());
-    try {
-      wp = WritePolicyKind.parse(writePolicy);
-    } catch (IllegalArgumentException e) {
-      throw usage("Invalid value for option '--hicache-write-policy': '" + writePolicy
-          + "' (expected write_through, write_through_selective or write_back)");
-    }
-    if (tp < 1 || tp > 64) throw usage("Invalid value for option '--tp': '" + tp + "' (1..64)");
-    if (!m.mla() && m.kvHeads() % tp != 0 && tp % m.kvHeads() != 0) {
-      // SGLang shards KV heads over the TP ranks, or replicates them when there are more ranks than
-      // heads; anything else leaves a fraction of a head on a GPU (or silently drops some).
-      java.util.List<Integer> ok = new ArrayList<>();
-      for (int t = 1; t <= hw.gpus(); t++) if (m.kvHeads() % t == 0 || t % m.kvHeads() == 0) ok.add(t);
-      throw usage("Invalid value for option '--tp': '" + tp + "' (" + m.name() + " has " + m.kvHeads()
-          + " KV heads: a TP degree must divide them or be a multiple of them, e.g. "
-          + ok.subList(0, Math.min(8, ok.size())) + ")");
-    }
-    if (tp > hw.gpus()) {
-      throw usage("Invalid value for option '--tp': '" + tp + "' (the " + hw.name() + " has " + hw.gpus() + " GPUs)");
-    }
-    if (!(hicacheRatio > 0) || Double.isInfinite(hicacheRatio)) {
-      throw usage("Invalid value for option '--hicache-ratio': '" + hicacheRatio + "' (must be > 0)");
-    }
-    if (!(decodeMsPerToken >= 0) || !(decodeMsPerToken <= 60_000)) {
-      throw usage("Invalid value for option '--decode-ms-per-token': '" + decodeMsPerToken + "' (0..60000)");
-    }
-    long device;
-    if (l1CapacityTokens != null) {
-      if (l1CapacityTokens == TokenCount.INFINITE) {
-        throw usage("Invalid value for option '--l1-capacity-tokens': 'inf' (the engine needs a finite device pool;"
-            + " inf is for --l1-only)");
-      }
-      device = l1CapacityTokens;
-    } else {
-      try {
-        device = hw.deviceKvTokens(m, tp);
-      } catch (IllegalArgumentException e) {
-        throw usage(modelFile != null
-            ? "Invalid value for option '--model-file': '" + modelFile + "' (" + e.getMessage() + "; raise --tp)"
-            : "Invalid value for option '--model': '" + model + "' (" + e.getMessage() + "; raise --tp)");
-      }
-    }
-    device = device / pageSize * pageSize;
-    if (device < pageSize) {
-      throw usage("Invalid value for option '--l1-capacity-tokens': '" + device + "' (at least one page of " + pageSize + ")");
-    }
-    long host;
-    if (l2CapacityTokens != null) {
-      if (l2CapacityTokens == TokenCount.INFINITE) {
-        throw usage("Invalid value for option '--l2-capacity-tokens': 'inf' (give a number of tokens)");
-      }
-      host = l2CapacityTokens / pageSize * pageSize;
-      if (host != 0 && host <= device) {
-        throw usage("Invalid value for option '--l2-capacity-tokens': '" + l2CapacityTokens
-            + "' (the host tier must be larger than L1's " + device + " tokens, or 0 for none; docs/behaviour.md#host-pool-size)");
-      }
-    } else {
-      host = (long) (device * hicacheRatio) / pageSize * pageSize;
-      if (host <= device) {
-        throw usage("Invalid value for option '--hicache-ratio': '" + hicacheRatio
-            + "' (must be > 1: the host tier must be larger than the device pool; docs/behaviour.md#host-pool-size)");
-      }
-    }
-    if (device > Integer.MAX_VALUE || host > Integer.MAX_VALUE) {
-      String flag = device > Integer.MAX_VALUE ? "--l1-capacity-tokens"
-          : l2CapacityTokens != null ? "--l2-capacity-tokens" : "--hicache-ratio";
-      throw usage("Invalid value for option '" + flag + "': '" + spec.findOption(flag).getValue() + "' (the engine"
-          + " supports tiers of at most " + Integer.MAX_VALUE + " tokens; this gives L1 " + device + ", L2 " + host + ")");
-    }
-    if (!List.of("memory", "local", "mooncake").contains(l3Backend)) {
-      throw usage("Invalid value for option '--l3': '" + l3Backend + "' (expected local, memory or mooncake)");
-    }
-    dev.hicache.l3.local.LocalL3Config.Eviction eviction;
-    try {
-      eviction = dev.hicache.l3.local.LocalL3Config.Eviction.parse(l3Eviction);
-    } catch (IllegalArgumentException e) {
-      throw usage("Invalid value for option '--l3-eviction': '" + l3Eviction + "' (expected lru or w-tinylfu)");
-    }
-    dev.hicache.simulator.l3.MooncakeL3Model.Params mooncake;
-    try {
-      mooncake = dev.hicache.simulator.l3.MooncakeL3Model.Params.ofFlags(mooncakeLeaseTtlMs, mooncakeHighWatermark,
-          mooncakeEvictionRatio);
-    } catch (IllegalArgumentException e) {
-      throw usage(e.getMessage());
-    }
-    long l3 = l3CapacityTokens == null ? 30_000_000L : l3CapacityTokens;
-    if (l3 == TokenCount.INFINITE) {
-      throw usage("Invalid value for option '--l3-capacity-tokens': 'inf' (give a number of tokens, or 0 for none)");
-    }
-    l3 = l3 / pageSize * pageSize;
-    if (l3 > 0 && host == 0) {
-      if (l3CapacityTokens != null) {
-        throw usage("Invalid value for option '--l3-capacity-tokens': '" + l3CapacityTokens
-            + "' (L3 needs a host tier: --l2-capacity-tokens is 0)");
-      }
-      l3 = 0; // no host tier asked for: no L3 either
-    }
-    dev.hicache.api.config.PrefetchPolicyKind pp;
-    try {
-      pp = dev.hicache.api.config.PrefetchPolicyKind.parse(prefetchPolicy);
-    } catch (IllegalArgumentException e) {
-      throw usage("Invalid value for option '--hicache-storage-prefetch-policy': '" + prefetchPolicy
-          + "' (expected best_effort, wait_complete or timeout)");
-    }
-    HiCacheConfig.Builder cb = HiCacheConfig.builder().pageSize(pageSize).writePolicy(wp)
-        .radixEvictionPolicy(dev.hicache.api.config.EvictionPolicyKind.parse(evictionPolicy)).hicacheRatio(hicacheRatio)
-        .prefetchPolicy(pp);
-    if (l3 > 0) cb.storageBackend("local");
-    HiCacheConfig config = cb.build();
-    instances = instancesOption != null ? instancesOption : Math.max(1, hw.gpus() / tp);
-    if (instances < 1 || instances > 1024) throw usage("Invalid value for option '--instances': '" + instances + "' (1..1024)");
-    if (!List.of("round_robin", "random", "prefix_affinity").contains(routing)) {
-      throw usage("Invalid value for option '--routing': '" + routing + "' (expected round_robin, random or prefix_affinity)");
-    }
-    if (affinityTokens < 1) throw usage("Invalid value for option '--affinity-tokens': '" + affinityTokens + "' (>= 1)");
-    if (decodeInstances < 0 || decodeInstances > 1024) {
-      throw usage("Invalid value for option '--pd-decode-instances': '" + decodeInstances + "' (0..1024)");
-    }
-    if (decodeOffload && decodeInstances == 0) {
-      throw usage("Invalid value for option '--pd-decode-offload': 'true' (needs --pd-decode-instances > 0)");
-    }
-    if (decodeOffload && l3 == 0) {
-      throw usage("Invalid value for option '--pd-decode-offload': 'true' (needs an L3: --l3-capacity-tokens > 0)");
-    }
-    if (!l3Link.equals("private") && !l3Link.equals("shared")) {
-      throw usage("Invalid value for option '--l3-link': '" + l3Link + "' (expected private or shared)");
-    }
-    if (!pcieLink.equals("private") && !pcieLink.equals("shared")) {
-      throw usage("Invalid value for option '--pcie-link': '" + pcieLink + "' (expected private or shared)");
-    }
-    return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
-        hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), instances, routing, affinityTokens, l3,
-        l3Backend, decodeInstances, decodeOffload, l3Link.equals("shared"), mooncake, pcieLink.equals("shared"),
-        eviction);
-  }
-
-  /** The --trace file; without one, a usage error that says where the FAST'25 traces are. */
-  private Path tracePath() {
-    if (trace == null) {
-      throw usage("Missing option '--trace=FILE': " + (l1Only ? "--l1-only" : "--workload trace")
-          + " replays a Mooncake trace and the project has none of its own (without --trace and --workload, ./hicache"
-          + " simulate generates a multi-turn chat workload); " + WHERE_TRACES);
-    }
-    if (!Files.isRegularFile(trace)) {
-      throw new CliErrors.InputFileException("Invalid value for option '--trace': '" + trace + "' ("
-          + (Files.isDirectory(trace) ? "is a directory, not a trace file"
-              : Files.exists(trace) ? "is " + kindOf(trace) + ", not a trace file" : "no such file") + ")");
-    }
-    return trace;
-  }
-
-  private static String kindOf(Path p) {
-    try {
-      dev.hicache.api.io.SafeOutput.requireRegularOrAbsent(p);
-      return "not a regular file";
-    } catch (dev.hicache.api.io.SafeOutput.RefusedException e) {
-      return e.getMessage().replaceFirst("^is ", "").replaceFirst(", not a regular file$", "");
-    }
-  }
-
-  /** A bandwidth (GB/s) or size: bounded so that every time computed from it fits virtual time's nanoseconds. */
-  private double positive(String flag, Double v, double dflt) {
-    if (v == null) return dflt;
-    if (!(v >= 0.001) || !(v <= 1e6)) {
-      throw usage("Invalid value for option '" + flag + "': '" + v + "' (must be between 0.001 and 1000000)");
-    }
-    return v;
-  }
-
-  /** A latency: at most 10 s, so that sums of them stay far from virtual time's limits. */
-  private double nonNegative(String flag, double v) {
-    if (!(v >= 0) || !(v <= 1e7)) throw usage("Invalid value for option '" + flag + "': '" + v + "' (0..10000000)");
-    return v;
   }
 
   private ParameterException usage(String message) {
