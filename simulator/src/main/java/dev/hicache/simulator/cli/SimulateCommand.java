@@ -543,7 +543,7 @@ public final class SimulateCommand implements Callable<Integer> {
       SimulationSettings s = settings.get(i);
       EngineSetup setup = check(s);
       s.checkWorkload();
-      heap[i] = setup == null ? 0 : SimulationSettings.heapTotal(s.heapNeed(setup));
+      heap[i] = setup == null ? l1OnlyHeap(s) : SimulationSettings.heapTotal(s.heapNeed(setup));
     }
     int jobs = sweepJobs(base, heap);
     List<Run> runs = runAll(settings, jobs);
@@ -574,6 +574,12 @@ public final class SimulateCommand implements Callable<Integer> {
     out.flush();
     writeReport(out, runs, key, values, settings);
     return Main.EX_OK;
+  }
+
+  /** The L1-only replay's up-front heap: the free list of a bounded L1 (4 bytes a page). */
+  private static long l1OnlyHeap(SimulationSettings s) {
+    long capacity = s.l1CapacityTokens() == null ? DEFAULT_L1_ONLY_CAPACITY_TOKENS : s.l1CapacityTokens();
+    return capacity == TokenCount.INFINITE ? 0 : capacity / s.pageSize() * 4;
   }
 
   /**

@@ -36,8 +36,10 @@ import java.util.function.Function;
  * inf); null where a flag was not given and its default depends on others. Built once from the
  * parsed flags; a sweep derives one settings object per value with {@link #with} instead of
  * parsing the command line again. The converters from flag text ({@link #SETTINGS}) and the
- * checks across settings (engineSetup, checkApplicable, checkMemory, ...) are the one place where a value is refused; each
- * error names the flag and the value.
+ * checks across settings ({@link #engineSetup}, {@link #checkApplicable}, {@link #checkMemory},
+ * {@link #checkSpan}, {@link #checkWorkload}) are the one place where a value is refused; each
+ * error names the flag and the value, as the command has always shown it. The engine's own types
+ * ({@code EngineSetup}) still take the backend and routing names as text.
  *
  * @param given the flags the user gave (long names): what applies, which flag an error names
  */
