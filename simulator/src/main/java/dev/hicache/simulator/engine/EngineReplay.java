@@ -184,7 +184,7 @@ public final class EngineReplay {
       long[] ttft = tally.ttft, queued = tally.queued;
       long prefetchWait = tally.prefetchWait, lastFinish = tally.lastFinish;
       TreeMap<Integer, long[]> groups = tally.groups;
-      java.util.List<long[]> timeline = tally.timeline;
+      java.util.List<EngineResult.Interval> timeline = tally.timeline.stream().map(EngineResult.Interval::of).toList();
       long requests = 0, prompt = 0, dev = 0, hst = 0, unc = 0, d2h = 0, h2d = 0, evD = 0, evH = 0, sto = 0;
       long l3Read = 0, l3Write = 0;
       TreeMap<String, Long> prefetch = new TreeMap<>();

@@ -13,12 +13,12 @@ import java.util.SortedMap;
  * @param groupName what a group is (round, client), or null when the workload has none
  * @param mooncakeL3 what the Mooncake model's pool did during this run ({@code --l3 mooncake}; else null)
  * @param groups per group (round) of the workload
- * @param timeline per interval of arrival time ({@link Bucket} names the columns): prompt tokens, hits by
- *     tier, link bytes, tier occupancy
+ * @param timeline per interval of arrival time, from the first arrival: prompt tokens, hits by tier,
+ *     link bytes, tier occupancy
  */
 public record EngineResult(EngineSetup setup, String workload, String groupName, Hits hits, Ttft ttft,
     Queueing queueing, Links links, Evictions evictions, PrefetchOutcomes prefetch, Decode decode,
-    MooncakeL3Model.Stats mooncakeL3, Span span, SortedMap<Integer, GroupStats> groups, List<long[]> timeline) {
+    MooncakeL3Model.Stats mooncakeL3, Span span, SortedMap<Integer, GroupStats> groups, List<Interval> timeline) {
 
   /**
    * Hits by tier: device (L1), host (L2, loaded back from host memory), storage (L3, prefetched
@@ -142,30 +142,63 @@ public record EngineResult(EngineSetup setup, String workload, String groupName,
   }
 
   /**
-   * The columns of a {@link #timeline()} bucket: one bucket per interval of arrival time, counted
+   * One interval of the {@link #timeline()}: every interval is as wide as the first two are apart (a
+   * long run gets wider ones, never more than {@link EngineReplay#MAX_TIMELINE_BUCKETS}); each
+   * request counts in the interval of its arrival. Tier occupancy is sampled as each request
+   * completes and summed over the interval's {@code samples}: the L1 (device) and L2 (host) tokens
+   * held by all prefill instances together (each instance as of its latest request), and the tokens
+   * the shared L3 holds (its pages x page size; 0 without L3).
+   *
+   * @param startSeconds where the interval starts: seconds after the first arrival
+   * @param l2HitTokens loaded back from host memory (not from L3)
+   * @param l3HitTokens prefetched from L3
+   * @param d2hBytes PCIe device->host (backups); {@code h2dBytes} host->device (load-backs)
+   * @param l3ReadBytes modelled L3 bytes read and written (pages x KV bytes per page)
+   */
+  public record Interval(long startSeconds, long promptTokens, long cachedTokens, long l1HitTokens, long l2HitTokens,
+      long l3HitTokens, long d2hBytes, long h2dBytes, long l3ReadBytes, long l3WriteBytes, long samples,
+      long l1HeldSum, long l2HeldSum, long l3HeldSum) {
+    /** The replay's bucket ({@link Bucket}'s columns) as an interval. */
+    static Interval of(long[] b) {
+      return new Interval(b[Bucket.START_SECONDS], b[Bucket.PROMPT], b[Bucket.CACHED], b[Bucket.L1_HIT],
+          b[Bucket.L2_HIT], b[Bucket.L3_HIT], b[Bucket.D2H_BYTES], b[Bucket.H2D_BYTES], b[Bucket.L3_READ_BYTES],
+          b[Bucket.L3_WRITE_BYTES], b[Bucket.SAMPLES], b[Bucket.L1_HELD], b[Bucket.L2_HELD], b[Bucket.L3_HELD]);
+    }
+
+    /** This interval and the next as one: the totals added, this one's start. */
+    public Interval merge(Interval o) {
+      return new Interval(startSeconds, promptTokens + o.promptTokens, cachedTokens + o.cachedTokens,
+          l1HitTokens + o.l1HitTokens, l2HitTokens + o.l2HitTokens, l3HitTokens + o.l3HitTokens,
+          d2hBytes + o.d2hBytes, h2dBytes + o.h2dBytes, l3ReadBytes + o.l3ReadBytes, l3WriteBytes + o.l3WriteBytes,
+          samples + o.samples, l1HeldSum + o.l1HeldSum, l2HeldSum + o.l2HeldSum, l3HeldSum + o.l3HeldSum);
+    }
+  }
+
+  /**
+   * The columns of the replay's running timeline bucket: one bucket per interval of arrival time, counted
    * from the first arrival; every bucket is as wide as the first two are apart (a long run gets
    * wider buckets, never more than {@link EngineReplay#MAX_TIMELINE_BUCKETS}). Each request counts
    * in the bucket of its arrival.
    */
-  public static final class Bucket {
+  static final class Bucket {
     private Bucket() {}
 
     /** Prompt tokens and cached (hit) tokens. */
-    public static final int PROMPT = 0, CACHED = 1;
+    static final int PROMPT = 0, CACHED = 1;
     /** PCIe bytes device->host (backups) and host->device (load-backs); modelled L3 bytes read and written. */
-    public static final int D2H_BYTES = 2, H2D_BYTES = 3, L3_READ_BYTES = 4, L3_WRITE_BYTES = 5;
+    static final int D2H_BYTES = 2, H2D_BYTES = 3, L3_READ_BYTES = 4, L3_WRITE_BYTES = 5;
     /** Where the bucket starts: seconds after the first arrival. */
-    public static final int START_SECONDS = 6;
+    static final int START_SECONDS = 6;
     /** Hit tokens by tier: device, host (loaded back, not from L3), storage (prefetched from L3). */
-    public static final int L1_HIT = 7, L2_HIT = 8, L3_HIT = 9;
+    static final int L1_HIT = 7, L2_HIT = 8, L3_HIT = 9;
     /**
      * Tier occupancy: at each request's completion, the L1 (device) and L2 (host) tokens held by
      * all prefill instances together (each instance as of its latest request), and the tokens the
      * shared L3 holds (its pages x page size; 0 without L3), summed over the bucket's {@code
      * SAMPLES} completions: the mean is {@code L1_HELD / SAMPLES}.
      */
-    public static final int L1_HELD = 10, L2_HELD = 11, SAMPLES = 12, L3_HELD = 13;
+    static final int L1_HELD = 10, L2_HELD = 11, SAMPLES = 12, L3_HELD = 13;
     /** The number of columns. */
-    public static final int COLUMNS = 14;
+    static final int COLUMNS = 14;
   }
 }

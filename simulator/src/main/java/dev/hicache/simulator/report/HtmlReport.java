@@ -2,7 +2,7 @@ package dev.hicache.simulator.report;
 
 import dev.hicache.simulator.engine.EngineReplay;
 import dev.hicache.simulator.engine.EngineResult;
-import dev.hicache.simulator.engine.EngineResult.Bucket;
+import dev.hicache.simulator.engine.EngineResult.Interval;
 import dev.hicache.simulator.engine.TtftCdf;
 import dev.hicache.simulator.report.Charts.Series;
 import dev.hicache.simulator.report.Charts.XAxis;
@@ -333,7 +333,7 @@ public final class HtmlReport {
   private static String overTime(RunView run, String suffix) {
     EngineResult e = run.engine();
     Map<String, Object> f = run.fields();
-    List<long[]> t = coarser(e.timeline(), MAX_POINTS);
+    List<Interval> t = coarser(e.timeline(), MAX_POINTS);
     int n = t.size();
     StringBuilder b = new StringBuilder();
     if (n < 2) {
@@ -345,8 +345,8 @@ public final class HtmlReport {
       }
       return b.toString();
     }
-    double widthSeconds = t.get(1)[Bucket.START_SECONDS] - t.get(0)[Bucket.START_SECONDS];
-    double end = t.get(n - 1)[Bucket.START_SECONDS] + widthSeconds;
+    double widthSeconds = t.get(1).startSeconds() - t.get(0).startSeconds();
+    double end = t.get(n - 1).startSeconds() + widthSeconds;
     double unit = end <= 180 ? 1 : end <= 48 * 3600 ? 60 : 3600;
     String unitName = unit == 1 ? "seconds" : unit == 60 ? "minutes" : "hours";
     String xTitle = unitName + " since the first arrival (" + fmtSeconds(widthSeconds) + " intervals)";
@@ -361,23 +361,23 @@ public final class HtmlReport {
     double c3 = number(f.get("l3_capacity_tokens"));
     boolean hasL3 = f.get("l3_backend") != null;
     for (int i = 0; i < n; i++) {
-      long[] a = t.get(i);
-      x[i] = (a[Bucket.START_SECONDS] + widthSeconds / 2) / unit;
-      double prompt = a[Bucket.PROMPT];
-      l1[i] = prompt == 0 ? Double.NaN : a[Bucket.L1_HIT] / prompt;
-      l2[i] = prompt == 0 ? Double.NaN : a[Bucket.L2_HIT] / prompt;
-      l3[i] = prompt == 0 ? Double.NaN : a[Bucket.L3_HIT] / prompt;
-      double samples = a[Bucket.SAMPLES];
-      held1[i] = samples == 0 ? Double.NaN : a[Bucket.L1_HELD] / samples / instances;
-      held2[i] = samples == 0 ? Double.NaN : a[Bucket.L2_HELD] / samples / instances;
-      held3[i] = samples == 0 ? Double.NaN : a[Bucket.L3_HELD] / samples;
+      Interval a = t.get(i);
+      x[i] = (a.startSeconds() + widthSeconds / 2) / unit;
+      double prompt = a.promptTokens();
+      l1[i] = prompt == 0 ? Double.NaN : a.l1HitTokens() / prompt;
+      l2[i] = prompt == 0 ? Double.NaN : a.l2HitTokens() / prompt;
+      l3[i] = prompt == 0 ? Double.NaN : a.l3HitTokens() / prompt;
+      double samples = a.samples();
+      held1[i] = samples == 0 ? Double.NaN : a.l1HeldSum() / samples / instances;
+      held2[i] = samples == 0 ? Double.NaN : a.l2HeldSum() / samples / instances;
+      held3[i] = samples == 0 ? Double.NaN : a.l3HeldSum() / samples;
       cap1[i] = c1;
       cap2[i] = c2;
       cap3[i] = c3;
-      d2h[i] = a[Bucket.D2H_BYTES] / widthSeconds / 1e9;
-      h2d[i] = a[Bucket.H2D_BYTES] / widthSeconds / 1e9;
-      l3r[i] = a[Bucket.L3_READ_BYTES] / widthSeconds / 1e9;
-      l3w[i] = a[Bucket.L3_WRITE_BYTES] / widthSeconds / 1e9;
+      d2h[i] = a.d2hBytes() / widthSeconds / 1e9;
+      h2d[i] = a.h2dBytes() / widthSeconds / 1e9;
+      l3r[i] = a.l3ReadBytes() / widthSeconds / 1e9;
+      l3w[i] = a.l3WriteBytes() / widthSeconds / 1e9;
     }
     XAxis axis = XAxis.numeric(xTitle, 0, end / unit, false);
 
@@ -436,16 +436,13 @@ public final class HtmlReport {
   static final int MAX_POINTS = 120;
 
   /** The timeline with runs of adjacent buckets merged, so that there are at most {@code max}. */
-  static List<long[]> coarser(List<long[]> timeline, int max) {
+  static List<Interval> coarser(List<Interval> timeline, int max) {
     int k = (timeline.size() + max - 1) / max;
     if (k <= 1) return timeline;
-    List<long[]> out = new ArrayList<>();
+    List<Interval> out = new ArrayList<>();
     for (int i = 0; i < timeline.size(); i += k) {
-      long[] m = timeline.get(i).clone();
-      for (int j = i + 1; j < Math.min(i + k, timeline.size()); j++) {
-        long[] a = timeline.get(j);
-        for (int c = 0; c < m.length; c++) if (c != Bucket.START_SECONDS) m[c] += a[c];
-      }
+      Interval m = timeline.get(i);
+      for (int j = i + 1; j < Math.min(i + k, timeline.size()); j++) m = m.merge(timeline.get(j));
       out.add(m);
     }
     return out;

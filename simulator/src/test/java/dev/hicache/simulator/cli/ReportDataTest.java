@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hicache.simulator.engine.EngineReplay;
 import dev.hicache.simulator.engine.EngineResult;
-import dev.hicache.simulator.engine.EngineResult.Bucket;
+import dev.hicache.simulator.engine.EngineResult.Interval;
 import dev.hicache.simulator.engine.TtftCdf;
 import java.io.IOException;
 import java.util.List;
@@ -26,9 +26,9 @@ class ReportDataTest {
     return c.runOnce(false).engine();
   }
 
-  private static long sum(List<long[]> timeline, int column) {
+  private static long sum(List<Interval> timeline, java.util.function.ToLongFunction<Interval> column) {
     long s = 0;
-    for (long[] b : timeline) s += b[column];
+    for (Interval b : timeline) s += column.applyAsLong(b);
     return s;
   }
 
@@ -37,31 +37,31 @@ class ReportDataTest {
     EngineResult e = run("--workload", "multiturn", "--num-clients", "32", "--num-rounds", "4", "--request-length",
         "1024", "--sub-question-input-length", "512", "--output-length", "64", "--request-rate", "1", "--instances",
         "2", "--l1-capacity-tokens", "16384", "--l2-capacity-tokens", "32768", "--l3-capacity-tokens", "1M");
-    List<long[]> t = e.timeline();
+    List<Interval> t = e.timeline();
     assertThat(t.size()).isGreaterThan(5); // 128 requests at 1/s: about two minutes of 10 s intervals
-    assertThat(sum(t, Bucket.PROMPT)).isEqualTo(e.hits().promptTokens());
-    assertThat(sum(t, Bucket.CACHED)).isEqualTo(e.hits().cachedTokens());
-    assertThat(sum(t, Bucket.L1_HIT)).isEqualTo(e.hits().deviceTokens());
-    assertThat(sum(t, Bucket.L2_HIT)).isEqualTo(e.hits().hostTokens());
-    assertThat(sum(t, Bucket.L3_HIT)).isEqualTo(e.hits().storageTokens()).isPositive();
-    assertThat(sum(t, Bucket.SAMPLES)).isEqualTo(e.hits().requests());
+    assertThat(sum(t, Interval::promptTokens)).isEqualTo(e.hits().promptTokens());
+    assertThat(sum(t, Interval::cachedTokens)).isEqualTo(e.hits().cachedTokens());
+    assertThat(sum(t, Interval::l1HitTokens)).isEqualTo(e.hits().deviceTokens());
+    assertThat(sum(t, Interval::l2HitTokens)).isEqualTo(e.hits().hostTokens());
+    assertThat(sum(t, Interval::l3HitTokens)).isEqualTo(e.hits().storageTokens()).isPositive();
+    assertThat(sum(t, Interval::samples)).isEqualTo(e.hits().requests());
     // Link bytes count as requests complete: the copies still in flight after the last one are not in it.
-    assertThat(sum(t, Bucket.D2H_BYTES)).isPositive().isLessThanOrEqualTo(e.links().deviceToHostBytes());
+    assertThat(sum(t, Interval::d2hBytes)).isPositive().isLessThanOrEqualTo(e.links().deviceToHostBytes());
     for (int i = 0; i < t.size(); i++) {
-      long[] b = t.get(i);
-      assertThat(b[Bucket.START_SECONDS]).isEqualTo(i * 10L);
-      if (b[Bucket.SAMPLES] == 0) continue;
+      Interval b = t.get(i);
+      assertThat(b.startSeconds()).isEqualTo(i * 10L);
+      if (b.samples() == 0) continue;
       // Both instances together hold at most twice a tier's capacity; mid-run they hold something.
-      assertThat(b[Bucket.L1_HELD] / b[Bucket.SAMPLES]).isBetween(0L, 2 * 16384L);
-      assertThat(b[Bucket.L2_HELD] / b[Bucket.SAMPLES]).isBetween(0L, 2 * 32768L);
+      assertThat(b.l1HeldSum() / b.samples()).isBetween(0L, 2 * 16384L);
+      assertThat(b.l2HeldSum() / b.samples()).isBetween(0L, 2 * 32768L);
     }
-    assertThat(t.get(t.size() / 2)[Bucket.L1_HELD]).isPositive();
+    assertThat(t.get(t.size() / 2).l1HeldSum()).isPositive();
     // The shared L3 only grows here (1M tokens never fill): its mean occupancy never falls between
     // intervals, stays within its capacity, and ends at what the two instances wrote to it.
     long lastL3 = 0;
-    for (long[] b : t) {
-      if (b[Bucket.SAMPLES] == 0) continue;
-      long held = b[Bucket.L3_HELD] / b[Bucket.SAMPLES];
+    for (Interval b : t) {
+      if (b.samples() == 0) continue;
+      long held = b.l3HeldSum() / b.samples();
       assertThat(held).isBetween(lastL3, 1_000_000L);
       lastL3 = held;
     }
@@ -93,15 +93,15 @@ class ReportDataTest {
     EngineResult e = run("--workload", "synthetic", "--requests", "3000", "--request-rate", "0.2", "--prefixes", "20",
         "--prefix-length", "256", "--suffix-length", "64", "--output-length", "4", "--instances", "1",
         "--l1-capacity-tokens", "4096", "--l2-capacity-tokens", "8192", "--l3-capacity-tokens", "0");
-    List<long[]> t = e.timeline();
+    List<Interval> t = e.timeline();
     assertThat(t.size()).isBetween(EngineReplay.MAX_TIMELINE_BUCKETS / 2, EngineReplay.MAX_TIMELINE_BUCKETS);
-    long width = t.get(1)[Bucket.START_SECONDS] - t.get(0)[Bucket.START_SECONDS];
+    long width = t.get(1).startSeconds() - t.get(0).startSeconds();
     assertThat(width).isEqualTo(20);
-    for (int i = 0; i < t.size(); i++) assertThat(t.get(i)[Bucket.START_SECONDS]).isEqualTo(i * width);
-    assertThat(sum(t, Bucket.PROMPT)).isEqualTo(e.hits().promptTokens());
-    assertThat(sum(t, Bucket.L1_HIT) + sum(t, Bucket.L2_HIT) + sum(t, Bucket.L3_HIT)).isEqualTo(e.hits().cachedTokens());
-    assertThat(sum(t, Bucket.SAMPLES)).isEqualTo(3000);
-    assertThat(sum(t, Bucket.L3_HELD)).as("no L3, nothing held there").isZero();
+    for (int i = 0; i < t.size(); i++) assertThat(t.get(i).startSeconds()).isEqualTo(i * width);
+    assertThat(sum(t, Interval::promptTokens)).isEqualTo(e.hits().promptTokens());
+    assertThat(sum(t, Interval::l1HitTokens) + sum(t, Interval::l2HitTokens) + sum(t, Interval::l3HitTokens)).isEqualTo(e.hits().cachedTokens());
+    assertThat(sum(t, Interval::samples)).isEqualTo(3000);
+    assertThat(sum(t, Interval::l3HeldSum)).as("no L3, nothing held there").isZero();
     assertThat(e.ttft().cdf().all().requests()).isEqualTo(3000);
   }
 }

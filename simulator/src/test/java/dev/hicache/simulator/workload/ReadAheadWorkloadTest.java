@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -120,7 +119,7 @@ class ReadAheadWorkloadTest {
         r.evictions().hostTokens(), r.links().l3ReadPages(), r.links().l3WritePages(), r.prefetch().counters(), r.ttft().p50(), r.ttft().p90(),
         r.ttft().p99(), r.ttft().mean(), r.span().virtualNanos()));
     r.groups().forEach((g, v) -> s.add(g + "=" + v));
-    r.timeline().forEach(v -> s.add(Arrays.toString(v)));
+    s.addAll(r.timeline());
     return s;
   }
 
