@@ -626,7 +626,15 @@ public final class SimulateCommand implements Callable<Integer> {
             return r;
           }));
         }
-        for (java.util.concurrent.Future<Run> f : futures) runs.add(await(f));
+        for (java.util.concurrent.Future<Run> f : futures) {
+          try {
+            runs.add(await(f));
+          } catch (OutOfMemoryError e) {
+            // The up-front check bounds what runs allocate before their first request, not all they grow to.
+            throw new OutOfMemoryError(e.getMessage() + "; this sweep ran " + jobs + " runs at once:"
+                + " --sweep-jobs 1 runs them one after the other");
+          }
+        }
       } finally {
         pool.shutdownNow();
       }
