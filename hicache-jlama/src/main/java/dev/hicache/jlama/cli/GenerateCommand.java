@@ -111,7 +111,14 @@ public final class GenerateCommand implements Callable<Integer> {
       weights = LlamaWeights.random(42, 4, 4, 1, 64, 768, 2048, 4096);
     }
     PrintWriter out = spec.commandLine().getOut();
-    try (JlamaEngine engine = weights.engine(); CachedEngine ce = new CachedEngine(engine, tiers, null, MetricsSink.NONE)) {
+    JlamaEngine jlama;
+    try {
+      jlama = weights.engine();
+    } catch (IllegalStateException e) { // this JVM's vectors are too wide for the model's heads: the message names the flag
+      throw new CommandLine.ParameterException(spec.commandLine(), (model != null ? "--model " + model : "the random model") + ": "
+          + e.getMessage() + "; the hicache launcher passes it (HICACHE_JAVA_OPTS may override it)");
+    }
+    try (JlamaEngine engine = jlama; CachedEngine ce = new CachedEngine(engine, tiers, null, MetricsSink.NONE)) {
       int[] history = new int[0];
       for (int i = 0; i < all.size(); i++) {
         int[] message = encode(tokenizer, all.get(i), !chat || i == 0, weights.spec().vocabSize());

@@ -9,6 +9,7 @@ import com.github.tjake.jlama.safetensors.WeightLoader;
 import com.github.tjake.jlama.tensor.AbstractTensor;
 import com.github.tjake.jlama.tensor.KvBufferCache;
 import com.github.tjake.jlama.tensor.operations.TensorOperationsProvider;
+import com.github.tjake.jlama.util.MachineSpec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Optional;
@@ -38,12 +39,33 @@ public final class JlamaEngine implements InferenceEngine {
     if (spec.heads() * spec.headDim() != dim) {
       throw new IllegalArgumentException("Jlama's Llama needs heads × head dim = dim: " + spec.heads() + " × " + spec.headDim() + " != " + dim);
     }
+    checkVectorWidth(spec.headDim(), switch (MachineSpec.VECTOR_TYPE) {
+      case AVX_512 -> 16;
+      case AVX_256 -> 8;
+      case ARM_128 -> 4;
+      case NONE -> 0; // no Vector API: Jlama's scalar kernels
+    });
     LlamaConfig config = new LlamaConfig(spec.contextLength(), dim, hiddenDim, spec.heads(), spec.kvHeads(), spec.layers(), normEps,
         spec.vocabSize(), spec.bosToken(), Integer.valueOf(spec.eosToken()), ActivationFunction.Type.SILU, ropeTheta, null);
     this.model = new Model(config, weights);
     this.kvCache = new KvBufferCache(model);
     this.spec = spec;
     this.dim = dim;
+  }
+
+  /**
+   * Jlama 0.8.4's attention scores a head with whole vectors of the width it picked for this JVM
+   * ({@code MachineSpec.VECTOR_TYPE}, from the Vector API's preferred species): a head
+   * of fewer floats than one vector holds is read past its end (an IndexOutOfBoundsException in
+   * the middle of a forward pass, seen with AVX-512's 16 floats and a head of 8). Refused up front,
+   * naming the JVM flag that narrows the vectors (docs/jlama.md#vector-width-heads-narrower-than-one-vector).
+   */
+  public static void checkVectorWidth(int headDim, int floatsPerVector) {
+    if (headDim >= floatsPerVector) return;
+    int bytes = Integer.highestOneBit(headDim) * Float.BYTES;
+    throw new IllegalStateException("Jlama's attention reads a head of " + headDim + " floats with vectors of "
+        + floatsPerVector + " floats (" + floatsPerVector * Float.BYTES * 8 + " bits, this JVM's preferred width) and would read"
+        + " past its end: run the JVM with -XX:MaxVectorSize=" + Math.max(bytes, 16) + " (docs/jlama.md#vector-width-heads-narrower-than-one-vector)");
   }
 
   @Override public ModelSpec spec() { return spec; }
