@@ -79,4 +79,47 @@ class InMemoryMetricsTest {
       assertThat(m.counter("n" + i, (i % 5 == 0) ? null : "l" + (i % 7))).as("n%d", i).isEqualTo(3L * i);
     }
   }
+
+  /**
+   * Distributions have the same cache in front of their maps: labelled and unlabelled
+   * observations of one name stay apart, equal names that are different String objects and pairs
+   * that share a cache slot reach the same distribution.
+   */
+  @Test void distributions_byLabel_equalNames_andSlotCollisions_observeTogether() {
+    InMemoryMetrics m = new InMemoryMetrics();
+    String d1 = "hicache_prefetch_duration_seconds", d2 = new String(d1);
+    String r1 = "unfulfilled", r2 = new String(r1);
+    for (int i = 1; i <= 100; i++) {
+      m.observe(i % 2 == 0 ? d1 : d2, i % 3 == 0 ? r1 : r2, i);
+      m.observe(d1, "completed", 1000 + i);
+      m.observe(d1, null, -i);
+    }
+    assertThat(m.distribution(d1, "unfulfilled")).isEqualTo(new InMemoryMetrics.Summary(100, 5050.0, 1, 100));
+    assertThat(m.distribution(d1, "completed")).isEqualTo(new InMemoryMetrics.Summary(100, 105_050.0, 1001, 1100));
+    assertThat(m.distribution(d1, null)).isEqualTo(new InMemoryMetrics.Summary(100, -5050.0, -100, -1));
+    // One name, two labels in the same cache slot, and the name unlabelled in the slot of a label.
+    String label2 = null, named = null;
+    for (int i = 0; label2 == null || named == null; i++) {
+      if (label2 == null && InMemoryMetrics.hotSlot(d1, "r" + i) == InMemoryMetrics.hotSlot(d1, "r0") && i > 0) label2 = "r" + i;
+      if (named == null && InMemoryMetrics.hotSlot("x" + i, null) == InMemoryMetrics.hotSlot(d1, "r0")) named = "x" + i;
+    }
+    for (int i = 0; i < 10; i++) {
+      m.observe(d1, "r0", 1);
+      m.observe(d1, label2, 2);
+      m.observe(d2, new String(label2), 2);
+      m.observe(named, null, 3);
+    }
+    assertThat(m.distribution(d1, "r0")).isEqualTo(new InMemoryMetrics.Summary(10, 10.0, 1, 1));
+    assertThat(m.distribution(d1, label2)).isEqualTo(new InMemoryMetrics.Summary(20, 40.0, 2, 2));
+    assertThat(m.distribution(named, null)).isEqualTo(new InMemoryMetrics.Summary(10, 30.0, 3, 3));
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 2_000; i++) m.observe("n" + i, (i % 5 == 0) ? null : "l" + (i % 7), i);
+    }
+    for (int i = 0; i < 2_000; i++) {
+      assertThat(m.distribution("n" + i, (i % 5 == 0) ? null : "l" + (i % 7))).as("n%d", i)
+          .isEqualTo(new InMemoryMetrics.Summary(3, 3.0 * i, i, i));
+    }
+    assertThat(m.dump()).contains("distribution hicache_prefetch_duration_seconds{unfulfilled} count=100 sum=5050.0",
+        "distribution hicache_prefetch_duration_seconds count=100 sum=-5050.0");
+  }
 }
