@@ -122,4 +122,31 @@ class InMemoryMetricsTest {
     assertThat(m.dump()).contains("distribution hicache_prefetch_duration_seconds{unfulfilled} count=100 sum=5050.0",
         "distribution hicache_prefetch_duration_seconds count=100 sum=-5050.0");
   }
+
+  /**
+   * The counters the engine reports per request and per page move (what one replay of
+   * ObservabilityOverheadBenchmark counts, docs/benchmarks.md) all stay in the cache: two pairs
+   * sharing a slot must not evict each other on every alternation.
+   */
+  @Test void enginesPerRequestCounters_allStayCached() {
+    String[][] pairs = {
+        {"prompt_tokens", null}, {"cached_tokens", "device"}, {"cached_tokens", "host"}, {"cached_tokens", "storage"},
+        {"backuped_tokens", "host"}, {"backuped_tokens", "storage"}, {"evicted_tokens", "device"},
+        {"evicted_tokens", "host"}, {"hicache_backup_bytes", null}, {"hicache_l3_bytes", "write"},
+        {"hicache_l3_bytes", "read"}, {"hicache_l3_pages", "write"}, {"hicache_l3_pages", "read"},
+        {"hicache_l3_hit_tokens", null}, {"hicache_prefetch_started", null}, {"hicache_prefetch_completed", null},
+        {"hicache_prefetch_terminated", "unfulfilled"}, {"hicache_prefetch_terminated", "complete"},
+        {"hicache_prefetch_skipped", "below_threshold"}, {"hicache_tp_consensus_ticks", null},
+        {"load_back_bytes", null}, {"load_back_tokens", null}, {"prefetched_tokens", null}};
+    InMemoryMetrics m = new InMemoryMetrics();
+    for (String[] p : pairs) m.count(p[0], p[1], 1);
+    for (String[] p : pairs) assertThat(m.counterCached(p[0], p[1])).as("%s{%s}", p[0], p[1]).isTrue();
+    // Five pairs of one slot: the first PROBES stay; the fifth takes the home slot, and counts stay exact.
+    String[] same = new String[5];
+    same[0] = "s0";
+    for (int i = 1, k = 1; k < 5; i++) if (InMemoryMetrics.hotSlot("s" + i, "x") == InMemoryMetrics.hotSlot("s0", "x")) same[k++] = "s" + i;
+    InMemoryMetrics n = new InMemoryMetrics();
+    for (int round = 0; round < 3; round++) for (String s : same) n.count(s, "x", 1);
+    for (String s : same) assertThat(n.counter(s, "x")).isEqualTo(3);
+  }
 }
