@@ -25,6 +25,12 @@ import org.openjdk.jmh.results.ScalarResult;
  * ·per.cpu} (the primary score rescaled to worker CPU time: a throughput divided by the share, a
  * time per operation multiplied by it). The rescaled score is what one core would do if the
  * benchmark had it alone, cache contention from the other processes still included.
+ *
+ * <p>Also {@code ·cpu.per.op}: the workers' CPU time divided by the measured operations, in the
+ * benchmark's time unit. For a single-threaded operation it is the time per operation without
+ * the time the thread waited for a core; unlike {@code ·per.cpu} it is not skewed by untimed
+ * per-iteration setup (a {@code System.gc()} the worker waits for, say), which counts in the
+ * iteration's wall time but not in its score.
  */
 public final class CpuTimeProfiler implements InternalProfiler {
   private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -54,7 +60,22 @@ public final class CpuTimeProfiler implements InternalProfiler {
     double score = primary.getScore();
     double perCpu = benchmarkParams.getMode() == org.openjdk.jmh.annotations.Mode.Throughput ? score / share : score * share;
     out.add(new ScalarResult("·per.cpu", perCpu, primary.getScoreUnit(), AggregationPolicy.AVG));
+    long ops = result.getMetadata() == null ? 0 : result.getMetadata().getMeasuredOps();
+    if (ops > 0) {
+      double perOp = (double) cpu / ops / benchmarkParams.getTimeUnit().toNanos(1);
+      out.add(new ScalarResult("·cpu.per.op", perOp, unitName(benchmarkParams.getTimeUnit()) + "/op", AggregationPolicy.AVG));
+    }
     return out;
+  }
+
+  private static String unitName(java.util.concurrent.TimeUnit u) {
+    return switch (u) {
+      case NANOSECONDS -> "ns";
+      case MICROSECONDS -> "us";
+      case MILLISECONDS -> "ms";
+      case SECONDS -> "s";
+      default -> u.name().toLowerCase(java.util.Locale.ROOT);
+    };
   }
 
   private Map<Long, Long> workerCpu() {

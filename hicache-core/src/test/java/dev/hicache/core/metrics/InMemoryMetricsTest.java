@@ -79,4 +79,74 @@ class InMemoryMetricsTest {
       assertThat(m.counter("n" + i, (i % 5 == 0) ? null : "l" + (i % 7))).as("n%d", i).isEqualTo(3L * i);
     }
   }
+
+  /**
+   * Distributions have the same cache in front of their maps: labelled and unlabelled
+   * observations of one name stay apart, equal names that are different String objects and pairs
+   * that share a cache slot reach the same distribution.
+   */
+  @Test void distributions_byLabel_equalNames_andSlotCollisions_observeTogether() {
+    InMemoryMetrics m = new InMemoryMetrics();
+    String d1 = "hicache_prefetch_duration_seconds", d2 = new String(d1);
+    String r1 = "unfulfilled", r2 = new String(r1);
+    for (int i = 1; i <= 100; i++) {
+      m.observe(i % 2 == 0 ? d1 : d2, i % 3 == 0 ? r1 : r2, i);
+      m.observe(d1, "completed", 1000 + i);
+      m.observe(d1, null, -i);
+    }
+    assertThat(m.distribution(d1, "unfulfilled")).isEqualTo(new InMemoryMetrics.Summary(100, 5050.0, 1, 100));
+    assertThat(m.distribution(d1, "completed")).isEqualTo(new InMemoryMetrics.Summary(100, 105_050.0, 1001, 1100));
+    assertThat(m.distribution(d1, null)).isEqualTo(new InMemoryMetrics.Summary(100, -5050.0, -100, -1));
+    // One name, two labels in the same cache slot, and the name unlabelled in the slot of a label.
+    String label2 = null, named = null;
+    for (int i = 0; label2 == null || named == null; i++) {
+      if (label2 == null && InMemoryMetrics.hotSlot(d1, "r" + i) == InMemoryMetrics.hotSlot(d1, "r0") && i > 0) label2 = "r" + i;
+      if (named == null && InMemoryMetrics.hotSlot("x" + i, null) == InMemoryMetrics.hotSlot(d1, "r0")) named = "x" + i;
+    }
+    for (int i = 0; i < 10; i++) {
+      m.observe(d1, "r0", 1);
+      m.observe(d1, label2, 2);
+      m.observe(d2, new String(label2), 2);
+      m.observe(named, null, 3);
+    }
+    assertThat(m.distribution(d1, "r0")).isEqualTo(new InMemoryMetrics.Summary(10, 10.0, 1, 1));
+    assertThat(m.distribution(d1, label2)).isEqualTo(new InMemoryMetrics.Summary(20, 40.0, 2, 2));
+    assertThat(m.distribution(named, null)).isEqualTo(new InMemoryMetrics.Summary(10, 30.0, 3, 3));
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < 2_000; i++) m.observe("n" + i, (i % 5 == 0) ? null : "l" + (i % 7), i);
+    }
+    for (int i = 0; i < 2_000; i++) {
+      assertThat(m.distribution("n" + i, (i % 5 == 0) ? null : "l" + (i % 7))).as("n%d", i)
+          .isEqualTo(new InMemoryMetrics.Summary(3, 3.0 * i, i, i));
+    }
+    assertThat(m.dump()).contains("distribution hicache_prefetch_duration_seconds{unfulfilled} count=100 sum=5050.0",
+        "distribution hicache_prefetch_duration_seconds count=100 sum=-5050.0");
+  }
+
+  /**
+   * The counters the engine reports per request and per page move (what one replay of
+   * ObservabilityOverheadBenchmark counts, docs/benchmarks.md) all stay in the cache: two pairs
+   * sharing a slot must not evict each other on every alternation.
+   */
+  @Test void enginesPerRequestCounters_allStayCached() {
+    String[][] pairs = {
+        {"prompt_tokens", null}, {"cached_tokens", "device"}, {"cached_tokens", "host"}, {"cached_tokens", "storage"},
+        {"backuped_tokens", "host"}, {"backuped_tokens", "storage"}, {"evicted_tokens", "device"},
+        {"evicted_tokens", "host"}, {"hicache_backup_bytes", null}, {"hicache_l3_bytes", "write"},
+        {"hicache_l3_bytes", "read"}, {"hicache_l3_pages", "write"}, {"hicache_l3_pages", "read"},
+        {"hicache_l3_hit_tokens", null}, {"hicache_prefetch_started", null}, {"hicache_prefetch_completed", null},
+        {"hicache_prefetch_terminated", "unfulfilled"}, {"hicache_prefetch_terminated", "complete"},
+        {"hicache_prefetch_skipped", "below_threshold"}, {"hicache_tp_consensus_ticks", null},
+        {"load_back_bytes", null}, {"load_back_tokens", null}, {"prefetched_tokens", null}};
+    InMemoryMetrics m = new InMemoryMetrics();
+    for (String[] p : pairs) m.count(p[0], p[1], 1);
+    for (String[] p : pairs) assertThat(m.counterCached(p[0], p[1])).as("%s{%s}", p[0], p[1]).isTrue();
+    // Five pairs of one slot: the first PROBES stay; the fifth takes the home slot, and counts stay exact.
+    String[] same = new String[5];
+    same[0] = "s0";
+    for (int i = 1, k = 1; k < 5; i++) if (InMemoryMetrics.hotSlot("s" + i, "x") == InMemoryMetrics.hotSlot("s0", "x")) same[k++] = "s" + i;
+    InMemoryMetrics n = new InMemoryMetrics();
+    for (int round = 0; round < 3; round++) for (String s : same) n.count(s, "x", 1);
+    for (String s : same) assertThat(n.counter(s, "x")).isEqualTo(3);
+  }
 }
