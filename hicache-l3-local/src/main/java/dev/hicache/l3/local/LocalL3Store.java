@@ -112,6 +112,9 @@ public final class LocalL3Store implements L3Store {
   static final int IMAGE_MAX_BYTES = 64 * 1024;
   private final byte[] image;
   private final ByteBuffer imageView;
+  // The image as a segment, made once: copies between it and a slot or a caller's part are then
+  // segment to segment (a copy naming the array itself looks up the array's kind on every call).
+  private final MemorySegment imageSegment;
   // Process-private LRU: the next victims of a batch of writes (see prefetch), and a sink for its loads.
   private final int[] victimScratch = new int[L3Store.MAX_BATCH_PAGES];
   private long prefetched;
@@ -140,6 +143,7 @@ public final class LocalL3Store implements L3Store {
     }
     this.image = directory == null && slab.slotBytes <= IMAGE_MAX_BYTES ? new byte[slab.slotBytes] : null;
     this.imageView = image == null ? null : ByteBuffer.wrap(image).order(ByteOrder.nativeOrder());
+    this.imageSegment = image == null ? null : MemorySegment.ofArray(image);
     if (config.eviction() == LocalL3Config.Eviction.LRU) {
       this.lru = new SlotLru(slab.slotCount);
       this.policy = null;
@@ -504,12 +508,12 @@ public final class LocalL3Store implements L3Store {
     for (int p = 0; p < parts.length; p++) {
       int size = (int) parts[p].byteSize();
       b.putInt((int) SIZES_AT + 4 * p, size);
-      MemorySegment.copy(parts[p], ValueLayout.JAVA_BYTE, 0, image, off, size);
+      MemorySegment.copy(parts[p], 0, imageSegment, off, size);
       off += size;
     }
     long checksum = SlotChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT);
     b.putLong((int) CHECKSUM_AT, checksum);
-    MemorySegment.copy(image, 0, s, ValueLayout.JAVA_BYTE, 0, length);
+    MemorySegment.copy(imageSegment, 0, s, 0, length);
     return checksum;
   }
 
@@ -532,13 +536,13 @@ public final class LocalL3Store implements L3Store {
     if (image != null) {
       // One copy out of the slot; verified and copied to the targets from the image.
       int length = e.length();
-      MemorySegment.copy(s, ValueLayout.JAVA_BYTE, 0, image, 0, length);
+      MemorySegment.copy(s, 0, imageSegment, 0, length);
       verified = SlotChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT) == e.checksum() && imageNames(length, kb);
       fits = verified && imageShapeMatches(target);
       if (fits) {
         int off = (int) LocalL3Config.headerBytes(target.length);
         for (MemorySegment t : target) {
-          MemorySegment.copy(image, off, t, ValueLayout.JAVA_BYTE, 0, (int) t.byteSize());
+          MemorySegment.copy(imageSegment, off, t, 0, t.byteSize());
           off += (int) t.byteSize();
         }
       }
