@@ -514,7 +514,10 @@ public final class EngineReplay {
     private final int instances;
     private final int pageSize;
     private final int affinityTokens;
-    private final java.util.HashMap<Long, Integer> owner = new java.util.HashMap<>();
+    /** Prefix hash -> instance that served it first: open addressing, one probe line (no boxed keys or values, no nodes). */
+    private long[] ownerKeys = new long[1024];
+    private int[] ownerPlusOne = new int[1024]; // 0 = empty position
+    private int owners;
     private final java.util.SplittableRandom rnd = new java.util.SplittableRandom(42);
     private int next;
 
@@ -537,16 +540,40 @@ public final class EngineReplay {
           int len = Math.min(tokens.length / pageSize * pageSize, affinityTokens);
           long h = len;
           for (int i = 0; i < len; i++) h = (h ^ tokens[i]) * 0x9E3779B97F4A7C15L;
-          Integer o = owner.get(h);
-          if (o == null) {
+          int at = position(h);
+          if (ownerPlusOne[at] == 0) {
             int best = 0;
             for (int i = 1; i < instances; i++) if (freeAt[i] < freeAt[best]) best = i;
-            o = best;
-            owner.put(h, o);
+            ownerKeys[at] = h;
+            ownerPlusOne[at] = best + 1;
+            if (++owners > ownerKeys.length / 2) grow();
+            yield best;
           }
-          yield o;
+          yield ownerPlusOne[at] - 1;
         }
       };
+    }
+
+    /** The position of prefix hash {@code h}: where it is, or the empty position where it goes. */
+    private int position(long h) {
+      int mask = ownerKeys.length - 1;
+      long x = h * 0x9E3779B97F4A7C15L;
+      for (int i = (int) (x ^ (x >>> 32)) & mask; ; i = (i + 1) & mask) {
+        if (ownerPlusOne[i] == 0 || ownerKeys[i] == h) return i;
+      }
+    }
+
+    private void grow() {
+      long[] keys = ownerKeys;
+      int[] values = ownerPlusOne;
+      ownerKeys = new long[keys.length * 2];
+      ownerPlusOne = new int[values.length * 2];
+      for (int i = 0; i < keys.length; i++) {
+        if (values[i] == 0) continue;
+        int at = position(keys[i]);
+        ownerKeys[at] = keys[i];
+        ownerPlusOne[at] = values[i];
+      }
     }
   }
 
