@@ -175,6 +175,23 @@ cudaError_t launchCopy(const Side& src, const Side& dst, const int* srcPages, co
   return cudaSuccess;
 }
 
+// The staged path's relayout by the copy engine instead of the kernel (device to device): one 2-D copy
+// per (kv, page) of page-size runs, layer after layer. Needs both sides to hold each (kv, layer, page)
+// as one run of ps * item bytes (layer_first device, page_first_direct staging); the Java side checks.
+cudaError_t relayoutByCopyEngine(const Side& src, const Side& dst, const int* srcPages, const int* dstPages, int n,
+                                 int parts, int nlayers, int ps, long long item, cudaStream_t stream) {
+  const size_t run = (size_t)ps * (size_t)item;
+  for (int j = 0; j < n; j++) {
+    for (int kv = 0; kv < parts; kv++) {
+      cudaError_t err = cudaMemcpy2DAsync(dst.base + kv * dst.skv + (long long)dstPages[j] * dst.spage, (size_t)dst.slayer,
+                                          src.base + kv * src.skv + (long long)srcPages[j] * src.spage, (size_t)src.slayer,
+                                          run, (size_t)nlayers, cudaMemcpyDeviceToDevice, stream);
+      if (err != cudaSuccess) return err;
+    }
+  }
+  return cudaSuccess;
+}
+
 bool readSide(JNIEnv* env, jlong base, jlongArray strides, Side* out) {
   if (env->GetArrayLength(strides) != 4) {
     throwIllegalArgument(env, "a side has 4 strides: kv, layer, page, token");
@@ -417,6 +434,28 @@ JNIEXPORT void JNICALL Java_dev_hicache_l1_CudaNative_copyRuns2D(JNIEnv* env, jc
   throwIf(env, err, "cudaMemcpy2DAsync");
 }
 
+// runs: n 9-tuples (dstOffset, dstPitch, dstRows, srcOffset, srcPitch, srcRows, widthBytes, height, depth): a
+// 3-D copy whose slices lie pitch x rows apart on each side (e.g. the K and V parts of a page, all its layers).
+JNIEXPORT void JNICALL Java_dev_hicache_l1_CudaNative_copyRuns3D(JNIEnv* env, jclass, jlong dstBase, jlong srcBase,
+                                                                 jlongArray runs, jint n, jlong stream) {
+  if (n <= 0) return;
+  jlong* r = env->GetLongArrayElements(runs, nullptr);
+  if (r == nullptr) return;
+  cudaError_t err = cudaSuccess;
+  for (int i = 0; i < n && err == cudaSuccess; i++) {
+    const jlong* q = r + 9 * i;
+    cudaMemcpy3DParms p;
+    memset(&p, 0, sizeof(p));
+    p.dstPtr = make_cudaPitchedPtr(P(dstBase) + q[0], (size_t)q[1], (size_t)q[6], (size_t)q[2]);
+    p.srcPtr = make_cudaPitchedPtr(P(srcBase) + q[3], (size_t)q[4], (size_t)q[6], (size_t)q[5]);
+    p.extent = make_cudaExtent((size_t)q[6], (size_t)q[7], (size_t)q[8]);
+    p.kind = cudaMemcpyDefault;
+    err = cudaMemcpy3DAsync(&p, S(stream));
+  }
+  env->ReleaseLongArrayElements(runs, r, JNI_ABORT);
+  throwIf(env, err, "cudaMemcpy3DAsync");
+}
+
 // The warp-per-item gather/scatter between two sides (device memory or mapped host memory).
 JNIEXPORT void JNICALL Java_dev_hicache_l1_CudaNative_kernelCopy(JNIEnv* env, jclass, jlong dstBase,
                                                                  jlongArray dstStrides, jlong srcBase,
@@ -446,7 +485,7 @@ JNIEXPORT void JNICALL Java_dev_hicache_l1_CudaNative_stagedCopy(
     JNIEnv* env, jclass, jboolean toDevice, jlong devBase, jlongArray devStrides, jlong hostBase,
     jlongArray hostStrides, jintArray devPages, jintArray hostPages, jint n, jint parts, jint layers, jint ps,
     jlong item, jlong staging, jlong stagingBytes, jint slots, jlong mainStream, jlong auxStream,
-    jlongArray events) {
+    jlongArray events, jboolean copyEngine) {
   Side dev, host;
   if (!readSide(env, devBase, devStrides, &dev) || !readSide(env, hostBase, hostStrides, &host)) return;
   if (n <= 0) return;
@@ -510,14 +549,16 @@ JNIEXPORT void JNICALL Java_dev_hicache_l1_CudaNative_stagedCopy(
       if (err == cudaSuccess) err = cudaEventRecord(evCopy[s], ms);
       if (err == cudaSuccess) err = cudaStreamWaitEvent(as, evCopy[s], 0);
       if (err == cudaSuccess)
-        err = launchCopy(stage, dev, seq, (const int*)dp + first, cnt, parts, 0, layers, ps, item,
-                         host.stok < host.slayer ? 1 : 0, as);
+        err = copyEngine ? relayoutByCopyEngine(stage, dev, seq, (const int*)dp + first, cnt, parts, layers, ps, item, as)
+                         : launchCopy(stage, dev, seq, (const int*)dp + first, cnt, parts, 0, layers, ps, item,
+                                      host.stok < host.slayer ? 1 : 0, as);
       if (err == cudaSuccess) err = cudaEventRecord(evKernel[s], as);
     } else {
       if (used[s]) err = cudaStreamWaitEvent(as, evCopy[s], 0);
       if (err == cudaSuccess)
-        err = launchCopy(dev, stage, (const int*)dp + first, seq, cnt, parts, 0, layers, ps, item,
-                         host.stok < host.slayer ? 1 : 0, as);
+        err = copyEngine ? relayoutByCopyEngine(dev, stage, (const int*)dp + first, seq, cnt, parts, layers, ps, item, as)
+                         : launchCopy(dev, stage, (const int*)dp + first, seq, cnt, parts, 0, layers, ps, item,
+                                      host.stok < host.slayer ? 1 : 0, as);
       if (err == cudaSuccess) err = cudaEventRecord(evKernel[s], as);
       if (err == cudaSuccess) err = cudaStreamWaitEvent(ms, evKernel[s], 0);
       if (err == cudaSuccess) err = copyBatch(dsts, srcs, sizes, k, ms, true, &call);

@@ -4,15 +4,18 @@ import java.util.Arrays;
 
 /**
  * The copy-engine work of one transfer step: 1-D runs (dstOffset, srcOffset, bytes) and 2-D runs
- * (dstOffset, dstPitch, srcOffset, srcPitch, widthBytes, height), offsets relative to the two
+ * (dstOffset, dstPitch, srcOffset, srcPitch, widthBytes, height) and 3-D runs (2-D runs repeated
+ * {@code depth} times, each side's slices {@code pitch × rows} apart), offsets relative to the two
  * buffers' bases. Built in Java (so it is unit-tested without a GPU) and executed by the native
- * library as cudaMemcpyBatchAsync / cudaMemcpy2DAsync.
+ * library as cudaMemcpyBatchAsync / cudaMemcpy2DAsync / cudaMemcpy3DAsync.
  */
 final class CopyPlan {
   long[] runs = new long[3 * 64];
   int n;
   long[] runs2d = new long[6 * 16];
   int n2d;
+  long[] runs3d = new long[9 * 16];
+  int n3d;
 
   /**
    * Plans copying pages {@code srcPages[i]} of {@code src} to {@code dstPages[i]} of {@code dst},
@@ -64,6 +67,47 @@ final class CopyPlan {
     return p;
   }
 
+  /**
+   * Plans whole pages as one 3-D copy per page (width: a page-size run; height: the layers; depth:
+   * the parts), or returns null where a side does not hold each (part, layer, page) as one run or
+   * does not place its parts a whole number of layer strides apart (then {@link #plan} with
+   * {@code layersIn2d} is the fallback).
+   */
+  static CopyPlan plan3d(Strides dst, Strides src, int[] dstPages, int[] srcPages, int parts, int layer0, int nLayers,
+      int pageSize, long item) {
+    long run = pageSize * item;
+    if (parts < 2 || nLayers < 1 || !dst.pageRunContiguous(item, pageSize) || !src.pageRunContiguous(item, pageSize)) {
+      return null;
+    }
+    if (dst.layer() < run || src.layer() < run || dst.kv() % dst.layer() != 0 || src.kv() % src.layer() != 0) return null;
+    long dstRows = dst.kv() / dst.layer();
+    long srcRows = src.kv() / src.layer();
+    if (dstRows < layer0 + nLayers || srcRows < layer0 + nLayers) return null;
+    CopyPlan p = new CopyPlan();
+    for (int i = 0; i < dstPages.length; i++) {
+      p.add3d(layer0 * dst.layer() + dstPages[i] * dst.page(), dst.layer(), dstRows,
+          layer0 * src.layer() + srcPages[i] * src.page(), src.layer(), srcRows, run, nLayers, parts);
+    }
+    return p;
+  }
+
+  void add3d(long dstOff, long dstPitch, long dstRows, long srcOff, long srcPitch, long srcRows, long width, long height,
+      long depth) {
+    if (9 * (n3d + 1) > runs3d.length) runs3d = Arrays.copyOf(runs3d, runs3d.length * 2);
+    long[] r = runs3d;
+    int k = 9 * n3d;
+    r[k] = dstOff;
+    r[k + 1] = dstPitch;
+    r[k + 2] = dstRows;
+    r[k + 3] = srcOff;
+    r[k + 4] = srcPitch;
+    r[k + 5] = srcRows;
+    r[k + 6] = width;
+    r[k + 7] = height;
+    r[k + 8] = depth;
+    n3d++;
+  }
+
   void add(long dstOff, long srcOff, long bytes) {
     if (n > 0) {
       int k = 3 * (n - 1);
@@ -96,6 +140,7 @@ final class CopyPlan {
   long maxPitch() {
     long m = 0;
     for (int i = 0; i < n2d; i++) m = Math.max(m, Math.max(runs2d[6 * i + 1], runs2d[6 * i + 3]));
+    for (int i = 0; i < n3d; i++) m = Math.max(m, Math.max(runs3d[9 * i + 1], runs3d[9 * i + 4]));
     return m;
   }
 
@@ -103,6 +148,7 @@ final class CopyPlan {
     long b = 0;
     for (int i = 0; i < n; i++) b += runs[3 * i + 2];
     for (int i = 0; i < n2d; i++) b += runs2d[6 * i + 4] * runs2d[6 * i + 5];
+    for (int i = 0; i < n3d; i++) b += runs3d[9 * i + 6] * runs3d[9 * i + 7] * runs3d[9 * i + 8];
     return b;
   }
 }

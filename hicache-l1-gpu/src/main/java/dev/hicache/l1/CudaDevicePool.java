@@ -276,8 +276,21 @@ public final class CudaDevicePool implements DevicePool {
     if (s == TransferStrategy.STAGED_KERNEL && (!stagedFits(hs) || nLayers != shape.layers())) {
       s = TransferStrategy.ZERO_COPY_KERNEL;
     }
+    if (s == TransferStrategy.STAGED_COPY && (!stagedCopyFits(hs) || nLayers != shape.layers())) {
+      s = TransferStrategy.COPY_2D;
+    }
+    if (s == TransferStrategy.COPY_3D) {
+      CopyPlan plan = toDevice
+          ? CopyPlan.plan3d(strides, hs, dp, hp, parts, layer0, nLayers, ps, item)
+          : CopyPlan.plan3d(hs, strides, hp, dp, parts, layer0, nLayers, ps, item);
+      if (plan != null && plan.maxPitch() <= maxPitch) {
+        CudaNative.copyRuns3D(toDevice ? base : hostBase, toDevice ? hostBase : base, plan.runs3d, plan.n3d, lane.stream());
+        return;
+      }
+      s = TransferStrategy.COPY_2D;
+    }
     switch (s) {
-      case COPY, COPY_2D -> {
+      case COPY, COPY_2D, COPY_3D -> {
         boolean twoD = s == TransferStrategy.COPY_2D;
         if (!twoD && nLayers > 1) {
           // Whole pages as one batch per layer: one batch of every (part, layer, page) run of a
@@ -311,12 +324,12 @@ public final class CudaDevicePool implements DevicePool {
               layer0, nLayers, ps, item, hostTokInner, lane.stream());
         }
       }
-      case STAGED_KERNEL -> {
+      case STAGED_KERNEL, STAGED_COPY -> {
         long[] scratch = takeEvents(2 * STAGING_SLOTS + 1);
         try {
           CudaNative.stagedCopy(toDevice, base, strides.toArray(), hostBase, hs.toArray(), dp, hp, dp.length, parts,
               shape.layers(), ps, item, toDevice ? loadStaging : writeStaging, stagingBytes, STAGING_SLOTS,
-              lane.stream(), lane.aux(), scratch);
+              lane.stream(), lane.aux(), scratch, s == TransferStrategy.STAGED_COPY);
         } finally {
           // Waits already queued keep the records they saw; the events can serve the next call.
           releaseEvents(scratch);
@@ -334,6 +347,17 @@ public final class CudaDevicePool implements DevicePool {
     boolean tiles = (hs.token() == item && hs.layer() == ps * item) || (hs.layer() == item && hs.token() == layers * item)
         || (layers == 1 && hs.token() == item) || (ps == 1 && hs.layer() == item);
     return tiles && stagingBytes / STAGING_SLOTS >= block * shape.kvParts();
+  }
+
+  /**
+   * Whether the copy-engine staged path applies: the staged path's conditions, and the host holds
+   * each (part, layer, page) as one run laid out layer after layer (page_first_direct), so the
+   * relayout in device memory is one 2-D copy per (part, page).
+   */
+  private boolean stagedCopyFits(Strides hs) {
+    long item = shape.itemBytes();
+    int ps = shape.pageSize();
+    return stagedFits(hs) && hs.token() == item && hs.layer() == ps * item;
   }
 
   /** Copies the whole device buffer to {@code dst} (synchronously); for tests and benchmarks. */

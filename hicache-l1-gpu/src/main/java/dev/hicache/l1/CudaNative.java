@@ -58,13 +58,19 @@ final class CudaNative {
   /** {@code runs}: (dstOffset, dstPitch, srcOffset, srcPitch, widthBytes, height) sextuples. */
   static native void copyRuns2D(long dstBase, long srcBase, long[] runs, int n, long stream);
 
+  /**
+   * {@code runs}: (dstOffset, dstPitch, dstRows, srcOffset, srcPitch, srcRows, widthBytes, height, depth) 9-tuples;
+   * slice k of a side starts {@code k * pitch * rows} bytes after its offset.
+   */
+  static native void copyRuns3D(long dstBase, long srcBase, long[] runs, int n, long stream);
+
   static native void kernelCopy(long dstBase, long[] dstStrides, long srcBase, long[] srcStrides, int[] dstPages,
       int[] srcPages, int n, int parts, int layer0, int nLayers, int pageSize, long itemBytes, boolean tokInner,
       long stream);
 
   static native void stagedCopy(boolean toDevice, long devBase, long[] devStrides, long hostBase, long[] hostStrides,
       int[] devPages, int[] hostPages, int n, int parts, int layers, int pageSize, long itemBytes, long staging,
-      long stagingBytes, int slots, long mainStream, long auxStream, long[] events);
+      long stagingBytes, int slots, long mainStream, long auxStream, long[] events, boolean copyEngine);
 
   static native int maxPagesPerLaunch();
 

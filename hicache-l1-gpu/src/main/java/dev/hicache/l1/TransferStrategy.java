@@ -18,6 +18,20 @@ public enum TransferStrategy {
    */
   COPY_2D,
   /**
+   * Like {@link #COPY_2D}, but both parts (K and V) of a page in one 3-D copy (cudaMemcpy3DAsync)
+   * where both sides place the parts a whole number of layer strides apart: half the copies again.
+   * Falls back to {@link #COPY_2D} where they do not.
+   */
+  COPY_3D,
+  /**
+   * Whole pages through the device staging ring like {@link #STAGED_KERNEL}, but the relayout in
+   * device memory is done by the copy engine (2-D device-to-device copies of page-size runs), so
+   * no kernel runs: the host side moves as a few large contiguous copies. Needs a host layout whose
+   * (part, layer, page) runs are contiguous and whose page blocks are (page_first_direct);
+   * otherwise falls back to {@link #COPY_2D}.
+   */
+  STAGED_COPY,
+  /**
    * The gather/scatter kernel reading or writing pinned host memory directly over PCIe (zero copy):
    * one warp per item, 16-byte accesses, items in host address order.
    */

@@ -33,6 +33,20 @@ class CopyPlanTest {
         System.arraycopy(src, (int) (r[2] + row * r[3]), dst, (int) (r[0] + row * r[1]), (int) r[4]);
       }
     }
+    for (int i = 0; i < p.n3d; i++) {
+      // (dstOff, dstPitch, dstRows, srcOff, srcPitch, srcRows, width, height, depth), as cudaMemcpy3D reads it.
+      long[] r = Arrays.copyOfRange(p.runs3d, 9 * i, 9 * i + 9);
+      assertThat(r[1]).isGreaterThanOrEqualTo(r[6]);
+      assertThat(r[4]).isGreaterThanOrEqualTo(r[6]);
+      assertThat(r[2]).isGreaterThanOrEqualTo(r[7]);
+      assertThat(r[5]).isGreaterThanOrEqualTo(r[7]);
+      for (int z = 0; z < r[8]; z++) {
+        for (int row = 0; row < r[7]; row++) {
+          System.arraycopy(src, (int) (r[3] + (z * r[5] + row) * r[4]), dst, (int) (r[0] + (z * r[2] + row) * r[1]),
+              (int) r[6]);
+        }
+      }
+    }
   }
 
   @Test
@@ -87,9 +101,31 @@ class CopyPlanTest {
     CopyPlan plan = CopyPlan.plan(Strides.of(dstD), Strides.of(srcD), dstP, srcP, shape.kvParts(), layer0, nLayers, ps,
         item, twoD);
     assertThat(plan.bytes()).isEqualTo((long) n * shape.kvParts() * nLayers * ps * item);
+    byte[] dst3d = dst.clone();
     execute(plan, dst, src);
     assertThat(dst).as("%s host %s toDevice=%s 2d=%s layers %d+%d", shape, hostLayout, toDevice, twoD, layer0, nLayers)
         .isEqualTo(expected);
+    CopyPlan plan3d = CopyPlan.plan3d(Strides.of(dstD), Strides.of(srcD), dstP, srcP, shape.kvParts(), layer0, nLayers,
+        ps, item);
+    if (plan3d != null) {
+      assertThat(plan3d.n3d).isEqualTo(n);
+      assertThat(plan3d.bytes()).isEqualTo(plan.bytes());
+      execute(plan3d, dst3d, src);
+      assertThat(dst3d).as("3-D: %s host %s toDevice=%s layers %d+%d", shape, hostLayout, toDevice, layer0, nLayers)
+          .isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void plan3d_pageFirstDirectAndLayerFirstDevice_oneCopyPerPageBothParts() {
+    KvShape shape = KvShape.mha(3, 2, 8, DType.BF16, 4);
+    Strides dev = Strides.of(new LayoutDescriptor(shape, MemLayout.LAYER_FIRST, 4 * 9));
+    Strides host = Strides.of(new LayoutDescriptor(shape, MemLayout.PAGE_FIRST_DIRECT, 4 * 7));
+    CopyPlan p = CopyPlan.plan3d(host, dev, new int[] {6, 0}, new int[] {2, 8}, 2, 0, 3, 4, 32);
+    assertThat(p).isNotNull();
+    assertThat(p.n3d).isEqualTo(2);
+    assertThat(CopyPlan.plan3d(Strides.of(new LayoutDescriptor(shape, MemLayout.PAGE_FIRST, 4 * 7)), dev,
+        new int[] {6}, new int[] {2}, 2, 0, 3, 4, 32)).as("page_first is strided per token").isNull();
   }
 
   /** Property: any shape (MHA/MLA, any dtype, odd sizes), layout, direction, 2-D folding and layer range. */

@@ -84,7 +84,7 @@ public final class TransferBenchmark {
           for (TransferStrategy s : TransferStrategy.values()) {
             rows.put(key(layout, "d2h_backup", s), rate(reps, () -> dev.transfer(false, dSlots, host, hSlots, s, false)));
             rows.put(key(layout, "h2d_whole", s), rate(reps, () -> dev.transfer(true, dSlots, host, hSlots, s, false)));
-            if (s != TransferStrategy.STAGED_KERNEL && s != TransferStrategy.COPY_2D) {
+            if (s != TransferStrategy.STAGED_KERNEL && s != TransferStrategy.COPY_2D && s != TransferStrategy.STAGED_COPY) {
               rows.put(key(layout, "h2d_per_layer", s), rate(reps, () -> dev.transfer(true, dSlots, host, hSlots, s, true)));
             }
           }
@@ -108,6 +108,22 @@ public final class TransferBenchmark {
               TransferStrategy.ZERO_COPY_KERNEL, TransferStrategy.STAGED_KERNEL}) {
             rows.put(key(layout, "bidir_whole_same", bs.name()),
                 bidir(reps, dev, host, dSlots, hSlots, dSlots2, hSlots2, bs, bs, false));
+          }
+          if (layout == MemLayout.PAGE_FIRST_DIRECT) {
+            // The direct backend's backup candidates against its per-layer load, as the SPI pairs them.
+            for (TransferStrategy bs : new TransferStrategy[] {TransferStrategy.COPY_2D, TransferStrategy.COPY_3D,
+                TransferStrategy.STAGED_COPY}) {
+              rows.put(key(layout, "bidir_backup_per_layer_load", bs.name()),
+                  bidir(reps, dev, host, dSlots, hSlots, dSlots2, hSlots2, bs, TransferStrategy.COPY, true));
+            }
+            // Backups again, interleaved, after everything above: the candidates' order must not decide.
+            for (int round = 0; round < 2; round++) {
+              for (TransferStrategy bs : new TransferStrategy[] {TransferStrategy.COPY_2D, TransferStrategy.COPY_3D,
+                  TransferStrategy.STAGED_COPY, TransferStrategy.STAGED_KERNEL}) {
+                rows.put(key(layout, "d2h_backup_again" + round, bs), rate(reps, () -> dev.transfer(false, dSlots, host,
+                    hSlots, bs, false)));
+              }
+            }
           }
           if (layout == MemLayout.PAGE_FIRST) {
             // The zero-copy kernel's shape, alone and against a concurrent staged backup.
