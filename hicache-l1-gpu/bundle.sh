@@ -45,13 +45,33 @@ cp "hicache-l1-gpu/$build/hicache-l1-gpu-"*[0-9T].jar "$out/lib/hicache-l1-gpu.j
 cp "hicache-api/$build/hicache-api-"*[0-9T].jar "$out/lib/hicache-api.jar"
 cp "hicache-core/$build/hicache-core-"*[0-9T].jar "$out/lib/hicache-core.jar"
 cp "hicache-core/$build/hicache-core-"*-tests.jar "$out/lib/hicache-core-tests.jar"
+cp "hicache-l2-host/$build/hicache-l2-host-"*[0-9T].jar "$out/lib/hicache-l2-host.jar"
+cp "hicache-l3-local/$build/hicache-l3-local-"*[0-9T].jar "$out/lib/hicache-l3-local.jar"
+# Chronicle Map's JVM flags (the parent pom's hicache.chronicle.jvmArgs), for the copy calibration's embedded L3.
+sed -n 's:.*<hicache.chronicle.jvmArgs>\(.*\)</hicache.chronicle.jvmArgs>.*:\1:p' pom.xml | head -1 > "$out/chronicle.jvmopts"
+test -s "$out/chronicle.jvmopts" || { echo "bundle.sh: no hicache.chronicle.jvmArgs in pom.xml" >&2; exit 1; }
+
 cp -r "hicache-l1-gpu/$build/test-classes" "$out/test-classes"
 if [ -f "$root/../shared/bench/torch_copy_baseline.py" ]; then
   cp "$root/../shared/bench/torch_copy_baseline.py" "$out/"
 fi
 
-"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported,java.logging,java.management,jdk.management,java.xml,jdk.jfr \
+# Chronicle Map (the embedded L3 of the copy calibration) compiles classes at run time (javac's module and the
+# compiler API) and names a javax.naming exception.
+chronicle_modules=jdk.compiler,java.compiler,java.naming
+# The copy calibration replays a slice of the conversation trace (read from ../shared, never committed): its
+# lines travel in the bundle.
+if [ -f "$root/../shared/traces/conversation_trace.jsonl" ]; then
+  jars="$(ls "$out"/lib/*.jar | grep -v console-standalone | paste -sd:)"
+  "$JAVA_HOME/bin/java" $(cat "$out/chronicle.jvmopts") -cp "hicache-l1-gpu/$build/test-classes:$jars" dev.hicache.l1.CopyCalibration \
+    --write-slice --trace "$root/../shared/traces/conversation_trace.jsonl" --out "$out/conversation_slice.jsonl"
+fi
+"$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.unsupported,java.logging,java.management,jdk.management,java.xml,jdk.jfr,$chronicle_modules \
   --strip-debug --no-man-pages --no-header-files --compress zip-6 --output "$out/jre"
+# What keeps the bundle under the device machine's 64 MiB: javac's ct.sym serves only --release (Chronicle never
+# asks for it), and libjvm.so's symbol tables only debuggers.
+rm -f "$out/jre/lib/ct.sym"
+strip --strip-unneeded "$out/jre/lib/server/libjvm.so" 2>/dev/null || echo "bundle.sh: strip not found; the bundle is larger"
 
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
@@ -62,19 +82,34 @@ out="${1:-${OUT:-/tmp/hicache-gpu-out}}"
 mkdir -p "$out"
 java="$here/jre/bin/java"
 # hicache-core-tests.jar holds the engine's contract suites (EngineContract, ProductionShellContract) this module's tests extend.
-cp="$here/lib/hicache-l1-gpu.jar:$here/lib/hicache-api.jar:$here/test-classes:$here/lib/hicache-core.jar:$here/lib/hicache-core-tests.jar"
+cp="$here/lib/hicache-l1-gpu.jar:$here/lib/hicache-api.jar:$here/test-classes:$here/lib/hicache-core.jar:$here/lib/hicache-core-tests.jar:$here/lib/hicache-l2-host.jar:$here/lib/hicache-l3-local.jar"
 # (matched on the file name: the bundle's own path may contain "hicache-")
 for j in "$here"/lib/*.jar; do case "${j##*/}" in *console-standalone*|hicache-*) ;; *) cp="$cp:$j";; esac; done
 { nvidia-smi; nvidia-smi --query-gpu=name,pcie.link.gen.current,pcie.link.gen.max,pcie.link.width.current,pcie.link.width.max,driver_version --format=csv; } > "$out/nvidia-smi.txt" 2>&1
 echo "== GPU tests"
-timeout "${HICACHE_TEST_TIMEOUT:-300}" "$java" --enable-native-access=ALL-UNNAMED -jar "$here"/lib/junit-platform-console-standalone-*.jar execute \
+[ "${HICACHE_TESTS:-1}" = 0 ] || timeout "${HICACHE_TEST_TIMEOUT:-300}" "$java" --enable-native-access=ALL-UNNAMED $(cat "$here/chronicle.jvmopts") -jar "$here"/lib/junit-platform-console-standalone-*.jar execute \
   --disable-banner --disable-ansi-colors --details=tree --include-engine=junit-jupiter --class-path "$cp" --scan-class-path "$here/test-classes" \
   --reports-dir "$out/junit" > "$out/tests.txt" 2>&1
 echo "tests exit: $?"; tail -25 "$out/tests.txt"
 echo "== benchmark"
-timeout "${HICACHE_BENCH_TIMEOUT:-300}" "$java" -Xmx4g --enable-native-access=ALL-UNNAMED -cp "$cp" dev.hicache.l1.TransferBenchmark \
+[ "${HICACHE_BENCH:-1}" = 0 ] || timeout "${HICACHE_BENCH_TIMEOUT:-300}" "$java" -Xmx4g --enable-native-access=ALL-UNNAMED -cp "$cp" dev.hicache.l1.TransferBenchmark \
   --out "$out/bench.json" ${HICACHE_BENCH_ARGS:-} > "$out/bench.txt" 2>&1
 echo "benchmark exit: $?"
+if [ -f "$here/conversation_slice.jsonl" ] && [ "${HICACHE_CAL:-1}" != 0 ]; then
+  echo "== copy calibration"
+  # L2 on reserved 2 MiB HugeTLB pages (root on the GPU machine): the host pool plus slack.
+  if [ -n "${HICACHE_CAL_HUGEPAGES:-}" ]; then
+    sysctl -w vm.nr_hugepages="$HICACHE_CAL_HUGEPAGES" >/dev/null 2>&1 || echo "could not reserve hugepages"
+    grep -i huge /proc/meminfo > "$out/cal-meminfo.txt"
+  fi
+  l3dir="${HICACHE_CAL_L3_DIR:-/dev/shm/hicache-copycal-l3}"
+  rm -rf "$l3dir"; mkdir -p "$l3dir"
+  timeout "${HICACHE_CAL_TIMEOUT:-300}" "$java" -Xmx8g --enable-native-access=ALL-UNNAMED $(cat "$here/chronicle.jvmopts") \
+    -cp "$cp" dev.hicache.l1.CopyCalibration --trace "$here/conversation_slice.jsonl" --out "$out/cal" \
+    --l3-dir "$l3dir" ${HICACHE_CAL_ARGS:-} > "$out/cal.txt" 2>&1
+  echo "calibration exit: $?"; tail -5 "$out/cal.txt"
+  rm -rf "$l3dir"
+fi
 if [ -f "$here/torch_copy_baseline.py" ]; then
   echo "== torch baseline"
   python3 "$here/torch_copy_baseline.py" > "$out/torch.json" 2>&1
