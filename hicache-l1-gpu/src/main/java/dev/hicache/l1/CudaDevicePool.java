@@ -357,7 +357,7 @@ public final class CudaDevicePool implements DevicePool {
   private boolean stagedCopyFits(Strides hs) {
     long item = shape.itemBytes();
     int ps = shape.pageSize();
-    return stagedFits(hs) && hs.token() == item && hs.layer() == ps * item;
+    return stagedFits(hs) && hs.token() == item && hs.layer() == ps * item && strides.layer() <= maxPitch;
   }
 
   /** Copies the whole device buffer to {@code dst} (synchronously); for tests and benchmarks. */

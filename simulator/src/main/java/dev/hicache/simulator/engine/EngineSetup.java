@@ -92,19 +92,11 @@ public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProf
    * (pages x {@code shape.bytesPerPage()}), or the L3 bandwidth would not matter.
    */
   public dev.hicache.core.sim.L3CostModel l3CostModel() {
-    dev.hicache.core.sim.L3CostModel link = dev.hicache.core.sim.L3CostModel.link(
-        hardware.l3ReadGBps() * 1e9, hardware.l3WriteGBps() * 1e9, Math.round(hardware.l3LatencyUs() * 1000));
-    long pageBytes = shape.bytesPerPage();
-    return new dev.hicache.core.sim.L3CostModel() {
-      @Override public long queryNanos(int keys) { return link.queryNanos(keys); }
-      @Override public long readNanos(int pages, long bytes) { return link.readNanos(pages, pages * pageBytes); }
-      @Override public long writeNanos(int pages, long bytes) { return link.writeNanos(pages, pages * pageBytes); }
-    };
+    return hardware.l3CostModel(shape.bytesPerPage());
   }
 
   public CostModel costModel() {
-    return CostModel.link(hardware.pcieGBps() * 1e9, hardware.pcieGBps() * 1e9,
-        Math.round(hardware.pcieLatencyUs() * 1000));
+    return hardware.pcieCostModel();
   }
 
   public String tiers() {

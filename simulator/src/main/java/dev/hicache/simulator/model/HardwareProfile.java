@@ -96,6 +96,29 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
     return p;
   }
 
+  /**
+   * The copy time of one L1 ↔ L2 command on this GPU's own PCIe link: {@code pcieLatencyUs} plus
+   * bytes over {@code pcieGBps}, each direction (docs/calibration.md#copies).
+   */
+  public dev.hicache.core.sim.CostModel pcieCostModel() {
+    return dev.hicache.core.sim.CostModel.link(pcieGBps * 1e9, pcieGBps * 1e9, Math.round(pcieLatencyUs * 1000));
+  }
+
+  /**
+   * The time of one L3 command on this box's own L3 link: {@code l3LatencyUs} per call (per 128 keys
+   * for an existence query) plus the KV bytes the pages stand for ({@code pages × pageBytes}) over
+   * {@code l3ReadGBps} or {@code l3WriteGBps}.
+   */
+  public dev.hicache.core.sim.L3CostModel l3CostModel(long pageBytes) {
+    dev.hicache.core.sim.L3CostModel link = dev.hicache.core.sim.L3CostModel.link(l3ReadGBps * 1e9, l3WriteGBps * 1e9,
+        Math.round(l3LatencyUs * 1000));
+    return new dev.hicache.core.sim.L3CostModel() {
+      @Override public long queryNanos(int keys) { return link.queryNanos(keys); }
+      @Override public long readNanos(int pages, long bytes) { return link.readNanos(pages, pages * pageBytes); }
+      @Override public long writeNanos(int pages, long bytes) { return link.writeNanos(pages, pages * pageBytes); }
+    };
+  }
+
   /** Device KV capacity in tokens for the model at this TP: what HBM leaves after the weights. */
   public long deviceKvTokens(ModelProfile model, int tp) {
     double kvBytes = hbmGB * 1e9 * memFractionStatic - model.weightBytesB() * 1e9 / tp;
