@@ -155,9 +155,11 @@ public final class CudaDevicePool implements DevicePool {
    * (the fastest measured, docs/design.md#gpu-transfers):
    *
    * <ul>
-   *   <li>{@code direct}: copy-engine copies only — all layers of a (part, page) in one 2-D copy for
-   *       a backup or whole load, one copy per contiguous run for a per-layer load. (Whole pages as
-   *       contiguous runs batched per layer were measured too and rejected: slower as backups.)
+   *   <li>{@code direct}: copy-engine copies only — both parts and all layers of a page in one 3-D
+   *       copy for a backup or whole load (where the host layout allows; else all layers of a (part,
+   *       page) in one 2-D copy), one copy per contiguous run for a per-layer load. (Whole pages as
+   *       contiguous runs batched per layer were measured too and rejected: slower as backups; so was
+   *       the staging ring with a copy-engine relayout, STAGED_COPY.)
    *   <li>{@code kernel}: whatever reaches the PCIe limit. Whole pages go through the staging ring
    *       (copy engine + relayout kernel) where the host's page blocks are contiguous (page_first,
    *       page_first_direct), else as 2-D copies (layer_first). A per-layer load uses the copy
@@ -170,7 +172,7 @@ public final class CudaDevicePool implements DevicePool {
     Strides hs = Strides.of(host);
     boolean contiguousRuns = hs.pageRunContiguous(shape.itemBytes(), shape.pageSize());
     return switch (backend) {
-      case DIRECT -> perLayer ? TransferStrategy.COPY : TransferStrategy.COPY_2D;
+      case DIRECT -> perLayer ? TransferStrategy.COPY : TransferStrategy.COPY_3D;
       case KERNEL -> {
         if (perLayer) yield contiguousRuns ? TransferStrategy.COPY : TransferStrategy.ZERO_COPY_KERNEL;
         if (stagedFits(hs)) yield TransferStrategy.STAGED_KERNEL;

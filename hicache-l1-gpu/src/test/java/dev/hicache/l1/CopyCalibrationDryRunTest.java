@@ -23,33 +23,45 @@ class CopyCalibrationDryRunTest {
   void dryRun_smallTrace_recordsLoadsBackupsAndL3Traffic(@TempDir Path dir) throws Exception {
     Path trace = dir.resolve("trace.jsonl");
     StringBuilder t = new StringBuilder();
-    // Conversation 16 (blocks 16, 100..) takes three turns, each one longer; conversation 32 runs in between and
-    // pushes it out of a 48-page L1 and a 64-page L2 (1 MiB pages of 64 tokens), so turn three comes back from
-    // L2 and L3; conversation 7 is not in the slice (its id is not a multiple of 16).
-    t.append(line(0, 1500, 0, 16, 100)).append(line(1, 2000, 0, 16, 100, 101, 102))
-        .append(line(2, 1500, 0, 7, 300)).append(line(3, 3000, 0, 32, 200, 201, 202, 203, 204))
-        .append(line(4, 2400, 0, 32, 200, 201, 202, 203)).append(line(5, 2500, 0, 32, 200, 201, 202, 203, 204))
-        .append(line(6, 3000, 0, 16, 100, 101, 102, 103, 104, 105)).append(line(7, 900, 0, 7));
+    // Conversation 16 (blocks 16, 100, ...) takes two turns; conversations 32, 48 and 64 (three turns each, 38 new
+    // pages a turn of 1 MiB pages of 64 tokens) push its pages out of a 48-page L1 and a 128-page L2, so its third
+    // turn comes back from L3; conversation 7 is not in the slice (its id is not a multiple of 16).
+    t.append(line(0, 1500, 0, 16, 100)).append(line(1, 2000, 0, 16, 100, 101, 102)).append(line(2, 1500, 0, 7, 300));
+    for (int c : new int[] {32, 48, 64}) {
+      for (int k = 0; k < 3; k++) t.append(line(3 + k, 3000, 0, c, 10 * c, 10 * c + 1, 10 * c + 2, 10 * c + 3, 10 * c + 4));
+    }
+    t.append(line(9, 3000, 0, 16, 100, 101, 102, 103, 104, 105)).append(line(10, 900, 0, 7));
     Files.writeString(trace, t);
     Path out = dir.resolve("out");
     CopyCalibration.main(new String[] {"--dry-run", "--trace", trace.toString(), "--out", out.toString(),
-        "--every", "16", "--min-turns", "3", "--kv-heads", "1", "--device-pages", "48", "--host-pages", "64",
+        "--every", "16", "--min-turns", "3", "--kv-heads", "1", "--device-pages", "48", "--host-pages", "128",
         "--l3-pages", "256", "--l3-dir", dir.resolve("l3").toString()});
     List<String> req = Files.readAllLines(out.resolve("requests.csv"));
-    assertThat(req).hasSize(1 + 6);  // the six requests of conversations 16 and 32
+    assertThat(req).hasSize(1 + 12);  // the twelve requests of conversations 16, 32, 48 and 64
     List<String> copies = Files.readAllLines(out.resolve("copies.csv"));
     Map<String, Long> kinds = copies.stream().skip(1).map(l -> l.split(",")[1])
         .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
     assertThat(kinds).containsKeys("backup", "load", "l3_query", "l3_read", "l3_write");
     for (String l : copies.subList(1, copies.size())) {
       String[] f = l.split(",");
-      assertThat(Integer.parseInt(f[0])).as(l).isBetween(0, 5);
+      assertThat(Integer.parseInt(f[0])).as(l).isBetween(0, 11);
       assertThat(Long.parseLong(f[6])).as(l).isPositive();
       assertThat(f[7]).as(l).isEqualTo("true");
     }
-    // The last request (turn three of conversation 16) found its history below L1.
-    String[] last = req.get(6).split(",");
-    assertThat(Integer.parseInt(last[5])).as("host hit tokens of the last request").isPositive();
+    // Each request's pages go down both tiers inside its own window: under write_through every page
+    // backed up to L2 is written to L3 before the next request starts.
+    Map<String, Integer> pagesByRequestAndKind = new java.util.HashMap<>();
+    for (String l : copies.subList(1, copies.size())) {
+      String[] f = l.split(",");
+      pagesByRequestAndKind.merge(f[0] + "/" + f[1], Integer.parseInt(f[2]), Integer::sum);
+    }
+    for (int i = 0; i < 12; i++) {
+      assertThat(pagesByRequestAndKind.getOrDefault(i + "/l3_write", 0)).as("L3-written pages of request %d", i)
+          .isEqualTo(pagesByRequestAndKind.getOrDefault(i + "/backup", 0));
+    }
+    // The last request (turn three of conversation 16) found its history in L3.
+    String[] last = req.get(12).split(",");
+    assertThat(Integer.parseInt(last[6])).as("storage hit tokens of the last request").isPositive();
     assertThat(Files.readString(out.resolve("run.json"))).contains("\"dry_run\": true");
   }
 

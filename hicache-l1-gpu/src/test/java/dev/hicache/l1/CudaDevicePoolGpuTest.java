@@ -250,8 +250,8 @@ class CudaDevicePoolGpuTest {
       assertThat(k.strategyFor(false, lf)).isEqualTo(TransferStrategy.COPY_2D);
       assertThat(k.strategyFor(true, pf)).isEqualTo(TransferStrategy.ZERO_COPY_KERNEL);
       assertThat(k.strategyFor(true, pfd)).isEqualTo(TransferStrategy.COPY);
-      assertThat(d.strategyFor(false, pf)).isEqualTo(TransferStrategy.COPY_2D);
-      assertThat(d.strategyFor(false, pfd)).isEqualTo(TransferStrategy.COPY_2D);
+      assertThat(d.strategyFor(false, pf)).isEqualTo(TransferStrategy.COPY_3D);
+      assertThat(d.strategyFor(false, pfd)).isEqualTo(TransferStrategy.COPY_3D);
       assertThat(d.strategyFor(true, pf)).isEqualTo(TransferStrategy.COPY);
     }
   }
