@@ -201,15 +201,15 @@ public final class EngineReport {
     row(sb, "workload", r.workload());
     row(sb, "model", s.model().describe(s.tp()));
     row(sb, "hardware", String.format(Locale.ROOT,
-        "%s: prefill max(%.1f ms, %.1f ms + %,d ns/new token + %.2f ns per (new, earlier) token pair), PCIe %.0f GB/s",
+        "%s: prefill max(%.1f ms, %.1f ms + %,d ns/new token + %.2f ns per (new, earlier) token pair), %s",
         s.hardware().name(), s.hardware().prefillFloorNanos(s.model()) / 1e6, s.hardware().prefillOverheadNanos(s.model()) / 1e6,
-        s.prefillNanosPerToken(), s.hardware().attentionNanosPerTokenPair(s.model(), s.tp()), s.hardware().pcieGBps()));
+        s.prefillNanosPerToken(), s.hardware().attentionNanosPerTokenPair(s.model(), s.tp()), copies(s.hardware())));
     row(sb, "L1 (device)", String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)", s.deviceTokens(),
         s.deviceTokens() * (double) s.shape().bytesPerToken() / 1e9));
     row(sb, "L2 (host)", s.hostTokens() == 0 ? "off" : String.format(Locale.ROOT, "%,d tokens (%.1f GB per GPU)",
         s.hostTokens(), s.hostTokens() * (double) s.shape().bytesPerToken() / 1e9));
     row(sb, "L3", s.l3Tokens() == 0 ? "off" : String.format(Locale.ROOT,
-        "%s, %,d tokens shared by all instances (%.0f GB); prefetch %s; link %.0f/%.0f GB/s, %.0f us",
+        "%s, %,d tokens shared by all instances (%.0f GB); prefetch %s; link %.3g/%.3g GB/s, %.0f us",
         s.l3Backend().equals("local") ? "embedded store (process-private, " + s.l3Eviction().flagName() + ")"
             : s.l3Backend().equals("mooncake")
             ? "Mooncake model (" + s.mooncake().describe() + ")" : "in-memory LRU pool", s.l3Tokens(), s.l3Tokens() * (double) s.shape().bytesPerToken() / 1e9, s.config().prefetchPolicy().flagName(),
@@ -282,5 +282,13 @@ public final class EngineReport {
 
   private static void row(StringBuilder sb, String label, String value) {
     sb.append(String.format(Locale.ROOT, "  %-17s %s%n", label, value));
+  }
+
+  /** The copy model the summary states: measured per direction (docs/calibration.md#copies), or the nominal link. */
+  private static String copies(dev.hicache.simulator.model.HardwareProfile h) {
+    dev.hicache.simulator.model.HardwareProfile.CopyCalibration c = h.copies();
+    if (!c.calibrated()) return String.format(Locale.ROOT, "PCIe %.0f GB/s", h.pcieGBps());
+    return String.format(Locale.ROOT, "copies D->H %.1f GB/s + %.0f us, H->D %.1f GB/s + %.0f us (measured)",
+        c.d2hGBps(), c.d2hLatencyUs(), c.h2dGBps(), c.h2dLatencyUs());
   }
 }
