@@ -10,7 +10,11 @@ to each request's total time of that kind (the sum over its calls: n_calls x lat
 by least squares on the relative error (weights 1 / measured^2: a closed form, no optimiser). Prints, per
 kind, the fit and the per-request relative errors (median, p90, max) of the fit and of the given profile.
 
-usage: fit_copies.py COPIES_CSV [--profile d2h_GBps,h2d_GBps,latency_us,l3_read_GBps,l3_write_GBps,l3_latency_us]
+With --latency-us KIND=US,... the latency of those kinds is held and only their bandwidth fitted (the profile
+has one PCIe latency for both directions and one L3 latency).
+
+usage: fit_copies.py COPIES_CSV [--latency-us load=300,backup=300,l3_write=100]
+                     [--profile d2h_GBps,h2d_GBps,latency_us,l3_read_GBps,l3_write_GBps,l3_latency_us]
 """
 import csv
 import json
@@ -52,6 +56,13 @@ def fit(reqs, page_bytes=None):
     return lat, per_x
 
 
+def fit_held(reqs, lat):
+    """Weighted least squares of t = n * lat + bytes * per_byte with lat held."""
+    num = sum((b / t) * ((t - n * lat) / t) for n, b, p, t in reqs.values())
+    den = sum((b / t) ** 2 for n, b, p, t in reqs.values())
+    return lat, num / den
+
+
 def errors(reqs, lat, per_x, use_pages=False):
     e = []
     for n, b, p, t in reqs.values():
@@ -71,6 +82,11 @@ def main():
     if "--profile" in args:
         prof = [float(x) for x in args[args.index("--profile") + 1].split(",")]
     d2h, h2d, lat_us, l3r, l3w, l3lat_us = prof
+    held = {}
+    if "--latency-us" in args:
+        for kv in args[args.index("--latency-us") + 1].split(","):
+            k, v = kv.split("=")
+            held[k] = float(v) * 1e3
     data = per_request(args[0])
     result = {}
     for kind in KINDS:
@@ -79,7 +95,7 @@ def main():
             continue
         q = kind == "l3_query"  # no bytes: latency plus a time per key
         try:
-            lat, per_x = fit(reqs, page_bytes=1 if q else None)
+            lat, per_x = fit_held(reqs, held[kind]) if kind in held else fit(reqs, page_bytes=1 if q else None)
         except ZeroDivisionError:
             print(f"{kind}: too few distinct requests to fit", file=sys.stderr)
             continue

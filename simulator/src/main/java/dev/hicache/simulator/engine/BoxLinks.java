@@ -50,9 +50,9 @@ final class BoxLinks {
     if (!setup.sharedPcieLink()) return setup.costModel();
     SharedLink[] l = links(pcie, box(i, decode), b -> {
       double host = setup.hardware().hostLinkGBps() * 1e9 / setup.tp();
-      double own = setup.hardware().pcieGBps() * 1e9;
-      return new SharedLink[] {new SharedLink("host link D->H of box " + b, host, own),
-          new SharedLink("host link H->D of box " + b, host, own)};
+      // Each GPU's own rate per direction caps its share (the calibrated copy rates where the profile has them).
+      return new SharedLink[] {new SharedLink("host link D->H of box " + b, host, setup.hardware().d2hGBps() * 1e9),
+          new SharedLink("host link H->D of box " + b, host, setup.hardware().h2dGBps() * 1e9)};
     });
     return CostModel.shared(l[0], l[1], Math.round(setup.hardware().pcieLatencyUs() * 1000));
   }

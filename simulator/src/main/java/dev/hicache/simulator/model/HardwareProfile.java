@@ -15,22 +15,20 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
     double l3LatencyUs, double hostLinkGBps, PrefillCalibration prefill, CopyCalibration copies) {
 
   /**
-   * L1 ↔ L2 copy times fitted to the copies a real engine made (docs/calibration.md#copies): a
-   * backup (device → host) costs {@code d2hLatencyUs} plus its bytes over {@code d2hGBps}, a load
-   * (host → device) {@code h2dLatencyUs} plus its bytes over {@code h2dGBps}. {@link
-   * #UNCALIBRATED}: both directions at the profile's {@code pcieGBps} with {@code pcieLatencyUs}.
-   * The shared host link ({@code --pcie-link shared}) keeps the nominal {@code pcieGBps}.
+   * L1 ↔ L2 copy rates fitted to the copies a real engine made (docs/calibration.md#copies): a
+   * backup (device → host) moves its bytes at {@code d2hGBps}, a load (host → device) at {@code
+   * h2dGBps}, each after the profile's {@code pcieLatencyUs}. {@link #UNCALIBRATED}: both at {@code
+   * pcieGBps}.
    */
-  public record CopyCalibration(double d2hGBps, double d2hLatencyUs, double h2dGBps, double h2dLatencyUs) {
-    /** Both directions at the profile's {@code pcieGBps} and {@code pcieLatencyUs}. */
-    public static final CopyCalibration UNCALIBRATED = new CopyCalibration(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+  public record CopyCalibration(double d2hGBps, double h2dGBps) {
+    /** Both directions at the profile's {@code pcieGBps}. */
+    public static final CopyCalibration UNCALIBRATED = new CopyCalibration(Double.NaN, Double.NaN);
 
     public CopyCalibration {
-      boolean none = Double.isNaN(d2hGBps) && Double.isNaN(d2hLatencyUs) && Double.isNaN(h2dGBps) && Double.isNaN(h2dLatencyUs);
-      if (!none && !(d2hGBps > 0 && h2dGBps > 0 && d2hLatencyUs >= 0 && h2dLatencyUs >= 0
-          && Double.isFinite(d2hGBps + h2dGBps + d2hLatencyUs + h2dLatencyUs))) {
-        throw new IllegalArgumentException("copy calibration: bandwidths must be > 0 and latencies >= 0 (all finite), got "
-            + d2hGBps + " / " + d2hLatencyUs + " us, " + h2dGBps + " / " + h2dLatencyUs + " us");
+      boolean none = Double.isNaN(d2hGBps) && Double.isNaN(h2dGBps);
+      if (!none && !(d2hGBps > 0 && h2dGBps > 0 && Double.isFinite(d2hGBps + h2dGBps))) {
+        throw new IllegalArgumentException("copy calibration: bandwidths must be finite and > 0, got " + d2hGBps
+            + " and " + h2dGBps);
       }
     }
 
@@ -96,12 +94,12 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
   static final double H100_MFU = 0.6503;
   static final double H100_ATTENTION_MFU = 0.3089;
 
-  // The H100 copy fit of tools/calibrate/fit_copies.py (docs/calibration.md#copies): backups (device -> host) and
-  // loads (host -> device, layer by layer) of the kernel backend on a page_first host pool, 1 MiB pages.
-  static final double H100_D2H_GBPS = 49.57;
-  static final double H100_D2H_LATENCY_US = 260.4;
-  static final double H100_H2D_GBPS = 29.87;
-  static final double H100_H2D_LATENCY_US = 417.9;
+  // The H100 copy fit (docs/calibration.md#copies): backups (device -> host, whole pages through the staging ring)
+  // and loads (host -> device, layer by layer, the zero-copy kernel) of the kernel backend on a page_first host
+  // pool, 1 MiB pages; one latency for both directions (a shared link takes one).
+  static final double H100_D2H_GBPS = 52.15;
+  static final double H100_H2D_GBPS = 28.51;
+  static final double H100_COPY_LATENCY_US = 300;
   // The embedded L3 store (persistent mode, tmpfs) on the H100's host, same run.
   static final double H100_L3_READ_GBPS = 3.39;
   static final double H100_L3_WRITE_GBPS = 1.12;
@@ -128,10 +126,9 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
     // by CUDA, the persistent embedded L3), a slice of the conversation trace, every copy timed, fitted per
     // direction; L3 is the embedded store (the simulator's default L3), not Mooncake over RDMA: give
     // --l3-read-gbps, --l3-write-gbps and --l3-latency-us for such a pool.
-    CopyCalibration h100Copies = new CopyCalibration(H100_D2H_GBPS, H100_D2H_LATENCY_US, H100_H2D_GBPS,
-        H100_H2D_LATENCY_US);
-    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, H100_MFU, 50, 10, 200, H100_L3_READ_GBPS,
-        H100_L3_WRITE_GBPS, H100_L3_LATENCY_US, 200, h100, h100Copies));
+    CopyCalibration h100Copies = new CopyCalibration(H100_D2H_GBPS, H100_H2D_GBPS);
+    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, H100_MFU, 50, H100_COPY_LATENCY_US, 200,
+        H100_L3_READ_GBPS, H100_L3_WRITE_GBPS, H100_L3_LATENCY_US, 200, h100, h100Copies));
     m.put("h200-box", new HardwareProfile("h200-box", 8, 141, 0.88, 989, H100_MFU, 50, 10, 200, 40, 20, 100, 200,
         h100));
     m.put("a100-box", new HardwareProfile("a100-box", 8, 80, 0.88, 312, 0.45, 25, 10, 120, 20, 10, 100, 100));
@@ -148,22 +145,21 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
   }
 
   /**
-   * The copy time of one L1 ↔ L2 command on this GPU's own PCIe link: the {@link CopyCalibration}'s
-   * latency plus bytes over its bandwidth, per direction; uncalibrated, {@code pcieLatencyUs} plus
-   * bytes over {@code pcieGBps} both ways (docs/calibration.md#copies).
+   * The copy time of one L1 ↔ L2 command on this GPU's own PCIe link: {@code pcieLatencyUs} plus its
+   * bytes over {@link #d2hGBps()} or {@link #h2dGBps()} (docs/calibration.md#copies).
    */
   public dev.hicache.core.sim.CostModel pcieCostModel() {
-    if (!copies.calibrated()) {
-      return dev.hicache.core.sim.CostModel.link(pcieGBps * 1e9, pcieGBps * 1e9, Math.round(pcieLatencyUs * 1000));
-    }
-    dev.hicache.core.sim.CostModel d2h = dev.hicache.core.sim.CostModel.link(copies.d2hGBps() * 1e9, 1e9,
-        Math.round(copies.d2hLatencyUs() * 1000));
-    dev.hicache.core.sim.CostModel h2d = dev.hicache.core.sim.CostModel.link(1e9, copies.h2dGBps() * 1e9,
-        Math.round(copies.h2dLatencyUs() * 1000));
-    return new dev.hicache.core.sim.CostModel() {
-      @Override public long deviceToHostNanos(long bytes) { return d2h.deviceToHostNanos(bytes); }
-      @Override public long hostToDeviceNanos(long bytes) { return h2d.hostToDeviceNanos(bytes); }
-    };
+    return dev.hicache.core.sim.CostModel.link(d2hGBps() * 1e9, h2dGBps() * 1e9, Math.round(pcieLatencyUs * 1000));
+  }
+
+  /** What a backup (device → host) moves per second once it runs: the calibrated rate, else {@code pcieGBps}. */
+  public double d2hGBps() {
+    return copies.calibrated() ? copies.d2hGBps() : pcieGBps;
+  }
+
+  /** What a load (host → device) moves per second once it runs: the calibrated rate, else {@code pcieGBps}. */
+  public double h2dGBps() {
+    return copies.calibrated() ? copies.h2dGBps() : pcieGBps;
   }
 
   /**
