@@ -317,7 +317,7 @@ public final class SimulateCommand implements Callable<Integer> {
   String sweep;
 
   @Option(names = "--sweep-jobs", paramLabel = "N",
-      description = "With --sweep: runs at once (default: the machine's cores, as many as the heap holds); 1 runs"
+      description = "With --sweep: runs at once (default: one per two cores, as many as the heap holds); 1 runs"
           + " the values one after the other. The output is the same either way.")
   Integer sweepJobs;
 
@@ -511,7 +511,7 @@ public final class SimulateCommand implements Callable<Integer> {
   /**
    * One run per value of the swept flag, each from these settings with that one value changed
    * (converted as the command line converts it). Every run is checked before any starts; then they
-   * run on up to {@code --sweep-jobs} threads (default: the machine's cores), as many at once as
+   * run on up to {@code --sweep-jobs} threads (default: one per two cores), as many at once as
    * the heap holds, and their outputs are printed in the order of the values: the same output as
    * one run after the other (each run has its own engine, L3 and workload; nothing is shared).
    */
@@ -588,7 +588,10 @@ public final class SimulateCommand implements Callable<Integer> {
    * {@link SimulationSettings#heapNeed}) together within the 90 % of the heap a single run may ask for.
    */
   static int sweepJobs(SimulationSettings s, long[] heap) {
-    int jobs = s.sweepJobs() != null ? s.sweepJobs() : Runtime.getRuntime().availableProcessors();
+    // A run keeps two threads busy (the replay, and the read-ahead that hashes its page keys), so
+    // the default is a run per two cores: on the 2-core dev VM more runs at once were slower, not
+    // faster (docs/benchmarks.md, simulator › parallel sweep).
+    int jobs = s.sweepJobs() != null ? s.sweepJobs() : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     jobs = Math.min(jobs, heap.length);
     long[] sorted = heap.clone();
     java.util.Arrays.sort(sorted);
