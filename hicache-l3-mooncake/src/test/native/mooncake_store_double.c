@@ -146,7 +146,11 @@ typedef struct client {
   uint64_t local_buffer_size;
   region_t *regions;
   struct client *next_live;
+  int64_t in_call; /* single get_into / put_from / remove calls inside this client now */
 } client_t;
+
+/* Destroys that found a call still inside the client (the binding must never let this happen). */
+static int64_t destroys_during_calls;
 
 /* One lock for everything: the double favours obvious correctness over speed. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -345,6 +349,10 @@ EXPORT mooncake_store_t mooncake_store_create(void) {
 EXPORT void mooncake_store_destroy(mooncake_store_t store) {
   client_t *cl = store;
   if (!cl) return;
+  /* Counted, and the client is leaked rather than freed, so that a test can report the race
+     instead of the JVM crashing in the call still inside it. */
+  int under_call = __atomic_load_n(&cl->in_call, __ATOMIC_SEQ_CST) > 0;
+  if (under_call) __atomic_add_fetch(&destroys_during_calls, 1, __ATOMIC_SEQ_CST);
   pthread_mutex_lock(&lock);
   for (client_t **pp = &live_clients; *pp; pp = &(*pp)->next_live) {
     if (*pp == cl) {
@@ -365,6 +373,10 @@ EXPORT void mooncake_store_destroy(mooncake_store_t store) {
         pp = &o->next;
       }
     }
+  }
+  if (under_call) {
+    pthread_mutex_unlock(&lock);
+    return;
   }
   segment_reset(cl);
   pthread_mutex_unlock(&lock);
@@ -612,7 +624,9 @@ EXPORT int64_t mooncake_store_get_into(mooncake_store_t store, const char *key, 
   if (!cl->initialized) return INVALID_PARAMS;
   if (master_down_blocks(cl)) return RPC_FAIL;
   int64_t rc;
+  __atomic_add_fetch(&cl->in_call, 1, __ATOMIC_SEQ_CST);
   read_batch(cl, &key, &buffer, &size, 1, &rc);
+  __atomic_sub_fetch(&cl->in_call, 1, __ATOMIC_SEQ_CST);
   return rc;
 }
 
@@ -797,6 +811,9 @@ EXPORT int mooncake_store_unregister_buffer(mooncake_store_t store, void *buffer
 }
 
 /* ---- test controls (not part of store_c.h) ------------------------------------------ */
+
+/* How many destroys so far found a single get_into still inside the client being destroyed. */
+EXPORT int64_t mooncake_double_destroys_during_calls(void) { return __atomic_load_n(&destroys_during_calls, __ATOMIC_SEQ_CST); }
 
 EXPORT void mooncake_double_set_read_delay_us(int64_t us) { store64(&read_delay_us, us < 0 ? 0 : us); }
 

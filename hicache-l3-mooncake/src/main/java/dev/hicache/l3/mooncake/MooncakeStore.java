@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -26,9 +27,16 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *       thread's carrier) keeps its mask.
  *   <li><b>Aborts.</b> {@code init_all} is never called; setup arguments are validated first
  *       ({@link SetupParams#validate}).
- *   <li><b>Lifecycle.</b> A read-write lock: calls take it shared; setup, destroy and
- *       unregistering a buffer take it exclusive, because the library does not guard them against
- *       concurrent operations. Setup runs at most once, with a deadline; destroy runs exactly once.
+ *   <li><b>Lifecycle.</b> Setup, destroy and unregistering a buffer are exclusive, because the
+ *       library does not guard them against concurrent operations: they take a read-write lock's
+ *       write side, raise {@code exclusive} and wait until no thread's in-call marker names this
+ *       store. Batch and other calls take the read side. The single zero-copy calls ({@code
+ *       get_into}, {@code put_from}, {@code remove}) only write their thread's marker (a volatile
+ *       write), read the flag and the state, and clear the marker afterwards (a release write);
+ *       they fall back to the read side when the flag is up. This costs about half of the read
+ *       lock's two atomic updates on the path the latency goal is measured on (docs/benchmarks.md,
+ *       "Mooncake binding latency"). Setup runs at most once, with a deadline; destroy runs exactly
+ *       once.
  *   <li><b>Zero copy.</b> {@code put_from}, {@code get_into} and their batch forms accept only
  *       native memory inside a region this client registered; over tcp the library would not
  *       check and could corrupt memory (docs/behaviour.md#registered-memory).
@@ -66,6 +74,11 @@ public final class MooncakeStore implements AutoCloseable {
   private volatile State state = State.CREATED;
   /** Set when close() came while setup was still running past its deadline. */
   private boolean destroyAfterSetup;
+  /**
+   * Raised, under the write lock, while an exclusive operation waits for or runs without the
+   * single calls; they see it and take the read lock instead (see the class comment).
+   */
+  private volatile boolean exclusive;
 
   private MooncakeStore(StoreCLibrary lib, MemorySegment handle) {
     this.lib = lib;
@@ -136,7 +149,7 @@ public final class MooncakeStore implements AutoCloseable {
     var done = new CompletableFuture<Integer>();
     Thread.ofPlatform().name("mooncake-store-setup").daemon(true).start(() -> {
       int rc;
-      lifecycle.writeLock().lock();
+      lockExclusive();
       try (Arena arena = Arena.ofConfined()) {
         rc = lib.setup(handle, CStrings.utf8(arena, params.localHostname(), "local_hostname"),
             CStrings.utf8(arena, params.metadataServer(), "metadata_server"), params.globalSegmentSize(),
@@ -147,7 +160,7 @@ public final class MooncakeStore implements AutoCloseable {
         rc = ErrorCode.INTERNAL_ERROR.code();
         done.completeExceptionally(e);
       } finally {
-        lifecycle.writeLock().unlock();
+        unlockExclusive();
       }
       boolean destroyNow;
       synchronized (stateLock) {
@@ -227,12 +240,12 @@ public final class MooncakeStore implements AutoCloseable {
   /** Zero-copy put of {@code buffer}, which must lie inside a registered region. */
   public void putFrom(String key, MemorySegment buffer, ReplicateConfig config) {
     if (config != null) CStrings.checkKey(key); // otherwise NativeScratch.key checks it as it copies it
-    requireRegistered(buffer, "put_from", key);
     int rc;
-    enter();
+    NativeScratch s = enterCall();
     try {
+      requireRegistered(buffer, "put_from", key); // inside the guard: no unregister can come between
       if (config == null) {
-        rc = lib.putFrom(handle, NativeScratch.begin().key(key), buffer, buffer.byteSize(), MemorySegment.NULL);
+        rc = lib.putFrom(handle, s.key(key), buffer, buffer.byteSize(), MemorySegment.NULL);
       } else {
         try (Arena arena = Arena.ofConfined()) {
           rc = lib.putFrom(handle, CStrings.utf8(arena, key, "key"), buffer, buffer.byteSize(),
@@ -240,7 +253,7 @@ public final class MooncakeStore implements AutoCloseable {
         }
       }
     } finally {
-      exit();
+      exitCall(s);
     }
     if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_put_from(" + key + ")", rc);
   }
@@ -275,13 +288,13 @@ public final class MooncakeStore implements AutoCloseable {
    */
   public long getInto(String key, MemorySegment buffer) {
     // The key is checked where it is copied (NativeScratch.key), before the call: once per call.
-    requireRegistered(buffer, "get_into", key);
     long rc;
-    enter();
+    NativeScratch s = enterCall();
     try {
-      rc = lib.getInto(handle, NativeScratch.begin().key(key), buffer, buffer.byteSize());
+      requireRegistered(buffer, "get_into", key); // inside the guard: no unregister can come between
+      rc = lib.getInto(handle, s.key(key), buffer, buffer.byteSize());
     } finally {
-      exit();
+      exitCall(s);
     }
     if (rc < 0) throw new MooncakeException.OperationFailed("mooncake_store_get_into(" + key + ")", rc);
     return rc;
@@ -393,11 +406,11 @@ public final class MooncakeStore implements AutoCloseable {
    */
   public boolean remove(String key, boolean force) {
     int rc;
-    enter();
+    NativeScratch s = enterCall();
     try {
-      rc = lib.remove(handle, NativeScratch.begin().key(key), force ? 1 : 0);
+      rc = lib.remove(handle, s.key(key), force ? 1 : 0);
     } finally {
-      exit();
+      exitCall(s);
     }
     if (rc == ErrorCode.OBJECT_NOT_FOUND.code()) return false;
     if (rc != 0) throw new MooncakeException.OperationFailed("mooncake_store_remove(" + key + ")", rc);
@@ -461,7 +474,7 @@ public final class MooncakeStore implements AutoCloseable {
       throw new MooncakeException.InvalidArgument(String.format(
           "0x%x is not the base of a region registered with this store", base));
     }
-    lifecycle.writeLock().lock();
+    lockExclusive();
     try {
       requireOpen();
       int rc = lib.unregisterBuffer(handle, buffer);
@@ -469,7 +482,7 @@ public final class MooncakeStore implements AutoCloseable {
       registered.remove(base);
       publishRegions();
     } finally {
-      lifecycle.writeLock().unlock();
+      unlockExclusive();
     }
   }
 
@@ -535,7 +548,7 @@ public final class MooncakeStore implements AutoCloseable {
         return;
       }
     }
-    lifecycle.writeLock().lock();
+    lockExclusive();
     try {
       synchronized (stateLock) {
         if (state == State.CLOSED) return;
@@ -545,7 +558,7 @@ public final class MooncakeStore implements AutoCloseable {
       registered.clear();
       publishRegions();
     } finally {
-      lifecycle.writeLock().unlock();
+      unlockExclusive();
     }
   }
 
@@ -575,6 +588,53 @@ public final class MooncakeStore implements AutoCloseable {
 
   private void exit() {
     lifecycle.readLock().unlock();
+  }
+
+  /**
+   * The single calls' guard: this thread's scratch, emptied, with its in-call marker naming this
+   * store, or, while an exclusive operation is pending or the state forbids calls, with the read
+   * lock held instead ({@link #enter()}). Pair with {@link #exitCall} in a finally block.
+   */
+  private NativeScratch enterCall() {
+    NativeScratch s = NativeScratch.begin();
+    s.enter(this);
+    State st = state;
+    if (!exclusive && st != State.CLOSED && st != State.SETTING_UP) return s;
+    s.leave();
+    enter();
+    s.readLocked = true;
+    return s;
+  }
+
+  private void exitCall(NativeScratch s) {
+    if (s.readLocked) {
+      s.readLocked = false;
+      exit();
+    } else {
+      s.leave();
+    }
+  }
+
+  /**
+   * Takes the write lock (no read-side call is running or can start), raises {@code exclusive}
+   * and waits until no thread is inside a single call of this store: a thread that wrote its
+   * marker before the flag went up is seen here; one that writes it after sees the flag and
+   * queues on the read lock.
+   */
+  private void lockExclusive() {
+    lifecycle.writeLock().lock();
+    exclusive = true;
+    NativeScratch.forEach(s -> {
+      for (int spins = 0; s.isIn(this); spins++) {
+        if (spins < 1_000) Thread.onSpinWait();
+        else LockSupport.parkNanos(10_000); // a real call can block for seconds (master down)
+      }
+    });
+  }
+
+  private void unlockExclusive() {
+    exclusive = false;
+    lifecycle.writeLock().unlock();
   }
 
   private <T> T read(java.util.function.Supplier<T> call) {

@@ -5,7 +5,12 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
 
 /**
  * Per-thread native memory for a call's arguments (C strings, pointer and size arrays, result
@@ -14,10 +19,66 @@ import java.nio.charset.StandardCharsets;
  * calls (docs/benchmarks.md, "Mooncake binding latency"). The memory is owned by an automatic
  * arena, so it is freed once its thread is gone. Not re-entrant: one call at a time per thread,
  * which a downcall guarantees.
+ *
+ * <p>It also carries the thread's <b>in-call marker</b>, the cheap half of {@link MooncakeStore}'s
+ * lifecycle guard: the store a single call is inside, set before the call and cleared after it.
+ * Every scratch is listed (weakly) so that close and the other exclusive operations can wait for
+ * the markers naming their store to clear.
  */
 final class NativeScratch {
   private static final long INITIAL = 16 << 10;
-  private static final ThreadLocal<NativeScratch> MINE = ThreadLocal.withInitial(NativeScratch::new);
+  private static final ThreadLocal<NativeScratch> MINE = ThreadLocal.withInitial(NativeScratch::create);
+  /** Every thread's scratch, weakly: a dead thread's goes with it. */
+  private static final ConcurrentLinkedQueue<WeakReference<NativeScratch>> ALL = new ConcurrentLinkedQueue<>();
+  private static final VarHandle IN_CALL;
+
+  static {
+    try {
+      IN_CALL = MethodHandles.lookup().findVarHandle(NativeScratch.class, "inCall", Object.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** The store this thread is inside a single call of, or null; written only by its thread. */
+  @SuppressWarnings("unused") // through IN_CALL
+  private volatile Object inCall;
+  /** Whether this thread's current call took its store's read lock instead (the slow path). */
+  boolean readLocked;
+
+  private static NativeScratch create() {
+    NativeScratch s = new NativeScratch();
+    ALL.add(new WeakReference<>(s));
+    return s;
+  }
+
+  /**
+   * Marks this thread as inside a call of {@code store}: a volatile write, so that the store's
+   * exclusive operations, which set their flag and then read every marker, and this thread, which
+   * writes its marker and then reads the flag, cannot both miss each other.
+   */
+  void enter(Object store) {
+    IN_CALL.setVolatile(this, store);
+  }
+
+  /** Clears the marker; the release orders the finished call before it, for whoever waits on it. */
+  void leave() {
+    IN_CALL.setRelease(this, (Object) null);
+  }
+
+  /** Whether this thread is inside a single call of {@code store}. */
+  boolean isIn(Object store) {
+    return IN_CALL.getVolatile(this) == store;
+  }
+
+  /** Runs {@code action} on every live thread's scratch, dropping the entries of dead threads. */
+  static void forEach(Consumer<NativeScratch> action) {
+    for (var it = ALL.iterator(); it.hasNext(); ) {
+      NativeScratch s = it.next().get();
+      if (s == null) it.remove();
+      else action.accept(s);
+    }
+  }
 
   private MemorySegment memory = Arena.ofAuto().allocate(INITIAL, 64);
   private long used;

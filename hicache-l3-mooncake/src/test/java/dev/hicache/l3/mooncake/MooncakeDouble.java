@@ -66,7 +66,7 @@ final class MooncakeDouble {
   /** Downcalls to the double's controls; the same library image as the loaded store library. */
   static final class Controls {
     private static volatile Controls bound;
-    private final java.lang.invoke.MethodHandle readDelayUs, readBandwidth, leaseTtlMs, masterDown;
+    private final java.lang.invoke.MethodHandle readDelayUs, readBandwidth, leaseTtlMs, masterDown, destroysDuringCalls;
 
     @SuppressWarnings("restricted")
     private Controls(java.lang.foreign.SymbolLookup lookup) {
@@ -82,6 +82,19 @@ final class MooncakeDouble {
           java.lang.foreign.FunctionDescriptor.ofVoid(jlong));
       masterDown = linker.downcallHandle(lookup.findOrThrow("mooncake_double_set_master_down"),
           java.lang.foreign.FunctionDescriptor.of(jint, addr, jint, jlong));
+      destroysDuringCalls = linker.downcallHandle(lookup.findOrThrow("mooncake_double_destroys_during_calls"),
+          java.lang.foreign.FunctionDescriptor.of(jlong));
+    }
+
+    /** How many destroys so far found a single {@code get_into} still inside the destroyed client. */
+    long destroysDuringCalls() {
+      try {
+        return (long) destroysDuringCalls.invokeExact();
+      } catch (RuntimeException | Error e) {
+        throw e;
+      } catch (Throwable t) {
+        throw new IllegalStateException(t);
+      }
     }
 
     @SuppressWarnings("restricted")

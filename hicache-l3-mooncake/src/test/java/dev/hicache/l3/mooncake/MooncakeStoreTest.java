@@ -385,4 +385,53 @@ class MooncakeStoreTest {
     assertThat(errors).isEmpty();
     assertThat(store.removeByRegex("^" + MooncakeL3Store.regexLiteral(prefix) + "-", true)).isEqualTo(threads * (rounds - rounds / 5));
   }
+
+  /**
+   * Close racing single calls: the lifecycle guard must let no destroy run while a {@code
+   * get_into} is inside the client (the double counts such destroys), and every call either reads
+   * its bytes or fails as closed. Reads are slowed to 200 µs so that calls are in flight when
+   * close comes.
+   */
+  @Test
+  void close_racingSingleCalls_neverDestroysTheClientUnderACall() throws Exception {
+    var controls = MooncakeDouble.controls();
+    long before = controls.destroysDuringCalls();
+    controls.readDelay(java.time.Duration.ofNanos(200_000));
+    try {
+      for (int round = 0; round < 20; round++) {
+        MooncakeStore s = MooncakeDouble.store();
+        MemorySegment mine = arena.allocate(64 << 10, 4096);
+        s.registerBuffer(mine);
+        String key = unique("race");
+        s.putFrom(key, mine.asSlice(0, 4096), null);
+        var errors = new ConcurrentLinkedQueue<String>();
+        var started = new java.util.concurrent.CountDownLatch(4);
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+          final int id = t;
+          workers.add(Thread.ofPlatform().start(() -> {
+            started.countDown();
+            try {
+              while (true) {
+                if (s.getInto(key, mine.asSlice((1 + id) * 8192L, 4096)) != 4096) errors.add("short read");
+              }
+            } catch (MooncakeException.NullHandle closed) {
+              // the store was closed: the expected end
+            } catch (Throwable e) {
+              errors.add("thread " + id + ": " + e);
+            }
+          }));
+        }
+        started.await();
+        Thread.sleep(1);
+        s.close();
+        for (Thread w : workers) w.join();
+        assertThat(controls.destroysDuringCalls() - before).as("destroys that found a get_into still in the client")
+            .isZero();
+        assertThat(errors).isEmpty();
+      }
+    } finally {
+      controls.readDelay(java.time.Duration.ZERO);
+    }
+  }
 }
