@@ -1,15 +1,20 @@
 package dev.hicache.l3.mooncake;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -28,8 +33,12 @@ import java.util.function.Consumer;
 final class NativeScratch {
   private static final long INITIAL = 16 << 10;
   private static final ThreadLocal<NativeScratch> MINE = ThreadLocal.withInitial(NativeScratch::create);
-  /** Every thread's scratch, weakly: a dead thread's goes with it. */
-  private static final ConcurrentLinkedQueue<WeakReference<NativeScratch>> ALL = new ConcurrentLinkedQueue<>();
+  /**
+   * Every live thread's scratch, weakly; dead threads' entries are dropped as new threads
+   * come (through {@code GONE}), so that many short-lived (virtual) threads do not pile them up.
+   */
+  private static final Set<Reference<NativeScratch>> ALL = ConcurrentHashMap.newKeySet();
+  private static final ReferenceQueue<NativeScratch> GONE = new ReferenceQueue<>();
   private static final VarHandle IN_CALL;
 
   static {
@@ -47,8 +56,9 @@ final class NativeScratch {
   boolean readLocked;
 
   private static NativeScratch create() {
+    for (Reference<?> gone; (gone = GONE.poll()) != null; ) ALL.remove(gone);
     NativeScratch s = new NativeScratch();
-    ALL.add(new WeakReference<>(s));
+    ALL.add(new WeakReference<>(s, GONE));
     return s;
   }
 
@@ -71,12 +81,11 @@ final class NativeScratch {
     return IN_CALL.getVolatile(this) == store;
   }
 
-  /** Runs {@code action} on every live thread's scratch, dropping the entries of dead threads. */
+  /** Runs {@code action} on every live thread's scratch. */
   static void forEach(Consumer<NativeScratch> action) {
-    for (var it = ALL.iterator(); it.hasNext(); ) {
-      NativeScratch s = it.next().get();
-      if (s == null) it.remove();
-      else action.accept(s);
+    for (Reference<NativeScratch> r : ALL) {
+      NativeScratch s = r.get();
+      if (s != null) action.accept(s);
     }
   }
 
@@ -115,14 +124,58 @@ final class NativeScratch {
    * A checked key as a NUL-terminated C string (keys are printable ASCII: one byte per char). As
    * the first thing of a call it is written at the start of the block, which is passed whole: no
    * slice object per call.
+   *
+   * <p>Copy first, check the bytes after, eight at a time: half the cost of checking every char
+   * and then copying. Sound because the first char outside printable ASCII, at index {@code k},
+   * starts its encoding at byte {@code k} (all chars before it took one byte), where it shows as a
+   * control byte, DEL or a byte of 0x80 and above, with one exception: an unpaired surrogate
+   * becomes {@code '?'}. So a {@code '?'} anywhere, or any bad byte, sends the key to the exact
+   * per-char check ({@link CStrings#checkKey}), which names the culprit or accepts a real {@code '?'}.
    */
   MemorySegment key(String key) {
-    CStrings.checkKey(key);
+    if (key == null || key.isEmpty() || key.length() > CStrings.MAX_KEY_BYTES) CStrings.checkKey(key); // throws
     int n = key.length();
-    MemorySegment s = used == 0 && n + 1L <= memory.byteSize() ? memory : take(n + 1L);
+    long room = 3L * n + 1; // the most UTF-8 can take for n chars, for the bytes the check then refuses
+    MemorySegment s = used == 0 && room <= memory.byteSize() ? memory : take(room);
     if (s == memory) used = n + 1L;
     s.setString(0, key, StandardCharsets.UTF_8); // ASCII: the same bytes; copied without a byte[]
+    if (!plainPrintableAscii(s, n)) CStrings.checkKey(key);
     return s;
+  }
+
+  private static final long ONES = 0x0101_0101_0101_0101L, HIGHS = 0x8080_8080_8080_8080L;
+
+  /**
+   * Whether bytes {@code [0, n)} are printable ASCII other than {@code '?'} and byte {@code n} is
+   * the terminating NUL.
+   */
+  static boolean plainPrintableAscii(MemorySegment s, int n) {
+    if (s.get(JAVA_BYTE, n) != 0) return false;
+    if (n < 8) {
+      for (int i = 0; i < n; i++) {
+        byte b = s.get(JAVA_BYTE, i);
+        if (b < 0x20 || b > 0x7e || b == '?') return false; // bytes of 0x80 and above are negative
+      }
+      return true;
+    }
+    long bad = 0;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) bad |= badBytes(s.get(JAVA_LONG_UNALIGNED, i));
+    if (i < n) bad |= badBytes(s.get(JAVA_LONG_UNALIGNED, n - 8)); // the last 8 again, overlapping
+    return bad == 0;
+  }
+
+  /**
+   * Non-zero when one of the eight bytes is 0x80 or above, below 0x20, DEL or {@code '?'}. Each
+   * test is the exact "some byte is zero / below c" word trick; the below-0x20 one can misfire only
+   * when a byte is 0x80 or above, which the first test reports anyway.
+   */
+  private static long badBytes(long x) {
+    long high = x & HIGHS;
+    long control = (x - 0x2020_2020_2020_2020L) & ~x & HIGHS;
+    long del = x ^ 0x7f7f_7f7f_7f7f_7f7fL;
+    long question = x ^ 0x3f3f_3f3f_3f3f_3f3fL;
+    return high | control | ((del - ONES) & ~del & HIGHS) | ((question - ONES) & ~question & HIGHS);
   }
 
   /** An array of {@code char*} pointing at the checked keys, written as consecutive C strings. */
