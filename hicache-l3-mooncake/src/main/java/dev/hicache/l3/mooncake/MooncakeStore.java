@@ -465,24 +465,29 @@ public final class MooncakeStore implements AutoCloseable {
 
   /**
    * Unregisters a region by its base. Waits for calls in flight (exclusive lock): the library must
-   * not unregister memory that a transfer still uses.
+   * not unregister memory that a transfer still uses. The registry's monitor is taken before the
+   * exclusive lock, in the order {@link #registerBuffer} takes it before a call's read side: the
+   * other way round, a registration holding the monitor and an unregistration holding the lock
+   * waited for each other for ever ({@link #get(String, Arena)} does both, from any thread).
    */
   public void unregisterBuffer(MemorySegment buffer) {
     long base = buffer.address();
     requireOpen();
-    if (!registered.containsKey(base)) {
-      throw new MooncakeException.InvalidArgument(String.format(
-          "0x%x is not the base of a region registered with this store", base));
-    }
-    lockExclusive();
-    try {
-      requireOpen();
-      int rc = lib.unregisterBuffer(handle, buffer);
-      check(String.format("mooncake_store_unregister_buffer(0x%x)", base), rc);
-      registered.remove(base);
-      publishRegions();
-    } finally {
-      unlockExclusive();
+    synchronized (registered) {
+      if (!registered.containsKey(base)) {
+        throw new MooncakeException.InvalidArgument(String.format(
+            "0x%x is not the base of a region registered with this store", base));
+      }
+      lockExclusive();
+      try {
+        requireOpen();
+        int rc = lib.unregisterBuffer(handle, buffer);
+        check(String.format("mooncake_store_unregister_buffer(0x%x)", base), rc);
+        registered.remove(base);
+        publishRegions();
+      } finally {
+        unlockExclusive();
+      }
     }
   }
 

@@ -434,4 +434,37 @@ class MooncakeStoreTest {
       controls.readDelay(java.time.Duration.ZERO);
     }
   }
+
+  /**
+   * {@code get(key, arena)} registers its target, reads, and unregisters it. Registering takes the
+   * region registry's monitor and then a call's read side; unregistering takes the exclusive lock,
+   * and used to take the registry's monitor inside it: two threads doing this at once could each
+   * hold what the other waited for, for ever. Now both take the monitor first.
+   */
+  @Test
+  void concurrentGets_registeringTheirTargets_neverDeadlock() throws Exception {
+    MooncakeStore s = MooncakeDouble.store();
+    MemorySegment src = arena.allocate(4096, 4096);
+    s.registerBuffer(src);
+    String key = unique("dl");
+    s.putFrom(key, src, null);
+    var errors = new ConcurrentLinkedQueue<String>();
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < 4; t++) {
+      workers.add(Thread.ofPlatform().daemon(true).start(() -> {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+          for (int i = 0; i < 2_000; i++) {
+            if (s.get(key, a).byteSize() != 4096) errors.add("short read");
+          }
+        } catch (Throwable e) {
+          errors.add(e.toString());
+        }
+      }));
+    }
+    for (Thread w : workers) {
+      w.join(30_000);
+      assertThat(w.isAlive()).as("a get(key, arena) still running after 30 s: deadlocked").isFalse();
+    }
+    assertThat(errors).isEmpty();
+  }
 }
