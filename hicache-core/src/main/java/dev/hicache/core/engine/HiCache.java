@@ -285,6 +285,8 @@ public final class HiCache implements AutoCloseable {
       applyVotes(v);
     }
     control.poll();
+    // KV events go to their listener's thread per step, not per event (docs/observability.md#kv-events).
+    if (kvEvents != null) kvEvents.endOfStep();
     return n;
   }
 
@@ -307,6 +309,7 @@ public final class HiCache implements AutoCloseable {
     if (consensus) applyVotes(reduced);
     else if (reduced.length != 0) throw new IllegalArgumentException("this cache has no consensus round, got " + reduced.length + " longs");
     control.poll();
+    if (kvEvents != null) kvEvents.endOfStep();
   }
 
   /** Hands the copy completions (and, through the shell, the L3 completions) that have arrived to the controller. */

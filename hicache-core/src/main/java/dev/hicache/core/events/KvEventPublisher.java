@@ -6,7 +6,8 @@ import dev.hicache.api.events.KvEvent;
 import dev.hicache.api.events.KvEventListener;
 import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.spi.MetricsSink;
-import java.util.List;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -14,17 +15,88 @@ import org.jctools.queues.SpscArrayQueue;
 
 /**
  * Hands {@link KvEvent}s from the scheduler thread (the only producer) to a listener on a thread of
- * its own, through a bounded single-producer queue. Publishing never waits: a full queue drops the
- * event and counts it (docs/observability.md#kv-events). Close delivers what is queued, then stops.
+ * its own, in batches (docs/observability.md#kv-events). The scheduler thread only writes an
+ * event's fields into the slots of a reusable batch — no event object, no list, no copy of the page
+ * keys, no wake-up per event — and hands a batch over when it is full or at the end of a scheduler
+ * step ({@link #endOfStep}) once it is {@link #MAX_BATCH_AGE_NANOS} old; the consumer builds the
+ * {@link KvEvent}s, calls the listener in order, and gives the batch back. The batches together
+ * hold {@code capacity} events: when none is free the event is dropped and counted; publishing
+ * never waits. Close delivers what is pending, then stops.
+ *
+ * <p>All methods but {@link #delivered} and {@link #listenerErrors} belong to the scheduler thread.
+ * Page-key arrays handed in must not change afterwards (the tree replaces a node's array on a
+ * split, never writes into it).
  */
 public final class KvEventPublisher implements AutoCloseable {
+  /** Events per batch: large enough that a burst costs one hand-over, small enough to recycle often. */
+  static final int BATCH_EVENTS = 256;
+  /**
+   * A batch younger than this waits for later steps' events at the end of a step: at the
+   * engine replay's event rate one hand-over (and at most one wake-up) per millisecond instead of
+   * one per step, at the price of about a millisecond more delivery latency.
+   */
+  static final long MAX_BATCH_AGE_NANOS = 1_000_000;
+  /** The longest sleep: a safety net only; the producer wakes a sleeping consumer when it hands a batch. */
+  private static final long SLEEP_NANOS = 50_000_000;
+
+  private static final byte STORED = 0, REMOVED = 1, CLEARED = 2;
+
+  /** One batch's events, as parallel arrays so that filling a slot allocates nothing. */
+  static final class Batch {
+    final int limit;
+    int size;
+    long startNanos;
+    final long[] sequence;
+    final byte[] kind;
+    final Tier[] tier;
+    final PageKey[] namespaceSeed;
+    final PageKey[] parentKey;
+    final PageKey[][] keys;
+    final int[] keyCount;
+
+    Batch(int limit) {
+      this.limit = limit;
+      sequence = new long[limit];
+      kind = new byte[limit];
+      tier = new Tier[limit];
+      namespaceSeed = new PageKey[limit];
+      parentKey = new PageKey[limit];
+      keys = new PageKey[limit][];
+      keyCount = new int[limit];
+    }
+
+    KvEvent event(int i) {
+      return switch (kind[i]) {
+        case STORED -> new KvEvent.BlockStored(sequence[i], tier[i], namespaceSeed[i], parentKey[i],
+            Arrays.asList(keys[i]).subList(0, keyCount[i]));
+        case REMOVED -> new KvEvent.BlockRemoved(sequence[i], tier[i], namespaceSeed[i],
+            Arrays.asList(keys[i]).subList(0, keyCount[i]));
+        default -> new KvEvent.AllBlocksCleared(sequence[i], tier[i], namespaceSeed[i]);
+      };
+    }
+
+    /** Drops the references, so that a batch waiting in the pool keeps no page keys alive. */
+    void clear() {
+      Arrays.fill(tier, 0, size, null);
+      Arrays.fill(namespaceSeed, 0, size, null);
+      Arrays.fill(parentKey, 0, size, null);
+      Arrays.fill(keys, 0, size, null);
+      size = 0;
+    }
+  }
+
   private final KvEventListener listener;
-  private final SpscArrayQueue<KvEvent> queue;
+  /** Batches handed to the consumer, in order. */
+  private final SpscArrayQueue<Batch> full;
+  /** Batches the consumer gave back. */
+  private final SpscArrayQueue<Batch> free;
   private final MetricsSink metrics;
   private final PageKey namespaceSeed;
   private final Thread consumer;
   private volatile boolean sleeping;
   private volatile boolean closing;
+  // Scheduler thread only.
+  private Batch current;
   private long nextSequence;
   private long dropped;
   private final AtomicLong delivered = new AtomicLong();
@@ -33,59 +105,101 @@ public final class KvEventPublisher implements AutoCloseable {
   public KvEventPublisher(KvEventListener listener, int capacity, PageKey namespaceSeed, MetricsSink metrics) {
     if (capacity < 1) throw new IllegalArgumentException("KV event queue capacity must be at least 1, got " + capacity);
     this.listener = listener;
-    this.queue = new SpscArrayQueue<>(capacity);
     this.metrics = metrics == null ? MetricsSink.NONE : metrics;
     this.namespaceSeed = namespaceSeed;
+    int batches = (capacity + BATCH_EVENTS - 1) / BATCH_EVENTS;
+    // SpscArrayQueue rounds up to a power of two (at least 4): every batch fits in either queue.
+    this.full = new SpscArrayQueue<>(Math.max(4, batches));
+    this.free = new SpscArrayQueue<>(Math.max(4, batches));
+    // Exactly `capacity` slots in all: the last batch takes the remainder.
+    for (int b = 0, left = capacity; b < batches; b++, left -= BATCH_EVENTS) {
+      free.offer(new Batch(Math.min(BATCH_EVENTS, left)));
+    }
     this.consumer = Thread.ofPlatform().daemon().name("hicache-kv-events").unstarted(this::run);
     consumer.start();
   }
 
-  public void stored(Tier tier, PageKey parentKey, List<PageKey> keys) {
-    publish(new KvEvent.BlockStored(nextSequence, tier, namespaceSeed, parentKey, keys));
+  /** {@code keys} joined {@code tier}, in the cache's default namespace. */
+  public void stored(Tier tier, PageKey parentKey, PageKey[] keys, int count) {
+    publish(STORED, tier, namespaceSeed, parentKey, keys, count);
   }
 
   /**
-   * {@link #stored(Tier, PageKey, List)} for pages of the namespace seeded {@code namespaceSeed}
-   * (docs/behaviour.md#namespaces): the event names that namespace instead of the cache's default.
+   * The first {@code count} of {@code keys} joined {@code tier}; they are pages of the namespace
+   * seeded {@code namespaceSeed} (docs/behaviour.md#namespaces). {@code keys} must not change
+   * afterwards: the event is built from it on the consumer thread.
    */
-  public void stored(Tier tier, PageKey namespaceSeed, PageKey parentKey, List<PageKey> keys) {
-    publish(new KvEvent.BlockStored(nextSequence, tier, namespaceSeed, parentKey, keys));
+  public void stored(Tier tier, PageKey namespaceSeed, PageKey parentKey, PageKey[] keys, int count) {
+    publish(STORED, tier, namespaceSeed, parentKey, keys, count);
   }
 
-  /** {@link #removed(Tier, List)} for pages of the namespace seeded {@code namespaceSeed}. */
-  public void removed(Tier tier, PageKey namespaceSeed, List<PageKey> keys) {
-    publish(new KvEvent.BlockRemoved(nextSequence, tier, namespaceSeed, keys));
+  /** The first {@code count} of {@code keys}, pages of the namespace seeded {@code namespaceSeed}, left {@code tier}. */
+  public void removed(Tier tier, PageKey namespaceSeed, PageKey[] keys, int count) {
+    publish(REMOVED, tier, namespaceSeed, null, keys, count);
   }
 
-  public void removed(Tier tier, List<PageKey> keys) {
-    publish(new KvEvent.BlockRemoved(nextSequence, tier, namespaceSeed, keys));
+  public void removed(Tier tier, PageKey[] keys, int count) {
+    publish(REMOVED, tier, namespaceSeed, null, keys, count);
   }
 
   public void cleared(Tier tier) {
-    publish(new KvEvent.AllBlocksCleared(nextSequence, tier, namespaceSeed));
+    publish(CLEARED, tier, namespaceSeed, null, null, 0);
   }
 
-  /** The consumer's nap while events keep coming: the most an event waits for delivery then. */
-  private static final long NAP_NANOS = 200_000;
-  /** Naps without an event before the consumer sleeps until woken (about 13 ms of quiet). */
-  private static final int IDLE_NAPS = 64;
-  /** The longest sleep: bounds the delay of a wake-up lost between the producer's offer and the flag. */
-  private static final long SLEEP_NANOS = 50_000_000;
-
-  private void publish(KvEvent e) {
-    nextSequence++;
-    if (!queue.offer(e)) {
-      dropped++;
-      metrics.count(HiCacheMetric.KV_EVENTS_DROPPED.key(), null, 1);
-      return;
+  private void publish(byte kind, Tier tier, PageKey ns, PageKey parent, PageKey[] keys, int count) {
+    long seq = nextSequence++;
+    Batch b = current;
+    if (b == null) {
+      b = free.relaxedPoll();
+      if (b == null) {
+        dropped++;
+        metrics.count(HiCacheMetric.KV_EVENTS_DROPPED.key(), null, 1);
+        return;
+      }
+      b.startNanos = System.nanoTime();
+      current = b;
     }
+    int i = b.size++;
+    b.sequence[i] = seq;
+    b.kind[i] = kind;
+    b.tier[i] = tier;
+    b.namespaceSeed[i] = ns;
+    b.parentKey[i] = parent;
+    b.keys[i] = keys;
+    b.keyCount[i] = count;
+    if (b.size == b.limit) handOver();
+  }
+
+  /**
+   * The end of a scheduler step: hands the pending batch to the consumer if it is at least {@link
+   * #MAX_BATCH_AGE_NANOS} old. So an event reaches the listener at the end of the first step that
+   * ends that long after the batch's first event (or when the batch fills), plus the consumer's
+   * wake-up.
+   */
+  public void endOfStep() {
+    Batch b = current;
+    if (b != null && System.nanoTime() - b.startNanos >= MAX_BATCH_AGE_NANOS) handOver();
+  }
+
+  /** Hands the pending batch, if any, to the consumer now. */
+  public void flush() {
+    if (current != null) handOver();
+  }
+
+  private void handOver() {
+    // Never fails: the queue holds every batch there is.
+    full.offer(current);
+    current = null;
+    // Pairs with the consumer's store of `sleeping` before its last look at the queue: either it
+    // sees this batch, or this thread sees it sleeping and wakes it.
+    VarHandle.fullFence();
     if (sleeping) LockSupport.unpark(consumer);
   }
 
-  /** Events published so far (delivered, queued or dropped). Scheduler thread only. */
+  /** Events published so far (delivered, pending or dropped). Scheduler thread only. */
   public long published() { return nextSequence; }
 
-  /** Events dropped because the queue was full. Scheduler thread only. */
+  /** Events dropped because no batch was free. Scheduler thread only. */
   public long dropped() { return dropped; }
 
   /** Events the listener has been handed. */
@@ -95,54 +209,52 @@ public final class KvEventPublisher implements AutoCloseable {
   public long listenerErrors() { return listenerErrors.get(); }
 
   /**
-   * Waits until every event published so far has been handed to the listener, or the timeout
-   * passes. For shutdown and tests; never call it where the scheduler must not wait.
+   * Hands over what is pending and waits until every event published so far has been handed to the
+   * listener, or the timeout passes. Scheduler thread; for shutdown and tests, never where the
+   * scheduler must not wait.
    */
   public boolean awaitDelivered(long timeout, TimeUnit unit) {
+    flush();
     long target = nextSequence - dropped;
     long deadline = System.nanoTime() + unit.toNanos(timeout);
     while (delivered.get() < target) {
       if (System.nanoTime() - deadline > 0) return false;
       LockSupport.unpark(consumer);
-      Thread.onSpinWait();
       LockSupport.parkNanos(10_000);
     }
     return true;
   }
 
   private void run() {
-    int idle = 0;
     while (true) {
-      KvEvent e = queue.relaxedPoll();
-      if (e == null) {
-        if (closing && queue.isEmpty()) return;
-        // While events keep coming, the consumer naps on its own (a timed park) and the scheduler
-        // never pays a wake-up: unparking on every event was a futex call per page move, a third of
-        // the engine's time in ObservabilityOverheadBenchmark (docs/benchmarks.md). Only after a
-        // quiet spell does it announce sleep; the producer then wakes it with the next event, and
-        // the bounded park caps the delay of a wake-up lost to that race.
-        if (++idle < IDLE_NAPS) {
-          LockSupport.parkNanos(this, NAP_NANOS);
-          continue;
-        }
+      Batch b = full.relaxedPoll();
+      if (b == null) {
+        if (closing && full.isEmpty()) return;
         sleeping = true;
-        // Re-check after announcing sleep: a producer that offered before seeing the flag did not unpark.
-        if (queue.isEmpty() && !closing) LockSupport.parkNanos(this, SLEEP_NANOS);
+        // Re-check after announcing sleep (a volatile store, then this load): a producer that
+        // handed a batch before it could see the flag did not unpark.
+        if (full.isEmpty() && !closing) LockSupport.parkNanos(this, SLEEP_NANOS);
         sleeping = false;
         continue;
       }
-      idle = 0;
-      try {
-        listener.onEvent(e);
-      } catch (RuntimeException ex) {
-        listenerErrors.incrementAndGet();
+      int n = b.size;
+      for (int i = 0; i < n; i++) {
+        try {
+          listener.onEvent(b.event(i));
+        } catch (RuntimeException ex) {
+          listenerErrors.incrementAndGet();
+        }
       }
-      delivered.incrementAndGet();
+      b.clear();
+      free.offer(b);
+      // After the batch is back: once awaitDelivered sees the count, the producer can reuse it.
+      delivered.addAndGet(n);
     }
   }
 
-  /** Delivers what is queued, then stops the thread. Idempotent. */
+  /** Hands over what is pending, delivers it, then stops the thread. Scheduler thread. Idempotent. */
   @Override public void close() {
+    flush();
     closing = true;
     LockSupport.unpark(consumer);
     try {

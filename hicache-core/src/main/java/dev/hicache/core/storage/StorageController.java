@@ -575,7 +575,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       if (b.protectedHost && !b.node.removed()) tree.releaseHost(b.node);
       metrics.count(StorageMetrics.BACKUPED_TOKENS, StorageMetrics.STORAGE_LABEL, (long) b.storedPages * ps);
       if (kvEvents != null && b.storedPages > 0) {
-        kvEvents.stored(Tier.STORAGE, b.node.namespaceSeed(), null, Arrays.asList(b.keys).subList(0, b.storedPages));
+        // b.keys is the backup's own copy and is not written after the ack.
+        kvEvents.stored(Tier.STORAGE, b.node.namespaceSeed(), null, b.keys, b.storedPages);
       }
     }
     List<PrefetchOperation> live = new ArrayList<>(ops.values());

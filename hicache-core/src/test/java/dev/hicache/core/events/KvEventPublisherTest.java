@@ -1,0 +1,147 @@
+package dev.hicache.core.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hicache.api.PageKey;
+import dev.hicache.api.Tier;
+import dev.hicache.api.events.KvEvent;
+import dev.hicache.api.spi.MetricsSink;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The batched hand-over of KV events (docs/observability.md#kv-events): order and content across
+ * batches, counted drops when no batch is free (never waiting), delivery at the end of a step, on
+ * close, and past a throwing listener. The timeouts only guard against a hang; no test asserts a time.
+ */
+@Timeout(60)
+class KvEventPublisherTest {
+  /** A listener that records what it is handed (a test double). */
+  static final class RecordingListenerDouble implements dev.hicache.api.events.KvEventListener {
+    final List<KvEvent> events = new ArrayList<>();
+    final CountDownLatch release;
+
+    RecordingListenerDouble(CountDownLatch release) { this.release = release; }
+
+    @Override public void onEvent(KvEvent e) {
+      try {
+        release.await();
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+      }
+      synchronized (this) { events.add(e); }
+    }
+
+    synchronized List<KvEvent> events() { return List.copyOf(events); }
+  }
+
+  /** Counts {@code hicache_kv_events_dropped} (a test double; scheduler thread only, as the publisher's counts). */
+  static final class CountingSinkDouble implements MetricsSink {
+    long dropped;
+
+    @Override public void count(String name, String label, long delta) {
+      if (name.equals(dev.hicache.api.metrics.HiCacheMetric.KV_EVENTS_DROPPED.key())) dropped += delta;
+    }
+
+    @Override public void gauge(String name, String label, long value) {}
+
+    @Override public void observe(String name, String label, double value) {}
+  }
+
+  private static PageKey key(int i) {
+    return PageKey.fromHex("%064x".formatted(i + 1));
+  }
+
+  private static PageKey[] keys(int from, int n) {
+    PageKey[] k = new PageKey[n];
+    for (int i = 0; i < n; i++) k[i] = key(from + i);
+    return k;
+  }
+
+  @Test void eventsArriveInOrder_acrossBatches_withOnlyTheCountedKeys() {
+    RecordingListenerDouble l = new RecordingListenerDouble(new CountDownLatch(0));
+    int n = 5 * KvEventPublisher.BATCH_EVENTS + 17;
+    try (KvEventPublisher p = new KvEventPublisher(l, 65_536, key(-1), MetricsSink.NONE)) {
+      for (int i = 0; i < n; i++) {
+        PageKey[] k = keys(i, 3);
+        switch (i % 3) {
+          case 0 -> p.stored(Tier.DEVICE, key(i), k, 2);
+          case 1 -> p.removed(Tier.HOST, key(7), k, 3);
+          default -> p.cleared(Tier.STORAGE);
+        }
+        if (i % 50 == 0) p.endOfStep();
+      }
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.dropped()).isZero();
+    }
+    List<KvEvent> got = l.events();
+    assertThat(got).hasSize(n);
+    for (int i = 0; i < n; i++) {
+      KvEvent e = got.get(i);
+      assertThat(e.sequence()).isEqualTo(i);
+      switch (i % 3) {
+        case 0 -> assertThat(e).isEqualTo(new KvEvent.BlockStored(i, Tier.DEVICE, key(-1), key(i), List.of(key(i), key(i + 1))));
+        case 1 -> assertThat(e).isEqualTo(new KvEvent.BlockRemoved(i, Tier.HOST, key(7), Arrays.asList(keys(i, 3))));
+        default -> assertThat(e).isEqualTo(new KvEvent.AllBlocksCleared(i, Tier.STORAGE, key(-1)));
+      }
+    }
+  }
+
+  @Test void withNoBatchFree_eventsAreDroppedAndCounted_withoutWaiting_andTheSequenceShowsTheGap() {
+    CountDownLatch release = new CountDownLatch(1);
+    RecordingListenerDouble l = new RecordingListenerDouble(release);
+    CountingSinkDouble sink = new CountingSinkDouble();
+    try (KvEventPublisher p = new KvEventPublisher(l, 4, null, sink)) {
+      // Four fill the only batch and hand it over; the listener holds it; six more find no batch.
+      for (int i = 0; i < 10; i++) p.stored(Tier.DEVICE, null, keys(i, 1), 1);
+      assertThat(p.published()).isEqualTo(10);
+      assertThat(p.dropped()).isEqualTo(6);
+      assertThat(sink.dropped).isEqualTo(6);
+      release.countDown();
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+      p.stored(Tier.DEVICE, null, keys(10, 1), 1);
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(l.events()).extracting(KvEvent::sequence).containsExactly(0L, 1L, 2L, 3L, 10L);
+  }
+
+  @Test void endOfStep_handsOverABatchOnceItIsOldEnough() throws InterruptedException {
+    RecordingListenerDouble l = new RecordingListenerDouble(new CountDownLatch(0));
+    try (KvEventPublisher p = new KvEventPublisher(l, 1024, null, MetricsSink.NONE)) {
+      p.cleared(Tier.DEVICE);
+      long start = System.nanoTime();
+      while (System.nanoTime() - start < 2 * KvEventPublisher.MAX_BATCH_AGE_NANOS) Thread.sleep(1);
+      p.endOfStep();
+      // No flush, no awaitDelivered: only the end of the step can have handed the event over.
+      while (p.delivered() < 1) Thread.sleep(1);
+      assertThat(l.events()).hasSize(1);
+    }
+  }
+
+  @Test void close_deliversTheBatchStillBeingFilled() {
+    RecordingListenerDouble l = new RecordingListenerDouble(new CountDownLatch(0));
+    KvEventPublisher p = new KvEventPublisher(l, 1024, null, MetricsSink.NONE);
+    p.stored(Tier.HOST, null, keys(0, 2), 2);
+    p.cleared(Tier.HOST);
+    p.close();
+    assertThat(l.events()).extracting(KvEvent::sequence).containsExactly(0L, 1L);
+  }
+
+  @Test void aListenerThatThrows_losesThatEventOnly() {
+    List<Long> seen = new ArrayList<>();
+    try (KvEventPublisher p = new KvEventPublisher(e -> {
+      if (e.sequence() == 1) throw new IllegalStateException("listener fails on purpose");
+      synchronized (seen) { seen.add(e.sequence()); }
+    }, 16, null, MetricsSink.NONE)) {
+      for (int i = 0; i < 3; i++) p.cleared(Tier.DEVICE);
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.listenerErrors()).isEqualTo(1);
+    }
+    synchronized (seen) { assertThat(seen).containsExactly(0L, 2L); }
+  }
+}
