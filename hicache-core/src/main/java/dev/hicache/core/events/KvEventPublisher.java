@@ -20,7 +20,7 @@ import org.jctools.queues.SpscArrayQueue;
  * keys, no wake-up per event — and hands a batch over when it is full or at the end of a scheduler
  * step ({@link #endOfStep}) once it is {@link #MAX_BATCH_AGE_NANOS} old; the consumer builds the
  * {@link KvEvent}s, calls the listener in order, and gives the batch back. The batches together
- * hold {@code capacity} events: when none is free the event is dropped and counted; publishing
+ * hold {@code capacity} events (made as needed): when none is free the event is dropped and counted; publishing
  * never waits. Close delivers what is pending, then stops.
  *
  * <p>All methods but {@link #delivered} and {@link #listenerErrors} belong to the scheduler thread.
@@ -95,7 +95,11 @@ public final class KvEventPublisher implements AutoCloseable {
   private final Thread consumer;
   private volatile boolean sleeping;
   private volatile boolean closing;
+  private final int capacity;
+  private final int batches;
   // Scheduler thread only.
+  /** Batches made so far: made when needed, so that a cache with few events does not pay for them all up front. */
+  private int made;
   private Batch current;
   private long nextSequence;
   private long dropped;
@@ -107,14 +111,11 @@ public final class KvEventPublisher implements AutoCloseable {
     this.listener = listener;
     this.metrics = metrics == null ? MetricsSink.NONE : metrics;
     this.namespaceSeed = namespaceSeed;
-    int batches = (capacity + BATCH_EVENTS - 1) / BATCH_EVENTS;
+    this.capacity = capacity;
+    this.batches = (capacity + BATCH_EVENTS - 1) / BATCH_EVENTS;
     // SpscArrayQueue rounds up to a power of two (at least 4): every batch fits in either queue.
     this.full = new SpscArrayQueue<>(Math.max(4, batches));
     this.free = new SpscArrayQueue<>(Math.max(4, batches));
-    // Exactly `capacity` slots in all: the last batch takes the remainder.
-    for (int b = 0, left = capacity; b < batches; b++, left -= BATCH_EVENTS) {
-      free.offer(new Batch(Math.min(BATCH_EVENTS, left)));
-    }
     this.consumer = Thread.ofPlatform().daemon().name("hicache-kv-events").unstarted(this::run);
     consumer.start();
   }
@@ -151,6 +152,11 @@ public final class KvEventPublisher implements AutoCloseable {
     Batch b = current;
     if (b == null) {
       b = free.relaxedPoll();
+      if (b == null && made < batches) {
+        // Exactly `capacity` slots in all: the last batch takes the remainder.
+        b = new Batch(Math.min(BATCH_EVENTS, capacity - made * BATCH_EVENTS));
+        made++;
+      }
       if (b == null) {
         dropped++;
         metrics.count(HiCacheMetric.KV_EVENTS_DROPPED.key(), null, 1);
