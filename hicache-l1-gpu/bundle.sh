@@ -16,7 +16,8 @@
 #   chronicle.jvmopts  Chronicle Map's JVM flags (the parent pom's hicache.chronicle.jvmArgs)
 #   run.sh      on the GPU machine: nvidia-smi, the GPU tests (console launcher), the benchmark main,
 #               the copy calibration (CopyCalibration; HICACHE_CAL_HUGEPAGES=N reserves 2 MiB pages
-#               first, HICACHE_CAL_L3_DIR names the L3's folder), the torch baseline; writes into the
+#               first, HICACHE_CAL_L3_DIR names the L3's folder, HICACHE_CAL_WATCH="spin spin block" replays
+#               three times), the torch baseline; writes into the
 #               folder given as $1 (default $OUT). HICACHE_TESTS=0, HICACHE_BENCH=0, HICACHE_CAL=0 skip a step.
 # With jdk.compiler (Chronicle compiles at run time) the bundle is about 65 MB: over the device machine's
 # 64 MiB, so carry it packed (tar cf - bundle | xz -2: about 43 MB) and unpack it there.
@@ -111,12 +112,18 @@ if [ -f "$here/conversation_slice.jsonl" ] && [ "${HICACHE_CAL:-1}" != 0 ]; then
     grep -i huge /proc/meminfo > "$out/cal-meminfo.txt"
   fi
   l3dir="${HICACHE_CAL_L3_DIR:-/dev/shm/hicache-copycal-l3}"
-  rm -rf "$l3dir"; mkdir -p "$l3dir"
-  timeout "${HICACHE_CAL_TIMEOUT:-300}" "$java" -Xmx8g --enable-native-access=ALL-UNNAMED $(cat "$here/chronicle.jvmopts") \
-    -cp "$cp" dev.hicache.l1.CopyCalibration --trace "$here/conversation_slice.jsonl" --out "$out/cal" \
-    --l3-dir "$l3dir" ${HICACHE_CAL_ARGS:-} > "$out/cal.txt" 2>&1
-  echo "calibration exit: $?"; tail -5 "$out/cal.txt"
-  rm -rf "$l3dir"
+  # One replay per word of HICACHE_CAL_WATCH (spin or block: how completions are watched), each on fresh
+  # tiers, into cal, cal2, cal3, ...: a second spin replay is the same host's held-out check of a fit.
+  n=0
+  for watch in ${HICACHE_CAL_WATCH:-spin}; do
+    n=$((n + 1)); name=cal; [ "$n" -gt 1 ] && name="cal$n"
+    rm -rf "$l3dir"; mkdir -p "$l3dir"
+    timeout "${HICACHE_CAL_TIMEOUT:-300}" "$java" -Xmx8g --enable-native-access=ALL-UNNAMED $(cat "$here/chronicle.jvmopts") \
+      -cp "$cp" dev.hicache.l1.CopyCalibration --trace "$here/conversation_slice.jsonl" --out "$out/$name" \
+      --l3-dir "$l3dir" --watch "$watch" ${HICACHE_CAL_ARGS:-} > "$out/$name.txt" 2>&1
+    echo "calibration $name (--watch $watch) exit: $?"; tail -3 "$out/$name.txt"
+    rm -rf "$l3dir"
+  done
 fi
 if [ -f "$here/torch_copy_baseline.py" ]; then
   echo "== torch baseline"

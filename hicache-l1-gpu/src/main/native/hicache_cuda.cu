@@ -373,6 +373,21 @@ JNIEXPORT jlong JNICALL Java_dev_hicache_l1_CudaNative_eventCreate(JNIEnv* env, 
   return (jlong)e;
 }
 
+// Timed events: for measuring a transfer's device time (the copy calibration's benchmark main); the
+// transfers themselves keep untimed events, which cost less to record.
+JNIEXPORT jlong JNICALL Java_dev_hicache_l1_CudaNative_eventCreateTimed(JNIEnv* env, jclass) {
+  cudaEvent_t e = nullptr;
+  if (throwIf(env, cudaEventCreateWithFlags(&e, cudaEventDefault), "cudaEventCreateWithFlags")) return 0;
+  return (jlong)e;
+}
+
+// Milliseconds between two completed timed events (cudaEventElapsedTime: about 0.5 us resolution).
+JNIEXPORT jfloat JNICALL Java_dev_hicache_l1_CudaNative_eventElapsedMillis(JNIEnv* env, jclass, jlong start, jlong end) {
+  float ms = 0;
+  throwIf(env, cudaEventElapsedTime(&ms, E(start), E(end)), "cudaEventElapsedTime");
+  return ms;
+}
+
 JNIEXPORT void JNICALL Java_dev_hicache_l1_CudaNative_eventDestroy(JNIEnv* env, jclass, jlong e) {
   throwIf(env, cudaEventDestroy(E(e)), "cudaEventDestroy");
 }

@@ -363,6 +363,11 @@ public final class CudaDevicePool implements DevicePool {
   }
 
   /** Copies the whole device buffer to {@code dst} (synchronously); for tests and benchmarks. */
+  /** The stream a load ({@code toDevice}) or a backup completes on: for timing a transfer from the tests' benchmark mains. */
+  long completionStream(boolean toDevice) {
+    return (toDevice ? load : write).stream();
+  }
+
   void download(MemorySegment dst) {
     checkOpen();
     if (dst.byteSize() < layout.totalBytes()) throw new IllegalArgumentException("destination too small");

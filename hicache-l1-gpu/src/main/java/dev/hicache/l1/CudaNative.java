@@ -45,6 +45,12 @@ final class CudaNative {
 
   static native void eventDestroy(long event);
 
+  /** An event that records a timestamp (for measuring device time; transfers use {@link #eventCreate}). */
+  static native long eventCreateTimed();
+
+  /** Milliseconds between two completed timed events. */
+  static native float eventElapsedMillis(long start, long end);
+
   static native void eventRecord(long event, long stream);
 
   /** cudaEventQuery's error code: 0 done, 600 pending, anything else a failure. */

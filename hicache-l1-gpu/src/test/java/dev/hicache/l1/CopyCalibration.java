@@ -65,6 +65,7 @@ import java.util.stream.Stream;
  *
  * <p>usage: CopyCalibration --trace FILE --out DIR [--dry-run | --write-slice] [--requests N] [--every K] [--min-turns M]
  * [--kv-heads H] [--device-pages N] [--host-pages N] [--l3-pages N] [--l3-dir DIR] [--layout L] [--backend B]
+ * [--watch spin|block]
  */
 public final class CopyCalibration {
   private static final Pattern NUMBER = Pattern.compile("\"(timestamp|input_length|output_length)\"\\s*:\\s*(\\d+)");
@@ -136,8 +137,9 @@ public final class CopyCalibration {
 
   /** Every copy the engine made, per request. */
   static final class CopyLog {
+    /** {@code deviceNanos}: the device's own time between events recorded before and after the call (-1: not measured). */
     record Entry(int request, String kind, int pages, long bytes, long startNanos, long issueNanos, long durationNanos,
-                 boolean ok) {}
+                 long deviceNanos, boolean ok) {}
 
     final List<Entry> entries = new ArrayList<>();
     final AtomicInteger active = new AtomicInteger();
@@ -156,17 +158,27 @@ public final class CopyCalibration {
     }
   }
 
+  /**
+   * How the watcher sees a transfer complete: {@code SPIN} queries its events in a loop, as the
+   * engine's poll() does, so the time is the copy's and not a thread's wake-up; {@code BLOCK} waits
+   * in {@link Transfer#await} (cudaEventSynchronize on events made with cudaEventBlockingSync), which
+   * adds the wake-up of a sleeping thread (the first calibration's method).
+   */
+  enum Watch { SPIN, BLOCK }
+
   /** The L1 pool with every backup and load timed from the call until its transfer completes. */
   static final class TimedDevicePool implements DevicePool {
     private final DevicePool d;
     private final CopyLog log;
+    private final Watch watch;
     // One watcher per direction: each direction is one stream, completing in issue order.
     private final ExecutorService backups = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().factory());
     private final ExecutorService loads = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().factory());
 
-    TimedDevicePool(DevicePool d, CopyLog log) {
+    TimedDevicePool(DevicePool d, CopyLog log, Watch watch) {
       this.d = d;
       this.log = log;
+      this.watch = watch;
     }
 
     @Override public Transfer backup(int[] deviceSlots, HostPool host, int[] hostSlots) {
@@ -179,24 +191,48 @@ public final class CopyCalibration {
 
     private Transfer timed(String kind, int slots, ExecutorService watcher, java.util.function.Supplier<Transfer> call) {
       int req = log.begin();
+      // The device's own time: timed events on the stream the transfer completes on, recorded before and
+      // after the call (one scheduler thread issues every copy, so nothing else lands between them).
+      CudaDevicePool cuda = d instanceof CudaDevicePool c ? c : null;
+      long stream = cuda == null ? 0 : cuda.completionStream(kind.equals("load"));
+      long evStart = cuda == null ? 0 : CudaNative.eventCreateTimed();
+      long evEnd = cuda == null ? 0 : CudaNative.eventCreateTimed();
+      if (cuda != null) CudaNative.eventRecord(evStart, stream);
       long t0 = System.nanoTime();
       Transfer t;
       try {
         t = call.get();
       } catch (RuntimeException e) {
         log.active.decrementAndGet();
+        if (cuda != null) {
+          CudaNative.eventDestroy(evStart);
+          CudaNative.eventDestroy(evEnd);
+        }
         throw e;
       }
       long issued = System.nanoTime();
+      if (cuda != null) CudaNative.eventRecord(evEnd, stream);
       int pages = slots / d.shape().pageSize();
       watcher.execute(() -> {
         try {
-          t.await();
+          if (watch == Watch.BLOCK) {
+            t.await();
+          } else {
+            while (t.layersDone() < t.layers() && t.failure() == null) Thread.onSpinWait();
+          }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
         long t1 = System.nanoTime();
-        log.add(new CopyLog.Entry(req, kind, pages, t.bytes(), t0 - log.t0, issued - t0, t1 - t0, t.failure() == null));
+        long device = -1;
+        if (cuda != null) {
+          CudaNative.eventSynchronize(evEnd);
+          device = Math.round(CudaNative.eventElapsedMillis(evStart, evEnd) * 1e6);
+          CudaNative.eventDestroy(evStart);
+          CudaNative.eventDestroy(evEnd);
+        }
+        log.add(new CopyLog.Entry(req, kind, pages, t.bytes(), t0 - log.t0, issued - t0, t1 - t0, device,
+            t.failure() == null));
         log.active.decrementAndGet();
       });
       return t;
@@ -245,7 +281,7 @@ public final class CopyCalibration {
         ok = true;
         return n;
       } finally {
-        log.add(new CopyLog.Entry(req, "l3_query", keys.size(), 0, t0 - log.t0, 0, System.nanoTime() - t0, ok));
+        log.add(new CopyLog.Entry(req, "l3_query", keys.size(), 0, t0 - log.t0, 0, System.nanoTime() - t0, -1, ok));
         log.active.decrementAndGet();
       }
     }
@@ -271,7 +307,7 @@ public final class CopyCalibration {
         for (boolean b : r) ok &= b;
         return r;
       } finally {
-        log.add(new CopyLog.Entry(req, kind, keys.size(), bytes, t0 - log.t0, 0, System.nanoTime() - t0, ok));
+        log.add(new CopyLog.Entry(req, kind, keys.size(), bytes, t0 - log.t0, 0, System.nanoTime() - t0, -1, ok));
         log.active.decrementAndGet();
       }
     }
@@ -300,6 +336,7 @@ public final class CopyCalibration {
     Path l3Dir = null;
     MemLayout layout = MemLayout.PAGE_FIRST;
     IoBackend backend = IoBackend.KERNEL;
+    Watch watch = Watch.SPIN;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--dry-run")) {
@@ -325,9 +362,14 @@ public final class CopyCalibration {
         case "--l3-dir" -> l3Dir = Path.of(v);
         case "--layout" -> layout = MemLayout.valueOf(v.toUpperCase(Locale.ROOT));
         case "--backend" -> backend = IoBackend.valueOf(v.toUpperCase(Locale.ROOT));
+        case "--watch" -> watch = switch (v) {
+          case "spin" -> Watch.SPIN;
+          case "block" -> Watch.BLOCK;
+          default -> throw new IllegalArgumentException("--watch must be spin or block, got '" + v + "'");
+        };
         default -> throw new IllegalArgumentException("unknown argument " + a + " (usage: CopyCalibration --trace FILE"
             + " --out DIR [--dry-run] [--requests N] [--every K] [--min-turns M] [--kv-heads H] [--device-pages N]"
-            + " [--host-pages N] [--l3-pages N] [--l3-dir DIR] [--layout L] [--backend B])");
+            + " [--host-pages N] [--l3-pages N] [--l3-dir DIR] [--layout L] [--backend B] [--watch spin|block])");
       }
     }
     if (trace == null || out == null) throw new IllegalArgumentException("--trace FILE and --out DIR are required");
@@ -369,7 +411,10 @@ public final class CopyCalibration {
         + ", trace order, at most " + (limit == Integer.MAX_VALUE ? "all" : limit) + ": " + requests.size() + " requests");
     meta.put("tiers_pages", "L1 " + devicePages + ", L2 " + hostPages + ", L3 " + l3Pages);
     meta.put("timing", "wall clock from the SPI call to completion: device copies until the transfer's last event"
-        + " (a watcher thread per direction awaits it), L3 calls the call itself");
+        + (watch == Watch.SPIN ? " (a watcher thread per direction queries its events in a loop, as poll() does)"
+            : " (a watcher thread per direction blocks in Transfer.await)")
+        + ", device_ns between timed events recorded before and after the call; L3 calls the call itself");
+    meta.put("watch", watch.name().toLowerCase(Locale.ROOT));
     meta.put("java", Runtime.version().toString());
 
     CudaMemoryRegistrar cuda = dryRun ? null : new CudaMemoryRegistrar();
@@ -395,7 +440,7 @@ public final class CopyCalibration {
     long wall0 = System.nanoTime();
     try (LocalL3Store rawL3 = LocalL3Store.open(l3Config);
         TimedL3Store l3 = new TimedL3Store(rawL3, log);
-        HiCache cache = HiCache.builder(config).devicePool(new TimedDevicePool(rawDevice, log)).hostPool(host)
+        HiCache cache = HiCache.builder(config).devicePool(new TimedDevicePool(rawDevice, log, watch)).hostPool(host)
             .storage(l3).build()) {
       System.err.println("copy calibration: L3 opened, engine built in " + (System.nanoTime() - wall0) / 1_000_000 + " ms");
       for (int i = 0; i < requests.size(); i++) {
@@ -474,13 +519,13 @@ public final class CopyCalibration {
   }
 
   private static void write(Path out, CopyLog log, List<Served> served, Map<String, Object> meta) throws IOException {
-    StringBuilder c = new StringBuilder("request,kind,pages,bytes,start_ns,issue_ns,duration_ns,ok\n");
+    StringBuilder c = new StringBuilder("request,kind,pages,bytes,start_ns,issue_ns,duration_ns,ok,device_ns\n");
     List<CopyLog.Entry> es = new ArrayList<>(log.entries);
     es.sort(Comparator.comparingLong(CopyLog.Entry::startNanos));
     for (CopyLog.Entry e : es) {
       c.append(e.request()).append(',').append(e.kind()).append(',').append(e.pages()).append(',').append(e.bytes())
           .append(',').append(e.startNanos()).append(',').append(e.issueNanos()).append(',').append(e.durationNanos())
-          .append(',').append(e.ok()).append('\n');
+          .append(',').append(e.ok()).append(',').append(e.deviceNanos()).append('\n');
     }
     Files.writeString(out.resolve("copies.csv"), c);
     StringBuilder r = new StringBuilder(

@@ -35,7 +35,7 @@ class CopyCalibrationDryRunTest {
     Path out = dir.resolve("out");
     CopyCalibration.main(new String[] {"--dry-run", "--trace", trace.toString(), "--out", out.toString(),
         "--every", "16", "--min-turns", "3", "--kv-heads", "1", "--device-pages", "48", "--host-pages", "128",
-        "--l3-pages", "256", "--l3-dir", dir.resolve("l3").toString()});
+        "--l3-pages", "256", "--l3-dir", dir.resolve("l3").toString(), "--watch", "spin"});
     List<String> req = Files.readAllLines(out.resolve("requests.csv"));
     assertThat(req).hasSize(1 + 12);  // the twelve requests of conversations 16, 32, 48 and 64
     List<String> copies = Files.readAllLines(out.resolve("copies.csv"));
@@ -47,6 +47,7 @@ class CopyCalibrationDryRunTest {
       assertThat(Integer.parseInt(f[0])).as(l).isBetween(0, 11);
       assertThat(Long.parseLong(f[6])).as(l).isPositive();
       assertThat(f[7]).as(l).isEqualTo("true");
+      assertThat(Long.parseLong(f[8])).as("device time of %s (no CUDA events in a dry run)", l).isEqualTo(-1);
     }
     // Each request's pages go down both tiers inside its own window: under write_through every page
     // backed up to L2 is written to L3 before the next request starts.
