@@ -65,7 +65,12 @@ import java.util.stream.Stream;
  *
  * <p>usage: CopyCalibration --trace FILE --out DIR [--dry-run | --write-slice] [--requests N] [--every K] [--min-turns M]
  * [--kv-heads H] [--device-pages N] [--host-pages N] [--l3-pages N] [--l3-dir DIR] [--layout L] [--backend B]
- * [--watch spin|block]
+ * [--watch spin|block] [--l3-prefault on|off]
+ *
+ * <p>{@code --l3-prefault on} (the default) faults the L3's slab file in before the replay
+ * (LocalL3Store.prefault), so that its writes are priced as a store in service takes them, not with
+ * the file system's first-touch page allocation (on tmpfs about ten times slower); {@code off}
+ * measures a cold store.
  */
 public final class CopyCalibration {
   private static final Pattern NUMBER = Pattern.compile("\"(timestamp|input_length|output_length)\"\\s*:\\s*(\\d+)");
@@ -337,6 +342,7 @@ public final class CopyCalibration {
     MemLayout layout = MemLayout.PAGE_FIRST;
     IoBackend backend = IoBackend.KERNEL;
     Watch watch = Watch.SPIN;
+    boolean prefault = true;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (a.equals("--dry-run")) {
@@ -362,6 +368,11 @@ public final class CopyCalibration {
         case "--l3-dir" -> l3Dir = Path.of(v);
         case "--layout" -> layout = MemLayout.valueOf(v.toUpperCase(Locale.ROOT));
         case "--backend" -> backend = IoBackend.valueOf(v.toUpperCase(Locale.ROOT));
+        case "--l3-prefault" -> prefault = switch (v) {
+          case "on" -> true;
+          case "off" -> false;
+          default -> throw new IllegalArgumentException("--l3-prefault must be on or off, got '" + v + "'");
+        };
         case "--watch" -> watch = switch (v) {
           case "spin" -> Watch.SPIN;
           case "block" -> Watch.BLOCK;
@@ -369,7 +380,7 @@ public final class CopyCalibration {
         };
         default -> throw new IllegalArgumentException("unknown argument " + a + " (usage: CopyCalibration --trace FILE"
             + " --out DIR [--dry-run] [--requests N] [--every K] [--min-turns M] [--kv-heads H] [--device-pages N]"
-            + " [--host-pages N] [--l3-pages N] [--l3-dir DIR] [--layout L] [--backend B] [--watch spin|block])");
+            + " [--host-pages N] [--l3-pages N] [--l3-dir DIR] [--layout L] [--backend B] [--watch spin|block] [--l3-prefault on|off])");
       }
     }
     if (trace == null || out == null) throw new IllegalArgumentException("--trace FILE and --out DIR are required");
@@ -443,6 +454,16 @@ public final class CopyCalibration {
         HiCache cache = HiCache.builder(config).devicePool(new TimedDevicePool(rawDevice, log, watch)).hostPool(host)
             .storage(l3).build()) {
       System.err.println("copy calibration: L3 opened, engine built in " + (System.nanoTime() - wall0) / 1_000_000 + " ms");
+      if (prefault) {
+        long p0 = System.nanoTime();
+        long bytes = rawL3.prefault();
+        long ms = (System.nanoTime() - p0) / 1_000_000;
+        meta.put("l3_prefault", "slab faulted in before the replay: " + bytes + " bytes in " + ms + " ms");
+        System.err.println("copy calibration: L3 slab faulted in (" + bytes + " bytes) in " + ms + " ms");
+      } else {
+        meta.put("l3_prefault", "off: a cold slab (first writes fault its pages in)");
+      }
+      wall0 = System.nanoTime();
       for (int i = 0; i < requests.size(); i++) {
         TraceRequest t = requests.get(i);
         int[] prompt = t.tokens();

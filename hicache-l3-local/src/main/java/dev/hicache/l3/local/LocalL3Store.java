@@ -330,6 +330,20 @@ public final class LocalL3Store implements L3Store {
         tooLarge.sum(), full.sum(), recoveredCommitted.sum(), recoveredFreed.sum());
   }
 
+  /**
+   * Faults the whole slab file into memory now, so that no write on the request path pays the file
+   * system's first-touch page allocation (on tmpfs a cold slab takes writes at about a tenth of a
+   * warm one's speed: docs/calibration.md#copies), and a folder whose file system cannot hold the
+   * slab fails here with an error rather than under a later write. Reads one byte a page, in
+   * parallel; contents are untouched and other processes may use the store meanwhile. A no-op for
+   * the process-private mode (its slab is resident from the start).
+   *
+   * @return the bytes faulted in
+   */
+  public long prefault() {
+    return guarded(slab::prefault);
+  }
+
   /** The index, for tests in this package. */
   PageIndex index() {
     return index;

@@ -46,6 +46,34 @@ class LocalL3StoreTest {
     }
   }
 
+  @Test
+  void prefault_faultsTheWholeSlabIn_keepsEveryPage_andTheStoreStillWrites() throws IOException {
+    try (LocalL3Store store = open(256); Arena arena = Arena.ofConfined()) {
+      for (long n = 0; n < 100; n++) assertThat(store.set(CrashPages.key(n), CrashPages.source(n, arena))).isTrue();
+      assertThat(store.prefault()).isEqualTo(java.nio.file.Files.size(tmp.resolve("l3/slab.dat")));
+      for (long n = 100; n < 200; n++) assertThat(store.set(CrashPages.key(n), CrashPages.source(n, arena))).isTrue();
+      for (long n = 0; n < 200; n++) {
+        MemorySegment[] t = CrashPages.target(n, arena);
+        assertThat(store.get(CrashPages.key(n), t)).as("page %d after the prefault", n).isTrue();
+        assertThat(CrashPages.matches(n, t)).as("page %d's bytes", n).isTrue();
+      }
+    }
+    // What it read stays on disk as it was: the pages written before it survive a reopen too.
+    try (LocalL3Store store = open(256); Arena arena = Arena.ofConfined()) {
+      assertThat(store.size()).isEqualTo(200);
+      MemorySegment[] t = CrashPages.target(7, arena);
+      assertThat(store.get(CrashPages.key(7), t)).isTrue();
+      assertThat(CrashPages.matches(7, t)).isTrue();
+    }
+  }
+
+  @Test
+  void prefault_processPrivate_isANoOp() {
+    try (LocalL3Store store = LocalL3Store.open(LocalL3Config.processPrivate(1 << 20, 4096, 2))) {
+      assertThat(store.prefault()).isZero();
+    }
+  }
+
   /** Flips one byte of the first occurrence of {@code needle} in the slab file; returns its offset. */
   private long flipByteOf(byte[] needle, int at) throws IOException {
     try (FileChannel ch = FileChannel.open(tmp.resolve("l3/slab.dat"), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
