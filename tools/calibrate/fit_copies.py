@@ -11,10 +11,16 @@ by least squares on the relative error (weights 1 / measured^2: a closed form, n
 kind, the fit and the per-request relative errors (median, p90, max) of the fit and of the given profile.
 
 With --latency-us KIND=US,... the latency of those kinds is held and only their bandwidth fitted (the profile
-has one PCIe latency for both directions and one L3 latency).
+has one latency per PCIe direction and one L3 latency).
+
+--profile gives the simulator profile to check: d2h_GBps,h2d_GBps,latency_us,l3_read_GBps,l3_write_GBps,l3_latency_us
+(one PCIe latency) or d2h_GBps,h2d_GBps,d2h_latency_us,h2d_latency_us,l3_read_GBps,l3_write_GBps,l3_latency_us.
+
+--validate OTHER_CSV applies each kind's fit to another run's copies (a held-out replay) and prints its errors.
 
 usage: fit_copies.py COPIES_CSV [--latency-us load=300,backup=300,l3_write=100]
-                     [--profile d2h_GBps,h2d_GBps,latency_us,l3_read_GBps,l3_write_GBps,l3_latency_us]
+                     [--profile d2h_GBps,h2d_GBps,[d2h_latency_us,]h2d_latency_us,l3_read_GBps,l3_write_GBps,l3_latency_us]
+                     [--validate OTHER_CSV]
 """
 import csv
 import json
@@ -81,7 +87,12 @@ def main():
     prof = [50, 50, 10, 40, 20, 100]
     if "--profile" in args:
         prof = [float(x) for x in args[args.index("--profile") + 1].split(",")]
-    d2h, h2d, lat_us, l3r, l3w, l3lat_us = prof
+    if len(prof) == 6:
+        prof = prof[:3] + prof[2:]
+    if len(prof) != 7:
+        sys.exit("--profile takes 6 or 7 numbers, got " + str(len(prof)))
+    d2h, h2d, d2h_lat_us, h2d_lat_us, l3r, l3w, l3lat_us = prof
+    other = per_request(args[args.index("--validate") + 1]) if "--validate" in args else None
     held = {}
     if "--latency-us" in args:
         for kv in args[args.index("--latency-us") + 1].split(","):
@@ -106,10 +117,14 @@ def main():
         else:
             entry["fit"]["GBps"] = round(1 / per_x, 3) if per_x > 0 else None
         prof_gbps = {"load": h2d, "backup": d2h, "l3_read": l3r, "l3_write": l3w}.get(kind)
-        prof_lat = lat_us if kind in ("load", "backup") else l3lat_us
+        prof_lat = {"load": h2d_lat_us, "backup": d2h_lat_us}.get(kind, l3lat_us)
         if prof_gbps:
             entry["profile"] = {"latency_us": prof_lat, "GBps": prof_gbps}
             entry["profile_errors"] = errors(reqs, prof_lat * 1e3, 1 / prof_gbps)
+            if other is not None and other.get(kind):
+                entry["validate_profile_errors"] = errors(other[kind], prof_lat * 1e3, 1 / prof_gbps)
+        if other is not None and other.get(kind):
+            entry["validate_fit_errors"] = errors(other[kind], lat, per_x, use_pages=q)
         tot = sum(v[3] for v in reqs.values())
         byt = sum(v[1] for v in reqs.values())
         entry["calls"] = sum(v[0] for v in reqs.values())

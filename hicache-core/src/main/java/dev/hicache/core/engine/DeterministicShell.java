@@ -185,10 +185,10 @@ public final class DeterministicShell implements TransferPort, LoadTicket.Driver
     long bytes = c.devicePages.length * bytesPerPage;
     if (c.p.backup) {
       backupHead = c;
-      c.transfer = shared.deviceToHost().start(clock.now, shared.latencyNanos(), bytes);
+      c.transfer = shared.deviceToHost().start(clock.now, shared.deviceToHostLatencyNanos(), bytes);
     } else {
       loadHead = c;
-      c.transfer = shared.hostToDevice().start(clock.now, shared.latencyNanos(), bytes, true);
+      c.transfer = shared.hostToDevice().start(clock.now, shared.hostToDeviceLatencyNanos(), bytes, true);
       c.ticket.transfer = c.transfer;
     }
   }

@@ -13,16 +13,26 @@ public interface CostModel {
 
   /** latency + bytes / bandwidth in each direction. */
   static CostModel link(double deviceToHostBytesPerSecond, double hostToDeviceBytesPerSecond, long latencyNanos) {
-    if (!(deviceToHostBytesPerSecond > 0) || !(hostToDeviceBytesPerSecond > 0) || latencyNanos < 0) {
-      throw new IllegalArgumentException("bandwidths must be > 0 and latency >= 0");
+    return link(deviceToHostBytesPerSecond, hostToDeviceBytesPerSecond, latencyNanos, latencyNanos);
+  }
+
+  /**
+   * latency + bytes / bandwidth, each direction with its own latency: a load issues a copy per
+   * layer and a backup one whole-page copy, so their fixed costs differ (docs/calibration.md#copies).
+   */
+  static CostModel link(double deviceToHostBytesPerSecond, double hostToDeviceBytesPerSecond,
+      long deviceToHostLatencyNanos, long hostToDeviceLatencyNanos) {
+    if (!(deviceToHostBytesPerSecond > 0) || !(hostToDeviceBytesPerSecond > 0) || deviceToHostLatencyNanos < 0
+        || hostToDeviceLatencyNanos < 0) {
+      throw new IllegalArgumentException("bandwidths must be > 0 and latencies >= 0");
     }
     return new CostModel() {
       @Override public long deviceToHostNanos(long bytes) {
-        return latencyNanos + (long) Math.ceil(bytes * 1e9 / deviceToHostBytesPerSecond);
+        return deviceToHostLatencyNanos + (long) Math.ceil(bytes * 1e9 / deviceToHostBytesPerSecond);
       }
 
       @Override public long hostToDeviceNanos(long bytes) {
-        return latencyNanos + (long) Math.ceil(bytes * 1e9 / hostToDeviceBytesPerSecond);
+        return hostToDeviceLatencyNanos + (long) Math.ceil(bytes * 1e9 / hostToDeviceBytesPerSecond);
       }
     };
   }
@@ -43,30 +53,37 @@ public interface CostModel {
   /**
    * Each direction's stream of this instance stays serial (a CUDA stream), but the command at its
    * head moves its bytes on a link shared with other instances (a box's host side of PCIe): after
-   * {@code latencyNanos} it gets its share of the link, re-timed whenever a transfer joins or
+   * its direction's latency it gets its share of the link, re-timed whenever a transfer joins or
    * leaves. The link's per-transfer cap is the GPU's own PCIe bandwidth. Everyone sharing a link
    * must run in one of the simulator's {@code VirtualTimeCluster}s.
    */
-  record Shared(SharedLink deviceToHost, SharedLink hostToDevice, long latencyNanos) implements CostModel {
+  record Shared(SharedLink deviceToHost, SharedLink hostToDevice, long deviceToHostLatencyNanos,
+      long hostToDeviceLatencyNanos) implements CostModel {
     public Shared {
-      if (deviceToHost == null || hostToDevice == null || latencyNanos < 0) {
-        throw new IllegalArgumentException("both links are required and latency must be >= 0");
+      if (deviceToHost == null || hostToDevice == null || deviceToHostLatencyNanos < 0 || hostToDeviceLatencyNanos < 0) {
+        throw new IllegalArgumentException("both links are required and latencies must be >= 0");
       }
     }
 
     /** The time alone on the link. */
     @Override public long deviceToHostNanos(long bytes) {
-      return latencyNanos + SharedLink.nanosFor(bytes, deviceToHost.rate(1));
+      return deviceToHostLatencyNanos + SharedLink.nanosFor(bytes, deviceToHost.rate(1));
     }
 
     /** The time alone on the link. */
     @Override public long hostToDeviceNanos(long bytes) {
-      return latencyNanos + SharedLink.nanosFor(bytes, hostToDevice.rate(1));
+      return hostToDeviceLatencyNanos + SharedLink.nanosFor(bytes, hostToDevice.rate(1));
     }
   }
 
-  /** Copies on shared links (see {@link Shared}). */
+  /** Copies on shared links (see {@link Shared}), one latency for both directions. */
   static CostModel shared(SharedLink deviceToHost, SharedLink hostToDevice, long latencyNanos) {
-    return new Shared(deviceToHost, hostToDevice, latencyNanos);
+    return new Shared(deviceToHost, hostToDevice, latencyNanos, latencyNanos);
+  }
+
+  /** Copies on shared links (see {@link Shared}), each direction with its own latency. */
+  static CostModel shared(SharedLink deviceToHost, SharedLink hostToDevice, long deviceToHostLatencyNanos,
+      long hostToDeviceLatencyNanos) {
+    return new Shared(deviceToHost, hostToDevice, deviceToHostLatencyNanos, hostToDeviceLatencyNanos);
   }
 }

@@ -713,8 +713,9 @@ public record SimulationSettings(
         positive("--l3-read-gbps", l3ReadGBps, hw.l3ReadGBps()), positive("--l3-write-gbps", l3WriteGBps, hw.l3WriteGBps()),
         l3LatencyUs == null ? hw.l3LatencyUs() : nonNegative("--l3-latency-us", l3LatencyUs),
         positive("--host-link-gbps", hostLinkGBps, hw.hostLinkGBps()), hw.prefill(),
-        // A --pcie-gbps of one's own replaces the profile's measured copy times in both directions.
-        pcieGBps == null ? hw.copies() : HardwareProfile.CopyCalibration.UNCALIBRATED);
+        // A --pcie-gbps of one's own replaces the profile's measured copy rates in both directions; the
+        // measured latencies stay.
+        pcieGBps == null ? hw.copies() : hw.copies().withRates(pcieGBps, pcieGBps));
     if (tp < 1 || tp > 64) throw invalid("Invalid value for option '--tp': '" + tp + "' (1..64)");
     if (!m.mla() && m.kvHeads() % tp != 0 && tp % m.kvHeads() != 0) {
       // SGLang shards KV heads over the TP ranks, or replicates them when there are more ranks than

@@ -54,7 +54,8 @@ final class BoxLinks {
       return new SharedLink[] {new SharedLink("host link D->H of box " + b, host, setup.hardware().d2hGBps() * 1e9),
           new SharedLink("host link H->D of box " + b, host, setup.hardware().h2dGBps() * 1e9)};
     });
-    return CostModel.shared(l[0], l[1], Math.round(setup.hardware().pcieLatencyUs() * 1000));
+    return CostModel.shared(l[0], l[1], Math.round(setup.hardware().d2hLatencyUs() * 1000),
+        Math.round(setup.hardware().h2dLatencyUs() * 1000));
   }
 
   /** The L3 cost of an instance: its own link, or the box's shared one. */

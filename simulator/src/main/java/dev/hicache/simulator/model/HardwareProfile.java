@@ -15,25 +15,36 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
     double l3LatencyUs, double hostLinkGBps, PrefillCalibration prefill, CopyCalibration copies) {
 
   /**
-   * L1 ↔ L2 copy rates fitted to the copies a real engine made (docs/calibration.md#copies): a
-   * backup (device → host) moves its bytes at {@code d2hGBps}, a load (host → device) at {@code
-   * h2dGBps}, each after the profile's {@code pcieLatencyUs}. {@link #UNCALIBRATED}: both at {@code
-   * pcieGBps}.
+   * L1 ↔ L2 copy times fitted to the copies a real engine made (docs/calibration.md#copies): a
+   * backup (device → host) takes {@code d2hLatencyUs} and then moves its bytes at {@code d2hGBps},
+   * a load (host → device) {@code h2dLatencyUs} and {@code h2dGBps}: a load issues a copy per
+   * layer, a backup one whole-page copy, so their fixed costs differ. {@link #UNCALIBRATED}: both
+   * directions at the profile's {@code pcieGBps} after its {@code pcieLatencyUs}.
    */
-  public record CopyCalibration(double d2hGBps, double h2dGBps) {
-    /** Both directions at the profile's {@code pcieGBps}. */
-    public static final CopyCalibration UNCALIBRATED = new CopyCalibration(Double.NaN, Double.NaN);
+  public record CopyCalibration(double d2hGBps, double h2dGBps, double d2hLatencyUs, double h2dLatencyUs) {
+    /** Both directions at the profile's {@code pcieGBps} and {@code pcieLatencyUs}. */
+    public static final CopyCalibration UNCALIBRATED = new CopyCalibration(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
 
     public CopyCalibration {
-      boolean none = Double.isNaN(d2hGBps) && Double.isNaN(h2dGBps);
+      boolean none = Double.isNaN(d2hGBps) && Double.isNaN(h2dGBps) && Double.isNaN(d2hLatencyUs)
+          && Double.isNaN(h2dLatencyUs);
       if (!none && !(d2hGBps > 0 && h2dGBps > 0 && Double.isFinite(d2hGBps + h2dGBps))) {
         throw new IllegalArgumentException("copy calibration: bandwidths must be finite and > 0, got " + d2hGBps
             + " and " + h2dGBps);
+      }
+      if (!none && !(d2hLatencyUs >= 0 && h2dLatencyUs >= 0 && Double.isFinite(d2hLatencyUs + h2dLatencyUs))) {
+        throw new IllegalArgumentException("copy calibration: latencies must be finite and >= 0, got " + d2hLatencyUs
+            + " and " + h2dLatencyUs);
       }
     }
 
     public boolean calibrated() {
       return !Double.isNaN(d2hGBps);
+    }
+
+    /** The same latencies with other rates (a --pcie-gbps of one's own); uncalibrated stays uncalibrated. */
+    public CopyCalibration withRates(double d2h, double h2d) {
+      return calibrated() ? new CopyCalibration(d2h, h2d, d2hLatencyUs, h2dLatencyUs) : this;
     }
   }
 
@@ -94,16 +105,18 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
   static final double H100_MFU = 0.6503;
   static final double H100_ATTENTION_MFU = 0.3089;
 
-  // The H100 copy fit (docs/calibration.md#copies): backups (device -> host, whole pages through the staging ring)
-  // and loads (host -> device, layer by layer, the zero-copy kernel) of the kernel backend on a page_first host
-  // pool, 1 MiB pages; one latency for both directions (a shared link takes one).
-  static final double H100_D2H_GBPS = 52.15;
-  static final double H100_H2D_GBPS = 28.51;
-  static final double H100_COPY_LATENCY_US = 300;
-  // The embedded L3 store (persistent mode, tmpfs) on the H100's host, same run.
-  static final double H100_L3_READ_GBPS = 3.39;
-  static final double H100_L3_WRITE_GBPS = 1.12;
-  static final double H100_L3_LATENCY_US = 100;
+  // The H100 copy fit (docs/calibration.md#copies, run 10's first replay; its other two replays are the held-out
+  // check): backups (device -> host, whole pages through the staging ring) and loads (host -> device, layer by
+  // layer, the zero-copy kernel) of the kernel backend on a page_first host pool, 1 MiB pages, each direction
+  // with its own latency (mostly the host's time to issue the copy: one staged copy, or a kernel per layer).
+  static final double H100_D2H_GBPS = 53.53;
+  static final double H100_H2D_GBPS = 51.49;
+  static final double H100_D2H_LATENCY_US = 151;
+  static final double H100_H2D_LATENCY_US = 361;
+  // The embedded L3 store (persistent mode, its slab on tmpfs and faulted in first) on the H100's host, same run.
+  static final double H100_L3_READ_GBPS = 3.45;
+  static final double H100_L3_WRITE_GBPS = 2.82;
+  static final double H100_L3_LATENCY_US = 25;
 
   public static final Map<String, HardwareProfile> PRESETS = presets();
 
@@ -126,8 +139,9 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
     // by CUDA, the persistent embedded L3), a slice of the conversation trace, every copy timed, fitted per
     // direction; L3 is the embedded store (the simulator's default L3), not Mooncake over RDMA: give
     // --l3-read-gbps, --l3-write-gbps and --l3-latency-us for such a pool.
-    CopyCalibration h100Copies = new CopyCalibration(H100_D2H_GBPS, H100_H2D_GBPS);
-    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, H100_MFU, 50, H100_COPY_LATENCY_US, 200,
+    CopyCalibration h100Copies = new CopyCalibration(H100_D2H_GBPS, H100_H2D_GBPS, H100_D2H_LATENCY_US,
+        H100_H2D_LATENCY_US);
+    m.put("h100-box", new HardwareProfile("h100-box", 8, 80, 0.88, 989, H100_MFU, 50, H100_D2H_LATENCY_US, 200,
         H100_L3_READ_GBPS, H100_L3_WRITE_GBPS, H100_L3_LATENCY_US, 200, h100, h100Copies));
     m.put("h200-box", new HardwareProfile("h200-box", 8, 141, 0.88, 989, H100_MFU, 50, 10, 200, 40, 20, 100, 200,
         h100));
@@ -145,11 +159,23 @@ public record HardwareProfile(String name, int gpus, double hbmGB, double memFra
   }
 
   /**
-   * The copy time of one L1 ↔ L2 command on this GPU's own PCIe link: {@code pcieLatencyUs} plus its
-   * bytes over {@link #d2hGBps()} or {@link #h2dGBps()} (docs/calibration.md#copies).
+   * The copy time of one L1 ↔ L2 command on this GPU's own PCIe link: {@link #d2hLatencyUs()} or
+   * {@link #h2dLatencyUs()} plus its bytes over {@link #d2hGBps()} or {@link #h2dGBps()}
+   * (docs/calibration.md#copies).
    */
   public dev.hicache.core.sim.CostModel pcieCostModel() {
-    return dev.hicache.core.sim.CostModel.link(d2hGBps() * 1e9, h2dGBps() * 1e9, Math.round(pcieLatencyUs * 1000));
+    return dev.hicache.core.sim.CostModel.link(d2hGBps() * 1e9, h2dGBps() * 1e9, Math.round(d2hLatencyUs() * 1000),
+        Math.round(h2dLatencyUs() * 1000));
+  }
+
+  /** The fixed cost of a backup (device → host): the calibrated one, else {@code pcieLatencyUs}. */
+  public double d2hLatencyUs() {
+    return copies.calibrated() ? copies.d2hLatencyUs() : pcieLatencyUs;
+  }
+
+  /** The fixed cost of a load (host → device): the calibrated one, else {@code pcieLatencyUs}. */
+  public double h2dLatencyUs() {
+    return copies.calibrated() ? copies.h2dLatencyUs() : pcieLatencyUs;
   }
 
   /** What a backup (device → host) moves per second once it runs: the calibrated rate, else {@code pcieGBps}. */

@@ -288,7 +288,7 @@ public final class EngineReport {
   private static String copies(dev.hicache.simulator.model.HardwareProfile h) {
     dev.hicache.simulator.model.HardwareProfile.CopyCalibration c = h.copies();
     if (!c.calibrated()) return String.format(Locale.ROOT, "PCIe %.0f GB/s", h.pcieGBps());
-    return String.format(Locale.ROOT, "copies D->H %.1f GB/s, H->D %.1f GB/s, %.0f us a copy (measured)",
-        c.d2hGBps(), c.h2dGBps(), h.pcieLatencyUs());
+    return String.format(Locale.ROOT, "copies D->H %.0f us + %.1f GB/s, H->D %.0f us + %.1f GB/s (measured)",
+        h.d2hLatencyUs(), c.d2hGBps(), h.h2dLatencyUs(), c.h2dGBps());
   }
 }

@@ -23,14 +23,18 @@ import org.junit.jupiter.api.Test;
  * 25 %. The raw file is the GPU run's output as it came back, committed under docs/benchmarks/results.
  */
 class CopyCalibrationTest {
-  static final Path COPIES = Path.of("..", "docs", "benchmarks", "results", "copies-h100-2026-12-07", "copies.csv");
+  static final Path RUN = Path.of("..", "docs", "benchmarks", "results", "copies-h100-2026-12-07d");
+  /** The replay the profile was fitted to. */
+  static final Path COPIES = RUN.resolve("cal").resolve("copies.csv");
+  /** Two more replays of the same slice on the same host, fresh tiers each: the held-out check. */
+  static final List<Path> HELD_OUT = List.of(RUN.resolve("cal2").resolve("copies.csv"), RUN.resolve("cal3").resolve("copies.csv"));
   /** The replay's page: a Llama-3-8B-shaped KV of one rank at TP 8 (1 KV head), 64 tokens: 1 MiB. */
   static final long PAGE_BYTES = 32L * 2 * 1 * 128 * 2 * 64;
 
   /** One SPI call: the request it served, its kind, pages, bytes and measured nanoseconds. */
   record Call(int request, String kind, int pages, long bytes, long nanos) {}
 
-  /** Reads copies.csv (header request,kind,pages,bytes,start_ns,issue_ns,duration_ns,ok); failed calls are left out. */
+  /** Reads copies.csv (header request,kind,pages,bytes,start_ns,issue_ns,duration_ns,ok[,device_ns]); failed calls are left out. */
   static List<Call> read(Path csv) throws IOException {
     List<String> lines = Files.readAllLines(csv);
     if (lines.isEmpty() || !lines.get(0).startsWith("request,kind,pages,bytes,start_ns,issue_ns,duration_ns,ok")) {
@@ -39,7 +43,10 @@ class CopyCalibrationTest {
     List<Call> calls = new ArrayList<>();
     for (int i = 1; i < lines.size(); i++) {
       String[] f = lines.get(i).split(",");
-      if (f.length != 8) throw new IllegalArgumentException(csv + ":" + (i + 1) + ": expected 8 fields, got " + f.length);
+      // A ninth field, device_ns, came with the second calibration (the device's own time; not priced here).
+      if (f.length != 8 && f.length != 9) {
+        throw new IllegalArgumentException(csv + ":" + (i + 1) + ": expected 8 or 9 fields, got " + f.length);
+      }
       if (!f[7].equals("true")) continue;
       calls.add(new Call(Integer.parseInt(f[0]), f[1], Integer.parseInt(f[2]), Long.parseLong(f[3]), Long.parseLong(f[6])));
     }
@@ -79,24 +86,44 @@ class CopyCalibrationTest {
   }
 
   @Test
-  void h100Box_predictsEachRequestsLoadBackAndBackupTimes() throws IOException {
-    List<Call> calls = read(COPIES);
+  void h100Box_predictsEachRequestsLoadBackAndBackupTimes_onItsOwnReplay() throws IOException {
+    check(COPIES, 0.25);
+  }
+
+  @Test
+  void h100Box_predictsEachRequestsLoadBackAndBackupTimes_onHeldOutReplays() throws IOException {
+    // L3 reads are 25 requests of a store whose per-page read time varies by a fifth from call to call
+    // (260-550 us a MiB): held out they reach median 11-12 % and p90 27-28 % (docs/calibration.md#copies).
+    // The bound for them is what the fit reaches, so that a profile drifting from it shows.
+    for (Path held : HELD_OUT) check(held, 0.30);
+  }
+
+  /** Median <= 10 % and p90 <= 25 % for every kind (L3 reads: {@code l3ReadP90}, median 13 %). */
+  private static void check(Path copies, double l3ReadP90) throws IOException {
+    List<Call> calls = read(copies);
     HardwareProfile h100 = HardwareProfile.preset("h100-box");
     CostModel pcie = h100.pcieCostModel();
     L3CostModel l3 = h100.l3CostModel(PAGE_BYTES);
     for (String kind : new String[] {"load", "backup", "l3_read", "l3_write"}) {
       double[] e = requestErrors(calls, kind, pcie, l3);
-      assertThat(e.length).as("requests with a %s", kind).isGreaterThanOrEqualTo(20);
-      assertThat(quantile(e, 0.5)).as("median per-request error of %s (%d requests)", kind, e.length)
-          .isLessThanOrEqualTo(0.10);
-      // The goal is p90 <= 25 %. Backups miss it (33 %): about one small backup in seven (7-35 pages) took
-      // 1.4-4.8 ms where its bytes predict 0.4-1 ms, with nothing else in flight; latency + bytes / bandwidth
-      // cannot follow that, and the cause is not established (docs/calibration.md#copies). The bound
-      // here is what the fit reaches, so that a profile drifting from it shows.
-      double p90Bound = kind.equals("backup") ? 0.35 : 0.25;
-      assertThat(quantile(e, 0.9)).as("p90 per-request error of %s (%d requests)", kind, e.length)
-          .isLessThanOrEqualTo(p90Bound);
+      assertThat(e.length).as("requests with a %s in %s", kind, copies).isGreaterThanOrEqualTo(20);
+      boolean read = kind.equals("l3_read");
+      assertThat(quantile(e, 0.5)).as("median per-request error of %s (%d requests) in %s", kind, e.length, copies)
+          .isLessThanOrEqualTo(read && l3ReadP90 > 0.25 ? 0.13 : 0.10);
+      assertThat(quantile(e, 0.9)).as("p90 per-request error of %s (%d requests) in %s", kind, e.length, copies)
+          .isLessThanOrEqualTo(read ? l3ReadP90 : 0.25);
     }
+  }
+
+  @Test
+  void theFirstCalibrationsColdStore_isNotWhatTheProfilePrices() throws IOException {
+    // The first calibration wrote into a cold L3 slab (tmpfs allocating each page at its first write) and
+    // watched completions with blocking waits: its L3 writes ran at half a warm store's speed. Priced with
+    // the profile fitted to a warm store, they miss by far: proof that the check above can fail on writes.
+    List<Call> calls = read(Path.of("..", "docs", "benchmarks", "results", "copies-h100-2026-12-07", "copies.csv"));
+    HardwareProfile h100 = HardwareProfile.preset("h100-box");
+    double[] e = requestErrors(calls, "l3_write", h100.pcieCostModel(), h100.l3CostModel(PAGE_BYTES));
+    assertThat(quantile(e, 0.5)).isGreaterThan(0.50);
   }
 
   @Test
@@ -119,7 +146,7 @@ class CopyCalibrationTest {
     Files.writeString(bad, "request,kind\n");
     assertThatThrownBy(() -> read(bad)).hasMessageContaining(bad + ":1:");
     Files.writeString(bad, "request,kind,pages,bytes,start_ns,issue_ns,duration_ns,ok\n0,load,1,2\n");
-    assertThatThrownBy(() -> read(bad)).hasMessageContaining(bad + ":2:").hasMessageContaining("8 fields");
+    assertThatThrownBy(() -> read(bad)).hasMessageContaining(bad + ":2:").hasMessageContaining("8 or 9 fields");
   }
 
   @Test
