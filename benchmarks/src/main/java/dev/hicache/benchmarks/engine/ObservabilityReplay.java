@@ -1,0 +1,125 @@
+package dev.hicache.benchmarks.engine;
+
+import dev.hicache.api.DType;
+import dev.hicache.api.KvShape;
+import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.events.KvEvent;
+import dev.hicache.api.spi.MetricsSink;
+import dev.hicache.core.engine.CacheRequest;
+import dev.hicache.core.engine.HiCache;
+import dev.hicache.core.metrics.InMemoryMetrics;
+import dev.hicache.core.sim.CostModel;
+import dev.hicache.simulator.l3.MemoryL3Store;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.ToLongFunction;
+
+/**
+ * The engine replay the observability benchmarks time (docs/observability.md#overhead): 400
+ * conversations x 6 turns, 64-token pages, each turn the previous prompt plus 200-1,200 new tokens,
+ * turn t of every conversation before turn t+1 of any, through one metadata-only {@link HiCache} on
+ * the deterministic shell with L1, L2 and an in-memory L3: enqueue, admit, extend, finish and poll
+ * per request. A fresh cache per replay.
+ *
+ * <p>{@code mode}: {@code off} = no metrics sink, no JFR events, no KV event listener; {@code on}
+ * = {@link InMemoryMetrics}, JFR events emitted and a KV event listener; {@code recording} is
+ * {@code on} (the recording itself is the caller's); {@code metrics}, {@code jfr}, {@code kv} = one
+ * of the three alone.
+ *
+ * <p>It is a {@link ToLongFunction} of a {@code long[]} (types of {@code java.base}) so that {@link
+ * ObservabilityPairedBenchmark} can load one copy per mode in class loaders of their own and call
+ * it: {@link #applyAsLong} replays once, returns the tokens hit, and stores in {@code out[0]} the
+ * CPU time of the KV-event consumer thread (0 without a listener), read on that thread when it
+ * delivers the cache's last event.
+ */
+public final class ObservabilityReplay implements ToLongFunction<long[]> {
+  static final int PS = 64;
+  static final KvShape SHAPE = KvShape.mha(32, 8, 128, DType.BF16, PS);
+  static final String[] MODES = {"off", "on", "recording", "metrics", "jfr", "kv"};
+
+  private final boolean metrics, jfr, kv;
+  private final int[][] prompts;
+  private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+  /** Events delivered, all replays (kept, so that the listener's work is not dead code). */
+  private long events;
+  /** The consumer thread's CPU time at the cache's last event, written on that thread. */
+  private volatile long consumerCpu;
+
+  public ObservabilityReplay(String mode) {
+    if (!Arrays.asList(MODES).contains(mode)) {
+      throw new IllegalArgumentException("mode must be one of " + Arrays.toString(MODES) + ", got " + mode);
+    }
+    boolean all = mode.equals("on") || mode.equals("recording");
+    metrics = all || mode.equals("metrics");
+    jfr = all || mode.equals("jfr");
+    kv = all || mode.equals("kv");
+    prompts = prompts();
+  }
+
+  static int[][] prompts() {
+    SplittableRandom r = new SplittableRandom(20261207L);
+    int conversations = 400, turns = 6;
+    int[][][] conv = new int[conversations][turns][];
+    for (int c = 0; c < conversations; c++) {
+      int[] prev = new int[0];
+      for (int t = 0; t < turns; t++) {
+        int add = 200 + r.nextInt(1000);
+        int[] p = Arrays.copyOf(prev, prev.length + add);
+        for (int i = prev.length; i < p.length; i++) p[i] = r.nextInt(128_000);
+        conv[c][t] = p;
+        prev = p;
+      }
+    }
+    int[][] prompts = new int[conversations * turns][];
+    int n = 0;
+    for (int t = 0; t < turns; t++) {
+      int[] order = r.ints(0, conversations).distinct().limit(conversations).toArray();
+      for (int c : order) prompts[n++] = conv[c][t];
+    }
+    return prompts;
+  }
+
+  public long events() { return events; }
+
+  @Override public long applyAsLong(long[] out) {
+    HiCacheConfig config = HiCacheConfig.builder().pageSize(PS).prefetchThreshold(4 * PS).build();
+    HiCache.Builder b = HiCache.builder(config).metadataOnly(SHAPE, 2048 * PS, 8192 * PS)
+        .deterministic(CostModel.pcieGen5()).storage(new MemoryL3Store(1 << 20))
+        .metrics(metrics ? new InMemoryMetrics() : MetricsSink.NONE).jfrEvents(jfr);
+    consumerCpu = 0;
+    if (kv) {
+      b.kvEvents((KvEvent e) -> {
+        events++;
+        // The cache's last events are AllBlocksCleared (device, then host) at close: reading the
+        // thread's CPU time there counts all its work but the loop's exit, at two reads a replay.
+        if (e instanceof KvEvent.AllBlocksCleared) consumerCpu = threads.getCurrentThreadCpuTime();
+      });
+    }
+    long cached = 0;
+    try (HiCache cache = b.build()) {
+      for (int i = 0; i < prompts.length; i++) {
+        int[] p = prompts[i];
+        cache.enqueue(i, p);
+        cache.poll();
+        for (int k = 0; k < 1000 && !cache.readyToAdmit(i); k++) {
+          if (!cache.deterministicShell().runNext()) break;
+          cache.poll();
+        }
+        CacheRequest q = cache.admit(i, p, 0);
+        cached += q.deviceHitTokens() + q.hostHitTokens();
+        if (!cache.extend(q, p.length)) {
+          cache.abort(q);
+        } else {
+          cache.finish(q, p, p.length);
+        }
+        cache.poll();
+      }
+      cache.deterministicShell().drain();
+    }
+    // close() joined the consumer: its last write is visible.
+    if (out != null && out.length > 0) out[0] = consumerCpu;
+    return cached;
+  }
+}
