@@ -8,6 +8,7 @@ import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.spi.MetricsSink;
 import java.lang.invoke.VarHandle;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -67,12 +68,20 @@ public final class KvEventPublisher implements AutoCloseable {
 
     KvEvent event(int i) {
       return switch (kind[i]) {
-        case STORED -> new KvEvent.BlockStored(sequence[i], tier[i], namespaceSeed[i], parentKey[i],
-            Arrays.asList(keys[i]).subList(0, keyCount[i]));
-        case REMOVED -> new KvEvent.BlockRemoved(sequence[i], tier[i], namespaceSeed[i],
-            Arrays.asList(keys[i]).subList(0, keyCount[i]));
+        case STORED -> new KvEvent.BlockStored(sequence[i], tier[i], namespaceSeed[i], parentKey[i], keyList(i));
+        case REMOVED -> new KvEvent.BlockRemoved(sequence[i], tier[i], namespaceSeed[i], keyList(i));
         default -> new KvEvent.AllBlocksCleared(sequence[i], tier[i], namespaceSeed[i]);
       };
+    }
+
+    /**
+     * The slot's keys as an unmodifiable list: {@code List.of} copies the array once and the
+     * event's own {@code List.copyOf} keeps that list as it is (a sub-list view was copied twice,
+     * the first time element by element through an iterator).
+     */
+    private List<PageKey> keyList(int i) {
+      PageKey[] k = keys[i];
+      return List.of(keyCount[i] == k.length ? k : Arrays.copyOf(k, keyCount[i]));
     }
 
     /** Drops the references, so that a batch waiting in the pool keeps no page keys alive. */
@@ -243,19 +252,29 @@ public final class KvEventPublisher implements AutoCloseable {
         sleeping = false;
         continue;
       }
-      int n = b.size;
-      for (int i = 0; i < n; i++) {
-        try {
-          listener.onEvent(b.event(i));
-        } catch (RuntimeException ex) {
-          listenerErrors.incrementAndGet();
-        }
-      }
-      b.clear();
-      free.offer(b);
-      // After the batch is back: once awaitDelivered sees the count, the producer can reuse it.
-      delivered.addAndGet(n);
+      deliver(b);
     }
+  }
+
+  /**
+   * Hands one batch's events to the listener and gives the batch back. A method of its own, not a
+   * part of {@link #run}'s loop: {@code run} is entered once per consumer thread and its loop turns
+   * once per batch, too seldom for the JIT to compile it, so the per-event loop inside it ran in
+   * the interpreter; this one is called per batch and is compiled like any hot method.
+   */
+  private void deliver(Batch b) {
+    int n = b.size;
+    for (int i = 0; i < n; i++) {
+      try {
+        listener.onEvent(b.event(i));
+      } catch (RuntimeException ex) {
+        listenerErrors.incrementAndGet();
+      }
+    }
+    b.clear();
+    free.offer(b);
+    // After the batch is back: once awaitDelivered sees the count, the producer can reuse it.
+    delivered.addAndGet(n);
   }
 
   /** Hands over what is pending, delivers it, then stops the thread. Scheduler thread. Idempotent. */
