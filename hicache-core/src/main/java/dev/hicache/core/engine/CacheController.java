@@ -647,7 +647,8 @@ final class CacheController implements DeviceEvictionHandler {
   @Override public void freeDevicePages(int[] pages) {
     int deferred = 0;
     for (int p : pages) {
-      devicePoisoned.clear(p);
+      // Cleared only where set: BitSet.clear rescans for the highest word in use on every call.
+      if (devicePoisoned.get(p)) devicePoisoned.clear(p);
       if (deviceLoadOp[p] != 0) throw new IllegalStateException("device page " + p + " evicted while a load fills it");
       if (deviceReaders[p] > 0) {
         deviceFreeDeferred.set(p);

@@ -479,8 +479,11 @@ public final class LocalL3Store implements L3Store {
     MemorySegment s = slab.slot(slot);
     long checksum = image != null ? writeImage(s, key, parts, (int) header, (int) length) : writeSlot(s, key, parts, header, length);
     if (config.syncWrites()) slab.force(slot, length);
-    PageIndex.Entry entry = new PageIndex.Entry(slot, gen, (int) length, checksum);
-    if (index.putIfAbsent(key, entry) != null) {
+    if (privateLock != null && at == PageIndex.ABSENT) {
+      // Process-private, under the index's monitor since the lookup above found the key absent:
+      // no other writer can have published it since, so it is added without a second lookup.
+      ((HeapPageIndex) index).putAbsent(key, slot, gen, (int) length, checksum);
+    } else if (index.putIfAbsent(key, new PageIndex.Entry(slot, gen, (int) length, checksum)) != null) {
       // Another writer (thread or process) published this page first.
       freeSlot(slot, gen);
       alreadyPresent.increment();
@@ -690,7 +693,9 @@ public final class LocalL3Store implements L3Store {
     int victims = 0;
     if (lru.size() > slab.slotCount - keys.size()) victims = lru.coldest(victimScratch, Math.min(keys.size(), victimScratch.length));
     long acc = 0;
-    for (int k = 0; k < victims; k++) acc += slab.word(victimScratch[k]);
+    // The slot word of each victim, and its slot's lines: a write reuses the slot its eviction
+    // frees (the free slots are a stack), so those are the lines the write then fills.
+    for (int k = 0; k < victims; k++) acc += slab.word(victimScratch[k]) + slab.touchLines(victimScratch[k], slab.slotBytes);
     ((HeapPageIndex) index).prefetch(keys, victimScratch, victims);
     prefetched = acc; // a use, so the loads are not dropped
   }

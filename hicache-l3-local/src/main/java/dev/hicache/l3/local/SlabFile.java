@@ -220,6 +220,16 @@ final class SlabFile implements AutoCloseable {
     }
   }
 
+  /**
+   * Each cache line of the slot's first {@code bytes} bytes, summed: a plain read that brings
+   * them in ahead of a write into the slot (see LocalL3Store's prefetch), without a slice.
+   */
+  long touchLines(int slot, int bytes) {
+    long at = dataStart + (long) slot * slotBytes, acc = 0;
+    for (int off = 0; off < Math.min(bytes, slotBytes); off += 64) acc += map.get(ValueLayout.JAVA_BYTE, at + off);
+    return acc;
+  }
+
   /** The bytes of one slot (a view of the mapping). */
   MemorySegment slot(int slot) {
     return map.asSlice(dataStart + (long) slot * slotBytes, slotBytes);
