@@ -476,8 +476,8 @@ public final class LocalL3Store implements L3Store {
       return false;
     }
     int slot = (int) (claim >>> 32), gen = (int) claim;
-    MemorySegment s = slab.slot(slot);
-    long checksum = image != null ? writeImage(s, key, parts, (int) header, (int) length) : writeSlot(s, key, parts, header, length);
+    long checksum = image != null ? writeImage(slot, key, parts, (int) header, (int) length)
+        : writeSlot(slab.slot(slot), key, parts, header, length);
     if (config.syncWrites()) slab.force(slot, length);
     if (privateLock != null && at == PageIndex.ABSENT) {
       // Process-private, under the index's monitor since the lookup above found the key absent:
@@ -516,7 +516,7 @@ public final class LocalL3Store implements L3Store {
   }
 
   /** {@link #writeSlot} through the heap image (process-private, under its lock): the same slot bytes. */
-  private long writeImage(MemorySegment s, PageKey key, MemorySegment[] parts, int header, int length) {
+  private long writeImage(int slot, PageKey key, MemorySegment[] parts, int header, int length) {
     ByteBuffer b = imageView;
     b.putInt(0, SLOT_MAGIC);
     b.putInt((int) PARTS_AT, parts.length);
@@ -530,7 +530,7 @@ public final class LocalL3Store implements L3Store {
     }
     long checksum = SlotChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT);
     b.putLong((int) CHECKSUM_AT, checksum);
-    MemorySegment.copy(imageSegment, 0, s, 0, length);
+    slab.copyIn(imageSegment, slot, length);
     return checksum;
   }
 
@@ -548,12 +548,11 @@ public final class LocalL3Store implements L3Store {
       return false;
     }
     byte[] kb = key.bytes();
-    MemorySegment s = slab.slot(e.slot()).asSlice(0, e.length());
     boolean verified, fits;
     if (image != null) {
       // One copy out of the slot; verified and copied to the targets from the image.
       int length = e.length();
-      MemorySegment.copy(s, 0, imageSegment, 0, length);
+      slab.copyOut(e.slot(), imageSegment, length);
       verified = SlotChecksum.of(image, (int) PARTS_AT, length - (int) PARTS_AT) == e.checksum() && imageNames(length, kb);
       fits = verified && imageShapeMatches(target);
       if (fits) {
@@ -564,6 +563,7 @@ public final class LocalL3Store implements L3Store {
         }
       }
     } else {
+      MemorySegment s = slab.slot(e.slot()).asSlice(0, e.length());
       verified = SlotChecksum.of(s.asSlice(PARTS_AT, e.length() - PARTS_AT)) == e.checksum() && headerNames(s, kb);
       fits = verified && shapeMatches(s, target);
       if (fits) {

@@ -230,6 +230,16 @@ final class SlabFile implements AutoCloseable {
     return acc;
   }
 
+  /** Copies {@code bytes} bytes from {@code from} into the start of the slot (no slice of the mapping made). */
+  void copyIn(MemorySegment from, int slot, int bytes) {
+    MemorySegment.copy(from, 0, map, dataStart + (long) slot * slotBytes, Math.min(bytes, slotBytes));
+  }
+
+  /** Copies the slot's first {@code bytes} bytes into {@code to} (no slice of the mapping made). */
+  void copyOut(int slot, MemorySegment to, int bytes) {
+    MemorySegment.copy(map, dataStart + (long) slot * slotBytes, to, 0, Math.min(bytes, slotBytes));
+  }
+
   /** The bytes of one slot (a view of the mapping). */
   MemorySegment slot(int slot) {
     return map.asSlice(dataStart + (long) slot * slotBytes, slotBytes);
