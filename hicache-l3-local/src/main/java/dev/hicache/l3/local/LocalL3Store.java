@@ -693,9 +693,7 @@ public final class LocalL3Store implements L3Store {
     int victims = 0;
     if (lru.size() > slab.slotCount - keys.size()) victims = lru.coldest(victimScratch, Math.min(keys.size(), victimScratch.length));
     long acc = 0;
-    // The slot word of each victim, and its slot's lines: a write reuses the slot its eviction
-    // frees (the free slots are a stack), so those are the lines the write then fills.
-    for (int k = 0; k < victims; k++) acc += slab.word(victimScratch[k]) + slab.touchLines(victimScratch[k], slab.slotBytes);
+    for (int k = 0; k < victims; k++) acc += slab.word(victimScratch[k]);
     ((HeapPageIndex) index).prefetch(keys, victimScratch, victims);
     prefetched = acc; // a use, so the loads are not dropped
   }

@@ -220,16 +220,6 @@ final class SlabFile implements AutoCloseable {
     }
   }
 
-  /**
-   * Each cache line of the slot's first {@code bytes} bytes, summed: a plain read that brings
-   * them in ahead of a write into the slot (see LocalL3Store's prefetch), without a slice.
-   */
-  long touchLines(int slot, int bytes) {
-    long at = dataStart + (long) slot * slotBytes, acc = 0;
-    for (int off = 0; off < Math.min(bytes, slotBytes); off += 64) acc += map.get(ValueLayout.JAVA_BYTE, at + off);
-    return acc;
-  }
-
   /** Copies {@code bytes} bytes from {@code from} into the start of the slot (no slice of the mapping made). */
   void copyIn(MemorySegment from, int slot, int bytes) {
     MemorySegment.copy(from, 0, map, dataStart + (long) slot * slotBytes, Math.min(bytes, slotBytes));
