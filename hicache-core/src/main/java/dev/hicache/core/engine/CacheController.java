@@ -646,9 +646,11 @@ final class CacheController implements DeviceEvictionHandler {
 
   @Override public void freeDevicePages(int[] pages) {
     int deferred = 0;
+    // Poisoned pages come only from failed load-backs: almost always none, and then no page's bit
+    // is read or cleared (a BitSet.clear in range rescans for the highest word in use).
+    boolean anyPoisoned = !devicePoisoned.isEmpty();
     for (int p : pages) {
-      // Cleared only where set: BitSet.clear rescans for the highest word in use on every call.
-      if (devicePoisoned.get(p)) devicePoisoned.clear(p);
+      if (anyPoisoned) devicePoisoned.clear(p);
       if (deviceLoadOp[p] != 0) throw new IllegalStateException("device page " + p + " evicted while a load fills it");
       if (deviceReaders[p] > 0) {
         deviceFreeDeferred.set(p);

@@ -160,33 +160,10 @@ final class HeapPageIndex implements PageIndex {
 
   @Override public synchronized Entry putIfAbsent(PageKey key, Entry e) {
     open();
-    checkSlot(e.slot());
+    if (e.slot() < 0 || e.slot() == Integer.MAX_VALUE) throw new IllegalArgumentException("slot " + e.slot() + " out of range");
     words(key);
     int i = find();
     if (i >= 0) return entryAt(i);
-    insert(e.slot(), e.generation(), e.length(), e.checksum());
-    return null;
-  }
-
-  /**
-   * Publishes the page of a key the caller knows is absent: {@link #putIfAbsent} without its
-   * lookup, and without an {@link Entry}. Only for a caller that holds this index's monitor from
-   * a lookup that found the key absent up to this call (the process-private store's write, under
-   * the monitor for its whole batch), so no other writer can have published the key in between.
-   */
-  synchronized void putAbsent(PageKey key, int slot, int generation, int length, long checksum) {
-    open();
-    checkSlot(slot);
-    words(key);
-    insert(slot, generation, length, checksum);
-  }
-
-  private static void checkSlot(int slot) {
-    if (slot < 0 || slot == Integer.MAX_VALUE) throw new IllegalArgumentException("slot " + slot + " out of range");
-  }
-
-  /** Adds the key in (w0..w3) as a new entry; the caller has made sure it is absent. */
-  private void insert(int slot, int generation, int length, long checksum) {
     if (size == MAX_ENTRIES) throw new IllegalStateException("the heap index is full (" + size + " entries)");
     if (size + 1 > (mask + 1) / 2) rehash((mask + 1) << 1);
     int n = freeTop > 0 ? free[--freeTop] : newEntry();
@@ -196,18 +173,18 @@ final class HeapPageIndex implements PageIndex {
     en[at + K1] = w1;
     en[at + K2] = w2;
     en[at + K3] = w3;
-    en[at + META] = ((long) (slot + 1) << 32) | (generation & 0xFFFF_FFFFL);
-    en[at + LENGTH] = length;
-    en[at + CHECKSUM] = checksum;
-    if (slot >= wordBySlot.length) {
-      wordBySlot = Arrays.copyOf(wordBySlot, (int) Math.min(Integer.MAX_VALUE - 8, Math.max((long) slot + 1, 2L * wordBySlot.length)));
+    en[at + META] = ((long) (e.slot() + 1) << 32) | (e.generation() & 0xFFFF_FFFFL);
+    en[at + LENGTH] = e.length();
+    en[at + CHECKSUM] = e.checksum();
+    if (e.slot() >= wordBySlot.length) {
+      wordBySlot = Arrays.copyOf(wordBySlot, (int) Math.min(Integer.MAX_VALUE - 8, Math.max((long) e.slot() + 1, 2L * wordBySlot.length)));
     }
     long word = (fingerprint << ENTRY_BITS) | (n + 1);
-    wordBySlot[slot] = word;
-    int i;
+    wordBySlot[e.slot()] = word;
     for (i = (int) fingerprint & mask; table[i] != 0; i = (i + 1) & mask) {}
     table[i] = word;
     size++;
+    return null;
   }
 
   private int newEntry() {

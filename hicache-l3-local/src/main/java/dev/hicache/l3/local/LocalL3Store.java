@@ -479,11 +479,8 @@ public final class LocalL3Store implements L3Store {
     long checksum = image != null ? writeImage(slot, key, parts, (int) header, (int) length)
         : writeSlot(slab.slot(slot), key, parts, header, length);
     if (config.syncWrites()) slab.force(slot, length);
-    if (privateLock != null && at == PageIndex.ABSENT) {
-      // Process-private, under the index's monitor since the lookup above found the key absent:
-      // no other writer can have published it since, so it is added without a second lookup.
-      ((HeapPageIndex) index).putAbsent(key, slot, gen, (int) length, checksum);
-    } else if (index.putIfAbsent(key, new PageIndex.Entry(slot, gen, (int) length, checksum)) != null) {
+    PageIndex.Entry entry = new PageIndex.Entry(slot, gen, (int) length, checksum);
+    if (index.putIfAbsent(key, entry) != null) {
       // Another writer (thread or process) published this page first.
       freeSlot(slot, gen);
       alreadyPresent.increment();
