@@ -222,12 +222,20 @@ final class SlabFile implements AutoCloseable {
 
   /** Copies {@code bytes} bytes from {@code from} into the start of the slot (no slice of the mapping made). */
   void copyIn(MemorySegment from, int slot, int bytes) {
-    MemorySegment.copy(from, 0, map, dataStart + (long) slot * slotBytes, Math.min(bytes, slotBytes));
+    MemorySegment.copy(from, 0, map, slotStart(slot, bytes), bytes);
   }
 
   /** Copies the slot's first {@code bytes} bytes into {@code to} (no slice of the mapping made). */
   void copyOut(int slot, MemorySegment to, int bytes) {
-    MemorySegment.copy(map, dataStart + (long) slot * slotBytes, to, 0, Math.min(bytes, slotBytes));
+    MemorySegment.copy(map, slotStart(slot, bytes), to, 0, bytes);
+  }
+
+  /** The slot's offset in the mapping, for {@code bytes} bytes that must lie within it (the mapping alone would let them run into the next slot). */
+  private long slotStart(int slot, int bytes) {
+    if (slot < 0 || slot >= slotCount || bytes < 0 || bytes > slotBytes) {
+      throw new IndexOutOfBoundsException("slot " + slot + " of " + slotCount + ", " + bytes + " bytes of " + slotBytes);
+    }
+    return dataStart + (long) slot * slotBytes;
   }
 
   /** The bytes of one slot (a view of the mapping). */
