@@ -59,9 +59,9 @@ class SharedLinksTest {
 
   @Test void conversationTrace_roundRobin_theGlobalOrderAloneChangesNothing_theLinksContentionCostsTtft() {
     // On a profile with the nominal copy model (h200-box: 50 GB/s, 10 us a copy; L3 40 / 20 GB/s). With h100-box's
-    // measured one the two runs part by design, not by the order: a private link spreads a load's 300 us over its
-    // layers while a shared link charges it before the first (LoadTicket.layerDueNanos), and 1.1 GB/s L3 writes last
-    // long enough that when another instance first sees one depends on the global time order.
+    // measured one the two runs part by design, not by the order: a private link spreads a load's latency (361 us)
+    // over its layers while a shared link charges it before the first (LoadTicket.layerDueNanos), and the embedded
+    // L3's few-GB/s writes last long enough that when another instance first sees one depends on the global time order.
     String[] l3 = {"--hardware", "h200-box"};
     List<String> runs = sweep(cat(l3, "--trace", trace(), "--routing", "round_robin", "--sweep", "l3-link=private,shared"));
     // Host side as wide as all eight GPUs' PCIe: shared, but never the bottleneck.
