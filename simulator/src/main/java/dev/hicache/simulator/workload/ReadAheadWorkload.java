@@ -1,6 +1,5 @@
 package dev.hicache.simulator.workload;
 
-import dev.hicache.api.PageHasher;
 import dev.hicache.simulator.virtualtime.TieredSimulation;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -12,7 +11,8 @@ import java.util.concurrent.TimeUnit;
  * An {@linkplain Workload#openLoop() open-loop} workload read ahead on a second thread: while the
  * engine serves one request, the next ones are read (trace parsing, token ids) and, with a page
  * size, their page keys computed ({@link TieredSimulation#pageKeys}: SHA-256 of every full page,
- * chained, otherwise the engine's largest single cost with L3). The replay is single-threaded and
+ * chained, otherwise the engine's largest single cost with L3; a {@link BlockKeyMemo} skips the
+ * trace blocks seen before after the same prior). The replay is single-threaded and
  * the machine usually has a second core; this puts it to work without touching the engine's order.
  *
  * <p>Deterministic: requests come out in the workload's order with the same content, and page keys
@@ -54,7 +54,7 @@ public final class ReadAheadWorkload implements Workload {
   }
 
   private void produce() {
-    PageHasher hasher = pageSize > 0 ? new PageHasher(pageSize) : null;
+    BlockKeyMemo keys = pageSize > 0 ? BlockKeyMemo.forTraceBlocks(pageSize) : null;
     try {
       while (!closed) {
         Request q = new Request();
@@ -62,10 +62,7 @@ public final class ReadAheadWorkload implements Workload {
           put(END);
           return;
         }
-        if (hasher != null) {
-          q.pageKeys = q.namespace == null ? TieredSimulation.pageKeys(hasher, q.tokens)
-              : TieredSimulation.pageKeys(hasher, q.namespace.seed(), q.tokens);
-        }
+        if (keys != null) q.pageKeys = keys.pageKeys(q.namespace == null ? null : q.namespace.seed(), q.tokens);
         put(q);
       }
     } catch (Throwable t) {
