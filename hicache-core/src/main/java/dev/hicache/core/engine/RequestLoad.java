@@ -10,19 +10,25 @@ import java.util.List;
  */
 final class RequestLoad implements Transfer {
   private final int layers;
-  private final List<LoadTicket> parts;
+  /**
+   * An array, not a list: the deterministic shell asks {@link #layerDueNanos} for every layer of
+   * every request, and an immutable list's iterator per call was a visible share of a full-engine
+   * replay's allocation (benchmarks.md, "simulator: the full engine on a ten-hour trace").
+   */
+  private final LoadTicket[] parts;
 
   RequestLoad(int layers, List<LoadTicket> parts) {
     this.layers = layers;
-    this.parts = List.copyOf(parts);
+    this.parts = parts.toArray(new LoadTicket[0]);
+    for (LoadTicket p : this.parts) java.util.Objects.requireNonNull(p, "load ticket");
   }
 
-  List<LoadTicket> parts() { return parts; }
+  List<LoadTicket> parts() { return List.of(parts); }
 
   /** Deterministic shell: when layer {@code layer} has landed in every part (0 when nothing loads). */
   long layerDueNanos(int layer) {
     long t = 0;
-    for (LoadTicket p : parts) t = Math.max(t, p.layerDueNanos(layer));
+    for (int i = 0; i < parts.length; i++) t = Math.max(t, parts[i].layerDueNanos(layer));
     return t;
   }
 
@@ -30,7 +36,7 @@ final class RequestLoad implements Transfer {
 
   @Override public int layersDone() {
     int done = layers;
-    for (LoadTicket t : parts) done = Math.min(done, t.layersDone());
+    for (int i = 0; i < parts.length; i++) done = Math.min(done, parts[i].layersDone());
     return done;
   }
 

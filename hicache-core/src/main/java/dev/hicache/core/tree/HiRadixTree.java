@@ -68,7 +68,12 @@ public final class HiRadixTree {
   /** Every other namespace with a root now, by seed, in the order they were made. */
   private final Map<PageKey, TreeNamespace> namespaces = new LinkedHashMap<>();
   /** The eviction order, for the indexes of namespaces made later. */
-  private final Comparator<EvictionCandidate> evictionOrder;
+  private final Comparator<? super TreeNode> evictionOrder;
+
+  private static final Comparator<TreeNode> LRU_ORDER = (a, b) -> {
+    int c = Long.compare(a.lastAccessTime, b.lastAccessTime);
+    return c != 0 ? c : Long.compare(a.id, b.id);
+  };
   /** Per-namespace quota in pages (0: none); see {@link #namespaceQuota}. */
   private int deviceQuotaPages, hostQuotaPages;
   private boolean quota;
@@ -113,8 +118,12 @@ public final class HiRadixTree {
     }
     // The id tie-break makes a user's order total even if it forgot to end with the id (equal
     // keys would otherwise look like one element to the ordered index).
-    Comparator<EvictionCandidate> order = Objects.requireNonNull(policy.order(), "policy.order()")
-        .thenComparing((a, b) -> Long.compare(a.id(), b.id()));
+    Comparator<EvictionCandidate> given = Objects.requireNonNull(policy.order(), "policy.order()");
+    // The default LRU order, read from the nodes' fields: the indexes compare on every insert and
+    // eviction, and the policy's comparator behind the tie-break wrapper is two interface calls and
+    // four getters per comparison. The same order (LRU already ends with the id).
+    Comparator<? super TreeNode> order = policy == BuiltinEvictionPolicy.LRU ? LRU_ORDER
+        : given.thenComparing((a, b) -> Long.compare(a.id(), b.id()));
     this.deviceIndex = new TreeSet<>(order);
     this.hostIndex = new TreeSet<>(order);
     this.root = new TreeNode(nextId++, clock.nanos());
