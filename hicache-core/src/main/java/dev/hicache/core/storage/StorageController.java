@@ -503,21 +503,22 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     return v;
   }
 
+  /** Writes this rank's entries into {@code all} from {@code base} on (a fresh, zeroed vector: every tick makes one). */
   private void gatherOwn(long[] all, int base, int width) {
-    long[] v = new long[HEADER + SLOT_WIDTH * width];
-    v[0] = ops.size();
-    v[1] = -ops.size();
-    v[2] = hostRelease.size();
+    long[] v = all;
+    v[base] = ops.size();
+    v[base + 1] = -ops.size();
+    v[base + 2] = hostRelease.size();
     int doneBackups = 0;
     for (BackupOp b : backups) {
       if (!b.done) break;
       doneBackups++;
     }
-    v[3] = doneBackups;
+    v[base + 3] = doneBackups;
     long now = clock.nanos();
     int i = 0;
     for (PrefetchOperation op : ops.values()) {
-      int at = HEADER + SLOT_WIDTH * i++;
+      int at = base + HEADER + SLOT_WIDTH * i++;
       boolean can = op.hint ? op.complete() : policy.canTerminate(op, now);
       v[at] = op.rid;
       v[at + 1] = -op.rid;
@@ -528,11 +529,10 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       v[at + 6] = op.localTerminated ? -1 : 0;
     }
     for (; i < width; i++) {
-      int at = HEADER + SLOT_WIDTH * i;
+      int at = base + HEADER + SLOT_WIDTH * i;
       v[at] = -1;
       v[at + 1] = 1;
     }
-    System.arraycopy(v, 0, all, base, v.length);
   }
 
   /**
@@ -557,7 +557,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       p.apply(all, off);
       off += p.width();
     }
-    long[] r = java.util.Arrays.copyOfRange(all, participantWidth, all.length);
+    // Only read below: without participants the vector is this controller's own entries as they are.
+    long[] r = participantWidth == 0 ? all : java.util.Arrays.copyOfRange(all, participantWidth, all.length);
     metrics.count(StorageMetrics.CONSENSUS_TICKS, 1);
     if (r[0] != -r[1] || r[0] != ops.size()) {
       throw new IllegalStateException("TP ranks disagree on the live prefetches: min " + r[0] + ", max " + (-r[1])
