@@ -32,7 +32,7 @@ public final class BlockKeyMemo {
   private final int pageSize;
   private final int mask;
   private final int slotsLog2;
-  /** Made at the first prompt. */
+  /** Made at the first prompt whose first page is sparse. */
   private long[] table;
   private final PageHasher hasher;
   private final int[] zeros;
@@ -80,6 +80,13 @@ public final class BlockKeyMemo {
     int ps = pageSize;
     PageKey[] keys = new PageKey[tokens.length / ps];
     PageKey prior = seed;
+    if (keys.length == 0) return keys;
+    if (!isSparse(tokens, 0)) {
+      // Not a trace-shaped prompt (a dense first page): hashed as without the memo, and a workload
+      // of such prompts never makes the table.
+      for (int p = 0; p < keys.length; p++) keys[p] = prior = hash(prior, tokens, p);
+      return keys;
+    }
     touchSlots(tokens, keys.length);
     for (int g0 = 0, gi = 0; g0 < keys.length; g0 += group, gi++) {
       int n = Math.min(group, keys.length - g0);

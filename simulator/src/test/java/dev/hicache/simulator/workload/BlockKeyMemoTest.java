@@ -97,6 +97,19 @@ class BlockKeyMemoTest {
   }
 
   @Test
+  void densePrompts_areHashedWithoutTheTable() {
+    BlockKeyMemo memo = BlockKeyMemo.forTraceBlocks(64);
+    PageHasher hasher = new PageHasher(64);
+    int[] dense = new int[512];
+    for (int i = 0; i < dense.length; i++) dense[i] = i + 1;
+    assertThat(memo.pageKeys(null, dense)).containsExactly(TieredSimulation.pageKeys(hasher, dense));
+    assertThat(memo.pageKeys(null, dense)).containsExactly(TieredSimulation.pageKeys(hasher, dense));
+    assertThat(memo.hits()).isZero();
+    assertThat(memo.hashed()).isEqualTo(16);
+    assertThat(memo.pageKeys(null, new int[63])).isEmpty();
+  }
+
+  @Test
   void badSizes_areRefused() {
     assertThatThrownBy(() -> new BlockKeyMemo(64, 0, 10)).hasMessageContaining("pages per group");
     assertThatThrownBy(() -> new BlockKeyMemo(64, 8, 0)).hasMessageContaining("2^0");
