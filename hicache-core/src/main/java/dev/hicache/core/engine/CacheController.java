@@ -688,7 +688,7 @@ final class CacheController implements DeviceEvictionHandler {
         now[freed++] = p;
       }
     }
-    if (freed > 0) host.free(Arrays.copyOf(now, freed));
+    if (freed > 0) host.free(freed == now.length ? now : Arrays.copyOf(now, freed));
     metrics.count(EVICTED_TOKENS, MetricLabels.HOST, (long) pages.length * ps);
     events.eviction(MetricLabels.HOST, pages.length);
     metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
