@@ -105,6 +105,13 @@ public final class SimulateCommand implements Callable<Integer> {
           + " the victim is not kept; slower).")
   String l3Eviction;
 
+  @Option(names = "--l3-store", paramLabel = "IMPL", defaultValue = "model",
+      description = "--l3 local with lru eviction: model (default: an exact model of the store's LRU behaviour, the"
+          + " same pages held and the same answers, without its slots, checksums and slot copies: about twice as"
+          + " fast on long traces) or real (the store itself, hicache-l3-local's slot protocol). --l3-eviction"
+          + " w-tinylfu always runs the real store.")
+  String l3Store;
+
   @Option(names = "--mooncake-lease-ttl-ms", paramLabel = "MS", defaultValue = "10000",
       description = "--l3 mooncake: the master's default_kv_lease_ttl, how long an exist or get protects an object"
           + " from eviction (default ${DEFAULT-VALUE}).")
@@ -384,6 +391,7 @@ public final class SimulateCommand implements Callable<Integer> {
     b.prefetchPolicy = SimulationSettings.prefetchPolicy(prefetchPolicy);
     b.l3Backend = SimulationSettings.l3Backend(l3Backend);
     b.l3Eviction = SimulationSettings.l3Eviction(l3Eviction);
+    b.l3Store = SimulationSettings.l3Store(l3Store);
     b.routing = SimulationSettings.routing(routing);
     b.l3Link = SimulationSettings.linkMode("--l3-link", l3Link);
     b.pcieLink = SimulationSettings.linkMode("--pcie-link", pcieLink);
@@ -478,8 +486,10 @@ public final class SimulateCommand implements Callable<Integer> {
           "holds no records: nothing to replay");
     }
     String note = setup.l3Tokens() == 0 ? null : (setup.l3Backend().equals("local") ? "L3 is the embedded store"
-            + " (hicache-l3-local, process-private, " + setup.l3Eviction().flagName() + " eviction; --l3 memory: an"
-            + " in-memory LRU pool model)"
+            + " (hicache-l3-local, process-private, " + setup.l3Eviction().flagName() + " eviction, "
+            + (setup.effectiveL3Store() == dev.hicache.simulator.l3.EmbeddedL3.Store.MODEL
+                ? "as its exact LRU model without slots (--l3-store real: the store itself)"
+                : "the store itself") + "; --l3 memory: an in-memory LRU pool model)"
         : setup.l3Backend().equals("mooncake") ? "L3 is a model of a Mooncake Store pool (objects = pages of one"
             + " size; leases, watermark eviction, puts that fail when full; docs/simulator.md)"
         : "L3 is an in-memory LRU model of a shared pool (--l3 local: the embedded store)")

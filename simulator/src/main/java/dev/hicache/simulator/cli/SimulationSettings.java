@@ -10,6 +10,7 @@ import dev.hicache.simulator.workload.TraceWorkload;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.spi.EvictionPolicy;
 import dev.hicache.simulator.engine.EngineSetup;
+import dev.hicache.simulator.l3.EmbeddedL3;
 import dev.hicache.simulator.model.HardwareProfile;
 import dev.hicache.simulator.model.ModelProfile;
 import dev.hicache.simulator.model.ModelProfileFile;
@@ -46,7 +47,7 @@ import java.util.function.Function;
 public record SimulationSettings(
     boolean l1Only, Path trace, TraceWorkload.Arrivals arrivals, int pageSize, Long l1CapacityTokens,
     Long l2CapacityTokens, Long l3CapacityTokens, L3Backend l3Backend, LocalL3Config.Eviction l3Eviction,
-    long mooncakeLeaseTtlMs, double mooncakeHighWatermark, double mooncakeEvictionRatio,
+    EmbeddedL3.Store l3Store, long mooncakeLeaseTtlMs, double mooncakeHighWatermark, double mooncakeEvictionRatio,
     PrefetchPolicyKind prefetchPolicy, double hicacheRatio, WritePolicyKind writePolicy,
     EvictionPolicyKind evictionPolicy, String model, int tp, int decodeInstances, LinkMode l3Link, LinkMode pcieLink,
     boolean decodeOffload, Path modelFile, Integer layers, Integer kvHeads, Integer headDim, Integer attentionHeads,
@@ -184,6 +185,7 @@ public record SimulationSettings(
         SimulationSettings::l3CapacityTokens);
     setting("--l3", SimulationSettings::l3Backend, (b, v) -> b.l3Backend = v, SimulationSettings::l3Backend);
     setting("--l3-eviction", SimulationSettings::l3Eviction, (b, v) -> b.l3Eviction = v, SimulationSettings::l3Eviction);
+    setting("--l3-store", SimulationSettings::l3Store, (b, v) -> b.l3Store = v, SimulationSettings::l3Store);
     setting("--mooncake-lease-ttl-ms", t -> parseLong("--mooncake-lease-ttl-ms", t), (b, v) -> b.mooncakeLeaseTtlMs = v,
         SimulationSettings::mooncakeLeaseTtlMs);
     setting("--mooncake-eviction-high-watermark", t -> parseDouble("--mooncake-eviction-high-watermark", t),
@@ -329,6 +331,14 @@ public record SimulationSettings(
     } catch (IllegalArgumentException e) {
       throw new InvalidSettingException("Invalid value for option '--l3-eviction': '" + t
           + "' (expected lru or w-tinylfu)");
+    }
+  }
+
+  static EmbeddedL3.Store l3Store(String t) {
+    try {
+      return EmbeddedL3.Store.parse(t);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidSettingException("Invalid value for option '--l3-store': '" + t + "' (expected model or real)");
     }
   }
 
@@ -537,6 +547,13 @@ public record SimulationSettings(
       }
       if (f.equals("--l3-eviction") && l3Backend != L3Backend.local) {
         throw notApplicable(f, "only --l3 local has it; --l3 is " + l3Backend);
+      }
+      if (f.equals("--l3-store") && l3Backend != L3Backend.local) {
+        throw notApplicable(f, "only --l3 local has it; --l3 is " + l3Backend);
+      }
+      if (f.equals("--l3-store") && l3Store == EmbeddedL3.Store.MODEL && l3Eviction != LocalL3Config.Eviction.LRU) {
+        throw notApplicable(f, "the model is of the store's lru eviction; --l3-eviction "
+            + l3Eviction.flagName() + " runs the real store");
       }
       if (f.startsWith("--mooncake-") && l3Backend != L3Backend.mooncake) {
         throw notApplicable(f, "only --l3 mooncake has it; --l3 is " + l3Backend);
@@ -816,7 +833,7 @@ public record SimulationSettings(
     return new EngineSetup(config, m, hw, tp, m.shape(tp, pageSize), device, host,
         hw.prefillNanosPerToken(m, tp), Math.round(decodeMsPerToken * 1e6), n, routing.name(), affinityTokens, l3,
         l3Backend.name(), decodeInstances, decodeOffload, l3Link == LinkMode.SHARED, mooncake,
-        pcieLink == LinkMode.SHARED, l3Eviction);
+        pcieLink == LinkMode.SHARED, l3Eviction, l3Store);
   }
 
   /** The --trace file; without one, a usage error that says where the FAST'25 traces are. */
@@ -900,7 +917,7 @@ public record SimulationSettings(
     Builder b = new Builder();
     b.l1Only = l1Only; b.trace = trace; b.arrivals = arrivals; b.pageSize = pageSize;
     b.l1CapacityTokens = l1CapacityTokens; b.l2CapacityTokens = l2CapacityTokens; b.l3CapacityTokens = l3CapacityTokens;
-    b.l3Backend = l3Backend; b.l3Eviction = l3Eviction; b.mooncakeLeaseTtlMs = mooncakeLeaseTtlMs;
+    b.l3Backend = l3Backend; b.l3Eviction = l3Eviction; b.l3Store = l3Store; b.mooncakeLeaseTtlMs = mooncakeLeaseTtlMs;
     b.mooncakeHighWatermark = mooncakeHighWatermark; b.mooncakeEvictionRatio = mooncakeEvictionRatio;
     b.prefetchPolicy = prefetchPolicy; b.hicacheRatio = hicacheRatio; b.writePolicy = writePolicy;
     b.evictionPolicy = evictionPolicy; b.model = model; b.tp = tp; b.decodeInstances = decodeInstances;
@@ -929,6 +946,7 @@ public record SimulationSettings(
     Long l1CapacityTokens, l2CapacityTokens, l3CapacityTokens;
     L3Backend l3Backend = L3Backend.local;
     LocalL3Config.Eviction l3Eviction = LocalL3Config.Eviction.LRU;
+    EmbeddedL3.Store l3Store = EmbeddedL3.Store.MODEL;
     long mooncakeLeaseTtlMs = 10_000;
     double mooncakeHighWatermark = 0.90, mooncakeEvictionRatio = 0.05;
     PrefetchPolicyKind prefetchPolicy = PrefetchPolicyKind.TIMEOUT;
@@ -971,7 +989,7 @@ public record SimulationSettings(
 
     public SimulationSettings build() {
       return new SimulationSettings(l1Only, trace, arrivals, pageSize, l1CapacityTokens, l2CapacityTokens,
-          l3CapacityTokens, l3Backend, l3Eviction, mooncakeLeaseTtlMs, mooncakeHighWatermark, mooncakeEvictionRatio,
+          l3CapacityTokens, l3Backend, l3Eviction, l3Store, mooncakeLeaseTtlMs, mooncakeHighWatermark, mooncakeEvictionRatio,
           prefetchPolicy, hicacheRatio, writePolicy, evictionPolicy, model, tp, decodeInstances, l3Link, pcieLink,
           decodeOffload, modelFile, layers, kvHeads, headDim, attentionHeads, kvDtype, attention, kvLoraRank,
           qkRopeHeadDim, activeParamsB, weightsGB, hardware, instances, routing, affinityTokens, pcieGBps,

@@ -67,7 +67,7 @@ public final class EngineReplay {
     if (setup.l3Tokens() == 0) throw new IllegalArgumentException("prepopulating L3 needs an L3");
     long pages = setup.l3Tokens() / setup.config().pageSize();
     L3Store shared = setup.l3Backend().equals("mooncake") ? new MooncakeL3Model(pages, setup.mooncake(), l3Clock)
-        : setup.l3Backend().equals("local") ? EmbeddedL3.open(pages, setup.l3Eviction()).store()
+        : setup.l3Backend().equals("local") ? EmbeddedL3.open(pages, setup.l3Eviction(), setup.l3Store()).store()
         : new MemoryL3Store(pages);
     try {
       try (Workload first = workloads.get()) {
@@ -100,7 +100,7 @@ public final class EngineReplay {
     } else if (setup.l3Tokens() > 0) {
       long l3Pages = setup.l3Tokens() / pageSize;
       if (setup.l3Backend().equals("local")) {
-        EmbeddedL3 e = EmbeddedL3.open(l3Pages, setup.l3Eviction());
+        EmbeddedL3 e = EmbeddedL3.open(l3Pages, setup.l3Eviction(), setup.l3Store());
         l3Store = e.store();
         l3Owner = e;
       } else if (setup.l3Backend().equals("mooncake")) {
@@ -253,6 +253,7 @@ public final class EngineReplay {
       case MooncakeL3Model m -> () -> m.size() * pageSize;
       case MemoryL3Store m -> () -> m.size() * pageSize;
       case dev.hicache.l3.local.LocalL3Store m -> () -> m.size() * pageSize;
+      case dev.hicache.simulator.l3.LocalLruL3Model m -> () -> m.size() * pageSize;
       default -> throw new IllegalStateException("no occupancy for the L3 " + l3.name());
     };
   }

@@ -6,6 +6,7 @@ import dev.hicache.core.sim.CostModel;
 import dev.hicache.l3.local.LocalL3Config;
 import dev.hicache.simulator.model.HardwareProfile;
 import dev.hicache.simulator.model.ModelProfile;
+import dev.hicache.simulator.l3.EmbeddedL3;
 import dev.hicache.simulator.l3.MooncakeL3Model;
 
 /**
@@ -20,13 +21,24 @@ import dev.hicache.simulator.l3.MooncakeL3Model;
  * sharedPcieLink} the host side of its PCIe ({@link BoxLinks}); otherwise each instance has its own
  * links. With {@code l3Backend} mooncake the shared L3 is {@link MooncakeL3Model} with {@code
  * mooncake}'s lease and eviction settings; with local it is the embedded store, process-private,
- * evicting by {@code l3Eviction} (default LRU).
+ * evicting by {@code l3Eviction} (default LRU), run as {@code l3Store} (default: the store's LRU
+ * model where the eviction is LRU; the real store otherwise: {@link EmbeddedL3}).
  */
 public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp,
     KvShape shape, long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken,
     int instances, String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances,
     boolean decodeOffload, boolean sharedL3Link, MooncakeL3Model.Params mooncake, boolean sharedPcieLink,
-    LocalL3Config.Eviction l3Eviction) {
+    LocalL3Config.Eviction l3Eviction, EmbeddedL3.Store l3Store) {
+
+  /** The embedded store ({@code --l3 local}) as its LRU model ({@code --l3-store model}) where {@code l3Eviction} is lru. */
+  public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
+      long deviceTokens, long hostTokens, long prefillNanosPerToken, long decodeNanosPerToken, int instances,
+      String routing, int affinityTokens, long l3Tokens, String l3Backend, int decodeInstances, boolean decodeOffload,
+      boolean sharedL3Link, MooncakeL3Model.Params mooncake, boolean sharedPcieLink, LocalL3Config.Eviction l3Eviction) {
+    this(config, model, hardware, tp, shape, deviceTokens, hostTokens, prefillNanosPerToken, decodeNanosPerToken,
+        instances, routing, affinityTokens, l3Tokens, l3Backend, decodeInstances, decodeOffload, sharedL3Link, mooncake,
+        sharedPcieLink, l3Eviction, null);
+  }
 
   /** The embedded store ({@code --l3 local}) evicting exactly least recently used. */
   public EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProfile hardware, int tp, KvShape shape,
@@ -52,6 +64,12 @@ public record EngineSetup(HiCacheConfig config, ModelProfile model, HardwareProf
   public EngineSetup {
     if (mooncake == null) mooncake = MooncakeL3Model.Params.DEFAULTS;
     if (l3Eviction == null) l3Eviction = LocalL3Config.Eviction.LRU;
+    if (l3Store == null) l3Store = EmbeddedL3.Store.MODEL;
+  }
+
+  /** What {@code --l3 local} runs: the LRU model or the real store ({@link EmbeddedL3.Store#effective}). */
+  public EmbeddedL3.Store effectiveL3Store() {
+    return l3Store.effective(l3Eviction);
   }
 
   /** The Mooncake model (if {@code l3Backend} is mooncake) with Mooncake's default settings. */

@@ -115,10 +115,14 @@ public final class LocalLruL3Model implements L3Store {
   @Override public synchronized int batchExists(List<PageKey> keys) {
     L3Store.checkBatch(keys, null);
     open();
-    int n = keys.size();
-    loadHomes(keys, n);
-    int run = 0;
-    while (run < n && find(keys.get(run), fingerprints[run]) >= 0) run++;
+    // Key by key, as the store: the keys after the first miss are not read (a caller's keys may be
+    // hashed on first use).
+    int n = keys.size(), run = 0;
+    while (run < n) {
+      PageKey k = keys.get(run);
+      if (find(k, fingerprint(k)) < 0) break;
+      run++;
+    }
     return run;
   }
 

@@ -210,7 +210,8 @@ public final class EngineReport {
         s.hostTokens(), s.hostTokens() * (double) s.shape().bytesPerToken() / 1e9));
     row(sb, "L3", s.l3Tokens() == 0 ? "off" : String.format(Locale.ROOT,
         "%s, %,d tokens shared by all instances (%.0f GB); prefetch %s; link %.3g/%.3g GB/s, %.0f us",
-        s.l3Backend().equals("local") ? "embedded store (process-private, " + s.l3Eviction().flagName() + ")"
+        s.l3Backend().equals("local") ? "embedded store (process-private, " + s.l3Eviction().flagName()
+            + (s.effectiveL3Store() == dev.hicache.simulator.l3.EmbeddedL3.Store.MODEL ? ", its LRU model" : "") + ")"
             : s.l3Backend().equals("mooncake")
             ? "Mooncake model (" + s.mooncake().describe() + ")" : "in-memory LRU pool", s.l3Tokens(), s.l3Tokens() * (double) s.shape().bytesPerToken() / 1e9, s.config().prefetchPolicy().flagName(),
         s.hardware().l3ReadGBps(), s.hardware().l3WriteGBps(), s.hardware().l3LatencyUs()));
