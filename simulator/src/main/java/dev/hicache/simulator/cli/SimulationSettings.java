@@ -405,6 +405,7 @@ public record SimulationSettings(
       case PrefetchPolicyKind k -> k.flagName();
       case EvictionPolicyKind k -> k.flagName();
       case LocalL3Config.Eviction k -> k.flagName();
+      case EmbeddedL3.Store k -> k.flagName();
       case DType k -> k.toString().toLowerCase(Locale.ROOT);
       default -> e.toString();
     };

@@ -400,12 +400,10 @@ public final class LocalLruL3Model implements L3Store {
    */
   private void loadHomes(List<PageKey> keys, int n) {
     long[] t = table, fps = fingerprints;
+    for (int k = 0; k < n; k++) fps[k] = fingerprint(keys.get(k));
+    // A loop of its own: a few instructions per load, so many misses are in flight at once.
     long acc = 0;
-    for (int k = 0; k < n; k++) {
-      long f = fingerprint(keys.get(k));
-      fps[k] = f;
-      acc += t[(int) f & mask];
-    }
+    for (int k = 0; k < n; k++) acc += t[(int) fps[k] & mask];
     prefetched = acc; // a use, so the loads are not dropped
   }
 
