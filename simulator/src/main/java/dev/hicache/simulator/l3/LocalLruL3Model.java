@@ -29,35 +29,39 @@ import java.util.function.Consumer;
  * (otherwise a miss that changes nothing); an existence query is not a use; removal and
  * {@link #clear} are not evictions; the same statistics ({@link #stats}) and the same errors.
  *
- * <p>Layout, for the cache (a replay writes ~14 M pages, nearly each evicting one): an
- * open-addressing table of one long per position ({@code fingerprint << 28 | entry + 1}, as the
- * store's own heap index); per entry one 64-byte line, 64-aligned off the heap, holding the key's
- * four words, the page's shape and up to {@value #INLINE_BYTES} bytes of the page (a stub page
- * fits: it is regenerated nowhere, just kept); the LRU order as {@code int} links in one compact
- * array (3.75 MB for the simulator's 468,750 pages, so walking it to the next victims mostly hits
- * the cache). An evicted entry's line is reused for the new key. Before a batch it loads, as
- * independent loads the processor overlaps, each key's table position and, when the batch will
- * evict, the coming victims' lines and table positions. No object and no allocation per call
- * but the answer array. Thread-safe (one monitor).
+ * <p>Layout, for the cache (a replay writes ~14 M pages, nearly each evicting one): the index is
+ * buckets of one 64-byte line, 15 four-byte words each ({@code fingerprint | entry + 1}) and a
+ * count of the entries that passed the bucket full (a lookup reads one line, rarely more; 4 MB for
+ * the simulator's 468,750 pages); per entry one 64-byte line, 64-aligned off the heap, holding the
+ * key's four words, the page's shape and up to {@value #INLINE_BYTES} bytes of the page (a stub
+ * page fits: kept, not regenerated); the LRU links and each entry's bucket in one compact int
+ * array, so an eviction reads the victim's bucket without a probe and without the victim's line,
+ * whose line then takes the new key. Before a batch it loads each key's home bucket and, when the
+ * batch will evict, the coming victims' buckets: independent loads the processor overlaps instead
+ * of one cold line after another. No object and no allocation per call but the answer array.
+ * Thread-safe (one monitor).
  */
 public final class LocalLruL3Model implements L3Store {
   /** Page bytes kept in the entry's own line; larger pages (or a 255th shape) go to a side array. */
   static final int INLINE_BYTES = 24;
   private static final long LINE = 64, SHAPE_AT = 32, VALUE_AT = 40;
   private static final int NONE = -1, OVERFLOW = -1, MAX_SHAPES = 254;
-  private static final int ENTRY_BITS = 28;
-  private static final long ENTRY_MASK = (1L << ENTRY_BITS) - 1;
+  private static final int BUCKET_SLOTS = 15, PASSING_AT = 60, LINK_STRIDE = 4, PREV = 0, NEXT = 1, WHERE = 2;
   // The store's page header: magic, checksum, part count, key, then 4 bytes per part size, 64-aligned
   // (LocalL3Config's headerBytes; a page fits its slot when header + bytes <= slotBytes).
   private static final int SLOT_HEADER_FIXED = 56;
 
   private final LocalL3Config config;
   private final int slotCount, slotBytes, maxParts;
-  private final long[] table;
-  private final int mask;
+  // The index: buckets of one line, BUCKET_SLOTS words (fingerprint << entryBits | entry + 1; 0 =
+  // empty) and, last, how many entries stored beyond this bucket have their home here or before
+  // it (a lookup goes on to the next bucket only while that is not 0).
+  private final MemorySegment buckets;
+  private final int bucketMask, entryBits, entryMask, fingerprintMask;
   private final Arena arena;
   private final MemorySegment lines;
-  // prev and next of entry e side by side (links[2e], links[2e + 1]); NONE at the ends.
+  // Per entry, LINK_STRIDE ints side by side: LRU prev and next (NONE at the ends), and where the
+  // entry's word is: its bucket << 1 | 1 when that is not the key's home bucket.
   private final int[] links;
   private int head = NONE, tail = NONE;
   private int size, highWater;
@@ -68,10 +72,10 @@ public final class LocalLruL3Model implements L3Store {
   private final int[][] shapes = new int[MAX_SHAPES][];
   private int shapeCount;
   private boolean closed;
-  // Per batch: each key's fingerprint, and the victims loaded ahead.
-  private final long[] fingerprints = new long[MAX_BATCH_PAGES];
+  // Per batch: each key's hash, and the victims' buckets loaded ahead.
+  private final long[] hashes = new long[MAX_BATCH_PAGES];
   private final int[] victims = new int[MAX_BATCH_PAGES];
-  private long prefetched;
+  private int prefetched;
   private long stored, alreadyPresent, read, evictions, tooLarge;
 
   /**
@@ -79,6 +83,18 @@ public final class LocalLruL3Model implements L3Store {
    * {@link LocalL3Config.Eviction#LRU} eviction (the only mode this models).
    */
   public LocalLruL3Model(LocalL3Config config) {
+    this(config, defaultBuckets(config.slotCount()));
+  }
+
+  /** At most half full on average (7.5 of 15 slots a bucket): a bucket overflows rarely. */
+  private static int defaultBuckets(int slotCount) {
+    int bucketCount = 1;
+    while (bucketCount * (BUCKET_SLOTS / 2.0) < slotCount) bucketCount <<= 1;
+    return bucketCount;
+  }
+
+  /** With {@code bucketCount} buckets (a power of two with room for every page): tests crowd them to overflow. */
+  LocalLruL3Model(LocalL3Config config, int bucketCount) {
     if (!config.isProcessPrivate() || config.eviction() != LocalL3Config.Eviction.LRU) {
       throw new IllegalArgumentException("the LRU model of the embedded L3 models the process-private store with lru"
           + " eviction only, not " + (config.isProcessPrivate() ? "process-private" : "shared at " + config.directory())
@@ -88,13 +104,17 @@ public final class LocalLruL3Model implements L3Store {
     this.slotCount = config.slotCount();
     this.slotBytes = config.slotBytes();
     this.maxParts = config.maxParts();
-    int capacity = 16;
-    while ((long) capacity / 2 < slotCount) capacity <<= 1;
-    this.table = new long[capacity];
-    this.mask = capacity - 1;
+    if (Integer.bitCount(bucketCount) != 1 || (long) BUCKET_SLOTS * bucketCount <= slotCount) {
+      throw new IllegalArgumentException(bucketCount + " buckets is not a power of two with room for " + slotCount + " pages");
+    }
+    this.bucketMask = bucketCount - 1;
+    this.entryBits = 32 - Integer.numberOfLeadingZeros(slotCount); // entry + 1 <= slotCount
+    this.entryMask = (int) ((1L << entryBits) - 1);
+    this.fingerprintMask = (int) ((1L << (32 - entryBits)) - 1);
     this.arena = Arena.ofShared();
+    this.buckets = arena.allocate(LINE * bucketCount, LINE);
     this.lines = arena.allocate(LINE * slotCount, LINE);
-    this.links = new int[2 * slotCount];
+    this.links = new int[LINK_STRIDE * slotCount];
     this.free = new int[slotCount];
   }
 
@@ -120,7 +140,7 @@ public final class LocalLruL3Model implements L3Store {
     int n = keys.size(), run = 0;
     while (run < n) {
       PageKey k = keys.get(run);
-      if (find(k, fingerprint(k)) < 0) break;
+      if (find(k, hash(k)) < 0) break;
       run++;
     }
     return run;
@@ -133,9 +153,9 @@ public final class LocalLruL3Model implements L3Store {
     loadHomes(keys, n);
     boolean[] out = new boolean[n];
     for (int i = 0; i < n; i++) {
-      int at = find(keys.get(i), fingerprints[i]);
+      long at = find(keys.get(i), hashes[i]);
       if (at < 0) continue;
-      int e = entryOf(table[at]);
+      int e = entryAt(at);
       MemorySegment[] t = targets.get(i);
       if (!readInto(e, t)) continue; // another shape: a miss that changes nothing
       read++;
@@ -151,27 +171,24 @@ public final class LocalLruL3Model implements L3Store {
     int n = keys.size();
     loadAhead(keys, n);
     boolean[] out = new boolean[n];
-    for (int i = 0; i < n; i++) out[i] = write(keys.get(i), fingerprints[i], sources.get(i));
+    for (int i = 0; i < n; i++) out[i] = write(keys.get(i), hashes[i], sources.get(i));
     return out;
   }
 
   @Override public synchronized boolean remove(PageKey key) {
     L3Store.checkKey(key);
     open();
-    long f = fingerprint(key);
-    int at = find(key, f);
+    long at = find(key, hash(key));
     if (at < 0) return false;
-    int e = entryOf(table[at]);
-    delete(at);
-    unlink(e);
-    release(e);
+    int e = entryAt(at);
+    removeEntry(e);
     free[freeTop++] = e;
     return true;
   }
 
   @Override public synchronized void clear() {
     open();
-    Arrays.fill(table, 0);
+    buckets.fill((byte) 0);
     head = tail = NONE;
     size = highWater = freeTop = 0;
     overflow = null;
@@ -198,7 +215,7 @@ public final class LocalLruL3Model implements L3Store {
   public synchronized void forEachKeyInLruOrder(Consumer<PageKey> visitor) {
     open();
     List<PageKey> keys = new ArrayList<>(size);
-    for (int e = head; e != NONE; e = links[2 * e + 1]) keys.add(keyOf(e));
+    for (int e = head; e != NONE; e = links[LINK_STRIDE * e + NEXT]) keys.add(keyOf(e));
     keys.forEach(visitor);
   }
 
@@ -208,11 +225,11 @@ public final class LocalLruL3Model implements L3Store {
 
   // ------------------------------------------------------------------ pages
 
-  private boolean write(PageKey key, long f, MemorySegment[] parts) {
-    int at = find(key, f);
+  private boolean write(PageKey key, long h, MemorySegment[] parts) {
+    long at = find(key, h);
     if (at >= 0) {
       alreadyPresent++;
-      toTail(entryOf(table[at])); // a write of a present page is a use; its bytes stay
+      toTail(entryAt(at)); // a write of a present page is a use; its bytes stay
       return true;
     }
     long bytes = 0;
@@ -223,9 +240,9 @@ public final class LocalLruL3Model implements L3Store {
     }
     int e;
     if (size == slotCount) {
-      e = evictHead(); // its line is the new key's
+      e = head; // the least recently used page goes; its line is the new key's
+      removeEntry(e);
       evictions++;
-      at = NONE;
     } else if (freeTop > 0) {
       e = free[--freeTop];
     } else {
@@ -250,11 +267,7 @@ public final class LocalLruL3Model implements L3Store {
       for (int p = 0; p < parts.length; p++) kept[p] = parts[p].toArray(ValueLayout.JAVA_BYTE);
       overflow[e] = kept;
     }
-    if (at < 0) { // the probe's end, unless an eviction moved the table since
-      at = (int) f & mask;
-      while (table[at] != 0) at = (at + 1) & mask;
-    }
-    table[at] = (f << ENTRY_BITS) | (e + 1);
+    place(e, h);
     size++;
     linkLast(e);
     stored++;
@@ -324,119 +337,131 @@ public final class LocalLruL3Model implements L3Store {
 
   // ------------------------------------------------------------------ index
 
-  /** 36 bits of a hash of all four words, never 0 (the store's heap index's fingerprint). */
-  static long fingerprint(long k0, long k1, long k2, long k3) {
+  /** A 64-bit hash of all four words: SHA-256 digests are uniform in any word, test keys may differ in one. */
+  static long hash(long k0, long k1, long k2, long k3) {
     long h = k0 ^ Long.rotateLeft(k1, 17) ^ Long.rotateLeft(k2, 31) ^ Long.rotateLeft(k3, 47);
     h = (h ^ (h >>> 33)) * 0xff51afd7ed558ccdL;
     h = (h ^ (h >>> 33)) * 0xc4ceb9fe1a85ec53L;
-    h ^= h >>> 33;
-    long f = h >>> ENTRY_BITS;
-    return f == 0 ? 1 : f;
+    return h ^ (h >>> 33);
   }
 
-  private static long fingerprint(PageKey k) {
-    return fingerprint(k.word(0), k.word(1), k.word(2), k.word(3));
+  private static long hash(PageKey k) {
+    return hash(k.word(0), k.word(1), k.word(2), k.word(3));
   }
 
-  private static int entryOf(long word) {
-    return (int) (word & ENTRY_MASK) - 1;
+  private int home(long h) {
+    return (int) h & bucketMask;
   }
 
-  /** The table position of {@code key} (fingerprint {@code f}), or -1. */
-  private int find(PageKey key, long f) {
-    long[] t = table;
-    for (int i = (int) f & mask; ; i = (i + 1) & mask) {
-      long word = t[i];
-      if (word == 0) return -1;
-      if (word >>> ENTRY_BITS == f) {
-        long base = entryOf(word) * LINE;
-        if (lines.get(ValueLayout.JAVA_LONG, base) == key.word(0) && lines.get(ValueLayout.JAVA_LONG, base + 8) == key.word(1)
-            && lines.get(ValueLayout.JAVA_LONG, base + 16) == key.word(2)
-            && lines.get(ValueLayout.JAVA_LONG, base + 24) == key.word(3)) {
-          return i;
+  private int fingerprint(long h) {
+    return (int) (h >>> 40) & fingerprintMask;
+  }
+
+  /** The entry whose word is at a position {@link #find} returned ({@code bucket * BUCKET_SLOTS + slot}). */
+  private int entryAt(long at) {
+    return (buckets.get(ValueLayout.JAVA_INT, (at / BUCKET_SLOTS) * LINE + 4 * (at % BUCKET_SLOTS)) & entryMask) - 1;
+  }
+
+  /** The position of {@code key} (hash {@code h}), {@code bucket * BUCKET_SLOTS + slot}, or -1. */
+  private long find(PageKey key, long h) {
+    int fp = fingerprint(h);
+    for (int b = home(h), seen = 0; seen <= bucketMask; b = (b + 1) & bucketMask, seen++) {
+      long base = b * LINE;
+      for (int s = 0; s < BUCKET_SLOTS; s++) {
+        int word = buckets.get(ValueLayout.JAVA_INT, base + 4 * s);
+        if (word != 0 && word >>> entryBits == fp) {
+          long line = ((word & entryMask) - 1) * LINE;
+          if (lines.get(ValueLayout.JAVA_LONG, line) == key.word(0) && lines.get(ValueLayout.JAVA_LONG, line + 8) == key.word(1)
+              && lines.get(ValueLayout.JAVA_LONG, line + 16) == key.word(2)
+              && lines.get(ValueLayout.JAVA_LONG, line + 24) == key.word(3)) {
+            return (long) b * BUCKET_SLOTS + s;
+          }
         }
       }
+      if (buckets.get(ValueLayout.JAVA_INT, base + PASSING_AT) == 0) return -1;
+    }
+    return -1;
+  }
+
+  /** Puts entry {@code e}'s word into the first free slot from its home bucket on. */
+  private void place(int e, long h) {
+    int word = fingerprint(h) << entryBits | (e + 1);
+    int home = home(h);
+    for (int b = home; ; b = (b + 1) & bucketMask) {
+      long base = b * LINE;
+      for (int s = 0; s < BUCKET_SLOTS; s++) {
+        if (buckets.get(ValueLayout.JAVA_INT, base + 4 * s) == 0) {
+          buckets.set(ValueLayout.JAVA_INT, base + 4 * s, word);
+          links[LINK_STRIDE * e + WHERE] = b << 1 | (b == home ? 0 : 1);
+          return;
+        }
+      }
+      buckets.set(ValueLayout.JAVA_INT, base + PASSING_AT, buckets.get(ValueLayout.JAVA_INT, base + PASSING_AT) + 1);
     }
   }
 
-  /** Empties table position {@code i}, moving later members of its probe run up so no lookup stops early. */
-  private void delete(int i) {
-    long[] t = table;
-    int gap = i;
-    for (int j = (gap + 1) & mask; t[j] != 0; j = (j + 1) & mask) {
-      int h = (int) (t[j] >>> ENTRY_BITS) & mask;
-      // j may move into the gap unless its home lies in the cyclic range (gap, j].
-      if (((j - h) & mask) >= ((j - gap) & mask)) {
-        t[gap] = t[j];
-        gap = j;
+  /**
+   * Takes entry {@code e} out of the index and the LRU order. Its bucket is known (no probe, and
+   * the entry's own line is not read), unless it was stored beyond its home: then the key gives the
+   * home, and the buckets between stop counting it.
+   */
+  private void removeEntry(int e) {
+    int where = links[LINK_STRIDE * e + WHERE];
+    int b = where >>> 1;
+    long base = b * LINE;
+    int s = 0;
+    while ((buckets.get(ValueLayout.JAVA_INT, base + 4 * s) & entryMask) != e + 1) s++;
+    buckets.set(ValueLayout.JAVA_INT, base + 4 * s, 0);
+    if ((where & 1) != 0) {
+      long line = e * LINE;
+      int home = home(hash(lines.get(ValueLayout.JAVA_LONG, line), lines.get(ValueLayout.JAVA_LONG, line + 8),
+          lines.get(ValueLayout.JAVA_LONG, line + 16), lines.get(ValueLayout.JAVA_LONG, line + 24)));
+      for (int p = home; p != b; p = (p + 1) & bucketMask) {
+        buckets.set(ValueLayout.JAVA_INT, p * LINE + PASSING_AT, buckets.get(ValueLayout.JAVA_INT, p * LINE + PASSING_AT) - 1);
       }
     }
-    t[gap] = 0;
     size--;
-  }
-
-  /** Removes the least recently used page (table position found from its key's fingerprint) and returns its entry. */
-  private int evictHead() {
-    int e = head;
-    long base = e * LINE;
-    long f = fingerprint(lines.get(ValueLayout.JAVA_LONG, base), lines.get(ValueLayout.JAVA_LONG, base + 8),
-        lines.get(ValueLayout.JAVA_LONG, base + 16), lines.get(ValueLayout.JAVA_LONG, base + 24));
-    long word = (f << ENTRY_BITS) | (e + 1);
-    int i = (int) f & mask;
-    while (table[i] != word) i = (i + 1) & mask;
-    delete(i);
     unlink(e);
-    release(e);
-    return e;
-  }
-
-  private void release(int e) {
     if (overflow != null) overflow[e] = null;
   }
 
   /**
-   * Before a batch's lookups: each key's fingerprint (kept for the batch) and table position
-   * loaded, independent loads the processor overlaps instead of one cold line after another.
+   * Before a batch's lookups: each key's hash (kept for the batch) and home bucket loaded,
+   * independent loads the processor overlaps instead of one cold line after another.
    */
   private void loadHomes(List<PageKey> keys, int n) {
-    long[] t = table, fps = fingerprints;
-    for (int k = 0; k < n; k++) fps[k] = fingerprint(keys.get(k));
+    long[] hs = hashes;
+    for (int k = 0; k < n; k++) hs[k] = hash(keys.get(k));
     // A loop of its own: a few instructions per load, so many misses are in flight at once.
-    long acc = 0;
-    for (int k = 0; k < n; k++) acc += t[(int) fps[k] & mask];
+    int acc = 0;
+    for (int k = 0; k < n; k++) acc += buckets.get(ValueLayout.JAVA_INT, home(hs[k]) * LINE);
     prefetched = acc; // a use, so the loads are not dropped
   }
 
-  /** {@link #loadHomes}, and when the batch may evict, the coming victims' lines and then their table positions. */
+  /** {@link #loadHomes}, and when the batch may evict, the coming victims' buckets. */
   private void loadAhead(List<PageKey> keys, int n) {
     loadHomes(keys, n);
     if (size <= slotCount - n) return;
     int v = 0;
-    for (int e = head; e != NONE && v < n; e = links[2 * e + 1]) victims[v++] = e;
-    long acc = 0;
-    for (int k = 0; k < v; k++) acc += lines.get(ValueLayout.JAVA_LONG, victims[k] * LINE + 24);
-    for (int k = 0; k < v; k++) {
-      long base = victims[k] * LINE;
-      long f = fingerprint(lines.get(ValueLayout.JAVA_LONG, base), lines.get(ValueLayout.JAVA_LONG, base + 8),
-          lines.get(ValueLayout.JAVA_LONG, base + 16), lines.get(ValueLayout.JAVA_LONG, base + 24));
-      acc += table[(int) f & mask];
-    }
+    for (int e = head; e != NONE && v < n; e = links[LINK_STRIDE * e + NEXT]) victims[v++] = links[LINK_STRIDE * e + WHERE] >>> 1;
+    int acc = 0;
+    for (int k = 0; k < v; k++) acc += buckets.get(ValueLayout.JAVA_INT, victims[k] * LINE);
     prefetched += acc;
   }
 
   // ------------------------------------------------------------------ LRU
 
   private void linkLast(int e) {
-    links[2 * e] = tail;
-    links[2 * e + 1] = NONE;
-    if (tail == NONE) head = e; else links[2 * tail + 1] = e;
+    links[LINK_STRIDE * e + PREV] = tail;
+    links[LINK_STRIDE * e + NEXT] = NONE;
+    if (tail == NONE) head = e; else links[LINK_STRIDE * tail + NEXT] = e;
     tail = e;
   }
 
   private void unlink(int e) {
-    int p = links[2 * e], n = links[2 * e + 1];
-    if (p == NONE) head = n; else links[2 * p + 1] = n;
-    if (n == NONE) tail = p; else links[2 * n] = p;
+    int p = links[LINK_STRIDE * e + PREV], n = links[LINK_STRIDE * e + NEXT];
+    if (p == NONE) head = n; else links[LINK_STRIDE * p + NEXT] = n;
+    if (n == NONE) tail = p; else links[LINK_STRIDE * n + PREV] = p;
   }
 
   private void toTail(int e) {
