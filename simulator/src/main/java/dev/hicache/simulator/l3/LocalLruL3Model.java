@@ -30,8 +30,8 @@ import java.util.function.Consumer;
  * {@link #clear} are not evictions; the same statistics ({@link #stats}) and the same errors.
  *
  * <p>Layout, for the cache (a replay writes ~14 M pages, nearly each evicting one): the index is
- * buckets of one 64-byte line, 15 four-byte words each ({@code fingerprint | entry + 1}) and a
- * count of the entries that passed the bucket full (a lookup reads one line, rarely more; 4 MB for
+ * buckets of one 64-byte line, up to 15 four-byte words each ({@code fingerprint | entry + 1}),
+ * packed, and a count of the entries that passed the bucket full (a lookup reads one line, rarely more; 4 MB for
  * the simulator's 468,750 pages); per entry one 64-byte line, 64-aligned off the heap, holding the
  * key's four words, the page's shape and up to {@value #INLINE_BYTES} bytes of the page (a stub
  * page fits: kept, not regenerated); the LRU links and each entry's bucket in one compact int
@@ -46,16 +46,17 @@ public final class LocalLruL3Model implements L3Store {
   static final int INLINE_BYTES = 24;
   private static final long LINE = 64, SHAPE_AT = 32, VALUE_AT = 40;
   private static final int NONE = -1, OVERFLOW = -1, MAX_SHAPES = 254;
-  private static final int BUCKET_SLOTS = 15, PASSING_AT = 60, LINK_STRIDE = 4, PREV = 0, NEXT = 1, WHERE = 2;
+  // A bucket's last int: the entries that passed it full (<< 4) and the words it holds (low 4 bits).
+  private static final int BUCKET_SLOTS = 15, META_AT = 60, LINK_STRIDE = 4, PREV = 0, NEXT = 1, WHERE = 2;
   // The store's page header: magic, checksum, part count, key, then 4 bytes per part size, 64-aligned
   // (LocalL3Config's headerBytes; a page fits its slot when header + bytes <= slotBytes).
   private static final int SLOT_HEADER_FIXED = 56;
 
   private final LocalL3Config config;
   private final int slotCount, slotBytes, maxParts;
-  // The index: buckets of one line, BUCKET_SLOTS words (fingerprint << entryBits | entry + 1; 0 =
-  // empty) and, last, how many entries stored beyond this bucket have their home here or before
-  // it (a lookup goes on to the next bucket only while that is not 0).
+  // The index: buckets of one line, up to BUCKET_SLOTS words (fingerprint << entryBits | entry + 1)
+  // packed from the first slot, and, last, how many words it holds and how many entries stored
+  // beyond this bucket have their home here or before it (a lookup goes on only while that is not 0).
   private final MemorySegment buckets;
   private final int bucketMask, entryBits, entryMask, fingerprintMask;
   private final Arena arena;
@@ -367,9 +368,10 @@ public final class LocalLruL3Model implements L3Store {
     int fp = fingerprint(h);
     for (int b = home(h), seen = 0; seen <= bucketMask; b = (b + 1) & bucketMask, seen++) {
       long base = b * LINE;
-      for (int s = 0; s < BUCKET_SLOTS; s++) {
+      int meta = buckets.get(ValueLayout.JAVA_INT, base + META_AT), count = meta & 0xF;
+      for (int s = 0; s < count; s++) {
         int word = buckets.get(ValueLayout.JAVA_INT, base + 4 * s);
-        if (word != 0 && word >>> entryBits == fp) {
+        if (word >>> entryBits == fp) {
           long line = ((word & entryMask) - 1) * LINE;
           if (lines.get(ValueLayout.JAVA_LONG, line) == key.word(0) && lines.get(ValueLayout.JAVA_LONG, line + 8) == key.word(1)
               && lines.get(ValueLayout.JAVA_LONG, line + 16) == key.word(2)
@@ -378,7 +380,7 @@ public final class LocalLruL3Model implements L3Store {
           }
         }
       }
-      if (buckets.get(ValueLayout.JAVA_INT, base + PASSING_AT) == 0) return -1;
+      if (meta >>> 4 == 0) return -1;
     }
     return -1;
   }
@@ -389,14 +391,14 @@ public final class LocalLruL3Model implements L3Store {
     int home = home(h);
     for (int b = home; ; b = (b + 1) & bucketMask) {
       long base = b * LINE;
-      for (int s = 0; s < BUCKET_SLOTS; s++) {
-        if (buckets.get(ValueLayout.JAVA_INT, base + 4 * s) == 0) {
-          buckets.set(ValueLayout.JAVA_INT, base + 4 * s, word);
-          links[LINK_STRIDE * e + WHERE] = b << 1 | (b == home ? 0 : 1);
-          return;
-        }
+      int meta = buckets.get(ValueLayout.JAVA_INT, base + META_AT), count = meta & 0xF;
+      if (count < BUCKET_SLOTS) {
+        buckets.set(ValueLayout.JAVA_INT, base + 4 * count, word);
+        buckets.set(ValueLayout.JAVA_INT, base + META_AT, meta + 1);
+        links[LINK_STRIDE * e + WHERE] = b << 1 | (b == home ? 0 : 1);
+        return;
       }
-      buckets.set(ValueLayout.JAVA_INT, base + PASSING_AT, buckets.get(ValueLayout.JAVA_INT, base + PASSING_AT) + 1);
+      buckets.set(ValueLayout.JAVA_INT, base + META_AT, meta + (1 << 4));
     }
   }
 
@@ -409,15 +411,18 @@ public final class LocalLruL3Model implements L3Store {
     int where = links[LINK_STRIDE * e + WHERE];
     int b = where >>> 1;
     long base = b * LINE;
-    int s = 0;
+    int meta = buckets.get(ValueLayout.JAVA_INT, base + META_AT), last = (meta & 0xF) - 1, s = 0;
     while ((buckets.get(ValueLayout.JAVA_INT, base + 4 * s) & entryMask) != e + 1) s++;
-    buckets.set(ValueLayout.JAVA_INT, base + 4 * s, 0);
+    // The bucket's last word fills the gap: words stay packed (their entries' bucket is unchanged).
+    buckets.set(ValueLayout.JAVA_INT, base + 4 * s, buckets.get(ValueLayout.JAVA_INT, base + 4 * last));
+    buckets.set(ValueLayout.JAVA_INT, base + 4 * last, 0);
+    buckets.set(ValueLayout.JAVA_INT, base + META_AT, meta - 1);
     if ((where & 1) != 0) {
       long line = e * LINE;
       int home = home(hash(lines.get(ValueLayout.JAVA_LONG, line), lines.get(ValueLayout.JAVA_LONG, line + 8),
           lines.get(ValueLayout.JAVA_LONG, line + 16), lines.get(ValueLayout.JAVA_LONG, line + 24)));
       for (int p = home; p != b; p = (p + 1) & bucketMask) {
-        buckets.set(ValueLayout.JAVA_INT, p * LINE + PASSING_AT, buckets.get(ValueLayout.JAVA_INT, p * LINE + PASSING_AT) - 1);
+        buckets.set(ValueLayout.JAVA_INT, p * LINE + META_AT, buckets.get(ValueLayout.JAVA_INT, p * LINE + META_AT) - (1 << 4));
       }
     }
     size--;
