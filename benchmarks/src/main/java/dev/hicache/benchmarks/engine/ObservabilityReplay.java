@@ -2,6 +2,8 @@ package dev.hicache.benchmarks.engine;
 
 import dev.hicache.api.DType;
 import dev.hicache.api.KvShape;
+import dev.hicache.api.PageKey;
+import dev.hicache.api.Tier;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.events.KvEvent;
 import dev.hicache.api.spi.MetricsSink;
@@ -14,6 +16,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.ToLongFunction;
 
 /**
@@ -44,8 +47,16 @@ public final class ObservabilityReplay implements ToLongFunction<long[]> {
   private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
   /** Events delivered, all replays (kept, so that the listener's work is not dead code). */
   private long events;
+  /** Sum of the page keys' low words, stored minus removed, and device events: the listener's work. */
+  private long keySum, deviceStored, deviceRemoved;
   /** The consumer thread's CPU time at the cache's last event, written on that thread. */
   private volatile long consumerCpu;
+  /**
+   * Each consumer thread's CPU time at the last event it delivered, by thread id: a thread that
+   * delivers for one cache after another (a reused one) is charged, at each cache's last event, its
+   * CPU time since the previous cache's last event; a new thread since its start.
+   */
+  private final ConcurrentHashMap<Long, Long> consumerCpuSeen = new ConcurrentHashMap<>();
 
   public ObservabilityReplay(String mode) {
     if (!Arrays.asList(MODES).contains(mode)) {
@@ -83,6 +94,13 @@ public final class ObservabilityReplay implements ToLongFunction<long[]> {
 
   public long events() { return events; }
 
+  /** Consumer thread: its CPU time since the previous cache's last event on it (or its start). */
+  private void consumerCpuAtLastEvent() {
+    long now = threads.getCurrentThreadCpuTime();
+    Long before = consumerCpuSeen.put(Thread.currentThread().threadId(), now);
+    consumerCpu = now - (before == null ? 0 : before);
+  }
+
   @Override public long applyAsLong(long[] out) {
     HiCacheConfig config = HiCacheConfig.builder().pageSize(PS).prefetchThreshold(4 * PS).build();
     HiCache.Builder b = HiCache.builder(config).metadataOnly(SHAPE, 2048 * PS, 8192 * PS)
@@ -90,11 +108,22 @@ public final class ObservabilityReplay implements ToLongFunction<long[]> {
         .metrics(metrics ? new InMemoryMetrics() : MetricsSink.NONE).jfrEvents(jfr);
     consumerCpu = 0;
     if (kv) {
+      // The least a router does with an event: read its kind, tier and every page key (a router
+      // would put each key in a map; here each is read and summed, so the work is not dead code).
       b.kvEvents((KvEvent e) -> {
         events++;
-        // The cache's last events are AllBlocksCleared (device, then host) at close: reading the
-        // thread's CPU time there counts all its work but the loop's exit, at two reads a replay.
-        if (e instanceof KvEvent.AllBlocksCleared) consumerCpu = threads.getCurrentThreadCpuTime();
+        switch (e) {
+          case KvEvent.BlockStored s -> {
+            if (s.tier() == Tier.DEVICE) deviceStored++;
+            for (PageKey k : s.pageKeys()) keySum += k.toInt64();
+          }
+          case KvEvent.BlockRemoved r -> {
+            if (r.tier() == Tier.DEVICE) deviceRemoved++;
+            for (PageKey k : r.pageKeys()) keySum -= k.toInt64();
+          }
+          // The cache's last events are AllBlocksCleared (device, then host) at close.
+          case KvEvent.AllBlocksCleared c -> consumerCpuAtLastEvent();
+        }
       });
     }
     long cached = 0;
