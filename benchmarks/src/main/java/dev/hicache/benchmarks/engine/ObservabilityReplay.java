@@ -29,7 +29,9 @@ import java.util.function.ToLongFunction;
  * <p>{@code mode}: {@code off} = no metrics sink, no JFR events, no KV event listener; {@code on}
  * = {@link InMemoryMetrics}, JFR events emitted and a KV event listener; {@code recording} is
  * {@code on} (the recording itself is the caller's); {@code metrics}, {@code jfr}, {@code kv} = one
- * of the three alone.
+ * of the three alone. The KV listener takes the batch form ({@code kvEventBatches}); {@code
+ * on-events} and {@code kv-events} are {@code on} and {@code kv} with the per-event form ({@code
+ * kvEvents}), the same work per event.
  *
  * <p>It is a {@link ToLongFunction} of a {@code long[]} (types of {@code java.base}) so that {@link
  * ObservabilityPairedBenchmark} can load one copy per mode in class loaders of their own and call
@@ -40,9 +42,14 @@ import java.util.function.ToLongFunction;
 public final class ObservabilityReplay implements ToLongFunction<long[]> {
   static final int PS = 64;
   static final KvShape SHAPE = KvShape.mha(32, 8, 128, DType.BF16, PS);
-  static final String[] MODES = {"off", "on", "recording", "metrics", "jfr", "kv"};
+  static final String[] MODES = {"off", "on", "recording", "metrics", "jfr", "kv", "on-events", "kv-events"};
 
-  private final boolean metrics, jfr, kv;
+  private final boolean metrics, jfr, kv, perEvent;
+  /**
+   * The KV events' hand-over age in milliseconds ({@code HiCache.Builder.kvEventHandOverAge}), from
+   * {@code -Dhicache.bench.kvHandOverAgeMs}; the engine's default when absent.
+   */
+  static final double HAND_OVER_AGE_MS = Double.parseDouble(System.getProperty("hicache.bench.kvHandOverAgeMs", "-1"));
   private final int[][] prompts;
   private final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
   /** Events delivered, all replays (kept, so that the listener's work is not dead code). */
@@ -62,10 +69,11 @@ public final class ObservabilityReplay implements ToLongFunction<long[]> {
     if (!Arrays.asList(MODES).contains(mode)) {
       throw new IllegalArgumentException("mode must be one of " + Arrays.toString(MODES) + ", got " + mode);
     }
-    boolean all = mode.equals("on") || mode.equals("recording");
+    perEvent = mode.endsWith("-events");
+    boolean all = mode.equals("on") || mode.equals("recording") || mode.equals("on-events");
     metrics = all || mode.equals("metrics");
     jfr = all || mode.equals("jfr");
-    kv = all || mode.equals("kv");
+    kv = all || mode.startsWith("kv");
     prompts = prompts();
   }
 
@@ -107,9 +115,31 @@ public final class ObservabilityReplay implements ToLongFunction<long[]> {
         .deterministic(CostModel.pcieGen5()).storage(new MemoryL3Store(1 << 20))
         .metrics(metrics ? new InMemoryMetrics() : MetricsSink.NONE).jfrEvents(jfr);
     consumerCpu = 0;
-    if (kv) {
+    if (kv && HAND_OVER_AGE_MS >= 0) b.kvEventHandOverAge(java.time.Duration.ofNanos(Math.round(HAND_OVER_AGE_MS * 1e6)));
+    if (kv && !perEvent) {
       // The least a router does with an event: read its kind, tier and every page key (a router
       // would put each key in a map; here each is read and summed, so the work is not dead code).
+      b.kvEventBatches(batch -> {
+        for (int i = 0, n = batch.size(); i < n; i++) {
+          events++;
+          switch (batch.kind(i)) {
+            case STORED -> {
+              if (batch.tier(i) == Tier.DEVICE) deviceStored++;
+              for (int j = 0, m = batch.pageCount(i); j < m; j++) keySum += batch.pageKey(i, j).toInt64();
+            }
+            case REMOVED -> {
+              if (batch.tier(i) == Tier.DEVICE) deviceRemoved++;
+              for (int j = 0, m = batch.pageCount(i); j < m; j++) keySum -= batch.pageKey(i, j).toInt64();
+            }
+            // The cache's last event is AllBlocksCleared(host), at close (after device's).
+            case CLEARED -> {
+              if (batch.tier(i) == Tier.HOST) consumerCpuAtLastEvent();
+            }
+          }
+        }
+      });
+    } else if (kv) {
+      // The same work through the per-event form (modes on-events, kv-events): a KvEvent per event.
       b.kvEvents((KvEvent e) -> {
         events++;
         switch (e) {
@@ -121,8 +151,10 @@ public final class ObservabilityReplay implements ToLongFunction<long[]> {
             if (r.tier() == Tier.DEVICE) deviceRemoved++;
             for (PageKey k : r.pageKeys()) keySum -= k.toInt64();
           }
-          // The cache's last events are AllBlocksCleared (device, then host) at close.
-          case KvEvent.AllBlocksCleared c -> consumerCpuAtLastEvent();
+          // The cache's last event is AllBlocksCleared(host), at close (after device's).
+          case KvEvent.AllBlocksCleared c -> {
+            if (c.tier() == Tier.HOST) consumerCpuAtLastEvent();
+          }
         }
       });
     }

@@ -7,6 +7,8 @@ import dev.hicache.api.PageKey;
 import dev.hicache.api.Tier;
 import dev.hicache.api.Tokens;
 import dev.hicache.api.config.HiCacheConfig;
+import dev.hicache.api.events.KvEventBatch;
+import dev.hicache.api.events.KvEventBatchListener;
 import dev.hicache.api.events.KvEventListener;
 import dev.hicache.api.spi.Clock;
 import dev.hicache.api.spi.DevicePool;
@@ -595,7 +597,9 @@ public final class HiCache implements AutoCloseable {
     private double namespaceQuota;
     private boolean promptsUnmodified;
     private KvEventListener kvEventListener;
+    private KvEventBatchListener kvEventBatchListener;
     private int kvEventQueueCapacity = 65_536;
+    private long kvEventHandOverAgeNanos = KvEventPublisher.MAX_BATCH_AGE_NANOS;
     private boolean jfrEvents = true;
     private double pinnedShare = 0.25;
 
@@ -706,6 +710,27 @@ public final class HiCache implements AutoCloseable {
      */
     public Builder kvEvents(KvEventListener listener) { kvEventListener = listener; return this; }
 
+    /**
+     * As {@link #kvEvents}, but hands {@code listener} a batch of events at a time as a {@link
+     * KvEventBatch} view, with no object per event: the cheaper form for a listener that reads the
+     * fields (docs/observability.md#kv-events). A cache has one KV event listener: not both forms.
+     */
+    public Builder kvEventBatches(KvEventBatchListener listener) { kvEventBatchListener = listener; return this; }
+
+    /**
+     * How long KV events may wait for later steps' events before they are handed to the listener's
+     * thread (default 1 ms): a batch is handed over at the end of the first step that ends this long
+     * after its first event, or when it is full. Longer means fewer wake-ups of that thread, shorter
+     * means earlier delivery (docs/observability.md#kv-events); zero hands over at every step's end.
+     */
+    public Builder kvEventHandOverAge(java.time.Duration age) {
+      if (age == null || age.isNegative()) {
+        throw new IllegalArgumentException("KV event hand-over age must be zero or more, got " + age);
+      }
+      kvEventHandOverAgeNanos = age.toNanos();
+      return this;
+    }
+
     /** Capacity of the KV event queue (default 65536); a full queue drops and counts events. */
     public Builder kvEventQueueCapacity(int capacity) {
       if (capacity < 1) throw new IllegalArgumentException("KV event queue capacity must be at least 1, got " + capacity);
@@ -794,7 +819,11 @@ public final class HiCache implements AutoCloseable {
       }
       // Page keys bind host bytes to what they hold and name L3 objects; a metadata-only simulation
       // without L3 moves no bytes and needs none (hashing is most of its CPU time).
-      PageHasher hasher = metadataShape != null && l3Store == null && kvEventListener == null ? null : new PageHasher(ps);
+      if (kvEventListener != null && kvEventBatchListener != null) {
+        throw new IllegalStateException("kvEvents and kvEventBatches are both set: a cache has one KV event listener");
+      }
+      boolean kv = kvEventListener != null || kvEventBatchListener != null;
+      PageHasher hasher = metadataShape != null && l3Store == null && !kv ? null : new PageHasher(ps);
       WritePolicy write = policies.write(writePolicyName != null ? writePolicyName : config.writePolicy().flagName(), config);
       HiRadixTree tree = new HiRadixTree(ps, policies.eviction(
           evictionPolicyName != null ? evictionPolicyName : config.radixEvictionPolicy().flagName()), c, write, hasher,
@@ -808,8 +837,12 @@ public final class HiCache implements AutoCloseable {
       if (det != null) det.bind(controller);
       EngineEvents events = jfrEvents ? new JfrEngineEvents() : EngineEvents.NONE;
       controller.engineEvents(events);
-      KvEventPublisher publisher = kvEventListener == null ? null
-          : new KvEventPublisher(kvEventListener, kvEventQueueCapacity, namespaceSeed, metrics);
+      KvEventPublisher publisher = kvEventListener != null
+          ? new KvEventPublisher(kvEventListener, kvEventQueueCapacity, namespaceSeed, metrics, kvEventHandOverAgeNanos)
+          : kvEventBatchListener != null
+              ? KvEventPublisher.ofBatches(kvEventBatchListener, kvEventQueueCapacity, namespaceSeed, metrics,
+                  kvEventHandOverAgeNanos)
+              : null;
       if (publisher != null) tree.observer(new KvEventTreeObserver(publisher));
       if (promptsUnmodified) controller.promptsUnmodified();
       if (l3Store != null) {

@@ -68,6 +68,8 @@ final class EngineScript {
   final InMemoryMetrics metrics = new InMemoryMetrics();
   /** Rebuilds the tiers from KV events and is checked after every step (null: no listener). */
   TierStateKvListener kvView;
+  /** Hand {@link #kvView} the events in batches ({@code kvEventBatches}) instead of one at a time. */
+  boolean kvBatches;
   /** Actions and checks a test adds to the script (cache-control hints; null: none). */
   Extension extension;
   /** Sets what else the cache is built with (null: nothing). */
@@ -145,7 +147,8 @@ final class EngineScript {
     HiCache.Builder b = HiCache.builder(config).devicePool(device).hostPool(host).metrics(metrics)
         .deterministic(CostModel.link(1e9, 2e9, 1_000));
     if (l3 != null) b.storage(l3).l3Cost(dev.hicache.core.sim.L3CostModel.link(1e9, 1e9, 5_000));
-    if (kvView != null) b.kvEvents(kvView);
+    if (kvView != null && kvBatches) b.kvEventBatches(kvView);
+    else if (kvView != null) b.kvEvents(kvView);
     if (defaultSeed != null) b.namespaceSeed(defaultSeed);
     if (namespaceQuota > 0) b.namespaceQuota(namespaceQuota);
     if (builderHook != null) builderHook.accept(b);

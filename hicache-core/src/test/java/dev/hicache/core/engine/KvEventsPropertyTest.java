@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /**
  * KV events (docs/observability.md#kv-events): for generated request streams and completion
  * orders, a listener's view of which pages each tier holds, rebuilt from the events alone, equals
- * the cache's own after every step; after close both tiers are cleared.
+ * the cache's own after every step; after close both tiers are cleared. Per-event and batch form.
  */
 class KvEventsPropertyTest {
   static final int EXAMPLES = Math.max(20, Integer.getInteger("hicache.property.examples", 400) / 8);
@@ -21,6 +21,10 @@ class KvEventsPropertyTest {
   private static final String[] EVICTION = {"lru", "lfu", "priority"};
 
   private static void check(WritePolicyKind policy, boolean storage) {
+    check(policy, storage, false);
+  }
+
+  private static void check(WritePolicyKind policy, boolean storage, boolean batches) {
     AtomicLong events = new AtomicLong();
     AtomicLong l3Pages = new AtomicLong();
     qt().withFixedSeed(SEED).withExamples(EXAMPLES).withShrinkCycles(100)
@@ -30,6 +34,7 @@ class KvEventsPropertyTest {
           EngineScript s = new EngineScript(policy, EVICTION[ev], MemLayout.PAGE_FIRST, devicePages, 3.0, false);
           if (storage) s.l3 = new InMemoryL3StoreDouble();
           s.kvView = new TierStateKvListener();
+          s.kvBatches = batches;
           s.run(script);
           events.addAndGet(s.kvView.events);
           l3Pages.addAndGet(s.kvView.storagePages());
@@ -44,4 +49,9 @@ class KvEventsPropertyTest {
   @Test void writeBack_listenersViewEqualsTheCache() { check(WritePolicyKind.WRITE_BACK, false); }
 
   @Test void withL3Prefetch_listenersViewEqualsTheCache() { check(WritePolicyKind.WRITE_THROUGH, true); }
+
+  /** The batch form, read through the view's fields: the same view. */
+  @Test void batchForm_writeBack_withL3Prefetch_listenersViewEqualsTheCache() {
+    check(WritePolicyKind.WRITE_BACK, true, true);
+  }
 }

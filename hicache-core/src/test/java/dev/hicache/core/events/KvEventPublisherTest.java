@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.hicache.api.PageKey;
 import dev.hicache.api.Tier;
 import dev.hicache.api.events.KvEvent;
+import dev.hicache.api.events.KvEventBatch;
+import dev.hicache.api.events.KvEventBatchListener;
 import dev.hicache.api.spi.MetricsSink;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,7 +19,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The batched hand-over of KV events (docs/observability.md#kv-events): order and content across
  * batches, counted drops when no batch is free (never waiting), delivery at the end of a step, on
- * close, and past a throwing listener. The timeouts only guard against a hang; no test asserts a time.
+ * close, and past a throwing listener; the same for the batch form, read through its fields; and
+ * the consumer threads: one per live publisher, reused after close. The timeouts only guard against
+ * a hang; no test asserts a time.
  */
 @Timeout(60)
 class KvEventPublisherTest {
@@ -51,6 +55,46 @@ class KvEventPublisherTest {
     @Override public void gauge(String name, String label, long value) {}
 
     @Override public void observe(String name, String label, double value) {}
+  }
+
+  /**
+   * Records each batch's events as {@link KvEvent}s built from the view's fields, not from {@link
+   * KvEventBatch#event} (a test double).
+   */
+  static final class RecordingBatchListenerDouble implements KvEventBatchListener {
+    final List<KvEvent> events = new ArrayList<>();
+    final List<Thread> threads = new ArrayList<>();
+    final CountDownLatch release;
+
+    RecordingBatchListenerDouble(CountDownLatch release) { this.release = release; }
+
+    @Override public void onBatch(KvEventBatch b) {
+      try {
+        release.await();
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+      }
+      List<KvEvent> got = new ArrayList<>();
+      for (int i = 0; i < b.size(); i++) {
+        List<PageKey> keys = new ArrayList<>();
+        for (int j = 0; j < b.pageCount(i); j++) keys.add(b.pageKey(i, j));
+        got.add(switch (b.kind(i)) {
+          case STORED -> new KvEvent.BlockStored(b.sequence(i), b.tier(i), b.namespaceSeed(i), b.parentKey(i), keys);
+          case REMOVED -> new KvEvent.BlockRemoved(b.sequence(i), b.tier(i), b.namespaceSeed(i), keys);
+          case CLEARED -> new KvEvent.AllBlocksCleared(b.sequence(i), b.tier(i), b.namespaceSeed(i));
+        });
+        if (b.kind(i) != KvEventBatch.Kind.STORED) assertThat(b.parentKey(i)).isNull();
+        assertThat(b.event(i)).isEqualTo(got.getLast());
+      }
+      synchronized (this) {
+        events.addAll(got);
+        threads.add(Thread.currentThread());
+      }
+    }
+
+    synchronized List<KvEvent> events() { return List.copyOf(events); }
+
+    synchronized List<Thread> threads() { return List.copyOf(threads); }
   }
 
   private static PageKey key(int i) {
@@ -143,5 +187,127 @@ class KvEventPublisherTest {
       assertThat(p.listenerErrors()).isEqualTo(1);
     }
     synchronized (seen) { assertThat(seen).containsExactly(0L, 2L); }
+  }
+
+  @Test void batchForm_eachEventsFields_inOrder_acrossBatches_withOnlyTheCountedKeys() {
+    RecordingBatchListenerDouble l = new RecordingBatchListenerDouble(new CountDownLatch(0));
+    int n = 3 * KvEventPublisher.BATCH_EVENTS + 5;
+    try (KvEventPublisher p = KvEventPublisher.ofBatches(l, 65_536, key(-1), MetricsSink.NONE)) {
+      for (int i = 0; i < n; i++) {
+        PageKey[] k = keys(i, 3);
+        switch (i % 3) {
+          case 0 -> p.stored(Tier.DEVICE, key(i), k, 2);
+          case 1 -> p.removed(Tier.HOST, key(7), k, 3);
+          default -> p.cleared(Tier.STORAGE);
+        }
+        if (i % 50 == 0) p.endOfStep();
+      }
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+    }
+    List<KvEvent> got = l.events();
+    assertThat(got).hasSize(n);
+    for (int i = 0; i < n; i++) {
+      switch (i % 3) {
+        case 0 -> assertThat(got.get(i)).isEqualTo(new KvEvent.BlockStored(i, Tier.DEVICE, key(-1), key(i), List.of(key(i), key(i + 1))));
+        case 1 -> assertThat(got.get(i)).isEqualTo(new KvEvent.BlockRemoved(i, Tier.HOST, key(7), Arrays.asList(keys(i, 3))));
+        default -> assertThat(got.get(i)).isEqualTo(new KvEvent.AllBlocksCleared(i, Tier.STORAGE, key(-1)));
+      }
+    }
+  }
+
+  /** A slot's key array may be longer than its event's keys: the view must not hand out the rest. */
+  @Test void batchForm_aPageKeyPastTheEventsCount_isOutOfBounds() {
+    List<Throwable> thrown = new ArrayList<>();
+    try (KvEventPublisher p = KvEventPublisher.ofBatches(b -> {
+      synchronized (thrown) {
+        for (int[] at : new int[][] {{0, 2}, {0, -1}, {1, 0}}) {
+          try {
+            b.pageKey(at[0], at[1]);
+          } catch (IndexOutOfBoundsException ex) {
+            thrown.add(ex);
+          }
+        }
+        try {
+          b.kind(b.size());
+        } catch (IndexOutOfBoundsException ex) {
+          thrown.add(ex);
+        }
+      }
+    }, 16, null, MetricsSink.NONE)) {
+      p.stored(Tier.DEVICE, null, keys(0, 3), 2);
+      p.cleared(Tier.DEVICE);
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+    }
+    synchronized (thrown) { assertThat(thrown).hasSize(4); }
+  }
+
+  @Test void batchForm_withNoBatchFree_eventsAreDroppedAndCounted_withoutWaiting_andTheSequenceShowsTheGap() {
+    CountDownLatch release = new CountDownLatch(1);
+    RecordingBatchListenerDouble l = new RecordingBatchListenerDouble(release);
+    CountingSinkDouble sink = new CountingSinkDouble();
+    try (KvEventPublisher p = KvEventPublisher.ofBatches(l, 4, null, sink)) {
+      for (int i = 0; i < 10; i++) p.stored(Tier.DEVICE, null, keys(i, 1), 1);
+      assertThat(p.dropped()).isEqualTo(6);
+      assertThat(sink.dropped).isEqualTo(6);
+      release.countDown();
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+      p.stored(Tier.DEVICE, null, keys(10, 1), 1);
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(l.events()).extracting(KvEvent::sequence).containsExactly(0L, 1L, 2L, 3L, 10L);
+  }
+
+  @Test void aBatchListenerThatThrows_losesThatBatchOnly() {
+    List<Long> seen = new ArrayList<>();
+    try (KvEventPublisher p = KvEventPublisher.ofBatches(b -> {
+      if (b.sequence(0) == 0) throw new IllegalStateException("listener fails on purpose");
+      synchronized (seen) {
+        for (int i = 0; i < b.size(); i++) seen.add(b.sequence(i));
+      }
+    }, 64, null, MetricsSink.NONE)) {
+      for (int i = 0; i < 3; i++) p.cleared(Tier.DEVICE);
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+      p.cleared(Tier.HOST);
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.listenerErrors()).isEqualTo(1);
+    }
+    synchronized (seen) { assertThat(seen).containsExactly(3L); }
+  }
+
+  /** A publisher built after another one closed takes that one's consumer thread: no thread started per cache. */
+  @Test void aClosedPublishersConsumerThread_servesTheNextPublisher() {
+    RecordingBatchListenerDouble first = new RecordingBatchListenerDouble(new CountDownLatch(0));
+    try (KvEventPublisher p = KvEventPublisher.ofBatches(first, 16, null, MetricsSink.NONE)) {
+      p.cleared(Tier.DEVICE);
+    }
+    RecordingBatchListenerDouble second = new RecordingBatchListenerDouble(new CountDownLatch(0));
+    try (KvEventPublisher p = KvEventPublisher.ofBatches(second, 16, null, MetricsSink.NONE)) {
+      p.cleared(Tier.DEVICE);
+    }
+    assertThat(first.threads()).hasSize(1);
+    assertThat(second.threads()).containsExactlyElementsOf(first.threads());
+    assertThat(first.threads().getFirst().getName()).startsWith("hicache-kv-events-");
+  }
+
+  /** Each live publisher has a consumer of its own: one listener that blocks holds up only its own events. */
+  @Test void aBlockedListener_delaysOnlyItsOwnPublishersEvents() {
+    CountDownLatch release = new CountDownLatch(1);
+    RecordingBatchListenerDouble blocked = new RecordingBatchListenerDouble(release);
+    RecordingBatchListenerDouble free = new RecordingBatchListenerDouble(new CountDownLatch(0));
+    try (KvEventPublisher a = KvEventPublisher.ofBatches(blocked, 16, null, MetricsSink.NONE);
+        KvEventPublisher b = KvEventPublisher.ofBatches(free, 16, null, MetricsSink.NONE)) {
+      try {
+        a.cleared(Tier.DEVICE);
+        a.flush();
+        b.cleared(Tier.HOST);
+        assertThat(b.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(free.events()).hasSize(1);
+        assertThat(blocked.events()).isEmpty();
+      } finally {
+        release.countDown();
+      }
+      assertThat(a.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(free.threads()).doesNotContainAnyElementsOf(blocked.threads());
+    }
   }
 }
