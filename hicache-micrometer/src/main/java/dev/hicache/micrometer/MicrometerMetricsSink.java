@@ -2,9 +2,7 @@ package dev.hicache.micrometer;
 
 import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.spi.MetricsSink;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Tags;
@@ -23,12 +21,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * its label under the tag {@code label}.
  *
  * <p>Meters are looked up once per (name, label) and cached, so the scheduler thread pays a map
- * lookup and an add per call. Thread-safe.
+ * lookup and an add per call, or only the add through a {@link #counterHandle} or {@link
+ * #gaugeHandle} (what the engine uses for its most frequent metrics). Thread-safe.
  */
 public final class MicrometerMetricsSink implements MetricsSink {
+  // Micrometer's Counter and Gauge are written out in full: the simple names are MetricsSink's handles.
   private final MeterRegistry registry;
   private final Tags commonTags;
-  private final ConcurrentHashMap<Key, Counter> counters = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Key, io.micrometer.core.instrument.Counter> counters = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Key, AtomicLong> gauges = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Key, Object> distributions = new ConcurrentHashMap<>();
 
@@ -45,22 +45,41 @@ public final class MicrometerMetricsSink implements MetricsSink {
   }
 
   @Override public void count(String name, String label, long delta) {
-    counters.computeIfAbsent(new Key(name, label), k -> {
-      HiCacheMetric m = HiCacheMetric.byKey(k.name());
-      return Counter.builder(exportName(m, k.name())).tags(tags(m, k.label())).baseUnit(unit(m))
-          .description(description(m)).register(registry);
-    }).increment(delta);
+    counter(name, label).increment(delta);
   }
 
   @Override public void gauge(String name, String label, long value) {
-    gauges.computeIfAbsent(new Key(name, label), k -> {
+    gaugeCell(name, label).set(value);
+  }
+
+  /** The registered Micrometer counter itself: the handle skips the map look-up of {@link #count}. */
+  @Override public MetricsSink.Counter counterHandle(String name, String label) {
+    io.micrometer.core.instrument.Counter c = counter(name, label);
+    return c::increment;
+  }
+
+  /** The gauge's cell itself: the handle skips the map look-up of {@link #gauge}. */
+  @Override public MetricsSink.Gauge gaugeHandle(String name, String label) {
+    return gaugeCell(name, label)::set;
+  }
+
+  private io.micrometer.core.instrument.Counter counter(String name, String label) {
+    return counters.computeIfAbsent(new Key(name, label), k -> {
+      HiCacheMetric m = HiCacheMetric.byKey(k.name());
+      return io.micrometer.core.instrument.Counter.builder(exportName(m, k.name())).tags(tags(m, k.label())).baseUnit(unit(m))
+          .description(description(m)).register(registry);
+    });
+  }
+
+  private AtomicLong gaugeCell(String name, String label) {
+    return gauges.computeIfAbsent(new Key(name, label), k -> {
       HiCacheMetric m = HiCacheMetric.byKey(k.name());
       AtomicLong cell = new AtomicLong();
       // The map holds the cell strongly: Micrometer's gauges hold it weakly.
-      Gauge.builder(exportName(m, k.name()), cell, AtomicLong::doubleValue).tags(tags(m, k.label())).baseUnit(unit(m))
+      io.micrometer.core.instrument.Gauge.builder(exportName(m, k.name()), cell, AtomicLong::doubleValue).tags(tags(m, k.label())).baseUnit(unit(m))
           .description(description(m)).register(registry);
       return cell;
-    }).set(value);
+    });
   }
 
   @Override public void observe(String name, String label, double value) {

@@ -7,9 +7,28 @@ package dev.hicache.api.spi;
  * one, is given as its value (e.g. {@code cached_tokens} with label {@code device}), its name is
  * {@link dev.hicache.api.metrics.HiCacheMetric#labelName()}.
  *
- * <p>Implementations must be cheap: the scheduler thread calls them on the hot path.
+ * <p>Implementations must be cheap: the scheduler thread calls them on the hot path. For the metrics
+ * it reports most often (a consensus tick, a gauge per step, a counter per request) the engine asks
+ * once for a handle bound to the name and label ({@link #counterHandle}, {@link #gaugeHandle}) and
+ * reports through it: a sink that overrides these skips its per-call look-up; the defaults report
+ * through {@link #count} and {@link #gauge}, so a sink that does not override them sees the same
+ * calls (docs/observability.md#metrics).
  */
 public interface MetricsSink {
+  /** A counter bound to one name and label, from {@link #counterHandle}. */
+  @FunctionalInterface
+  interface Counter {
+    /** Adds {@code delta}, as {@link MetricsSink#count(String, String, long)} of its name and label. */
+    void add(long delta);
+  }
+
+  /** A gauge bound to one name and label, from {@link #gaugeHandle}. */
+  @FunctionalInterface
+  interface Gauge {
+    /** Sets the gauge, as {@link MetricsSink#gauge(String, String, long)} of its name and label. */
+    void set(long value);
+  }
+
   /** Adds {@code delta} to a counter. */
   void count(String name, String label, long delta);
 
@@ -21,6 +40,20 @@ public interface MetricsSink {
 
   default void count(String name, long delta) {
     count(name, null, delta);
+  }
+
+  /**
+   * Counter {@code name} with {@code label} (or null) as a handle, resolved once: adding through it
+   * is {@link #count(String, String, long)} of that name and label. The default does exactly that
+   * call; a sink overrides it to hand out its own cell and skip the look-up.
+   */
+  default Counter counterHandle(String name, String label) {
+    return delta -> count(name, label, delta);
+  }
+
+  /** Gauge {@code name} with {@code label} (or null) as a handle; as {@link #counterHandle}. */
+  default Gauge gaugeHandle(String name, String label) {
+    return value -> gauge(name, label, value);
   }
 
   /** A sink that reports everything to each of {@code sinks}, in order (e.g. in-memory and Micrometer). */
@@ -38,13 +71,33 @@ public interface MetricsSink {
       @Override public void observe(String name, String label, double value) {
         for (MetricsSink s : all) s.observe(name, label, value);
       }
+
+      @Override public Counter counterHandle(String name, String label) {
+        Counter[] each = new Counter[all.length];
+        for (int i = 0; i < all.length; i++) each[i] = all[i].counterHandle(name, label);
+        return delta -> {
+          for (Counter c : each) c.add(delta);
+        };
+      }
+
+      @Override public Gauge gaugeHandle(String name, String label) {
+        Gauge[] each = new Gauge[all.length];
+        for (int i = 0; i < all.length; i++) each[i] = all[i].gaugeHandle(name, label);
+        return value -> {
+          for (Gauge g : each) g.set(value);
+        };
+      }
     };
   }
 
   /** A sink that drops everything. */
   MetricsSink NONE = new MetricsSink() {
+    private static final Counter NO_COUNTER = delta -> {};
+    private static final Gauge NO_GAUGE = value -> {};
     @Override public void count(String name, String label, long delta) {}
     @Override public void gauge(String name, String label, long value) {}
     @Override public void observe(String name, String label, double value) {}
+    @Override public Counter counterHandle(String name, String label) { return NO_COUNTER; }
+    @Override public Gauge gaugeHandle(String name, String label) { return NO_GAUGE; }
   };
 }

@@ -6,6 +6,7 @@ import dev.hicache.api.Tokens;
 import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.core.events.EngineEvents;
 import dev.hicache.api.metrics.MetricLabels;
+import dev.hicache.core.metrics.MetricHandle;
 import dev.hicache.api.spi.HostPool;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.Transfer;
@@ -79,6 +80,8 @@ final class CacheController implements DeviceEvictionHandler {
   private final TierPageAllocator host; // null: no host tier (L1 only)
   private final TransferPort port;
   private final MetricsSink metrics;
+  // The metrics reported per request or per step, through handles: no look-up per report.
+  private final MetricHandle promptTokens, cachedDevice, cachedHost, cachedStorage, deviceUsed;
   private EngineEvents events = EngineEvents.NONE;
   private final int loadBackThreshold;
   private final LoadTicket.Driver driver;
@@ -166,6 +169,11 @@ final class CacheController implements DeviceEvictionHandler {
     this.host = host;
     this.port = port;
     this.metrics = metrics;
+    promptTokens = MetricHandle.of(metrics, PROMPT_TOKENS, null);
+    cachedDevice = MetricHandle.of(metrics, CACHED_TOKENS, MetricLabels.DEVICE);
+    cachedHost = MetricHandle.of(metrics, CACHED_TOKENS, MetricLabels.HOST);
+    cachedStorage = MetricHandle.of(metrics, CACHED_TOKENS, MetricLabels.STORAGE);
+    deviceUsed = MetricHandle.of(metrics, DEVICE_USED, null);
     this.loadBackThreshold = loadBackThreshold;
     this.driver = driver;
     this.clock = clock;
@@ -382,12 +390,12 @@ final class CacheController implements DeviceEvictionHandler {
     tree.incLockRef(r.lastNode);
     r.load = new RequestLoad(layers, waits);
     live.add(r);
-    metrics.count(PROMPT_TOKENS, null, tokens.length);
+    promptTokens.add(tokens.length);
     // SGLang's cached_tokens_details: storage = min(host hit, prefetched); host = the rest.
     r.storageHitTokens = storage == null || rid < 0 ? 0 : Math.min(r.hostHitTokens, storage.takeStorageHitTokens(rid));
-    metrics.count(CACHED_TOKENS, MetricLabels.DEVICE, r.deviceHitTokens);
-    metrics.count(CACHED_TOKENS, MetricLabels.HOST, r.hostHitTokens - r.storageHitTokens);
-    if (storage != null) metrics.count(CACHED_TOKENS, MetricLabels.STORAGE, r.storageHitTokens);
+    cachedDevice.add(r.deviceHitTokens);
+    cachedHost.add(r.hostHitTokens - r.storageHitTokens);
+    if (storage != null) cachedStorage.add(r.storageHitTokens);
     return r;
   }
 
@@ -519,7 +527,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (p == null) return false;
     r.appendPages(p);
     ownedDevicePages += need;
-    metrics.gauge(DEVICE_USED, null, (long) (device.capacity() - device.available()) * ps);
+    deviceUsed.set((long) (device.capacity() - device.available()) * ps);
     return true;
   }
 
@@ -575,7 +583,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (!poisonedNodes.isEmpty()) evictPoisoned();
     r.done = true;
     live.remove(r);
-    metrics.gauge(DEVICE_USED, null, (long) (device.capacity() - device.available()) * ps);
+    deviceUsed.set((long) (device.capacity() - device.available()) * ps);
   }
 
   /**

@@ -123,6 +123,16 @@ public final class InMemoryMetrics implements MetricsSink {
     d.add(value);
   }
 
+  /** The counter's own cell: adding through the handle is the {@code LongAdder}'s add, no look-up. */
+  @Override public Counter counterHandle(String name, String label) {
+    return counterCell(name, label)::add;
+  }
+
+  /** The gauge's own cell, set as {@link #gauge(String, String, long)} sets it, with no look-up. */
+  @Override public Gauge gaugeHandle(String name, String label) {
+    return gaugeCell(name, label)::set;
+  }
+
   private LongAdder counterCell(String name, String label) {
     LongAdder a;
     if (label == null) {

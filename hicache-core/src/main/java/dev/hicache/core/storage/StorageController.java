@@ -7,6 +7,7 @@ import dev.hicache.api.Tier;
 import dev.hicache.api.config.HiCacheConfig;
 import dev.hicache.api.metrics.HiCacheMetric;
 import dev.hicache.api.metrics.MetricLabels;
+import dev.hicache.core.metrics.MetricHandle;
 import dev.hicache.api.spi.Clock;
 import dev.hicache.api.spi.MetricsSink;
 import dev.hicache.api.spi.PrefetchPolicy;
@@ -72,6 +73,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   private final RankGroup group;
   private final Clock clock;
   private final MetricsSink metrics;
+  // The metrics reported per tick or per prefetch, through handles: no look-up per report.
+  private final MetricHandle consensusTicks, prefetchesStarted, prefetchedTokens, tokensOccupied;
   private EngineEvents events = EngineEvents.NONE;
   private KvEventPublisher kvEvents;
   private final PageHasher hasher;
@@ -141,6 +144,10 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     this.group = b.group;
     this.clock = b.clock;
     this.metrics = b.metrics;
+    consensusTicks = MetricHandle.of(metrics, StorageMetrics.CONSENSUS_TICKS, null);
+    prefetchesStarted = MetricHandle.of(metrics, StorageMetrics.PREFETCH_STARTED, null);
+    prefetchedTokens = MetricHandle.of(metrics, StorageMetrics.PREFETCHED_TOKENS, null);
+    tokensOccupied = MetricHandle.of(metrics, StorageMetrics.PREFETCH_TOKENS_OCCUPIED, null);
     this.ps = tree.pageSize();
     if (c.pageSize() != ps) throw new IllegalArgumentException("HiCacheConfig pageSize " + c.pageSize() + " != the tree's page size " + ps);
     this.hasher = new PageHasher(ps);
@@ -248,7 +255,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     occupiedTokens += aligned; // raised exactly once, here (docs/behaviour.md#prefetch-accounting)
     reportOccupied();
     prefetchStarted++;
-    metrics.count(StorageMetrics.PREFETCH_STARTED, 1);
+    prefetchesStarted.add(1);
     long id = nextCommand++;
     commands.put(id, new QueryCmd(op));
     op.queryInFlight = true;
@@ -559,7 +566,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     }
     // Only read below: without participants the vector is this controller's own entries as they are.
     long[] r = participantWidth == 0 ? all : java.util.Arrays.copyOfRange(all, participantWidth, all.length);
-    metrics.count(StorageMetrics.CONSENSUS_TICKS, 1);
+    consensusTicks.add(1);
     if (r[0] != -r[1] || r[0] != ops.size()) {
       throw new IllegalStateException("TP ranks disagree on the live prefetches: min " + r[0] + ", max " + (-r[1])
           + ", this rank (" + group.rank() + ") " + ops.size() + " — a scheduler hook ran on some ranks only");
@@ -637,7 +644,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   private void reportOccupied() {
     if (occupiedTokens == reportedOccupied) return;
     reportedOccupied = occupiedTokens;
-    metrics.gauge(StorageMetrics.PREFETCH_TOKENS_OCCUPIED, null, occupiedTokens);
+    tokensOccupied.set(occupiedTokens);
   }
 
   private void agreeHit(PrefetchOperation op, int hit) {
@@ -716,7 +723,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     else for (int p : tail) hostRelease.add(p);
     op.hostPages = null;
     op.insertedTokens = (mPages - matchedPages) * ps;
-    metrics.count(StorageMetrics.PREFETCHED_TOKENS, op.insertedTokens);
+    prefetchedTokens.add(op.insertedTokens);
     storageHits.put(op.rid, op.insertedTokens);
     if (why == TerminalReason.COMPLETE) metrics.count(StorageMetrics.PREFETCH_COMPLETED, 1);
     end(op);

@@ -1,0 +1,42 @@
+package dev.hicache.core.metrics;
+
+import dev.hicache.api.spi.MetricsSink;
+
+/**
+ * A counter or gauge the engine reports often (per tick, per step, per request), bound to its name
+ * and label: the sink's handle ({@link MetricsSink#counterHandle}, {@link MetricsSink#gaugeHandle})
+ * is asked for at the first report, not before, so that a metric never reported never appears in
+ * the sink, as with {@link MetricsSink#count} (docs/observability.md#metrics). Owned by one thread.
+ */
+public final class MetricHandle {
+  private final MetricsSink sink;
+  private final String name;
+  private final String label;
+  private MetricsSink.Counter counter;
+  private MetricsSink.Gauge gauge;
+
+  private MetricHandle(MetricsSink sink, String name, String label) {
+    this.sink = sink;
+    this.name = name;
+    this.label = label;
+  }
+
+  /** Counter or gauge {@code name} with {@code label} (null for none) of {@code sink}. */
+  public static MetricHandle of(MetricsSink sink, String name, String label) {
+    return new MetricHandle(sink, name, label);
+  }
+
+  /** As {@code sink.count(name, label, delta)}. */
+  public void add(long delta) {
+    MetricsSink.Counter c = counter;
+    if (c == null) counter = c = sink.counterHandle(name, label);
+    c.add(delta);
+  }
+
+  /** As {@code sink.gauge(name, label, value)}. */
+  public void set(long value) {
+    MetricsSink.Gauge g = gauge;
+    if (g == null) gauge = g = sink.gaugeHandle(name, label);
+    g.set(value);
+  }
+}

@@ -1,0 +1,88 @@
+package dev.hicache.core.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hicache.api.spi.MetricsSink;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Metric handles (docs/observability.md#metrics): reporting through one is reporting by name and
+ * label, for InMemoryMetrics, for a sink that keeps the default handles, and through a tee; and a
+ * handle never used reports nothing.
+ */
+class MetricHandleTest {
+  /** Records every call by name (a test double that keeps MetricsSink's default handles). */
+  static final class RecordingSinkDouble implements MetricsSink {
+    final List<String> calls = new ArrayList<>();
+
+    @Override public void count(String name, String label, long delta) { calls.add("count " + name + "{" + label + "} " + delta); }
+
+    @Override public void gauge(String name, String label, long value) { calls.add("gauge " + name + "{" + label + "} " + value); }
+
+    @Override public void observe(String name, String label, double value) { calls.add("observe " + name + "{" + label + "} " + value); }
+  }
+
+  @Test void inMemory_aHandleAddsToTheSameCellAsCount_andSetsTheSameGauge() {
+    InMemoryMetrics m = new InMemoryMetrics();
+    MetricHandle ticks = MetricHandle.of(m, "hicache_tp_consensus_ticks", null);
+    MetricHandle cached = MetricHandle.of(m, "cached_tokens", "device");
+    MetricHandle used = MetricHandle.of(m, "device_used_tokens", null);
+    ticks.add(1);
+    ticks.add(1);
+    m.count("hicache_tp_consensus_ticks", null, 3);
+    cached.add(64);
+    m.count("cached_tokens", "host", 7);
+    used.set(10);
+    used.set(4);
+    assertThat(m.counter("hicache_tp_consensus_ticks")).isEqualTo(5);
+    assertThat(m.counter("cached_tokens", "device")).isEqualTo(64);
+    assertThat(m.counter("cached_tokens", "host")).isEqualTo(7);
+    assertThat(m.gauge("device_used_tokens", null)).isEqualTo(4);
+  }
+
+  /** Handles are resolved at the first report: a metric the engine never reports never appears (as with count). */
+  @Test void aHandleNeverUsed_reportsNothing() {
+    InMemoryMetrics m = new InMemoryMetrics();
+    MetricHandle.of(m, "cached_tokens", "storage");
+    MetricHandle.of(m, "device_used_tokens", null);
+    assertThat(m.counters()).isEmpty();
+    assertThat(m.gauges()).isEmpty();
+    RecordingSinkDouble r = new RecordingSinkDouble();
+    MetricHandle.of(r, "cached_tokens", "storage");
+    assertThat(r.calls).isEmpty();
+  }
+
+  @Test void aSinkWithTheDefaultHandles_seesTheSameCallsAsByName() {
+    RecordingSinkDouble r = new RecordingSinkDouble();
+    MetricHandle c = MetricHandle.of(r, "cached_tokens", "host");
+    MetricHandle g = MetricHandle.of(r, "device_used_tokens", null);
+    c.add(5);
+    g.set(9);
+    c.add(0);
+    assertThat(r.calls).containsExactly("count cached_tokens{host} 5", "gauge device_used_tokens{null} 9",
+        "count cached_tokens{host} 0");
+  }
+
+  @Test void throughATee_eachSinkGetsTheReport() {
+    InMemoryMetrics a = new InMemoryMetrics();
+    RecordingSinkDouble b = new RecordingSinkDouble();
+    MetricsSink tee = MetricsSink.tee(a, b);
+    MetricHandle c = MetricHandle.of(tee, "prompt_tokens", null);
+    MetricHandle g = MetricHandle.of(tee, "hicache_prefetch_tokens_occupied", null);
+    c.add(100);
+    c.add(28);
+    g.set(3);
+    assertThat(a.counter("prompt_tokens")).isEqualTo(128);
+    assertThat(a.gauge("hicache_prefetch_tokens_occupied", null)).isEqualTo(3);
+    assertThat(b.calls).containsExactly("count prompt_tokens{null} 100", "count prompt_tokens{null} 28",
+        "gauge hicache_prefetch_tokens_occupied{null} 3");
+  }
+
+  @Test void none_handlesDoNothing() {
+    MetricHandle.of(MetricsSink.NONE, "prompt_tokens", null).add(1);
+    MetricHandle.of(MetricsSink.NONE, "device_used_tokens", null).set(1);
+    assertThat(MetricsSink.NONE.counterHandle("x", null)).isSameAs(MetricsSink.NONE.counterHandle("y", "z"));
+  }
+}
