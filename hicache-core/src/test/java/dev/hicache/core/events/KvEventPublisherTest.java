@@ -1,6 +1,7 @@
 package dev.hicache.core.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hicache.api.PageKey;
 import dev.hicache.api.Tier;
@@ -309,5 +310,29 @@ class KvEventPublisherTest {
       assertThat(a.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
       assertThat(free.threads()).doesNotContainAnyElementsOf(blocked.threads());
     }
+  }
+
+  @Test void aZeroHandOverAge_handsOverAtTheEndOfEveryStep() throws InterruptedException {
+    RecordingBatchListenerDouble l = new RecordingBatchListenerDouble(new CountDownLatch(0));
+    try (KvEventPublisher p = KvEventPublisher.ofBatches(l, 1024, null, MetricsSink.NONE, 0)) {
+      p.cleared(Tier.DEVICE);
+      p.endOfStep();
+      // No flush, no awaitDelivered: only the end of the step can have handed the event over.
+      while (p.delivered() < 1) Thread.sleep(1);
+      assertThat(l.events()).hasSize(1);
+    }
+  }
+
+  @Test void aNegativeHandOverAge_isRejected_namingTheValue() {
+    assertThatThrownBy(() -> KvEventPublisher.ofBatches(b -> {}, 16, null, MetricsSink.NONE, -1))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hand-over age").hasMessageContaining("-1");
+  }
+
+  @Test void bothListenerForms_onOneCache_areRejected() {
+    var config = dev.hicache.api.config.HiCacheConfig.builder().pageSize(16).build();
+    var shape = dev.hicache.api.KvShape.mha(1, 1, 8, dev.hicache.api.DType.BF16, 16);
+    var b = dev.hicache.core.engine.HiCache.builder(config).metadataOnly(shape, 64 * 16, 0)
+        .kvEvents(e -> {}).kvEventBatches(batch -> {});
+    assertThatThrownBy(b::build).isInstanceOf(IllegalStateException.class).hasMessageContaining("kvEventBatches");
   }
 }
