@@ -719,7 +719,7 @@ public final class HiCache implements AutoCloseable {
 
     /**
      * How long KV events may wait for later steps' events before they are handed to the listener's
-     * thread (default 1 ms): a batch is handed over at the end of the first step that ends this long
+     * thread (default 10 ms): a batch is handed over at the end of the first step that ends this long
      * after its first event, or when it is full. Longer means fewer wake-ups of that thread, shorter
      * means earlier delivery (docs/observability.md#kv-events); zero hands over at every step's end.
      */

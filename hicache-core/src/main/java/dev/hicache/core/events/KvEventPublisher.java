@@ -41,11 +41,14 @@ public final class KvEventPublisher implements AutoCloseable {
   /** Events per batch: large enough that a burst costs one hand-over, small enough to recycle often. */
   static final int BATCH_EVENTS = 256;
   /**
-   * A batch younger than this waits for later steps' events at the end of a step: at the
-   * engine replay's event rate one hand-over (and at most one wake-up) per millisecond instead of
-   * one per step, at the price of about a millisecond more delivery latency.
+   * The default hand-over age: a batch younger than this waits for later steps' events at the end
+   * of a step. 10 ms, about one decode step of a serving engine (which then hands over at every
+   * step's end, as vLLM publishes its KV events once per step); on the engine replay, which steps
+   * every few microseconds, ~3 hand-overs (and wake-ups of the consumer) per 35 ms replay instead of
+   * ~34 at the earlier 1 ms, which cost about 4 points of the replay's CPU time
+   * (docs/benchmarks.md#observability-overhead).
    */
-  public static final long MAX_BATCH_AGE_NANOS = 1_000_000;
+  public static final long MAX_BATCH_AGE_NANOS = 10_000_000;
   /** The longest sleep: a safety net only; the producer wakes a sleeping consumer when it hands a batch. */
   private static final long SLEEP_NANOS = 50_000_000;
 
