@@ -43,6 +43,7 @@ import org.openjdk.jmh.runner.IterationType;
  * in mode {@code base} (default {@code off}) and once in {@code mode}, in an order decided by a coin
  * flip, each on a fresh {@code HiCache}, after a full GC (untimed). Each replay's CPU time is the
  * benchmark thread's plus the KV-event consumer thread's (read on that thread at the cache's last
+ * event: since its start, or for a thread reused from an earlier cache since that cache's last
  * event); the process's CPU time over the replay (JIT and JFR threads included) is recorded beside
  * it. {@code mode=off} against {@code base=off} is the A/A control: what the harness reads when
  * there is no difference.
