@@ -51,6 +51,11 @@ public final class LocalLruL3Model implements L3Store {
   // The store's page header: magic, checksum, part count, key, then 4 bytes per part size, 64-aligned
   // (LocalL3Config's headerBytes; a page fits its slot when header + bytes <= slotBytes).
   private static final int SLOT_HEADER_FIXED = 56;
+  // Every access is at a multiple of its size from a 64-aligned base, so the aligned layouts' check
+  // of each address (an and and a branch per access, on the replay thread's hottest loads) can never
+  // fail: the unaligned layouts read and write the same bytes without it (docs/benchmarks.md).
+  private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+  private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
 
   private final LocalL3Config config;
   private final int slotCount, slotBytes, maxParts;
@@ -250,12 +255,12 @@ public final class LocalLruL3Model implements L3Store {
       e = highWater++;
     }
     long base = e * LINE;
-    lines.set(ValueLayout.JAVA_LONG, base, key.word(0));
-    lines.set(ValueLayout.JAVA_LONG, base + 8, key.word(1));
-    lines.set(ValueLayout.JAVA_LONG, base + 16, key.word(2));
-    lines.set(ValueLayout.JAVA_LONG, base + 24, key.word(3));
+    lines.set(LONG, base, key.word(0));
+    lines.set(LONG, base + 8, key.word(1));
+    lines.set(LONG, base + 16, key.word(2));
+    lines.set(LONG, base + 24, key.word(3));
     int shape = bytes <= INLINE_BYTES ? shapeOf(parts) : OVERFLOW;
-    lines.set(ValueLayout.JAVA_INT, base + SHAPE_AT, shape);
+    lines.set(INT, base + SHAPE_AT, shape);
     if (shape != OVERFLOW) {
       long off = base + VALUE_AT;
       for (MemorySegment p : parts) {
@@ -278,7 +283,7 @@ public final class LocalLruL3Model implements L3Store {
   /** Copies entry {@code e}'s page into {@code t} if the shapes match; false (nothing copied) if not. */
   private boolean readInto(int e, MemorySegment[] t) {
     long base = e * LINE;
-    int shape = lines.get(ValueLayout.JAVA_INT, base + SHAPE_AT);
+    int shape = lines.get(INT, base + SHAPE_AT);
     if (shape == OVERFLOW) {
       byte[][] kept = overflow[e];
       if (kept.length != t.length) return false;
@@ -330,7 +335,7 @@ public final class LocalLruL3Model implements L3Store {
   private PageKey keyOf(int e) {
     byte[] b = new byte[PageKey.BYTES];
     for (int w = 0; w < 4; w++) {
-      long v = lines.get(ValueLayout.JAVA_LONG, e * LINE + 8L * w);
+      long v = lines.get(LONG, e * LINE + 8L * w);
       for (int i = 0; i < 8; i++) b[8 * w + i] = (byte) (v >>> (56 - 8 * i));
     }
     return PageKey.ofDigest(b);
@@ -360,7 +365,7 @@ public final class LocalLruL3Model implements L3Store {
 
   /** The entry whose word is at a position {@link #find} returned ({@code bucket * BUCKET_SLOTS + slot}). */
   private int entryAt(long at) {
-    return (buckets.get(ValueLayout.JAVA_INT, (at / BUCKET_SLOTS) * LINE + 4 * (at % BUCKET_SLOTS)) & entryMask) - 1;
+    return (buckets.get(INT, (at / BUCKET_SLOTS) * LINE + 4 * (at % BUCKET_SLOTS)) & entryMask) - 1;
   }
 
   /** The position of {@code key} (hash {@code h}), {@code bucket * BUCKET_SLOTS + slot}, or -1. */
@@ -368,14 +373,14 @@ public final class LocalLruL3Model implements L3Store {
     int fp = fingerprint(h);
     for (int b = home(h), seen = 0; seen <= bucketMask; b = (b + 1) & bucketMask, seen++) {
       long base = b * LINE;
-      int meta = buckets.get(ValueLayout.JAVA_INT, base + META_AT), count = meta & 0xF;
+      int meta = buckets.get(INT, base + META_AT), count = meta & 0xF;
       for (int s = 0; s < count; s++) {
-        int word = buckets.get(ValueLayout.JAVA_INT, base + 4 * s);
+        int word = buckets.get(INT, base + 4 * s);
         if (word >>> entryBits == fp) {
           long line = ((word & entryMask) - 1) * LINE;
-          if (lines.get(ValueLayout.JAVA_LONG, line) == key.word(0) && lines.get(ValueLayout.JAVA_LONG, line + 8) == key.word(1)
-              && lines.get(ValueLayout.JAVA_LONG, line + 16) == key.word(2)
-              && lines.get(ValueLayout.JAVA_LONG, line + 24) == key.word(3)) {
+          if (lines.get(LONG, line) == key.word(0) && lines.get(LONG, line + 8) == key.word(1)
+              && lines.get(LONG, line + 16) == key.word(2)
+              && lines.get(LONG, line + 24) == key.word(3)) {
             return (long) b * BUCKET_SLOTS + s;
           }
         }
@@ -391,14 +396,14 @@ public final class LocalLruL3Model implements L3Store {
     int home = home(h);
     for (int b = home; ; b = (b + 1) & bucketMask) {
       long base = b * LINE;
-      int meta = buckets.get(ValueLayout.JAVA_INT, base + META_AT), count = meta & 0xF;
+      int meta = buckets.get(INT, base + META_AT), count = meta & 0xF;
       if (count < BUCKET_SLOTS) {
-        buckets.set(ValueLayout.JAVA_INT, base + 4 * count, word);
-        buckets.set(ValueLayout.JAVA_INT, base + META_AT, meta + 1);
+        buckets.set(INT, base + 4 * count, word);
+        buckets.set(INT, base + META_AT, meta + 1);
         links[LINK_STRIDE * e + WHERE] = b << 1 | (b == home ? 0 : 1);
         return;
       }
-      buckets.set(ValueLayout.JAVA_INT, base + META_AT, meta + (1 << 4));
+      buckets.set(INT, base + META_AT, meta + (1 << 4));
     }
   }
 
@@ -411,18 +416,18 @@ public final class LocalLruL3Model implements L3Store {
     int where = links[LINK_STRIDE * e + WHERE];
     int b = where >>> 1;
     long base = b * LINE;
-    int meta = buckets.get(ValueLayout.JAVA_INT, base + META_AT), last = (meta & 0xF) - 1, s = 0;
-    while ((buckets.get(ValueLayout.JAVA_INT, base + 4 * s) & entryMask) != e + 1) s++;
+    int meta = buckets.get(INT, base + META_AT), last = (meta & 0xF) - 1, s = 0;
+    while ((buckets.get(INT, base + 4 * s) & entryMask) != e + 1) s++;
     // The bucket's last word fills the gap: words stay packed (their entries' bucket is unchanged).
-    buckets.set(ValueLayout.JAVA_INT, base + 4 * s, buckets.get(ValueLayout.JAVA_INT, base + 4 * last));
-    buckets.set(ValueLayout.JAVA_INT, base + 4 * last, 0);
-    buckets.set(ValueLayout.JAVA_INT, base + META_AT, meta - 1);
+    buckets.set(INT, base + 4 * s, buckets.get(INT, base + 4 * last));
+    buckets.set(INT, base + 4 * last, 0);
+    buckets.set(INT, base + META_AT, meta - 1);
     if ((where & 1) != 0) {
       long line = e * LINE;
-      int home = home(hash(lines.get(ValueLayout.JAVA_LONG, line), lines.get(ValueLayout.JAVA_LONG, line + 8),
-          lines.get(ValueLayout.JAVA_LONG, line + 16), lines.get(ValueLayout.JAVA_LONG, line + 24)));
+      int home = home(hash(lines.get(LONG, line), lines.get(LONG, line + 8),
+          lines.get(LONG, line + 16), lines.get(LONG, line + 24)));
       for (int p = home; p != b; p = (p + 1) & bucketMask) {
-        buckets.set(ValueLayout.JAVA_INT, p * LINE + META_AT, buckets.get(ValueLayout.JAVA_INT, p * LINE + META_AT) - (1 << 4));
+        buckets.set(INT, p * LINE + META_AT, buckets.get(INT, p * LINE + META_AT) - (1 << 4));
       }
     }
     size--;
@@ -439,7 +444,7 @@ public final class LocalLruL3Model implements L3Store {
     for (int k = 0; k < n; k++) hs[k] = hash(keys.get(k));
     // A loop of its own: a few instructions per load, so many misses are in flight at once.
     int acc = 0;
-    for (int k = 0; k < n; k++) acc += buckets.get(ValueLayout.JAVA_INT, home(hs[k]) * LINE);
+    for (int k = 0; k < n; k++) acc += buckets.get(INT, home(hs[k]) * LINE);
     prefetched = acc; // a use, so the loads are not dropped
   }
 
@@ -450,7 +455,7 @@ public final class LocalLruL3Model implements L3Store {
     int v = 0;
     for (int e = head; e != NONE && v < n; e = links[LINK_STRIDE * e + NEXT]) victims[v++] = links[LINK_STRIDE * e + WHERE] >>> 1;
     int acc = 0;
-    for (int k = 0; k < v; k++) acc += buckets.get(ValueLayout.JAVA_INT, victims[k] * LINE);
+    for (int k = 0; k < v; k++) acc += buckets.get(INT, victims[k] * LINE);
     prefetched += acc;
   }
 
