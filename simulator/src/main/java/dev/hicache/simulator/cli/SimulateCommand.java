@@ -80,6 +80,14 @@ public final class SimulateCommand implements Callable<Integer> {
       description = "Tokens per page; must divide the trace's 512-token blocks (default ${DEFAULT-VALUE}).")
   int pageSize;
 
+  @Option(names = "--page-keys", paramLabel = "KEYS",
+      description = "How page keys (L3's object names) are made: serial (default for a trace: SHA-256 of the prior"
+          + " key and the page's serial, hash_id x pages per block + sub-page; one SHA-256 block per page) or tokens"
+          + " (SGLang's chained SHA-256 of the page's tokens; the only choice for the generated workloads, and the"
+          + " default with --l3-eviction w-tinylfu, whose frequency sketch hashes the keys). The same pages share a"
+          + " key either way: the results are the same, but for w-tinylfu's.")
+  String pageKeys;
+
   @Option(names = "--l1-capacity-tokens", paramLabel = "N|inf", converter = TokenCount.class,
       description = "L1 (device) capacity in tokens (3000000, 3M, inf). Default: --l1-only 3M; else what the"
           + " hardware's HBM leaves after the model's weights.")
@@ -386,6 +394,7 @@ public final class SimulateCommand implements Callable<Integer> {
     b.namespaces = namespaces; b.requests = requests; b.prefixes = prefixes; b.zipf = zipf;
     b.prefixLength = prefixLength; b.suffixLength = suffixLength; b.pinSystemPrompt = pinSystemPrompt;
     b.sweepJobs = sweepJobs;
+    b.pageKeys = pageKeys == null ? null : SimulationSettings.pageKeys(pageKeys);
     b.writePolicy = SimulationSettings.writePolicy(writePolicy);
     b.evictionPolicy = SimulationSettings.evictionPolicy(evictionPolicy);
     b.prefetchPolicy = SimulationSettings.prefetchPolicy(prefetchPolicy);

@@ -57,7 +57,8 @@ public record SimulationSettings(
     double decodeMsPerToken, SimulateCommand.Format format, WorkloadKind workloadKind, int numClients, int numRounds,
     int requestLength, int subQuestionLength, Integer outputLength, Double requestRate, int maxParallel,
     String distribution, String readyQueuePolicy, long seed, int namespaces, long requests, int prefixes, double zipf,
-    int prefixLength, int suffixLength, Boolean pinSystemPrompt, Integer sweepJobs, Set<String> given) {
+    int prefixLength, int suffixLength, Boolean pinSystemPrompt, Integer sweepJobs, PageKeys pageKeys,
+    Set<String> given) {
 
   public SimulationSettings {
     given = Set.copyOf(given);
@@ -85,6 +86,14 @@ public record SimulationSettings(
   /** {@code --routing}: which instance serves a request. */
   public enum Routing { round_robin, random, prefix_affinity }
 
+  /**
+   * {@code --page-keys}: how a trace replay's page keys are made (docs/simulator.md#page-keys):
+   * from each page's serial ({@link dev.hicache.simulator.workload.SerialPageKeys}, one SHA-256
+   * block per page) or SGLang's hash of the page's synthesized tokens. The same pages share a key
+   * either way.
+   */
+  public enum PageKeys { serial, tokens }
+
   /** {@code --attention}: MHA (GQA too) or MLA. */
   public enum Attention { mha, mla }
 
@@ -99,6 +108,19 @@ public record SimulationSettings(
   public WorkloadKind kind() {
     if (workloadKind != null) return workloadKind;
     return trace != null || l1Only ? WorkloadKind.trace : WorkloadKind.multiturn;
+  }
+
+  /**
+   * --page-keys if given, else serial for a trace (whose pages have serials) and tokens otherwise,
+   * and tokens with --l3-eviction w-tinylfu: Caffeine's frequency sketch hashes the keys' values, so
+   * its results move a little with other keys, and by default they stay those of SGLang's keys
+   * (docs/simulator.md#page-keys).
+   */
+  public PageKeys pageKeysOrDefault() {
+    if (pageKeys != null) return pageKeys;
+    if (kind() != WorkloadKind.trace) return PageKeys.tokens;
+    return l3Backend == L3Backend.local && l3Eviction == LocalL3Config.Eviction.W_TINY_LFU ? PageKeys.tokens
+        : PageKeys.serial;
   }
 
   public int outputLengthOrDefault() {
@@ -272,6 +294,7 @@ public record SimulationSettings(
     setting("--pin-system-prompt", SimulationSettings::trueOrFalse, (b, v) -> b.pinSystemPrompt = v,
         SimulationSettings::pinSystemPrompt);
     setting("--sweep-jobs", t -> parseInt("--sweep-jobs", t), (b, v) -> b.sweepJobs = v, SimulationSettings::sweepJobs);
+    setting("--page-keys", SimulationSettings::pageKeys, (b, v) -> b.pageKeys = v, SimulationSettings::pageKeys);
   }
 
   /** picocli's message for a number it cannot convert, so that a swept value reads as a given one. */
@@ -379,6 +402,11 @@ public record SimulationSettings(
     for (Routing r : Routing.values()) if (r.name().equals(t)) return r;
     throw new InvalidSettingException("Invalid value for option '--routing': '" + t
         + "' (expected round_robin, random or prefix_affinity)");
+  }
+
+  static PageKeys pageKeys(String t) {
+    for (PageKeys k : PageKeys.values()) if (k.name().equals(t)) return k;
+    throw new InvalidSettingException("Invalid value for option '--page-keys': '" + t + "' (expected serial or tokens)");
   }
 
   static DType kvDtype(String t) {
@@ -568,6 +596,9 @@ public record SimulationSettings(
       if (f.equals("--hicache-ratio") && given.contains("--l2-capacity-tokens")) {
         throw notApplicable(f, "--l2-capacity-tokens sets the host tier's size; give one of them");
       }
+      if (f.equals("--page-keys") && pageKeys == PageKeys.serial && kind != WorkloadKind.trace) {
+        throw notApplicable(f, "only a trace's pages have serials; the workload is " + kind + ", keyed by its tokens");
+      }
       if (f.equals("--affinity-tokens") && routing != Routing.prefix_affinity) {
         throw notApplicable(f, "only --routing prefix_affinity uses it; --routing is " + routing);
       }
@@ -594,7 +625,8 @@ public record SimulationSettings(
   Workload workload() throws IOException {
     try {
       return switch (kind()) {
-        case trace -> new TraceWorkload(MooncakeTraceReader.open(tracePath()), pageSize, arrivals);
+        case trace -> new TraceWorkload(MooncakeTraceReader.open(tracePath()), pageSize, arrivals,
+            pageKeysOrDefault() == PageKeys.serial);
         case multiturn -> new MultiTurnWorkload(multiturnParams());
         case synthetic -> new SyntheticWorkload(syntheticParams());
       };
@@ -934,7 +966,8 @@ public record SimulationSettings(
     b.requestRate = requestRate; b.maxParallel = maxParallel; b.distribution = distribution;
     b.readyQueuePolicy = readyQueuePolicy; b.seed = seed; b.namespaces = namespaces; b.requests = requests;
     b.prefixes = prefixes; b.zipf = zipf; b.prefixLength = prefixLength; b.suffixLength = suffixLength;
-    b.pinSystemPrompt = pinSystemPrompt; b.sweepJobs = sweepJobs; b.given = new LinkedHashSet<>(given);
+    b.pinSystemPrompt = pinSystemPrompt; b.sweepJobs = sweepJobs; b.pageKeys = pageKeys;
+    b.given = new LinkedHashSet<>(given);
     return b;
   }
 
@@ -986,6 +1019,7 @@ public record SimulationSettings(
     int prefixLength = 4096, suffixLength = 512;
     Boolean pinSystemPrompt;
     Integer sweepJobs;
+    PageKeys pageKeys;
     Set<String> given = new LinkedHashSet<>();
 
     public SimulationSettings build() {
@@ -997,7 +1031,7 @@ public record SimulationSettings(
           hostLinkGBps, l3ReadGBps, l3WriteGBps, l3LatencyUs, prepopulateL3, decodeMsPerToken, format, workloadKind,
           numClients, numRounds, requestLength, subQuestionLength, outputLength, requestRate, maxParallel,
           distribution, readyQueuePolicy, seed, namespaces, requests, prefixes, zipf, prefixLength, suffixLength,
-          pinSystemPrompt, sweepJobs, given);
+          pinSystemPrompt, sweepJobs, pageKeys, given);
     }
   }
 }

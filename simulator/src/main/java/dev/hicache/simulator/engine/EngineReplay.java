@@ -9,6 +9,7 @@ import dev.hicache.core.sim.MatchTouch;
 import dev.hicache.simulator.l3.EmbeddedL3;
 import dev.hicache.simulator.l3.MemoryL3Store;
 import dev.hicache.simulator.l3.MooncakeL3Model;
+import dev.hicache.simulator.workload.PromptPageKeys;
 import dev.hicache.simulator.workload.ReadAheadWorkload;
 import dev.hicache.simulator.workload.Request;
 import dev.hicache.simulator.workload.Workload;
@@ -44,6 +45,8 @@ public final class EngineReplay {
 
   private final EngineSetup setup;
   private final ReplayClock l3Clock = new ReplayClock(); // the Mooncake model's time
+  /** Page keys by serial made on the replay thread when there is no read-ahead thread (null: none). */
+  private PromptPageKeys inlineKeys;
   /** The workload's pinned prefix (null: none), pinned again after every request that carries it. */
   private int[] pinned;
   /** How long each renewal of the pin lasts, in virtual time: far longer than any gap between its requests. */
@@ -141,16 +144,21 @@ public final class EngineReplay {
       Tally tally = new Tally(instances, pageSize, progress);
       tally.l3PageBytes = setup.shape().bytesPerPage();
       tally.l3HeldTokens = l3HeldTokens(l3, pageSize);
-      // A second thread reads the workload ahead and, with L3, hashes each prompt's page keys, which
-      // the engine then takes instead of hashing (same results: keys are a pure function of tokens;
-      // -Dhicache.readAhead=false turns it off to check that, or to time the engine hashing itself).
+      // A second thread reads the workload ahead and, with L3, makes each prompt's page keys, which
+      // the engine then takes instead of hashing (same results: keys are a pure function of the
+      // request; -Dhicache.readAhead=false turns it off to check that, or to time the engine hashing
+      // itself: keys by serial are then made here, keys by tokens by the engine).
+      inlineKeys = null;
       if (workload.openLoop() && !"false".equals(System.getProperty("hicache.readAhead"))) {
         workload = readAhead = new ReadAheadWorkload(workload, 64, l3 != null ? pageSize : 0);
+      } else if (l3 != null) {
+        inlineKeys = new PromptPageKeys(pageSize);
       }
       if (links.any()) {
         onVirtualThread(workload, r, sims, decodeSims, router, tally);
       } else {
         while (workload.next(r)) {
+          keyBySerial(r);
           // One global virtual-time order: every instance first runs what is due before this arrival
           // (its L2->L3 backups included), so what a warm instance has written to the shared L3 by
           // then is there for a cold one, and nothing written later is.
@@ -170,8 +178,9 @@ public final class EngineReplay {
           if (decoders > 0) {
             int d = 0;
             for (int i = 1; i < decoders; i++) if (decodeFreeAt[i] < decodeFreeAt[d]) d = i;
+            // The prompt's keys, so that a decode instance's offload names the pages as the prefill side does.
             TieredSimulation.Outcome od = decodeSims[d].submit(o.readyAtNanos(), decodeSequence(r), null, r.outputTokens,
-                null, r.namespace);
+                r.pageKeys, r.namespace);
             decodeFreeAt[d] = od.finishedAtNanos();
             finished = od.finishedAtNanos();
             tally.decoded++;
@@ -246,6 +255,15 @@ public final class EngineReplay {
     }
   }
 
+  /**
+   * Without the read-ahead thread: a request that carries page serials gets its keys from them here
+   * (the engine would hash its tokens instead: other keys for the same pages, so a run's keys
+   * would depend on -Dhicache.readAhead); null otherwise, the engine hashes.
+   */
+  private void keyBySerial(Request r) {
+    if (inlineKeys != null) r.pageKeys = r.pageSerials != null ? inlineKeys.of(r) : null;
+  }
+
   /** The L3's tokens held (pages x page size), read in O(1) at each completion; null without L3. */
   private static java.util.function.LongSupplier l3HeldTokens(L3Store l3, int pageSize) {
     return switch (l3) {
@@ -306,6 +324,7 @@ public final class EngineReplay {
           if (!workload.attempt(r)) continue;
         } else {
           if (!workload.next(r)) break;
+          keyBySerial(r);
           cluster.runUntil(r.arrivalNanos);
         }
         Request q = copy(r);
@@ -335,7 +354,7 @@ public final class EngineReplay {
               int dd = d;
               int[] sequence = decodeSequence(q);
               cluster.submit(instances + d, o.readyAtNanos(),
-                  () -> decodeSims[dd].submit(o.readyAtNanos(), sequence, null, q.outputTokens, null, q.namespace), od -> {
+                  () -> decodeSims[dd].submit(o.readyAtNanos(), sequence, null, q.outputTokens, q.pageKeys, q.namespace), od -> {
                     decodeLastFinish[dd] = od.finishedAtNanos();
                     tally.decoded++;
                     tally.record(q, target, sim, o, od.finishedAtNanos(), workload);

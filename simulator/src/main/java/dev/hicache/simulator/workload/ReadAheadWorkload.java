@@ -10,13 +10,16 @@ import java.util.concurrent.TimeUnit;
 /**
  * An {@linkplain Workload#openLoop() open-loop} workload read ahead on a second thread: while the
  * engine serves one request, the next ones are read (trace parsing, token ids) and, with a page
- * size, their page keys computed ({@link TieredSimulation#pageKeys}: SHA-256 of every full page,
- * chained, otherwise the engine's largest single cost with L3; a {@link BlockKeyMemo} skips the
- * trace blocks seen before after the same prior). The replay is single-threaded and
- * the machine usually has a second core; this puts it to work without touching the engine's order.
+ * size, their page keys computed ({@link PromptPageKeys}: from the page serials a trace gives with
+ * {@code --page-keys serial}, one SHA-256 block per page; otherwise SGLang's SHA-256 of every full
+ * page's tokens, chained, as {@link TieredSimulation#pageKeys}, which would be the engine's largest
+ * single cost with L3, a {@link BlockKeyMemo} skipping the trace blocks seen before after the same
+ * prior). The replay is single-threaded and the machine usually has a second core; this puts it to
+ * work without touching the engine's order.
  *
  * <p>Deterministic: requests come out in the workload's order with the same content, and page keys
- * are a pure function of the tokens, so a replay gives the same results with or without it. At most
+ * are a pure function of the request (its tokens, or its serials), so a replay gives the same
+ * results with or without it. At most
  * {@code depth} requests wait. A failure of the workload (a bad trace line) is thrown by {@link
  * #next} in its place in the stream, after the requests read before it.
  *
@@ -54,7 +57,7 @@ public final class ReadAheadWorkload implements Workload {
   }
 
   private void produce() {
-    BlockKeyMemo keys = pageSize > 0 ? BlockKeyMemo.forTraceBlocks(pageSize) : null;
+    PromptPageKeys keys = pageSize > 0 ? new PromptPageKeys(pageSize) : null;
     try {
       while (!closed) {
         Request q = new Request();
@@ -62,7 +65,7 @@ public final class ReadAheadWorkload implements Workload {
           put(END);
           return;
         }
-        if (keys != null) q.pageKeys = keys.pageKeys(q.namespace == null ? null : q.namespace.seed(), q.tokens);
+        if (keys != null) q.pageKeys = keys.of(q);
         put(q);
       }
     } catch (Throwable t) {

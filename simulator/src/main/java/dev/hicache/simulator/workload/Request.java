@@ -29,6 +29,12 @@ public final class Request {
    * cache's default one. {@link #pageKeys} are then chained from its seed.
    */
   public dev.hicache.api.Namespace namespace;
+  /**
+   * The serials of the prompt's full pages when the workload keys pages by serial ({@link
+   * TraceWorkload} with {@code --page-keys serial}: {@link TraceTokens#serials}), else null: the
+   * page keys are then {@link SerialPageKeys}' instead of SGLang's over the tokens.
+   */
+  public long[] pageSerials;
 
   /** Makes this request a copy of {@code other}, field by field (arrays are shared, not copied). */
   public Request copyFrom(Request other) {
@@ -40,6 +46,7 @@ public final class Request {
     origin = other.origin;
     pageKeys = other.pageKeys;
     namespace = other.namespace;
+    pageSerials = other.pageSerials;
     return this;
   }
 }

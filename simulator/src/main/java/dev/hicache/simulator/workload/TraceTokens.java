@@ -33,4 +33,16 @@ public final class TraceTokens {
       }
     }
   }
+
+  /**
+   * The serials of the record's full pages ({@code inputLength / pageSize} of them), as {@link
+   * #fill} writes them: {@code hash_id × (B/P) + sub-page}. With the page size they determine every
+   * full page's tokens, and different serials give different pages ({@link SerialPageKeys}).
+   */
+  public static long[] serials(TraceRecord r, int pageSize, int blockSize) {
+    int perBlock = blockSize / pageSize;
+    long[] out = new long[r.inputLength() / pageSize];
+    for (int k = 0; k < out.length; k++) out[k] = r.hashId(k / perBlock) * perBlock + k % perBlock;
+    return out;
+  }
 }

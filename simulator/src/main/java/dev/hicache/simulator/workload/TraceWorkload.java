@@ -7,7 +7,9 @@ import java.io.IOException;
 
 /**
  * A Mooncake trace as a workload: arrivals at the records' timestamps (milliseconds) or all at
- * time 0 (as fast as possible), token ids by {@link TraceTokens}. Streams the file.
+ * time 0 (as fast as possible), token ids by {@link TraceTokens}. Streams the file. With serial
+ * page keys each request also carries its full pages' serials ({@link Request#pageSerials}), from
+ * which its page keys are made ({@link SerialPageKeys}; docs/simulator.md#page-keys).
  */
 public final class TraceWorkload implements Workload {
   public enum Arrivals { timestamps, asap }
@@ -15,6 +17,7 @@ public final class TraceWorkload implements Workload {
   private final MooncakeTraceReader reader;
   private final int pageSize;
   private final Arrivals arrivals;
+  private final boolean serialKeys;
   private final TraceRecord rec = new TraceRecord();
   private long lastTimestamp = -1;
   private long firstTimestamp = -1;
@@ -26,10 +29,17 @@ public final class TraceWorkload implements Workload {
    */
   public static final long MAX_SPAN_MS = 366L * 24 * 3600 * 1000;
 
+  /** Pages keyed by SGLang's hash of their tokens ({@code --page-keys tokens}). */
   public TraceWorkload(MooncakeTraceReader reader, int pageSize, Arrivals arrivals) {
+    this(reader, pageSize, arrivals, false);
+  }
+
+  /** @param serialKeys pages keyed by their serials ({@code --page-keys serial}) */
+  public TraceWorkload(MooncakeTraceReader reader, int pageSize, Arrivals arrivals, boolean serialKeys) {
     this.reader = reader;
     this.pageSize = pageSize;
     this.arrivals = arrivals;
+    this.serialKeys = serialKeys;
   }
 
   @Override public boolean next(Request r) throws IOException {
@@ -46,6 +56,7 @@ public final class TraceWorkload implements Workload {
     r.outputTokens = rec.outputLength();
     r.group = 0;
     r.origin = rec.line();
+    r.pageSerials = serialKeys ? TraceTokens.serials(rec, pageSize, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE) : null;
     return true;
   }
 

@@ -49,7 +49,8 @@ class SimulationSettingsTest {
       Map.entry("--instances", List.of("3")),
       Map.entry("--trace", List.of("some/trace.jsonl")),
       Map.entry("--request-rate", List.of("0.25")),
-      Map.entry("--sweep-jobs", List.of("1")));
+      Map.entry("--sweep-jobs", List.of("1")),
+      Map.entry("--page-keys", List.of("tokens", "serial")));
 
   @Test void with_givesTheSettingsTheCommandLineGives() {
     SimulationSettings base = parsed("--num-clients", "4");
@@ -70,7 +71,7 @@ class SimulationSettingsTest {
         new String[] {"--l3", "redis"}, new String[] {"--hicache-write-policy", "write_around"},
         new String[] {"--radix-eviction-policy", "random"}, new String[] {"--routing", "hash"},
         new String[] {"--l3-link", "public"}, new String[] {"--attention", "linear"},
-        new String[] {"--kv-dtype", "int4"}, new String[] {"--l3-eviction", "arc"});
+        new String[] {"--kv-dtype", "int4"}, new String[] {"--l3-eviction", "arc"}, new String[] {"--page-keys", "hash"});
     List<String> checked = new ArrayList<>();
     for (String[] a : bad) {
       String expected = commandLineError(a);

@@ -36,6 +36,11 @@ class ReadAheadWorkloadTest {
     return new TraceWorkload(MooncakeTraceReader.of(bytes, "head.jsonl"), 64, TraceWorkload.Arrivals.timestamps);
   }
 
+  /** The trace with page keys by serial (docs/simulator.md#page-keys). */
+  private static TraceWorkload bySerial(byte[] bytes) {
+    return new TraceWorkload(MooncakeTraceReader.of(bytes, "head.jsonl"), 64, TraceWorkload.Arrivals.timestamps, true);
+  }
+
   @Test void requestsAndKeys_areTheWorkloadsAndTheApisChain() throws IOException {
     byte[] head = traceHead(300);
     List<Request> direct = new ArrayList<>();
@@ -148,5 +153,42 @@ class ReadAheadWorkloadTest {
     }
     assertThat(readAhead.span().pageReferences()).isEqualTo(pages).isEqualTo(hashedByEngine.span().pageReferences());
     assertThat(readAhead.span().pageEventsPerSecond()).isPositive();
+  }
+
+  /**
+   * Keys by serial: the read-ahead thread hands the serial keys of each prompt (chained from its
+   * namespace's seed), the replay makes the same keys itself without the thread, and the results
+   * are those of SGLang's keys.
+   */
+  @Test void engineReplay_withKeysBySerial_givesTheSameResult_withAndWithoutTheReadAheadThread() throws IOException {
+    byte[] head = traceHead(1500);
+    try (Workload w = new NamespacedWorkload(bySerial(head), 3, 7); ReadAheadWorkload ahead = new ReadAheadWorkload(w, 4, 64)) {
+      SerialPageKeys serial = new SerialPageKeys(64);
+      Request r = new Request();
+      int n = 0;
+      while (ahead.next(r)) {
+        n++;
+        assertThat(r.pageSerials).hasSize(r.tokens.length / 64);
+        assertThat(r.pageKeys).containsExactly(serial.pageKeys(r.namespace.seed(), r.pageSerials, r.pageSerials.length));
+      }
+      assertThat(n).isEqualTo(1500);
+    }
+    ModelProfile m = ModelProfile.preset("llama-3-8b");
+    HardwareProfile hw = HardwareProfile.preset("h100-box");
+    EngineSetup setup = new EngineSetup(HiCacheConfig.builder().pageSize(64).prefetchPolicy(PrefetchPolicyKind.TIMEOUT).build(), m, hw, 1, m.shape(1, 64),
+        64 * 1024, 128 * 1024, hw.prefillNanosPerToken(m, 1), 0, 4, "round_robin", 1024, 40_000 * 64L, "memory");
+    EngineResult byTokens, readAhead, inline;
+    try (Workload w = trace(head)) {
+      byTokens = new EngineReplay(setup).run(w, null);
+    }
+    try (Workload w = bySerial(head)) {
+      readAhead = new EngineReplay(setup).run(w, null);
+    }
+    try (Workload w = closedLoop(bySerial(head))) {
+      inline = new EngineReplay(setup).run(w, null);
+    }
+    assertThat(byTokens.hits().storageTokens()).as("the run must use L3 for this to mean anything").isPositive();
+    assertThat(summary(readAhead)).isEqualTo(summary(byTokens));
+    assertThat(summary(inline)).isEqualTo(summary(byTokens));
   }
 }
