@@ -242,6 +242,9 @@ public final class TieredSimulation implements AutoCloseable {
    * {@link #pageKeys}, on any thread; null = hash here): the L3 query and the tree take them instead
    * of hashing the pages again. Same results as without them when they are right (tests compare the
    * two); wrong keys name wrong L3 objects, and {@link #checkInvariants()} finds them in the tree.
+   * Keys of another exact naming (the simulator's keys by page serial, docs/simulator.md#page-keys:
+   * equal exactly when the prefixes are) give the same results too, but fail that check, which
+   * re-hashes pages with SGLang's hash.
    */
   public Outcome submit(long arrivalNanos, int[] tokens, int[] outputIds, int outputTokens, PageKey[] pageKeys) {
     this.pageKeys = pageKeys;

@@ -20,8 +20,9 @@ public final class Request {
   /** Where it came from, for messages (a trace line, a client number). */
   public long origin;
   /**
-   * The prompt's page keys when a {@link ReadAheadWorkload} computed them (every full page's,
-   * chained from the start: {@code TieredSimulation.pageKeys}), else null (the engine hashes).
+   * The prompt's page keys when they were made before the engine takes the request (every full
+   * page's, chained from the start: {@code TieredSimulation.pageKeys}, or by serial with {@link
+   * #pageSerials}; {@link PromptPageKeys}), else null (the engine hashes).
    */
   public dev.hicache.api.PageKey[] pageKeys;
   /**
