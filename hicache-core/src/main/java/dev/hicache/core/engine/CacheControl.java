@@ -444,7 +444,7 @@ final class CacheControl {
     int pos = 0;
     for (TreeNode n : walk(prefix, seed)) {
       int k = Math.min(n.tokens(), prefix.length - pos);
-      int mm = Arrays.mismatch(n.key(), 0, k, prefix, pos, pos + k);
+      int mm = n.keyMismatch(k, prefix, pos);
       pos += mm < 0 ? k : mm / ps * ps;
     }
     return pos / ps;
@@ -462,7 +462,7 @@ final class CacheControl {
     while (pos + ps <= prefix.length) {
       TreeNode next = null;
       for (TreeNode c : node.children()) {
-        if (Arrays.equals(c.key(), 0, ps, prefix, pos, pos + ps)) {
+        if (c.keyMismatch(ps, prefix, pos) < 0) {
           next = c;
           break;
         }
@@ -470,7 +470,7 @@ final class CacheControl {
       if (next == null) break;
       out.add(next);
       int k = Math.min(next.tokens(), prefix.length - pos);
-      if (k < next.tokens() || Arrays.mismatch(next.key(), 0, k, prefix, pos, pos + k) >= 0) break;
+      if (k < next.tokens() || next.keyMismatch(k, prefix, pos) >= 0) break;
       pos += k;
       node = next;
     }
@@ -572,7 +572,7 @@ final class CacheControl {
   /** Whether the node's key agrees with the prefix wherever both have tokens. */
   private static boolean sharesAll(TreeNode n, int[] prefix, int from) {
     int k = Math.min(n.tokens(), prefix.length - from);
-    return Arrays.mismatch(n.key(), 0, k, prefix, from, from + k) < 0;
+    return n.keyMismatch(k, prefix, from) < 0;
   }
 
   private static void postOrder(TreeNode n, List<TreeNode> out) {

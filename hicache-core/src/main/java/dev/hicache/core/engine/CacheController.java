@@ -197,6 +197,7 @@ final class CacheController implements DeviceEvictionHandler {
 
   void promptsUnmodified() {
     promptsUnmodified = true;
+    tree.tokensUnmodified(); // the tree keeps views of the prompts too, under the same promise
   }
 
   /** Per-operation tracing (docs/observability.md#jfr-events). */

@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.TreeSet;
 import java.util.function.Consumer;
 import dev.hicache.core.sim.MatchTouch;
 
@@ -31,7 +30,8 @@ import dev.hicache.core.sim.MatchTouch;
  *
  * <p>Eviction candidates live in two ordered indexes kept up to date at every change instead of a
  * heap rebuilt per pass (SGLang collects all leaves each time): the unlocked device leaves and the
- * unprotected host-only leaves, both sorted by the policy's order. A node is taken out of its index
+ * unprotected host-only leaves, both in the policy's order ({@link EvictionIndex}, a heap that
+ * yields the smallest first, the only thing eviction asks for). A node is taken out of its index
  * before a field the order reads changes and put back after, so an eviction pass costs
  * O(evicted · log leaves).
  *
@@ -52,8 +52,8 @@ public final class HiRadixTree {
   private TreeObserver observer;
   private final int[] pageHashMultipliers;
   private final TreeNode root;
-  private final TreeSet<TreeNode> deviceIndex;
-  private final TreeSet<TreeNode> hostIndex;
+  private final EvictionIndex deviceIndex;
+  private final EvictionIndex hostIndex;
 
   private long nextId;
   private int devicePageCount;
@@ -77,6 +77,8 @@ public final class HiRadixTree {
   /** Per-namespace quota in pages (0: none); see {@link #namespaceQuota}. */
   private int deviceQuotaPages, hostQuotaPages;
   private boolean quota;
+  /** The callers never modify a token array they inserted: new nodes may keep views of it ({@link #tokensUnmodified}). */
+  private boolean tokensUnmodified;
 
   /**
    * @param hasherOrNull        null keeps no hash values (no L3); otherwise every new node gets its
@@ -124,10 +126,10 @@ public final class HiRadixTree {
     // four getters per comparison. The same order (LRU already ends with the id).
     Comparator<? super TreeNode> order = policy == BuiltinEvictionPolicy.LRU ? LRU_ORDER
         : given.thenComparing((a, b) -> Long.compare(a.id(), b.id()));
-    this.deviceIndex = new TreeSet<>(order);
-    this.hostIndex = new TreeSet<>(order);
+    this.deviceIndex = new EvictionIndex(order, EvictionIndex.DEVICE);
+    this.hostIndex = new EvictionIndex(order, EvictionIndex.HOST);
     this.root = new TreeNode(nextId++, clock.nanos());
-    root.key = new int[0];
+    root.keyArray = new int[0];
     root.value = new int[0];
     root.hostValue = new int[0];
     root.hashValue = new PageKey[0];
@@ -163,14 +165,14 @@ public final class HiRadixTree {
 
   private TreeNamespace newNamespace(PageKey seed) {
     TreeNode r = new TreeNode(nextId++, clock.nanos());
-    r.key = new int[0];
+    r.keyArray = new int[0];
     r.value = new int[0];
     r.hostValue = new int[0];
     r.hashValue = new PageKey[0];
     r.lockRef = 1;
     r.priority = Integer.MIN_VALUE;
-    return new TreeNamespace(seed, r, quota ? new TreeSet<>(evictionOrder) : null,
-        quota ? new TreeSet<>(evictionOrder) : null);
+    return new TreeNamespace(seed, r, quota ? new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_DEVICE) : null,
+        quota ? new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_HOST) : null);
   }
 
   /** A match's root that something now anchors on (a prefetch) is kept from here on. */
@@ -217,8 +219,29 @@ public final class HiRadixTree {
     deviceQuotaPages = devicePages;
     hostQuotaPages = hostPages;
     quota = true;
-    defaultNamespace.deviceIndex = new TreeSet<>(evictionOrder);
-    defaultNamespace.hostIndex = new TreeSet<>(evictionOrder);
+    defaultNamespace.deviceIndex = new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_DEVICE);
+    defaultNamespace.hostIndex = new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_HOST);
+  }
+
+  /**
+   * The callers promise never to modify a token array after handing it to {@link #insert} or {@link
+   * #insertHostOnly} (HiCache.Builder#promptsUnmodified): a new node then keeps a view of the array
+   * instead of a copy of its span, when its span is at least half the array (so a node never holds
+   * much more than its own tokens alive). Without the promise every new node copies its span.
+   */
+  public void tokensUnmodified() { tokensUnmodified = true; }
+
+  /** Gives a new node the key {@code tokens[from .. to)}: a view or a copy ({@link #tokensUnmodified}). */
+  private void setKey(TreeNode leaf, int[] tokens, int from, int to) {
+    int n = to - from;
+    if (tokensUnmodified && 2L * n >= tokens.length) {
+      leaf.keyArray = tokens;
+      leaf.keyFrom = from;
+    } else {
+      leaf.keyArray = Arrays.copyOfRange(tokens, from, to);
+      leaf.keyFrom = 0;
+    }
+    leaf.keyTokens = n;
   }
 
   /** Namespaces with a root now, the default one included. */
@@ -295,8 +318,8 @@ public final class HiRadixTree {
     while (pos < end) {
       TreeNode child = child(node, tokens, pos);
       if (child == null) break;
-      int matched = matchedTokens(child.key, tokens, pos, end);
-      boolean partial = matched < child.key.length;
+      int matched = matchedTokens(child, tokens, pos, end);
+      boolean partial = matched < child.keyTokens;
       // The upper part of a split is a new node created at `now`; the remainder keeps the child.
       if (!partial || matchTouch == MatchTouch.TRAVERSED) touch(child, now);
       if (partial) child = split(child, matched / pageSize, now);
@@ -330,10 +353,11 @@ public final class HiRadixTree {
     return new MatchResult(device, lastDevice, lastHost, hostHit);
   }
 
-  /** Tokens of {@code key} equal to {@code tokens[pos..end)}, rounded down to whole pages. */
-  private int matchedTokens(int[] key, int[] tokens, int pos, int end) {
-    int n = Math.min(key.length, end - pos);
-    int mm = Arrays.mismatch(key, 0, n, tokens, pos, pos + n);
+  /** Tokens of {@code node}'s key equal to {@code tokens[pos..end)}, rounded down to whole pages. */
+  private int matchedTokens(TreeNode node, int[] tokens, int pos, int end) {
+    int n = Math.min(node.keyTokens, end - pos);
+    int from = node.keyFrom;
+    int mm = Arrays.mismatch(node.keyArray, from, from + n, tokens, pos, pos + n);
     return mm < 0 ? n : mm / pageSize * pageSize;
   }
 
@@ -392,8 +416,8 @@ public final class HiRadixTree {
       if (child == null) break;
       touch(child, now);
       raisePriority(child, priority);
-      int matched = matchedTokens(child.key, tokens, pos, length);
-      if (matched < child.key.length) child = split(child, matched / pageSize, now);
+      int matched = matchedTokens(child, tokens, pos, length);
+      if (matched < child.keyTokens) child = split(child, matched / pageSize, now);
       int firstPage = pos / pageSize;
       if (child.value == null) {
         // Recomputation of a host-only span: adopt the fresh device KV, keep the host copy.
@@ -408,12 +432,12 @@ public final class HiRadixTree {
     if (pos < length) {
       TreeNode leaf = new TreeNode(nextId++, now);
       leaf.parent = node;
-      leaf.key = Arrays.copyOfRange(tokens, pos, length);
+      setKey(leaf, tokens, pos, length);
       leaf.value = Arrays.copyOfRange(devicePages, pos / pageSize, length / pageSize);
       leaf.priority = priority;
       leaf.namespace = node.namespace;
-      leaf.childKeyHash = pageHash(leaf.key, 0);
-      if (hasher != null) leaf.hashValue = chainHashes(node, leaf.key, pageKeys, pos / pageSize);
+      leaf.childKeyHash = pageHash(leaf.keyArray, leaf.keyFrom);
+      if (hasher != null) leaf.hashValue = chainHashes(node, leaf, pageKeys, pos / pageSize);
       node.addChild(leaf);
       nodeCount++;
       devicePageCount += leaf.value.length;
@@ -432,8 +456,8 @@ public final class HiRadixTree {
    * taken from {@code given} (the sequence's keys computed beforehand) where it has them, hashed
    * from the parent's last key otherwise.
    */
-  private PageKey[] chainHashes(TreeNode parent, int[] key, PageKey[] given, int firstPage) {
-    PageKey[] out = new PageKey[key.length / pageSize];
+  private PageKey[] chainHashes(TreeNode parent, TreeNode leaf, PageKey[] given, int firstPage) {
+    PageKey[] out = new PageKey[leaf.keyTokens / pageSize];
     int p = 0;
     if (given != null && firstPage < given.length) {
       p = Math.min(out.length, given.length - firstPage);
@@ -450,7 +474,7 @@ public final class HiRadixTree {
       prior = parent.lastHashValue();
     }
     for (; p < out.length; p++) {
-      prior = hasher.hashPage(prior, key, p * pageSize);
+      prior = hasher.hashPage(prior, leaf.keyArray, leaf.keyFrom + p * pageSize);
       out[p] = prior;
     }
     return out;
@@ -505,8 +529,8 @@ public final class HiRadixTree {
       TreeNode child = child(node, tokens, pos);
       if (child == null) break;
       touch(child, now);
-      int matched = matchedTokens(child.key, tokens, pos, end);
-      if (matched < child.key.length) child = split(child, matched / pageSize, now);
+      int matched = matchedTokens(child, tokens, pos, end);
+      if (matched < child.keyTokens) child = split(child, matched / pageSize, now);
       matchedPages += matched / pageSize;
       pos += matched;
       node = child;
@@ -514,11 +538,11 @@ public final class HiRadixTree {
     if (pos == end) return new HostInsertResult(matchedPages, node);
     TreeNode leaf = new TreeNode(nextId++, now);
     leaf.parent = node;
-    leaf.key = Arrays.copyOfRange(tokens, pos, end);
+    setKey(leaf, tokens, pos, end);
     int firstPage = (pos - from) / pageSize;
     leaf.hostValue = Arrays.copyOfRange(hostPages, firstPage, pages);
     if (hasher != null) leaf.hashValue = Arrays.copyOfRange(hashes, firstPage, pages);
-    leaf.childKeyHash = pageHash(leaf.key, 0);
+    leaf.childKeyHash = pageHash(leaf.keyArray, leaf.keyFrom);
     // SGLang's host insert gives the new node its parent's priority; the root's is a sentinel
     // below every request's, so under the root the request default 0 is kept
     // (docs/behaviour.md#prefetch-termination).
@@ -544,11 +568,13 @@ public final class HiRadixTree {
    */
   private TreeNode split(TreeNode child, int splitPages, long now) {
     int splitTokens = splitPages * pageSize;
-    int len = child.key.length;
     TreeNode parent = child.parent;
     TreeNode upper = new TreeNode(nextId++, now);
     upper.parent = parent;
-    upper.key = Arrays.copyOfRange(child.key, 0, splitTokens);
+    // Both parts keep views of the child's array: a split copies no tokens.
+    upper.keyArray = child.keyArray;
+    upper.keyFrom = child.keyFrom;
+    upper.keyTokens = splitTokens;
     upper.childKeyHash = child.childKeyHash;
     upper.lockRef = child.lockRef;
     upper.hitCount = child.hitCount;
@@ -568,10 +594,11 @@ public final class HiRadixTree {
       upper.hashValue = Arrays.copyOfRange(child.hashValue, 0, splitPages);
       child.hashValue = Arrays.copyOfRange(child.hashValue, splitPages, child.hashValue.length);
     }
-    child.key = Arrays.copyOfRange(child.key, splitTokens, len);
+    child.keyFrom += splitTokens;
+    child.keyTokens -= splitTokens;
     parent.replaceChild(child, upper);
     child.parent = upper;
-    child.childKeyHash = pageHash(child.key, 0);
+    child.childKeyHash = pageHash(child.keyArray, child.keyFrom);
     upper.addChild(child);
     upper.deviceChildCount = child.value != null ? 1 : 0;
     nodeCount++;
@@ -1041,7 +1068,10 @@ public final class HiRadixTree {
     // directly instead of hashing the query's page.
     if (node.childCount == 1 && slots.length <= 4) {
       for (TreeNode c : slots) {
-        if (c != null) return Arrays.equals(c.key, 0, pageSize, tokens, pos, pos + pageSize) ? c : null;
+        if (c != null) {
+          int f = c.keyFrom;
+          return Arrays.equals(c.keyArray, f, f + pageSize, tokens, pos, pos + pageSize) ? c : null;
+        }
       }
     }
     if (node.childCount == 0) return null;
@@ -1092,7 +1122,7 @@ public final class HiRadixTree {
   /** Pages from the root to the end of {@code node}'s span. */
   public int prefixPages(TreeNode node) {
     int pages = 0;
-    for (TreeNode n = node; n.parent != null; n = n.parent) pages += n.key.length / pageSize;
+    for (TreeNode n = node; n.parent != null; n = n.parent) pages += n.keyTokens / pageSize;
     return pages;
   }
 
@@ -1119,7 +1149,7 @@ public final class HiRadixTree {
    */
   public void checkInvariants() {
     if (root.parent != null || root.value == null || root.value.length != 0 || root.hostValue == null
-        || root.hostValue.length != 0 || root.lockRef != 1 || root.key.length != 0) {
+        || root.hostValue.length != 0 || root.lockRef != 1 || root.keyTokens != 0) {
       fail("root", root, "the root must have an empty key, empty value and host value, and lock_ref 1");
     }
     // Per namespace: {device pages, host pages, device leaves, host leaves} found in its subtree.
@@ -1133,7 +1163,7 @@ public final class HiRadixTree {
         fail("namespace", r, "is filed under a seed that is not its own, or the default one");
       }
       if (r.parent != null || r.removed || r.value == null || r.value.length != 0 || r.hostValue == null
-          || r.hostValue.length != 0 || r.lockRef != 1 || r.key.length != 0) {
+          || r.hostValue.length != 0 || r.lockRef != 1 || r.keyTokens != 0) {
         fail("namespace root", r, "a namespace root must look like the root: empty key, value and host value, lock_ref 1");
       }
       if (r.childCount == 0 && r.hostRefCounter == 0) {
@@ -1169,15 +1199,18 @@ public final class HiRadixTree {
       nodes++;
       int[] mine = perNamespace.get(n.namespace);
       if (mine == null) fail("namespace", n, "belongs to a namespace the tree does not hold");
-      int pages = n.key.length / pageSize;
-      if (pages < 1 || n.key.length % pageSize != 0) fail("page alignment", n, "has " + n.key.length + " tokens");
+      int pages = n.keyTokens / pageSize;
+      if (pages < 1 || n.keyTokens % pageSize != 0) fail("page alignment", n, "has " + n.keyTokens + " tokens");
+      if (n.keyFrom < 0 || n.keyFrom + n.keyTokens > n.keyArray.length) {
+        fail("key", n, "spans [" + n.keyFrom + ", " + (n.keyFrom + n.keyTokens) + ") of an array of " + n.keyArray.length);
+      }
       if (n.value == null && n.hostValue == null) fail("residency", n, "has neither device nor host pages");
       if (n.value != null && n.value.length != pages) fail("value length", n, n.value.length + " device pages");
       if (n.hostValue != null && n.hostValue.length != pages) fail("host value length", n, n.hostValue.length + " host pages");
       if (n.value != null && n.parent.value == null) fail("device residency", n, "is on the device below an evicted parent");
       if (n.lockRef < 0 || n.hostRefCounter < 0) fail("lock counts", n, "has a negative count");
-      if (n.childKeyHash != pageHash(n.key, 0)) fail("child key", n, "has a stale child key hash");
-      if (n.parent.findChild(n.key, 0, n.childKeyHash, pageSize) != n) fail("child key", n, "is not found under its parent by its first page");
+      if (n.childKeyHash != pageHash(n.keyArray, n.keyFrom)) fail("child key", n, "has a stale child key hash");
+      if (n.parent.findChild(n.keyArray, n.keyFrom, n.childKeyHash, pageSize) != n) fail("child key", n, "is not found under its parent by its first page");
       if (n.writeBackPending && (n.value == null || n.lockRef > 0 || n.deviceChildCount > 0 || !n.writeBackInFlight)) {
         fail("write-back", n, "is pending but off the device, locked, has device children or no copy in flight");
       }
@@ -1186,7 +1219,7 @@ public final class HiRadixTree {
         if (n.hashValue == null || n.hashValue.length != pages) fail("hash values", n, "has no page key per page");
         PageKey prior = n.parent.isRoot() ? n.parent.namespace.seed : n.parent.lastHashValue();
         for (int p = 0; p < pages; p++) {
-          prior = hasher.hashPage(prior, n.key, p * pageSize);
+          prior = hasher.hashPage(prior, n.keyArray, n.keyFrom + p * pageSize);
           if (!prior.equals(n.hashValue[p])) fail("hash chain", n, "page " + p + " key is not chained from its parent");
         }
       }

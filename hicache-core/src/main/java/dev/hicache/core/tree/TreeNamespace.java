@@ -1,7 +1,6 @@
 package dev.hicache.core.tree;
 
 import dev.hicache.api.PageKey;
-import java.util.TreeSet;
 
 /**
  * One namespace of a {@link HiRadixTree} (docs/behaviour.md#namespaces): the root of its own
@@ -16,11 +15,11 @@ final class TreeNamespace {
   int devicePages;
   int hostPages;
   /** This namespace's unlocked device leaves, in the policy's order; null without a quota. */
-  TreeSet<TreeNode> deviceIndex;
+  EvictionIndex deviceIndex;
   /** This namespace's unprotected host-only leaves, in the policy's order; null without a quota. */
-  TreeSet<TreeNode> hostIndex;
+  EvictionIndex hostIndex;
 
-  TreeNamespace(PageKey seed, TreeNode root, TreeSet<TreeNode> deviceIndex, TreeSet<TreeNode> hostIndex) {
+  TreeNamespace(PageKey seed, TreeNode root, EvictionIndex deviceIndex, EvictionIndex hostIndex) {
     this.seed = seed;
     this.root = root;
     this.deviceIndex = deviceIndex;

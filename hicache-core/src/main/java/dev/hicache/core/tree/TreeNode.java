@@ -20,7 +20,15 @@ public final class TreeNode implements EvictionCandidate {
 
   // --- fields the tree mutates (package-private on purpose) ---
   TreeNode parent;
-  int[] key;
+  /**
+   * The span's token ids are {@code keyArray[keyFrom .. keyFrom + keyTokens)}: a split gives both
+   * parts views of one array instead of copies, and a tree that was told its callers never modify
+   * a token array ({@link HiRadixTree#tokensUnmodified()}) keeps a view of the inserted array. The
+   * tree never writes into it.
+   */
+  int[] keyArray;
+  int keyFrom;
+  int keyTokens;
   int[] value;
   int[] hostValue;
   PageKey[] hashValue;
@@ -48,6 +56,8 @@ public final class TreeNode implements EvictionCandidate {
   boolean writeBackInFlight;
   boolean inDeviceIndex;
   boolean inHostIndex;
+  /** Positions in the eviction indexes' heaps ({@link EvictionIndex}); -1 when not a member. */
+  int devicePos = -1, hostPos = -1, namespaceDevicePos = -1, namespaceHostPos = -1;
   /** Deleted from the tree; a stale reference to it must not be used. */
   boolean removed;
   /** The namespace whose subtree holds this node (docs/behaviour.md#namespaces); a root's own. */
@@ -72,10 +82,28 @@ public final class TreeNode implements EvictionCandidate {
   /** Pages in this node's span. */
   public int pages() { return value != null ? value.length : hostValue.length; }
 
-  public int tokens() { return key.length; }
+  public int tokens() { return keyTokens; }
 
-  /** The span's token ids; do not mutate. */
-  public int[] key() { return key; }
+  /**
+   * The span's token ids; do not mutate. A node that holds a view of a longer array (after a split,
+   * or of an inserted prompt) gets an array of its own on the first call.
+   */
+  public int[] key() {
+    if (keyFrom != 0 || keyArray.length != keyTokens) {
+      keyArray = java.util.Arrays.copyOfRange(keyArray, keyFrom, keyFrom + keyTokens);
+      keyFrom = 0;
+    }
+    return keyArray;
+  }
+
+  /**
+   * {@link java.util.Arrays#mismatch(int[], int, int, int[], int, int)} of the span's first {@code
+   * n} tokens against {@code other[from .. from + n)}, without copying the span: -1 when equal.
+   */
+  public int keyMismatch(int n, int[] other, int from) {
+    java.util.Objects.checkFromIndexSize(0, n, keyTokens);
+    return java.util.Arrays.mismatch(keyArray, keyFrom, keyFrom + n, other, from, from + n);
+  }
 
   /** Device page ids, one per page; {@code null} when evicted from the device. Do not mutate. */
   public int[] value() { return value; }
@@ -134,7 +162,7 @@ public final class TreeNode implements EvictionCandidate {
   @Override public long id() { return id; }
 
   @Override public String toString() {
-    return "TreeNode{id=" + id + ", pages=" + (key == null ? 0 : (value != null || hostValue != null ? pages() : -1))
+    return "TreeNode{id=" + id + ", pages=" + (keyArray == null ? 0 : (value != null || hostValue != null ? pages() : -1))
         + ", evicted=" + evicted() + ", backuped=" + backuped() + ", lockRef=" + lockRef
         + ", hostRef=" + hostRefCounter + ", children=" + childCount + "}";
   }
@@ -150,7 +178,7 @@ public final class TreeNode implements EvictionCandidate {
     TreeNode c;
     while ((c = slots[i]) != null) {
       if (c.childKeyHash == hash
-          && java.util.Arrays.equals(c.key, 0, pageSize, tokens, from, from + pageSize)) {
+          && java.util.Arrays.equals(c.keyArray, c.keyFrom, c.keyFrom + pageSize, tokens, from, from + pageSize)) {
         return c;
       }
       i = (i + 1) & mask;

@@ -54,8 +54,9 @@ class HiRadixTreePropertiesTest {
   record Tick() implements Op {}
   record EvictNode(List<Integer> pages) implements Op {}
 
+  /** {@code tokenViews}: the tree is told its callers never modify token arrays (nodes keep views of them). */
   record Config(int pageSize, BuiltinEvictionPolicy policy, WritePolicyKind write, boolean hashes,
-                boolean seeded, MatchTouch touch, boolean acceptWriteBack) {}
+                boolean seeded, MatchTouch touch, boolean acceptWriteBack, boolean tokenViews) {}
 
   static Gen<List<Integer>> seqs() {
     return lists().of(integers().between(0, 3)).ofSizeBetween(0, 6);
@@ -88,9 +89,9 @@ class HiRadixTreePropertiesTest {
     Gen<BuiltinEvictionPolicy> pol = Generate.enumValues(BuiltinEvictionPolicy.class);
     Gen<WritePolicyKind> wr = Generate.enumValues(WritePolicyKind.class);
     Gen<MatchTouch> touch = Generate.enumValues(MatchTouch.class);
-    return ps.zip(pol, wr, (p, po, w) -> new Object[] {p, po, w})
+    return ps.zip(pol, wr, b, (p, po, w, v) -> new Object[] {p, po, w, v})
         .zip(b, b, touch, b, (a, h, sd, t, acc) -> new Config((Integer) a[0], (BuiltinEvictionPolicy) a[1],
-            (WritePolicyKind) a[2], h, sd, t, acc));
+            (WritePolicyKind) a[2], h, sd, t, acc, (Boolean) a[3]));
   }
 
   @Test
@@ -197,6 +198,7 @@ class HiRadixTreePropertiesTest {
       this.hasher = config.hashes() ? new PageHasher(ps) : null;
       this.seed = config.hashes() && config.seeded() ? Namespace.seed("tenant-a", null) : null;
       this.tree = new HiRadixTree(ps, config.policy(), clock, config.write(), hasher, seed, config.touch());
+      if (config.tokenViews()) tree.tokensUnmodified(); // every step hands the tree a fresh array
     }
 
     void execute(List<Op> ops) {

@@ -72,6 +72,47 @@ class HiRadixTreeTest {
   }
 
   @Test
+  void insert_byDefault_copiesTheSpan_soALaterChangeOfTheCallersArrayChangesNoKey() {
+    int[] t = seq(1, 2, 3);
+    tree.insert(t, t.length, ids(10, 3), 0, false);
+    Arrays.fill(t, -7);
+    assertThat(tree.root().children()).singleElement().satisfies(c -> assertThat(c.key()).isEqualTo(seq(1, 2, 3)));
+    assertThat(tree.matchPrefix(seq(1, 2, 3), 3 * PS).devicePages()).containsExactly(10, 11, 12);
+    tree.checkInvariants();
+  }
+
+  @Test
+  void split_ofAViewNode_givesEachPartExactlyItsOwnTokens() {
+    tree.tokensUnmodified();
+    int[] t = seq(1, 2, 3, 4);
+    tree.insert(t, 3 * PS, ids(10, 3), 0, false); // a view of the first three pages of t
+    TreeNode lower = tree.root().children().iterator().next();
+    MatchResult m = tree.matchPrefix(seq(1, 2, 9), 3 * PS); // splits after page 2
+    TreeNode upper = m.lastDeviceNode();
+    assertThat(upper.tokens()).isEqualTo(2 * PS);
+    assertThat(upper.key()).isEqualTo(seq(1, 2));
+    assertThat(lower.tokens()).isEqualTo(PS);
+    assertThat(lower.key()).isEqualTo(seq(3));
+    assertThat(lower.keyMismatch(PS, seq(1, 2, 3), 2 * PS)).isEqualTo(-1);
+    assertThat(upper.keyMismatch(2 * PS, seq(1, 9), 0)).isEqualTo(PS);
+    // key() handed out an array of the node's own: the inserted array is untouched and still matches.
+    assertThat(t).isEqualTo(seq(1, 2, 3, 4));
+    assertThat(tree.matchPrefix(seq(1, 2, 3), 3 * PS).devicePages()).containsExactly(10, 11, 12);
+    tree.checkInvariants();
+  }
+
+  @Test
+  void insert_withViews_copiesASpanOfLessThanHalfTheArray() {
+    tree.tokensUnmodified();
+    insert(seq(1, 2, 3), 10);
+    int[] t = seq(1, 2, 3, 4);
+    tree.insert(t, t.length, ids(20, 4), 0, false); // one new page of four: a copy
+    Arrays.fill(t, -7);
+    assertThat(tree.matchPrefix(seq(1, 2, 3, 4), 4 * PS).devicePages()).containsExactly(10, 11, 12, 23);
+    tree.checkInvariants();
+  }
+
+  @Test
   void matchPrefix_unalignedLength_usesOnlyFullPages() {
     insert(seq(1, 2, 3), 10);
     MatchResult m = tree.matchPrefix(seq(1, 2, 3), 3 * PS - 1);

@@ -20,7 +20,8 @@ class TreeNodeChildTableTest {
 
   static TreeNode child(int symbol, int hash) {
     TreeNode n = new TreeNode(symbol, 0);
-    n.key = new int[] {symbol, symbol};
+    n.keyArray = new int[] {symbol, symbol};
+    n.keyTokens = PS;
     n.childKeyHash = hash;
     return n;
   }
@@ -57,8 +58,8 @@ class TreeNodeChildTableTest {
     TreeNode parent = child(-1, 0);
     parent.addChild(child(1, 7));
     parent.addChild(child(2, 7));
-    assertThat(parent.findChild(new int[] {2, 2}, 0, 7, PS).key[0]).isEqualTo(2);
+    assertThat(parent.findChild(new int[] {2, 2}, 0, 7, PS).key()[0]).isEqualTo(2);
     assertThat(parent.findChild(new int[] {3, 3}, 0, 7, PS)).isNull();
-    assertThat(List.of(parent.findChild(new int[] {1, 1}, 0, 7, PS).key[0])).containsExactly(1);
+    assertThat(List.of(parent.findChild(new int[] {1, 1}, 0, 7, PS).key()[0])).containsExactly(1);
   }
 }
