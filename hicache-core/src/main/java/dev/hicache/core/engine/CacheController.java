@@ -478,7 +478,7 @@ final class CacheController implements DeviceEvictionHandler {
     loads.add(op);
     inflight.put(id, op);
     metrics.gauge(LOAD_QUEUE, null, loads.size());
-    port.load(id, hp.clone(), dp.clone(), op.ticket);
+    port.load(id, hp, dp, op.ticket);
     return op;
   }
 
@@ -742,8 +742,10 @@ final class CacheController implements DeviceEvictionHandler {
 
   private void issueBackup(TreeNode node, int[] hp, boolean writeBack) {
     if (node.hashValue() == null && port.movesBytes()) throw new IllegalStateException("moving bytes needs page keys: give the tree a hasher");
-    PageKey[] keys = node.hashValue() == null ? new PageKey[node.pages()] : node.hashValue().clone();
-    int[] dp = node.value().clone();
+    // The node's arrays are never changed in place (a split or eviction replaces them), so the op and
+    // the port share them, and the host pages allocated here, instead of copies (TransferPort).
+    PageKey[] keys = node.hashValue() == null ? new PageKey[node.pages()] : node.hashValue();
+    int[] dp = node.value();
     for (int p : dp) deviceReaders[p]++;
     tree.setBackuped(node, hp);
     for (int i = 0; i < hp.length; i++) {
@@ -753,13 +755,13 @@ final class CacheController implements DeviceEvictionHandler {
     }
     hostUsed += hp.length;
     long id = nextOp++;
-    BackupOp op = new BackupOp(id, node, hp.clone(), dp, keys, writeBack);
+    BackupOp op = new BackupOp(id, node, hp, dp, keys, writeBack);
     op.issuedAt = clock.nanos();
     backups.add(op);
     inflight.put(id, op);
     metrics.gauge(BACKUP_QUEUE, null, backups.size());
     metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
-    port.backup(id, dp.clone(), hp.clone(), keys.clone());
+    port.backup(id, dp, hp, keys);
   }
 
   // ---------------------------------------------- completions (docs/behaviour.md#cache-controller)
@@ -858,7 +860,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (failure != null && op.attempts < LOAD_ATTEMPTS) {
       // The host copy is still verified and the device pages are still locked: try again.
       op.attempts++;
-      port.load(id, op.hostPages.clone(), op.devicePages.clone(), op.ticket);
+      port.load(id, op.hostPages, op.devicePages, op.ticket);
       return;
     }
     op.done = true;

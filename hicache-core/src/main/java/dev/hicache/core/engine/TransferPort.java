@@ -7,6 +7,10 @@ import dev.hicache.api.PageKey;
  * docs/behaviour.md#layer-wise-load). A shell runs them — on I/O threads against real pools, or in
  * virtual time — and reports each completion back to the controller on the scheduler thread. A
  * command never fails synchronously.
+ *
+ * <p>The page and key arrays of a command are the controller's own, shared with its bookkeeping
+ * and the tree, and nothing changes them while the command runs: a port reads them and never
+ * writes into them.
  */
 interface TransferPort {
   /**
