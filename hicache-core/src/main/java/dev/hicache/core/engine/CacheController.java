@@ -23,10 +23,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -117,7 +115,7 @@ final class CacheController implements DeviceEvictionHandler {
 
   private final ArrayDeque<BackupOp> backups = new ArrayDeque<>();
   private final ArrayDeque<LoadOp> loads = new ArrayDeque<>();
-  private final Map<Long, Object> inflight = new HashMap<>();
+  private final OpTable inflight = new OpTable();
   private long nextOp = 1;
   private int ownedDevicePages;
   private int pendingWriteBackPages;

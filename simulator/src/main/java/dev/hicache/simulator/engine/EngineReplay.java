@@ -534,10 +534,13 @@ public final class EngineReplay {
     private final int instances;
     private final int pageSize;
     private final int affinityTokens;
-    /** Prefix hash -> instance that served it first: open addressing, one probe line (no boxed keys or values, no nodes). */
-    private long[] ownerKeys = new long[1024];
-    private int[] ownerPlusOne = new int[1024]; // 0 = empty position
-    private int owners;
+    /**
+     * Prefix hash -> instance that served it first: open addressing (no boxed keys or values, no
+     * nodes), each position's hash and instance side by side ({@code owners[2i]}, {@code
+     * owners[2i + 1]} = instance + 1, 0 = empty), so a probe reads one cache line, not one per array.
+     */
+    private long[] owners = new long[2 * 1024];
+    private int ownerCount;
     private final java.util.SplittableRandom rnd = new java.util.SplittableRandom(42);
     private int next;
 
@@ -560,39 +563,41 @@ public final class EngineReplay {
           int len = Math.min(tokens.length / pageSize * pageSize, affinityTokens);
           long h = len;
           for (int i = 0; i < len; i++) h = (h ^ tokens[i]) * 0x9E3779B97F4A7C15L;
-          int at = position(h);
-          if (ownerPlusOne[at] == 0) {
+          int at = position(owners, h);
+          if (owners[at + 1] == 0) {
             int best = 0;
             for (int i = 1; i < instances; i++) if (freeAt[i] < freeAt[best]) best = i;
-            ownerKeys[at] = h;
-            ownerPlusOne[at] = best + 1;
-            if (++owners > ownerKeys.length / 2) grow();
+            owners[at] = h;
+            owners[at + 1] = best + 1;
+            if (++ownerCount > owners.length / 4) grow();
             yield best;
           }
-          yield ownerPlusOne[at] - 1;
+          yield (int) owners[at + 1] - 1;
         }
       };
     }
 
-    /** The position of prefix hash {@code h}: where it is, or the empty position where it goes. */
-    private int position(long h) {
-      int mask = ownerKeys.length - 1;
+    /**
+     * The index in {@code table} of prefix hash {@code h}'s position (its hash; the instance follows):
+     * where it is, or the empty position where it goes. The same probe order as one table of
+     * positions {@code 0 .. table.length / 2}.
+     */
+    private static int position(long[] table, long h) {
+      int mask = table.length / 2 - 1;
       long x = h * 0x9E3779B97F4A7C15L;
       for (int i = (int) (x ^ (x >>> 32)) & mask; ; i = (i + 1) & mask) {
-        if (ownerPlusOne[i] == 0 || ownerKeys[i] == h) return i;
+        if (table[2 * i + 1] == 0 || table[2 * i] == h) return 2 * i;
       }
     }
 
     private void grow() {
-      long[] keys = ownerKeys;
-      int[] values = ownerPlusOne;
-      ownerKeys = new long[keys.length * 2];
-      ownerPlusOne = new int[values.length * 2];
-      for (int i = 0; i < keys.length; i++) {
-        if (values[i] == 0) continue;
-        int at = position(keys[i]);
-        ownerKeys[at] = keys[i];
-        ownerPlusOne[at] = values[i];
+      long[] old = owners;
+      owners = new long[old.length * 2];
+      for (int i = 0; i < old.length; i += 2) {
+        if (old[i + 1] == 0) continue;
+        int at = position(owners, old[i]);
+        owners[at] = old[i];
+        owners[at + 1] = old[i + 1];
       }
     }
   }
