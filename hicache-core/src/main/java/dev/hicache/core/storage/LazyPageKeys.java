@@ -54,6 +54,16 @@ final class LazyPageKeys extends AbstractList<PageKey> implements RandomAccess {
     return keys[index];
   }
 
+  /**
+   * Pages {@code [from, to)}, hashed now if they are not yet, as a view that never changes (pages
+   * once hashed keep their keys): what a read of pages the query found passes to the port.
+   */
+  KeySpan hashedSpan(int from, int to) {
+    Objects.checkFromToIndex(from, to, keys.length);
+    if (to > from) get(to - 1);
+    return new KeySpan(keys, from, to);
+  }
+
   @Override public int size() {
     return keys.length;
   }

@@ -379,7 +379,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     long id = nextCommand++;
     commands.put(id, new WriteCmd(b, first, n));
     b.issued += n;
-    port.write(id, Arrays.asList(b.keys).subList(first, first + n), Arrays.copyOfRange(b.hostPages, first, first + n));
+    port.write(id, new KeySpan(b.keys, first, first + n), Arrays.copyOfRange(b.hostPages, first, first + n));
   }
 
   // ---------------------------------------------------------------- completions (scheduler thread, from the port)
@@ -463,7 +463,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     op.inFlightBatches++;
     op.readCommand = id;
     op.readPages = n;
-    port.read(id, op.keys.subList(first, first + n), Arrays.copyOfRange(op.hostPages, first, first + n));
+    List<PageKey> keys = op.keys instanceof LazyPageKeys lazy ? lazy.hashedSpan(first, first + n) : op.keys.subList(first, first + n);
+    port.read(id, keys, Arrays.copyOfRange(op.hostPages, first, first + n));
   }
 
   // ------------------------------------------- the consensus tick (docs/behaviour.md#tp-consensus)

@@ -77,8 +77,8 @@ public final class VirtualTimeL3Port implements L3Port {
     if (closed) throw new IllegalStateException("the L3 port is closed");
     long now = clock.nanos();
     // A prefetch's lazily hashed keys are unmodifiable and read on this thread: copying them
-    // would hash every page the query may never reach.
-    List<PageKey> own = keys instanceof LazyPageKeys ? keys : List.copyOf(keys);
+    // would hash every page the query may never reach. A KeySpan never changes: no copy either.
+    List<PageKey> own = keys instanceof LazyPageKeys || keys instanceof KeySpan ? keys : List.copyOf(keys);
     Cmd c = new Cmd(op, lane, own, hostPages == null ? null : hostPages.clone(), now, seq++);
     ArrayDeque<Cmd> q = lanes[lane.ordinal()];
     if (q.isEmpty()) startHead(c, now);
