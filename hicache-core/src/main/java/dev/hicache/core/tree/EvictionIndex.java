@@ -21,13 +21,31 @@ final class EvictionIndex {
   static final int DEVICE = 0, HOST = 1, NAMESPACE_DEVICE = 2, NAMESPACE_HOST = 3;
 
   private final Comparator<? super TreeNode> order;
+  /**
+   * The order is the default LRU ({@code lastAccessTime}, then id): the heap keeps both beside each
+   * member ({@link #times}, {@link #ids}), so a sift compares array entries instead of loading the
+   * nodes, each a likely cache miss in a heap of thousands.
+   */
+  private final boolean lru;
   private final int slot;
   private TreeNode[] heap = new TreeNode[16];
+  private long[] times;
+  private long[] ids;
   private int size;
 
   EvictionIndex(Comparator<? super TreeNode> order, int slot) {
+    this(order, slot, false);
+  }
+
+  /** @param lru {@code order} is ({@code lastAccessTime}, id): the heap keeps both keys itself */
+  EvictionIndex(Comparator<? super TreeNode> order, int slot, boolean lru) {
     this.order = order;
     this.slot = slot;
+    this.lru = lru;
+    if (lru) {
+      times = new long[heap.length];
+      ids = new long[heap.length];
+    }
   }
 
   int size() { return size; }
@@ -35,8 +53,14 @@ final class EvictionIndex {
   /** Adds {@code n}; false when it is a member already. */
   boolean add(TreeNode n) {
     if (position(n) >= 0) return false;
-    if (size == heap.length) heap = Arrays.copyOf(heap, size * 2);
-    siftUp(size++, n);
+    if (size == heap.length) {
+      heap = Arrays.copyOf(heap, size * 2);
+      if (lru) {
+        times = Arrays.copyOf(times, size * 2);
+        ids = Arrays.copyOf(ids, size * 2);
+      }
+    }
+    siftUp(size++, n, n.lastAccessTime, n.id);
     return true;
   }
 
@@ -44,7 +68,7 @@ final class EvictionIndex {
   boolean remove(TreeNode n) {
     int i = position(n);
     if (i < 0 || i >= size || heap[i] != n) return false;
-    if (i > 0 && order.compare(heap[(i - 1) >>> 1], n) > 0) return false;
+    if (i > 0 && !inOrder((i - 1) >>> 1, n)) return false;
     removeAt(i);
     return true;
   }
@@ -61,48 +85,100 @@ final class EvictionIndex {
   boolean contains(TreeNode n) {
     int i = position(n);
     if (i < 0 || i >= size || heap[i] != n) return false;
-    if (i > 0 && order.compare(heap[(i - 1) >>> 1], n) > 0) return false;
+    if (lru && (times[i] != n.lastAccessTime || ids[i] != n.id)) return false;
+    if (i > 0 && !inOrder((i - 1) >>> 1, n)) return false;
     int c = 2 * i + 1;
-    if (c < size && order.compare(n, heap[c]) > 0) return false;
-    return c + 1 >= size || order.compare(n, heap[c + 1]) <= 0;
+    if (c < size && !inOrder(n, c)) return false;
+    return c + 1 >= size || inOrder(n, c + 1);
+  }
+
+  /** Whether the member at {@code parent} comes no later than {@code n} (by its fields now). */
+  private boolean inOrder(int parent, TreeNode n) {
+    if (!lru) return order.compare(heap[parent], n) <= 0;
+    long tp = times[parent], t = n.lastAccessTime;
+    return tp < t || (tp == t && ids[parent] <= n.id);
+  }
+
+  /** Whether {@code n} (by its fields now) comes no later than the member at {@code child}. */
+  private boolean inOrder(TreeNode n, int child) {
+    if (!lru) return order.compare(n, heap[child]) <= 0;
+    long t = n.lastAccessTime, tc = times[child];
+    return t < tc || (t == tc && n.id <= ids[child]);
   }
 
   private void removeAt(int i) {
     TreeNode gone = heap[i];
     setPosition(gone, -1);
-    TreeNode last = heap[--size];
-    heap[size] = null;
-    if (i == size) return;
-    siftDown(i, last);
-    if (heap[i] == last) siftUp(i, last);
+    int last = --size;
+    TreeNode moved = heap[last];
+    long t = lru ? times[last] : 0, id = lru ? ids[last] : 0;
+    heap[last] = null;
+    if (i == last) return;
+    siftDown(i, moved, t, id);
+    if (heap[i] == moved) siftUp(i, moved, t, id);
   }
 
-  private void siftUp(int i, TreeNode n) {
+  /** Whether {@code n} (keys {@code t}, {@code id} when LRU) comes after the member at {@code j}. */
+  private boolean after(TreeNode n, long t, long id, int j) {
+    if (!lru) return order.compare(n, heap[j]) > 0;
+    long tj = times[j];
+    return t > tj || (t == tj && id > ids[j]);
+  }
+
+  private void siftUp(int i, TreeNode n, long t, long id) {
     while (i > 0) {
       int p = (i - 1) >>> 1;
-      TreeNode parent = heap[p];
-      if (order.compare(parent, n) <= 0) break;
-      heap[i] = parent;
-      setPosition(parent, i);
+      if (!lessThanAt(n, t, id, p)) break; // the parent comes first: in place
+      place(i, p);
       i = p;
     }
-    heap[i] = n;
-    setPosition(n, i);
+    put(i, n, t, id);
   }
 
-  private void siftDown(int i, TreeNode n) {
+  /** Whether {@code n} (keys {@code t}, {@code id} when LRU) comes before the member at {@code j}. */
+  private boolean lessThanAt(TreeNode n, long t, long id, int j) {
+    if (!lru) return order.compare(n, heap[j]) < 0;
+    long tj = times[j];
+    return t < tj || (t == tj && id < ids[j]);
+  }
+
+  private void siftDown(int i, TreeNode n, long t, long id) {
     int half = size >>> 1;
     while (i < half) {
       int c = 2 * i + 1;
-      TreeNode child = heap[c];
       int r = c + 1;
-      if (r < size && order.compare(child, heap[r]) > 0) child = heap[c = r];
-      if (order.compare(n, child) <= 0) break;
-      heap[i] = child;
-      setPosition(child, i);
+      if (r < size && childAfter(c, r)) c = r;
+      if (!after(n, t, id, c)) break;
+      place(i, c);
       i = c;
     }
+    put(i, n, t, id);
+  }
+
+  /** Whether the member at {@code a} comes after the member at {@code b}. */
+  private boolean childAfter(int a, int b) {
+    if (!lru) return order.compare(heap[a], heap[b]) > 0;
+    long ta = times[a], tb = times[b];
+    return ta > tb || (ta == tb && ids[a] > ids[b]);
+  }
+
+  /** Moves the member at {@code from} to position {@code to}. */
+  private void place(int to, int from) {
+    TreeNode m = heap[from];
+    heap[to] = m;
+    if (lru) {
+      times[to] = times[from];
+      ids[to] = ids[from];
+    }
+    setPosition(m, to);
+  }
+
+  private void put(int i, TreeNode n, long t, long id) {
     heap[i] = n;
+    if (lru) {
+      times[i] = t;
+      ids[i] = id;
+    }
     setPosition(n, i);
   }
 

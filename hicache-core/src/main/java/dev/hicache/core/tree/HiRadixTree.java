@@ -126,8 +126,8 @@ public final class HiRadixTree {
     // four getters per comparison. The same order (LRU already ends with the id).
     Comparator<? super TreeNode> order = policy == BuiltinEvictionPolicy.LRU ? LRU_ORDER
         : given.thenComparing((a, b) -> Long.compare(a.id(), b.id()));
-    this.deviceIndex = new EvictionIndex(order, EvictionIndex.DEVICE);
-    this.hostIndex = new EvictionIndex(order, EvictionIndex.HOST);
+    this.deviceIndex = new EvictionIndex(order, EvictionIndex.DEVICE, order == LRU_ORDER);
+    this.hostIndex = new EvictionIndex(order, EvictionIndex.HOST, order == LRU_ORDER);
     this.root = new TreeNode(nextId++, clock.nanos());
     root.keyArray = new int[0];
     root.value = new int[0];
@@ -171,8 +171,8 @@ public final class HiRadixTree {
     r.hashValue = new PageKey[0];
     r.lockRef = 1;
     r.priority = Integer.MIN_VALUE;
-    return new TreeNamespace(seed, r, quota ? new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_DEVICE) : null,
-        quota ? new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_HOST) : null);
+    return new TreeNamespace(seed, r, quota ? new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_DEVICE, evictionOrder == LRU_ORDER) : null,
+        quota ? new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_HOST, evictionOrder == LRU_ORDER) : null);
   }
 
   /** A match's root that something now anchors on (a prefetch) is kept from here on. */
@@ -219,8 +219,8 @@ public final class HiRadixTree {
     deviceQuotaPages = devicePages;
     hostQuotaPages = hostPages;
     quota = true;
-    defaultNamespace.deviceIndex = new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_DEVICE);
-    defaultNamespace.hostIndex = new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_HOST);
+    defaultNamespace.deviceIndex = new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_DEVICE, evictionOrder == LRU_ORDER);
+    defaultNamespace.hostIndex = new EvictionIndex(evictionOrder, EvictionIndex.NAMESPACE_HOST, evictionOrder == LRU_ORDER);
   }
 
   /**

@@ -30,9 +30,11 @@ class EvictionIndexPropertyTest {
         .checkAssert(ops -> {
           List<TreeNode> nodes = new ArrayList<>();
           for (int i = 0; i < 24; i++) nodes.add(new TreeNode(i, 0));
-          for (int slot = EvictionIndex.DEVICE; slot <= EvictionIndex.NAMESPACE_HOST; slot++) {
+          for (int variant = 0; variant < 8; variant++) {
+            int slot = variant % 4;
             for (TreeNode n : nodes) n.lastAccessTime = n.id % 3;
-            EvictionIndex index = new EvictionIndex(ORDER, slot);
+            // ORDER is (lastAccessTime, id): the LRU variant, keeping the keys in the heap, must agree
+            EvictionIndex index = new EvictionIndex(ORDER, slot, variant >= 4);
             TreeSet<TreeNode> ref = new TreeSet<>(ORDER);
             for (int op : ops) {
               TreeNode n = nodes.get(op % 24);
@@ -56,7 +58,11 @@ class EvictionIndexPropertyTest {
 
   @Test
   void remove_ofAMemberWhoseOrderChangedInPlace_isRefusedOrCaughtByContains() {
-    EvictionIndex index = new EvictionIndex(ORDER, EvictionIndex.DEVICE);
+    refusesAnInPlaceChange(new EvictionIndex(ORDER, EvictionIndex.DEVICE));
+    refusesAnInPlaceChange(new EvictionIndex(ORDER, EvictionIndex.DEVICE, true));
+  }
+
+  private static void refusesAnInPlaceChange(EvictionIndex index) {
     List<TreeNode> nodes = new ArrayList<>();
     for (int i = 0; i < 7; i++) {
       TreeNode n = new TreeNode(i, 10 + i);
