@@ -287,8 +287,6 @@ public final class HiCache implements AutoCloseable {
       applyVotes(v);
     }
     control.poll();
-    // KV events go to their listener's thread per step, not per event (docs/observability.md#kv-events).
-    if (kvEvents != null) kvEvents.endOfStep();
     return n;
   }
 
@@ -311,7 +309,6 @@ public final class HiCache implements AutoCloseable {
     if (consensus) applyVotes(reduced);
     else if (reduced.length != 0) throw new IllegalArgumentException("this cache has no consensus round, got " + reduced.length + " longs");
     control.poll();
-    if (kvEvents != null) kvEvents.endOfStep();
   }
 
   /** Hands the copy completions (and, through the shell, the L3 completions) that have arrived to the controller. */
@@ -718,10 +715,10 @@ public final class HiCache implements AutoCloseable {
     public Builder kvEventBatches(KvEventBatchListener listener) { kvEventBatchListener = listener; return this; }
 
     /**
-     * How long KV events may wait for later steps' events before they are handed to the listener's
-     * thread (default 10 ms): a batch is handed over at the end of the first step that ends this long
-     * after its first event, or when it is full. Longer means fewer wake-ups of that thread, shorter
-     * means earlier delivery (docs/observability.md#kv-events); zero hands over at every step's end.
+     * How long KV events may wait for later ones before the listener's thread takes them (default
+     * 10 ms): while events keep coming it takes what has been published once per this age, sooner
+     * when its queue is half full. Longer means fewer wake-ups of that thread, shorter means earlier
+     * delivery (docs/observability.md#kv-events); zero takes each event as soon as it can.
      */
     public Builder kvEventHandOverAge(java.time.Duration age) {
       if (age == null || age.isNegative()) {

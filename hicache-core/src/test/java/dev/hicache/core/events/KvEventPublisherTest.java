@@ -18,9 +18,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The batched hand-over of KV events (docs/observability.md#kv-events): order and content across
- * batches, counted drops when no batch is free (never waiting), delivery at the end of a step, on
- * close, and past a throwing listener; the same for the batch form, read through its fields; and
+ * The hand-over of KV events through a ring (docs/observability.md#kv-events): order and content
+ * across takes and chunks, counted drops when the ring is full (never waiting), delivery once the
+ * hand-over age passes, when the ring is half full, on close, and past a throwing listener; the same
+ * for the batch form, read through its fields; and
  * the consumer threads: one per live publisher, reused after close. The timeouts only guard against
  * a hang; no test asserts a time.
  */
@@ -110,7 +111,7 @@ class KvEventPublisherTest {
 
   @Test void eventsArriveInOrder_acrossBatches_withOnlyTheCountedKeys() {
     RecordingListenerDouble l = new RecordingListenerDouble(new CountDownLatch(0));
-    int n = 5 * KvEventPublisher.BATCH_EVENTS + 17;
+    int n = 5 * KvEventPublisher.CHUNK_EVENTS + 17;
     try (KvEventPublisher p = new KvEventPublisher(l, 65_536, key(-1), MetricsSink.NONE)) {
       for (int i = 0; i < n; i++) {
         PageKey[] k = keys(i, 3);
@@ -119,7 +120,8 @@ class KvEventPublisherTest {
           case 1 -> p.removed(Tier.HOST, key(7), k, 3);
           default -> p.cleared(Tier.STORAGE);
         }
-        if (i % 50 == 0) p.endOfStep();
+        // Takes at arbitrary points, some inside a chunk, as well as the consumer's own.
+        if (i % 50 == 0) p.flush();
       }
       assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
       assertThat(p.dropped()).isZero();
@@ -142,7 +144,7 @@ class KvEventPublisherTest {
     RecordingListenerDouble l = new RecordingListenerDouble(release);
     CountingSinkDouble sink = new CountingSinkDouble();
     try (KvEventPublisher p = new KvEventPublisher(l, 4, null, sink)) {
-      // Four fill the only batch and hand it over; the listener holds it; six more find no batch.
+      // The ring holds four; the listener holds what the consumer took of them; six more find it full.
       for (int i = 0; i < 10; i++) p.stored(Tier.DEVICE, null, keys(i, 1), 1);
       assertThat(p.published()).isEqualTo(10);
       assertThat(p.dropped()).isEqualTo(6);
@@ -155,16 +157,26 @@ class KvEventPublisherTest {
     assertThat(l.events()).extracting(KvEvent::sequence).containsExactly(0L, 1L, 2L, 3L, 10L);
   }
 
-  @Test void endOfStep_handsOverABatchOnceItIsOldEnough() throws InterruptedException {
+  @Test void anEvent_isTakenOnceTheHandOverAgePasses_withoutAFlush() throws InterruptedException {
     RecordingListenerDouble l = new RecordingListenerDouble(new CountDownLatch(0));
     try (KvEventPublisher p = new KvEventPublisher(l, 1024, null, MetricsSink.NONE)) {
       p.cleared(Tier.DEVICE);
-      long start = System.nanoTime();
-      while (System.nanoTime() - start < 2 * KvEventPublisher.MAX_BATCH_AGE_NANOS) Thread.sleep(1);
-      p.endOfStep();
-      // No flush, no awaitDelivered: only the end of the step can have handed the event over.
-      while (p.delivered() < 1) Thread.sleep(1);
-      assertThat(l.events()).hasSize(1);
+      p.cleared(Tier.HOST);
+      // No flush, no awaitDelivered, the ring far from half full: only the consumer's own timing
+      // can take the events.
+      while (p.delivered() < 2) Thread.sleep(1);
+      assertThat(l.events()).extracting(KvEvent::sequence).containsExactly(0L, 1L);
+    }
+  }
+
+  @Test void aHalfFullRing_isTakenWithoutWaitingForTheAge() throws InterruptedException {
+    RecordingBatchListenerDouble l = new RecordingBatchListenerDouble(new CountDownLatch(0));
+    // An age no test outlives: only the half-full ring can have the events taken before close.
+    try (KvEventPublisher p = KvEventPublisher.ofBatches(l, 8, null, MetricsSink.NONE, TimeUnit.HOURS.toNanos(1))) {
+      for (int i = 0; i < 4; i++) p.cleared(Tier.DEVICE);
+      while (p.delivered() < 4) Thread.sleep(1);
+      assertThat(l.events()).extracting(KvEvent::sequence).containsExactly(0L, 1L, 2L, 3L);
+      assertThat(p.dropped()).isZero();
     }
   }
 
@@ -192,7 +204,7 @@ class KvEventPublisherTest {
 
   @Test void batchForm_eachEventsFields_inOrder_acrossBatches_withOnlyTheCountedKeys() {
     RecordingBatchListenerDouble l = new RecordingBatchListenerDouble(new CountDownLatch(0));
-    int n = 3 * KvEventPublisher.BATCH_EVENTS + 5;
+    int n = 3 * KvEventPublisher.CHUNK_EVENTS + 5;
     try (KvEventPublisher p = KvEventPublisher.ofBatches(l, 65_536, key(-1), MetricsSink.NONE)) {
       for (int i = 0; i < n; i++) {
         PageKey[] k = keys(i, 3);
@@ -201,7 +213,7 @@ class KvEventPublisherTest {
           case 1 -> p.removed(Tier.HOST, key(7), k, 3);
           default -> p.cleared(Tier.STORAGE);
         }
-        if (i % 50 == 0) p.endOfStep();
+        if (i % 50 == 0) p.flush();
       }
       assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
     }
@@ -260,12 +272,13 @@ class KvEventPublisherTest {
 
   @Test void aBatchListenerThatThrows_losesThatBatchOnly() {
     List<Long> seen = new ArrayList<>();
+    // An age no test outlives: the three events are taken together, by awaitDelivered.
     try (KvEventPublisher p = KvEventPublisher.ofBatches(b -> {
       if (b.sequence(0) == 0) throw new IllegalStateException("listener fails on purpose");
       synchronized (seen) {
         for (int i = 0; i < b.size(); i++) seen.add(b.sequence(i));
       }
-    }, 64, null, MetricsSink.NONE)) {
+    }, 64, null, MetricsSink.NONE, TimeUnit.HOURS.toNanos(1))) {
       for (int i = 0; i < 3; i++) p.cleared(Tier.DEVICE);
       assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
       p.cleared(Tier.HOST);
@@ -312,12 +325,11 @@ class KvEventPublisherTest {
     }
   }
 
-  @Test void aZeroHandOverAge_handsOverAtTheEndOfEveryStep() throws InterruptedException {
+  @Test void aZeroHandOverAge_takesEventsAsTheyCome() throws InterruptedException {
     RecordingBatchListenerDouble l = new RecordingBatchListenerDouble(new CountDownLatch(0));
     try (KvEventPublisher p = KvEventPublisher.ofBatches(l, 1024, null, MetricsSink.NONE, 0)) {
       p.cleared(Tier.DEVICE);
-      p.endOfStep();
-      // No flush, no awaitDelivered: only the end of the step can have handed the event over.
+      // No flush, no awaitDelivered, the ring far from half full.
       while (p.delivered() < 1) Thread.sleep(1);
       assertThat(l.events()).hasSize(1);
     }
