@@ -49,7 +49,8 @@ public final class MicrometerMetricsSink implements MetricsSink {
   }
 
   @Override public void gauge(String name, String label, long value) {
-    gaugeCell(name, label).set(value);
+    // An ordered store, as InMemoryMetrics: a gauge reads its last value without a volatile store's fence.
+    gaugeCell(name, label).lazySet(value);
   }
 
   /** The registered Micrometer counter itself: the handle skips the map look-up of {@link #count}. */
@@ -60,7 +61,7 @@ public final class MicrometerMetricsSink implements MetricsSink {
 
   /** The gauge's cell itself: the handle skips the map look-up of {@link #gauge}. */
   @Override public MetricsSink.Gauge gaugeHandle(String name, String label) {
-    return gaugeCell(name, label)::set;
+    return gaugeCell(name, label)::lazySet;
   }
 
   private io.micrometer.core.instrument.Counter counter(String name, String label) {

@@ -45,7 +45,9 @@ public interface MetricsSink {
   /**
    * Counter {@code name} with {@code label} (or null) as a handle, resolved once: adding through it
    * is {@link #count(String, String, long)} of that name and label. The default does exactly that
-   * call; a sink overrides it to hand out its own cell and skip the look-up.
+   * call; a sink overrides it to hand out its own cell and skip the look-up. A handle is added to by
+   * one thread at a time (the engine's scheduler thread; a hand-over between threads must be a
+   * happens-before edge), so a sink may give each handle a cell of its own with no atomic add.
    */
   default Counter counterHandle(String name, String label) {
     return delta -> count(name, label, delta);

@@ -42,6 +42,29 @@ class MetricHandleTest {
     assertThat(m.gauge("device_used_tokens", null)).isEqualTo(4);
   }
 
+  /**
+   * Each handle of InMemoryMetrics has a cell of its own, added to by its one thread: a counter
+   * reads as the sum of every handle's cell and the count calls, from any thread, in the dump too.
+   */
+  @Test void inMemory_handlesOnSeveralThreads_andCountCalls_sumIntoOneCounter() throws InterruptedException {
+    InMemoryMetrics m = new InMemoryMetrics();
+    Thread[] threads = new Thread[3];
+    for (int t = 0; t < threads.length; t++) {
+      threads[t] = new Thread(() -> {
+        MetricHandle h = MetricHandle.of(m, "prompt_tokens", null);
+        for (int i = 0; i < 10_000; i++) {
+          h.add(2);
+          m.count("prompt_tokens", null, 1);
+        }
+      });
+      threads[t].start();
+    }
+    for (Thread t : threads) t.join();
+    assertThat(m.counter("prompt_tokens")).isEqualTo(3 * 10_000 * 3L);
+    assertThat(m.counters()).containsEntry("prompt_tokens", 90_000L);
+    assertThat(m.dump()).contains("counter prompt_tokens 90000");
+  }
+
   /** Handles are resolved at the first report: a metric the engine never reports never appears (as with count). */
   @Test void aHandleNeverUsed_reportsNothing() {
     InMemoryMetrics m = new InMemoryMetrics();
