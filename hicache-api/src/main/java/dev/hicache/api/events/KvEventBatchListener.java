@@ -5,8 +5,8 @@ package dev.hicache.api.events;
  * event: the form for a listener that reads the fields (a router that puts each page key in its
  * index), cheaper than {@link KvEventListener}, which gets a {@link KvEvent} object per event
  * (docs/observability.md#kv-events). The batches come in {@link KvEvent#sequence()} order, on a
- * thread of the cache's own (never the scheduler thread), shortly after the scheduler step that made
- * them; delivery, bounds and drops are those of {@link KvEventListener}. A listener that throws
+ * thread of the cache's own (never the scheduler thread), at most about the cache's KV event
+ * hand-over age after they were published; delivery, bounds and drops are those of {@link KvEventListener}. A listener that throws
  * loses the rest of that batch only (counted as one listener error).
  */
 @FunctionalInterface
