@@ -272,7 +272,9 @@ public final class KvEventPublisher implements AutoCloseable {
     this.capacity = capacity;
     // At most `capacity` slots are live at once, consecutive: with at least that many slots in the
     // ring no two live slots share one.
-    int n = Integer.highestOneBit(Math.max(1, (capacity + CHUNK_EVENTS - 1) / CHUNK_EVENTS) * 2 - 1);
+    // In longs: a capacity near Integer.MAX_VALUE must not wrap to one chunk.
+    long needed = ((long) capacity + CHUNK_EVENTS - 1) / CHUNK_EVENTS;
+    int n = Integer.highestOneBit((int) (needed * 2 - 1));
     this.chunks = new Chunk[n];
     this.chunkMask = n - 1;
   }

@@ -157,6 +157,25 @@ class KvEventPublisherTest {
     assertThat(l.events()).extracting(KvEvent::sequence).containsExactly(0L, 1L, 2L, 3L, 10L);
   }
 
+  /** The ring has room for every live event even at the largest capacity (its size computed without wrapping). */
+  @Test void theLargestCapacity_keepsEveryPendingEvent() {
+    CountDownLatch release = new CountDownLatch(1);
+    RecordingListenerDouble l = new RecordingListenerDouble(release);
+    int n = 3 * KvEventPublisher.CHUNK_EVENTS;
+    try (KvEventPublisher p = new KvEventPublisher(l, Integer.MAX_VALUE, null, MetricsSink.NONE)) {
+      // The listener holds the first take: the rest stays pending in the ring, across chunks.
+      for (int i = 0; i < n; i++) p.stored(Tier.HOST, null, keys(i, 1), 1);
+      release.countDown();
+      assertThat(p.awaitDelivered(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.dropped()).isZero();
+    }
+    List<KvEvent> got = l.events();
+    assertThat(got).hasSize(n);
+    for (int i = 0; i < n; i++) {
+      assertThat(got.get(i)).isEqualTo(new KvEvent.BlockStored(i, Tier.HOST, null, null, List.of(key(i))));
+    }
+  }
+
   @Test void anEvent_isTakenOnceTheHandOverAgePasses_withoutAFlush() throws InterruptedException {
     RecordingListenerDouble l = new RecordingListenerDouble(new CountDownLatch(0));
     try (KvEventPublisher p = new KvEventPublisher(l, 1024, null, MetricsSink.NONE)) {
