@@ -33,21 +33,36 @@ import java.util.function.Consumer;
  * buckets of one 64-byte line, up to 15 four-byte words each ({@code fingerprint | entry + 1}),
  * packed, and a count of the entries that passed the bucket full (a lookup reads one line, rarely more; 4 MB for
  * the simulator's 468,750 pages); per entry one 64-byte line, 64-aligned off the heap, holding the
- * key's four words, the page's shape and up to {@value #INLINE_BYTES} bytes of the page (a stub
- * page fits: kept, not regenerated); the LRU links and each entry's bucket in one compact int
- * array, so an eviction reads the victim's bucket without a probe and without the victim's line,
- * whose line then takes the new key. Before a batch it loads each key's home bucket and, when the
- * batch will evict, the coming victims' buckets: independent loads the processor overlaps instead
- * of one cold line after another. No object and no allocation per call but the answer array.
- * Thread-safe (one monitor).
+ * key's four words, the page's shape, the slot of its LRU record and up to {@value #INLINE_BYTES}
+ * bytes of the page (a stub page fits: kept, not regenerated).
+ *
+ * <p>The LRU order is a log, not a linked list: each use appends the entry's record (entry and the
+ * bucket holding its word) to a ring of {@code long}s and marks its previous record stale, in
+ * place (the record's slot is in the entry's line, which the lookup has just read); the least
+ * recently used page is the oldest record not stale. A linked list's use unlinks from two
+ * neighbours, two more lines from anywhere in memory, and finding a batch's coming victims walked
+ * the list, one dependent miss after another; here a use writes one word at random and the
+ * victims are read in order. An eviction gets the victim's bucket from its record (no probe, no
+ * victim line read), then the victim's line takes the new key. When the ring is full (twice the
+ * pages, so seldom: evictions take the oldest records), the live records are moved down in order
+ * and the stale ones dropped. Before a batch it loads each key's home bucket and, when the batch
+ * will evict, the coming victims' buckets and lines: independent loads the processor overlaps
+ * instead of one cold line after another. No object and no allocation per call but the answer
+ * array. Thread-safe (one monitor).
  */
 public final class LocalLruL3Model implements L3Store {
   /** Page bytes kept in the entry's own line; larger pages (or a 255th shape) go to a side array. */
   static final int INLINE_BYTES = 24;
-  private static final long LINE = 64, SHAPE_AT = 32, VALUE_AT = 40;
-  private static final int NONE = -1, OVERFLOW = -1, MAX_SHAPES = 254;
+  // An entry's line: the key's four words, the shape, where its log record is, the page's bytes.
+  private static final long LINE = 64, SHAPE_AT = 32, RECORD_AT = 36, VALUE_AT = 40;
+  private static final int OVERFLOW = -1, MAX_SHAPES = 254;
   // A bucket's last int: the entries that passed it full (<< 4) and the words it holds (low 4 bits).
-  private static final int BUCKET_SLOTS = 15, META_AT = 60, LINK_STRIDE = 4, PREV = 0, NEXT = 1, WHERE = 2;
+  private static final int BUCKET_SLOTS = 15, META_AT = 60;
+  // A log record (where << 32 | entry) of a use since superseded, or of a page since removed.
+  private static final long STALE = -1L;
+  // How far ahead of a batch the victims are looked for, in records per page of the batch: the
+  // look-ahead is a hint, and a log whose oldest records are mostly stale must not make every batch slow.
+  private static final int AHEAD_RECORDS_PER_PAGE = 4;
   // The store's page header: magic, checksum, part count, key, then 4 bytes per part size, 64-aligned
   // (LocalL3Config's headerBytes; a page fits its slot when header + bytes <= slotBytes).
   private static final int SLOT_HEADER_FIXED = 56;
@@ -66,10 +81,13 @@ public final class LocalLruL3Model implements L3Store {
   private final int bucketMask, entryBits, entryMask, fingerprintMask;
   private final Arena arena;
   private final MemorySegment lines;
-  // Per entry, LINK_STRIDE ints side by side: LRU prev and next (NONE at the ends), and where the
-  // entry's word is: its bucket << 1 | 1 when that is not the key's home bucket.
-  private final int[] links;
-  private int head = NONE, tail = NONE;
+  // The LRU order: a ring of records (where << 32 | entry; where is the bucket holding the entry's
+  // word << 1, | 1 when that is not the key's home), one appended per use, oldest first from
+  // position `first` to `next` (positions count up and wrap; a record's slot is position & logMask).
+  // Each page held has exactly one record that is not STALE, at the slot its line names (RECORD_AT).
+  private final long[] log;
+  private final int logMask;
+  private int first, next;
   private int size, highWater;
   private final int[] free; // removed entry numbers, a stack
   private int freeTop;
@@ -78,9 +96,9 @@ public final class LocalLruL3Model implements L3Store {
   private final int[][] shapes = new int[MAX_SHAPES][];
   private int shapeCount;
   private boolean closed;
-  // Per batch: each key's hash, and the victims' buckets loaded ahead.
+  // Per batch: each key's hash, and the coming victims' records, whose buckets and lines are loaded ahead.
   private final long[] hashes = new long[MAX_BATCH_PAGES];
-  private final int[] victims = new int[MAX_BATCH_PAGES];
+  private final long[] victims = new long[MAX_BATCH_PAGES];
   private int prefetched;
   private long stored, alreadyPresent, read, evictions, tooLarge;
 
@@ -89,7 +107,7 @@ public final class LocalLruL3Model implements L3Store {
    * {@link LocalL3Config.Eviction#LRU} eviction (the only mode this models).
    */
   public LocalLruL3Model(LocalL3Config config) {
-    this(config, defaultBuckets(config.slotCount()));
+    this(config, defaultBuckets(config.slotCount()), defaultLogRecords(config.slotCount()));
   }
 
   /** At most half full on average (7.5 of 15 slots a bucket): a bucket overflows rarely. */
@@ -99,8 +117,25 @@ public final class LocalLruL3Model implements L3Store {
     return bucketCount;
   }
 
+  /**
+   * Room for twice the pages, rounded up to a power of two: a compaction keeps at most the pages
+   * held, so at least as many appends as there are pages come between two of them (amortised O(1)),
+   * and in a replay, where evictions take the oldest records, the ring seldom fills at all.
+   */
+  static int defaultLogRecords(int slotCount) {
+    return Integer.highestOneBit(Math.max(1, 2 * slotCount - 1)) << 1;
+  }
+
   /** With {@code bucketCount} buckets (a power of two with room for every page): tests crowd them to overflow. */
   LocalLruL3Model(LocalL3Config config, int bucketCount) {
+    this(config, bucketCount, defaultLogRecords(config.slotCount()));
+  }
+
+  /**
+   * With {@code bucketCount} buckets and a log of {@code logRecords} records (a power of two above
+   * the page count, so that a compaction always frees a slot): tests make it small to compact often.
+   */
+  LocalLruL3Model(LocalL3Config config, int bucketCount, int logRecords) {
     if (!config.isProcessPrivate() || config.eviction() != LocalL3Config.Eviction.LRU) {
       throw new IllegalArgumentException("the LRU model of the embedded L3 models the process-private store with lru"
           + " eviction only, not " + (config.isProcessPrivate() ? "process-private" : "shared at " + config.directory())
@@ -113,6 +148,9 @@ public final class LocalLruL3Model implements L3Store {
     if (Integer.bitCount(bucketCount) != 1 || (long) BUCKET_SLOTS * bucketCount <= slotCount) {
       throw new IllegalArgumentException(bucketCount + " buckets is not a power of two with room for " + slotCount + " pages");
     }
+    if (Integer.bitCount(logRecords) != 1 || logRecords <= slotCount) {
+      throw new IllegalArgumentException("a log of " + logRecords + " records is not a power of two above " + slotCount + " pages");
+    }
     this.bucketMask = bucketCount - 1;
     this.entryBits = 32 - Integer.numberOfLeadingZeros(slotCount); // entry + 1 <= slotCount
     this.entryMask = (int) ((1L << entryBits) - 1);
@@ -120,7 +158,8 @@ public final class LocalLruL3Model implements L3Store {
     this.arena = Arena.ofShared();
     this.buckets = arena.allocate(LINE * bucketCount, LINE);
     this.lines = arena.allocate(LINE * slotCount, LINE);
-    this.links = new int[LINK_STRIDE * slotCount];
+    this.log = new long[logRecords];
+    this.logMask = logRecords - 1;
     this.free = new int[slotCount];
   }
 
@@ -165,7 +204,7 @@ public final class LocalLruL3Model implements L3Store {
       MemorySegment[] t = targets.get(i);
       if (!readInto(e, t)) continue; // another shape: a miss that changes nothing
       read++;
-      toTail(e);
+      touch(e);
       out[i] = true;
     }
     return out;
@@ -187,7 +226,10 @@ public final class LocalLruL3Model implements L3Store {
     long at = find(key, hash(key));
     if (at < 0) return false;
     int e = entryAt(at);
-    removeEntry(e);
+    int slot = lines.get(INT, e * LINE + RECORD_AT);
+    long record = log[slot];
+    log[slot] = STALE;
+    removeEntry(e, (int) (record >>> 32));
     free[freeTop++] = e;
     return true;
   }
@@ -195,7 +237,7 @@ public final class LocalLruL3Model implements L3Store {
   @Override public synchronized void clear() {
     open();
     buckets.fill((byte) 0);
-    head = tail = NONE;
+    first = next = 0;
     size = highWater = freeTop = 0;
     overflow = null;
   }
@@ -221,7 +263,10 @@ public final class LocalLruL3Model implements L3Store {
   public synchronized void forEachKeyInLruOrder(Consumer<PageKey> visitor) {
     open();
     List<PageKey> keys = new ArrayList<>(size);
-    for (int e = head; e != NONE; e = links[LINK_STRIDE * e + NEXT]) keys.add(keyOf(e));
+    for (int p = first; p != next; p++) {
+      long record = log[p & logMask];
+      if (record != STALE) keys.add(keyOf((int) record));
+    }
     keys.forEach(visitor);
   }
 
@@ -235,7 +280,7 @@ public final class LocalLruL3Model implements L3Store {
     long at = find(key, h);
     if (at >= 0) {
       alreadyPresent++;
-      toTail(entryAt(at)); // a write of a present page is a use; its bytes stay
+      touch(entryAt(at)); // a write of a present page is a use; its bytes stay
       return true;
     }
     long bytes = 0;
@@ -246,8 +291,7 @@ public final class LocalLruL3Model implements L3Store {
     }
     int e;
     if (size == slotCount) {
-      e = head; // the least recently used page goes; its line is the new key's
-      removeEntry(e);
+      e = evictOldest(); // the least recently used page goes; its line is the new key's
       evictions++;
     } else if (freeTop > 0) {
       e = free[--freeTop];
@@ -273,9 +317,9 @@ public final class LocalLruL3Model implements L3Store {
       for (int p = 0; p < parts.length; p++) kept[p] = parts[p].toArray(ValueLayout.JAVA_BYTE);
       overflow[e] = kept;
     }
-    place(e, h);
+    int where = place(e, h);
     size++;
-    linkLast(e);
+    append((long) where << 32 | e, e);
     stored++;
     return true;
   }
@@ -390,8 +434,8 @@ public final class LocalLruL3Model implements L3Store {
     return -1;
   }
 
-  /** Puts entry {@code e}'s word into the first free slot from its home bucket on. */
-  private void place(int e, long h) {
+  /** Puts entry {@code e}'s word into the first free slot from its home bucket on; returns where (bucket << 1 | not home). */
+  private int place(int e, long h) {
     int word = fingerprint(h) << entryBits | (e + 1);
     int home = home(h);
     for (int b = home; ; b = (b + 1) & bucketMask) {
@@ -400,20 +444,19 @@ public final class LocalLruL3Model implements L3Store {
       if (count < BUCKET_SLOTS) {
         buckets.set(INT, base + 4 * count, word);
         buckets.set(INT, base + META_AT, meta + 1);
-        links[LINK_STRIDE * e + WHERE] = b << 1 | (b == home ? 0 : 1);
-        return;
+        return b << 1 | (b == home ? 0 : 1);
       }
       buckets.set(INT, base + META_AT, meta + (1 << 4));
     }
   }
 
   /**
-   * Takes entry {@code e} out of the index and the LRU order. Its bucket is known (no probe, and
-   * the entry's own line is not read), unless it was stored beyond its home: then the key gives the
+   * Takes entry {@code e}, whose word is {@code where} (its log record's), out of the index; its
+   * record must be taken out of the log by the caller. Its bucket is known (no probe, and the
+   * entry's own line is not read), unless it was stored beyond its home: then the key gives the
    * home, and the buckets between stop counting it.
    */
-  private void removeEntry(int e) {
-    int where = links[LINK_STRIDE * e + WHERE];
+  private void removeEntry(int e, int where) {
     int b = where >>> 1;
     long base = b * LINE;
     int meta = buckets.get(INT, base + META_AT), last = (meta & 0xF) - 1, s = 0;
@@ -431,7 +474,6 @@ public final class LocalLruL3Model implements L3Store {
       }
     }
     size--;
-    unlink(e);
     if (overflow != null) overflow[e] = null;
   }
 
@@ -448,35 +490,70 @@ public final class LocalLruL3Model implements L3Store {
     prefetched = acc; // a use, so the loads are not dropped
   }
 
-  /** {@link #loadHomes}, and when the batch may evict, the coming victims' buckets. */
+  /**
+   * {@link #loadHomes}, and when the batch may evict, the coming victims' buckets and lines: their
+   * records are read in order from the log's oldest (a sequential scan), so all these loads are
+   * independent. A hint only: a rewrite in the batch may spare a victim, a short scan miss one.
+   */
   private void loadAhead(List<PageKey> keys, int n) {
     loadHomes(keys, n);
     if (size <= slotCount - n) return;
     int v = 0;
-    for (int e = head; e != NONE && v < n; e = links[LINK_STRIDE * e + NEXT]) victims[v++] = links[LINK_STRIDE * e + WHERE] >>> 1;
+    for (int p = first, end = first + Math.min(next - first, AHEAD_RECORDS_PER_PAGE * n); p != end && v < n; p++) {
+      long record = log[p & logMask];
+      if (record != STALE) victims[v++] = record;
+    }
     int acc = 0;
-    for (int k = 0; k < v; k++) acc += buckets.get(INT, victims[k] * LINE);
+    for (int k = 0; k < v; k++) {
+      long record = victims[k];
+      acc += buckets.get(INT, (record >>> 33) * LINE) + lines.get(INT, (int) record * LINE + SHAPE_AT);
+    }
     prefetched += acc;
   }
 
   // ------------------------------------------------------------------ LRU
 
-  private void linkLast(int e) {
-    links[LINK_STRIDE * e + PREV] = tail;
-    links[LINK_STRIDE * e + NEXT] = NONE;
-    if (tail == NONE) head = e; else links[LINK_STRIDE * tail + NEXT] = e;
-    tail = e;
+  /** Appends {@code record} (entry {@code e}'s), compacting the log first when it is full. */
+  private void append(long record, int e) {
+    if (next - first == log.length) compact();
+    int slot = next++ & logMask;
+    log[slot] = record;
+    lines.set(INT, e * LINE + RECORD_AT, slot);
   }
 
-  private void unlink(int e) {
-    int p = links[LINK_STRIDE * e + PREV], n = links[LINK_STRIDE * e + NEXT];
-    if (p == NONE) head = n; else links[LINK_STRIDE * p + NEXT] = n;
-    if (n == NONE) tail = p; else links[LINK_STRIDE * n + PREV] = p;
+  /** A use of entry {@code e} (held): its record moves to the log's end, unless it is there already. */
+  private void touch(int e) {
+    int slot = lines.get(INT, e * LINE + RECORD_AT);
+    if (slot == ((next - 1) & logMask)) return;
+    long record = log[slot];
+    log[slot] = STALE;
+    append(record, e);
   }
 
-  private void toTail(int e) {
-    if (e == tail) return;
-    unlink(e);
-    linkLast(e);
+  /** Takes the least recently used page (the oldest record not stale; the store is not empty) out; returns its entry. */
+  private int evictOldest() {
+    long record;
+    do record = log[first++ & logMask]; while (record == STALE);
+    int e = (int) record;
+    removeEntry(e, (int) (record >>> 32));
+    return e;
+  }
+
+  /**
+   * Drops the stale records, keeping the others in order from {@link #first} on (each moves down,
+   * never past one not yet read, so in place), and tells each moved entry its record's new slot.
+   */
+  private void compact() {
+    int to = first;
+    for (int p = first; p != next; p++) {
+      long record = log[p & logMask];
+      if (record == STALE) continue;
+      if (to != p) {
+        log[to & logMask] = record;
+        lines.set(INT, (int) record * LINE + RECORD_AT, to & logMask);
+      }
+      to++;
+    }
+    next = to;
   }
 }
