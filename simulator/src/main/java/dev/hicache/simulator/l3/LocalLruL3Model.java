@@ -29,37 +29,36 @@ import java.util.function.Consumer;
  * (otherwise a miss that changes nothing); an existence query is not a use; removal and
  * {@link #clear} are not evictions; the same statistics ({@link #stats}) and the same errors.
  *
- * <p>Layout, for the cache (a replay writes ~14 M pages, nearly each evicting one): the index is
- * buckets of one 64-byte line, up to 15 four-byte words each ({@code fingerprint | entry + 1}),
- * packed, and a count of the entries that passed the bucket full (a lookup reads one line, rarely more; 4 MB for
- * the simulator's 468,750 pages); per entry one 64-byte line, 64-aligned off the heap, holding the
- * key's four words, the page's shape, the slot of its LRU record and up to {@value #INLINE_BYTES}
- * bytes of the page (a stub page fits: kept, not regenerated).
- *
- * <p>The LRU order is a log, not a linked list: each use appends the entry's record (entry and the
- * bucket holding its word) to a ring of {@code long}s and marks its previous record stale, in
- * place (the record's slot is in the entry's line, which the lookup has just read); the least
- * recently used page is the oldest record not stale. A linked list's use unlinks from two
- * neighbours, two more lines from anywhere in memory, and finding a batch's coming victims walked
- * the list, one dependent miss after another; here a use writes one word at random and the
- * victims are read in order. An eviction gets the victim's bucket from its record (no probe, no
- * victim line read), then the victim's line takes the new key. When the ring is full (twice the
- * pages, so seldom: evictions take the oldest records), the live records are moved down in order
- * and the stale ones dropped. Before a batch it loads each key's home bucket and, when the batch
- * will evict, the coming victims' buckets and lines: independent loads the processor overlaps
- * instead of one cold line after another. No object and no allocation per call but the answer
- * array. Thread-safe (one monitor).
+ * <p>Layout, for the cache (a replay writes ~14 M pages, nearly each evicting one): the pages are
+ * a log, one 64-byte record per use, in a ring (64-aligned, off the heap) of twice the pages: the
+ * key's four words, the page's shape, the index bucket holding the record's word, and up to
+ * {@value #INLINE_BYTES} bytes of the page (a stub page fits: kept, not regenerated). The index is
+ * buckets of one 64-byte line, up to 15 four-byte words each ({@code fingerprint | record + 1}),
+ * packed, and a count of the entries that passed the bucket full (a lookup reads one line, rarely
+ * more; 4 MB for the simulator's 468,750 pages). A write of a new page appends its record; a use
+ * (a read, a rewrite) copies the page's record to the log's end, marks the old one stale and
+ * points the page's word (in the bucket the lookup has just read) at the new one; the least
+ * recently used page is the oldest record not stale. So a replay's stream of new pages writes the
+ * log in order and reads its oldest records in order, and the only lines it touches at random are
+ * the new key's home bucket and the victim's bucket (named by its record: no probe), which are
+ * loaded before the batch, independent loads the processor overlaps. A linked LRU list (an
+ * earlier version) also took, per use, two neighbours' links from anywhere in memory, and per
+ * eviction the victim's line and a chain of dependent loads to find the coming victims
+ * (docs/benchmarks.md). When the ring is full (seldom: evictions consume the oldest records)
+ * the pages' records are moved down in order over the stale ones. No object and no allocation
+ * per call but the answer array. Thread-safe (one monitor).
  */
 public final class LocalLruL3Model implements L3Store {
-  /** Page bytes kept in the entry's own line; larger pages (or a 255th shape) go to a side array. */
+  /** Page bytes kept in the page's own record; larger pages (or a 255th shape) go to a side array. */
   static final int INLINE_BYTES = 24;
-  // An entry's line: the key's four words, the shape, where its log record is, the page's bytes.
-  private static final long LINE = 64, SHAPE_AT = 32, RECORD_AT = 36, VALUE_AT = 40;
-  private static final int OVERFLOW = -1, MAX_SHAPES = 254;
+  // A record: the key's four words, the shape (STALE_SHAPE once superseded or removed), where the
+  // page's index word is (its bucket << 1, | 1 when that is not the key's home bucket), the bytes.
+  private static final long LINE = 64, SHAPE_AT = 32, WHERE_AT = 36, VALUE_AT = 40;
+  private static final int OVERFLOW = -1, STALE_SHAPE = -2, MAX_SHAPES = 254;
   // A bucket's last int: the entries that passed it full (<< 4) and the words it holds (low 4 bits).
   private static final int BUCKET_SLOTS = 15, META_AT = 60;
-  // A log record (where << 32 | entry) of a use since superseded, or of a page since removed.
-  private static final long STALE = -1L;
+  // The largest log: record + 1 must fit an index word beside a fingerprint bit.
+  private static final int MAX_LOG_RECORDS = 1 << 30;
   // How far ahead of a batch the victims are looked for, in records per page of the batch: the
   // look-ahead is a hint, and a log whose oldest records are mostly stale must not make every batch slow.
   private static final int AHEAD_RECORDS_PER_PAGE = 4;
@@ -74,31 +73,27 @@ public final class LocalLruL3Model implements L3Store {
 
   private final LocalL3Config config;
   private final int slotCount, slotBytes, maxParts;
-  // The index: buckets of one line, up to BUCKET_SLOTS words (fingerprint << entryBits | entry + 1)
+  // The index: buckets of one line, up to BUCKET_SLOTS words (fingerprint << recordBits | record + 1)
   // packed from the first slot, and, last, how many words it holds and how many entries stored
   // beyond this bucket have their home here or before it (a lookup goes on only while that is not 0).
   private final MemorySegment buckets;
-  private final int bucketMask, entryBits, entryMask, fingerprintMask;
+  private final int bucketMask, recordBits, recordMask, fingerprintMask;
   private final Arena arena;
-  private final MemorySegment lines;
-  // The LRU order: a ring of records (where << 32 | entry; where is the bucket holding the entry's
-  // word << 1, | 1 when that is not the key's home), one appended per use, oldest first from
-  // position `first` to `next` (positions count up and wrap; a record's slot is position & logMask).
-  // Each page held has exactly one record that is not STALE, at the slot its line names (RECORD_AT).
-  private final long[] log;
-  private final int logMask;
+  // The log: records from position `first` (the oldest) to `next`; positions count up and wrap, a
+  // record's slot in the ring is its position & logMask. Each page held has exactly one record that
+  // is not stale, the one its index word names.
+  private final MemorySegment log;
+  private final int logRecords, logMask;
   private int first, next;
-  private int size, highWater;
-  private final int[] free; // removed entry numbers, a stack
-  private int freeTop;
-  private byte[][][] overflow; // pages not kept inline, by entry (made on first need)
+  private int size;
+  private byte[][][] overflow; // pages not kept inline, by record (made on first need)
   // Interned part-size lists: a page's shape id is its index here.
   private final int[][] shapes = new int[MAX_SHAPES][];
   private int shapeCount;
   private boolean closed;
-  // Per batch: each key's hash, and the coming victims' records, whose buckets and lines are loaded ahead.
+  // Per batch: each key's hash, and the coming victims' buckets loaded ahead.
   private final long[] hashes = new long[MAX_BATCH_PAGES];
-  private final long[] victims = new long[MAX_BATCH_PAGES];
+  private final int[] victims = new int[MAX_BATCH_PAGES];
   private int prefetched;
   private long stored, alreadyPresent, read, evictions, tooLarge;
 
@@ -118,12 +113,13 @@ public final class LocalLruL3Model implements L3Store {
   }
 
   /**
-   * Room for twice the pages, rounded up to a power of two: a compaction keeps at most the pages
-   * held, so at least as many appends as there are pages come between two of them (amortised O(1)),
-   * and in a replay, where evictions take the oldest records, the ring seldom fills at all.
+   * Room for twice the pages, a power of two (at most {@value #MAX_LOG_RECORDS}): a compaction
+   * keeps at most the pages held, so at least as many appends as there are pages come between two
+   * of them (amortised O(1)), and in a replay, where evictions consume the oldest records, the ring
+   * seldom fills at all.
    */
   static int defaultLogRecords(int slotCount) {
-    return Integer.highestOneBit(Math.max(1, 2 * slotCount - 1)) << 1;
+    return slotCount > MAX_LOG_RECORDS / 2 ? MAX_LOG_RECORDS : Integer.highestOneBit(Math.max(1, 2 * slotCount - 1)) << 1;
   }
 
   /** With {@code bucketCount} buckets (a power of two with room for every page): tests crowd them to overflow. */
@@ -148,19 +144,19 @@ public final class LocalLruL3Model implements L3Store {
     if (Integer.bitCount(bucketCount) != 1 || (long) BUCKET_SLOTS * bucketCount <= slotCount) {
       throw new IllegalArgumentException(bucketCount + " buckets is not a power of two with room for " + slotCount + " pages");
     }
-    if (Integer.bitCount(logRecords) != 1 || logRecords <= slotCount) {
-      throw new IllegalArgumentException("a log of " + logRecords + " records is not a power of two above " + slotCount + " pages");
+    if (Integer.bitCount(logRecords) != 1 || logRecords <= slotCount || logRecords > MAX_LOG_RECORDS) {
+      throw new IllegalArgumentException("a log of " + logRecords + " records is not a power of two above " + slotCount
+          + " pages and at most " + MAX_LOG_RECORDS);
     }
     this.bucketMask = bucketCount - 1;
-    this.entryBits = 32 - Integer.numberOfLeadingZeros(slotCount); // entry + 1 <= slotCount
-    this.entryMask = (int) ((1L << entryBits) - 1);
-    this.fingerprintMask = (int) ((1L << (32 - entryBits)) - 1);
+    this.recordBits = 32 - Integer.numberOfLeadingZeros(logRecords); // record + 1 <= logRecords
+    this.recordMask = (int) ((1L << recordBits) - 1);
+    this.fingerprintMask = (int) ((1L << (32 - recordBits)) - 1);
     this.arena = Arena.ofShared();
     this.buckets = arena.allocate(LINE * bucketCount, LINE);
-    this.lines = arena.allocate(LINE * slotCount, LINE);
-    this.log = new long[logRecords];
+    this.log = arena.allocate(LINE * logRecords, LINE);
+    this.logRecords = logRecords;
     this.logMask = logRecords - 1;
-    this.free = new int[slotCount];
   }
 
   @Override public String name() {
@@ -200,11 +196,9 @@ public final class LocalLruL3Model implements L3Store {
     for (int i = 0; i < n; i++) {
       long at = find(keys.get(i), hashes[i]);
       if (at < 0) continue;
-      int e = entryAt(at);
-      MemorySegment[] t = targets.get(i);
-      if (!readInto(e, t)) continue; // another shape: a miss that changes nothing
+      if (!readInto(recordAt(at), targets.get(i))) continue; // another shape: a miss that changes nothing
       read++;
-      touch(e);
+      touch(at);
       out[i] = true;
     }
     return out;
@@ -225,20 +219,16 @@ public final class LocalLruL3Model implements L3Store {
     open();
     long at = find(key, hash(key));
     if (at < 0) return false;
-    int e = entryAt(at);
-    int slot = lines.get(INT, e * LINE + RECORD_AT);
-    long record = log[slot];
-    log[slot] = STALE;
-    removeEntry(e, (int) (record >>> 32));
-    free[freeTop++] = e;
+    int r = recordAt(at);
+    removeWord(r);
+    log.set(INT, r * LINE + SHAPE_AT, STALE_SHAPE);
     return true;
   }
 
   @Override public synchronized void clear() {
     open();
     buckets.fill((byte) 0);
-    first = next = 0;
-    size = highWater = freeTop = 0;
+    first = next = size = 0;
     overflow = null;
   }
 
@@ -264,8 +254,8 @@ public final class LocalLruL3Model implements L3Store {
     open();
     List<PageKey> keys = new ArrayList<>(size);
     for (int p = first; p != next; p++) {
-      long record = log[p & logMask];
-      if (record != STALE) keys.add(keyOf((int) record));
+      int r = p & logMask;
+      if (log.get(INT, r * LINE + SHAPE_AT) != STALE_SHAPE) keys.add(keyOf(r));
     }
     keys.forEach(visitor);
   }
@@ -280,7 +270,7 @@ public final class LocalLruL3Model implements L3Store {
     long at = find(key, h);
     if (at >= 0) {
       alreadyPresent++;
-      touch(entryAt(at)); // a write of a present page is a use; its bytes stay
+      touch(at); // a write of a present page is a use; its bytes stay
       return true;
     }
     long bytes = 0;
@@ -289,47 +279,43 @@ public final class LocalLruL3Model implements L3Store {
       tooLarge++;
       return false;
     }
-    int e;
     if (size == slotCount) {
-      e = evictOldest(); // the least recently used page goes; its line is the new key's
+      evictOldest();
       evictions++;
-    } else if (freeTop > 0) {
-      e = free[--freeTop];
-    } else {
-      e = highWater++;
     }
-    long base = e * LINE;
-    lines.set(LONG, base, key.word(0));
-    lines.set(LONG, base + 8, key.word(1));
-    lines.set(LONG, base + 16, key.word(2));
-    lines.set(LONG, base + 24, key.word(3));
+    if (next - first == logRecords) compact();
+    int r = next++ & logMask;
+    long base = r * LINE;
+    log.set(LONG, base, key.word(0));
+    log.set(LONG, base + 8, key.word(1));
+    log.set(LONG, base + 16, key.word(2));
+    log.set(LONG, base + 24, key.word(3));
     int shape = bytes <= INLINE_BYTES ? shapeOf(parts) : OVERFLOW;
-    lines.set(INT, base + SHAPE_AT, shape);
+    log.set(INT, base + SHAPE_AT, shape);
     if (shape != OVERFLOW) {
       long off = base + VALUE_AT;
       for (MemorySegment p : parts) {
-        copy(p, 0, lines, off, p.byteSize());
+        copy(p, 0, log, off, p.byteSize());
         off += p.byteSize();
       }
     } else {
-      if (overflow == null) overflow = new byte[slotCount][][];
+      if (overflow == null) overflow = new byte[logRecords][][];
       byte[][] kept = new byte[parts.length][];
       for (int p = 0; p < parts.length; p++) kept[p] = parts[p].toArray(ValueLayout.JAVA_BYTE);
-      overflow[e] = kept;
+      overflow[r] = kept;
     }
-    int where = place(e, h);
+    log.set(INT, base + WHERE_AT, place(r, h));
     size++;
-    append((long) where << 32 | e, e);
     stored++;
     return true;
   }
 
-  /** Copies entry {@code e}'s page into {@code t} if the shapes match; false (nothing copied) if not. */
-  private boolean readInto(int e, MemorySegment[] t) {
-    long base = e * LINE;
-    int shape = lines.get(INT, base + SHAPE_AT);
+  /** Copies record {@code r}'s page into {@code t} if the shapes match; false (nothing copied) if not. */
+  private boolean readInto(int r, MemorySegment[] t) {
+    long base = r * LINE;
+    int shape = log.get(INT, base + SHAPE_AT);
     if (shape == OVERFLOW) {
-      byte[][] kept = overflow[e];
+      byte[][] kept = overflow[r];
       if (kept.length != t.length) return false;
       for (int p = 0; p < t.length; p++) if (kept[p].length != t[p].byteSize()) return false;
       for (int p = 0; p < t.length; p++) MemorySegment.copy(kept[p], 0, t[p], ValueLayout.JAVA_BYTE, 0, kept[p].length);
@@ -340,7 +326,7 @@ public final class LocalLruL3Model implements L3Store {
     for (int p = 0; p < t.length; p++) if (sizes[p] != t[p].byteSize()) return false;
     long off = base + VALUE_AT;
     for (int p = 0; p < t.length; p++) {
-      copy(lines, off, t[p], 0, sizes[p]);
+      copy(log, off, t[p], 0, sizes[p]);
       off += sizes[p];
     }
     return true;
@@ -376,10 +362,10 @@ public final class LocalLruL3Model implements L3Store {
     return (SLOT_HEADER_FIXED + 4L * parts + 63) & ~63L;
   }
 
-  private PageKey keyOf(int e) {
+  private PageKey keyOf(int r) {
     byte[] b = new byte[PageKey.BYTES];
     for (int w = 0; w < 4; w++) {
-      long v = lines.get(LONG, e * LINE + 8L * w);
+      long v = log.get(LONG, r * LINE + 8L * w);
       for (int i = 0; i < 8; i++) b[8 * w + i] = (byte) (v >>> (56 - 8 * i));
     }
     return PageKey.ofDigest(b);
@@ -407,9 +393,14 @@ public final class LocalLruL3Model implements L3Store {
     return (int) (h >>> 40) & fingerprintMask;
   }
 
-  /** The entry whose word is at a position {@link #find} returned ({@code bucket * BUCKET_SLOTS + slot}). */
-  private int entryAt(long at) {
-    return (buckets.get(INT, (at / BUCKET_SLOTS) * LINE + 4 * (at % BUCKET_SLOTS)) & entryMask) - 1;
+  /** The byte offset in {@link #buckets} of the word at a position {@link #find} returned ({@code bucket * BUCKET_SLOTS + slot}). */
+  private static long wordAt(long at) {
+    return (at / BUCKET_SLOTS) * LINE + 4 * (at % BUCKET_SLOTS);
+  }
+
+  /** The record whose word is at a position {@link #find} returned. */
+  private int recordAt(long at) {
+    return (buckets.get(INT, wordAt(at)) & recordMask) - 1;
   }
 
   /** The position of {@code key} (hash {@code h}), {@code bucket * BUCKET_SLOTS + slot}, or -1. */
@@ -420,11 +411,11 @@ public final class LocalLruL3Model implements L3Store {
       int meta = buckets.get(INT, base + META_AT), count = meta & 0xF;
       for (int s = 0; s < count; s++) {
         int word = buckets.get(INT, base + 4 * s);
-        if (word >>> entryBits == fp) {
-          long line = ((word & entryMask) - 1) * LINE;
-          if (lines.get(LONG, line) == key.word(0) && lines.get(LONG, line + 8) == key.word(1)
-              && lines.get(LONG, line + 16) == key.word(2)
-              && lines.get(LONG, line + 24) == key.word(3)) {
+        if (word >>> recordBits == fp) {
+          long rec = ((word & recordMask) - 1) * LINE;
+          if (log.get(LONG, rec) == key.word(0) && log.get(LONG, rec + 8) == key.word(1)
+              && log.get(LONG, rec + 16) == key.word(2)
+              && log.get(LONG, rec + 24) == key.word(3)) {
             return (long) b * BUCKET_SLOTS + s;
           }
         }
@@ -434,9 +425,9 @@ public final class LocalLruL3Model implements L3Store {
     return -1;
   }
 
-  /** Puts entry {@code e}'s word into the first free slot from its home bucket on; returns where (bucket << 1 | not home). */
-  private int place(int e, long h) {
-    int word = fingerprint(h) << entryBits | (e + 1);
+  /** Puts record {@code r}'s word into the first free slot from its home bucket on; returns where (bucket << 1 | not home). */
+  private int place(int r, long h) {
+    int word = fingerprint(h) << recordBits | (r + 1);
     int home = home(h);
     for (int b = home; ; b = (b + 1) & bucketMask) {
       long base = b * LINE;
@@ -450,31 +441,39 @@ public final class LocalLruL3Model implements L3Store {
     }
   }
 
-  /**
-   * Takes entry {@code e}, whose word is {@code where} (its log record's), out of the index; its
-   * record must be taken out of the log by the caller. Its bucket is known (no probe, and the
-   * entry's own line is not read), unless it was stored beyond its home: then the key gives the
-   * home, and the buckets between stop counting it.
-   */
-  private void removeEntry(int e, int where) {
-    int b = where >>> 1;
+  /** The byte offset in {@link #buckets} of the word naming record {@code r}, whose word is in bucket {@code b}. */
+  private long wordOf(int r, int b) {
     long base = b * LINE;
-    int meta = buckets.get(INT, base + META_AT), last = (meta & 0xF) - 1, s = 0;
-    while ((buckets.get(INT, base + 4 * s) & entryMask) != e + 1) s++;
-    // The bucket's last word fills the gap: words stay packed (their entries' bucket is unchanged).
-    buckets.set(INT, base + 4 * s, buckets.get(INT, base + 4 * last));
-    buckets.set(INT, base + 4 * last, 0);
+    int s = 0;
+    while ((buckets.get(INT, base + 4 * s) & recordMask) != r + 1) s++;
+    return base + 4 * s;
+  }
+
+  /**
+   * Takes the page of record {@code r} (its live record) out of the index; the record itself stays
+   * as it is (the caller marks it stale or moves past it). Its bucket is in the record (no probe),
+   * and only when it was stored beyond its home does the key give the home, whose buckets up to
+   * it stop counting it.
+   */
+  private void removeWord(int r) {
+    long rec = r * LINE;
+    int where = log.get(INT, rec + WHERE_AT);
+    int b = where >>> 1;
+    long base = b * LINE, gap = wordOf(r, b);
+    int meta = buckets.get(INT, base + META_AT);
+    long last = base + 4 * ((meta & 0xF) - 1);
+    // The bucket's last word fills the gap: words stay packed (their records' bucket is unchanged).
+    buckets.set(INT, gap, buckets.get(INT, last));
+    buckets.set(INT, last, 0);
     buckets.set(INT, base + META_AT, meta - 1);
     if ((where & 1) != 0) {
-      long line = e * LINE;
-      int home = home(hash(lines.get(LONG, line), lines.get(LONG, line + 8),
-          lines.get(LONG, line + 16), lines.get(LONG, line + 24)));
+      int home = home(hash(log.get(LONG, rec), log.get(LONG, rec + 8), log.get(LONG, rec + 16), log.get(LONG, rec + 24)));
       for (int p = home; p != b; p = (p + 1) & bucketMask) {
         buckets.set(INT, p * LINE + META_AT, buckets.get(INT, p * LINE + META_AT) - (1 << 4));
       }
     }
     size--;
-    if (overflow != null) overflow[e] = null;
+    if (overflow != null) overflow[r] = null;
   }
 
   /**
@@ -491,66 +490,73 @@ public final class LocalLruL3Model implements L3Store {
   }
 
   /**
-   * {@link #loadHomes}, and when the batch may evict, the coming victims' buckets and lines: their
-   * records are read in order from the log's oldest (a sequential scan), so all these loads are
-   * independent. A hint only: a rewrite in the batch may spare a victim, a short scan miss one.
+   * {@link #loadHomes}, and when the batch may evict, the coming victims' buckets, named by the
+   * log's oldest records, read in order. A hint only: a rewrite in the batch may spare a victim, a
+   * short scan miss one.
    */
   private void loadAhead(List<PageKey> keys, int n) {
     loadHomes(keys, n);
     if (size <= slotCount - n) return;
     int v = 0;
     for (int p = first, end = first + Math.min(next - first, AHEAD_RECORDS_PER_PAGE * n); p != end && v < n; p++) {
-      long record = log[p & logMask];
-      if (record != STALE) victims[v++] = record;
+      long rec = (p & logMask) * LINE;
+      if (log.get(INT, rec + SHAPE_AT) != STALE_SHAPE) victims[v++] = log.get(INT, rec + WHERE_AT) >>> 1;
     }
     int acc = 0;
-    for (int k = 0; k < v; k++) {
-      long record = victims[k];
-      acc += buckets.get(INT, (record >>> 33) * LINE) + lines.get(INT, (int) record * LINE + SHAPE_AT);
-    }
+    for (int k = 0; k < v; k++) acc += buckets.get(INT, victims[k] * LINE);
     prefetched += acc;
   }
 
   // ------------------------------------------------------------------ LRU
 
-  /** Appends {@code record} (entry {@code e}'s), compacting the log first when it is full. */
-  private void append(long record, int e) {
-    if (next - first == log.length) compact();
-    int slot = next++ & logMask;
-    log[slot] = record;
-    lines.set(INT, e * LINE + RECORD_AT, slot);
+  /**
+   * A use of the page whose word is at {@code at}: its record is copied to the log's end (unless
+   * it is the newest already), the old one marked stale and the word pointed at the copy.
+   */
+  private void touch(long at) {
+    long word = wordAt(at);
+    int r = recordAt(at);
+    if (r == ((next - 1) & logMask)) return;
+    if (next - first == logRecords) {
+      compact(); // moves the page's record too
+      r = recordAt(at);
+      if (r == ((next - 1) & logMask)) return;
+    }
+    int to = next++ & logMask;
+    MemorySegment.copy(log, r * LINE, log, to * LINE, LINE);
+    log.set(INT, r * LINE + SHAPE_AT, STALE_SHAPE);
+    buckets.set(INT, word, buckets.get(INT, word) & ~recordMask | (to + 1));
+    if (overflow != null) {
+      overflow[to] = overflow[r];
+      overflow[r] = null;
+    }
   }
 
-  /** A use of entry {@code e} (held): its record moves to the log's end, unless it is there already. */
-  private void touch(int e) {
-    int slot = lines.get(INT, e * LINE + RECORD_AT);
-    if (slot == ((next - 1) & logMask)) return;
-    long record = log[slot];
-    log[slot] = STALE;
-    append(record, e);
-  }
-
-  /** Takes the least recently used page (the oldest record not stale; the store is not empty) out; returns its entry. */
-  private int evictOldest() {
-    long record;
-    do record = log[first++ & logMask]; while (record == STALE);
-    int e = (int) record;
-    removeEntry(e, (int) (record >>> 32));
-    return e;
+  /** Takes the least recently used page (the oldest record not stale; the store is not empty) out. */
+  private void evictOldest() {
+    int r;
+    do r = first++ & logMask; while (log.get(INT, r * LINE + SHAPE_AT) == STALE_SHAPE);
+    removeWord(r);
   }
 
   /**
-   * Drops the stale records, keeping the others in order from {@link #first} on (each moves down,
-   * never past one not yet read, so in place), and tells each moved entry its record's new slot.
+   * Drops the stale records, moving the others down in order from {@link #first} on (each to a
+   * slot already read, so in place), and points each moved page's word at its new record.
    */
   private void compact() {
     int to = first;
     for (int p = first; p != next; p++) {
-      long record = log[p & logMask];
-      if (record == STALE) continue;
+      int r = p & logMask;
+      if (log.get(INT, r * LINE + SHAPE_AT) == STALE_SHAPE) continue;
       if (to != p) {
-        log[to & logMask] = record;
-        lines.set(INT, (int) record * LINE + RECORD_AT, to & logMask);
+        int t = to & logMask;
+        MemorySegment.copy(log, r * LINE, log, t * LINE, LINE);
+        long word = wordOf(r, log.get(INT, r * LINE + WHERE_AT) >>> 1);
+        buckets.set(INT, word, buckets.get(INT, word) & ~recordMask | (t + 1));
+        if (overflow != null) {
+          overflow[t] = overflow[r];
+          overflow[r] = null;
+        }
       }
       to++;
     }
