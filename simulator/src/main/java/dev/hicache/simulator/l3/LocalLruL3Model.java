@@ -57,11 +57,8 @@ public final class LocalLruL3Model implements L3Store {
   private static final int OVERFLOW = -1, STALE_SHAPE = -2, MAX_SHAPES = 254;
   // A bucket's last int: the entries that passed it full (<< 4) and the words it holds (low 4 bits).
   private static final int BUCKET_SLOTS = 15, META_AT = 60;
-  // The largest log: record + 1 must fit an index word beside a fingerprint bit.
-  private static final int MAX_LOG_RECORDS = 1 << 30;
-  // How far ahead of a batch the victims are looked for, in records per page of the batch: the
-  // look-ahead is a hint, and a log whose oldest records are mostly stale must not make every batch slow.
-  private static final int AHEAD_RECORDS_PER_PAGE = 4;
+  // The largest log: a word's position (4 x the records) must fit beside a fingerprint bit.
+  private static final int MAX_LOG_RECORDS = 1 << 29;
   // The store's page header: magic, checksum, part count, key, then 4 bytes per part size, 64-aligned
   // (LocalL3Config's headerBytes; a page fits its slot when header + bytes <= slotBytes).
   private static final int SLOT_HEADER_FIXED = 56;
@@ -73,11 +70,13 @@ public final class LocalLruL3Model implements L3Store {
 
   private final LocalL3Config config;
   private final int slotCount, slotBytes, maxParts;
-  // The index: buckets of one line, up to BUCKET_SLOTS words (fingerprint << recordBits | record + 1)
-  // packed from the first slot, and, last, how many words it holds and how many entries stored
-  // beyond this bucket have their home here or before it (a lookup goes on only while that is not 0).
+  // The index: buckets of one line, up to BUCKET_SLOTS words (fingerprint << positionBits | the
+  // page's record's log position & positionMask) packed from the first slot, and, last, how many
+  // words it holds and how many entries stored beyond this bucket have their home here or before it
+  // (a lookup goes on only while that is not 0). A word whose position is not in [first, next) is
+  // dead: its page was evicted, and it is dropped when its bucket is swept or needs the room.
   private final MemorySegment buckets;
-  private final int bucketMask, recordBits, recordMask, fingerprintMask;
+  private final int bucketCount, bucketMask, positionBits, positionMask, fingerprintMask;
   private final Arena arena;
   // The log: records from position `first` (the oldest) to `next`; positions count up and wrap, a
   // record's slot in the ring is its position & logMask. Each page held has exactly one record that
@@ -85,15 +84,17 @@ public final class LocalLruL3Model implements L3Store {
   private final MemorySegment log;
   private final int logRecords, logMask;
   private int first, next;
+  // The sweep of dead words: bucket `sweepAt` is next; one bucket per logRecords / bucketCount appends.
+  private int sweepAt;
+  private long sweepDebt;
   private int size;
   private byte[][][] overflow; // pages not kept inline, by record (made on first need)
   // Interned part-size lists: a page's shape id is its index here.
   private final int[][] shapes = new int[MAX_SHAPES][];
   private int shapeCount;
   private boolean closed;
-  // Per batch: each key's hash, and the coming victims' buckets loaded ahead.
+  // Per batch: each key's hash.
   private final long[] hashes = new long[MAX_BATCH_PAGES];
-  private final int[] victims = new int[MAX_BATCH_PAGES];
   private int prefetched;
   private long stored, alreadyPresent, read, evictions, tooLarge;
 
@@ -148,10 +149,13 @@ public final class LocalLruL3Model implements L3Store {
       throw new IllegalArgumentException("a log of " + logRecords + " records is not a power of two above " + slotCount
           + " pages and at most " + MAX_LOG_RECORDS);
     }
+    this.bucketCount = bucketCount;
     this.bucketMask = bucketCount - 1;
-    this.recordBits = 32 - Integer.numberOfLeadingZeros(logRecords); // record + 1 <= logRecords
-    this.recordMask = (int) ((1L << recordBits) - 1);
-    this.fingerprintMask = (int) ((1L << (32 - recordBits)) - 1);
+    // Positions modulo 4 x the log: a word dies at most 2 logs of appends before its bucket is swept
+    // (docs/design.md#metadata-only-simulation), so a dead word's position never looks live again.
+    this.positionBits = Integer.numberOfTrailingZeros(logRecords) + 2;
+    this.positionMask = (int) ((1L << positionBits) - 1);
+    this.fingerprintMask = (int) ((1L << (32 - positionBits)) - 1);
     this.arena = Arena.ofShared();
     this.buckets = arena.allocate(LINE * bucketCount, LINE);
     this.log = arena.allocate(LINE * logRecords, LINE);
@@ -208,7 +212,7 @@ public final class LocalLruL3Model implements L3Store {
     L3Store.checkPageBatch(keys, sources);
     open();
     int n = keys.size();
-    loadAhead(keys, n);
+    loadHomes(keys, n);
     boolean[] out = new boolean[n];
     for (int i = 0; i < n; i++) out[i] = write(keys.get(i), hashes[i], sources.get(i));
     return out;
@@ -220,7 +224,7 @@ public final class LocalLruL3Model implements L3Store {
     long at = find(key, hash(key));
     if (at < 0) return false;
     int r = recordAt(at);
-    removeWord(r);
+    unindex(wordAt(at), r);
     log.set(INT, r * LINE + SHAPE_AT, STALE_SHAPE);
     return true;
   }
@@ -228,7 +232,8 @@ public final class LocalLruL3Model implements L3Store {
   @Override public synchronized void clear() {
     open();
     buckets.fill((byte) 0);
-    first = next = size = 0;
+    first = next = size = sweepAt = 0;
+    sweepDebt = 0;
     overflow = null;
   }
 
@@ -284,7 +289,7 @@ public final class LocalLruL3Model implements L3Store {
       evictions++;
     }
     if (next - first == logRecords) compact();
-    int r = next++ & logMask;
+    int position = next++, r = position & logMask;
     long base = r * LINE;
     log.set(LONG, base, key.word(0));
     log.set(LONG, base + 8, key.word(1));
@@ -304,9 +309,10 @@ public final class LocalLruL3Model implements L3Store {
       for (int p = 0; p < parts.length; p++) kept[p] = parts[p].toArray(ValueLayout.JAVA_BYTE);
       overflow[r] = kept;
     }
-    log.set(INT, base + WHERE_AT, place(r, h));
+    log.set(INT, base + WHERE_AT, place(position, h));
     size++;
     stored++;
+    sweep();
     return true;
   }
 
@@ -400,7 +406,12 @@ public final class LocalLruL3Model implements L3Store {
 
   /** The record whose word is at a position {@link #find} returned. */
   private int recordAt(long at) {
-    return (buckets.get(INT, wordAt(at)) & recordMask) - 1;
+    return buckets.get(INT, wordAt(at)) & logMask;
+  }
+
+  /** Whether a word's position is a record in the log, from {@link #first} to {@link #next}: the word is not dead. */
+  private boolean live(int word) {
+    return ((word - first) & positionMask) < next - first;
   }
 
   /** The position of {@code key} (hash {@code h}), {@code bucket * BUCKET_SLOTS + slot}, or -1. */
@@ -411,8 +422,8 @@ public final class LocalLruL3Model implements L3Store {
       int meta = buckets.get(INT, base + META_AT), count = meta & 0xF;
       for (int s = 0; s < count; s++) {
         int word = buckets.get(INT, base + 4 * s);
-        if (word >>> recordBits == fp) {
-          long rec = ((word & recordMask) - 1) * LINE;
+        if (word >>> positionBits == fp && live(word)) {
+          long rec = (word & logMask) * LINE;
           if (log.get(LONG, rec) == key.word(0) && log.get(LONG, rec + 8) == key.word(1)
               && log.get(LONG, rec + 16) == key.word(2)
               && log.get(LONG, rec + 24) == key.word(3)) {
@@ -425,13 +436,18 @@ public final class LocalLruL3Model implements L3Store {
     return -1;
   }
 
-  /** Puts record {@code r}'s word into the first free slot from its home bucket on; returns where (bucket << 1 | not home). */
-  private int place(int r, long h) {
-    int word = fingerprint(h) << recordBits | (r + 1);
+  /**
+   * Puts the word of the record at log position {@code position} into the first bucket from its
+   * home on with room (a full bucket first drops its dead words); returns where (bucket << 1 | not home).
+   */
+  private int place(int position, long h) {
+    int word = fingerprint(h) << positionBits | (position & positionMask);
     int home = home(h);
     for (int b = home; ; b = (b + 1) & bucketMask) {
       long base = b * LINE;
-      int meta = buckets.get(INT, base + META_AT), count = meta & 0xF;
+      int meta = buckets.get(INT, base + META_AT);
+      if ((meta & 0xF) == BUCKET_SLOTS) meta = dropDead(b);
+      int count = meta & 0xF;
       if (count < BUCKET_SLOTS) {
         buckets.set(INT, base + 4 * count, word);
         buckets.set(INT, base + META_AT, meta + 1);
@@ -441,39 +457,70 @@ public final class LocalLruL3Model implements L3Store {
     }
   }
 
-  /** The byte offset in {@link #buckets} of the word naming record {@code r}, whose word is in bucket {@code b}. */
-  private long wordOf(int r, int b) {
+  /** Drops bucket {@code b}'s dead words, keeping the others packed; returns its new meta word. */
+  private int dropDead(int b) {
+    long base = b * LINE;
+    int meta = buckets.get(INT, base + META_AT), count = meta & 0xF, kept = 0;
+    for (int s = 0; s < count; s++) {
+      int word = buckets.get(INT, base + 4 * s);
+      if (live(word)) buckets.set(INT, base + 4 * kept++, word);
+    }
+    for (int s = kept; s < count; s++) buckets.set(INT, base + 4 * s, 0);
+    meta = meta - count + kept;
+    buckets.set(INT, base + META_AT, meta);
+    return meta;
+  }
+
+  /**
+   * After each append: sweeps the buckets in turn, one per logRecords / bucketCount appends, so a
+   * dead word is dropped within one log's appends of its page's eviction, long before its position
+   * (modulo 4 logs) could come round into the log again.
+   */
+  private void sweep() {
+    sweepDebt += bucketCount;
+    while (sweepDebt >= logRecords) {
+      sweepDebt -= logRecords;
+      dropDead(sweepAt);
+      sweepAt = (sweepAt + 1) & bucketMask;
+    }
+  }
+
+  /** The byte offset in {@link #buckets} of the word of the record at log position {@code position}, in bucket {@code b}. */
+  private long wordOf(int position, int b) {
     long base = b * LINE;
     int s = 0;
-    while ((buckets.get(INT, base + 4 * s) & recordMask) != r + 1) s++;
+    while ((buckets.get(INT, base + 4 * s) & positionMask) != (position & positionMask)) s++;
     return base + 4 * s;
   }
 
   /**
-   * Takes the page of record {@code r} (its live record) out of the index; the record itself stays
-   * as it is (the caller marks it stale or moves past it). Its bucket is in the record (no probe),
-   * and only when it was stored beyond its home does the key give the home, whose buckets up to
-   * it stop counting it.
+   * Takes the page of record {@code r}, whose word is at byte {@code word} of the index, out of the
+   * index; the record itself stays as it is (the caller marks it stale or moves past it). When it
+   * was stored beyond its home, the key gives the home, whose buckets up to it stop counting it.
    */
-  private void removeWord(int r) {
+  private void unindex(long word, int r) {
     long rec = r * LINE;
     int where = log.get(INT, rec + WHERE_AT);
     int b = where >>> 1;
-    long base = b * LINE, gap = wordOf(r, b);
+    long base = b * LINE;
     int meta = buckets.get(INT, base + META_AT);
     long last = base + 4 * ((meta & 0xF) - 1);
     // The bucket's last word fills the gap: words stay packed (their records' bucket is unchanged).
-    buckets.set(INT, gap, buckets.get(INT, last));
+    buckets.set(INT, word, buckets.get(INT, last));
     buckets.set(INT, last, 0);
     buckets.set(INT, base + META_AT, meta - 1);
-    if ((where & 1) != 0) {
-      int home = home(hash(log.get(LONG, rec), log.get(LONG, rec + 8), log.get(LONG, rec + 16), log.get(LONG, rec + 24)));
-      for (int p = home; p != b; p = (p + 1) & bucketMask) {
-        buckets.set(INT, p * LINE + META_AT, buckets.get(INT, p * LINE + META_AT) - (1 << 4));
-      }
-    }
+    if ((where & 1) != 0) unpass(r, b);
     size--;
     if (overflow != null) overflow[r] = null;
+  }
+
+  /** The buckets from record {@code r}'s key's home up to {@code b}, where its word was, stop counting it as passed. */
+  private void unpass(int r, int b) {
+    long rec = r * LINE;
+    int home = home(hash(log.get(LONG, rec), log.get(LONG, rec + 8), log.get(LONG, rec + 16), log.get(LONG, rec + 24)));
+    for (int p = home; p != b; p = (p + 1) & bucketMask) {
+      buckets.set(INT, p * LINE + META_AT, buckets.get(INT, p * LINE + META_AT) - (1 << 4));
+    }
   }
 
   /**
@@ -487,24 +534,6 @@ public final class LocalLruL3Model implements L3Store {
     int acc = 0;
     for (int k = 0; k < n; k++) acc += buckets.get(INT, home(hs[k]) * LINE);
     prefetched = acc; // a use, so the loads are not dropped
-  }
-
-  /**
-   * {@link #loadHomes}, and when the batch may evict, the coming victims' buckets, named by the
-   * log's oldest records, read in order. A hint only: a rewrite in the batch may spare a victim, a
-   * short scan miss one.
-   */
-  private void loadAhead(List<PageKey> keys, int n) {
-    loadHomes(keys, n);
-    if (size <= slotCount - n) return;
-    int v = 0;
-    for (int p = first, end = first + Math.min(next - first, AHEAD_RECORDS_PER_PAGE * n); p != end && v < n; p++) {
-      long rec = (p & logMask) * LINE;
-      if (log.get(INT, rec + SHAPE_AT) != STALE_SHAPE) victims[v++] = log.get(INT, rec + WHERE_AT) >>> 1;
-    }
-    int acc = 0;
-    for (int k = 0; k < v; k++) acc += buckets.get(INT, victims[k] * LINE);
-    prefetched += acc;
   }
 
   // ------------------------------------------------------------------ LRU
@@ -522,21 +551,32 @@ public final class LocalLruL3Model implements L3Store {
       r = recordAt(at);
       if (r == ((next - 1) & logMask)) return;
     }
-    int to = next++ & logMask;
+    int position = next++, to = position & logMask;
     MemorySegment.copy(log, r * LINE, log, to * LINE, LINE);
     log.set(INT, r * LINE + SHAPE_AT, STALE_SHAPE);
-    buckets.set(INT, word, buckets.get(INT, word) & ~recordMask | (to + 1));
+    buckets.set(INT, word, buckets.get(INT, word) & ~positionMask | (position & positionMask));
     if (overflow != null) {
       overflow[to] = overflow[r];
       overflow[r] = null;
     }
+    sweep(); // after the word is set: a sweep moves words in their bucket
   }
 
-  /** Takes the least recently used page (the oldest record not stale; the store is not empty) out. */
+  /**
+   * Takes the least recently used page (the oldest record not stale; the store is not empty) out.
+   * Its word is left to die with the log position (no line of the index read), unless it was
+   * stored beyond its home: then it goes now, with the counts of the buckets it passed.
+   */
   private void evictOldest() {
-    int r;
-    do r = first++ & logMask; while (log.get(INT, r * LINE + SHAPE_AT) == STALE_SHAPE);
-    removeWord(r);
+    int position;
+    do position = first++; while (log.get(INT, (position & logMask) * LINE + SHAPE_AT) == STALE_SHAPE);
+    int r = position & logMask, where = log.get(INT, r * LINE + WHERE_AT);
+    if ((where & 1) != 0) {
+      unindex(wordOf(position, where >>> 1), r);
+    } else {
+      size--;
+      if (overflow != null) overflow[r] = null;
+    }
   }
 
   /**
@@ -551,8 +591,8 @@ public final class LocalLruL3Model implements L3Store {
       if (to != p) {
         int t = to & logMask;
         MemorySegment.copy(log, r * LINE, log, t * LINE, LINE);
-        long word = wordOf(r, log.get(INT, r * LINE + WHERE_AT) >>> 1);
-        buckets.set(INT, word, buckets.get(INT, word) & ~recordMask | (t + 1));
+        long word = wordOf(p, log.get(INT, r * LINE + WHERE_AT) >>> 1);
+        buckets.set(INT, word, buckets.get(INT, word) & ~positionMask | (to & positionMask));
         if (overflow != null) {
           overflow[t] = overflow[r];
           overflow[r] = null;
