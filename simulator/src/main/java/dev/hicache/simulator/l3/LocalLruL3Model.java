@@ -59,6 +59,8 @@ public final class LocalLruL3Model implements L3Store {
   private static final int BUCKET_SLOTS = 15, META_AT = 60;
   // The largest log: a word's position (4 x the records) must fit beside a fingerprint bit.
   private static final int MAX_LOG_RECORDS = 1 << 29;
+  // The first window of an existence query's keys loaded ahead (it doubles with each window that all hit).
+  private static final int EXISTS_WINDOW = 8;
   // The store's page header: magic, checksum, part count, key, then 4 bytes per part size, 64-aligned
   // (LocalL3Config's headerBytes; a page fits its slot when header + bytes <= slotBytes).
   private static final int SLOT_HEADER_FIXED = 56;
@@ -97,6 +99,7 @@ public final class LocalLruL3Model implements L3Store {
   private final long[] hashes = new long[MAX_BATCH_PAGES];
   private int prefetched;
   private long stored, alreadyPresent, read, evictions, tooLarge;
+  private long compactions; // for tests: a small log must have been compacted
 
   /**
    * A model of {@code LocalL3Store.open(config)}: {@code config} must be process-private with
@@ -180,13 +183,15 @@ public final class LocalLruL3Model implements L3Store {
   @Override public synchronized int batchExists(List<PageKey> keys) {
     L3Store.checkBatch(keys, null);
     open();
-    // Key by key, as the store: the keys after the first miss are not read (a caller's keys may be
-    // hashed on first use).
+    // Key by key up to the first miss, as the store, but with a window of keys ahead loaded first
+    // (their buckets, then the records their words name), growing from a few keys: an answer is
+    // often short, and a page held costs two dependent misses when looked up alone.
     int n = keys.size(), run = 0;
-    while (run < n) {
-      PageKey k = keys.get(run);
-      if (find(k, hash(k)) < 0) break;
-      run++;
+    for (int window = EXISTS_WINDOW; run < n; window <<= 1) {
+      int end = Math.min(n, run + window);
+      loadHomes(keys, run, end);
+      loadRecords(run, end);
+      for (; run < end; run++) if (find(keys.get(run), hashes[run]) < 0) return run;
     }
     return run;
   }
@@ -195,7 +200,7 @@ public final class LocalLruL3Model implements L3Store {
     L3Store.checkPageBatch(keys, targets);
     open();
     int n = keys.size();
-    loadHomes(keys, n);
+    loadHomes(keys, 0, n); // a read follows an existence query, which has loaded the records
     boolean[] out = new boolean[n];
     for (int i = 0; i < n; i++) {
       long at = find(keys.get(i), hashes[i]);
@@ -212,7 +217,7 @@ public final class LocalLruL3Model implements L3Store {
     L3Store.checkPageBatch(keys, sources);
     open();
     int n = keys.size();
-    loadHomes(keys, n);
+    loadHomes(keys, 0, n);
     boolean[] out = new boolean[n];
     for (int i = 0; i < n; i++) out[i] = write(keys.get(i), hashes[i], sources.get(i));
     return out;
@@ -252,6 +257,11 @@ public final class LocalLruL3Model implements L3Store {
   /** What the store would report ({@code LocalL3Store.stats()}); checksum, stale, full and recovery counts stay 0. */
   public synchronized LocalL3Stats stats() {
     return new LocalL3Stats(stored, alreadyPresent, read, 0, 0, evictions, tooLarge, 0, 0, 0);
+  }
+
+  /** How many times the log was compacted (for tests). */
+  synchronized long compactions() {
+    return compactions;
   }
 
   /** Visits every key held, least recently used first. */
@@ -527,13 +537,30 @@ public final class LocalLruL3Model implements L3Store {
    * Before a batch's lookups: each key's hash (kept for the batch) and home bucket loaded,
    * independent loads the processor overlaps instead of one cold line after another.
    */
-  private void loadHomes(List<PageKey> keys, int n) {
+  private void loadHomes(List<PageKey> keys, int from, int to) {
     long[] hs = hashes;
-    for (int k = 0; k < n; k++) hs[k] = hash(keys.get(k));
+    for (int k = from; k < to; k++) hs[k] = hash(keys.get(k));
     // A loop of its own: a few instructions per load, so many misses are in flight at once.
     int acc = 0;
-    for (int k = 0; k < n; k++) acc += buckets.get(INT, home(hs[k]) * LINE);
+    for (int k = from; k < to; k++) acc += buckets.get(INT, home(hs[k]) * LINE);
     prefetched = acc; // a use, so the loads are not dropped
+  }
+
+  /**
+   * After {@link #loadHomes}, for lookups that will mostly hit (an existence query): the records
+   * named by the live words of each key's home bucket whose fingerprint matches, loaded the same way.
+   */
+  private void loadRecords(int from, int to) {
+    int acc = 0;
+    for (int k = from; k < to; k++) {
+      long h = hashes[k], base = home(h) * LINE;
+      int fp = fingerprint(h), count = buckets.get(INT, base + META_AT) & 0xF;
+      for (int s = 0; s < count; s++) {
+        int word = buckets.get(INT, base + 4 * s);
+        if (word >>> positionBits == fp && live(word)) acc += log.get(INT, (word & logMask) * LINE);
+      }
+    }
+    prefetched += acc;
   }
 
   // ------------------------------------------------------------------ LRU
@@ -584,6 +611,7 @@ public final class LocalLruL3Model implements L3Store {
    * slot already read, so in place), and points each moved page's word at its new record.
    */
   private void compact() {
+    compactions++;
     int to = first;
     for (int p = first; p != next; p++) {
       int r = p & logMask;

@@ -92,6 +92,18 @@ class LocalLruL3ModelEquivalenceTest {
         });
   }
 
+  /**
+   * The same with the smallest log (the first power of two above the page count): it is full
+   * after a few uses, so compactions, and records moved by them, come every few calls.
+   */
+  @Test
+  void model_withTheSmallestLog_answersAsTheRealStore() {
+    qt().withExamples(200).forAll(integers().between(1, 24), integers().between(1, 4),
+        lists().of(integers().all()).ofSizeBetween(1, 120))
+        .checkAssert((pages, spread, ops) -> compare(pages, spread, ops,
+            new LocalLruL3Model(config(pages), pages < 15 ? 1 : 2, Integer.highestOneBit(pages) << 1)));
+  }
+
   private static void compare(int pages, int spread, List<Integer> ops, LocalLruL3Model newModel) {
           try (LocalL3Store real = LocalL3Store.open(config(pages)); LocalLruL3Model model = newModel) {
             assertThat(model.config().slotCount()).isEqualTo(pages);
