@@ -8,7 +8,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -30,23 +29,27 @@ import java.util.function.Consumer;
  * {@link #clear} are not evictions; the same statistics ({@link #stats}) and the same errors.
  *
  * <p>Layout, for the cache (a replay writes ~14 M pages, nearly each evicting one): the pages are
- * a log, one 64-byte record per use, in a ring (64-aligned, off the heap) of twice the pages: the
- * key's four words, the page's shape, the index bucket holding the record's word, and up to
- * {@value #INLINE_BYTES} bytes of the page (a stub page fits: kept, not regenerated). The index is
- * buckets of one 64-byte line, up to 15 four-byte words each ({@code fingerprint | record + 1}),
- * packed, and a count of the entries that passed the bucket full (a lookup reads one line, rarely
- * more; 4 MB for the simulator's 468,750 pages). A write of a new page appends its record; a use
- * (a read, a rewrite) copies the page's record to the log's end, marks the old one stale and
- * points the page's word (in the bucket the lookup has just read) at the new one; the least
- * recently used page is the oldest record not stale. So a replay's stream of new pages writes the
- * log in order and reads its oldest records in order, and the only lines it touches at random are
- * the new key's home bucket and the victim's bucket (named by its record: no probe), which are
- * loaded before the batch, independent loads the processor overlaps. A linked LRU list (an
- * earlier version) also took, per use, two neighbours' links from anywhere in memory, and per
- * eviction the victim's line and a chain of dependent loads to find the coming victims
- * (docs/benchmarks.md). When the ring is full (seldom: evictions consume the oldest records)
- * the pages' records are moved down in order over the stale ones. No object and no allocation
- * per call but the answer array. Thread-safe (one monitor).
+ * a log, one 64-byte record per use, in a ring (64-aligned, off the heap) of twice the pages (64 MB
+ * for the simulator's 468,750): the key's four words, the page's shape, the index bucket holding
+ * the page's word, and up to {@value #INLINE_BYTES} bytes of the page (a stub page fits: kept, not
+ * regenerated). The index is buckets of one 64-byte line, up to 15 four-byte words each
+ * ({@code fingerprint | log position}), packed, and a count of the entries that passed the bucket
+ * full (a lookup reads one line, rarely more; 4 MB). A write of a new page appends its record; a
+ * use (a read, a rewrite) copies the page's record to the log's end, marks the old one stale and
+ * points the page's word (in the bucket the lookup has just read) at the copy; the least recently
+ * used page is the oldest record not stale. An eviction takes that record, read in order, and
+ * leaves the victim's word in its bucket: a word whose position is no longer in the log is dead,
+ * skipped by lookups, dropped by a full bucket that needs the room, and swept from the buckets in
+ * turn, each once per log's worth of appends, long before positions (kept modulo four logs) could
+ * make it look live again. Only a word stored beyond its home bucket goes at once, with the counts
+ * of the buckets it passed. So a replay's stream of new pages writes the log in order, reads its
+ * oldest records in order, and touches one line at random per page: the new key's home bucket,
+ * loaded before the batch with the batch's others, independent loads the processor overlaps. The
+ * linked LRU list this replaced also unlinked each use from two neighbours anywhere in memory, and
+ * per eviction read the victim's links, bucket and line, its coming victims found by a chain of
+ * dependent loads (docs/benchmarks.md, "The LRU model as a log"). When the ring is full (seldom:
+ * evictions consume the oldest records) the pages' records are moved down in order over the stale
+ * ones. No object and no allocation per call but the answer array. Thread-safe (one monitor).
  */
 public final class LocalLruL3Model implements L3Store {
   /** Page bytes kept in the page's own record; larger pages (or a 255th shape) go to a side array. */
@@ -154,8 +157,10 @@ public final class LocalLruL3Model implements L3Store {
     }
     this.bucketCount = bucketCount;
     this.bucketMask = bucketCount - 1;
-    // Positions modulo 4 x the log: a word dies at most 2 logs of appends before its bucket is swept
-    // (docs/design.md#metadata-only-simulation), so a dead word's position never looks live again.
+    // Positions modulo 4 x the log: when a word dies the log's end is at most one log past its
+    // position, and its bucket is swept within one more log of appends, so the end is at most two
+    // logs past it when it goes: its position never comes round into the log (no word looks live
+    // that is not; docs/design.md#metadata-only-simulation).
     this.positionBits = Integer.numberOfTrailingZeros(logRecords) + 2;
     this.positionMask = (int) ((1L << positionBits) - 1);
     this.fingerprintMask = (int) ((1L << (32 - positionBits)) - 1);
