@@ -694,9 +694,10 @@ public final class HiCache implements AutoCloseable {
     /**
      * The engine promises never to modify a token array after handing it to {@link HiCache#enqueue},
      * {@link HiCache#admit} or {@link HiCache#finish} (SGLang's requests keep their ids as they are):
-     * the cache then keeps references to them instead of defensive copies. Default false (copies):
-     * with the promise broken, a request's prefetched or cached pages could be filed under tokens
-     * it does not hold.
+     * the cache then keeps references to them instead of defensive copies (the radix tree's keys
+     * among them: a new node may be a view of the inserted prompt). Default false (copies): with the
+     * promise broken, a request's prefetched or cached pages could be filed under tokens it does not
+     * hold.
      */
     public Builder promptsUnmodified(boolean v) { promptsUnmodified = v; return this; }
 
