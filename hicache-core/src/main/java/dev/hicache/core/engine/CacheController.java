@@ -80,6 +80,9 @@ final class CacheController implements DeviceEvictionHandler {
   private final MetricsSink metrics;
   // The metrics reported per request or per step, through handles: no look-up per report.
   private final MetricHandle promptTokens, cachedDevice, cachedHost, cachedStorage, deviceUsed;
+  // ... and those reported per eviction, copy or ack (millions of times in a long replay).
+  private final MetricHandle evictedDevice, evictedHost, hostUsedTokens, backupQueue, loadQueue, backupedHost,
+      backupBytes, loadBackTokens, loadBackBytes;
   private EngineEvents events = EngineEvents.NONE;
   private final int loadBackThreshold;
   private final LoadTicket.Driver driver;
@@ -172,6 +175,15 @@ final class CacheController implements DeviceEvictionHandler {
     cachedHost = MetricHandle.of(metrics, CACHED_TOKENS, MetricLabels.HOST);
     cachedStorage = MetricHandle.of(metrics, CACHED_TOKENS, MetricLabels.STORAGE);
     deviceUsed = MetricHandle.of(metrics, DEVICE_USED, null);
+    evictedDevice = MetricHandle.of(metrics, EVICTED_TOKENS, MetricLabels.DEVICE);
+    evictedHost = MetricHandle.of(metrics, EVICTED_TOKENS, MetricLabels.HOST);
+    hostUsedTokens = MetricHandle.of(metrics, HOST_USED, null);
+    backupQueue = MetricHandle.of(metrics, BACKUP_QUEUE, null);
+    loadQueue = MetricHandle.of(metrics, LOAD_QUEUE, null);
+    backupedHost = MetricHandle.of(metrics, BACKUPED_TOKENS, MetricLabels.HOST);
+    backupBytes = MetricHandle.of(metrics, BACKUP_BYTES, null);
+    loadBackTokens = MetricHandle.of(metrics, LOAD_BACK_TOKENS, null);
+    loadBackBytes = MetricHandle.of(metrics, LOAD_BACK_BYTES, null);
     this.loadBackThreshold = loadBackThreshold;
     this.driver = driver;
     this.clock = clock;
@@ -268,8 +280,8 @@ final class CacheController implements DeviceEvictionHandler {
     }
     for (long k = 0; k < backupAcks; k++) applyBackup(backups.poll());
     for (long k = 0; k < loadAcks; k++) applyLoad(loads.poll());
-    metrics.gauge(BACKUP_QUEUE, null, backups.size());
-    metrics.gauge(LOAD_QUEUE, null, loads.size());
+    backupQueue.set(backups.size());
+    loadQueue.set(loads.size());
     if (!poisonedNodes.isEmpty()) evictPoisoned();
   }
 
@@ -298,7 +310,7 @@ final class CacheController implements DeviceEvictionHandler {
         }
         hostUsed += hp.length;
         prefetchHostPages += hp.length;
-        metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
+        hostUsedTokens.set((long) hostUsed * ps);
         return hp;
       }
 
@@ -310,7 +322,7 @@ final class CacheController implements DeviceEvictionHandler {
         hostUsed -= pages.length;
         prefetchHostPages -= pages.length;
         host.free(pages);
-        metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
+        hostUsedTokens.set((long) hostUsed * ps);
       }
 
       @Override public void filled(int[] pages, PageKey[] keys) {
@@ -475,7 +487,7 @@ final class CacheController implements DeviceEvictionHandler {
     op.issuedAt = clock.nanos();
     loads.add(op);
     inflight.put(id, op);
-    metrics.gauge(LOAD_QUEUE, null, loads.size());
+    loadQueue.set(loads.size());
     port.load(id, hp, dp, op.ticket);
     return op;
   }
@@ -673,7 +685,7 @@ final class CacheController implements DeviceEvictionHandler {
       if (now.length > 0) device.free(now);
       deferredDevicePages += deferred;
     }
-    metrics.count(EVICTED_TOKENS, MetricLabels.DEVICE, (long) pages.length * ps);
+    evictedDevice.add((long) pages.length * ps);
     events.eviction(MetricLabels.DEVICE, pages.length);
   }
 
@@ -696,9 +708,9 @@ final class CacheController implements DeviceEvictionHandler {
       }
     }
     if (freed > 0) host.free(freed == now.length ? now : Arrays.copyOf(now, freed));
-    metrics.count(EVICTED_TOKENS, MetricLabels.HOST, (long) pages.length * ps);
+    evictedHost.add((long) pages.length * ps);
     events.eviction(MetricLabels.HOST, pages.length);
-    metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
+    hostUsedTokens.set((long) hostUsed * ps);
   }
 
   private int[] allocHost(int n, boolean mayEvict, PageKey namespace) {
@@ -757,8 +769,8 @@ final class CacheController implements DeviceEvictionHandler {
     op.issuedAt = clock.nanos();
     backups.add(op);
     inflight.put(id, op);
-    metrics.gauge(BACKUP_QUEUE, null, backups.size());
-    metrics.gauge(HOST_USED, null, (long) hostUsed * ps);
+    backupQueue.set(backups.size());
+    hostUsedTokens.set((long) hostUsed * ps);
     port.backup(id, dp, hp, keys);
   }
 
@@ -772,14 +784,16 @@ final class CacheController implements DeviceEvictionHandler {
     op.failure = failure;
     if (agreeAcks) return; // popped in the agreed count at the next tick
     while (!backups.isEmpty() && backups.peek().done) applyBackup(backups.poll());
-    metrics.gauge(BACKUP_QUEUE, null, backups.size());
+    backupQueue.set(backups.size());
     if (!poisonedNodes.isEmpty()) evictPoisoned();
   }
 
   private void applyBackup(BackupOp op) {
     inflight.remove(op.id);
+    // Deferred frees are rare (a write-back node split and evicted mid-copy): with none, no bit is read.
+    boolean anyDeferred = deferredDevicePages > 0;
     for (int p : op.devicePages) {
-      if (--deviceReaders[p] == 0 && deviceFreeDeferred.get(p)) {
+      if (--deviceReaders[p] == 0 && anyDeferred && deviceFreeDeferred.get(p)) {
         deviceFreeDeferred.clear(p);
         deferredDevicePages--;
         device.free(new int[] {p});
@@ -808,9 +822,9 @@ final class CacheController implements DeviceEvictionHandler {
     if (op.failure != null) {
       metrics.count(BACKUP_FAILED_TOKENS, null, tokens);
     } else {
-      metrics.count(BACKUPED_TOKENS, MetricLabels.HOST, tokens);
+      backupedHost.add(tokens);
       metrics.observe(BACKUP_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
-      metrics.count(BACKUP_BYTES, null, op.hostPages.length * bytesPerPage);
+      backupBytes.add(op.hostPages.length * bytesPerPage);
     }
     if (storage != null && op.failure == null && storage.feedsL3(op.writeBack)) {
       // write_back feeds L3 too outside the compatible profile (docs/behaviour.md#write-policies)
@@ -866,7 +880,7 @@ final class CacheController implements DeviceEvictionHandler {
     if (failure != null) op.ticket.progress.fail(failure);
     if (agreeAcks) return; // popped in the agreed count at the next tick
     while (!loads.isEmpty() && loads.peek().done) applyLoad(loads.poll());
-    metrics.gauge(LOAD_QUEUE, null, loads.size());
+    loadQueue.set(loads.size());
   }
 
   private void applyLoad(LoadOp op) {
@@ -886,9 +900,9 @@ final class CacheController implements DeviceEvictionHandler {
       evictPoisoned();
       return;
     }
-    metrics.count(LOAD_BACK_TOKENS, null, tokens);
+    loadBackTokens.add(tokens);
     metrics.observe(LOAD_BACK_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
-    metrics.count(LOAD_BACK_BYTES, null, op.devicePages.length * bytesPerPage);
+    loadBackBytes.add(op.devicePages.length * bytesPerPage);
     tree.decLockRef(op.lastNode);
   }
 

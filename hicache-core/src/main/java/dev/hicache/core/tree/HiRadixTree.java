@@ -353,12 +353,17 @@ public final class HiRadixTree {
     return new MatchResult(device, lastDevice, lastHost, hostHit);
   }
 
-  /** Tokens of {@code node}'s key equal to {@code tokens[pos..end)}, rounded down to whole pages. */
+  /**
+   * Tokens of {@code node}'s key equal to {@code tokens[pos..end)}, rounded down to whole pages;
+   * {@code node} is the child {@link #child} found for {@code tokens[pos..)}, so its first page
+   * equals {@code tokens[pos, pos + pageSize)} already and only the rest is compared.
+   */
   private int matchedTokens(TreeNode node, int[] tokens, int pos, int end) {
     int n = Math.min(node.keyTokens, end - pos);
     int from = node.keyFrom;
-    int mm = Arrays.mismatch(node.keyArray, from, from + n, tokens, pos, pos + n);
-    return mm < 0 ? n : mm / pageSize * pageSize;
+    int skip = n >= pageSize ? pageSize : 0;
+    int mm = Arrays.mismatch(node.keyArray, from + skip, from + n, tokens, pos + skip, pos + n);
+    return mm < 0 ? n : (mm + skip) / pageSize * pageSize;
   }
 
   // ------------------------------------------------------------------------------------------

@@ -150,7 +150,9 @@ public final class EngineReplay {
       // itself: keys by serial are then made here, keys by tokens by the engine).
       inlineKeys = null;
       if (workload.openLoop() && !"false".equals(System.getProperty("hicache.readAhead"))) {
-        workload = readAhead = new ReadAheadWorkload(workload, 64, l3 != null ? pageSize : 0);
+        // The router's prefix hash of each prompt is made there too (a pure function of its tokens).
+        workload = readAhead = new ReadAheadWorkload(workload, 64, l3 != null ? pageSize : 0,
+            router.hashesPrefixes() ? router::key : null);
       } else if (l3 != null) {
         inlineKeys = new PromptPageKeys(pageSize);
       }
@@ -166,7 +168,7 @@ public final class EngineReplay {
             for (TieredSimulation s : sims) s.advanceTo(r.arrivalNanos);
             for (TieredSimulation s : decodeSims) s.advanceTo(r.arrivalNanos);
           }
-          int target = router.route(r.tokens, freeAt);
+          int target = router.route(r, freeAt);
           TieredSimulation sim = sims[target];
           // Without PD the instance decodes too and caches the answer when the workload knows it
           // (cache_finished_req); a PD prefill instance never sees the output.
@@ -329,7 +331,7 @@ public final class EngineReplay {
         }
         Request q = copy(r);
         for (int i = 0; i < instances; i++) key[i] = freeKey(cluster.jobs(i), lastFinish[i]);
-        int target = router.route(q.tokens, key);
+        int target = router.route(q, key);
         TieredSimulation sim = sims[target];
         // The cluster never goes back: a workload whose arrivals decreased (traces refuse that)
         // would have the request arrive now, its time to first token still counted from its own.
@@ -551,8 +553,24 @@ public final class EngineReplay {
       this.affinityTokens = affinityTokens;
     }
 
-    /** @param freeAt when each instance finished its last request (it serves one at a time) */
-    int route(int[] tokens, long[] freeAt) {
+    /** Whether {@link #route} looks up the prompt's {@link #key} (prefix affinity over several instances). */
+    boolean hashesPrefixes() {
+      return instances > 1 && !policy.equals("round_robin") && !policy.equals("random");
+    }
+
+    /**
+     * Prefix affinity's key of a prompt: the hash of its first affinityTokens (page-aligned). A pure
+     * function of the tokens, so the read-ahead thread may make it ({@link Request#routeKey}).
+     */
+    long key(int[] tokens) {
+      return prefixHash(tokens, Math.min(tokens.length / pageSize * pageSize, affinityTokens));
+    }
+
+    /**
+     * @param r the request (its tokens, or its {@link Request#routeKey} when made already)
+     * @param freeAt when each instance finished its last request (it serves one at a time)
+     */
+    int route(Request r, long[] freeAt) {
       if (instances == 1) return 0;
       return switch (policy) {
         case "round_robin" -> next++ % instances;
@@ -560,8 +578,7 @@ public final class EngineReplay {
         default -> {
           // Prefix affinity: requests that share their first affinityTokens (page-aligned) go where
           // that prefix went before; a new prefix goes to the instance that is free earliest.
-          int len = Math.min(tokens.length / pageSize * pageSize, affinityTokens);
-          long h = prefixHash(tokens, len);
+          long h = r.routeKeyed ? r.routeKey : key(r.tokens);
           int at = position(owners, h);
           if (owners[at + 1] == 0) {
             int best = 0;

@@ -27,6 +27,12 @@ public final class Progress implements LongConsumer, AutoCloseable {
   static final long REDRAW_NANOS = 200_000_000L;
   /** A log gets a line this often (the first one this long after the start). */
   static final long LOG_EVERY_NANOS = 5_000_000_000L;
+  /**
+   * The total is asked this long before the first line may be drawn, on a thread of its own: a
+   * trace's is a pass over the whole file ({@link #lineCount}), which would otherwise stall the
+   * replay thread that calls {@link #accept} (the replay being the bound of a long run).
+   */
+  static final long TOTAL_LEAD_NANOS = 1_000_000_000L;
   private static final int BAR_WIDTH = 30;
 
   private final PrintWriter err;
@@ -36,6 +42,7 @@ public final class Progress implements LongConsumer, AutoCloseable {
   private final LongSupplier clock;
   private final long start;
   private long total = Long.MIN_VALUE; // not asked yet
+  private java.util.concurrent.FutureTask<Long> totalTask; // asked, on its own thread (null: not yet)
   private long lastDraw;
   private int lastWidth;
   private boolean drawn;
@@ -49,8 +56,8 @@ public final class Progress implements LongConsumer, AutoCloseable {
    * Progress on {@code err} (the process's stderr, or what a test gave the command line), if
    * {@code enabled}: drawn in place when stderr is a terminal, as log lines otherwise.
    *
-   * @param total asked once, when the first line is drawn (a trace's length is counted only for a
-   *     run long enough to show progress); -1 when unknown
+   * @param total asked once, on a thread of its own shortly before the first line is drawn (a
+   *     trace's length is counted only for a run long enough to show progress); -1 when unknown
    */
   public Progress(LongSupplier total, String unit, boolean enabled, PrintWriter err) {
     this(total, unit, enabled ? detect() : Mode.OFF, err, System::nanoTime);
@@ -75,12 +82,17 @@ public final class Progress implements LongConsumer, AutoCloseable {
     if (mode == Mode.OFF) return;
     long now = clock.getAsLong();
     long elapsed = now - start;
+    long firstDraw = mode == Mode.TERMINAL ? QUIET_NANOS : LOG_EVERY_NANOS;
+    if (totalTask == null && elapsed >= firstDraw - TOTAL_LEAD_NANOS) {
+      totalTask = new java.util.concurrent.FutureTask<>(totalSupplier::getAsLong);
+      Thread.ofPlatform().name("hicache-progress-total").daemon().start(totalTask);
+    }
     if (mode == Mode.TERMINAL) {
       if (elapsed < QUIET_NANOS || (drawn && now - lastDraw < REDRAW_NANOS)) return;
     } else if (elapsed < LOG_EVERY_NANOS || (drawn && now - lastDraw < LOG_EVERY_NANOS)) {
       return;
     }
-    if (total == Long.MIN_VALUE) total = totalSupplier.getAsLong();
+    if (total == Long.MIN_VALUE) total = awaitTotal();
     lastDraw = now;
     drawn = true;
     if (mode == Mode.TERMINAL) {
@@ -92,6 +104,28 @@ public final class Progress implements LongConsumer, AutoCloseable {
       err.println(logLine(done, total, unit, elapsed));
     }
     err.flush();
+  }
+
+  /** The total asked on its own thread (started by the time a line is drawn); its failure is thrown here. */
+  private long awaitTotal() {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return totalTask.get();
+        } catch (InterruptedException e) {
+          interrupted = true; // the count is short: finish waiting, then keep the interrupt
+        }
+      }
+    } catch (java.util.concurrent.ExecutionException e) {
+      switch (e.getCause()) {
+        case RuntimeException r -> throw r;
+        case Error r -> throw r;
+        default -> throw new IllegalStateException("asking the progress total failed", e.getCause());
+      }
+    } finally {
+      if (interrupted) Thread.currentThread().interrupt();
+    }
   }
 
   /** A terminal's line clears itself; a log keeps its lines. */

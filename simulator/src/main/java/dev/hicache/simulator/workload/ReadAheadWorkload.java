@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * An {@linkplain Workload#openLoop() open-loop} workload read ahead on a second thread: while the
  * engine serves one request, the next ones are read (trace parsing, token ids) and, with a page
- * size, their page keys computed ({@link PromptPageKeys}: from the page serials a trace gives with
+ * size, their page keys computed (and, given the router's key function, their routing keys) ({@link PromptPageKeys}: from the page serials a trace gives with
  * {@code --page-keys serial}, one SHA-256 block per page; otherwise SGLang's SHA-256 of every full
  * page's tokens, chained, as {@link TieredSimulation#pageKeys}, which would be the engine's largest
  * single cost with L3, a {@link BlockKeyMemo} skipping the trace blocks seen before after the same
@@ -32,6 +32,7 @@ public final class ReadAheadWorkload implements Workload {
 
   private final Workload inner;
   private final int pageSize;
+  private final java.util.function.ToLongFunction<int[]> routeKey;
   private final ArrayBlockingQueue<Object> queue;
   private final Thread thread;
   private volatile boolean closed;
@@ -44,6 +45,17 @@ public final class ReadAheadWorkload implements Workload {
    * @param pageSize the engine's page size, to compute each prompt's page keys; 0 = no keys
    */
   public ReadAheadWorkload(Workload inner, int depth, int pageSize) {
+    this(inner, depth, pageSize, null);
+  }
+
+  /**
+   * As {@link #ReadAheadWorkload(Workload, int, int)}, and each request's {@link Request#routeKey}
+   * made here too.
+   *
+   * @param routeKey the router's key of a prompt (a pure function of its tokens, safe to call on
+   *     the read-ahead thread); null = none
+   */
+  public ReadAheadWorkload(Workload inner, int depth, int pageSize, java.util.function.ToLongFunction<int[]> routeKey) {
     if (inner == null || !inner.openLoop()) {
       throw new IllegalArgumentException("only an open-loop workload can be read ahead: " + (inner == null ? "null" : inner.describe()));
     }
@@ -51,6 +63,7 @@ public final class ReadAheadWorkload implements Workload {
     if (pageSize < 0) throw new IllegalArgumentException("page size must be >= 0, got " + pageSize);
     this.inner = inner;
     this.pageSize = pageSize;
+    this.routeKey = routeKey;
     this.queue = new ArrayBlockingQueue<>(depth);
     this.thread = Thread.ofPlatform().name("hicache-read-ahead").daemon().unstarted(this::produce);
     thread.start();
@@ -66,6 +79,10 @@ public final class ReadAheadWorkload implements Workload {
           return;
         }
         if (keys != null) q.pageKeys = keys.of(q);
+        if (routeKey != null) {
+          q.routeKey = routeKey.applyAsLong(q.tokens);
+          q.routeKeyed = true;
+        }
         put(q);
       }
     } catch (Throwable t) {

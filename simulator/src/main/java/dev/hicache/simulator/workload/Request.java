@@ -36,6 +36,14 @@ public final class Request {
    * page keys are then {@link SerialPageKeys}' instead of SGLang's over the tokens.
    */
   public long[] pageSerials;
+  /**
+   * The router's key of the prompt (prefix affinity: a hash of its first tokens) when it was made
+   * before the engine takes the request ({@link ReadAheadWorkload}, on its thread), else {@link
+   * #routeKeyed} is false and the router hashes the prompt itself.
+   */
+  public long routeKey;
+  /** Whether {@link #routeKey} holds the prompt's key. */
+  public boolean routeKeyed;
 
   /** Makes this request a copy of {@code other}, field by field (arrays are shared, not copied). */
   public Request copyFrom(Request other) {
@@ -48,6 +56,8 @@ public final class Request {
     pageKeys = other.pageKeys;
     namespace = other.namespace;
     pageSerials = other.pageSerials;
+    routeKey = other.routeKey;
+    routeKeyed = other.routeKeyed;
     return this;
   }
 }

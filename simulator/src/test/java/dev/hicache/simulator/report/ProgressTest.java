@@ -1,6 +1,7 @@
 package dev.hicache.simulator.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hicache.simulator.report.Progress.Mode;
 import java.io.IOException;
@@ -118,5 +119,32 @@ class ProgressTest {
     Files.writeString(f, "");
     assertThat(Progress.lineCount(f)).isZero();
     assertThat(Progress.lineCount(dir.resolve("missing"))).isEqualTo(-1);
+  }
+
+  /** The total (a trace's line count) is asked on its own thread a little before the first line, not by the caller. */
+  @Test void theTotal_isAskedOnItsOwnThread_beforeTheFirstLine() throws Exception {
+    java.util.concurrent.CompletableFuture<String> askedOn = new java.util.concurrent.CompletableFuture<>();
+    Progress p = new Progress(() -> {
+      askedOn.complete(Thread.currentThread().getName());
+      return 100;
+    }, "requests", Mode.LOG, new PrintWriter(out), now::get);
+    now.addAndGet(Progress.LOG_EVERY_NANOS - Progress.TOTAL_LEAD_NANOS - 1);
+    p.accept(10);
+    assertThat(askedOn).isNotDone();
+    now.addAndGet(1);
+    p.accept(20);
+    assertThat(askedOn.get()).isEqualTo("hicache-progress-total");
+    assertThat(out.toString()).isEmpty();
+    now.addAndGet(Progress.TOTAL_LEAD_NANOS);
+    p.accept(50);
+    assertThat(out.toString()).startsWith("hicache: progress: 50/100 requests (50.0%)");
+  }
+
+  @Test void aTotalThatFails_failsTheLine() {
+    Progress p = new Progress(() -> {
+      throw new IllegalStateException("no total");
+    }, "requests", Mode.LOG, new PrintWriter(out), now::get);
+    now.addAndGet(Progress.LOG_EVERY_NANOS);
+    assertThatThrownBy(() -> p.accept(5)).isInstanceOf(IllegalStateException.class).hasMessage("no total");
   }
 }

@@ -191,4 +191,41 @@ class ReadAheadWorkloadTest {
     assertThat(summary(readAhead)).isEqualTo(summary(byTokens));
     assertThat(summary(inline)).isEqualTo(summary(byTokens));
   }
+
+  /**
+   * Prefix affinity's routing keys made on the read-ahead thread: each request carries the given
+   * function's key of its tokens, and a replay routed by them equals one that hashes every prompt
+   * on the replay thread.
+   */
+  @Test void routeKeys_areMadeOnTheReadAheadThread_andTheReplayIsUnchanged() throws IOException {
+    byte[] head = traceHead(1500);
+    try (TraceWorkload w = trace(head); ReadAheadWorkload ahead = new ReadAheadWorkload(w, 4, 0, t -> t.length * 31L + t[0])) {
+      Request r = new Request();
+      int n = 0;
+      while (ahead.next(r)) {
+        n++;
+        assertThat(r.routeKeyed).isTrue();
+        assertThat(r.routeKey).isEqualTo(r.tokens.length * 31L + r.tokens[0]);
+      }
+      assertThat(n).isEqualTo(1500);
+    }
+    try (TraceWorkload w = trace(head); ReadAheadWorkload ahead = new ReadAheadWorkload(w, 4, 64)) {
+      Request r = new Request();
+      assertThat(ahead.next(r)).isTrue();
+      assertThat(r.routeKeyed).as("no key function, no key").isFalse();
+    }
+    ModelProfile m = ModelProfile.preset("llama-3-8b");
+    HardwareProfile hw = HardwareProfile.preset("h100-box");
+    EngineSetup setup = new EngineSetup(HiCacheConfig.builder().pageSize(64).prefetchPolicy(PrefetchPolicyKind.TIMEOUT).build(), m, hw, 1, m.shape(1, 64),
+        64 * 1024, 128 * 1024, hw.prefillNanosPerToken(m, 1), 0, 4, "prefix_affinity", 1024, 40_000 * 64L, "memory");
+    EngineResult hashedByReplay, readAhead;
+    try (Workload w = closedLoop(trace(head))) {
+      hashedByReplay = new EngineReplay(setup).run(w, null);
+    }
+    try (Workload w = trace(head)) {
+      readAhead = new EngineReplay(setup).run(w, null);
+    }
+    assertThat(hashedByReplay.hits().storageTokens()).as("the run must use L3 for this to mean anything").isPositive();
+    assertThat(summary(readAhead)).isEqualTo(summary(hashedByReplay));
+  }
 }
