@@ -690,24 +690,32 @@ final class CacheController implements DeviceEvictionHandler {
   }
 
   private void freeHostPages(int[] pages) {
-    int freed = 0;
-    int[] now = new int[pages.length];
+    int pending = 0;
     for (int p : pages) {
-      if (hostState[p] == H_FREE || hostState[p] == H_PENDING_FREED) {
-        throw new IllegalStateException("host page " + p + " freed in state " + hostState[p]);
+      byte state = hostState[p];
+      if (state == H_FREE || state == H_PENDING_FREED) {
+        throw new IllegalStateException("host page " + p + " freed in state " + state);
       }
       hostKey[p] = null;
-      if (hostState[p] == H_PENDING) {
+      if (state == H_PENDING) {
         // A backup still writes it: it returns to the pool at the ack.
         hostState[p] = H_PENDING_FREED;
-        deferredHostPages++;
+        pending++;
       } else {
         hostState[p] = H_FREE;
-        hostUsed--;
-        now[freed++] = p;
       }
     }
-    if (freed > 0) host.free(freed == now.length ? now : Arrays.copyOf(now, freed));
+    deferredHostPages += pending;
+    hostUsed -= pages.length - pending;
+    // Usually none is pending: the pages go back as given (the pool reads them, keeps no reference).
+    if (pending == 0) {
+      host.free(pages);
+    } else if (pending < pages.length) {
+      int[] now = new int[pages.length - pending];
+      int i = 0;
+      for (int p : pages) if (hostState[p] == H_FREE) now[i++] = p;
+      host.free(now);
+    }
     evictedHost.add((long) pages.length * ps);
     events.eviction(MetricLabels.HOST, pages.length);
     hostUsedTokens.set((long) hostUsed * ps);

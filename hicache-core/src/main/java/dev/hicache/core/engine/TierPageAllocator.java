@@ -15,6 +15,7 @@ interface TierPageAllocator {
   /** {@code n} page ids, or null when fewer are free. */
   int[] alloc(int n);
 
+  /** Returns {@code pages} to the pool: reads the array, keeps no reference to it (callers pass arrays they still own). */
   void free(int[] pages);
 
   static TierPageAllocator of(KvPool pool) {
