@@ -193,8 +193,15 @@ public final class Progress implements LongConsumer, AutoCloseable {
     byte[] buf = new byte[1 << 16];
     try (java.io.InputStream in = Files.newInputStream(file)) {
       for (int n; (n = in.read(buf)) > 0; ) {
-        for (int i = 0; i < n; i++) {
-          byte c = buf[i];
+        int i = 0;
+        while (i < n) {
+          // Inside a line that holds something, eight bytes without a line end change nothing:
+          // skip them whole (a trace's lines are hundreds of bytes long).
+          if (content && i + 8 <= n && !hasNewline((long) LONGS.get(buf, i))) {
+            i += 8;
+            continue;
+          }
+          byte c = buf[i++];
           if (c == '\n') {
             if (content) lines++;
             content = false;
@@ -207,6 +214,15 @@ public final class Progress implements LongConsumer, AutoCloseable {
       return -1;
     }
     return content ? lines + 1 : lines;
+  }
+
+  private static final java.lang.invoke.VarHandle LONGS =
+      java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
+
+  /** Whether one of the eight bytes of {@code w} is a line feed (the zero-byte test on {@code w} xor eight line feeds). */
+  private static boolean hasNewline(long w) {
+    long x = w ^ 0x0A0A0A0A0A0A0A0AL;
+    return ((x - 0x0101010101010101L) & ~x & 0x8080808080808080L) != 0;
   }
 
   /**

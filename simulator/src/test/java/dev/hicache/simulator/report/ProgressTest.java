@@ -2,6 +2,9 @@ package dev.hicache.simulator.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
 
 import dev.hicache.simulator.report.Progress.Mode;
 import java.io.IOException;
@@ -146,5 +149,47 @@ class ProgressTest {
     }, "requests", Mode.LOG, new PrintWriter(out), now::get);
     now.addAndGet(Progress.LOG_EVERY_NANOS);
     assertThatThrownBy(() -> p.accept(5)).isInstanceOf(IllegalStateException.class).hasMessage("no total");
+  }
+
+  /** The count of lines with content, byte by byte: what {@link Progress#lineCount} must equal. */
+  private static long linesWithContent(byte[] bytes) {
+    long lines = 0;
+    boolean content = false;
+    for (byte c : bytes) {
+      if (c == '\n') {
+        if (content) lines++;
+        content = false;
+      } else if (c != ' ' && c != '\t' && c != '\r') {
+        content = true;
+      }
+    }
+    return content ? lines + 1 : lines;
+  }
+
+  @Test void lineCount_equalsTheByteByByteCount_overGeneratedFiles(@TempDir Path dir) {
+    // Runs of one byte each (line feeds, blanks, content, bytes >= 0x80), long and short, so that
+    // line ends fall anywhere in and across the eight-byte words the count skips.
+    byte[] alphabet = {'\n', ' ', '\t', '\r', '{', 'x', (byte) 0x8A, (byte) 0xFF, 0x0B, 0x09};
+    qt().withExamples(200).forAll(
+            lists().of(integers().between(0, alphabet.length * 64 - 1)).ofSizeBetween(0, 300),
+            integers().between(0, 70_000))
+        .checkAssert((runs, pad) -> {
+          java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+          for (int r : runs) {
+            byte c = alphabet[r % alphabet.length];
+            for (int k = 0; k <= r / alphabet.length; k++) b.write(c);
+          }
+          // Past the 64 KiB read buffer now and then: a line split across two reads.
+          if (pad % 3 == 0) b.writeBytes(("{" + "y".repeat(pad) + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          for (int r : runs) b.write(alphabet[(r + 1) % alphabet.length]);
+          byte[] bytes = b.toByteArray();
+          Path f = dir.resolve("t.jsonl");
+          try {
+            Files.write(f, bytes);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+          assertThat(Progress.lineCount(f)).isEqualTo(linesWithContent(bytes));
+        });
   }
 }
