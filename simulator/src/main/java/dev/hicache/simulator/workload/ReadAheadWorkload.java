@@ -4,6 +4,7 @@ import dev.hicache.simulator.virtualtime.TieredSimulation;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -19,14 +20,18 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Deterministic: requests come out in the workload's order with the same content, and page keys
  * are a pure function of the request (its tokens, or its serials), so a replay gives the same
- * results with or without it. At most
- * {@code depth} requests wait. A failure of the workload (a bad trace line) is thrown by {@link
+ * results with or without it. About
+ * {@code depth} requests wait, handed over in batches of up to {@link #BATCH} while the engine has
+ * some waiting already (one queue operation, and at most one wake-up of the waiting thread, per
+ * batch instead of per request), one by one while it has none. A failure of the workload (a bad trace line) is thrown by {@link
  * #next} in its place in the stream, after the requests read before it.
  *
  * <p>{@link #close()} stops the thread; the wrapped workload stays open (its owner closes it).
  */
 public final class ReadAheadWorkload implements Workload {
   private static final Object END = new Object();
+  /** Most requests handed over at once. */
+  static final int BATCH = 16;
 
   private record Failure(Throwable cause) {}
 
@@ -37,11 +42,14 @@ public final class ReadAheadWorkload implements Workload {
   private final Thread thread;
   private volatile boolean closed;
   private boolean ended;
+  /** The engine's side: the batch being served and the next request in it. */
+  private Request[] batch = new Request[0];
+  private int batchAt;
 
   /**
    * @param inner an open-loop workload (its {@link #next} runs on the read-ahead thread from now on;
    *     call nothing else on it until this is closed)
-   * @param depth how many requests may wait, at least 1
+   * @param depth about how many requests may wait (whole batches, at least one), at least 1
    * @param pageSize the engine's page size, to compute each prompt's page keys; 0 = no keys
    */
   public ReadAheadWorkload(Workload inner, int depth, int pageSize) {
@@ -64,17 +72,20 @@ public final class ReadAheadWorkload implements Workload {
     this.inner = inner;
     this.pageSize = pageSize;
     this.routeKey = routeKey;
-    this.queue = new ArrayBlockingQueue<>(depth);
+    this.queue = new ArrayBlockingQueue<>(Math.max(1, depth / BATCH));
     this.thread = Thread.ofPlatform().name("hicache-read-ahead").daemon().unstarted(this::produce);
     thread.start();
   }
 
   private void produce() {
     PromptPageKeys keys = pageSize > 0 ? new PromptPageKeys(pageSize) : null;
+    Request[] b = new Request[BATCH];
+    int n = 0;
     try {
       while (!closed) {
         Request q = new Request();
         if (!inner.next(q)) {
+          if (n > 0) put(Arrays.copyOf(b, n));
           put(END);
           return;
         }
@@ -83,9 +94,16 @@ public final class ReadAheadWorkload implements Workload {
           q.routeKey = routeKey.applyAsLong(q.tokens);
           q.routeKeyed = true;
         }
-        put(q);
+        b[n++] = q;
+        // A full batch goes; so does a partial one when the engine has nothing left to take.
+        if (n == BATCH || queue.isEmpty()) {
+          put(n == BATCH ? b : Arrays.copyOf(b, n));
+          b = new Request[BATCH];
+          n = 0;
+        }
       }
     } catch (Throwable t) {
+      if (n > 0) put(Arrays.copyOf(b, n)); // the requests read before the failure come first
       put(new Failure(t));
     }
   }
@@ -103,6 +121,11 @@ public final class ReadAheadWorkload implements Workload {
 
   @Override public boolean next(Request r) throws IOException {
     if (closed) throw new IllegalStateException("read-ahead workload is closed");
+    if (batchAt < batch.length) {
+      r.copyFrom(batch[batchAt]);
+      batch[batchAt++] = null;
+      return true;
+    }
     if (ended) return false;
     Object o;
     try {
@@ -124,7 +147,10 @@ public final class ReadAheadWorkload implements Workload {
         default -> throw new UncheckedIOException(new IOException(t));
       }
     }
-    r.copyFrom((Request) o);
+    batch = (Request[]) o;
+    r.copyFrom(batch[0]);
+    batch[0] = null;
+    batchAt = 1;
     return true;
   }
 

@@ -91,6 +91,34 @@ class ReadAheadWorkloadTest {
     }
   }
 
+  /** Past several batches: every request read before the bad line comes first, in order, then the failure. */
+  @Test void aBadLine_afterSeveralBatches_isThrownAfterEveryRequestBeforeIt() throws IOException {
+    int good = 3 * ReadAheadWorkload.BATCH + 5;
+    byte[] head = traceHead(good);
+    byte[] bytes = (new String(head, StandardCharsets.UTF_8) + "{\"timestamp\": 1, \"input_length\": -5}\n")
+        .getBytes(StandardCharsets.UTF_8);
+    List<Long> direct = new ArrayList<>();
+    try (TraceWorkload w = trace(head)) {
+      Request r = new Request();
+      while (w.next(r)) direct.add(r.origin);
+    }
+    assertThat(direct).hasSize(good);
+    for (int depth : new int[] {1, 64}) {
+      try (TraceWorkload w = trace(bytes); ReadAheadWorkload ahead = new ReadAheadWorkload(w, depth, 64)) {
+        Request r = new Request();
+        List<Long> got = new ArrayList<>();
+        for (int i = 0; i < good; i++) {
+          assertThat(ahead.next(r)).isTrue();
+          got.add(r.origin);
+        }
+        assertThat(got).isEqualTo(direct);
+        assertThatThrownBy(() -> ahead.next(r)).isInstanceOf(TraceFormatException.class)
+            .hasMessageContaining("head.jsonl").hasMessageContaining(String.valueOf(good + 1));
+        assertThat(ahead.next(r)).isFalse();
+      }
+    }
+  }
+
   @Test void close_stopsTheThreadMidStream_andLeavesTheWorkloadOpen() throws IOException {
     try (TraceWorkload w = trace(traceHead(200))) {
       ReadAheadWorkload ahead = new ReadAheadWorkload(w, 1, 64);
