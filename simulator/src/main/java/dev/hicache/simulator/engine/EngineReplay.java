@@ -159,36 +159,7 @@ public final class EngineReplay {
       if (links.any()) {
         onVirtualThread(workload, r, sims, decodeSims, router, tally);
       } else {
-        while (workload.next(r)) {
-          keyBySerial(r);
-          // One global virtual-time order: every instance first runs what is due before this arrival
-          // (its L2->L3 backups included), so what a warm instance has written to the shared L3 by
-          // then is there for a cold one, and nothing written later is.
-          if (instances > 1 || decoders > 0) {
-            for (TieredSimulation s : sims) s.advanceTo(r.arrivalNanos);
-            for (TieredSimulation s : decodeSims) s.advanceTo(r.arrivalNanos);
-          }
-          int target = router.route(r, freeAt);
-          TieredSimulation sim = sims[target];
-          // Without PD the instance decodes too and caches the answer when the workload knows it
-          // (cache_finished_req); a PD prefill instance never sees the output.
-          TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, null, r.outputTokens, r.pageKeys, r.namespace)
-              : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens, r.pageKeys, r.namespace);
-          pinAfter(sim, r.tokens, r.namespace);
-          freeAt[target] = o.finishedAtNanos();
-          long finished = o.finishedAtNanos();
-          if (decoders > 0) {
-            int d = 0;
-            for (int i = 1; i < decoders; i++) if (decodeFreeAt[i] < decodeFreeAt[d]) d = i;
-            // The prompt's keys, so that a decode instance's offload names the pages as the prefill side does.
-            TieredSimulation.Outcome od = decodeSims[d].submit(o.readyAtNanos(), decodeSequence(r), null, r.outputTokens,
-                r.pageKeys, r.namespace);
-            decodeFreeAt[d] = od.finishedAtNanos();
-            finished = od.finishedAtNanos();
-            tally.decoded++;
-          }
-          tally.record(r, target, sim, o, finished, workload);
-        }
+        while (workload.next(r)) serve(r, sims, decodeSims, router, freeAt, decodeFreeAt, tally, workload);
       }
       long decoded = tally.decoded;
       int n = tally.n;
@@ -255,6 +226,45 @@ public final class EngineReplay {
         }
       }
     }
+  }
+
+  /**
+   * One request of the replay on private links, in arrival order. A method of its own, not the loop
+   * body of {@code run}: that is called once, so its loop is compiled only by on-stack replacement,
+   * which the launcher delays (docs/design.md#the-launcher), while this is compiled as any method is,
+   * after a few hundred requests.
+   */
+  private void serve(Request r, TieredSimulation[] sims, TieredSimulation[] decodeSims, Router router, long[] freeAt,
+      long[] decodeFreeAt, Tally tally, Workload workload) {
+    int instances = sims.length, decoders = decodeSims.length;
+    keyBySerial(r);
+    // One global virtual-time order: every instance first runs what is due before this arrival
+    // (its L2->L3 backups included), so what a warm instance has written to the shared L3 by
+    // then is there for a cold one, and nothing written later is.
+    if (instances > 1 || decoders > 0) {
+      for (TieredSimulation s : sims) s.advanceTo(r.arrivalNanos);
+      for (TieredSimulation s : decodeSims) s.advanceTo(r.arrivalNanos);
+    }
+    int target = router.route(r, freeAt);
+    TieredSimulation sim = sims[target];
+    // Without PD the instance decodes too and caches the answer when the workload knows it
+    // (cache_finished_req); a PD prefill instance never sees the output.
+    TieredSimulation.Outcome o = decoders > 0 ? sim.submit(r.arrivalNanos, r.tokens, null, r.outputTokens, r.pageKeys, r.namespace)
+        : sim.submit(r.arrivalNanos, r.tokens, r.outputIds, r.outputTokens, r.pageKeys, r.namespace);
+    pinAfter(sim, r.tokens, r.namespace);
+    freeAt[target] = o.finishedAtNanos();
+    long finished = o.finishedAtNanos();
+    if (decoders > 0) {
+      int d = 0;
+      for (int i = 1; i < decoders; i++) if (decodeFreeAt[i] < decodeFreeAt[d]) d = i;
+      // The prompt's keys, so that a decode instance's offload names the pages as the prefill side does.
+      TieredSimulation.Outcome od = decodeSims[d].submit(o.readyAtNanos(), decodeSequence(r), null, r.outputTokens,
+          r.pageKeys, r.namespace);
+      decodeFreeAt[d] = od.finishedAtNanos();
+      finished = od.finishedAtNanos();
+      tally.decoded++;
+    }
+    tally.record(r, target, sim, o, finished, workload);
   }
 
   /**
