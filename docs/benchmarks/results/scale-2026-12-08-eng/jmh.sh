@@ -1,7 +1,7 @@
 #!/bin/bash
 # JMH EngineReplayBenchmark.fullEngine (10x, local L3, read-ahead), one fork per jar per round, order swapped each round.
 out=$1; rounds=$2
-for i in $(seq 1 $rounds); do
+for i in $(seq ${3:-1} $rounds); do
   order="new base"; [ $((i%2)) = 0 ] && order="base new"
   for who in $order; do
     jar=/tmp/eng21/new.jar; [ $who = base ] && jar=/tmp/base21/benchmarks/target/benchmarks.jar
