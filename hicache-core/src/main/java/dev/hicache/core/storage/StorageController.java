@@ -73,8 +73,12 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   private final RankGroup group;
   private final Clock clock;
   private final MetricsSink metrics;
-  // The metrics reported per tick or per prefetch, through handles: no look-up per report.
+  // The metrics reported per tick, per prefetch or per L3 write, through handles: no look-up and no
+  // atomic add per report (docs/observability.md#metrics).
   private final MetricHandle consensusTicks, prefetchesStarted, prefetchedTokens, tokensOccupied;
+  private final MetricHandle l3PagesWritten, l3BytesWritten, backupedToStorage;
+  /** {@code hicache_prefetch_terminated{reason}}, by {@link TerminalReason#ordinal()}. */
+  private final MetricHandle[] prefetchTerminated;
   private EngineEvents events = EngineEvents.NONE;
   private KvEventPublisher kvEvents;
   private final PageHasher hasher;
@@ -148,6 +152,14 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     prefetchesStarted = MetricHandle.of(metrics, StorageMetrics.PREFETCH_STARTED, null);
     prefetchedTokens = MetricHandle.of(metrics, StorageMetrics.PREFETCHED_TOKENS, null);
     tokensOccupied = MetricHandle.of(metrics, StorageMetrics.PREFETCH_TOKENS_OCCUPIED, null);
+    l3PagesWritten = MetricHandle.of(metrics, StorageMetrics.L3_PAGES, MetricLabels.WRITE);
+    l3BytesWritten = MetricHandle.of(metrics, StorageMetrics.L3_BYTES, MetricLabels.WRITE);
+    backupedToStorage = MetricHandle.of(metrics, StorageMetrics.BACKUPED_TOKENS, StorageMetrics.STORAGE_LABEL);
+    TerminalReason[] reasons = TerminalReason.values();
+    prefetchTerminated = new MetricHandle[reasons.length];
+    for (TerminalReason r : reasons) {
+      prefetchTerminated[r.ordinal()] = MetricHandle.of(metrics, StorageMetrics.PREFETCH_TERMINATED, r.label());
+    }
     this.ps = tree.pageSize();
     if (c.pageSize() != ps) throw new IllegalArgumentException("HiCacheConfig pageSize " + c.pageSize() + " != the tree's page size " + ps);
     this.hasher = new PageHasher(ps);
@@ -433,8 +445,8 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     if (failure != null) metrics.count(StorageMetrics.L3_FAILURES, "write", 1);
     b.storedPages += storedPages;
     writtenPages += storedPages;
-    metrics.count(StorageMetrics.L3_PAGES, MetricLabels.WRITE, storedPages);
-    metrics.count(StorageMetrics.L3_BYTES, MetricLabels.WRITE, storedPages * pageBytes);
+    l3PagesWritten.add(storedPages);
+    l3BytesWritten.add(storedPages * pageBytes);
     metrics.observe(StorageMetrics.BACKUP_PGS, null, storedPages);
     if (storedPages < c.pages || failure != null) {
       // SGLang stops at the first failed batch and never retries: a later miss is recomputed.
@@ -585,7 +597,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
       BackupOp b = backups.poll();
       if (b == null || !b.done) throw new IllegalStateException("backup acks out of step across ranks");
       if (b.protectedHost && !b.node.removed()) tree.releaseHost(b.node);
-      metrics.count(StorageMetrics.BACKUPED_TOKENS, StorageMetrics.STORAGE_LABEL, (long) b.storedPages * ps);
+      backupedToStorage.add((long) b.storedPages * ps);
       if (kvEvents != null && b.storedPages > 0) {
         // b.keys is the backup's own copy and is not written after the ack.
         kvEvents.stored(Tier.STORAGE, b.node.namespaceSeed(), null, b.keys, b.storedPages);
@@ -749,7 +761,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     tree.releaseHost(op.anchor);
     occupiedTokens -= op.requestedTokens;
     if (occupiedTokens < 0) throw new IllegalStateException("prefetch_tokens_occupied went negative at " + op);
-    metrics.count(StorageMetrics.PREFETCH_TERMINATED, op.reason.label(), 1);
+    prefetchTerminated[op.reason.ordinal()].add(1);
     long took = clock.nanos() - op.startNanos;
     metrics.observe(HiCacheMetric.PREFETCH_DURATION.key(), op.reason.label(), took / 1e9);
     events.prefetch(op.rid, op.reason.label(), op.requestedTokens, Math.max(0, op.hitTokens), op.insertedTokens, took);

@@ -149,4 +149,40 @@ class InMemoryMetricsTest {
     for (int round = 0; round < 3; round++) for (String s : same) n.count(s, "x", 1);
     for (String s : same) assertThat(n.counter(s, "x")).isEqualTo(3);
   }
+
+  /**
+   * A distribution's summary is always whole observations: writers on several threads observe
+   * 1.0 and 3.0 in turns while a reader takes summaries; in every summary the sum is exactly what
+   * its count allows (between count and 3 x count, and count + 2k for a whole number k), min and
+   * max are 1 or 3, and the final summary has every observation (the sequence lock that replaced
+   * the monitor, docs/observability.md#metrics).
+   */
+  @Test void distribution_summaries_areWholeObservations_underConcurrentObservers() throws Exception {
+    InMemoryMetrics m = new InMemoryMetrics();
+    int writers = 3, each = 20_000;
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.List<String> bad = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    Thread reader = Thread.ofPlatform().start(() -> {
+      while (!done.get()) {
+        InMemoryMetrics.Summary s = m.distribution("d", null);
+        long c = s.count();
+        double extra = s.sum() - c;
+        if (c == 0) continue;
+        if (extra < 0 || extra > 2.0 * c || extra % 2 != 0 || (s.min() != 1 && s.min() != 3) || (s.max() != 1 && s.max() != 3)) {
+          bad.add(s.toString());
+        }
+      }
+    });
+    Thread[] ws = new Thread[writers];
+    for (int w = 0; w < writers; w++) {
+      ws[w] = Thread.ofPlatform().start(() -> {
+        for (int i = 0; i < each; i++) m.observe("d", null, i % 2 == 0 ? 1.0 : 3.0);
+      });
+    }
+    for (Thread w : ws) w.join();
+    done.set(true);
+    reader.join();
+    assertThat(bad).isEmpty();
+    assertThat(m.distribution("d", null)).isEqualTo(new InMemoryMetrics.Summary((long) writers * each, 2.0 * writers * each, 1, 3));
+  }
 }
