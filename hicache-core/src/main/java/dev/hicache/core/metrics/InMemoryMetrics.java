@@ -103,8 +103,8 @@ public final class InMemoryMetrics implements MetricsSink {
     void add(double v) {
       long s;
       // Even = free: take it by making it odd; a writer that finds it odd (another writer inside) waits.
-      while (((s = (long) SEQ.getOpaque(this)) & 1) != 0 || !SEQ.compareAndSet(this, s, s + 1)) {
-        Thread.onSpinWait();
+      for (int spins = 0; ((s = (long) SEQ.getOpaque(this)) & 1) != 0 || !SEQ.compareAndSet(this, s, s + 1); spins++) {
+        backOff(spins);
       }
       count++;
       sum += v;
@@ -115,7 +115,7 @@ public final class InMemoryMetrics implements MetricsSink {
     }
 
     Summary summary() {
-      while (true) {
+      for (int spins = 0; ; ) {
         long s = (long) SEQ.getAcquire(this);
         if ((s & 1) == 0) {
           long c = count;
@@ -124,8 +124,14 @@ public final class InMemoryMetrics implements MetricsSink {
           VarHandle.loadLoadFence();
           if ((long) SEQ.getOpaque(this) == s) return new Summary(c, su, c == 0 ? 0 : mi, c == 0 ? 0 : ma);
         }
-        Thread.onSpinWait();
+        backOff(spins++);
       }
+    }
+
+    /** A writer is inside for a few instructions: spin, but yield once it may have been descheduled there. */
+    private static void backOff(int spins) {
+      if (spins < 100) Thread.onSpinWait();
+      else Thread.yield();
     }
   }
 
