@@ -34,6 +34,14 @@ public final class PageKey implements Comparable<PageKey> {
     return new PageKey(word(digest, 0), word(digest, 8), word(digest, 16), word(digest, 24));
   }
 
+  /**
+   * A key from its four {@linkplain #word(int) words}: for tables that keep keys as primitive words
+   * and give them back without going through bytes.
+   */
+  public static PageKey ofWords(long w0, long w1, long w2, long w3) {
+    return new PageKey(w0, w1, w2, w3);
+  }
+
   /** A key from 32 raw digest bytes at {@code off} (for the hasher: no copy, no re-validation). */
   static PageKey ofDigest(byte[] digest, int off) {
     return new PageKey(word(digest, off), word(digest, off + 8), word(digest, off + 16), word(digest, off + 24));

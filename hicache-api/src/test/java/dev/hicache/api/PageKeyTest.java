@@ -23,6 +23,18 @@ class PageKeyTest {
   }
 
   @Test
+  void ofWords_givesBackTheKeyOfThoseWords() {
+    qt().withExamples(200).forAll(longs().all()).checkAssert(seed -> {
+      byte[] d = new byte[PageKey.BYTES];
+      new SplittableRandom(seed).nextBytes(d);
+      PageKey k = PageKey.ofDigest(d);
+      PageKey w = PageKey.ofWords(k.word(0), k.word(1), k.word(2), k.word(3));
+      assertThat(w).isEqualTo(k).hasSameHashCodeAs(k);
+      assertThat(w.bytes()).isEqualTo(d);
+    });
+  }
+
+  @Test
   void aWordOutsideTheKey_isRejectedNamingIt() {
     PageKey k = PageKey.ofDigest(new byte[PageKey.BYTES]);
     assertThatThrownBy(() -> k.word(4)).isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("4");

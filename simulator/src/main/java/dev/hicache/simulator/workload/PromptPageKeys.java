@@ -5,12 +5,12 @@ import dev.hicache.api.PageKey;
 /**
  * A request's prompt page keys, chained from its namespace's seed, as the engine takes them
  * ({@link Request#pageKeys}): from the page serials when the request has them ({@link
- * SerialPageKeys}, {@code --page-keys serial}), else SGLang's keys over the tokens through a {@link
+ * SerialPageKeys}, {@code --page-keys serial}) through a {@link SerialKeyMemo}, else SGLang's keys over the tokens through a {@link
  * BlockKeyMemo}. One per thread (not thread-safe).
  */
 public final class PromptPageKeys {
   private final int pageSize;
-  private SerialPageKeys serial;
+  private SerialKeyMemo serial;
   private BlockKeyMemo tokens;
 
   public PromptPageKeys(int pageSize) {
@@ -26,7 +26,7 @@ public final class PromptPageKeys {
       if (q.pageSerials.length != pages) {
         throw new IllegalStateException(q.pageSerials.length + " page serials for a prompt of " + pages + " full pages");
       }
-      if (serial == null) serial = new SerialPageKeys(pageSize);
+      if (serial == null) serial = SerialKeyMemo.forTraceBlocks(pageSize);
       return serial.pageKeys(seed, q.pageSerials, pages);
     }
     if (tokens == null) tokens = BlockKeyMemo.forTraceBlocks(pageSize);

@@ -18,18 +18,33 @@ public final class TraceTokens {
    * almost all of a page (docs/design.md#metadata-only-simulation).
    */
   public static void fill(TraceRecord r, int pageSize, int blockSize, int[] out) {
+    fill(r, pageSize, blockSize, out, null);
+  }
+
+  /**
+   * {@link #fill(TraceRecord, int, int, int[])}, and when {@code serials} is not null, the full
+   * pages' serials as {@link #serials} gives them into {@code serials[0 .. inputLength / pageSize)}:
+   * one pass over the pages, a block's hash id read once.
+   */
+  public static void fill(TraceRecord r, int pageSize, int blockSize, int[] out, long[] serials) {
     int perBlock = blockSize / pageSize;
+    if (perBlock < 1) throw new IllegalArgumentException("page size " + pageSize + " is larger than the trace's blocks of " + blockSize + " tokens");
     int length = r.inputLength();
     int pages = (length + pageSize - 1) / pageSize;
-    for (int k = 0; k < pages; k++) {
-      long serial = r.hashId(k / perBlock) * perBlock + k % perBlock;
-      int at = k * pageSize;
-      out[at] = (int) serial;
-      if (pageSize > 1 && at + 1 < length) {
-        out[at + 1] = (int) (serial >>> 32);
-      } else if (pageSize == 1 && (serial >>> 32) != 0) {
-        throw new IllegalArgumentException("line " + r.line() + ": hash id " + r.hashId(k / perBlock)
-            + " is too large to give distinct one-token pages");
+    int full = length / pageSize;
+    for (int b = 0, k = 0; k < pages; b++) {
+      long first = r.hashId(b) * perBlock;
+      for (int sub = 0; sub < perBlock && k < pages; sub++, k++) {
+        long serial = first + sub;
+        int at = k * pageSize;
+        out[at] = (int) serial;
+        if (pageSize > 1 && at + 1 < length) {
+          out[at + 1] = (int) (serial >>> 32);
+        } else if (pageSize == 1 && (serial >>> 32) != 0) {
+          throw new IllegalArgumentException("line " + r.line() + ": hash id " + r.hashId(b)
+              + " is too large to give distinct one-token pages");
+        }
+        if (serials != null && k < full) serials[k] = serial;
       }
     }
   }

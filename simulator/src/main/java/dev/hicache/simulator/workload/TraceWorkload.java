@@ -51,12 +51,13 @@ public final class TraceWorkload implements Workload {
     }
     lastTimestamp = rec.timestamp();
     r.arrivalNanos = arrivals == Arrivals.timestamps ? arrivalNanos(rec) : 0;
-    r.tokens = new int[rec.inputLength()]; // fresh: the engine may still refer to the last one
-    TraceTokens.fill(rec, pageSize, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE, r.tokens);
+    // Both fresh: the engine may still refer to the last ones.
+    r.tokens = new int[rec.inputLength()];
+    r.pageSerials = serialKeys ? new long[rec.inputLength() / pageSize] : null;
+    TraceTokens.fill(rec, pageSize, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE, r.tokens, r.pageSerials);
     r.outputTokens = rec.outputLength();
     r.group = 0;
     r.origin = rec.line();
-    r.pageSerials = serialKeys ? TraceTokens.serials(rec, pageSize, MooncakeTraceReader.MOONCAKE_BLOCK_SIZE) : null;
     return true;
   }
 
