@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
  * An {@linkplain Workload#openLoop() open-loop} workload read ahead on a second thread: while the
  * engine serves one request, the next ones are read (trace parsing, token ids) and, with a page
  * size, their page keys computed (and, given the router's key function, their routing keys) ({@link PromptPageKeys}: from the page serials a trace gives with
- * {@code --page-keys serial}, one SHA-256 block per page; otherwise SGLang's SHA-256 of every full
+ * {@code --page-keys serial}, one SHA-256 block per page, a {@link SerialKeyMemo} taking the pages
+ * a recent prompt shared; otherwise SGLang's SHA-256 of every full
  * page's tokens, chained, as {@link TieredSimulation#pageKeys}, which would be the engine's largest
  * single cost with L3, a {@link BlockKeyMemo} skipping the trace blocks seen before after the same
  * prior). The replay is single-threaded and the machine usually has a second core; this puts it to

@@ -29,12 +29,6 @@ import java.util.Arrays;
  * thread.
  */
 public final class SerialKeyMemo {
-  /**
-   * Longs per index entry: the prompt's first ring position, its pages and whether it has a seed,
-   * the seed's 4 words; padded to 8.
-   */
-  private static final int ENTRY = 8;
-
   private final SerialPageKeys hasher;
   private final int probe;
   private final int ringLog2;
@@ -46,7 +40,10 @@ public final class SerialKeyMemo {
   private long[] words;
   /** Pages written to the ring so far (its next position, counted from the start, never wrapped). */
   private long end;
+  /** Per index entry: the prompt's first ring position; its pages, and 1 in the high half when it has a seed. */
   private long[] index;
+  /** Per index entry, the seed's 4 words (made at the first prompt with a seed). */
+  private long[] seeds;
   private long hits;
   private long hashed;
 
@@ -99,14 +96,14 @@ public final class SerialKeyMemo {
     PageKey[] keys = new PageKey[pages];
     if (pages == 0) return keys;
     if (index == null) {
-      index = new long[ENTRY << indexLog2];
+      index = new long[2 << indexLog2];
       this.serials = new long[1 << ringLog2];
       this.words = new long[4 << ringLog2];
     }
     int a = slot(serials[0]);
     int b = pages > probe ? slot(serials[probe]) : -1;
     // The longer of the two remembered prompts' matches; the entries are read before either is used.
-    long startA = index[a], startB = b < 0 ? 0 : index[b];
+    long startA = index[2 * a], startB = b < 0 ? 0 : index[2 * b];
     int known = matched(a, startA, seed, serials, pages);
     long from = startA;
     if (b >= 0 && b != a) {
@@ -138,12 +135,11 @@ public final class SerialKeyMemo {
   private int matched(int e, long start, PageKey seed, long[] serials, int pages) {
     long[] x = index;
     long[] ring = this.serials;
-    long lengthAndSeed = x[e + 1];
+    long lengthAndSeed = x[2 * e + 1];
     int length = (int) lengthAndSeed;
     if (length == 0 || end - start > ring.length) return 0;
     if (seed == null ? lengthAndSeed >>> 32 != 0
-        : lengthAndSeed >>> 32 != 1 || x[e + 2] != seed.word(0) || x[e + 3] != seed.word(1)
-            || x[e + 4] != seed.word(2) || x[e + 5] != seed.word(3)) {
+        : lengthAndSeed >>> 32 != 1 || !sameSeed(e, seed)) {
       return 0;
     }
     int n = Math.min(length, pages);
@@ -176,17 +172,23 @@ public final class SerialKeyMemo {
 
   private void entry(int e, long start, int pages, PageKey seed) {
     long[] x = index;
-    x[e] = start;
-    x[e + 1] = pages | (seed == null ? 0 : 1L << 32);
+    x[2 * e] = start;
+    x[2 * e + 1] = pages | (seed == null ? 0 : 1L << 32);
     if (seed != null) {
-      x[e + 2] = seed.word(0); x[e + 3] = seed.word(1); x[e + 4] = seed.word(2); x[e + 5] = seed.word(3);
+      if (seeds == null) seeds = new long[4 << indexLog2];
+      for (int w = 0; w < 4; w++) seeds[4 * e + w] = seed.word(w);
     }
   }
 
-  /** The index entry (its first long's position) for a prompt whose page has this serial. */
+  private boolean sameSeed(int e, PageKey seed) {
+    long[] x = seeds;
+    return x[4 * e] == seed.word(0) && x[4 * e + 1] == seed.word(1) && x[4 * e + 2] == seed.word(2) && x[4 * e + 3] == seed.word(3);
+  }
+
+  /** The index entry for a prompt whose page has this serial. */
   private int slot(long serial) {
     long h = serial * 0x9E37_79B9_7F4A_7C15L;
     h ^= h >>> 29;
-    return ((int) (h ^ (h >>> 32)) & indexMask) * ENTRY;
+    return (int) (h ^ (h >>> 32)) & indexMask;
   }
 }
