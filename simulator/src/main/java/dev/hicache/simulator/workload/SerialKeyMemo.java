@@ -75,10 +75,6 @@ public final class SerialKeyMemo {
     return new SerialKeyMemo(pageSize, Math.max(1, 512 / pageSize), 20, 16);
   }
 
-  public int pageSize() {
-    return hasher.pageSize();
-  }
-
   /** Pages whose key came from the memo. */
   public long hits() { return hits; }
 
