@@ -120,26 +120,50 @@ public interface L3Store extends AutoCloseable {
    */
   static void checkPageBatch(List<PageKey> keys, List<MemorySegment[]> pages) {
     if (pages == null) throw new IllegalArgumentException("page buffers must not be null");
-    checkBatch(keys, pages);
+    check(keys, pages, null, null);
+  }
+
+  /**
+   * {@link #checkPageBatch}, copying the batch's keys into {@code keysOut} and its pages into
+   * {@code pagesOut} (each of at least {@link #MAX_BATCH_PAGES} entries, or null) in the same pass:
+   * for a backend that reads a batch's keys and pages more than once, so that it walks the lists
+   * once. The same errors, in the same order; on an error the arrays may hold part of the batch.
+   */
+  static void checkPageBatchInto(List<PageKey> keys, List<MemorySegment[]> pages, PageKey[] keysOut, MemorySegment[][] pagesOut) {
+    if (pages == null) throw new IllegalArgumentException("page buffers must not be null");
+    check(keys, pages, keysOut, pagesOut);
   }
 
   /** Checks a batch's arguments the same way for every backend. */
   static void checkBatch(List<PageKey> keys, List<MemorySegment[]> buffers) {
+    check(keys, buffers, null, null);
+  }
+
+  /** {@link #checkBatch} of a batch of keys only, copying them into {@code keysOut} in the same pass (see {@link #checkPageBatchInto}). */
+  static void checkBatchInto(List<PageKey> keys, PageKey[] keysOut) {
+    check(keys, null, keysOut, null);
+  }
+
+  private static void check(List<PageKey> keys, List<MemorySegment[]> buffers, PageKey[] keysOut, MemorySegment[][] buffersOut) {
     if (keys == null) throw new IllegalArgumentException("keys must not be null");
-    if (keys.size() > MAX_BATCH_PAGES) {
-      throw new IllegalArgumentException("a batch holds at most " + MAX_BATCH_PAGES + " pages, got " + keys.size());
+    int n = keys.size();
+    if (n > MAX_BATCH_PAGES) {
+      throw new IllegalArgumentException("a batch holds at most " + MAX_BATCH_PAGES + " pages, got " + n);
     }
-    if (buffers != null && buffers.size() != keys.size()) {
-      throw new IllegalArgumentException(keys.size() + " keys but " + buffers.size() + " page buffers");
+    if (buffers != null && buffers.size() != n) {
+      throw new IllegalArgumentException(n + " keys but " + buffers.size() + " page buffers");
     }
-    for (int i = 0; i < keys.size(); i++) {
-      if (keys.get(i) == null) throw new IllegalArgumentException("key " + i + " is null");
+    for (int i = 0; i < n; i++) {
+      PageKey key = keys.get(i);
+      if (key == null) throw new IllegalArgumentException("key " + i + " is null");
+      if (keysOut != null) keysOut[i] = key;
       if (buffers != null) {
         MemorySegment[] parts = buffers.get(i);
         if (parts == null || parts.length == 0) throw new IllegalArgumentException("page " + i + " has no parts");
         for (MemorySegment p : parts) {
           if (p == null) throw new IllegalArgumentException("page " + i + " has a null part");
         }
+        if (buffersOut != null) buffersOut[i] = parts;
       }
     }
   }

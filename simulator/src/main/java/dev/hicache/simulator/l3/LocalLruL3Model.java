@@ -97,8 +97,14 @@ public final class LocalLruL3Model implements L3Store {
   // Interned part-size lists: a page's shape id is its index here.
   private final int[][] shapes = new int[MAX_SHAPES][];
   private int shapeCount;
+  // The shape of the last page written inline, or -1: a run of pages of one shape (a replay's stub
+  // pages) is matched against it first.
+  private int lastShape = -1;
   private boolean closed;
-  // Per batch: each key's hash.
+  // Per batch: its keys and pages, copied by the batch's check (the lists are walked once), and
+  // each key's hash. Overwritten by the next batch.
+  private final PageKey[] batchKeys = new PageKey[MAX_BATCH_PAGES];
+  private final MemorySegment[][] batchPages = new MemorySegment[MAX_BATCH_PAGES][];
   private final long[] hashes = new long[MAX_BATCH_PAGES];
   private int prefetched;
   private long stored, alreadyPresent, read, evictions, tooLarge;
@@ -186,7 +192,7 @@ public final class LocalLruL3Model implements L3Store {
   // ------------------------------------------------------------------ the SPI
 
   @Override public synchronized int batchExists(List<PageKey> keys) {
-    L3Store.checkBatch(keys, null);
+    L3Store.checkBatchInto(keys, batchKeys);
     open();
     // Key by key up to the first miss, as the store, but with a window of keys ahead loaded first
     // (their buckets, then the records their words name), growing from a few keys: an answer is
@@ -194,23 +200,23 @@ public final class LocalLruL3Model implements L3Store {
     int n = keys.size(), run = 0;
     for (int window = EXISTS_WINDOW; run < n; window <<= 1) {
       int end = Math.min(n, run + window);
-      loadHomes(keys, run, end);
+      loadHomes(run, end);
       loadRecords(run, end);
-      for (; run < end; run++) if (find(keys.get(run), hashes[run]) < 0) return run;
+      for (; run < end; run++) if (find(batchKeys[run], hashes[run]) < 0) return run;
     }
     return run;
   }
 
   @Override public synchronized boolean[] batchGet(List<PageKey> keys, List<MemorySegment[]> targets) {
-    L3Store.checkPageBatch(keys, targets);
+    L3Store.checkPageBatchInto(keys, targets, batchKeys, batchPages);
     open();
     int n = keys.size();
-    loadHomes(keys, 0, n); // a read follows an existence query, which has loaded the records
+    loadHomes(0, n); // a read follows an existence query, which has loaded the records
     boolean[] out = new boolean[n];
     for (int i = 0; i < n; i++) {
-      long at = find(keys.get(i), hashes[i]);
+      long at = find(batchKeys[i], hashes[i]);
       if (at < 0) continue;
-      if (!readInto(recordAt(at), targets.get(i))) continue; // another shape: a miss that changes nothing
+      if (!readInto(recordAt(at), batchPages[i])) continue; // another shape: a miss that changes nothing
       read++;
       touch(at);
       out[i] = true;
@@ -219,12 +225,12 @@ public final class LocalLruL3Model implements L3Store {
   }
 
   @Override public synchronized boolean[] batchSet(List<PageKey> keys, List<MemorySegment[]> sources) {
-    L3Store.checkPageBatch(keys, sources);
+    L3Store.checkPageBatchInto(keys, sources, batchKeys, batchPages);
     open();
     int n = keys.size();
-    loadHomes(keys, 0, n);
+    loadHomes(0, n);
     boolean[] out = new boolean[n];
-    for (int i = 0; i < n; i++) out[i] = write(keys.get(i), hashes[i], sources.get(i));
+    for (int i = 0; i < n; i++) out[i] = write(batchKeys[i], hashes[i], batchPages[i]);
     return out;
   }
 
@@ -293,11 +299,17 @@ public final class LocalLruL3Model implements L3Store {
       touch(at); // a write of a present page is a use; its bytes stay
       return true;
     }
-    long bytes = 0;
-    for (MemorySegment p : parts) bytes += p.byteSize();
-    if (parts.length > maxParts || headerBytes(parts.length) + bytes > slotBytes) {
-      tooLarge++;
-      return false;
+    // A page of the last inline page's shape fits (a shape is only interned for a page that did).
+    int shape = lastShape;
+    if (shape < 0 || !sameShape(shapes[shape], parts)) {
+      long bytes = 0;
+      for (MemorySegment p : parts) bytes += p.byteSize();
+      if (parts.length > maxParts || headerBytes(parts.length) + bytes > slotBytes) {
+        tooLarge++;
+        return false;
+      }
+      shape = bytes <= INLINE_BYTES ? shapeOf(parts) : OVERFLOW;
+      if (shape != OVERFLOW) lastShape = shape;
     }
     if (size == slotCount) {
       evictOldest();
@@ -310,13 +322,13 @@ public final class LocalLruL3Model implements L3Store {
     log.set(LONG, base + 8, key.word(1));
     log.set(LONG, base + 16, key.word(2));
     log.set(LONG, base + 24, key.word(3));
-    int shape = bytes <= INLINE_BYTES ? shapeOf(parts) : OVERFLOW;
     log.set(INT, base + SHAPE_AT, shape);
     if (shape != OVERFLOW) {
+      int[] sizes = shapes[shape];
       long off = base + VALUE_AT;
-      for (MemorySegment p : parts) {
-        copy(p, 0, log, off, p.byteSize());
-        off += p.byteSize();
+      for (int p = 0; p < sizes.length; p++) {
+        copyIn(parts[p], off, sizes[p]);
+        off += sizes[p];
       }
     } else {
       if (overflow == null) overflow = new byte[logRecords][][];
@@ -347,30 +359,38 @@ public final class LocalLruL3Model implements L3Store {
     for (int p = 0; p < t.length; p++) if (sizes[p] != t[p].byteSize()) return false;
     long off = base + VALUE_AT;
     for (int p = 0; p < t.length; p++) {
-      copy(log, off, t[p], 0, sizes[p]);
+      copyOut(off, t[p], sizes[p]);
       off += sizes[p];
     }
     return true;
   }
 
-  /** Small copies as long moves (a stub page is 8 + 16 bytes); the bytes land as MemorySegment.copy would put them. */
-  private static void copy(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, long n) {
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-      dst.set(ValueLayout.JAVA_LONG_UNALIGNED, dstOff + i, src.get(ValueLayout.JAVA_LONG_UNALIGNED, srcOff + i));
-    }
-    for (; i < n; i++) dst.set(ValueLayout.JAVA_BYTE, dstOff + i, src.get(ValueLayout.JAVA_BYTE, srcOff + i));
+  /**
+   * Small copies as long moves (a stub page is 8 + 16 bytes); the bytes land as MemorySegment.copy
+   * would put them. One method per direction: each sees one kind of segment on each side.
+   */
+  private void copyIn(MemorySegment src, long logOff, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) log.set(LONG, logOff + i, src.get(ValueLayout.JAVA_LONG_UNALIGNED, i));
+    for (; i < n; i++) log.set(ValueLayout.JAVA_BYTE, logOff + i, src.get(ValueLayout.JAVA_BYTE, i));
+  }
+
+  private void copyOut(long logOff, MemorySegment dst, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) dst.set(ValueLayout.JAVA_LONG_UNALIGNED, i, log.get(LONG, logOff + i));
+    for (; i < n; i++) dst.set(ValueLayout.JAVA_BYTE, i, log.get(ValueLayout.JAVA_BYTE, logOff + i));
+  }
+
+  /** Whether the parts have these sizes. */
+  private static boolean sameShape(int[] sizes, MemorySegment[] parts) {
+    if (sizes.length != parts.length) return false;
+    for (int p = 0; p < sizes.length; p++) if (sizes[p] != parts[p].byteSize()) return false;
+    return true;
   }
 
   /** The id of the parts' sizes, interned on first sight; OVERFLOW once MAX_SHAPES are taken. */
   private int shapeOf(MemorySegment[] parts) {
-    for (int s = shapeCount - 1; s >= 0; s--) {
-      int[] sizes = shapes[s];
-      if (sizes.length != parts.length) continue;
-      int p = 0;
-      while (p < sizes.length && sizes[p] == parts[p].byteSize()) p++;
-      if (p == sizes.length) return s;
-    }
+    for (int s = shapeCount - 1; s >= 0; s--) if (sameShape(shapes[s], parts)) return s;
     if (shapeCount == MAX_SHAPES) return OVERFLOW;
     int[] sizes = new int[parts.length];
     for (int p = 0; p < sizes.length; p++) sizes[p] = (int) parts[p].byteSize();
@@ -542,9 +562,10 @@ public final class LocalLruL3Model implements L3Store {
    * Before a batch's lookups: each key's hash (kept for the batch) and home bucket loaded,
    * independent loads the processor overlaps instead of one cold line after another.
    */
-  private void loadHomes(List<PageKey> keys, int from, int to) {
+  private void loadHomes(int from, int to) {
     long[] hs = hashes;
-    for (int k = from; k < to; k++) hs[k] = hash(keys.get(k));
+    PageKey[] ks = batchKeys;
+    for (int k = from; k < to; k++) hs[k] = hash(ks[k]);
     // A loop of its own: a few instructions per load, so many misses are in flight at once.
     int acc = 0;
     for (int k = from; k < to; k++) acc += buckets.get(INT, home(hs[k]) * LINE);
