@@ -190,6 +190,7 @@ public final class L3PageIo {
   private static final class StubBatch {
     final long[] words = new long[STUB_WORDS * L3Store.MAX_BATCH_PAGES];
     final List<MemorySegment[]> views;
+    private final PageKey[] batchKeys = new PageKey[L3Store.MAX_BATCH_PAGES];
     private final byte[] crcInput = new byte[PageKey.BYTES + (int) STUB_BYTES];
     private final CRC32C crc = new CRC32C();
 
@@ -203,16 +204,24 @@ public final class L3PageIo {
       views = Arrays.asList(v);
     }
 
-    /** The pages of {@code keys}, filled in. */
+    /**
+     * The pages of {@code keys}, filled in: the stubs first, a loop of loads the processor overlaps
+     * (a backup's keys were made on another thread and are seldom in this core's cache), then the
+     * trailers, whose checksums would otherwise wait for each key's load in turn.
+     */
     List<MemorySegment[]> fill(List<PageKey> keys) {
-      for (int i = 0; i < keys.size(); i++) {
+      int n = keys.size();
+      PageKey[] ks = batchKeys;
+      for (int i = 0; i < n; i++) {
         PageKey key = keys.get(i);
-        long stub = key.toInt64();
-        words[STUB_WORDS * i] = stub;
-        words[STUB_WORDS * i + 1] = MAGIC;
-        words[STUB_WORDS * i + 2] = crc(key, stub);
+        ks[i] = key;
+        words[STUB_WORDS * i] = key.toInt64();
       }
-      return views.subList(0, keys.size());
+      for (int i = 0; i < n; i++) {
+        words[STUB_WORDS * i + 1] = MAGIC;
+        words[STUB_WORDS * i + 2] = crc(ks[i], words[STUB_WORDS * i]);
+      }
+      return views.subList(0, n);
     }
 
     /** Whether page {@code i} as read is {@code key}'s stub with its trailer. */

@@ -82,6 +82,9 @@ public final class LocalLruL3Model implements L3Store {
   // dead: its page was evicted, and it is dropped when its bucket is swept or needs the room.
   private final MemorySegment buckets;
   private final int bucketCount, bucketMask, positionBits, positionMask, fingerprintMask;
+  // The fingerprint bits of two words side by side in a long (see mayHold).
+  private final long fingerprintLanes;
+  private static final long LANES = 0x0000_0001_0000_0001L;
   private final Arena arena;
   // The log: records from position `first` (the oldest) to `next`; positions count up and wrap, a
   // record's slot in the ring is its position & logMask. Each page held has exactly one record that
@@ -170,6 +173,7 @@ public final class LocalLruL3Model implements L3Store {
     this.positionBits = Integer.numberOfTrailingZeros(logRecords) + 2;
     this.positionMask = (int) ((1L << positionBits) - 1);
     this.fingerprintMask = (int) ((1L << (32 - positionBits)) - 1);
+    this.fingerprintLanes = (~positionMask & 0xFFFF_FFFFL) * LANES;
     this.arena = Arena.ofShared();
     this.buckets = arena.allocate(LINE * bucketCount, LINE);
     this.log = arena.allocate(LINE * logRecords, LINE);
@@ -452,9 +456,14 @@ public final class LocalLruL3Model implements L3Store {
   /** The position of {@code key} (hash {@code h}), {@code bucket * BUCKET_SLOTS + slot}, or -1. */
   private long find(PageKey key, long h) {
     int fp = fingerprint(h);
+    long pattern = ((fp << positionBits) & 0xFFFF_FFFFL) * LANES;
     for (int b = home(h), seen = 0; seen <= bucketMask; b = (b + 1) & bucketMask, seen++) {
       long base = b * LINE;
       int meta = buckets.get(INT, base + META_AT), count = meta & 0xF;
+      if (!mayHold(base, pattern)) {
+        if (meta >>> 4 == 0) return -1;
+        continue;
+      }
       for (int s = 0; s < count; s++) {
         int word = buckets.get(INT, base + 4 * s);
         if (word >>> positionBits == fp && live(word)) {
@@ -469,6 +478,22 @@ public final class LocalLruL3Model implements L3Store {
       if (meta >>> 4 == 0) return -1;
     }
     return -1;
+  }
+
+  /**
+   * Whether any word of the bucket at {@code base} may have the fingerprint of {@code pattern} (it
+   * in both halves of a long): the line read as eight longs, each tested for a 32-bit half whose
+   * fingerprint bits are equal, without a branch per word. A false yes (an empty slot's zero, the
+   * bucket's last int) only sends the lookup through the word-by-word loop; a no is exact. Most
+   * lookups in a replay are of new pages, which this answers without that loop.
+   */
+  private boolean mayHold(long base, long pattern) {
+    long any = 0;
+    for (int j = 0; j < LINE; j += 8) {
+      long t = (buckets.get(LONG, base + j) ^ pattern) & fingerprintLanes;
+      any |= (t - LANES) & ~t; // a half that is 0 sets its top bit (a borrow into the upper half only when the lower is 0)
+    }
+    return (any & (LANES << 31)) != 0;
   }
 
   /**
