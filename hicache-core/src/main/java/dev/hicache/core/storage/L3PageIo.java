@@ -115,7 +115,7 @@ public final class L3PageIo {
     StubBatch b = stubReads;
     int n = keys.size();
     Arrays.fill(b.words, 0, STUB_WORDS * n, 0); // nothing of an earlier batch can pass for a page
-    boolean[] ok = answers(store.batchGet(keys, b.views.subList(0, n)), n);
+    boolean[] ok = answers(store.batchGet(keys, b.views(n)), n);
     for (int i = 0; i < n; i++) {
       if (!ok[i]) return new L3Port.ReadResult(i, n, false, null);
       if (!b.holds(i, keys.get(i))) return mismatch(keys, i);
@@ -189,7 +189,9 @@ public final class L3PageIo {
    */
   private static final class StubBatch {
     final long[] words = new long[STUB_WORDS * L3Store.MAX_BATCH_PAGES];
-    final List<MemorySegment[]> views;
+    // views[n]: the first n pages' views, a list of its own per n (a store reads it in its batch
+    // check and again per page: a plain array list, not a sub-list's checks and indirection).
+    private final List<MemorySegment[]>[] views;
     private final PageKey[] batchKeys = new PageKey[L3Store.MAX_BATCH_PAGES];
     private final byte[] crcInput = new byte[PageKey.BYTES + (int) STUB_BYTES];
     private final CRC32C crc = new CRC32C();
@@ -201,7 +203,10 @@ public final class L3PageIo {
         long at = (long) Long.BYTES * STUB_WORDS * i;
         v[i] = new MemorySegment[] {all.asSlice(at, STUB_BYTES), all.asSlice(at + STUB_BYTES, TRAILER_BYTES)};
       }
-      views = Arrays.asList(v);
+      @SuppressWarnings("unchecked")
+      List<MemorySegment[]>[] byCount = new List[v.length + 1];
+      for (int n = 0; n <= v.length; n++) byCount[n] = Arrays.asList(Arrays.copyOf(v, n));
+      views = byCount;
     }
 
     /**
@@ -221,7 +226,12 @@ public final class L3PageIo {
         words[STUB_WORDS * i + 1] = MAGIC;
         words[STUB_WORDS * i + 2] = crc(ks[i], words[STUB_WORDS * i]);
       }
-      return views.subList(0, n);
+      return views[n];
+    }
+
+    /** The views of the first {@code n} pages. */
+    List<MemorySegment[]> views(int n) {
+      return views[n];
     }
 
     /** Whether page {@code i} as read is {@code key}'s stub with its trailer. */
