@@ -5,6 +5,8 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
@@ -42,7 +44,7 @@ public final class Progress implements LongConsumer, AutoCloseable {
   private final LongSupplier clock;
   private final long start;
   private long total = Long.MIN_VALUE; // not asked yet
-  private java.util.concurrent.FutureTask<Long> totalTask; // asked, on its own thread (null: not yet)
+  private FutureTask<Long> totalTask; // asked, on its own thread (null: not yet)
   private long lastDraw;
   private int lastWidth;
   private boolean drawn;
@@ -84,7 +86,7 @@ public final class Progress implements LongConsumer, AutoCloseable {
     long elapsed = now - start;
     long firstDraw = mode == Mode.TERMINAL ? QUIET_NANOS : LOG_EVERY_NANOS;
     if (totalTask == null && elapsed >= firstDraw - TOTAL_LEAD_NANOS) {
-      totalTask = new java.util.concurrent.FutureTask<>(totalSupplier::getAsLong);
+      totalTask = new FutureTask<>(totalSupplier::getAsLong);
       Thread.ofPlatform().name("hicache-progress-total").daemon().start(totalTask);
     }
     if (mode == Mode.TERMINAL) {
@@ -117,7 +119,7 @@ public final class Progress implements LongConsumer, AutoCloseable {
           interrupted = true; // the count is short: finish waiting, then keep the interrupt
         }
       }
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       switch (e.getCause()) {
         case RuntimeException r -> throw r;
         case Error r -> throw r;

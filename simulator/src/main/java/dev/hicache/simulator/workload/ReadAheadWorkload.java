@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToLongFunction;
 
 /**
  * An {@linkplain Workload#openLoop() open-loop} workload read ahead on a second thread: while the
@@ -38,7 +39,7 @@ public final class ReadAheadWorkload implements Workload {
 
   private final Workload inner;
   private final int pageSize;
-  private final java.util.function.ToLongFunction<int[]> routeKey;
+  private final ToLongFunction<int[]> routeKey;
   private final ArrayBlockingQueue<Object> queue;
   private final Thread thread;
   private volatile boolean closed;
@@ -64,7 +65,7 @@ public final class ReadAheadWorkload implements Workload {
    * @param routeKey the router's key of a prompt (a pure function of its tokens, safe to call on
    *     the read-ahead thread); null = none
    */
-  public ReadAheadWorkload(Workload inner, int depth, int pageSize, java.util.function.ToLongFunction<int[]> routeKey) {
+  public ReadAheadWorkload(Workload inner, int depth, int pageSize, ToLongFunction<int[]> routeKey) {
     if (inner == null || !inner.openLoop()) {
       throw new IllegalArgumentException("only an open-loop workload can be read ahead: " + (inner == null ? "null" : inner.describe()));
     }

@@ -12,6 +12,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -126,7 +127,7 @@ class ProgressTest {
 
   /** The total (a trace's line count) is asked on its own thread a little before the first line, not by the caller. */
   @Test void theTotal_isAskedOnItsOwnThread_beforeTheFirstLine() throws Exception {
-    java.util.concurrent.CompletableFuture<String> askedOn = new java.util.concurrent.CompletableFuture<>();
+    CompletableFuture<String> askedOn = new CompletableFuture<>();
     Progress p = new Progress(() -> {
       askedOn.complete(Thread.currentThread().getName());
       return 100;
