@@ -198,6 +198,18 @@ final class CacheController implements DeviceEvictionHandler {
     metrics.gauge(HOST_TOTAL, null, (long) hp * ps);
   }
 
+  /**
+   * Gives the counter handles' cells back to the sink when the cache closes, on the closing (scheduler)
+   * thread: a sink shared by caches built over time keeps a cell per live handle (docs/observability.md#metrics).
+   * A report after this takes a cell again.
+   */
+  void releaseMetricHandles() {
+    for (MetricHandle h : new MetricHandle[] {promptTokens, cachedDevice, cachedHost, cachedStorage, evictedDevice,
+        evictedHost, backupedHost, backupBytes, loadBackTokens, loadBackBytes}) {
+      h.release();
+    }
+  }
+
   HiRadixTree tree() { return tree; }
 
   StorageController storage() { return storage; }

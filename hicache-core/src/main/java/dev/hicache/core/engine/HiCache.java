@@ -559,6 +559,7 @@ public final class HiCache implements AutoCloseable {
       }
     } finally {
       closed = true;
+      controller.releaseMetricHandles();
       if (kvEvents != null) {
         kvEvents.cleared(Tier.DEVICE);
         kvEvents.cleared(Tier.HOST);

@@ -3,11 +3,9 @@ package dev.hicache.core.metrics;
 import dev.hicache.api.spi.MetricsSink;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -21,23 +19,51 @@ public final class InMemoryMetrics implements MetricsSink {
    * contract) with a plain read and an ordered store, no atomic read-modify-write (the engine adds
    * through handles ~24,000 times per replay of the observability benchmark,
    * docs/observability.md#metrics). The value at any read is the sum of all of them.
+   *
+   * <p>The cells are a list pushed at its head, not an array copied per new handle: a new handle is
+   * one allocation and one store under the monitor (every cache built on a fresh sink takes ~31
+   * handles at its first reports, each on cold code, docs/benchmarks.md#observability-overhead-issue-17).
+   * A cell given back ({@link MetricHandle#release}) keeps its value and is the next handle's cell,
+   * so a sink that outlives many caches holds as many cells per counter as handles live at once.
    */
   static final class CounterCell {
     final LongAdder shared = new LongAdder();
-    private volatile OwnedCounter[] owned = new OwnedCounter[0];
+    // Every cell made for this counter, newest first (read without the monitor: each push is a
+    // volatile store of a cell whose next link is final).
+    private volatile OwnedCounter owned;
+    // Cells given back, with no owner: guarded by this.
+    private OwnedCounter free;
 
     synchronized OwnedCounter newOwned() {
-      OwnedCounter c = new OwnedCounter();
-      OwnedCounter[] o = Arrays.copyOf(owned, owned.length + 1);
-      o[o.length - 1] = c;
-      owned = o;
-      return c;
+      OwnedCounter c = free;
+      if (c != null) {
+        free = c.nextFree;
+        c.nextFree = null;
+        c.released = false;
+        return c;
+      }
+      return owned = new OwnedCounter(this, owned);
+    }
+
+    /** Takes back {@code c}, whose owner adds to it no more; the monitor orders its last add before the next owner's first. */
+    synchronized void giveBack(OwnedCounter c) {
+      if (c.released) return;
+      c.released = true;
+      c.nextFree = free;
+      free = c;
     }
 
     long sum() {
       long s = shared.sum();
-      for (OwnedCounter c : owned) s += c.get();
+      for (OwnedCounter c = owned; c != null; c = c.next) s += c.get();
       return s;
+    }
+
+    /** How many cells this counter holds. Package-private, for tests. */
+    int cells() {
+      int n = 0;
+      for (OwnedCounter c = owned; c != null; c = c.next) n++;
+      return n;
     }
   }
 
@@ -53,7 +79,17 @@ public final class InMemoryMetrics implements MetricsSink {
       }
     }
 
+    private final CounterCell counter;
+    private final OwnedCounter next;
     private long value;
+    // Guarded by counter's monitor.
+    private OwnedCounter nextFree;
+    private boolean released;
+
+    OwnedCounter(CounterCell counter, OwnedCounter next) {
+      this.counter = counter;
+      this.next = next;
+    }
 
     @Override public void add(long delta) {
       // Only the owning thread writes: its plain read is the latest value, and the ordered store
@@ -64,11 +100,78 @@ public final class InMemoryMetrics implements MetricsSink {
     long get() {
       return (long) VALUE.getAcquire(this);
     }
+
+    /** Gives this cell back to its counter: the caller, its owner, adds to it no more. */
+    void release() {
+      counter.giveBack(this);
+    }
   }
 
-  private final ConcurrentHashMap<String, CounterCell> counters = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, AtomicLong> gauges = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, Distribution> distributions = new ConcurrentHashMap<>();
+  /**
+   * One gauge, and its own handle: set with an ordered store (a gauge's last value is what it
+   * reads, and no reader needs the full fence of a volatile store: ~8,500 gauge reports per replay
+   * of the observability benchmark), read with an acquiring load.
+   */
+  static final class GaugeCell implements Gauge {
+    private static final VarHandle VALUE;
+
+    static {
+      try {
+        VALUE = MethodHandles.lookup().findVarHandle(GaugeCell.class, "value", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    private long value;
+
+    @Override public void set(long v) {
+      VALUE.setRelease(this, v);
+    }
+
+    long get() {
+      return (long) VALUE.getAcquire(this);
+    }
+  }
+
+  /**
+   * A series' key in the maps: its name and label (null for none), compared by value. The key
+   * string {@code name{label}} is built only when a series is read out by key ({@link #counters},
+   * {@link #dump}), not when it is first reported.
+   */
+  static final class Series {
+    final String name;
+    final String label;
+    private final int hash;
+
+    Series(String name, String label) {
+      this.name = name;
+      this.label = label;
+      this.hash = name.hashCode() * 31 + (label == null ? 0 : label.hashCode());
+    }
+
+    @Override public int hashCode() {
+      return hash;
+    }
+
+    @Override public boolean equals(Object o) {
+      return o instanceof Series s && hash == s.hash && name.equals(s.name)
+          && (label == null ? s.label == null : label.equals(s.label));
+    }
+
+    @Override public String toString() {
+      return key(name, label);
+    }
+  }
+
+  // One map per kind, keyed by the series: a first report is one look-up and one insert, no nested
+  // map per name and no key string (docs/benchmarks.md#observability-overhead-issue-17).
+  // Sized for what one cache reports (~25 counters, ~10 gauges, ~8 distributions in a replay of the
+  // observability benchmark) so that its first reports do not resize them; the tables are made at
+  // the first insert.
+  private final ConcurrentHashMap<Series, CounterCell> counters = new ConcurrentHashMap<>(40);
+  private final ConcurrentHashMap<Series, GaugeCell> gauges = new ConcurrentHashMap<>(20);
+  private final ConcurrentHashMap<Series, Distribution> distributions = new ConcurrentHashMap<>(20);
 
   /** Count, sum, min and max of the observations of one distribution. */
   public record Summary(long count, double sum, double min, double max) {
@@ -139,13 +242,6 @@ public final class InMemoryMetrics implements MetricsSink {
     return label == null ? name : name + "{" + label + "}";
   }
 
-  // The engine counts on every page event: the {@code name{label}} key is built once per (name,
-  // label), not per call (docs/design.md#metadata-only-simulation).
-  private final ConcurrentHashMap<String, ConcurrentHashMap<String, CounterCell>> counterByLabel = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, ConcurrentHashMap<String, AtomicLong>> gaugeByLabel = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, ConcurrentHashMap<String, Distribution>> distributionByLabel =
-      new ConcurrentHashMap<>();
-
   // A small cache in front of the maps, hit by reference equality of the (name, label) strings
   // the engine passes (constants): an array load and two compares instead of two hash lookups per
   // page event. A pair takes the first free slot of PROBES from its hash (direct-mapped, two pairs
@@ -159,7 +255,7 @@ public final class InMemoryMetrics implements MetricsSink {
   @SuppressWarnings("unchecked")
   private final Hot<CounterCell>[] hotCounters = new Hot[HOT_SLOTS];
   @SuppressWarnings("unchecked")
-  private final Hot<AtomicLong>[] hotGauges = new Hot[HOT_SLOTS];
+  private final Hot<GaugeCell>[] hotGauges = new Hot[HOT_SLOTS];
   @SuppressWarnings("unchecked")
   private final Hot<Distribution>[] hotDistributions = new Hot[HOT_SLOTS];
 
@@ -205,11 +301,9 @@ public final class InMemoryMetrics implements MetricsSink {
   }
 
   @Override public void gauge(String name, String label, long value) {
-    AtomicLong g = cached(hotGauges, name, label);
+    GaugeCell g = cached(hotGauges, name, label);
     if (g == null) g = gaugeCell(name, label);
-    // An ordered store: a gauge's last value is what it reads, and no reader needs the full fence
-    // of a volatile store (one per gauge report, ~8,500 per replay of the observability benchmark).
-    g.lazySet(value);
+    g.set(value);
   }
 
   @Override public void observe(String name, String label, double value) {
@@ -224,67 +318,68 @@ public final class InMemoryMetrics implements MetricsSink {
   /**
    * A cell of the counter's own for the handle's one thread: adding through it is a plain add and
    * an ordered store, no look-up and no atomic read-modify-write; reads sum it in. One cell per
-   * handle, kept for this sink's life (the engine takes a handle per metric per cache).
+   * handle; a cell given back ({@link MetricHandle#release}, when a cache closes) keeps its value
+   * and is handed to the next handle of the counter.
    */
   @Override public Counter counterHandle(String name, String label) {
-    return counterCell(name, label).newOwned();
+    CounterCell a = cached(hotCounters, name, label);
+    if (a == null) a = counterCell(name, label);
+    return a.newOwned();
   }
 
   /** The gauge's own cell, set as {@link #gauge(String, String, long)} sets it, with no look-up. */
   @Override public Gauge gaugeHandle(String name, String label) {
-    return gaugeCell(name, label)::lazySet;
+    GaugeCell g = cached(hotGauges, name, label);
+    return g != null ? g : gaugeCell(name, label);
   }
 
+  // The cold paths: the first report of a series (or one whose hot slot another pair took). Short
+  // on purpose: each runs once per series per sink, so mostly as interpreted or lightly compiled code.
   private CounterCell counterCell(String name, String label) {
-    CounterCell a;
-    if (label == null) {
-      a = counters.get(name);
-      if (a == null) a = counters.computeIfAbsent(name, k -> new CounterCell());
-    } else {
-      ConcurrentHashMap<String, CounterCell> byLabel = counterByLabel.get(name);
-      if (byLabel == null) byLabel = counterByLabel.computeIfAbsent(name, k -> new ConcurrentHashMap<>());
-      a = byLabel.get(label);
-      if (a == null) a = byLabel.computeIfAbsent(label, l -> counters.computeIfAbsent(key(name, l), k -> new CounterCell()));
+    Series k = new Series(name, label);
+    CounterCell a = counters.get(k);
+    if (a == null) {
+      CounterCell made = new CounterCell();
+      a = counters.putIfAbsent(k, made);
+      if (a == null) a = made;
     }
     cache(hotCounters, name, label, a);
     return a;
   }
 
-  private AtomicLong gaugeCell(String name, String label) {
-    AtomicLong g;
-    if (label == null) {
-      g = gauges.get(name);
-      if (g == null) g = gauges.computeIfAbsent(name, k -> new AtomicLong());
-    } else {
-      ConcurrentHashMap<String, AtomicLong> byLabel = gaugeByLabel.get(name);
-      if (byLabel == null) byLabel = gaugeByLabel.computeIfAbsent(name, k -> new ConcurrentHashMap<>());
-      g = byLabel.get(label);
-      if (g == null) g = byLabel.computeIfAbsent(label, l -> gauges.computeIfAbsent(key(name, l), k -> new AtomicLong()));
+  private GaugeCell gaugeCell(String name, String label) {
+    Series k = new Series(name, label);
+    GaugeCell g = gauges.get(k);
+    if (g == null) {
+      GaugeCell made = new GaugeCell();
+      g = gauges.putIfAbsent(k, made);
+      if (g == null) g = made;
     }
     cache(hotGauges, name, label, g);
     return g;
   }
 
   private Distribution distributionCell(String name, String label) {
-    Distribution d;
-    if (label == null) {
-      d = distributions.get(name);
-      if (d == null) d = distributions.computeIfAbsent(name, k -> new Distribution());
-    } else {
-      ConcurrentHashMap<String, Distribution> byLabel = distributionByLabel.get(name);
-      if (byLabel == null) byLabel = distributionByLabel.computeIfAbsent(name, k -> new ConcurrentHashMap<>());
-      d = byLabel.get(label);
-      if (d == null) {
-        d = byLabel.computeIfAbsent(label, l -> distributions.computeIfAbsent(key(name, l), k -> new Distribution()));
-      }
+    Series k = new Series(name, label);
+    Distribution d = distributions.get(k);
+    if (d == null) {
+      Distribution made = new Distribution();
+      d = distributions.putIfAbsent(k, made);
+      if (d == null) d = made;
     }
     cache(hotDistributions, name, label, d);
     return d;
   }
 
+  /** How many cells counter {@code name{label}} holds (0 if never reported). Package-private, for tests. */
+  int counterCells(String name, String label) {
+    CounterCell a = counters.get(new Series(name, label));
+    return a == null ? 0 : a.cells();
+  }
+
   /** A counter's value; 0 if it was never counted. */
   public long counter(String name, String label) {
-    CounterCell a = counters.get(key(name, label));
+    CounterCell a = counters.get(new Series(name, label));
     return a == null ? 0 : a.sum();
   }
 
@@ -294,26 +389,26 @@ public final class InMemoryMetrics implements MetricsSink {
 
   /** A gauge's last value; 0 if it was never set. */
   public long gauge(String name, String label) {
-    AtomicLong g = gauges.get(key(name, label));
+    GaugeCell g = gauges.get(new Series(name, label));
     return g == null ? 0 : g.get();
   }
 
   public Summary distribution(String name, String label) {
-    Distribution d = distributions.get(key(name, label));
+    Distribution d = distributions.get(new Series(name, label));
     return d == null ? new Summary(0, 0, 0, 0) : d.summary();
   }
 
   /** Every counter, sorted by key. */
   public Map<String, Long> counters() {
     Map<String, Long> out = new TreeMap<>();
-    counters.forEach((k, v) -> out.put(k, v.sum()));
+    counters.forEach((k, v) -> out.put(k.toString(), v.sum()));
     return out;
   }
 
   /** Every gauge, sorted by key. */
   public Map<String, Long> gauges() {
     Map<String, Long> out = new TreeMap<>();
-    gauges.forEach((k, v) -> out.put(k, v.get()));
+    gauges.forEach((k, v) -> out.put(k.toString(), v.get()));
     return out;
   }
 
@@ -322,7 +417,9 @@ public final class InMemoryMetrics implements MetricsSink {
     StringBuilder sb = new StringBuilder();
     counters().forEach((k, v) -> sb.append("counter ").append(k).append(' ').append(v).append('\n'));
     gauges().forEach((k, v) -> sb.append("gauge ").append(k).append(' ').append(v).append('\n'));
-    new TreeMap<>(distributions).forEach((k, d) -> {
+    Map<String, Distribution> sorted = new TreeMap<>();
+    distributions.forEach((k, d) -> sorted.put(k.toString(), d));
+    sorted.forEach((k, d) -> {
       Summary s = d.summary();
       sb.append("distribution ").append(k).append(" count=").append(s.count()).append(" sum=").append(s.sum())
           .append(" min=").append(s.min()).append(" max=").append(s.max()).append('\n');

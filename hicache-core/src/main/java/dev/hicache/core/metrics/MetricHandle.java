@@ -33,6 +33,19 @@ public final class MetricHandle {
     c.add(delta);
   }
 
+  /**
+   * Ends this handle's use of its counter cell, by its owning thread (or after it, with a
+   * happens-before edge), when the cache that reports through it closes: an {@link InMemoryMetrics}
+   * cell is given back, keeps its value and goes to the counter's next handle, so a sink shared by
+   * caches built over time holds a cell per live handle, not one per handle ever made. A report after
+   * this asks the sink again, as a first report does. Other sinks' handles hold no cell to give back.
+   */
+  public void release() {
+    MetricsSink.Counter c = counter;
+    counter = null;
+    if (c instanceof InMemoryMetrics.OwnedCounter o) o.release();
+  }
+
   /** As {@code sink.gauge(name, label, value)}. */
   public void set(long value) {
     MetricsSink.Gauge g = gauge;

@@ -905,6 +905,12 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     }
     closed = true;
     port.close();
+    // The cells go back to the sink, which may outlive this controller (docs/observability.md#metrics).
+    for (MetricHandle h : new MetricHandle[] {consensusTicks, prefetchesStarted, prefetchedTokens, l3PagesWritten,
+        l3BytesWritten, backupedToStorage}) {
+      h.release();
+    }
+    for (MetricHandle h : prefetchTerminated) h.release();
   }
 
   /** Builds a storage controller. */

@@ -108,4 +108,105 @@ class MetricHandleTest {
     MetricHandle.of(MetricsSink.NONE, "device_used_tokens", null).set(1);
     assertThat(MetricsSink.NONE.counterHandle("x", null)).isSameAs(MetricsSink.NONE.counterHandle("y", "z"));
   }
+
+  /**
+   * A released handle gives its cell back with its value: the next handle of the counter takes that
+   * cell, so caches built one after another on one sink leave one cell per counter, not one per
+   * cache, and the counter still reads as every add (docs/observability.md#metrics).
+   */
+  @Test void inMemory_releasedCells_goToTheNextHandle_andKeepTheirCounts() {
+    InMemoryMetrics m = new InMemoryMetrics();
+    for (int cache = 1; cache <= 100; cache++) {
+      MetricHandle h = MetricHandle.of(m, "cached_tokens", "host");
+      h.add(cache);
+      h.add(cache);
+      h.release();
+    }
+    assertThat(m.counter("cached_tokens", "host")).isEqualTo(2 * 5050);
+    assertThat(m.counterCells("cached_tokens", "host")).isEqualTo(1);
+    // Two live at once need two cells; once both are given back, later handles take those two.
+    MetricHandle a = MetricHandle.of(m, "cached_tokens", "host");
+    MetricHandle b = MetricHandle.of(m, "cached_tokens", "host");
+    a.add(1);
+    b.add(2);
+    assertThat(m.counterCells("cached_tokens", "host")).isEqualTo(2);
+    a.release();
+    b.release();
+    for (int i = 0; i < 10; i++) {
+      MetricHandle c = MetricHandle.of(m, "cached_tokens", "host");
+      MetricHandle d = MetricHandle.of(m, "cached_tokens", "host");
+      c.add(1);
+      d.add(1);
+      c.release();
+      d.release();
+    }
+    assertThat(m.counterCells("cached_tokens", "host")).isEqualTo(2);
+    assertThat(m.counter("cached_tokens", "host")).isEqualTo(2 * 5050 + 3 + 20);
+  }
+
+  /** A report after release takes a cell again (as a first report); a release with no cell is a no-op. */
+  @Test void inMemory_aReportAfterRelease_countsAgain() {
+    InMemoryMetrics m = new InMemoryMetrics();
+    MetricHandle h = MetricHandle.of(m, "prompt_tokens", null);
+    h.release();
+    assertThat(m.counters()).isEmpty();
+    h.add(5);
+    h.release();
+    h.release();
+    h.add(7);
+    MetricHandle other = MetricHandle.of(m, "prompt_tokens", null);
+    other.add(11);
+    assertThat(m.counter("prompt_tokens")).isEqualTo(23);
+    assertThat(m.counterCells("prompt_tokens", null)).isEqualTo(2);
+  }
+
+  /** A cell given back twice is still one owner's: two handles taken after it never share it. */
+  @Test void inMemory_aCellGivenBackTwice_goesToOneHandleOnly() {
+    InMemoryMetrics m = new InMemoryMetrics();
+    InMemoryMetrics.OwnedCounter c = (InMemoryMetrics.OwnedCounter) m.counterHandle("prompt_tokens", null);
+    c.add(1);
+    c.release();
+    c.release();
+    MetricsSink.Counter x = m.counterHandle("prompt_tokens", null);
+    MetricsSink.Counter y = m.counterHandle("prompt_tokens", null);
+    assertThat(x).isSameAs(c);
+    assertThat(y).isNotSameAs(x);
+  }
+
+  /**
+   * Threads that take a handle, add through it and release it, over and over, while a reader reads:
+   * the counter never reads more than was added nor goes down, ends exact, and holds at most one
+   * cell per thread (each hand-over of a cell goes through the counter's monitor).
+   */
+  @Test void inMemory_handlesTakenAndReleasedOnManyThreads_countExactly() throws InterruptedException {
+    InMemoryMetrics m = new InMemoryMetrics();
+    int threads = 4, rounds = 2_000;
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    List<String> bad = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread reader = Thread.ofPlatform().start(() -> {
+      long last = 0;
+      while (!done.get()) {
+        long v = m.counter("hicache_prefetch_started");
+        if (v < last || v > (long) threads * rounds * 3) bad.add(last + " -> " + v);
+        last = v;
+      }
+    });
+    Thread[] ts = new Thread[threads];
+    for (int t = 0; t < threads; t++) {
+      ts[t] = Thread.ofPlatform().start(() -> {
+        for (int i = 0; i < rounds; i++) {
+          MetricHandle h = MetricHandle.of(m, "hicache_prefetch_started", null);
+          h.add(1);
+          h.add(2);
+          h.release();
+        }
+      });
+    }
+    for (Thread t : ts) t.join();
+    done.set(true);
+    reader.join();
+    assertThat(bad).isEmpty();
+    assertThat(m.counter("hicache_prefetch_started")).isEqualTo((long) threads * rounds * 3);
+    assertThat(m.counterCells("hicache_prefetch_started", null)).isBetween(1, threads);
+  }
 }
