@@ -20,6 +20,14 @@ public interface MetricsSink {
   interface Counter {
     /** Adds {@code delta}, as {@link MetricsSink#count(String, String, long)} of its name and label. */
     void add(long delta);
+
+    /**
+     * Its owner is done with it (the cache that reported through it closed) and adds through it no
+     * more: a sink that gave the handle a cell of its own may hand that cell, value kept, to a later
+     * handle. Called by the owning thread or after it with a happens-before edge. The default does
+     * nothing.
+     */
+    default void release() {}
   }
 
   /** A gauge bound to one name and label, from {@link #gaugeHandle}. */
@@ -77,8 +85,14 @@ public interface MetricsSink {
       @Override public Counter counterHandle(String name, String label) {
         Counter[] each = new Counter[all.length];
         for (int i = 0; i < all.length; i++) each[i] = all[i].counterHandle(name, label);
-        return delta -> {
-          for (Counter c : each) c.add(delta);
+        return new Counter() {
+          @Override public void add(long delta) {
+            for (Counter c : each) c.add(delta);
+          }
+
+          @Override public void release() {
+            for (Counter c : each) c.release();
+          }
         };
       }
 

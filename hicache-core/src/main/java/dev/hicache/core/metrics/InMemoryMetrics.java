@@ -102,7 +102,7 @@ public final class InMemoryMetrics implements MetricsSink {
     }
 
     /** Gives this cell back to its counter: the caller, its owner, adds to it no more. */
-    void release() {
+    @Override public void release() {
       counter.giveBack(this);
     }
   }

@@ -38,14 +38,13 @@ public final class MetricHandle {
    * happens-before edge), when the cache that reports through it closes: an {@link InMemoryMetrics}
    * cell is given back, keeps its value and goes to the counter's next handle, so a sink shared by
    * caches built over time holds a cell per live handle, not one per handle ever made. A report after
-   * this asks the sink again, as a first report does. Other sinks' handles hold no cell to give back;
-   * an {@link InMemoryMetrics} reached through {@link MetricsSink#tee} keeps its cells (the tee's
-   * handle does not expose them), one per handle as before.
+   * this asks the sink again, as a first report does ({@link MetricsSink.Counter#release}; a tee
+   * releases each sink's handle, a sink that keeps no cell does nothing).
    */
   public void release() {
     MetricsSink.Counter c = counter;
     counter = null;
-    if (c instanceof InMemoryMetrics.OwnedCounter o) o.release();
+    if (c != null) c.release();
   }
 
   /** As {@code sink.gauge(name, label, value)}. */

@@ -103,6 +103,21 @@ class MetricHandleTest {
         "gauge hicache_prefetch_tokens_occupied{null} 3");
   }
 
+  /** Through a tee, a release reaches each sink's handle: the InMemoryMetrics behind it keeps one cell for caches in turn. */
+  @Test void throughATee_releaseReachesEachSink() {
+    InMemoryMetrics a = new InMemoryMetrics();
+    RecordingSinkDouble b = new RecordingSinkDouble();
+    MetricsSink tee = MetricsSink.tee(a, b);
+    for (int cache = 0; cache < 50; cache++) {
+      MetricHandle h = MetricHandle.of(tee, "prompt_tokens", null);
+      h.add(2);
+      h.release();
+    }
+    assertThat(a.counter("prompt_tokens")).isEqualTo(100);
+    assertThat(a.counterCells("prompt_tokens", null)).isEqualTo(1);
+    assertThat(b.calls).hasSize(50);
+  }
+
   @Test void none_handlesDoNothing() {
     MetricHandle.of(MetricsSink.NONE, "prompt_tokens", null).add(1);
     MetricHandle.of(MetricsSink.NONE, "device_used_tokens", null).set(1);
