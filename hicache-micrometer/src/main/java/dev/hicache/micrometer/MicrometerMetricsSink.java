@@ -21,8 +21,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * its label under the tag {@code label}.
  *
  * <p>Meters are looked up once per (name, label) and cached, so the scheduler thread pays a map
- * lookup and an add per call, or only the add through a {@link #counterHandle} or {@link
- * #gaugeHandle} (what the engine uses for its most frequent metrics). Thread-safe.
+ * lookup and an add per call, or only the add through a {@link #counterHandle}, {@link
+ * #gaugeHandle} or {@link #distributionHandle} (what the engine uses for its most frequent metrics). Thread-safe.
  */
 public final class MicrometerMetricsSink implements MetricsSink {
   // Micrometer's Counter and Gauge are written out in full: the simple names are MetricsSink's handles.
@@ -84,7 +84,19 @@ public final class MicrometerMetricsSink implements MetricsSink {
   }
 
   @Override public void observe(String name, String label, double value) {
-    Object meter = distributions.computeIfAbsent(new Key(name, label), k -> {
+    record(distribution(name, label), value);
+  }
+
+  /** The registered Timer or DistributionSummary itself: the handle skips the map look-up of {@link #observe}. */
+  @Override public MetricsSink.Distribution distributionHandle(String name, String label) {
+    Object meter = distribution(name, label);
+    if (meter instanceof Timer t) return value -> t.record(Duration.ofNanos(Math.round(value * 1e9)));
+    DistributionSummary d = (DistributionSummary) meter;
+    return d::record;
+  }
+
+  private Object distribution(String name, String label) {
+    return distributions.computeIfAbsent(new Key(name, label), k -> {
       HiCacheMetric m = HiCacheMetric.byKey(k.name());
       String n = exportName(m, k.name());
       if (m != null && m.unit() == HiCacheMetric.Unit.SECONDS) {
@@ -95,6 +107,9 @@ public final class MicrometerMetricsSink implements MetricsSink {
       return DistributionSummary.builder(n).tags(tags(m, k.label())).baseUnit(unit(m)).description(description(m))
           .register(registry);
     });
+  }
+
+  private static void record(Object meter, double value) {
     if (meter instanceof Timer t) t.record(Duration.ofNanos(Math.round(value * 1e9)));
     else ((DistributionSummary) meter).record(value);
   }

@@ -37,6 +37,16 @@ public interface MetricsSink {
     void set(long value);
   }
 
+  /** A distribution bound to one name and label, from {@link #distributionHandle}. */
+  @FunctionalInterface
+  interface Distribution {
+    /** Records one observation, as {@link MetricsSink#observe(String, String, double)} of its name and label. */
+    void observe(double value);
+
+    /** As {@link Counter#release}: its owner observes through it no more. The default does nothing. */
+    default void release() {}
+  }
+
   /** Adds {@code delta} to a counter. */
   void count(String name, String label, long delta);
 
@@ -64,6 +74,11 @@ public interface MetricsSink {
   /** Gauge {@code name} with {@code label} (or null) as a handle; as {@link #counterHandle}. */
   default Gauge gaugeHandle(String name, String label) {
     return value -> gauge(name, label, value);
+  }
+
+  /** Distribution {@code name} with {@code label} (or null) as a handle; as {@link #counterHandle}. */
+  default Distribution distributionHandle(String name, String label) {
+    return value -> observe(name, label, value);
   }
 
   /** A sink that reports everything to each of {@code sinks}, in order (e.g. in-memory and Micrometer). */
@@ -103,6 +118,20 @@ public interface MetricsSink {
           for (Gauge g : each) g.set(value);
         };
       }
+
+      @Override public Distribution distributionHandle(String name, String label) {
+        Distribution[] each = new Distribution[all.length];
+        for (int i = 0; i < all.length; i++) each[i] = all[i].distributionHandle(name, label);
+        return new Distribution() {
+          @Override public void observe(double value) {
+            for (Distribution d : each) d.observe(value);
+          }
+
+          @Override public void release() {
+            for (Distribution d : each) d.release();
+          }
+        };
+      }
     };
   }
 
@@ -110,10 +139,12 @@ public interface MetricsSink {
   MetricsSink NONE = new MetricsSink() {
     private static final Counter NO_COUNTER = delta -> {};
     private static final Gauge NO_GAUGE = value -> {};
+    private static final Distribution NO_DISTRIBUTION = value -> {};
     @Override public void count(String name, String label, long delta) {}
     @Override public void gauge(String name, String label, long value) {}
     @Override public void observe(String name, String label, double value) {}
     @Override public Counter counterHandle(String name, String label) { return NO_COUNTER; }
     @Override public Gauge gaugeHandle(String name, String label) { return NO_GAUGE; }
+    @Override public Distribution distributionHandle(String name, String label) { return NO_DISTRIBUTION; }
   };
 }

@@ -83,6 +83,8 @@ final class CacheController implements DeviceEvictionHandler {
   // ... and those reported per eviction, copy or ack (millions of times in a long replay).
   private final MetricHandle evictedDevice, evictedHost, hostUsedTokens, backupQueue, loadQueue, backupedHost,
       backupBytes, loadBackTokens, loadBackBytes;
+  // ... and the copy durations, one observation per backup or load-back ack.
+  private final MetricHandle backupDuration, loadBackDuration;
   private EngineEvents events = EngineEvents.NONE;
   private final int loadBackThreshold;
   private final LoadTicket.Driver driver;
@@ -184,6 +186,8 @@ final class CacheController implements DeviceEvictionHandler {
     backupBytes = MetricHandle.of(metrics, BACKUP_BYTES, null);
     loadBackTokens = MetricHandle.of(metrics, LOAD_BACK_TOKENS, null);
     loadBackBytes = MetricHandle.of(metrics, LOAD_BACK_BYTES, null);
+    backupDuration = MetricHandle.of(metrics, BACKUP_DURATION, null);
+    loadBackDuration = MetricHandle.of(metrics, LOAD_BACK_DURATION, null);
     this.loadBackThreshold = loadBackThreshold;
     this.driver = driver;
     this.clock = clock;
@@ -205,7 +209,7 @@ final class CacheController implements DeviceEvictionHandler {
    */
   void releaseMetricHandles() {
     for (MetricHandle h : new MetricHandle[] {promptTokens, cachedDevice, cachedHost, cachedStorage, evictedDevice,
-        evictedHost, backupedHost, backupBytes, loadBackTokens, loadBackBytes}) {
+        evictedHost, backupedHost, backupBytes, loadBackTokens, loadBackBytes, backupDuration, loadBackDuration}) {
       h.release();
     }
   }
@@ -843,7 +847,7 @@ final class CacheController implements DeviceEvictionHandler {
       metrics.count(BACKUP_FAILED_TOKENS, null, tokens);
     } else {
       backupedHost.add(tokens);
-      metrics.observe(BACKUP_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
+      backupDuration.observe((clock.nanos() - op.issuedAt) / 1e9);
       backupBytes.add(op.hostPages.length * bytesPerPage);
     }
     if (storage != null && op.failure == null && storage.feedsL3(op.writeBack)) {
@@ -921,7 +925,7 @@ final class CacheController implements DeviceEvictionHandler {
       return;
     }
     loadBackTokens.add(tokens);
-    metrics.observe(LOAD_BACK_DURATION, null, (clock.nanos() - op.issuedAt) / 1e9);
+    loadBackDuration.observe((clock.nanos() - op.issuedAt) / 1e9);
     loadBackBytes.add(op.devicePages.length * bytesPerPage);
     tree.decLockRef(op.lastNode);
   }

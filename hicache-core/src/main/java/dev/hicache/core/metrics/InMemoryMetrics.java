@@ -179,45 +179,39 @@ public final class InMemoryMetrics implements MetricsSink {
   }
 
   /**
-   * One distribution, updated from any thread. A sequence lock, not a monitor: an observation takes
-   * it with one compare-and-swap (odd = being written) and gives it back with an ordered store,
-   * where {@code synchronized} cost two compare-and-swaps (the engine observes ~2,800 times per
-   * replay of the observability benchmark, on the scheduler thread, docs/benchmarks.md#observability-overhead);
-   * a reader retries until it has read the four fields between two equal even sequence numbers,
-   * so a summary is always one observation's whole effect or none of it.
+   * Count, sum, min and max of observations under a sequence lock (odd = being written): a reader
+   * retries until it has read the four fields between two equal even sequence numbers, so a
+   * summary is always one observation's whole effect or none of it. How a writer takes the lock is
+   * the subclass's: any thread with a compare-and-swap ({@link Distribution}), or the one owning
+   * thread with plain stores ({@link OwnedDistribution}).
    */
-  static final class Distribution {
-    private static final VarHandle SEQ;
+  abstract static class SeqSummary {
+    static final VarHandle SEQ;
 
     static {
       try {
-        SEQ = MethodHandles.lookup().findVarHandle(Distribution.class, "seq", long.class);
+        SEQ = MethodHandles.lookup().findVarHandle(SeqSummary.class, "seq", long.class);
       } catch (ReflectiveOperationException e) {
         throw new ExceptionInInitializerError(e);
       }
     }
 
     private long seq;
-    private long count;
-    private double sum;
-    private double min = Double.POSITIVE_INFINITY;
-    private double max = Double.NEGATIVE_INFINITY;
+    long count;
+    double sum;
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
 
-    void add(double v) {
-      long s;
-      // Even = free: take it by making it odd; a writer that finds it odd (another writer inside) waits.
-      for (int spins = 0; ((s = (long) SEQ.getOpaque(this)) & 1) != 0 || !SEQ.compareAndSet(this, s, s + 1); spins++) {
-        backOff(spins);
-      }
+    /** Adds {@code v} to the four fields; the caller holds the lock (the sequence is odd). */
+    final void record(double v) {
       count++;
       sum += v;
       min = Math.min(min, v);
       max = Math.max(max, v);
-      // Release: the four fields are visible to a reader that sees the even number.
-      SEQ.setRelease(this, s + 2);
     }
 
-    Summary summary() {
+    /** This cell's four fields, read consistently, as {@code {count, sum, min, max}} merged into {@code into}. */
+    final void mergeInto(double[] into) {
       for (int spins = 0; ; ) {
         long s = (long) SEQ.getAcquire(this);
         if ((s & 1) == 0) {
@@ -225,16 +219,115 @@ public final class InMemoryMetrics implements MetricsSink {
           double su = sum, mi = min, ma = max;
           // The field reads above must not move below the second read of the sequence.
           VarHandle.loadLoadFence();
-          if ((long) SEQ.getOpaque(this) == s) return new Summary(c, su, c == 0 ? 0 : mi, c == 0 ? 0 : ma);
+          if ((long) SEQ.getOpaque(this) == s) {
+            into[0] += c;
+            into[1] += su;
+            into[2] = Math.min(into[2], mi);
+            into[3] = Math.max(into[3], ma);
+            return;
+          }
         }
         backOff(spins++);
       }
     }
+  }
 
-    /** A writer is inside for a few instructions: spin, but yield once it may have been descheduled there. */
-    private static void backOff(int spins) {
-      if (spins < 100) Thread.onSpinWait();
-      else Thread.yield();
+  /**
+   * One distribution, updated from any thread through {@link #observe}: an observation takes the
+   * sequence lock with one compare-and-swap and gives it back with an ordered store, where {@code
+   * synchronized} cost two compare-and-swaps. Plus one cell per {@link #distributionHandle}, each
+   * written by its one owning thread with no atomic read-modify-write at all (the engine observes
+   * ~3,000 times per replay of the observability benchmark, on the scheduler thread,
+   * docs/benchmarks.md#observability-overhead-issue-17). A summary merges all of them. Cells given
+   * back when their cache closes keep their observations and go to the next handle, as counter
+   * cells do.
+   */
+  static final class Distribution extends SeqSummary {
+    // Every cell made for this distribution, newest first (read without the monitor: each push is
+    // a volatile store of a cell whose next link is final).
+    private volatile OwnedDistribution owned;
+    // Cells given back, with no owner: guarded by this.
+    private OwnedDistribution free;
+
+    void add(double v) {
+      long s;
+      // Even = free: take it by making it odd; a writer that finds it odd (another writer inside) waits.
+      for (int spins = 0; ((s = (long) SEQ.getOpaque(this)) & 1) != 0 || !SEQ.compareAndSet(this, s, s + 1); spins++) {
+        backOff(spins);
+      }
+      record(v);
+      // Release: the four fields are visible to a reader that sees the even number.
+      SEQ.setRelease(this, s + 2);
+    }
+
+    synchronized OwnedDistribution newOwned() {
+      OwnedDistribution c = free;
+      if (c != null) {
+        free = c.nextFree;
+        c.nextFree = null;
+        c.released = false;
+        return c;
+      }
+      return owned = new OwnedDistribution(this, owned);
+    }
+
+    /** Takes back {@code c}, whose owner observes through it no more; the monitor orders its last observation before the next owner's first. */
+    synchronized void giveBack(OwnedDistribution c) {
+      if (c.released) return;
+      c.released = true;
+      c.nextFree = free;
+      free = c;
+    }
+
+    Summary summary() {
+      double[] m = {0, 0, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY};
+      mergeInto(m);
+      for (OwnedDistribution c = owned; c != null; c = c.next) c.mergeInto(m);
+      long c = (long) m[0];
+      return new Summary(c, m[1], c == 0 ? 0 : m[2], c == 0 ? 0 : m[3]);
+    }
+
+    /** How many handle cells this distribution holds. Package-private, for tests. */
+    int cells() {
+      int n = 0;
+      for (OwnedDistribution c = owned; c != null; c = c.next) n++;
+      return n;
+    }
+  }
+
+  /** A writer or reader is inside for a few instructions: spin, but yield once it may have been descheduled there. */
+  static void backOff(int spins) {
+    if (spins < 100) Thread.onSpinWait();
+    else Thread.yield();
+  }
+
+  /** A handle's own cell of a distribution: one writing thread, so the sequence lock needs no compare-and-swap. */
+  static final class OwnedDistribution extends SeqSummary implements MetricsSink.Distribution {
+    private final Distribution distribution;
+    private final OwnedDistribution next;
+    // Guarded by distribution's monitor.
+    private OwnedDistribution nextFree;
+    private boolean released;
+
+    OwnedDistribution(Distribution distribution, OwnedDistribution next) {
+      this.distribution = distribution;
+      this.next = next;
+    }
+
+    @Override public void observe(double v) {
+      // Only the owning thread writes: its plain read of the sequence is the latest, odd while it
+      // writes; the fence keeps the odd number ahead of the fields for a reader, the release store
+      // of the next even number keeps the fields ahead of it.
+      long s = (long) SEQ.get(this);
+      SEQ.setOpaque(this, s + 1);
+      VarHandle.storeStoreFence();
+      record(v);
+      SEQ.setRelease(this, s + 2);
+    }
+
+    /** Gives this cell back to its distribution: the caller, its owner, observes through it no more. */
+    @Override public void release() {
+      distribution.giveBack(this);
     }
   }
 
@@ -327,6 +420,18 @@ public final class InMemoryMetrics implements MetricsSink {
     return a.newOwned();
   }
 
+  /**
+   * A cell of the distribution's own for the handle's one thread: an observation through it is
+   * plain stores under its own sequence lock, no look-up and no compare-and-swap; summaries merge
+   * it in. A cell given back ({@link MetricHandle#release}) keeps its observations and is handed
+   * to the next handle of the distribution.
+   */
+  @Override public MetricsSink.Distribution distributionHandle(String name, String label) {
+    Distribution d = cached(hotDistributions, name, label);
+    if (d == null) d = distributionCell(name, label);
+    return d.newOwned();
+  }
+
   /** The gauge's own cell, set as {@link #gauge(String, String, long)} sets it, with no look-up. */
   @Override public Gauge gaugeHandle(String name, String label) {
     GaugeCell g = cached(hotGauges, name, label);
@@ -376,6 +481,12 @@ public final class InMemoryMetrics implements MetricsSink {
     CounterCell a = counters.get(new Series(name, label));
     return a == null ? 0 : a.cells();
   }
+  /** How many handle cells the distribution holds (0 if never observed). Package-private, for tests. */
+  int distributionCells(String name, String label) {
+    Distribution d = distributions.get(new Series(name, label));
+    return d == null ? 0 : d.cells();
+  }
+
 
   /** A counter's value; 0 if it was never counted. */
   public long counter(String name, String label) {

@@ -79,6 +79,9 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
   private final MetricHandle l3PagesWritten, l3BytesWritten, backupedToStorage;
   /** {@code hicache_prefetch_terminated{reason}}, by {@link TerminalReason#ordinal()}. */
   private final MetricHandle[] prefetchTerminated;
+  /** {@code hicache_prefetch_duration_seconds{reason}}, by {@link TerminalReason#ordinal()}. */
+  private final MetricHandle[] prefetchDuration;
+  private final MetricHandle prefetchPages, backupPages;
   private EngineEvents events = EngineEvents.NONE;
   private KvEventPublisher kvEvents;
   private final PageHasher hasher;
@@ -157,9 +160,13 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     backupedToStorage = MetricHandle.of(metrics, StorageMetrics.BACKUPED_TOKENS, StorageMetrics.STORAGE_LABEL);
     TerminalReason[] reasons = TerminalReason.values();
     prefetchTerminated = new MetricHandle[reasons.length];
+    prefetchDuration = new MetricHandle[reasons.length];
     for (TerminalReason r : reasons) {
       prefetchTerminated[r.ordinal()] = MetricHandle.of(metrics, StorageMetrics.PREFETCH_TERMINATED, r.label());
+      prefetchDuration[r.ordinal()] = MetricHandle.of(metrics, HiCacheMetric.PREFETCH_DURATION.key(), r.label());
     }
+    prefetchPages = MetricHandle.of(metrics, StorageMetrics.PREFETCH_PGS, null);
+    backupPages = MetricHandle.of(metrics, StorageMetrics.BACKUP_PGS, null);
     this.ps = tree.pageSize();
     if (c.pageSize() != ps) throw new IllegalArgumentException("HiCacheConfig pageSize " + c.pageSize() + " != the tree's page size " + ps);
     this.hasher = new PageHasher(ps);
@@ -418,7 +425,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     if (r.failure() != null) metrics.count(StorageMetrics.L3_FAILURES, "read", 1);
     metrics.count(StorageMetrics.L3_PAGES, MetricLabels.READ, r.pages());
     metrics.count(StorageMetrics.L3_BYTES, MetricLabels.READ, r.pages() * pageBytes);
-    metrics.observe(StorageMetrics.PREFETCH_PGS, null, r.pages());
+    prefetchPages.observe(r.pages());
     if (op.state.isFinal()) {
       // Ended while this batch was in flight: its pages may go back now that the IO is done.
       releaseZombie(op);
@@ -447,7 +454,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     writtenPages += storedPages;
     l3PagesWritten.add(storedPages);
     l3BytesWritten.add(storedPages * pageBytes);
-    metrics.observe(StorageMetrics.BACKUP_PGS, null, storedPages);
+    backupPages.observe(storedPages);
     if (storedPages < c.pages || failure != null) {
       // SGLang stops at the first failed batch and never retries: a later miss is recomputed.
       metrics.count(StorageMetrics.BACKUP_SKIPPED_PAGES, (long) b.keys.length - b.storedPages);
@@ -763,7 +770,7 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     if (occupiedTokens < 0) throw new IllegalStateException("prefetch_tokens_occupied went negative at " + op);
     prefetchTerminated[op.reason.ordinal()].add(1);
     long took = clock.nanos() - op.startNanos;
-    metrics.observe(HiCacheMetric.PREFETCH_DURATION.key(), op.reason.label(), took / 1e9);
+    prefetchDuration[op.reason.ordinal()].observe(took / 1e9);
     events.prefetch(op.rid, op.reason.label(), op.requestedTokens, Math.max(0, op.hitTokens), op.insertedTokens, took);
     if (op.inFlightBatches > 0 || op.queryInFlight) zombies.put(op.rid, op);
   }
@@ -907,10 +914,11 @@ public final class StorageController implements L3Port.Listener, AutoCloseable {
     port.close();
     // The cells go back to the sink, which may outlive this controller (docs/observability.md#metrics).
     for (MetricHandle h : new MetricHandle[] {consensusTicks, prefetchesStarted, prefetchedTokens, l3PagesWritten,
-        l3BytesWritten, backupedToStorage}) {
+        l3BytesWritten, backupedToStorage, prefetchPages, backupPages}) {
       h.release();
     }
     for (MetricHandle h : prefetchTerminated) h.release();
+    for (MetricHandle h : prefetchDuration) h.release();
   }
 
   /** Builds a storage controller. */

@@ -185,4 +185,44 @@ class InMemoryMetricsTest {
     assertThat(bad).isEmpty();
     assertThat(m.distribution("d", null)).isEqualTo(new InMemoryMetrics.Summary((long) writers * each, 2.0 * writers * each, 1, 3));
   }
+
+  /**
+   * As above with handles: two writers observe through handles of their own (plain stores under
+   * each cell's sequence lock), one through observe(); a reader merging the cells never sees part of
+   * an observation, and the final summary is exact.
+   */
+  @Test void distribution_summaries_areWholeObservations_withHandleCells() throws Exception {
+    InMemoryMetrics m = new InMemoryMetrics();
+    int each = 1_000_000;
+    java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.List<String> bad = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    Thread reader = Thread.ofPlatform().start(() -> {
+      while (!done.get()) {
+        InMemoryMetrics.Summary s = m.distribution("d", null);
+        long c = s.count();
+        double extra = s.sum() - c;
+        if (c == 0) continue;
+        if (extra < 0 || extra > 2.0 * c || extra % 2 != 0 || (s.min() != 1 && s.min() != 3) || (s.max() != 1 && s.max() != 3)) {
+          bad.add(s.toString());
+        }
+      }
+    });
+    Thread[] ws = new Thread[3];
+    for (int w = 0; w < ws.length; w++) {
+      boolean handle = w < 2;
+      ws[w] = Thread.ofPlatform().start(() -> {
+        MetricHandle h = MetricHandle.of(m, "d", null);
+        for (int i = 0; i < each; i++) {
+          double v = i % 2 == 0 ? 1.0 : 3.0;
+          if (handle) h.observe(v);
+          else m.observe("d", null, v);
+        }
+      });
+    }
+    for (Thread w : ws) w.join();
+    done.set(true);
+    reader.join();
+    assertThat(bad).isEmpty();
+    assertThat(m.distribution("d", null)).isEqualTo(new InMemoryMetrics.Summary(3L * each, 2.0 * 3 * each, 1, 3));
+  }
 }

@@ -224,4 +224,44 @@ class MetricHandleTest {
     assertThat(m.counter("hicache_prefetch_started")).isEqualTo((long) threads * rounds * 3);
     assertThat(m.counterCells("hicache_prefetch_started", null)).isBetween(1, threads);
   }
+
+  /**
+   * A distribution handle observes into the same distribution as observe() by name: summaries merge
+   * its own cell; released cells go to the next handle with their observations (as counter cells).
+   */
+  @Test void inMemory_distributionHandles_mergeIntoOneSummary_andReleasedCellsAreReused() {
+    InMemoryMetrics m = new InMemoryMetrics();
+    m.observe("hicache_prefetch_duration_seconds", "unfulfilled", 5.0);
+    for (int cache = 1; cache <= 50; cache++) {
+      MetricHandle h = MetricHandle.of(m, "hicache_prefetch_duration_seconds", "unfulfilled");
+      h.observe(cache);
+      h.observe(0.5);
+      h.release();
+    }
+    assertThat(m.distribution("hicache_prefetch_duration_seconds", "unfulfilled"))
+        .isEqualTo(new InMemoryMetrics.Summary(101, 5.0 + 1275 + 25, 0.5, 50));
+    assertThat(m.distributionCells("hicache_prefetch_duration_seconds", "unfulfilled")).isEqualTo(1);
+    MetricHandle a = MetricHandle.of(m, "backup_pgs", null);
+    MetricHandle b = MetricHandle.of(m, "backup_pgs", null);
+    a.observe(2);
+    b.observe(-1);
+    assertThat(m.distribution("backup_pgs", null)).isEqualTo(new InMemoryMetrics.Summary(2, 1, -1, 2));
+    assertThat(m.distributionCells("backup_pgs", null)).isEqualTo(2);
+    assertThat(m.dump()).contains("distribution backup_pgs count=2 sum=1.0 min=-1.0 max=2.0");
+  }
+
+  @Test void throughATee_distributionHandles_reachEachSink() {
+    InMemoryMetrics a = new InMemoryMetrics();
+    RecordingSinkDouble b = new RecordingSinkDouble();
+    MetricsSink tee = MetricsSink.tee(a, b);
+    for (int cache = 0; cache < 3; cache++) {
+      MetricHandle h = MetricHandle.of(tee, "backup_pgs", null);
+      h.observe(4);
+      h.release();
+    }
+    assertThat(a.distribution("backup_pgs", null)).isEqualTo(new InMemoryMetrics.Summary(3, 12, 4, 4));
+    assertThat(a.distributionCells("backup_pgs", null)).isEqualTo(1);
+    assertThat(b.calls).containsExactly("observe backup_pgs{null} 4.0", "observe backup_pgs{null} 4.0", "observe backup_pgs{null} 4.0");
+    MetricHandle.of(MetricsSink.NONE, "backup_pgs", null).observe(1);
+  }
 }

@@ -70,5 +70,17 @@ class SinkSharedByCachesTest {
       assertThat(shared.counter(name, label)).as(key).isEqualTo(3 * e.getValue());
       assertThat(shared.counterCells(name, label)).as("cells of %s", key).isLessThanOrEqualTo(1);
     }
+    // The distributions the engine observes through handles: three times the observations, one cell each.
+    for (String[] d : new String[][] {{"hicache_prefetch_duration_seconds", "unfulfilled"}, {"backup_pgs", null},
+        {"hicache_backup_duration_seconds", null}}) {
+      InMemoryMetrics.Summary s1 = once.distribution(d[0], d[1]);
+      assertThat(s1.count()).as("%s{%s} observed", d[0], d[1]).isPositive();
+      InMemoryMetrics.Summary s3 = shared.distribution(d[0], d[1]);
+      assertThat(s3.count()).as("%s{%s}", d[0], d[1]).isEqualTo(3 * s1.count());
+      assertThat(s3.sum()).isCloseTo(3 * s1.sum(), org.assertj.core.data.Offset.offset(1e-9 * Math.abs(s1.sum()) + 1e-12));
+      assertThat(s3.min()).isEqualTo(s1.min());
+      assertThat(s3.max()).isEqualTo(s1.max());
+      assertThat(shared.distributionCells(d[0], d[1])).as("cells of %s{%s}", d[0], d[1]).isEqualTo(1);
+    }
   }
 }
