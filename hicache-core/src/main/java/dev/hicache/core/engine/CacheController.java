@@ -203,8 +203,9 @@ final class CacheController implements DeviceEvictionHandler {
   }
 
   /**
-   * Gives the counter handles' cells back to the sink when the cache closes, on the closing (scheduler)
-   * thread: a sink shared by caches built over time keeps a cell per live handle (docs/observability.md#metrics).
+   * Gives the counter and distribution handles' cells back to the sink when the cache closes, on the closing
+   * (scheduler) thread: a sink shared by caches built over time keeps a cell per live handle
+   * (docs/observability.md#metrics).
    * A report after this takes a cell again.
    */
   void releaseMetricHandles() {
